@@ -1,0 +1,152 @@
+// Package apperr defines Vega's typed errors. Services return them; the API
+// maps them to HTTP in exactly one place (app/api). Messages are for people and
+// never carry stack traces, SQL or file system paths.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/vegasec/vega/store"
+)
+
+// Code is a stable machine-readable error code (SPEC §5).
+type Code string
+
+const (
+	BadRequest           Code = "bad_request"
+	ValidationFailed     Code = "validation_failed"
+	Unauthorized         Code = "unauthorized"
+	Forbidden            Code = "forbidden"
+	NotFound             Code = "not_found"
+	Conflict             Code = "conflict"
+	PayloadTooLarge      Code = "payload_too_large"
+	UnsupportedMediaType Code = "unsupported_media_type"
+	ArchiveRejected      Code = "archive_rejected"
+	GitCloneFailed       Code = "git_clone_failed"
+	HostNotAllowed       Code = "host_not_allowed"
+	QuotaExceeded        Code = "quota_exceeded"
+	RateLimited          Code = "rate_limited"
+	BudgetExceeded       Code = "budget_exceeded"
+	Internal             Code = "internal"
+	Unavailable          Code = "unavailable"
+)
+
+var statusByCode = map[Code]int{
+	BadRequest:           http.StatusBadRequest,
+	ValidationFailed:     http.StatusBadRequest,
+	Unauthorized:         http.StatusUnauthorized,
+	Forbidden:            http.StatusForbidden,
+	NotFound:             http.StatusNotFound,
+	Conflict:             http.StatusConflict,
+	PayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	UnsupportedMediaType: http.StatusUnsupportedMediaType,
+	ArchiveRejected:      http.StatusUnprocessableEntity,
+	GitCloneFailed:       http.StatusUnprocessableEntity,
+	HostNotAllowed:       http.StatusUnprocessableEntity,
+	QuotaExceeded:        http.StatusTooManyRequests,
+	RateLimited:          http.StatusTooManyRequests,
+	BudgetExceeded:       http.StatusTooManyRequests,
+	Internal:             http.StatusInternalServerError,
+	Unavailable:          http.StatusServiceUnavailable,
+}
+
+// HTTPStatus is the status code an error code is answered with.
+func (c Code) HTTPStatus() int {
+	if s, ok := statusByCode[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Retryable reports whether a client may retry the same request unchanged.
+func (c Code) Retryable() bool {
+	return c == Internal || c == Unavailable || c == RateLimited
+}
+
+// Error is an error a client may see.
+type Error struct {
+	Code    Code
+	Message string
+	Details map[string]any
+	// Err is the underlying cause, logged but never sent to the client.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New makes an error with a code and a message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithDetails returns e with details attached.
+func (e *Error) WithDetails(d map[string]any) *Error {
+	e.Details = d
+	return e
+}
+
+// Wrap attaches a cause (for logs) to e.
+func (e *Error) Wrap(err error) *Error {
+	e.Err = err
+	return e
+}
+
+// Constructors for the common cases.
+
+func NotFoundf(format string, args ...any) *Error   { return New(NotFound, format, args...) }
+func BadRequestf(format string, args ...any) *Error { return New(BadRequest, format, args...) }
+func Conflictf(format string, args ...any) *Error   { return New(Conflict, format, args...) }
+func Forbiddenf(format string, args ...any) *Error  { return New(Forbidden, format, args...) }
+func Unauthorizedf(format string, args ...any) *Error {
+	return New(Unauthorized, format, args...)
+}
+
+// Validation reports invalid fields: field name → what is wrong with it.
+func Validation(fields map[string]string) *Error {
+	d := make(map[string]any, len(fields))
+	for k, v := range fields {
+		d[k] = v
+	}
+	return &Error{Code: ValidationFailed, Message: "Some fields are invalid", Details: d}
+}
+
+// Archive rejects an upload with one of the documented reasons.
+func Archive(reason, format string, args ...any) *Error {
+	return New(ArchiveRejected, format, args...).WithDetails(map[string]any{"reason": reason})
+}
+
+// Quota reports a limit that was reached.
+func Quota(limit, current int, format string, args ...any) *Error {
+	return New(QuotaExceeded, format, args...).WithDetails(map[string]any{"limit": limit, "current": current})
+}
+
+// From turns any error into an *Error: typed errors pass through, store errors
+// map to not_found/conflict, anything else is internal (its text is not shown).
+func From(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Code: NotFound, Message: "Not found", Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return &Error{Code: Conflict, Message: "The object changed or already exists", Err: err}
+	}
+	return &Error{Code: Internal, Message: "Internal error", Err: err}
+}
+
+// IsCode reports whether err is an *Error with the given code.
+func IsCode(err error, code Code) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}

@@ -1,0 +1,346 @@
+// Package config reads Vega's configuration from the environment once, at
+// start, and validates it with messages that name the variable (SPEC §3).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Default debug credentials of the custom provider. Starting with the default
+// password on a non-loopback address is refused.
+const (
+	DefaultDebugEmail    = "debug@example.com"
+	DefaultDebugPassword = "vega-debug-password"
+)
+
+type Cognito struct {
+	Region      string
+	UserPoolID  string
+	AppClientID string
+	Domain      string
+	Issuer      string // derived from region and pool unless set
+}
+
+type ECS struct {
+	Cluster        string
+	TaskDefinition string
+	Container      string
+	Subnets        []string
+	SecurityGroups []string
+}
+
+// Config is the validated configuration of every role.
+type Config struct {
+	Role        string
+	ListenAddr  string
+	DataDir     string
+	Environment string
+	LogFormat   string
+	LogLevel    string
+
+	PersistenceBackend string // bolt | postgres ("json" is accepted as bolt)
+	DatabaseURL        string
+	AutoMigrate        bool
+
+	FileStorageBackend string
+	S3SourceBucket     string
+	S3ArtifactsBucket  string
+	S3Endpoint         string
+	S3ForcePathStyle   bool
+
+	ScanExecutionMode       string
+	ScanQueueURL            string
+	ScanWorkerExecutionMode string
+	ThreadConcurrency       int
+	ScanHeartbeat           time.Duration
+	ScanHeartbeatTTL        time.Duration
+	ScanRunningStale        time.Duration
+	ScanMaxAttempts         int
+	WorkerHeartbeatTTL      time.Duration
+	MaxActiveScansPerUser   int
+
+	MaxSourceBytes              int64
+	MaxArchiveEntries           int
+	MaxArchiveFileBytes         int64
+	MaxArchiveUncompressedBytes int64
+
+	GitAllowPrivateHosts bool
+	GitCloneTimeout      time.Duration
+	GitUploadTTL         time.Duration
+
+	AuthProvider    string
+	AuthSecret      string
+	DebugEmail      string
+	DebugPassword   string
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	Cognito         Cognito
+
+	ServeUI            bool
+	CORSAllowedOrigins []string
+	PublicURL          string
+
+	ScanEngines      []string
+	CodexBin         string
+	CodexSandbox     string
+	CodexImage       string
+	CodexModel       string
+	CodexConcurrency int
+	CodexCallTimeout time.Duration
+	CodexIdleTimeout time.Duration
+	CodexValidate    bool
+
+	LLMProxyURL                string // "" = in-process (local mode)
+	LLMProxyListenAddr         string
+	LLMProxyAdminToken         string
+	LLMProviderBaseURL         string
+	LLMProviderAPIKey          string
+	LLMProxyTokenTTL           time.Duration
+	LLMProxyMaxRequestsPerScan int64
+	LLMProxyMaxTokensPerScan   int64
+	LLMProxyMaxCostUSDPerScan  float64
+	LLMProxyPriceUSDPer1K      float64
+	LLMProxyPrices             string
+
+	ECS                    ECS
+	AWSEndpointURL         string
+	SecretsManagerSecretID string
+
+	// set tracks which variables came from the environment, for defaults
+	// that depend on other settings.
+	set map[string]bool
+}
+
+// IsSet reports whether the variable was given (directly or via _FILE).
+func (c *Config) IsSet(name string) bool { return c.set[name] }
+
+// Lookup reads one variable; os.LookupEnv in production, a map in tests.
+type Lookup func(name string) (string, bool)
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (*Config, error) { return Load(os.LookupEnv) }
+
+// Load parses and validates the configuration. Every problem is reported, each
+// naming its variable.
+func Load(lookup Lookup) (*Config, error) {
+	c := &Config{set: map[string]bool{}}
+	var errs []error
+	for _, v := range variables {
+		raw, ok, err := read(lookup, v)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			c.set[v.Name] = true
+		} else {
+			raw = v.Default
+		}
+		if err := v.set(c, strings.TrimSpace(raw)); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
+		}
+	}
+	if len(errs) == 0 {
+		c.applyDerivedDefaults()
+		errs = append(errs, c.validate()...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// read returns a variable's raw value, from NAME, an alias, or NAME_FILE.
+func read(lookup Lookup, v variable) (string, bool, error) {
+	for _, name := range append([]string{v.Name}, v.Aliases...) {
+		if val, ok := lookup(name); ok && val != "" {
+			return val, true, nil
+		}
+	}
+	if v.Secret {
+		if path, ok := lookup(v.Name + "_FILE"); ok && path != "" {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return "", false, fmt.Errorf("%s_FILE: cannot read the file it names: %w", v.Name, errors.Unwrap(err))
+			}
+			return strings.TrimRight(string(b), "\r\n"), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+func (c *Config) applyDerivedDefaults() {
+	if c.PersistenceBackend == "json" {
+		c.PersistenceBackend = "bolt"
+	}
+	if !c.set["VEGA_AUTO_MIGRATE"] {
+		c.AutoMigrate = c.PersistenceBackend == "bolt"
+	}
+	if !c.set["VEGA_LOG_FORMAT"] {
+		c.LogFormat = "text"
+		if c.Environment != "local" {
+			c.LogFormat = "json"
+		}
+	}
+	if !c.set["VEGA_LLM_PROXY_URL"] && c.Role != "api" {
+		c.LLMProxyURL = "http://" + c.LLMProxyListenAddr
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.ListenAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Cognito.Issuer == "" && c.Cognito.Region != "" && c.Cognito.UserPoolID != "" {
+		c.Cognito.Issuer = fmt.Sprintf("https://cognito-idp.%s.amazonaws.com/%s", c.Cognito.Region, c.Cognito.UserPoolID)
+	}
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.PersistenceBackend == "postgres" && c.DatabaseURL == "" {
+		bad("VEGA_DATABASE_URL: required when VEGA_PERSISTENCE_BACKEND=postgres")
+	}
+	if c.ScanExecutionMode != "thread" && c.PersistenceBackend == "bolt" {
+		bad("VEGA_SCAN_EXECUTION_MODE=%s needs VEGA_PERSISTENCE_BACKEND=postgres: the bolt store is a single-process file, so separate workers cannot share it", c.ScanExecutionMode)
+	}
+	if c.ScanExecutionMode == "sqs" && c.ScanQueueURL == "" {
+		bad("VEGA_SCAN_QUEUE_URL: required when VEGA_SCAN_EXECUTION_MODE=sqs")
+	}
+	if c.ScanWorkerExecutionMode == "ecs" {
+		if c.FileStorageBackend == "local" {
+			bad("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs needs VEGA_FILE_STORAGE_BACKEND=s3: an ECS task cannot read this machine's local files")
+		}
+		for name, v := range map[string]string{"VEGA_ECS_CLUSTER": c.ECS.Cluster, "VEGA_ECS_RUNNER_TASK_DEFINITION": c.ECS.TaskDefinition} {
+			if v == "" {
+				bad("%s: required when VEGA_SCAN_WORKER_EXECUTION_MODE=ecs", name)
+			}
+		}
+		if len(c.ECS.Subnets) == 0 {
+			bad("VEGA_ECS_SUBNETS: required when VEGA_SCAN_WORKER_EXECUTION_MODE=ecs")
+		}
+	}
+	if c.FileStorageBackend == "s3" && (c.S3SourceBucket == "" || c.S3ArtifactsBucket == "") {
+		bad("VEGA_S3_SOURCE_BUCKET and VEGA_S3_ARTIFACTS_BUCKET: both required when VEGA_FILE_STORAGE_BACKEND=s3")
+	}
+	if c.AuthProvider == "cognito" {
+		if c.Cognito.Issuer == "" {
+			bad("VEGA_COGNITO_REGION and VEGA_COGNITO_USER_POOL_ID (or VEGA_COGNITO_ISSUER): required when VEGA_AUTH_PROVIDER=cognito")
+		}
+		if c.Cognito.AppClientID == "" {
+			bad("VEGA_COGNITO_APP_CLIENT_ID: required when VEGA_AUTH_PROVIDER=cognito")
+		}
+	}
+	if c.AuthProvider == "custom" {
+		if c.DebugPassword == DefaultDebugPassword && !isLoopback(c.ListenAddr) {
+			bad("VEGA_DEBUG_PASSWORD: the default debug password is only allowed on a loopback VEGA_LISTEN_ADDR (got %q); set a strong VEGA_DEBUG_PASSWORD or listen on 127.0.0.1", c.ListenAddr)
+		}
+		if c.AuthSecret == "" && c.PersistenceBackend != "bolt" {
+			bad("VEGA_AUTH_SECRET: required outside local mode (it is generated into VEGA_DATA_DIR only with the bolt store)")
+		}
+		if c.AuthSecret != "" && len(c.AuthSecret) < 32 {
+			bad("VEGA_AUTH_SECRET: must be at least 32 characters")
+		}
+	}
+	if c.Role == "llm-proxy" && c.LLMProxyAdminToken == "" {
+		bad("VEGA_LLM_PROXY_ADMIN_TOKEN: required for the llm-proxy role")
+	}
+	if c.ScanHeartbeat >= c.ScanHeartbeatTTL {
+		bad("VEGA_SCAN_HEARTBEAT_SECONDS: must be shorter than VEGA_SCAN_HEARTBEAT_TTL_SECONDS, or live scans would be recovered")
+	}
+	if _, err := url.Parse(c.PublicURL); err != nil {
+		bad("VEGA_PUBLIC_URL: not a URL")
+	}
+	for _, e := range c.ScanEngines {
+		if e != "auto" && e != "secrets" && e != "codex" {
+			bad("VEGA_SCAN_ENGINES: unknown engine %q (want auto, secrets, codex)", e)
+		}
+	}
+	return errs
+}
+
+// isLoopback reports whether a listen address only accepts local connections.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parsers used by the variable table
+
+func oneOf(options ...string) func(string) (string, error) {
+	return func(v string) (string, error) {
+		for _, o := range options {
+			if v == o {
+				return v, nil
+			}
+		}
+		return "", fmt.Errorf("must be one of %s (got %q)", strings.Join(options, ", "), v)
+	}
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("must be true or false (got %q)", v)
+}
+
+func parseInt(min int64) func(string) (int64, error) {
+	return func(v string) (int64, error) {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("must be a whole number (got %q)", v)
+		}
+		if n < min {
+			return 0, fmt.Errorf("must be at least %d (got %d)", min, n)
+		}
+		return n, nil
+	}
+}
+
+func parseSeconds(v string) (time.Duration, error) {
+	n, err := parseInt(1)(v)
+	return time.Duration(n) * time.Second, err
+}
+
+func parseFloat(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("must be a non-negative number (got %q)", v)
+	}
+	return f, nil
+}
+
+func parseList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseAddr(v string) (string, error) {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return "", fmt.Errorf("must be host:port (got %q)", v)
+	}
+	return v, nil
+}

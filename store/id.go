@@ -1,0 +1,38 @@
+package store
+
+import (
+	"crypto/rand"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// ID prefixes (SPEC §4).
+const (
+	PrefixUser      = "usr_"
+	PrefixAPIKey    = "key_"
+	PrefixRefresh   = "rfs_"
+	PrefixProject   = "prj_"
+	PrefixRepo      = "repo_"
+	PrefixSnapshot  = "snap_"
+	PrefixProfile   = "tp_"
+	PrefixScan      = "scan_"
+	PrefixFinding   = "fnd_"
+	PrefixHistory   = "fh_"
+	PrefixJob       = "job_"
+	PrefixWorker    = "wrk_"
+	PrefixGitUpload = "gup_"
+	PrefixUsage     = "use_"
+)
+
+// NewID returns prefix + a ULID: time-ordered, so lists sort by creation and a
+// cursor is just the last ID; 80 random bits, so IDs are not guessable.
+func NewID(prefix string) string {
+	return prefix + ulid.MustNew(ulid.Timestamp(time.Now()), rand.Reader).String()
+}
+
+// HasPrefix reports whether id looks like an ID of the given kind.
+func HasPrefix(id, prefix string) bool {
+	return strings.HasPrefix(id, prefix) && len(id) == len(prefix)+ulid.EncodedSize
+}

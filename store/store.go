@@ -1,0 +1,239 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns (wrapped or bare) so services can map
+// them without knowing which database is underneath.
+var (
+	// ErrNotFound: no such object, or it belongs to someone else.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a uniqueness rule or a conditional update did not hold.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Scope says whose objects a call may see. The zero Scope sees nothing, so a
+// forgotten owner fails closed instead of leaking another user's data.
+type Scope struct {
+	userID string
+	system bool
+}
+
+// OwnedBy scopes a call to the objects of one user.
+func OwnedBy(userID string) Scope { return Scope{userID: userID} }
+
+// System is for internal callers (runners, recovery, ops) that act on any object.
+func System() Scope { return Scope{system: true} }
+
+// Allows reports whether an object owned by owner is visible in this scope.
+func (s Scope) Allows(owner string) bool {
+	return s.system || (s.userID != "" && s.userID == owner)
+}
+
+// IsSystem reports whether the scope is unrestricted.
+func (s Scope) IsSystem() bool { return s.system }
+
+// UserID is the owner this scope is restricted to ("" for System).
+func (s Scope) UserID() string { return s.userID }
+
+// Page asks for one page of a list. Lists are ordered newest first by ID
+// (IDs are time-ordered), and Cursor is the last ID of the previous page.
+type Page struct {
+	Limit  int
+	Cursor string
+}
+
+// DefaultLimit and MaxLimit bound every list (SPEC §5).
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// Normalize clamps the limit to [1, MaxLimit], defaulting to DefaultLimit.
+func (p Page) Normalize() Page {
+	if p.Limit <= 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit > MaxLimit {
+		p.Limit = MaxLimit
+	}
+	return p
+}
+
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // ErrConflict on a taken email or subject
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
+	GetUserBySubject(ctx context.Context, subject string) (*User, error)
+	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
+	DeleteUser(ctx context.Context, id string) error
+	ListUsers(ctx context.Context, p Page) ([]User, string, error)
+}
+
+type APIKeyStore interface {
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
+	ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIKey, string, error)
+	DeleteAPIKey(ctx context.Context, userID, id string) error
+	// TouchAPIKeys records last use for many keys at once (coalesced by the caller).
+	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
+}
+
+type RefreshSessionStore interface {
+	CreateRefreshSession(ctx context.Context, s *RefreshSession) error
+	GetRefreshSessionByHash(ctx context.Context, hash string) (*RefreshSession, error)
+	// RotateRefreshSession revokes oldID and stores next in one step. It returns
+	// ErrConflict when oldID was already revoked: the caller treats that as reuse.
+	RotateRefreshSession(ctx context.Context, oldID string, next *RefreshSession, now time.Time) error
+	RevokeRefreshFamily(ctx context.Context, family string, now time.Time) error
+	DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error)
+}
+
+type ProjectStore interface {
+	CreateProject(ctx context.Context, p *Project) error
+	GetProject(ctx context.Context, sc Scope, id string) (*Project, error)
+	ListProjects(ctx context.Context, sc Scope, p Page) ([]Project, string, error)
+	UpdateProject(ctx context.Context, sc Scope, id string, fn func(*Project) error) (*Project, error)
+	// DeleteProject removes the project and every row under it. Blobs are the caller's job.
+	DeleteProject(ctx context.Context, sc Scope, id string) error
+	ProjectStats(ctx context.Context, sc Scope, id string) (ProjectStats, error)
+}
+
+type RepositoryStore interface {
+	CreateRepository(ctx context.Context, r *Repository) error
+	GetRepository(ctx context.Context, sc Scope, id string) (*Repository, error)
+	ListRepositories(ctx context.Context, sc Scope, projectID string, p Page) ([]Repository, string, error)
+	// ListRepositoriesByIngestStatus finds work left behind by a crash.
+	ListRepositoriesByIngestStatus(ctx context.Context, statuses []string) ([]Repository, error)
+	UpdateRepository(ctx context.Context, sc Scope, id string, fn func(*Repository) error) (*Repository, error)
+	// DeleteRepository removes the repository and its snapshots, profile, scans,
+	// events and findings. Blobs are the caller's job.
+	DeleteRepository(ctx context.Context, sc Scope, id string) error
+}
+
+type SnapshotStore interface {
+	CreateSnapshot(ctx context.Context, s *Snapshot) error
+	GetSnapshot(ctx context.Context, sc Scope, id string) (*Snapshot, error)
+	ListSnapshots(ctx context.Context, sc Scope, repositoryID string, p Page) ([]Snapshot, string, error)
+}
+
+type ThreatProfileStore interface {
+	// GetThreatProfile returns ErrNotFound when the repository has none yet.
+	GetThreatProfile(ctx context.Context, sc Scope, repositoryID string) (*ThreatProfile, error)
+	PutThreatProfile(ctx context.Context, tp *ThreatProfile) error
+}
+
+// ScanFilter narrows ListScans; empty fields match everything.
+type ScanFilter struct {
+	ProjectID    string
+	RepositoryID string
+	Statuses     []string
+}
+
+type ScanStore interface {
+	CreateScan(ctx context.Context, s *Scan) error
+	GetScan(ctx context.Context, sc Scope, id string) (*Scan, error)
+	ListScans(ctx context.Context, sc Scope, f ScanFilter, p Page) ([]Scan, string, error)
+	CountActiveScans(ctx context.Context, userID string) (int, error)
+	// UpdateScan runs fn on the current row and saves the result atomically: no
+	// other UpdateScan or ClaimNextScan interleaves. An error from fn aborts the
+	// update and is returned as is. The state machine lives in fn (app/scans).
+	UpdateScan(ctx context.Context, sc Scope, id string, fn func(*Scan) error) (*Scan, error)
+	// ClaimNextScan atomically moves the oldest queued scan to claimed by workerID
+	// (attempt+1, claimed_at, heartbeat_at = now). ErrNotFound when none is queued.
+	ClaimNextScan(ctx context.Context, workerID string, now time.Time) (*Scan, error)
+	// ListStaleScans returns claimed/running scans whose heartbeat is older than
+	// heartbeatBefore or that started before startedBefore.
+	ListStaleScans(ctx context.Context, heartbeatBefore, startedBefore time.Time) ([]Scan, error)
+}
+
+type EventStore interface {
+	// AppendEvents assigns the next gap-free seqs of the scan to evs (in order),
+	// stores them in one transaction and returns them with Seq and CreatedAt set.
+	AppendEvents(ctx context.Context, scanID string, evs []Event) ([]Event, error)
+	ListEvents(ctx context.Context, scanID string, afterSeq int64, limit int) ([]Event, error)
+}
+
+// FindingFilter narrows ListFindings and CountFindings; empty fields match everything.
+type FindingFilter struct {
+	ProjectID    string
+	RepositoryID string
+	ScanID       string // findings the scan reported (via ScanFinding)
+	Severities   []string
+	Statuses     []string
+	Engines      []string
+	PathPrefix   string
+	CWE          string
+	Query        string // case-insensitive substring of title, description or path
+}
+
+type FindingStore interface {
+	CreateFinding(ctx context.Context, f *Finding) error
+	GetFinding(ctx context.Context, sc Scope, id string) (*Finding, error)
+	GetFindingByFingerprint(ctx context.Context, repositoryID, fingerprint string) (*Finding, error)
+	UpdateFinding(ctx context.Context, sc Scope, id string, fn func(*Finding) error) (*Finding, error)
+	ListFindings(ctx context.Context, sc Scope, f FindingFilter, p Page) ([]Finding, string, error)
+	CountFindings(ctx context.Context, sc Scope, f FindingFilter) (SeverityCounts, error)
+	// PutScanFinding records that a scan reported a finding under a key (idempotent).
+	PutScanFinding(ctx context.Context, sf ScanFinding) error
+	// GetScanFinding returns the finding ID a scan recorded under key, or ErrNotFound.
+	GetScanFinding(ctx context.Context, scanID, key string) (string, error)
+	AppendFindingHistory(ctx context.Context, h *FindingHistory) error
+	ListFindingHistory(ctx context.Context, findingID string) ([]FindingHistory, error)
+}
+
+type RunnerJobStore interface {
+	CreateRunnerJob(ctx context.Context, j *RunnerJob) error
+	GetRunnerJob(ctx context.Context, scanID string, attempt int) (*RunnerJob, error)
+	UpdateRunnerJob(ctx context.Context, id string, fn func(*RunnerJob) error) (*RunnerJob, error)
+}
+
+// UsageFilter selects usage records of one user in [From, To).
+type UsageFilter struct {
+	UserID string
+	From   time.Time
+	To     time.Time
+}
+
+type UsageStore interface {
+	CreateUsageRecord(ctx context.Context, r *UsageRecord) error
+	ListUsageRecords(ctx context.Context, f UsageFilter) ([]UsageRecord, error)
+}
+
+type WorkerStore interface {
+	UpsertWorker(ctx context.Context, w *Worker) error
+	ListWorkers(ctx context.Context) ([]Worker, error)
+	DeleteWorker(ctx context.Context, id string) error
+}
+
+type GitUploadStore interface {
+	CreateGitUpload(ctx context.Context, g *GitUpload) error
+	GetGitUpload(ctx context.Context, sc Scope, id string) (*GitUpload, error)
+	GetGitUploadByTokenHash(ctx context.Context, hash string) (*GitUpload, error)
+	UpdateGitUpload(ctx context.Context, id string, fn func(*GitUpload) error) (*GitUpload, error)
+}
+
+// Store is everything Vega persists. One implementation per database.
+type Store interface {
+	UserStore
+	APIKeyStore
+	RefreshSessionStore
+	ProjectStore
+	RepositoryStore
+	SnapshotStore
+	ThreatProfileStore
+	ScanStore
+	EventStore
+	FindingStore
+	RunnerJobStore
+	UsageStore
+	WorkerStore
+	GitUploadStore
+
+	// Ping checks the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

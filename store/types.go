@@ -1,0 +1,470 @@
+// Package store holds Vega's domain types, the persistence interfaces and their
+// implementations (bbolt for the local runtime, Postgres for the AWS runtime).
+//
+// Domain types double as the API's JSON shapes; fields that must never leave the
+// server (hashes, internal keys) carry `json:"-"`.
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Groups a user can belong to.
+const (
+	GroupRoot     = "root"
+	GroupOperator = "operator"
+	GroupUser     = "user"
+)
+
+type User struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	DisplayName  string     `json:"display_name"`
+	Groups       []string   `json:"groups"`
+	AuthSubject  string     `json:"auth_subject,omitempty"`
+	PasswordHash string     `json:"-"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastLoginAt  *time.Time `json:"last_login_at"`
+}
+
+// HasGroup reports whether the user is a member of g.
+func (u *User) HasGroup(g string) bool {
+	for _, x := range u.Groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+type APIKey struct {
+	ID         string     `json:"id"`
+	UserID     string     `json:"user_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+}
+
+// RefreshSession is one refresh token. Tokens of one sign-in share a Family, so
+// reuse of a rotated token revokes every descendant.
+type RefreshSession struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"user_id"`
+	TokenHash string     `json:"-"`
+	Family    string     `json:"family"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+	CreatedAt time.Time  `json:"created_at"`
+}
+
+type Project struct {
+	ID          string    `json:"id"`
+	OwnerUserID string    `json:"owner_user_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ProjectStats are the rollups shown on project cards and the project page.
+type ProjectStats struct {
+	RepositoryCount   int            `json:"repository_count"`
+	ActiveScans       int            `json:"active_scans"`
+	LastScanAt        *time.Time     `json:"last_scan_at"`
+	OpenFindingCounts SeverityCounts `json:"open_finding_counts"`
+}
+
+// Repository source types.
+const (
+	SourceGit     = "git"
+	SourceArchive = "archive"
+	SourceGitPush = "git_push"
+)
+
+// Ingest statuses.
+const (
+	IngestPending   = "pending"
+	IngestIngesting = "ingesting"
+	IngestReady     = "ready"
+	IngestFailed    = "failed"
+)
+
+// ErrorInfo is a machine code plus a human message, as stored on repositories and scans.
+type ErrorInfo struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type Repository struct {
+	ID               string     `json:"id"`
+	ProjectID        string     `json:"project_id"`
+	OwnerUserID      string     `json:"owner_user_id"`
+	Name             string     `json:"name"`
+	SourceType       string     `json:"source_type"`
+	GitURL           string     `json:"git_url,omitempty"`
+	GitRef           string     `json:"git_ref,omitempty"`
+	IngestStatus     string     `json:"ingest_status"`
+	IngestError      *ErrorInfo `json:"ingest_error"`
+	LatestSnapshotID string     `json:"latest_snapshot_id"`
+	// PendingUploadKey is the blob key of an uploaded archive waiting to be
+	// ingested; internal bookkeeping so a restart can finish or clean it up.
+	PendingUploadKey string    `json:"-"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+// SkippedCounts counts entries an ingest deliberately did not materialise.
+type SkippedCounts struct {
+	Symlinks  int `json:"symlinks"`
+	Ignored   int `json:"ignored"`
+	Oversized int `json:"oversized"`
+	Special   int `json:"special"`
+}
+
+type Snapshot struct {
+	ID            string           `json:"id"`
+	RepositoryID  string           `json:"repository_id"`
+	OwnerUserID   string           `json:"-"`
+	StorageKey    string           `json:"storage_key"`
+	ManifestKey   string           `json:"manifest_key"`
+	CommitSHA     string           `json:"commit_sha,omitempty"`
+	FileCount     int              `json:"file_count"`
+	TotalBytes    int64            `json:"total_bytes"`
+	Languages     map[string]int64 `json:"languages"`
+	Skipped       SkippedCounts    `json:"skipped"`
+	ContentSHA256 string           `json:"content_sha256"`
+	CreatedAt     time.Time        `json:"created_at"`
+}
+
+// Threat profile statuses and sources.
+const (
+	ProfileEmpty      = "empty"
+	ProfileGenerating = "generating"
+	ProfileReady      = "ready"
+	ProfileFailed     = "failed"
+
+	ProfileSourceGenerated = "generated"
+	ProfileSourceEdited    = "edited"
+)
+
+// ThreatProfileContent steers scans: focus and out_of_scope shape prompts,
+// severity_threshold filters what is reported.
+type ThreatProfileContent struct {
+	Summary           string   `json:"summary"`
+	Assets            []string `json:"assets"`
+	EntryPoints       []string `json:"entry_points"`
+	TrustBoundaries   []string `json:"trust_boundaries"`
+	Focus             []string `json:"focus"`
+	OutOfScope        []string `json:"out_of_scope"`
+	SeverityThreshold string   `json:"severity_threshold"`
+}
+
+type ThreatProfile struct {
+	ID           string               `json:"id"`
+	RepositoryID string               `json:"repository_id"`
+	OwnerUserID  string               `json:"-"`
+	Status       string               `json:"status"`
+	Source       string               `json:"source"`
+	Content      ThreatProfileContent `json:"content"`
+	Error        *ErrorInfo           `json:"error"`
+	UpdatedAt    time.Time            `json:"updated_at"`
+	UpdatedBy    string               `json:"updated_by"`
+}
+
+// Scan statuses. Transitions are enforced by app/scans, not by the store.
+const (
+	ScanQueued    = "queued"
+	ScanClaimed   = "claimed"
+	ScanRunning   = "running"
+	ScanCompleted = "completed"
+	ScanFailed    = "failed"
+	ScanCancelled = "cancelled"
+)
+
+// ActiveScanStatuses are the statuses that count against a user's quota.
+var ActiveScanStatuses = []string{ScanQueued, ScanClaimed, ScanRunning}
+
+// Scan stop reasons.
+const (
+	StopBudgetExceeded = "budget_exceeded"
+	StopTimeout        = "timeout"
+	StopCancelled      = "cancelled"
+	StopError          = "error"
+	StopInterrupted    = "interrupted"
+)
+
+type ScanProgress struct {
+	Percent         int    `json:"percent"`
+	Message         string `json:"message"`
+	Component       string `json:"component"`
+	ComponentsDone  int    `json:"components_done"`
+	ComponentsTotal int    `json:"components_total"`
+}
+
+type Usage struct {
+	Requests          int64   `json:"requests"`
+	InputTokens       int64   `json:"input_tokens"`
+	CachedInputTokens int64   `json:"cached_input_tokens"`
+	OutputTokens      int64   `json:"output_tokens"`
+	CostUSD           float64 `json:"cost_usd"`
+}
+
+// Add accumulates o into u.
+func (u *Usage) Add(o Usage) {
+	u.Requests += o.Requests
+	u.InputTokens += o.InputTokens
+	u.CachedInputTokens += o.CachedInputTokens
+	u.OutputTokens += o.OutputTokens
+	u.CostUSD += o.CostUSD
+}
+
+// Severities, highest first.
+const (
+	SeverityCritical = "critical"
+	SeverityHigh     = "high"
+	SeverityMedium   = "medium"
+	SeverityLow      = "low"
+	SeverityInfo     = "info"
+)
+
+// Severities lists every severity from highest to lowest.
+var Severities = []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
+
+// SeverityRank orders severities: critical is 4, info is 0, unknown is -1.
+func SeverityRank(s string) int {
+	for i, x := range Severities {
+		if x == s {
+			return len(Severities) - 1 - i
+		}
+	}
+	return -1
+}
+
+type SeverityCounts struct {
+	Critical int `json:"critical"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
+}
+
+// Inc adds one to the counter of severity s (unknown severities are ignored).
+func (c *SeverityCounts) Inc(s string) {
+	switch s {
+	case SeverityCritical:
+		c.Critical++
+	case SeverityHigh:
+		c.High++
+	case SeverityMedium:
+		c.Medium++
+	case SeverityLow:
+		c.Low++
+	case SeverityInfo:
+		c.Info++
+	}
+}
+
+// Total is the sum over all severities.
+func (c SeverityCounts) Total() int { return c.Critical + c.High + c.Medium + c.Low + c.Info }
+
+type Artifact struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+	Key  string `json:"key"`
+}
+
+// StageResult records how one engine stage went, so a stage never fails silently.
+type StageResult struct {
+	Engine  string `json:"engine"`
+	Stage   string `json:"stage"`
+	Status  string `json:"status"` // succeeded | failed | skipped
+	Message string `json:"message,omitempty"`
+}
+
+type Scan struct {
+	ID                string                `json:"id"`
+	RepositoryID      string                `json:"repository_id"`
+	ProjectID         string                `json:"project_id"`
+	OwnerUserID       string                `json:"-"`
+	SnapshotID        string                `json:"snapshot_id"`
+	RequestedBy       string                `json:"requested_by"`
+	Status            string                `json:"status"`
+	Engines           []string              `json:"engines"`
+	Paths             []string              `json:"paths"`
+	ThreatProfile     *ThreatProfileContent `json:"threat_profile"`
+	Progress          ScanProgress          `json:"progress"`
+	Stages            []StageResult         `json:"stages"`
+	Error             *ErrorInfo            `json:"error"`
+	StopReason        string                `json:"stop_reason,omitempty"`
+	Attempt           int                   `json:"attempt"`
+	ClaimedBy         string                `json:"claimed_by,omitempty"`
+	HeartbeatAt       *time.Time            `json:"heartbeat_at"`
+	CancelRequestedAt *time.Time            `json:"cancel_requested_at"`
+	Usage             Usage                 `json:"usage"`
+	FindingCounts     SeverityCounts        `json:"finding_counts"`
+	Artifacts         []Artifact            `json:"artifacts"`
+	CreatedAt         time.Time             `json:"created_at"`
+	ClaimedAt         *time.Time            `json:"claimed_at"`
+	StartedAt         *time.Time            `json:"started_at"`
+	FinishedAt        *time.Time            `json:"finished_at"`
+}
+
+// Terminal reports whether the scan has reached a final status.
+func (s *Scan) Terminal() bool {
+	return s.Status == ScanCompleted || s.Status == ScanFailed || s.Status == ScanCancelled
+}
+
+// Event kinds (SPEC §8.2).
+const (
+	EventScanStarted    = "scan_started"
+	EventScanProgress   = "scan_progress"
+	EventScanLog        = "scan_log"
+	EventFindingUpdated = "finding_updated"
+	EventUsage          = "usage"
+	EventScanCompleted  = "scan_completed"
+	EventScanFailed     = "scan_failed"
+	EventScanCancelled  = "scan_cancelled"
+)
+
+// Event is one append-only entry of a scan's log; Seq is gap-free per scan.
+type Event struct {
+	ScanID    string          `json:"scan_id"`
+	Seq       int64           `json:"seq"`
+	Kind      string          `json:"kind"`
+	Payload   json.RawMessage `json:"payload"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Finding statuses and dismissal reasons.
+const (
+	FindingOpen      = "open"
+	FindingConfirmed = "confirmed"
+	FindingDismissed = "dismissed"
+	FindingFixed     = "fixed"
+
+	DismissFalsePositive = "false_positive"
+	DismissWontFix       = "wont_fix"
+	DismissAcceptedRisk  = "accepted_risk"
+	DismissUsedInTests   = "used_in_tests"
+)
+
+type Location struct {
+	FilePath  string `json:"file_path"`
+	StartLine int    `json:"start_line"`
+	EndLine   int    `json:"end_line"`
+	Role      string `json:"role,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Finding is one issue in one repository. The row is shared by every scan that
+// reports the same fingerprint, so triage carries over; ScanID is the latest
+// scan that reported it and ScanFinding records membership per scan.
+type Finding struct {
+	ID              string     `json:"id"`
+	ScanID          string     `json:"scan_id"`
+	RepositoryID    string     `json:"repository_id"`
+	ProjectID       string     `json:"project_id"`
+	OwnerUserID     string     `json:"-"`
+	Fingerprint     string     `json:"fingerprint"`
+	Engine          string     `json:"engine"`
+	Title           string     `json:"title"`
+	Severity        string     `json:"severity"`
+	Confidence      string     `json:"confidence"`
+	Category        string     `json:"category"`
+	CWE             []string   `json:"cwe"`
+	FilePath        string     `json:"file_path"`
+	StartLine       int        `json:"start_line"`
+	EndLine         int        `json:"end_line"`
+	Description     string     `json:"description"`
+	Evidence        string     `json:"evidence"`
+	Recommendation  string     `json:"recommendation"`
+	Locations       []Location `json:"locations"`
+	Status          string     `json:"status"`
+	DismissedReason string     `json:"dismissed_reason,omitempty"`
+	TriageNote      string     `json:"triage_note,omitempty"`
+	FirstSeenScanID string     `json:"first_seen_scan_id"`
+	LastSeenScanID  string     `json:"last_seen_scan_id"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// ScanFinding says that scan ScanID reported finding FindingID under the
+// engine-local Key (SPEC §8.3: within a scan, later events update the same finding).
+type ScanFinding struct {
+	ScanID    string `json:"scan_id"`
+	Key       string `json:"key"`
+	FindingID string `json:"finding_id"`
+}
+
+type FindingHistory struct {
+	ID         string    `json:"id"`
+	FindingID  string    `json:"finding_id"`
+	Actor      string    `json:"actor"`
+	FromStatus string    `json:"from_status"`
+	ToStatus   string    `json:"to_status"`
+	Reason     string    `json:"reason,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// Runner job statuses.
+const (
+	JobPending = "pending"
+	JobRunning = "running"
+	JobStopped = "stopped"
+	JobFailed  = "failed"
+)
+
+type RunnerJob struct {
+	ID             string    `json:"id"`
+	ScanID         string    `json:"scan_id"`
+	Attempt        int       `json:"attempt"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	ECSTaskARN     string    `json:"ecs_task_arn"`
+	Status         string    `json:"status"`
+	StoppedReason  string    `json:"stopped_reason"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+type UsageRecord struct {
+	ID        string    `json:"id"`
+	ScanID    string    `json:"scan_id"`
+	ProjectID string    `json:"project_id"`
+	UserID    string    `json:"user_id"`
+	Model     string    `json:"model"`
+	Usage               // requests, tokens, cost
+	At        time.Time `json:"at"`
+}
+
+type Worker struct {
+	ID              string    `json:"id"`
+	Hostname        string    `json:"hostname"`
+	Role            string    `json:"role"`
+	Version         string    `json:"version"`
+	StartedAt       time.Time `json:"started_at"`
+	LastHeartbeatAt time.Time `json:"last_heartbeat_at"`
+	CurrentScanIDs  []string  `json:"current_scan_ids"`
+}
+
+// Git upload statuses.
+const (
+	GitUploadWaiting  = "waiting"
+	GitUploadReceived = "received"
+	GitUploadExpired  = "expired"
+)
+
+type GitUpload struct {
+	ID             string    `json:"id"`
+	UserID         string    `json:"user_id"`
+	ProjectID      string    `json:"project_id"`
+	RepositoryName string    `json:"repository_name"`
+	TokenHash      string    `json:"-"`
+	ExpiresAt      time.Time `json:"expires_at"`
+	Status         string    `json:"status"`
+	RepositoryID   string    `json:"repository_id"`
+	CreatedAt      time.Time `json:"created_at"`
+}
