@@ -1,0 +1,74 @@
+// Package api is Vega's HTTP surface: the /v1 REST API, the git push remote,
+// the OpenAPI document and the embedded dashboard. Handlers only parse input,
+// call a service and write JSON; errors are mapped to HTTP in errors.go only.
+package api
+
+import (
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/auth"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+)
+
+// Deps are the services the API calls. Optional ones (nil) leave their routes
+// answering 503 unavailable, so a partially configured process still starts.
+type Deps struct {
+	Config   *config.Config
+	Store    store.Store
+	Blobs    blob.Store
+	Auth     *auth.Service
+	Projects *projects.Service
+	Logger   *slog.Logger
+	UI       fs.FS // built dashboard (ui/dist); nil or without index.html = build hint page
+	Version  string
+	// Ready lists extra readiness checks (queue, proxy…) by name.
+	Ready map[string]func() error
+	// Extra lets feature packages register more routes on /v1 (scans, findings,
+	// billing…) without this package knowing them.
+	Extra []func(r *Router)
+}
+
+// maxJSONBody caps JSON request bodies; uploads stream separately.
+const maxJSONBody = 1 << 20
+
+// New builds the HTTP application.
+func New(d Deps) *fiber.App {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "vega",
+		DisableStartupMessage: true,
+		// Bodies above BodyLimit are streamed to the handler instead of being
+		// buffered, so a 1 GiB upload never sits in memory.
+		StreamRequestBody: true,
+		BodyLimit:         maxJSONBody,
+		ReadTimeout:       10 * time.Minute,
+		WriteTimeout:      0, // SSE and large downloads
+		IdleTimeout:       2 * time.Minute,
+		ErrorHandler:      errorHandler(d.Logger),
+		ReadBufferSize:    16 << 10, // long bearer tokens
+	})
+	r := &Router{deps: d, app: app}
+	r.middleware()
+	r.routes()
+	return app
+}
+
+// Router registers routes and records them for the OpenAPI document.
+type Router struct {
+	deps Deps
+	app  *fiber.App
+	v1   fiber.Router
+	ops  []Op // every documented operation, for the OpenAPI document
+}
+
+// Deps exposes the shared dependencies to feature route files.
+func (r *Router) Deps() Deps { return r.deps }

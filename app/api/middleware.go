@@ -1,0 +1,117 @@
+package api
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/auth"
+	"github.com/vegasec/vega/store"
+)
+
+const (
+	localRequestID = "request_id"
+	localPrincipal = "principal"
+)
+
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func requestID(c *fiber.Ctx) string {
+	if v, ok := c.Locals(localRequestID).(string); ok {
+		return v
+	}
+	return ""
+}
+
+func (r *Router) middleware() {
+	log := r.deps.Logger
+	r.app.Use(func(c *fiber.Ctx) (err error) {
+		// A client-supplied ID is echoed only when it is harmless in logs.
+		rid := c.Get(fiber.HeaderXRequestID)
+		if !safeRequestID.MatchString(rid) {
+			rid = store.NewID("req_")
+		}
+		c.Locals(localRequestID, rid)
+		c.Set(fiber.HeaderXRequestID, rid)
+		c.Set("X-Content-Type-Options", "nosniff")
+		c.Set("Referrer-Policy", "no-referrer")
+		c.Set("X-Frame-Options", "DENY")
+		start := time.Now()
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic", "request_id", rid, "panic", fmt.Sprint(p))
+				err = apperr.New(apperr.Internal, "Internal error")
+			}
+			if err != nil {
+				if herr := r.app.ErrorHandler(c, err); herr != nil {
+					log.Error("error handler", "err", herr)
+				}
+				err = nil
+			}
+			// Path only: query strings may carry tokens (SSE access_token).
+			log.Info("http", "request_id", rid, "method", c.Method(), "path", c.Path(),
+				"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds())
+		}()
+		return c.Next()
+	})
+	if origins := r.deps.Config.CORSAllowedOrigins; len(origins) > 0 {
+		r.app.Use(cors.New(cors.Config{
+			AllowOrigins:  strings.Join(origins, ","),
+			AllowHeaders:  "Authorization, Content-Type, X-Request-ID, Last-Event-ID",
+			ExposeHeaders: "X-Request-ID, Content-Disposition",
+			AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",
+			MaxAge:        600,
+		}))
+	}
+}
+
+// authenticate requires a bearer credential. allowQuery also accepts
+// ?access_token= for EventSource, which cannot send headers.
+func (r *Router) authenticate(allowQuery bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if r.deps.Auth == nil {
+			return apperr.New(apperr.Unavailable, "Authentication is not configured")
+		}
+		h := c.Get(fiber.HeaderAuthorization)
+		token := ""
+		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			token = strings.TrimSpace(h[7:])
+		}
+		if token == "" && allowQuery {
+			token = c.Query("access_token")
+		}
+		p, err := r.deps.Auth.Authenticate(c.UserContext(), token)
+		if err != nil {
+			return err
+		}
+		c.Locals(localPrincipal, p)
+		return c.Next()
+	}
+}
+
+// Principal is the authenticated caller; only valid behind authenticate.
+func Principal(c *fiber.Ctx) *auth.Principal {
+	p, _ := c.Locals(localPrincipal).(*auth.Principal)
+	return p
+}
+
+// Scope restricts store calls to the caller's own objects.
+func Scope(c *fiber.Ctx) store.Scope { return store.OwnedBy(Principal(c).User.ID) }
+
+// requireGroup lets through callers in any of the groups.
+func requireGroup(groups ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		u := Principal(c).User
+		for _, g := range groups {
+			if u.HasGroup(g) {
+				return c.Next()
+			}
+		}
+		return apperr.Forbiddenf("This needs the %s group", strings.Join(groups, " or "))
+	}
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+)
+
+// List is the shape of every list response (SPEC §5).
+type List[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+	Total      *int    `json:"total,omitempty"`
+}
+
+// NewList wraps one page; an empty next cursor means the end.
+func NewList[T any](items []T, next string) List[T] {
+	if items == nil {
+		items = []T{}
+	}
+	l := List[T]{Items: items}
+	if next != "" {
+		l.NextCursor = &next
+	}
+	return l
+}
+
+// JSON writes v with a status.
+func JSON(c *fiber.Ctx, status int, v any) error { return c.Status(status).JSON(v) }
+
+// PageParams parses ?limit= and ?cursor=.
+func PageParams(c *fiber.Ctx) (store.Page, error) {
+	p := store.Page{Cursor: c.Query("cursor")}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > store.MaxLimit {
+			return p, apperr.Validation(map[string]string{"limit": fmt.Sprintf("must be a whole number from 1 to %d", store.MaxLimit)})
+		}
+		p.Limit = n
+	}
+	if len(p.Cursor) > 128 {
+		return p, apperr.Validation(map[string]string{"cursor": "is not a valid cursor"})
+	}
+	return p.Normalize(), nil
+}
+
+// Decode reads a JSON body of at most maxJSONBody bytes into v, answering
+// unsupported_media_type, payload_too_large, bad_request (malformed) or
+// validation_failed (wrong types) in the envelope.
+func Decode(c *fiber.Ctx, v any) error {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(c.Get(fiber.HeaderContentType), ";", 2)[0]))
+	if ct != "" && ct != fiber.MIMEApplicationJSON {
+		return apperr.New(apperr.UnsupportedMediaType, "Send the body as application/json")
+	}
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return apperr.BadRequestf("The request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return apperr.Validation(map[string]string{te.Field: "must be of type " + jsonTypeName(te.Type.Kind().String())})
+		}
+		if errors.As(err, &te) {
+			return apperr.BadRequestf("The request body must be a JSON object")
+		}
+		return apperr.BadRequestf("The request body is not valid JSON")
+	}
+	if dec.More() {
+		return apperr.BadRequestf("The request body must hold exactly one JSON value")
+	}
+	return nil
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct", "ptr":
+		return "object"
+	}
+	return "number"
+}
+
+// readBody returns the request body, refusing more than max bytes whether it
+// was buffered or streamed.
+func readBody(c *fiber.Ctx, max int64) ([]byte, error) {
+	tooLarge := apperr.New(apperr.PayloadTooLarge, "The request body is larger than %d bytes", max)
+	if cl := c.Request().Header.ContentLength(); cl > int(max) {
+		return nil, tooLarge
+	}
+	if s := c.Context().RequestBodyStream(); s != nil {
+		b, err := io.ReadAll(io.LimitReader(s, max+1))
+		if err != nil {
+			return nil, apperr.BadRequestf("Could not read the request body")
+		}
+		if int64(len(b)) > max {
+			return nil, tooLarge
+		}
+		return b, nil
+	}
+	b := c.Body()
+	if int64(len(b)) > max {
+		return nil, tooLarge
+	}
+	return b, nil
+}

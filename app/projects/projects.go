@@ -1,0 +1,185 @@
+// Package projects manages projects and their rollups. Deleting a project
+// removes everything under it, blobs included.
+package projects
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+)
+
+// WithStats is a project plus its rollups, as the API returns it.
+type WithStats struct {
+	store.Project
+	store.ProjectStats
+}
+
+// Input is what a user can set on a project.
+type Input struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+type Service struct {
+	st    store.Store
+	blobs blob.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+func New(st store.Store, blobs blob.Store, log *slog.Logger) *Service {
+	return &Service{st: st, blobs: blobs, now: time.Now, log: log}
+}
+
+func validate(in Input, creating bool) (name, desc string, err error) {
+	problems := map[string]string{}
+	if in.Name == nil {
+		if creating {
+			problems["name"] = "is required"
+		}
+	} else {
+		name = strings.TrimSpace(*in.Name)
+		if name == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
+			problems["name"] = "must be 1 to 200 characters"
+		}
+	}
+	if in.Description != nil {
+		desc = strings.TrimSpace(*in.Description)
+		if utf8.RuneCountInString(desc) > 5000 || !utf8.ValidString(desc) {
+			problems["description"] = "must be at most 5000 characters"
+		}
+	}
+	if len(problems) > 0 {
+		return "", "", apperr.Validation(problems)
+	}
+	return name, desc, nil
+}
+
+func (s *Service) Create(ctx context.Context, ownerID string, in Input) (*WithStats, error) {
+	name, desc, err := validate(in, true)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: ownerID, Name: name, Description: desc, CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateProject(ctx, p); err != nil {
+		return nil, err
+	}
+	return &WithStats{Project: *p, ProjectStats: store.ProjectStats{}}, nil
+}
+
+func notFound(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFoundf("Project %s not found", id)
+	}
+	return err
+}
+
+func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*WithStats, error) {
+	p, err := s.st.GetProject(ctx, sc, id)
+	if err != nil {
+		return nil, notFound(id, err)
+	}
+	stats, err := s.st.ProjectStats(ctx, sc, id)
+	if err != nil {
+		return nil, err
+	}
+	return &WithStats{Project: *p, ProjectStats: stats}, nil
+}
+
+func (s *Service) List(ctx context.Context, sc store.Scope, page store.Page) ([]WithStats, string, error) {
+	ps, next, err := s.st.ListProjects(ctx, sc, page)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]WithStats, 0, len(ps))
+	for _, p := range ps {
+		stats, err := s.st.ProjectStats(ctx, sc, p.ID)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, WithStats{Project: p, ProjectStats: stats})
+	}
+	return out, next, nil
+}
+
+func (s *Service) Update(ctx context.Context, sc store.Scope, id string, in Input) (*WithStats, error) {
+	name, desc, err := validate(in, false)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.st.UpdateProject(ctx, sc, id, func(p *store.Project) error {
+		if in.Name != nil {
+			p.Name = name
+		}
+		if in.Description != nil {
+			p.Description = desc
+		}
+		p.UpdatedAt = s.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, notFound(id, err)
+	}
+	return s.Get(ctx, sc, id)
+}
+
+// Delete removes the project's rows, then its blobs. Blob deletion failures are
+// logged, not returned: the rows are gone and `vega maintenance` sweeps orphans.
+func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
+	if _, err := s.st.GetProject(ctx, sc, id); err != nil {
+		return notFound(id, err)
+	}
+	var prefixes []string
+	for page := (store.Page{Limit: store.MaxLimit}); ; {
+		repos, next, err := s.st.ListRepositories(ctx, sc, id, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range repos {
+			prefixes = append(prefixes, blob.RepositoryPrefix(r.ID))
+			if r.PendingUploadKey != "" {
+				prefixes = append(prefixes, r.PendingUploadKey)
+			}
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	for page := (store.Page{Limit: store.MaxLimit}); ; {
+		scans, next, err := s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: id}, page)
+		if err != nil {
+			return err
+		}
+		for _, sc := range scans {
+			prefixes = append(prefixes, blob.ScanPrefix(sc.ID))
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	if err := s.st.DeleteProject(ctx, sc, id); err != nil {
+		return notFound(id, err)
+	}
+	for _, p := range prefixes {
+		var err error
+		if strings.HasSuffix(p, "/") {
+			err = s.blobs.DeletePrefix(ctx, p)
+		} else {
+			err = s.blobs.Delete(ctx, p)
+		}
+		if err != nil {
+			s.log.Warn("delete project blobs", "project_id", id, "prefix", p, "err", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+)
+
+// Principal is who a request acts as.
+type Principal struct {
+	User     *store.User
+	APIKeyID string // set when authenticated with an API key
+}
+
+// Tokens is the answer to login and refresh.
+type Tokens struct {
+	AccessToken  string      `json:"access_token"`
+	RefreshToken string      `json:"refresh_token"`
+	TokenType    string      `json:"token_type"`
+	ExpiresIn    int         `json:"expires_in"`
+	User         *store.User `json:"user"`
+}
+
+// Options configure the service; zero values get safe defaults.
+type Options struct {
+	Provider        string // custom | cognito
+	Secret          []byte // HS256 key for custom tokens
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	Cognito         *CognitoVerifier // required for cognito
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// Service implements sign-in, token checks, API keys and local users.
+type Service struct {
+	st       store.Store
+	opt      Options
+	sig      *signer
+	byAddr   *limiter
+	byUser   *limiter
+	touchMu  sync.Mutex
+	touched  map[string]time.Time
+	dummyPwd []byte
+}
+
+// New builds the service. The custom provider needs a secret of at least 32 bytes.
+func New(st store.Store, opt Options) (*Service, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.AccessTokenTTL == 0 {
+		opt.AccessTokenTTL = 15 * time.Minute
+	}
+	if opt.RefreshTokenTTL == 0 {
+		opt.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if opt.Provider == "" {
+		opt.Provider = "custom"
+	}
+	if len(opt.Secret) < 32 {
+		return nil, errors.New("auth: token secret must be at least 32 bytes")
+	}
+	if opt.Provider == "cognito" && opt.Cognito == nil {
+		return nil, errors.New("auth: cognito provider needs a verifier")
+	}
+	// A hash to compare against when the account does not exist, so timing
+	// does not reveal which emails are registered.
+	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
+	return &Service{
+		st: st, opt: opt,
+		sig:      &signer{key: opt.Secret, now: opt.Now},
+		byAddr:   newLimiter(30, 5*time.Minute, opt.Now),
+		byUser:   newLimiter(10, 15*time.Minute, opt.Now),
+		touched:  map[string]time.Time{},
+		dummyPwd: dummy,
+	}, nil
+}
+
+// Provider is "custom" or "cognito".
+func (s *Service) Provider() string { return s.opt.Provider }
+
+func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+var errBadCredentials = apperr.Unauthorizedf("Email or password is incorrect")
+
+// Login checks a password and issues a token pair (custom provider only).
+func (s *Service) Login(ctx context.Context, email, password, remoteAddr string) (*Tokens, error) {
+	if s.opt.Provider != "custom" {
+		return nil, apperr.BadRequestf("Password sign-in is disabled: this server uses %s", s.opt.Provider)
+	}
+	email = normalizeEmail(email)
+	if s.byAddr.blocked(remoteAddr) || s.byUser.blocked(email) {
+		return nil, apperr.New(apperr.RateLimited, "Too many failed sign-in attempts; try again later")
+	}
+	u, err := s.st.GetUserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	hash := s.dummyPwd
+	if u != nil && u.PasswordHash != "" {
+		hash = []byte(u.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || u.PasswordHash == "" {
+		s.byAddr.fail(remoteAddr)
+		s.byUser.fail(email)
+		return nil, errBadCredentials
+	}
+	s.byUser.reset(email)
+	now := s.opt.Now().UTC()
+	u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.LastLoginAt = &now; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, u, store.NewID(PrefixFamily))
+}
+
+// PrefixFamily prefixes refresh-token family IDs.
+const PrefixFamily = "fam_"
+
+func (s *Service) issue(ctx context.Context, u *store.User, family string) (*Tokens, error) {
+	sess := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, Family: family, CreatedAt: s.opt.Now().UTC()}
+	return s.issueWith(ctx, u, sess, func() error { return s.st.CreateRefreshSession(ctx, sess) })
+}
+
+// issueWith signs the pair for sess, then persists it with save.
+func (s *Service) issueWith(ctx context.Context, u *store.User, sess *store.RefreshSession, save func() error) (*Tokens, error) {
+	access, _, err := s.sig.sign(TypeAccess, u.ID, store.NewID("atk_"), s.opt.AccessTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	refresh, exp, err := s.sig.sign(TypeRefresh, u.ID, sess.ID, s.opt.RefreshTokenTTL)
+	if err != nil {
+		return nil, err
+	}
+	sess.TokenHash = hashToken(refresh)
+	sess.ExpiresAt = exp
+	if err := save(); err != nil {
+		return nil, err
+	}
+	return &Tokens{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(s.opt.AccessTokenTTL.Seconds()), User: u}, nil
+}
+
+var errBadRefresh = apperr.Unauthorizedf("The refresh token is invalid or expired; sign in again")
+
+// Refresh rotates a refresh token. Presenting a token that was already rotated
+// is treated as theft: the whole family is revoked.
+func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
+	c, err := s.sig.verify(raw, TypeRefresh)
+	if err != nil {
+		return nil, errBadRefresh
+	}
+	old, err := s.st.GetRefreshSessionByHash(ctx, hashToken(raw))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && old.ID != c.ID) {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.opt.Now().UTC()
+	if old.RevokedAt != nil {
+		s.revokeFamily(ctx, old.Family, now, "refresh token reuse detected")
+		return nil, errBadRefresh
+	}
+	if now.After(old.ExpiresAt) {
+		return nil, errBadRefresh
+	}
+	u, err := s.st.GetUser(ctx, old.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errBadRefresh
+	}
+	if err != nil {
+		return nil, err
+	}
+	next := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, Family: old.Family, CreatedAt: now}
+	t, err := s.issueWith(ctx, u, next, func() error { return s.st.RotateRefreshSession(ctx, old.ID, next, now) })
+	if errors.Is(err, store.ErrConflict) { // lost a race with another use of the same token
+		s.revokeFamily(ctx, old.Family, now, "concurrent refresh token reuse")
+		return nil, errBadRefresh
+	}
+	return t, err
+}
+
+func (s *Service) revokeFamily(ctx context.Context, family string, now time.Time, why string) {
+	s.opt.Logger.Warn("revoking refresh token family", "family", family, "reason", why)
+	if err := s.st.RevokeRefreshFamily(ctx, family, now); err != nil {
+		s.opt.Logger.Error("revoke refresh family", "err", err)
+	}
+}
+
+// Logout revokes the refresh token's family. Unknown tokens are ignored so
+// logout is idempotent.
+func (s *Service) Logout(ctx context.Context, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	sess, err := s.st.GetRefreshSessionByHash(ctx, hashToken(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.st.RevokeRefreshFamily(ctx, sess.Family, s.opt.Now().UTC())
+}
+
+var errUnauthenticated = apperr.Unauthorizedf("Missing, invalid or expired credentials")
+
+// Authenticate resolves a bearer credential: an API key (vega_…), a custom
+// access token, or a Cognito access token.
+func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, error) {
+	if bearer == "" {
+		return nil, errUnauthenticated
+	}
+	if strings.HasPrefix(bearer, APIKeyPrefix) {
+		return s.authenticateAPIKey(ctx, bearer)
+	}
+	if s.opt.Provider == "cognito" {
+		return s.authenticateCognito(ctx, bearer)
+	}
+	c, err := s.sig.verify(bearer, TypeAccess)
+	if err != nil {
+		return nil, errUnauthenticated
+	}
+	u, err := s.st.GetUser(ctx, c.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{User: u}, nil
+}
+
+func (s *Service) authenticateCognito(ctx context.Context, raw string) (*Principal, error) {
+	id, err := s.opt.Cognito.Verify(ctx, raw)
+	if err != nil {
+		return nil, errUnauthenticated
+	}
+	u, err := s.st.GetUserBySubject(ctx, id.Subject)
+	if errors.Is(err, store.ErrNotFound) {
+		u = &store.User{ID: store.NewID(store.PrefixUser), Email: normalizeEmail(id.Email), DisplayName: id.Username,
+			AuthSubject: id.Subject, Groups: id.Groups, CreatedAt: s.opt.Now().UTC()}
+		if u.Email == "" {
+			u.Email = id.Subject + "@cognito.invalid"
+		}
+		if err = s.st.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
+			u, err = s.st.GetUserBySubject(ctx, id.Subject) // created concurrently
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Groups are managed in Cognito: the token is the source of truth.
+	if !sameStrings(u.Groups, id.Groups) {
+		if u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Groups = id.Groups; return nil }); err != nil {
+			return nil, err
+		}
+	}
+	return &Principal{User: u}, nil
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func validEmail(e string) bool {
+	a, err := mail.ParseAddress(e)
+	return err == nil && a.Address == e
+}

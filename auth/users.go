@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+)
+
+// NewUser is what root (or the CLI) supplies to create a local user.
+type NewUser struct {
+	Email       string   `json:"email"`
+	Password    string   `json:"password"`
+	DisplayName string   `json:"display_name"`
+	Groups      []string `json:"groups"`
+}
+
+// UserPatch changes a local user; nil fields stay as they are.
+type UserPatch struct {
+	Password    *string   `json:"password"`
+	DisplayName *string   `json:"display_name"`
+	Groups      *[]string `json:"groups"`
+}
+
+const minPasswordLen = 12
+
+func validGroups(gs []string) bool {
+	for _, g := range gs {
+		if g != store.GroupRoot && g != store.GroupOperator && g != store.GroupUser {
+			return false
+		}
+	}
+	return true
+}
+
+func hashPassword(p string) (string, error) {
+	if len(p) > 72 { // bcrypt ignores the rest; refuse rather than silently truncate
+		return "", apperr.Validation(map[string]string{"password": "must be at most 72 bytes"})
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// CreateUser adds a local user of the custom provider.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*store.User, error) {
+	in.Email = normalizeEmail(in.Email)
+	problems := map[string]string{}
+	if !validEmail(in.Email) {
+		problems["email"] = "must be an email address"
+	}
+	if len(in.Password) < minPasswordLen {
+		problems["password"] = "must be at least 12 characters"
+	}
+	if len(in.Groups) == 0 {
+		in.Groups = []string{store.GroupUser}
+	}
+	if !validGroups(in.Groups) {
+		problems["groups"] = "must be among root, operator, user"
+	}
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	name := strings.TrimSpace(in.DisplayName)
+	if name == "" {
+		name = strings.SplitN(in.Email, "@", 2)[0]
+	}
+	u := &store.User{ID: store.NewID(store.PrefixUser), Email: in.Email, DisplayName: name, Groups: in.Groups,
+		PasswordHash: hash, CreatedAt: s.opt.Now().UTC()}
+	if err := s.st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil, apperr.Conflictf("A user with email %s already exists", in.Email)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// UpdateUser applies a patch.
+func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*store.User, error) {
+	problems := map[string]string{}
+	var hash string
+	if p.Password != nil {
+		if len(*p.Password) < minPasswordLen {
+			problems["password"] = "must be at least 12 characters"
+		} else {
+			h, err := hashPassword(*p.Password)
+			if err != nil {
+				return nil, err
+			}
+			hash = h
+		}
+	}
+	if p.Groups != nil && (len(*p.Groups) == 0 || !validGroups(*p.Groups)) {
+		problems["groups"] = "must be among root, operator, user"
+	}
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	u, err := s.st.UpdateUser(ctx, id, func(u *store.User) error {
+		if hash != "" {
+			u.PasswordHash = hash
+		}
+		if p.DisplayName != nil {
+			u.DisplayName = strings.TrimSpace(*p.DisplayName)
+		}
+		if p.Groups != nil {
+			u.Groups = *p.Groups
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apperr.NotFoundf("User %s not found", id)
+	}
+	return u, err
+}
+
+// DeleteUser removes a user. Nobody can delete themselves (no orphaned root).
+func (s *Service) DeleteUser(ctx context.Context, actorID, id string) error {
+	if actorID == id {
+		return apperr.Conflictf("You cannot delete your own account")
+	}
+	err := s.st.DeleteUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFoundf("User %s not found", id)
+	}
+	return err
+}
+
+func (s *Service) ListUsers(ctx context.Context, p store.Page) ([]store.User, string, error) {
+	return s.st.ListUsers(ctx, p)
+}
+
+func (s *Service) GetUser(ctx context.Context, id string) (*store.User, error) {
+	u, err := s.st.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apperr.NotFoundf("User %s not found", id)
+	}
+	return u, err
+}
+
+// SeedDebugUser makes sure the debug user exists with the configured password,
+// as a root. It runs at every start so a changed VEGA_DEBUG_PASSWORD takes effect.
+func (s *Service) SeedDebugUser(ctx context.Context, email, password string) (*store.User, error) {
+	email = normalizeEmail(email)
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.st.GetUserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		u = &store.User{ID: store.NewID(store.PrefixUser), Email: email, DisplayName: "Debug user",
+			Groups: []string{store.GroupRoot, store.GroupUser}, PasswordHash: hash, CreatedAt: s.opt.Now().UTC()}
+		return u, s.st.CreateUser(ctx, u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) == nil {
+		return u, nil
+	}
+	return s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.PasswordHash = hash; return nil })
+}
