@@ -1,0 +1,111 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
+)
+
+func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
+	if k.ID == "" {
+		k.ID = store.NewID(store.PrefixAPIKey)
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = s.nowUTC()
+	}
+	if k.Hash == "" {
+		return fmt.Errorf("bolt: api key hash is required")
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		keys, hashes := tx.Bucket(bktAPIKeys), tx.Bucket(idxAPIKeyHash)
+		if keys.Get([]byte(k.ID)) != nil || hashes.Get([]byte(k.Hash)) != nil {
+			return store.ErrConflict
+		}
+		if err := hashes.Put([]byte(k.Hash), []byte(k.ID)); err != nil {
+			return err
+		}
+		return putJSON(keys, []byte(k.ID), apiKeyToRecord(k))
+	})
+}
+
+func getAPIKey(tx *bolt.Tx, id string) (*store.APIKey, error) {
+	var r apiKeyRecord
+	if err := getJSON(tx.Bucket(bktAPIKeys), []byte(id), &r); err != nil {
+		return nil, err
+	}
+	return r.apiKey(), nil
+}
+
+func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
+	var k *store.APIKey
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id, err := idLookup(tx, idxAPIKeyHash, []byte(hash))
+		if err != nil {
+			return err
+		}
+		k, err = getAPIKey(tx, id)
+		return err
+	})
+	return k, err
+}
+
+// ListAPIKeys lists one user's keys. Keys are few per user, so a filtered walk is enough.
+func (s *Store) ListAPIKeys(ctx context.Context, userID string, p store.Page) ([]store.APIKey, string, error) {
+	var out []store.APIKey
+	var next string
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, next, err = listDesc(tx.Bucket(bktAPIKeys), p, decodeAs((*apiKeyRecord).apiKey,
+			func(k *store.APIKey) bool { return userID != "" && k.UserID == userID }))
+		return err
+	})
+	return out, next, err
+}
+
+// DeleteAPIKey deletes the key only when it belongs to userID; otherwise ErrNotFound.
+func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		k, err := getAPIKey(tx, id)
+		if err != nil {
+			return err
+		}
+		if userID == "" || k.UserID != userID {
+			return store.ErrNotFound
+		}
+		if err := tx.Bucket(idxAPIKeyHash).Delete([]byte(k.Hash)); err != nil {
+			return err
+		}
+		return tx.Bucket(bktAPIKeys).Delete([]byte(id))
+	})
+}
+
+// TouchAPIKeys sets last_used_at of every listed key that still exists; keys
+// deleted meanwhile are skipped, and a time never moves backwards.
+func (s *Store) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		for id, at := range lastUsed {
+			k, err := getAPIKey(tx, id)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if k.LastUsedAt != nil && !at.After(*k.LastUsedAt) {
+				continue
+			}
+			at := at.UTC()
+			k.LastUsedAt = &at
+			if err := putJSON(tx.Bucket(bktAPIKeys), []byte(id), apiKeyToRecord(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,163 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
+)
+
+func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimSpace(email))) }
+
+// CreateUser stores u; ErrConflict when its email (case-insensitive) or auth subject is taken.
+func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
+	if u.ID == "" {
+		u.ID = store.NewID(store.PrefixUser)
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = s.nowUTC()
+	}
+	if len(emailKey(u.Email)) == 0 {
+		return fmt.Errorf("bolt: user email is required")
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bktUsers).Get([]byte(u.ID)) != nil {
+			return store.ErrConflict
+		}
+		return putUser(tx, nil, u)
+	})
+}
+
+// putUser writes u and moves its email/subject index entries from old (nil on create).
+func putUser(tx *bolt.Tx, old, u *store.User) error {
+	emails, subjects := tx.Bucket(idxUserEmail), tx.Bucket(idxUserSubject)
+	newEmail := emailKey(u.Email)
+	if owner := emails.Get(newEmail); owner != nil && string(owner) != u.ID {
+		return store.ErrConflict
+	}
+	if u.AuthSubject != "" {
+		if owner := subjects.Get([]byte(u.AuthSubject)); owner != nil && string(owner) != u.ID {
+			return store.ErrConflict
+		}
+	}
+	if old != nil {
+		if err := emails.Delete(emailKey(old.Email)); err != nil {
+			return err
+		}
+		if old.AuthSubject != "" {
+			if err := subjects.Delete([]byte(old.AuthSubject)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := emails.Put(newEmail, []byte(u.ID)); err != nil {
+		return err
+	}
+	if u.AuthSubject != "" {
+		if err := subjects.Put([]byte(u.AuthSubject), []byte(u.ID)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bktUsers), []byte(u.ID), userToRecord(u))
+}
+
+func getUser(tx *bolt.Tx, id string) (*store.User, error) {
+	var r userRecord
+	if err := getJSON(tx.Bucket(bktUsers), []byte(id), &r); err != nil {
+		return nil, err
+	}
+	return r.user(), nil
+}
+
+func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
+	var u *store.User
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		u, err = getUser(tx, id)
+		return err
+	})
+	return u, err
+}
+
+// GetUserByEmail matches the email case-insensitively.
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, error) {
+	return s.userByIndex(ctx, idxUserEmail, emailKey(email))
+}
+
+func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.User, error) {
+	return s.userByIndex(ctx, idxUserSubject, []byte(subject))
+}
+
+func (s *Store) userByIndex(ctx context.Context, idx, key []byte) (*store.User, error) {
+	var u *store.User
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id, err := idLookup(tx, idx, key)
+		if err != nil {
+			return err
+		}
+		u, err = getUser(tx, id)
+		return err
+	})
+	return u, err
+}
+
+func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (*store.User, error) {
+	var out *store.User
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getUser(tx, id)
+		if err != nil {
+			return err
+		}
+		u := *old
+		u.Groups = append([]string(nil), old.Groups...)
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.ID = id
+		if len(emailKey(u.Email)) == 0 {
+			return fmt.Errorf("bolt: user email is required")
+		}
+		if err := putUser(tx, old, &u); err != nil {
+			return err
+		}
+		out = &u
+		return nil
+	})
+	return out, err
+}
+
+// DeleteUser removes the user and its index entries. Owned data is left to the caller.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		u, err := getUser(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.Bucket(idxUserEmail).Delete(emailKey(u.Email)); err != nil {
+			return err
+		}
+		if u.AuthSubject != "" {
+			if err := tx.Bucket(idxUserSubject).Delete([]byte(u.AuthSubject)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bktUsers).Delete([]byte(id))
+	})
+}
+
+func (s *Store) ListUsers(ctx context.Context, p store.Page) ([]store.User, string, error) {
+	var out []store.User
+	var next string
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, next, err = listDesc(tx.Bucket(bktUsers), p,
+			decodeAs((*userRecord).user, func(*store.User) bool { return true }))
+		return err
+	})
+	return out, next, err
+}
+
+// isNotFound keeps error checks short where ErrNotFound is an expected answer.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
