@@ -1,20 +1,118 @@
 // Command vega is the single Vega binary: API server, worker, runner, LLM proxy
-// and maintenance, selected by subcommand or VEGA_SERVICE_ROLE.
+// and maintenance, selected by subcommand or, without one, VEGA_SERVICE_ROLE.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+const usage = `Usage: vega [command] [flags]
+
+Commands:
+  serve         run the API and dashboard (default; in thread mode also runs scans)
+  worker        take queued scans from the store or SQS and run them
+  runner        run one claimed scan and exit (--scan-id ID)
+  llm-proxy     run the OpenAI-compatible LLM proxy
+  migrate       apply pending database migrations and exit
+  maintenance   migrations, stale-scan recovery and cleanup, then exit
+  users         manage local users: users add|list|delete
+  env-docs      print the environment variable table (Markdown)
+  version       print the version
+
+Configuration comes from VEGA_* environment variables; see README.md.
+`
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println("vega", version)
-		return
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := ""
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
 	}
-	fmt.Fprintln(os.Stderr, "vega: not wired yet")
-	os.Exit(2)
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "vega", version)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "env-docs":
+		fmt.Fprint(stdout, config.Markdown())
+		return 0
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "vega: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	if cmd == "" {
+		cmd = roleCommand(cfg.Role)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := server.NewLogger(cfg, stdout)
+
+	switch cmd {
+	case "serve":
+		cfg.Role = "api"
+		err = withEnv(ctx, cfg, func(env *server.Env) error { return server.Serve(ctx, env, nil) })
+	case "users":
+		err = withEnv(ctx, cfg, func(env *server.Env) error { return usersCommand(ctx, env, args, stdout) })
+	case "worker", "runner", "llm-proxy", "migrate", "maintenance":
+		err = roleNotBuilt(cmd)
+	default:
+		fmt.Fprintf(stderr, "vega: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "vega %s: %v\n", cmd, err)
+			return 2
+		}
+		log.Error("exiting", "command", cmd, "err", err)
+		fmt.Fprintf(stderr, "vega %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+func withEnv(ctx context.Context, cfg *config.Config, f func(env *server.Env) error) error {
+	env, err := server.Open(ctx, cfg, server.NewLogger(cfg, os.Stdout), version)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	return f(env)
+}
+
+func roleCommand(role string) string {
+	switch role {
+	case "api":
+		return "serve"
+	}
+	return role
+}
+
+// usageError is a mistake in the command line (exit 2, no log line).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func roleNotBuilt(cmd string) error {
+	return fmt.Errorf("the %s role is not available in this build yet", cmd)
 }

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/auth"
+)
+
+// features are the parts of the api role beyond projects and auth: scans,
+// findings, repositories, billing… Each contributes routes and, optionally,
+// background work that starts after the listener is up and drains on shutdown.
+type features struct {
+	routes   []func(r *api.Router)
+	starters []func(ctx context.Context)
+	drainers []func(timeout time.Duration)
+	closers  []func()
+}
+
+func (f *features) start(ctx context.Context) {
+	for _, s := range f.starters {
+		s(ctx)
+	}
+}
+
+func (f *features) drain(timeout time.Duration) {
+	for _, d := range f.drainers {
+		d(timeout)
+	}
+}
+
+func (f *features) stop() {
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		f.closers[i]()
+	}
+}
+
+// buildFeatures wires every feature service into the api role.
+func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
+	f := &features{}
+	return f, nil
+}

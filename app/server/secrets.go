@@ -1,0 +1,47 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// localSecret returns the secret stored in <dataDir>/secrets/<name>, creating
+// it (0600) on first use. Only the local runtime does this; elsewhere secrets
+// must come from the environment or Secrets Manager.
+func localSecret(dataDir, name string) (string, error) {
+	dir := filepath.Join(dataDir, "secrets")
+	p := filepath.Join(dir, name)
+	b, err := os.ReadFile(p)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	s := base64.RawURLEncoding.EncodeToString(raw)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process won the race
+		b, err := os.ReadFile(p)
+		return strings.TrimSpace(string(b)), err
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(s); err != nil {
+		f.Close()
+		return "", err
+	}
+	return s, f.Close()
+}

@@ -1,0 +1,176 @@
+// Package server is the composition root: it opens the store and blob store,
+// builds the services and runs a role (api, worker, runner, llm-proxy,
+// maintenance) until its context ends.
+package server
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	vega "github.com/vegasec/vega"
+	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/auth"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+	"github.com/vegasec/vega/store/bolt"
+)
+
+// Env is what every role shares: configuration, logger, store and blobs.
+type Env struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	Store   store.Store
+	Blobs   blob.Store
+	Version string
+}
+
+// Close releases the store.
+func (e *Env) Close() error { return e.Store.Close() }
+
+// Open prepares the shared environment of a role: data directory, local
+// secrets, store and blob store.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version string) (*Env, error) {
+	if cfg.PersistenceBackend == "bolt" || cfg.FileStorageBackend == "local" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("VEGA_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
+		}
+	}
+	if cfg.PersistenceBackend == "bolt" {
+		var err error
+		if cfg.AuthSecret == "" {
+			if cfg.AuthSecret, err = localSecret(cfg.DataDir, "auth_secret"); err != nil {
+				return nil, fmt.Errorf("generate VEGA_AUTH_SECRET: %w", err)
+			}
+		}
+		if cfg.LLMProxyAdminToken == "" {
+			if cfg.LLMProxyAdminToken, err = localSecret(cfg.DataDir, "llm_proxy_admin_token"); err != nil {
+				return nil, fmt.Errorf("generate VEGA_LLM_PROXY_ADMIN_TOKEN: %w", err)
+			}
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := openBlobs(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version}, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.PersistenceBackend {
+	case "bolt":
+		path := filepath.Join(cfg.DataDir, "vega.db")
+		st, err := bolt.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open the local store %s: %w (is another vega process using this VEGA_DATA_DIR?)", path, err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("VEGA_PERSISTENCE_BACKEND=%s is not available in this build yet", cfg.PersistenceBackend)
+}
+
+func openBlobs(cfg *config.Config) (blob.Store, error) {
+	switch cfg.FileStorageBackend {
+	case "local":
+		return blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	}
+	return nil, fmt.Errorf("VEGA_FILE_STORAGE_BACKEND=%s is not available in this build yet", cfg.FileStorageBackend)
+}
+
+// NewAuth builds the auth service for the configured provider.
+func NewAuth(ctx context.Context, env *Env) (*auth.Service, error) {
+	cfg := env.Config
+	opt := auth.Options{Provider: cfg.AuthProvider, Secret: []byte(cfg.AuthSecret),
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Logger: env.Log}
+	if cfg.AuthProvider == "cognito" {
+		v, err := auth.NewCognitoVerifier(ctx, cfg.Cognito.Issuer, cfg.Cognito.AppClientID, nil)
+		if err != nil {
+			return nil, err
+		}
+		opt.Cognito = v
+		if len(opt.Secret) < 32 { // custom tokens are unused with Cognito, but the signer needs a key
+			opt.Secret = []byte(auth.RandomToken(32))
+		}
+	}
+	return auth.New(env.Store, opt)
+}
+
+// Serve runs the api role until ctx ends, then shuts down gracefully.
+// ready, when not nil, receives the bound address once the listener is up.
+func Serve(ctx context.Context, env *Env, ready func(addr string)) error {
+	cfg, log := env.Config, env.Log
+	authSvc, err := NewAuth(ctx, env)
+	if err != nil {
+		return err
+	}
+	if cfg.AuthProvider == "custom" {
+		if _, err := authSvc.SeedDebugUser(ctx, cfg.DebugEmail, cfg.DebugPassword); err != nil {
+			return fmt.Errorf("seed the debug user: %w", err)
+		}
+	}
+	bg, stopBg := context.WithCancel(context.Background())
+	defer stopBg()
+	go authSvc.RunKeyUsageFlusher(bg, 30*time.Second)
+
+	deps := api.Deps{
+		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
+		Projects: projects.New(env.Store, env.Blobs, log),
+		Logger:   log, UI: uiFS(), Version: env.Version,
+	}
+	features, err := buildFeatures(ctx, env, authSvc)
+	if err != nil {
+		return err
+	}
+	defer features.stop()
+	deps.Extra = append(deps.Extra, features.routes...)
+	app := api.New(deps)
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("VEGA_LISTEN_ADDR: cannot listen on %s: %w", cfg.ListenAddr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	log.Info("vega is serving", "url", "http://"+ln.Addr().String(), "store", cfg.PersistenceBackend, "execution", cfg.ScanExecutionMode)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	features.start(bg)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	features.drain(25 * time.Second)
+	if err := app.ShutdownWithTimeout(10 * time.Second); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	stopBg()
+	return nil
+}
+
+// uiFS is the embedded dashboard, or nil when the binary was built without it
+// (the API then serves a page explaining how to build it).
+func uiFS() fs.FS {
+	f, err := fs.Sub(vega.UI, "ui/dist")
+	if err != nil {
+		return nil
+	}
+	if _, err := fs.Stat(f, "index.html"); err != nil {
+		return nil
+	}
+	return f
+}
