@@ -1,0 +1,364 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/store"
+)
+
+// recorder is an engine.Emitter that keeps everything it is given.
+type recorder struct {
+	mu       sync.Mutex
+	reports  []engine.Report
+	logs     []string
+	progress []store.ScanProgress
+	stages   []store.StageResult
+	onProg   func(store.ScanProgress)
+}
+
+func (r *recorder) Log(level, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.logs = append(r.logs, level+": "+msg)
+}
+func (r *recorder) Progress(p store.ScanProgress) {
+	r.mu.Lock()
+	r.progress = append(r.progress, p)
+	cb := r.onProg
+	r.mu.Unlock()
+	if cb != nil {
+		cb(p)
+	}
+}
+func (r *recorder) Finding(rep engine.Report) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reports = append(r.reports, rep)
+}
+func (r *recorder) Usage(engine.UsageReport) {}
+func (r *recorder) Stage(s store.StageResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stages = append(r.stages, s)
+}
+
+// final returns the last report per key, as the runner would store them.
+func (r *recorder) final() map[string]engine.Report {
+	out := map[string]engine.Report{}
+	for _, rep := range r.reports {
+		out[rep.Key] = rep
+	}
+	return out
+}
+
+// dump is everything emitted, serialised, for leak checks.
+func (r *recorder) dump(t *testing.T) string {
+	t.Helper()
+	b, err := json.Marshal(struct {
+		R []engine.Report
+		L []string
+		P []store.ScanProgress
+		S []store.StageResult
+	}{r.reports, r.logs, r.progress, r.stages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reports are JSON-escaped; unescape the few characters that matter.
+	return string(b) + fmt.Sprint(r.reports)
+}
+
+func byRule(reports map[string]engine.Report, rule string) []engine.Report {
+	var out []engine.Report
+	for _, r := range reports {
+		if r.Category == rule {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// planted secrets are random (fixed seed) so they look real to gitleaks'
+// entropy checks and are not in any allowlist of known examples.
+type planted struct {
+	aws, github, generic, privateKey string
+}
+
+func plant(seed uint64) planted {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	pick := func(n int, alphabet string) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var key strings.Builder
+	key.WriteString("-----BEGIN RSA PRIVATE KEY-----\n")
+	for i := 0; i < 6; i++ {
+		key.WriteString(pick(64, alnum+"+/") + "\n")
+	}
+	key.WriteString("-----END RSA PRIVATE KEY-----")
+	return planted{
+		aws:        "AKIA" + pick(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+		github:     "ghp_" + pick(36, alnum),
+		generic:    pick(12, "abcdef0123456789") + pick(20, alnum),
+		privateKey: key.String(),
+	}
+}
+
+func writeTree(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for rel, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func fixture(t *testing.T, s planted) string {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"config/app.env":    "# app settings\nREGION=eu-west-1\nAWS_ACCESS_KEY_ID=" + s.aws + "\n",
+		"deploy/ci.env":     "AWS_ACCESS_KEY_ID=" + s.aws + "\n",
+		"keys/server.pem":   "\n" + s.privateKey + "\n",
+		"src/deploy.sh":     "#!/bin/sh\nexport GH_TOKEN=" + s.github + " # gitleaks:allow\n",
+		"app/settings.py":   "import os\n\nDEBUG = False\n\nclient_secret = \"" + s.generic + "\"\n",
+		"README.md":         "nothing to see\n",
+		".gitleaks.toml":    "[allowlist]\npaths = ['''.*''']\n",
+		".gitleaksignore":   "config/app.env:aws-access-token:3\n",
+		"package-lock.json": "{\"token\": \"" + s.github + "\"}\n", // gitleaks' path allowlist
+	})
+	return root
+}
+
+func TestRunFindsPlantedSecretsRedacted(t *testing.T) {
+	s := plant(1)
+	root := fixture(t, s)
+	rec := &recorder{}
+	if err := New().Run(context.Background(), engine.Input{ScanID: "scan_1", SourceDir: root}, rec); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	got := rec.final()
+
+	aws := byRule(got, "aws-access-token")
+	if len(aws) != 1 {
+		t.Fatalf("want one AWS finding for the key in two files, got %d: %+v", len(aws), got)
+	}
+	a := aws[0]
+	if a.Title != "AWS access key in config/app.env" || a.FilePath != "config/app.env" || a.StartLine != 3 || a.EndLine != 3 {
+		t.Errorf("AWS finding: title %q path %q lines %d-%d", a.Title, a.FilePath, a.StartLine, a.EndLine)
+	}
+	if a.Severity != store.SeverityCritical || a.Confidence != "high" || a.CWE[0] != "CWE-798" || !a.StableKey {
+		t.Errorf("AWS rating: %s/%s %v stable=%v", a.Severity, a.Confidence, a.CWE, a.StableKey)
+	}
+	if want := "aws-access-token:" + secretKey("aws-access-token", s.aws)[len("aws-access-token:"):]; a.Key != want || len(a.Key) != len("aws-access-token:")+16 {
+		t.Errorf("key %q, want %q", a.Key, want)
+	}
+	if len(a.Locations) != 2 || a.Locations[0].FilePath != "config/app.env" || a.Locations[1].FilePath != "deploy/ci.env" || a.Locations[1].StartLine != 1 {
+		t.Errorf("AWS locations: %+v", a.Locations)
+	}
+	if a.Evidence != "AWS_ACCESS_KEY_ID="+s.aws[:4]+"…[20 chars]" {
+		t.Errorf("AWS evidence %q", a.Evidence)
+	}
+
+	pk := byRule(got, "private-key")
+	if len(pk) != 1 || pk[0].FilePath != "keys/server.pem" || pk[0].StartLine != 2 || pk[0].EndLine != 9 || pk[0].Severity != store.SeverityCritical {
+		t.Errorf("private key finding: %+v", pk)
+	}
+	gh := byRule(got, "github-pat")
+	if len(gh) != 1 || gh[0].FilePath != "src/deploy.sh" || gh[0].StartLine != 2 || gh[0].Severity != store.SeverityCritical {
+		t.Errorf("GitHub finding (gitleaks:allow must not hide it; lock file must be skipped): %+v", gh)
+	}
+	gen := byRule(got, "generic-api-key")
+	if len(gen) != 1 || gen[0].FilePath != "app/settings.py" || gen[0].StartLine != 5 || gen[0].Severity != store.SeverityMedium || gen[0].Confidence != "low" {
+		t.Errorf("generic finding: %+v", gen)
+	}
+	if len(got) != 4 {
+		t.Errorf("want exactly 4 distinct secrets, got %d", len(got))
+	}
+
+	all := rec.dump(t)
+	for name, secret := range map[string]string{"aws": s.aws, "github": s.github, "generic": s.generic, "private key line": strings.Split(s.privateKey, "\n")[1]} {
+		if strings.Contains(all, secret) {
+			t.Errorf("raw %s secret leaked into emitted output", name)
+		}
+	}
+	if n := len(rec.stages); n != 1 || rec.stages[0].Status != "succeeded" {
+		t.Errorf("stages: %+v", rec.stages)
+	}
+	if last := rec.progress[len(rec.progress)-1]; last.Percent != 100 {
+		t.Errorf("last progress %+v", last)
+	}
+}
+
+func TestRunIsDeterministicAcrossRuns(t *testing.T) {
+	s := plant(1)
+	root := fixture(t, s)
+	var prev map[string]engine.Report
+	for i := 0; i < 3; i++ {
+		rec := &recorder{}
+		if err := NewWithOptions(Options{Workers: 4}).Run(context.Background(), engine.Input{SourceDir: root}, rec); err != nil {
+			t.Fatal(err)
+		}
+		got := rec.final()
+		if prev != nil {
+			a, _ := json.Marshal(prev)
+			b, _ := json.Marshal(got)
+			if string(a) != string(b) {
+				t.Fatalf("run %d differs:\n%s\n%s", i, a, b)
+			}
+		}
+		prev = got
+	}
+}
+
+func TestScopePaths(t *testing.T) {
+	s := plant(1)
+	root := fixture(t, s)
+	outside := t.TempDir()
+	writeTree(t, outside, map[string]string{"leak.env": "AWS_ACCESS_KEY_ID=" + plant(2).aws + "\n"})
+	if err := os.Symlink(outside, filepath.Join(root, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, "leak.env"), filepath.Join(root, "src", "link.env")); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		name  string
+		paths []string
+		rules []string
+	}{
+		{"dir", []string{"src"}, []string{"github-pat"}},
+		{"file and dir, nested dup", []string{"config/app.env", "app/", "app/settings.py"}, []string{"aws-access-token", "generic-api-key"}},
+		{"whole tree skips symlinks", nil, []string{"aws-access-token", "private-key", "github-pat", "generic-api-key"}},
+		{"scope through a symlink", []string{"linkdir"}, nil},
+		{"missing", []string{"nope"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			if err := New().Run(context.Background(), engine.Input{SourceDir: root, Paths: tc.paths}, rec); err != nil {
+				t.Fatal(err)
+			}
+			got := rec.final()
+			var rules []string
+			for _, r := range got {
+				rules = append(rules, r.Category)
+				if strings.HasPrefix(r.FilePath, "linkdir") || r.FilePath == "src/link.env" {
+					t.Errorf("followed a symlink: %s", r.FilePath)
+				}
+			}
+			if len(rules) != len(tc.rules) {
+				t.Fatalf("got rules %v, want %v", rules, tc.rules)
+			}
+			for _, want := range tc.rules {
+				if len(byRule(got, want)) != 1 {
+					t.Errorf("missing %s in %v", want, rules)
+				}
+			}
+		})
+	}
+
+	for _, bad := range []string{"../outside", "/etc", "a/../../x"} {
+		err := New().Run(context.Background(), engine.Input{SourceDir: root, Paths: []string{bad}}, &recorder{})
+		if !apperr.IsCode(err, apperr.ValidationFailed) {
+			t.Errorf("scope %q: want validation error, got %v", bad, err)
+		}
+	}
+}
+
+func TestBinaryAndOversizedFilesAreSkipped(t *testing.T) {
+	s := plant(3)
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{
+		"bin/blob.dat":  "\x00\x01AWS_ACCESS_KEY_ID=" + s.aws + "\n",
+		"big/dump.sql":  strings.Repeat("-- padding\n", 200) + "token=" + s.github + "\n",
+		"small/ok.conf": "token=" + s.github + "\n",
+	})
+	rec := &recorder{}
+	if err := NewWithOptions(Options{MaxFileBytes: 1024}).Run(context.Background(), engine.Input{SourceDir: root}, rec); err != nil {
+		t.Fatal(err)
+	}
+	got := rec.final()
+	if len(got) != 1 || len(byRule(got, "github-pat")) != 1 || byRule(got, "github-pat")[0].FilePath != "small/ok.conf" {
+		t.Errorf("want only small/ok.conf, got %+v", got)
+	}
+	if !strings.Contains(strings.Join(rec.logs, "\n"), "1 over 1024 bytes") {
+		t.Errorf("oversized file not reported in logs: %v", rec.logs)
+	}
+}
+
+func TestCancellationStopsPromptly(t *testing.T) {
+	root := t.TempDir()
+	line := strings.Repeat("const value = compute(input, options) // filler text\n", 40)
+	files := map[string]string{}
+	for i := 0; i < 3000; i++ {
+		files[fmt.Sprintf("pkg%02d/file%04d.js", i%30, i)] = line
+	}
+	writeTree(t, root, files)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder{onProg: func(store.ScanProgress) { cancel() }} // cancel at the first progress event
+	start := time.Now()
+	err := New().Run(ctx, engine.Input{SourceDir: root}, rec)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancellation took %s", d)
+	}
+	for _, p := range rec.progress {
+		if p.Percent == 100 {
+			t.Errorf("scan ran to completion despite cancellation")
+		}
+	}
+	if n := len(rec.stages); n != 1 || rec.stages[0].Status != "failed" {
+		t.Errorf("stages: %+v", rec.stages)
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"AKIAABCDEFGHIJKLMNOP": "AKIA…[20 chars]",
+		"hunter2hunter2":       "hun…[14 chars]",
+		"abc":                  "…[3 chars]",
+		"ключключключключ":     "ключ…[16 chars]",
+	}
+	for in, want := range cases {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	line := "a=" + "SECRETVALUE1234567890" + " b=" + "OTHERSECRET0987654321"
+	got := redactLine(line, "SECRETVALUE1234567890", []string{"SECRETVALUE1234567890", "OTHERSECRET0987654321"})
+	if strings.Contains(got, "SECRETVALUE1234567890") || strings.Contains(got, "OTHERSECRET0987654321") {
+		t.Errorf("redactLine leaked: %q", got)
+	}
+	if got := redactLine("encoded=U0VDUkVU", "SECRET", []string{"SECRET"}); strings.Contains(got, "U0VDUkVU") {
+		t.Errorf("line with an untraceable secret must be withheld, got %q", got)
+	}
+	long := strings.Repeat("x", 5000) + "KEY=SECRETVALUE1234567890" + strings.Repeat("y", 5000)
+	got = redactLine(long, "SECRETVALUE1234567890", []string{"SECRETVALUE1234567890"})
+	if len(got) > maxEvidenceBytes+10 || !strings.Contains(got, "SECR…[21 chars]") {
+		t.Errorf("long line evidence %d bytes: %q", len(got), got)
+	}
+}
