@@ -1,0 +1,43 @@
+// Package ingest turns untrusted source archives and checked-out trees into
+// immutable snapshots, and reads those snapshots back one entry at a time.
+//
+// Everything an archive says about itself (names, sizes, types) is treated as
+// hostile: names are validated before anything is written, sizes are counted
+// while decompressing, and links or special files are never materialised.
+package ingest
+
+import "github.com/vegasec/vega/app/config"
+
+// Limits bound what one ingest may consume (SPEC §3). A zero or negative field
+// means "no limit" so tests can relax one bound at a time; production callers
+// build Limits from the configuration with LimitsFromConfig.
+type Limits struct {
+	// MaxSourceBytes caps the archive file itself (compressed size).
+	MaxSourceBytes int64
+	// MaxEntries caps the number of entries of any kind in one archive.
+	MaxEntries int
+	// MaxFileBytes caps the uncompressed size of any one file.
+	MaxFileBytes int64
+	// MaxTotalBytes caps the uncompressed size of all files together.
+	MaxTotalBytes int64
+}
+
+// LimitsFromConfig maps the VEGA_MAX_* variables onto Limits.
+func LimitsFromConfig(c *config.Config) Limits {
+	return Limits{
+		MaxSourceBytes: c.MaxSourceBytes,
+		MaxEntries:     c.MaxArchiveEntries,
+		MaxFileBytes:   c.MaxArchiveFileBytes,
+		MaxTotalBytes:  c.MaxArchiveUncompressedBytes,
+	}
+}
+
+// DefaultLimits are the SPEC §3 defaults, for callers without a configuration.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxSourceBytes: 2 << 30,
+		MaxEntries:     50000,
+		MaxFileBytes:   256 << 20,
+		MaxTotalBytes:  5 << 30,
+	}
+}
