@@ -39,7 +39,11 @@ type Deps struct {
 const maxJSONBody = 1 << 20
 
 // New builds the HTTP application.
-func New(d Deps) *fiber.App {
+func New(d Deps) *fiber.App { return NewRouter(d).App() }
+
+// NewRouter builds the application and returns its router, which also knows
+// the documented operations (for the OpenAPI document and tests).
+func NewRouter(d Deps) *Router {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
@@ -59,7 +63,7 @@ func New(d Deps) *fiber.App {
 	r := &Router{deps: d, app: app}
 	r.middleware()
 	r.routes()
-	return app
+	return r
 }
 
 // Router registers routes and records them for the OpenAPI document.

@@ -219,3 +219,6 @@ func (r *Router) docsPage(c *fiber.Ctx) error {
 	c.Type("html", "utf-8")
 	return docsTmpl.Execute(c.Response().BodyWriter(), groups)
 }
+
+// Ops lists the documented operations.
+func (r *Router) Ops() []Op { return r.ops }

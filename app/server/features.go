@@ -16,6 +16,7 @@ type features struct {
 	starters []func(ctx context.Context)
 	drainers []func(timeout time.Duration)
 	closers  []func()
+	ready    map[string]func() error // extra readiness checks (queue, proxy)
 }
 
 func (f *features) start(ctx context.Context) {
@@ -38,6 +39,6 @@ func (f *features) stop() {
 
 // buildFeatures wires every feature service into the api role.
 func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
-	f := &features{}
+	f := &features{ready: map[string]func() error{}}
 	return f, nil
 }

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	vega "github.com/vegasec/vega"
+
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
@@ -107,55 +109,76 @@ func NewAuth(ctx context.Context, env *Env) (*auth.Service, error) {
 	return auth.New(env.Store, opt)
 }
 
+// App is the api role's HTTP application and the background work behind it.
+type App struct {
+	HTTP     *fiber.App
+	Router   *api.Router
+	Auth     *auth.Service
+	features *features
+}
+
+// NewApp builds the api role: services, feature routes and background work,
+// without listening. Tests drive App.HTTP directly.
+func NewApp(ctx context.Context, env *Env) (*App, error) {
+	cfg, log := env.Config, env.Log
+	authSvc, err := NewAuth(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AuthProvider == "custom" {
+		if _, err := authSvc.SeedDebugUser(ctx, cfg.DebugEmail, cfg.DebugPassword); err != nil {
+			return nil, fmt.Errorf("seed the debug user: %w", err)
+		}
+	}
+	feats, err := buildFeatures(ctx, env, authSvc)
+	if err != nil {
+		return nil, err
+	}
+	router := api.NewRouter(api.Deps{
+		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
+		Projects: projects.New(env.Store, env.Blobs, log),
+		Logger:   log, UI: uiFS(), Version: env.Version,
+		Ready: feats.ready,
+		Extra: feats.routes,
+	})
+	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats}, nil
+}
+
+// Close stops background work that NewApp created.
+func (a *App) Close() { a.features.stop() }
+
 // Serve runs the api role until ctx ends, then shuts down gracefully.
 // ready, when not nil, receives the bound address once the listener is up.
 func Serve(ctx context.Context, env *Env, ready func(addr string)) error {
 	cfg, log := env.Config, env.Log
-	authSvc, err := NewAuth(ctx, env)
+	a, err := NewApp(ctx, env)
 	if err != nil {
 		return err
 	}
-	if cfg.AuthProvider == "custom" {
-		if _, err := authSvc.SeedDebugUser(ctx, cfg.DebugEmail, cfg.DebugPassword); err != nil {
-			return fmt.Errorf("seed the debug user: %w", err)
-		}
-	}
+	defer a.Close()
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
-	go authSvc.RunKeyUsageFlusher(bg, 30*time.Second)
-
-	deps := api.Deps{
-		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
-		Projects: projects.New(env.Store, env.Blobs, log),
-		Logger:   log, UI: uiFS(), Version: env.Version,
-	}
-	features, err := buildFeatures(ctx, env, authSvc)
-	if err != nil {
-		return err
-	}
-	defer features.stop()
-	deps.Extra = append(deps.Extra, features.routes...)
-	app := api.New(deps)
+	go a.Auth.RunKeyUsageFlusher(bg, 30*time.Second)
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("VEGA_LISTEN_ADDR: cannot listen on %s: %w", cfg.ListenAddr, err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listener(ln) }()
+	go func() { errc <- a.HTTP.Listener(ln) }()
 	log.Info("vega is serving", "url", "http://"+ln.Addr().String(), "store", cfg.PersistenceBackend, "execution", cfg.ScanExecutionMode)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	features.start(bg)
+	a.features.start(bg)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	features.drain(25 * time.Second)
-	if err := app.ShutdownWithTimeout(10 * time.Second); err != nil {
+	a.features.drain(25 * time.Second)
+	if err := a.HTTP.ShutdownWithTimeout(10 * time.Second); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
 	stopBg()

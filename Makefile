@@ -1,0 +1,70 @@
+# Every developer and CI command. `make run` starts Vega; `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+GO ?= go
+GOTESTFLAGS ?= -count=1 -timeout 20m
+
+.PHONY: all build build-go ui run test test-go test-ui test-e2e lint bench fuzz docs check-docs clean
+
+all: build
+
+## ui: build the dashboard into ui/dist (kept out of git; ui/dist/.keep stays)
+ui: ui/node_modules/.package-lock.json
+	rm -rf ui/dist/assets ui/dist/index.html
+	cd ui && npm run build
+
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+## build: bin/vega with the dashboard embedded
+build: ui build-go
+
+## build-go: bin/vega from whatever ui/dist holds (a build hint page when empty)
+build-go:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vega ./cmd/vega
+
+## run: build and start on http://127.0.0.1:8000 (sign in: debug@example.com / vega-debug-password)
+run: build
+	./bin/vega serve
+
+## test: lint, Go tests (store contract on bolt and Postgres, API, engines…), UI unit tests, browser e2e
+test: lint build test-go test-ui test-e2e
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(MAKE) --no-print-directory check-docs
+
+test-go:
+	$(GO) test $(GOTESTFLAGS) ./...
+
+test-ui: ui/node_modules/.package-lock.json
+	cd ui && npm test
+
+test-e2e: build
+	cd ui && VEGA_BIN=$(CURDIR)/bin/vega npm run e2e
+
+## bench: Go benchmarks and whole-process measurements (figures go to docs/benchmarks.md)
+bench: build-go
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
+	./scripts/bench-startup.sh bin/vega
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 15s $$pkg; \
+	  done; \
+	done
+
+## docs: regenerate the environment variable table in README.md
+docs:
+	$(GO) run ./scripts/envdocs -write README.md
+
+check-docs:
+	$(GO) run ./scripts/envdocs -check README.md
+
+clean:
+	rm -rf bin ui/dist/assets ui/dist/index.html

@@ -1,0 +1,164 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/vegasec/vega/app/config"
+)
+
+// harness is the production api role on a temporary data directory, driven
+// through its real router without a network listener.
+type harness struct {
+	t   *testing.T
+	app *App
+	env *Env
+}
+
+func newHarness(t *testing.T, extraEnv map[string]string) *harness {
+	t.Helper()
+	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_LOG_LEVEL": "error"}
+	for k, v := range extraEnv {
+		vars[k] = v
+	}
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	env, err := Open(ctx, cfg, log, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewApp(ctx, env)
+	if err != nil {
+		env.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); env.Close() })
+	return &harness{t: t, app: a, env: env}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatalf("response is not a JSON object (status %d): %q", r.Status, r.Body)
+	}
+	return m
+}
+
+// errCode checks the body is the documented envelope and returns its code.
+func (r response) errCode(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	if m["schema_version"] != float64(1) {
+		t.Fatalf("no schema_version 1 in error body: %s", r.Body)
+	}
+	e, ok := m["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("no error object: %s", r.Body)
+	}
+	for _, k := range []string{"code", "message", "retryable", "details", "request_id"} {
+		if _, ok := e[k]; !ok {
+			t.Fatalf("error envelope lacks %q: %s", k, r.Body)
+		}
+	}
+	if e["request_id"] == "" || e["request_id"] != r.Header.Get("X-Request-ID") {
+		t.Fatalf("request_id %v does not match X-Request-ID %q", e["request_id"], r.Header.Get("X-Request-ID"))
+	}
+	return e["code"].(string)
+}
+
+// do sends a request; body may be nil, a string (sent raw) or a value (JSON).
+func (h *harness) do(method, path, token string, body any, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	ct := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd, ct = strings.NewReader(b), "application/json"
+	case []byte:
+		rd, ct = bytes.NewReader(b), "application/json"
+	default:
+		raw, _ := json.Marshal(b)
+		rd, ct = bytes.NewReader(raw), "application/json"
+	}
+	req := httptest.NewRequest(method, path, rd)
+	// app.Test reuses one connection; a handler that refuses a streamed body
+	// early would otherwise leave the rest of it to be parsed as the next request.
+	req.Header.Set("Connection", "close")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := h.app.HTTP.Test(req, -1)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// login signs in and returns the access and refresh tokens.
+func (h *harness) login(email, password string) (string, string) {
+	h.t.Helper()
+	r := h.do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	if r.Status != 200 {
+		h.t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
+	}
+	m := r.json(h.t)
+	return m["access_token"].(string), m["refresh_token"].(string)
+}
+
+func (h *harness) debugToken() string {
+	a, _ := h.login(config.DefaultDebugEmail, config.DefaultDebugPassword)
+	return a
+}
+
+// newUser creates a plain user through the API and returns their access token.
+func (h *harness) newUser(rootToken, email string) string {
+	h.t.Helper()
+	r := h.do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
+	if r.Status != 201 {
+		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
+	}
+	a, _ := h.login(email, "correct horse battery")
+	return a
+}
+
+// doRaw sends a raw body with an explicit content type.
+func (h *harness) doRaw(method, path, contentType, body string) response {
+	h.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Connection", "close")
+	res, err := h.app.HTTP.Test(req, -1)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
