@@ -1,0 +1,475 @@
+package gitpush
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/vegasec/vega/app/apperr"
+)
+
+// pushServer is a minimal HTTP layer over this package, shaped like the one
+// the API must build: token lookup, content types, buffered report.
+type pushServer struct {
+	t        *testing.T
+	token    string
+	repoDir  string
+	maxBytes int64
+
+	mu      sync.Mutex
+	pushed  *Pushed
+	lastErr error
+}
+
+func (s *pushServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := ParseRequest(r.Method, r.URL.Path, r.URL.Query().Get("service"), "/git/")
+	if err != nil {
+		ae := apperr.From(err)
+		http.Error(w, ae.Message, ae.Code.HTTPStatus())
+		return
+	}
+	if req.Token != s.token {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	switch req.Op {
+	case OpAdvertise:
+		w.Header().Set("Content-Type", AdvertisementContentType)
+		if err := AdvertiseReceivePack(r.Context(), w, s.repoDir); err != nil {
+			s.t.Errorf("advertise: %v", err)
+		}
+	case OpReceive:
+		if r.Header.Get("Content-Type") != ReceiveRequestContentType {
+			http.Error(w, "bad content type", http.StatusUnsupportedMediaType)
+			return
+		}
+		var buf bytes.Buffer
+		pushed, err := ReceivePack(r.Context(), r.Body, &buf, s.repoDir, ReceiveOptions{
+			MaxBytes: s.maxBytes,
+			Gzip:     r.Header.Get("Content-Encoding") == "gzip",
+		})
+		s.mu.Lock()
+		s.pushed, s.lastErr = pushed, err
+		s.mu.Unlock()
+		if buf.Len() == 0 && err != nil {
+			ae := apperr.From(err)
+			http.Error(w, ae.Message, ae.Code.HTTPStatus())
+			return
+		}
+		w.Header().Set("Content-Type", ResultContentType)
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+func newPushServer(t *testing.T, maxBytes int64) (*pushServer, string) {
+	t.Helper()
+	repoDir := filepath.Join(t.TempDir(), "bare")
+	if err := InitBare(repoDir); err != nil {
+		t.Fatal(err)
+	}
+	s := &pushServer{t: t, token: "gup-token-0123456789", repoDir: repoDir, maxBytes: maxBytes}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return s, ts.URL + "/git/" + s.token + ".git"
+}
+
+// gitCLI runs the stock git client hermetically (no user or system config).
+func gitCLI(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(),
+		"HOME="+t.TempDir(), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
+		"GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func mustGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := gitCLI(t, dir, args...)
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func needGit(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git client not installed; the push tests drive the real client")
+	}
+}
+
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for p, c := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestPushWithRealGitClient(t *testing.T) {
+	needGit(t)
+	srv, remote := newPushServer(t, 0)
+	work := t.TempDir()
+	mustGit(t, work, "init", "-q", "-b", "work")
+	writeFiles(t, work, map[string]string{"README.md": "hello\n", "src/main.go": "package main\n", "bin/run.sh": "#!/bin/sh\n"})
+	if err := os.Chmod(filepath.Join(work, "bin/run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A symlink pointing outside the repository must never be materialised.
+	if err := os.Symlink("../../../../etc/passwd", filepath.Join(work, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	mustGit(t, work, "add", "-A")
+	mustGit(t, work, "commit", "-q", "-m", "initial")
+	mustGit(t, work, "tag", "-a", "v1", "-m", "release")
+	head := mustGit(t, work, "rev-parse", "HEAD")
+
+	mustGit(t, work, "push", remote, "HEAD:main", "v1")
+	if srv.lastErr != nil {
+		t.Fatalf("ReceivePack: %v", srv.lastErr)
+	}
+	p := srv.pushed
+	if p == nil || p.Ref != "refs/heads/main" || p.Commit != head || len(p.Refs) != 2 {
+		t.Fatalf("pushed = %+v, want refs/heads/main at %s plus the tag", p, head)
+	}
+
+	dest := filepath.Join(t.TempDir(), "tree")
+	stats, err := Checkout(context.Background(), srv.repoDir, p.Commit, dest, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Files != 3 || stats.Symlinks != 1 {
+		t.Fatalf("stats = %+v, want 3 files and 1 skipped symlink", stats)
+	}
+	for p, want := range map[string]string{"README.md": "hello\n", "src/main.go": "package main\n"} {
+		got, err := os.ReadFile(filepath.Join(dest, p))
+		if err != nil || string(got) != want {
+			t.Fatalf("%s = %q, %v", p, got, err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(dest, "bin/run.sh")); err != nil || fi.Mode().Perm()&0o100 == 0 {
+		t.Fatalf("run.sh not executable: %v %v", fi, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dest, "escape")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("symlink materialised: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, ".git")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf(".git written into the checkout: %v", err)
+	}
+
+	// The remote accepts one push per ref: pushing main again is refused
+	// and the client shows why.
+	writeFiles(t, work, map[string]string{"README.md": "again\n"})
+	mustGit(t, work, "commit", "-q", "-am", "second")
+	out, err := gitCLI(t, work, "push", remote, "HEAD:main")
+	if err == nil {
+		t.Fatalf("second push accepted:\n%s", out)
+	}
+	if !apperr.IsCode(srv.lastErr, apperr.Conflict) {
+		t.Fatalf("second push error = %v, want conflict", srv.lastErr)
+	}
+
+	// Fetching is refused.
+	out, err = gitCLI(t, t.TempDir(), "clone", remote, "c")
+	if err == nil || !strings.Contains(out, "403") {
+		t.Fatalf("clone from the push remote: err=%v\n%s", err, out)
+	}
+}
+
+func TestPushSizeCapWithRealGitClient(t *testing.T) {
+	needGit(t)
+	srv, remote := newPushServer(t, 64<<10)
+	work := t.TempDir()
+	mustGit(t, work, "init", "-q", "-b", "main")
+	big := make([]byte, 512<<10)
+	if _, err := rand.Read(big); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, work, map[string]string{"big.bin": string(big)})
+	mustGit(t, work, "add", "-A")
+	mustGit(t, work, "commit", "-q", "-m", "big")
+	out, err := gitCLI(t, work, "push", remote, "HEAD:main")
+	if err == nil {
+		t.Fatalf("oversized push accepted:\n%s", out)
+	}
+	if !apperr.IsCode(srv.lastErr, apperr.PayloadTooLarge) {
+		t.Fatalf("error = %v, want payload_too_large", srv.lastErr)
+	}
+	if srv.pushed != nil {
+		t.Fatal("oversized push reported as pushed")
+	}
+}
+
+// hostileRepo builds objects in memory the way an attacker could craft
+// them, bypassing any client-side checks.
+type hostileRepo struct {
+	t   *testing.T
+	sto *memory.Storage
+}
+
+func (h *hostileRepo) put(o interface {
+	Encode(plumbing.EncodedObject) error
+}) plumbing.Hash {
+	obj := h.sto.NewEncodedObject()
+	if err := o.Encode(obj); err != nil {
+		h.t.Fatal(err)
+	}
+	hash, err := h.sto.SetEncodedObject(obj)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return hash
+}
+
+func (h *hostileRepo) blob(content string) plumbing.Hash {
+	obj := h.sto.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	w, _ := obj.Writer()
+	_, _ = w.Write([]byte(content))
+	_ = w.Close()
+	hash, err := h.sto.SetEncodedObject(obj)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return hash
+}
+
+func (h *hostileRepo) tree(entries ...object.TreeEntry) plumbing.Hash {
+	return h.put(&object.Tree{Entries: entries})
+}
+
+func (h *hostileRepo) commit(tree plumbing.Hash) plumbing.Hash {
+	sig := object.Signature{Name: "x", Email: "x@example.com", When: time.Unix(1700000000, 0)}
+	return h.put(&object.Commit{Author: sig, Committer: sig, Message: "x", TreeHash: tree})
+}
+
+// pushBody encodes a receive-pack request creating refs/heads/main at
+// commit, with every object in the store in the pack.
+func (h *hostileRepo) pushBody(commit plumbing.Hash) []byte {
+	var hashes []plumbing.Hash
+	iter, _ := h.sto.IterEncodedObjects(plumbing.AnyObject)
+	_ = iter.ForEach(func(o plumbing.EncodedObject) error {
+		hashes = append(hashes, o.Hash())
+		return nil
+	})
+	var pack bytes.Buffer
+	if _, err := packfile.NewEncoder(&pack, h.sto, false).Encode(hashes, 10); err != nil {
+		h.t.Fatal(err)
+	}
+	req := packp.NewReferenceUpdateRequest()
+	_ = req.Capabilities.Set(capability.ReportStatus)
+	req.Commands = []*packp.Command{{Name: plumbing.Main, Old: plumbing.ZeroHash, New: commit}}
+	req.Packfile = io.NopCloser(&pack)
+	var body bytes.Buffer
+	if err := req.Encode(&body); err != nil {
+		h.t.Fatal(err)
+	}
+	return body.Bytes()
+}
+
+func TestHostilePushedTreesNeverEscape(t *testing.T) {
+	type build func(h *hostileRepo) plumbing.Hash
+	file := func(h *hostileRepo, name string) object.TreeEntry {
+		return object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h.blob("pwned\n")}
+	}
+	cases := []struct {
+		name   string
+		tree   build
+		reason string // "" = checkout succeeds
+	}{
+		{"dotdot", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "..")) }, "path_traversal"},
+		{"dotdot in name", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "../../evil")) }, "path_traversal"},
+		{"slash in name", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "a/../../evil")) }, "path_traversal"},
+		{"absolute", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "/tmp/evil")) }, "path_traversal"},
+		{"dot git", func(h *hostileRepo) plumbing.Hash {
+			hooks := h.tree(file(h, "post-checkout"))
+			return h.tree(object.TreeEntry{Name: ".GIT", Mode: filemode.Dir, Hash: hooks})
+		}, "path_traversal"},
+		{"nested dotdot dir", func(h *hostileRepo) plumbing.Hash {
+			inner := h.tree(file(h, "evil"))
+			return h.tree(object.TreeEntry{Name: "..", Mode: filemode.Dir, Hash: inner})
+		}, "path_traversal"},
+		{"duplicate names", func(h *hostileRepo) plumbing.Hash {
+			return h.tree(file(h, "a"), file(h, "a"))
+		}, "duplicate_entry"},
+		{"symlink then dir of same name", func(h *hostileRepo) plumbing.Hash {
+			inner := h.tree(file(h, "passwd"))
+			return h.tree(
+				object.TreeEntry{Name: "etc", Mode: filemode.Symlink, Hash: h.blob("/etc")},
+				object.TreeEntry{Name: "etc", Mode: filemode.Dir, Hash: inner},
+			)
+		}, ""},
+		{"symlink out", func(h *hostileRepo) plumbing.Hash {
+			return h.tree(object.TreeEntry{Name: "link", Mode: filemode.Symlink, Hash: h.blob("../../../../")}, file(h, "ok.txt"))
+		}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &hostileRepo{t: t, sto: memory.NewStorage()}
+			commit := h.commit(tc.tree(h))
+			repoDir := filepath.Join(t.TempDir(), "bare")
+			if err := InitBare(repoDir); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			pushed, err := ReceivePack(context.Background(), bytes.NewReader(h.pushBody(commit)), &out, repoDir, ReceiveOptions{})
+			if err != nil {
+				t.Fatalf("ReceivePack: %v", err)
+			}
+			if !strings.Contains(out.String(), "unpack ok") {
+				t.Fatalf("report = %q", out.String())
+			}
+			parent := t.TempDir()
+			dest := filepath.Join(parent, "dest")
+			stats, err := Checkout(context.Background(), repoDir, pushed.Commit, dest, Limits{})
+			if tc.reason == "" {
+				if err != nil {
+					t.Fatalf("Checkout: %v", err)
+				}
+				if stats.Symlinks != 1 {
+					t.Fatalf("stats = %+v", stats)
+				}
+			} else {
+				ae := &apperr.Error{}
+				if !errors.As(err, &ae) || ae.Code != apperr.ArchiveRejected || ae.Details["reason"] != tc.reason {
+					t.Fatalf("Checkout error = %v, want archive_rejected/%s", err, tc.reason)
+				}
+			}
+			// Nothing outside dest, and no symlink anywhere.
+			_ = filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if p != parent && p != dest && !strings.HasPrefix(p, dest+string(filepath.Separator)) {
+					t.Errorf("written outside the destination: %s", p)
+				}
+				if d.Type()&fs.ModeSymlink != 0 {
+					t.Errorf("symlink materialised: %s", p)
+				}
+				return nil
+			})
+			if _, err := os.Stat(filepath.Join(parent, "evil")); err == nil {
+				t.Error("evil escaped into the parent")
+			}
+		})
+	}
+}
+
+func TestReceivePackGzipAndRefusals(t *testing.T) {
+	h := &hostileRepo{t: t, sto: memory.NewStorage()}
+	commit := h.commit(h.tree(object.TreeEntry{Name: "a.txt", Mode: filemode.Regular, Hash: h.blob("a\n")}))
+	body := h.pushBody(commit)
+
+	repoDir := filepath.Join(t.TempDir(), "bare")
+	if err := InitBare(repoDir); err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(body)
+	_ = zw.Close()
+	var out bytes.Buffer
+	pushed, err := ReceivePack(context.Background(), &gz, &out, repoDir, ReceiveOptions{Gzip: true})
+	if err != nil || pushed.Commit != commit.String() || pushed.Ref != "refs/heads/main" {
+		t.Fatalf("gzip push = %+v, %v", pushed, err)
+	}
+	if !strings.Contains(out.String(), "ok refs/heads/main") {
+		t.Fatalf("report = %q", out.String())
+	}
+
+	// The advertisement now lists the ref.
+	var adv bytes.Buffer
+	if err := AdvertiseReceivePack(context.Background(), &adv, repoDir); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(adv.String(), "# service=git-receive-pack") || !strings.Contains(adv.String(), commit.String()+" refs/heads/main") {
+		t.Fatalf("advertisement = %q", adv.String())
+	}
+
+	// Same ref again: conflict, reported in-band.
+	out.Reset()
+	_, err = ReceivePack(context.Background(), bytes.NewReader(body), &out, repoDir, ReceiveOptions{})
+	if !apperr.IsCode(err, apperr.Conflict) || !strings.Contains(out.String(), "ng refs/heads/main already exists") {
+		t.Fatalf("repeat push: err=%v report=%q", err, out.String())
+	}
+
+	// Garbage and a truncated body are bad requests with nothing written.
+	for _, b := range [][]byte{[]byte("not a git request"), body[:20]} {
+		out.Reset()
+		_, err = ReceivePack(context.Background(), bytes.NewReader(b), &out, repoDir, ReceiveOptions{})
+		if !apperr.IsCode(err, apperr.BadRequest) {
+			t.Fatalf("garbage push: %v", err)
+		}
+	}
+	_, err = ReceivePack(context.Background(), strings.NewReader("x"), &out, repoDir, ReceiveOptions{Gzip: true})
+	if !apperr.IsCode(err, apperr.BadRequest) {
+		t.Fatalf("bad gzip: %v", err)
+	}
+	// Size cap while decoding.
+	fresh := filepath.Join(t.TempDir(), "bare")
+	_ = InitBare(fresh)
+	_, err = ReceivePack(context.Background(), bytes.NewReader(body), io.Discard, fresh, ReceiveOptions{MaxBytes: int64(len(body) / 2)})
+	if !apperr.IsCode(err, apperr.PayloadTooLarge) {
+		t.Fatalf("size cap: %v", err)
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	cases := []struct {
+		method, path, service string
+		op                    Op
+		code                  apperr.Code
+	}{
+		{"GET", "/git/abc.git/info/refs", "git-receive-pack", OpAdvertise, ""},
+		{"POST", "/git/abc.git/git-receive-pack", "", OpReceive, ""},
+		{"GET", "/git/abc.git/info/refs", "git-upload-pack", 0, apperr.Forbidden},
+		{"POST", "/git/abc.git/git-upload-pack", "", 0, apperr.Forbidden},
+		{"GET", "/git/abc.git/HEAD", "", 0, apperr.NotFound},
+		{"GET", "/git/.git/info/refs", "git-receive-pack", 0, apperr.NotFound},
+		{"GET", "/git/a/b.git/info/refs", "git-receive-pack", 0, apperr.NotFound},
+		{"GET", "/v1/abc.git/info/refs", "git-receive-pack", 0, apperr.NotFound},
+	}
+	for _, tc := range cases {
+		req, err := ParseRequest(tc.method, tc.path, tc.service, "/git/")
+		if tc.code == "" {
+			if err != nil || req.Op != tc.op || req.Token != "abc" {
+				t.Errorf("%s %s = %+v, %v", tc.method, tc.path, req, err)
+			}
+			continue
+		}
+		if !apperr.IsCode(err, tc.code) {
+			t.Errorf("%s %s: err = %v, want %s", tc.method, tc.path, err, tc.code)
+		}
+	}
+}
