@@ -1,0 +1,246 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/store"
+)
+
+func testPing(t *testing.T, f *fixture) {
+	must(t, f.s.Ping(f.ctx), "Ping")
+}
+
+func testUsers(t *testing.T, f *fixture) {
+	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "Alice@Example.com", DisplayName: "Alice",
+		Groups: []string{store.GroupUser, store.GroupOperator}, AuthSubject: "sub-alice",
+		PasswordHash: "$argon2id$v=19$secret", CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, u), "CreateUser")
+
+	got, err := f.s.GetUser(f.ctx, u.ID)
+	must(t, err, "GetUser")
+	assertSame(t, u, got, "GetUser (password hash must round-trip)")
+
+	for _, email := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
+		got, err = f.s.GetUserByEmail(f.ctx, email)
+		must(t, err, "GetUserByEmail "+email)
+		if got.ID != u.ID {
+			t.Fatalf("GetUserByEmail(%q) = %s, want %s", email, got.ID, u.ID)
+		}
+	}
+	got, err = f.s.GetUserBySubject(f.ctx, "sub-alice")
+	must(t, err, "GetUserBySubject")
+	assertSame(t, u, got, "GetUserBySubject")
+
+	_, err = f.s.GetUser(f.ctx, store.NewID(store.PrefixUser))
+	wantErr(t, err, store.ErrNotFound, "GetUser missing")
+	_, err = f.s.GetUserByEmail(f.ctx, "nobody@example.com")
+	wantErr(t, err, store.ErrNotFound, "GetUserByEmail missing")
+	_, err = f.s.GetUserBySubject(f.ctx, "sub-nobody")
+	wantErr(t, err, store.ErrNotFound, "GetUserBySubject missing")
+	_, err = f.s.GetUserBySubject(f.ctx, "")
+	wantErr(t, err, store.ErrNotFound, "GetUserBySubject empty")
+
+	login := f.tick()
+	upd, err := f.s.UpdateUser(f.ctx, u.ID, func(x *store.User) error {
+		x.Email = "alice2@example.com"
+		x.LastLoginAt = &login
+		x.Groups = []string{store.GroupRoot}
+		return nil
+	})
+	must(t, err, "UpdateUser")
+	if upd.Email != "alice2@example.com" || !upd.HasGroup(store.GroupRoot) {
+		t.Fatalf("UpdateUser returned %+v", upd)
+	}
+	got, err = f.s.GetUserByEmail(f.ctx, "ALICE2@example.com")
+	must(t, err, "GetUserByEmail after email change")
+	sameTime(t, login, got.LastLoginAt, "last_login_at")
+	if got.PasswordHash != u.PasswordHash {
+		t.Fatalf("UpdateUser lost the password hash")
+	}
+	_, err = f.s.GetUserByEmail(f.ctx, "alice@example.com")
+	wantErr(t, err, store.ErrNotFound, "old email after change")
+
+	_, err = f.s.UpdateUser(f.ctx, u.ID, func(x *store.User) error {
+		x.DisplayName = "changed"
+		return errAbort
+	})
+	wantErr(t, err, errAbort, "UpdateUser callback error")
+	got, _ = f.s.GetUser(f.ctx, u.ID)
+	if got.DisplayName != "Alice" {
+		t.Fatalf("aborted UpdateUser was saved: %q", got.DisplayName)
+	}
+	_, err = f.s.UpdateUser(f.ctx, store.NewID(store.PrefixUser), func(*store.User) error { return nil })
+	wantErr(t, err, store.ErrNotFound, "UpdateUser missing")
+
+	// Pagination over users: 4 more users, pages of 2.
+	all := []string{u.ID}
+	for range 4 {
+		all = append(all, f.user().ID)
+	}
+	checkPages(t, all, 2, func(p store.Page) ([]string, string, error) {
+		xs, next, err := f.s.ListUsers(f.ctx, p)
+		return ids(xs, func(x store.User) string { return x.ID }), next, err
+	})
+
+	must(t, f.s.DeleteUser(f.ctx, u.ID), "DeleteUser")
+	_, err = f.s.GetUser(f.ctx, u.ID)
+	wantErr(t, err, store.ErrNotFound, "GetUser after delete")
+	_, err = f.s.GetUserByEmail(f.ctx, "alice2@example.com")
+	wantErr(t, err, store.ErrNotFound, "GetUserByEmail after delete")
+	wantErr(t, f.s.DeleteUser(f.ctx, u.ID), store.ErrNotFound, "DeleteUser twice")
+	// The email and subject are free again.
+	again := &store.User{ID: store.NewID(store.PrefixUser), Email: "alice2@example.com", AuthSubject: "sub-alice",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, again), "CreateUser with a freed email")
+}
+
+func testUserConflicts(t *testing.T, f *fixture) {
+	a := &store.User{ID: store.NewID(store.PrefixUser), Email: "bob@example.com", AuthSubject: "sub-bob",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, a), "CreateUser")
+	b := f.user()
+
+	dupEmail := &store.User{ID: store.NewID(store.PrefixUser), Email: "BOB@Example.COM",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	wantErr(t, f.s.CreateUser(f.ctx, dupEmail), store.ErrConflict, "CreateUser same email other case")
+	dupSubject := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com",
+		AuthSubject: "sub-bob", Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	wantErr(t, f.s.CreateUser(f.ctx, dupSubject), store.ErrConflict, "CreateUser same subject")
+
+	_, err := f.s.UpdateUser(f.ctx, b.ID, func(x *store.User) error { x.Email = "Bob@example.com"; return nil })
+	wantErr(t, err, store.ErrConflict, "UpdateUser to a taken email")
+	got, _ := f.s.GetUser(f.ctx, b.ID)
+	if got.Email != b.Email {
+		t.Fatalf("conflicting UpdateUser changed the email to %q", got.Email)
+	}
+	// A user may change only the case of their own email.
+	_, err = f.s.UpdateUser(f.ctx, a.ID, func(x *store.User) error { x.Email = "Bob@Example.com"; return nil })
+	must(t, err, "UpdateUser own email case change")
+	got, err = f.s.GetUserByEmail(f.ctx, "bob@example.com")
+	must(t, err, "GetUserByEmail after case change")
+	if got.ID != a.ID {
+		t.Fatalf("email index points at %s, want %s", got.ID, a.ID)
+	}
+}
+
+func testAPIKeys(t *testing.T, f *fixture) {
+	alice, bob := f.user(), f.user()
+	exp := f.tick().Add(24 * time.Hour)
+	k := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: alice.ID, Name: "ci", Prefix: "vega_ab12",
+		Hash: "sha256:aaaa", CreatedAt: f.tick(), ExpiresAt: &exp}
+	must(t, f.s.CreateAPIKey(f.ctx, k), "CreateAPIKey")
+	got, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	must(t, err, "GetAPIKeyByHash")
+	assertSame(t, k, got, "GetAPIKeyByHash")
+	_, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:nope")
+	wantErr(t, err, store.ErrNotFound, "GetAPIKeyByHash missing")
+
+	dup := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: bob.ID, Name: "x", Prefix: "p",
+		Hash: "sha256:aaaa", CreatedAt: f.tick()}
+	wantErr(t, f.s.CreateAPIKey(f.ctx, dup), store.ErrConflict, "CreateAPIKey duplicate hash")
+
+	aliceKeys := []string{k.ID}
+	for i := range 3 {
+		x := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: alice.ID, Name: "k", Prefix: "p",
+			Hash: "sha256:alice-" + string(rune('a'+i)), CreatedAt: f.tick()}
+		must(t, f.s.CreateAPIKey(f.ctx, x), "CreateAPIKey")
+		aliceKeys = append(aliceKeys, x.ID)
+	}
+	bobKey := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: bob.ID, Name: "b", Prefix: "p",
+		Hash: "sha256:bob", CreatedAt: f.tick()}
+	must(t, f.s.CreateAPIKey(f.ctx, bobKey), "CreateAPIKey bob")
+
+	checkPages(t, aliceKeys, 3, func(p store.Page) ([]string, string, error) {
+		xs, next, err := f.s.ListAPIKeys(f.ctx, alice.ID, p)
+		return ids(xs, func(x store.APIKey) string { return x.ID }), next, err
+	})
+
+	// TouchAPIKeys: many keys at once, unknown IDs are ignored.
+	t1, t2 := f.tick(), f.tick()
+	must(t, f.s.TouchAPIKeys(f.ctx, map[string]time.Time{k.ID: t1, bobKey.ID: t2,
+		store.NewID(store.PrefixAPIKey): t2}), "TouchAPIKeys")
+	got, _ = f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	sameTime(t, t1, got.LastUsedAt, "alice key last_used_at")
+	got, _ = f.s.GetAPIKeyByHash(f.ctx, "sha256:bob")
+	sameTime(t, t2, got.LastUsedAt, "bob key last_used_at")
+	must(t, f.s.TouchAPIKeys(f.ctx, nil), "TouchAPIKeys empty")
+
+	// DeleteAPIKey is scoped by user.
+	wantErr(t, f.s.DeleteAPIKey(f.ctx, bob.ID, k.ID), store.ErrNotFound, "DeleteAPIKey by another user")
+	wantErr(t, f.s.DeleteAPIKey(f.ctx, "", k.ID), store.ErrNotFound, "DeleteAPIKey without a user")
+	if _, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa"); err != nil {
+		t.Fatalf("key deleted by another user: %v", err)
+	}
+	must(t, f.s.DeleteAPIKey(f.ctx, alice.ID, k.ID), "DeleteAPIKey by owner")
+	_, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	wantErr(t, err, store.ErrNotFound, "GetAPIKeyByHash after delete")
+	wantErr(t, f.s.DeleteAPIKey(f.ctx, alice.ID, k.ID), store.ErrNotFound, "DeleteAPIKey twice")
+	xs, _, err := f.s.ListAPIKeys(f.ctx, bob.ID, store.Page{})
+	must(t, err, "ListAPIKeys bob")
+	sameOrder(t, []string{bobKey.ID}, ids(xs, func(x store.APIKey) string { return x.ID }), "bob's keys")
+}
+
+func testRefreshSessions(t *testing.T, f *fixture) {
+	u := f.user()
+	now := f.tick()
+	first := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h1",
+		Family: "fam-1", ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	must(t, f.s.CreateRefreshSession(f.ctx, first), "CreateRefreshSession")
+	got, err := f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	must(t, err, "GetRefreshSessionByHash")
+	assertSame(t, first, got, "refresh session")
+	_, err = f.s.GetRefreshSessionByHash(f.ctx, "nope")
+	wantErr(t, err, store.ErrNotFound, "GetRefreshSessionByHash missing")
+	dup := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h1",
+		Family: "fam-x", ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+	wantErr(t, f.s.CreateRefreshSession(f.ctx, dup), store.ErrConflict, "duplicate token hash")
+
+	rotateAt := f.tick()
+	second := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h2",
+		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: rotateAt}
+	must(t, f.s.RotateRefreshSession(f.ctx, first.ID, second, rotateAt), "RotateRefreshSession")
+	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	sameTime(t, rotateAt, got.RevokedAt, "rotated session revoked_at")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	must(t, err, "new session after rotation")
+	if got.RevokedAt != nil || got.Family != "fam-1" {
+		t.Fatalf("new session = %+v", got)
+	}
+
+	// Reuse: rotating the already rotated token again is a conflict and stores nothing.
+	third := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h3",
+		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: f.tick()}
+	wantErr(t, f.s.RotateRefreshSession(f.ctx, first.ID, third, f.tick()), store.ErrConflict, "rotate a revoked session")
+	_, err = f.s.GetRefreshSessionByHash(f.ctx, "h3")
+	wantErr(t, err, store.ErrNotFound, "session from a refused rotation")
+	wantErr(t, f.s.RotateRefreshSession(f.ctx, store.NewID(store.PrefixRefresh), third, f.tick()),
+		store.ErrNotFound, "rotate a missing session")
+
+	other := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "o1",
+		Family: "fam-2", ExpiresAt: now.Add(time.Minute), CreatedAt: now}
+	must(t, f.s.CreateRefreshSession(f.ctx, other), "CreateRefreshSession other family")
+
+	revokeAt := f.tick()
+	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-1", revokeAt), "RevokeRefreshFamily")
+	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	sameTime(t, revokeAt, got.RevokedAt, "family member revoked_at")
+	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	sameTime(t, rotateAt, got.RevokedAt, "already revoked session keeps its revoked_at")
+	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	if got.RevokedAt != nil {
+		t.Fatalf("another family was revoked")
+	}
+
+	// Expiry: first/second expire after now+1h, other after now+1m.
+	n, err := f.s.DeleteExpiredRefreshSessions(f.ctx, now.Add(30*time.Minute))
+	must(t, err, "DeleteExpiredRefreshSessions")
+	if n != 1 {
+		t.Fatalf("DeleteExpiredRefreshSessions deleted %d, want 1", n)
+	}
+	_, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	wantErr(t, err, store.ErrNotFound, "expired session")
+	if _, err := f.s.GetRefreshSessionByHash(f.ctx, "h2"); err != nil {
+		t.Fatalf("unexpired session deleted: %v", err)
+	}
+}

@@ -1,0 +1,241 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/store"
+)
+
+func testScans(t *testing.T, f *fixture) {
+	u, v := f.user(), f.user()
+	p := f.project(u.ID)
+	r1, r2 := f.repo(p), f.repo(p)
+	p2 := f.project(u.ID)
+	r3 := f.repo(p2)
+
+	sc := f.scan(r1, store.ScanQueued)
+	got, err := f.s.GetScan(f.ctx, store.OwnedBy(u.ID), sc.ID)
+	must(t, err, "GetScan")
+	assertSame(t, sc, got, "GetScan")
+	wantErr(t, f.s.CreateScan(f.ctx, sc), store.ErrConflict, "CreateScan same ID")
+	_, err = f.s.GetScan(f.ctx, store.System(), store.NewID(store.PrefixScan))
+	wantErr(t, err, store.ErrNotFound, "GetScan missing")
+
+	running := f.scan(r1, store.ScanRunning)
+	done := f.scan(r2, store.ScanCompleted)
+	other := f.scan(r3, store.ScanQueued)
+	vs := f.scan(f.repo(f.project(v.ID)), store.ScanRunning)
+
+	cases := []struct {
+		name string
+		f    store.ScanFilter
+		want []string
+	}{
+		{"all", store.ScanFilter{}, []string{sc.ID, running.ID, done.ID, other.ID}},
+		{"project", store.ScanFilter{ProjectID: p.ID}, []string{sc.ID, running.ID, done.ID}},
+		{"repository", store.ScanFilter{RepositoryID: r1.ID}, []string{sc.ID, running.ID}},
+		{"statuses", store.ScanFilter{Statuses: []string{store.ScanQueued, store.ScanCompleted}}, []string{sc.ID, done.ID, other.ID}},
+		{"project+status", store.ScanFilter{ProjectID: p.ID, Statuses: []string{store.ScanQueued}}, []string{sc.ID}},
+		{"nothing", store.ScanFilter{RepositoryID: r3.ID, Statuses: []string{store.ScanRunning}}, nil},
+	}
+	for _, c := range cases {
+		xs, next, err := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), c.f, store.Page{})
+		must(t, err, "ListScans "+c.name)
+		sameOrder(t, newestFirst(c.want), ids(xs, func(x store.Scan) string { return x.ID }), "ListScans "+c.name)
+		if next != "" {
+			t.Fatalf("ListScans %s: next %q on a single page", c.name, next)
+		}
+	}
+	checkPages(t, []string{sc.ID, running.ID, done.ID, other.ID}, 3, func(pg store.Page) ([]string, string, error) {
+		xs, next, err := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{}, pg)
+		return ids(xs, func(x store.Scan) string { return x.ID }), next, err
+	})
+
+	n, err := f.s.CountActiveScans(f.ctx, u.ID)
+	must(t, err, "CountActiveScans")
+	if n != 3 { // sc, running, other
+		t.Fatalf("CountActiveScans = %d, want 3", n)
+	}
+	if n, _ := f.s.CountActiveScans(f.ctx, v.ID); n != 1 {
+		t.Fatalf("CountActiveScans(other user) = %d, want 1", n)
+	}
+	_ = vs
+
+	started, hb := f.tick(), f.tick()
+	upd, err := f.s.UpdateScan(f.ctx, store.OwnedBy(u.ID), sc.ID, func(x *store.Scan) error {
+		x.Status = store.ScanRunning
+		x.StartedAt, x.HeartbeatAt = &started, &hb
+		x.Progress = store.ScanProgress{Percent: 40, Message: "auditing", Component: "api", ComponentsDone: 2, ComponentsTotal: 5}
+		x.Stages = []store.StageResult{{Engine: "gitleaks", Stage: "scan", Status: "succeeded"}}
+		x.Usage = store.Usage{Requests: 3, InputTokens: 1000, CachedInputTokens: 200, OutputTokens: 50, CostUSD: 0.0125}
+		x.FindingCounts = store.SeverityCounts{High: 2, Low: 1}
+		x.Artifacts = []store.Artifact{{Name: "report.sarif", Size: 1234, Key: "scans/x/report.sarif"}}
+		return nil
+	})
+	must(t, err, "UpdateScan")
+	got, _ = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	assertSame(t, upd, got, "scan after update")
+	if got.Usage.CostUSD != 0.0125 || got.Progress.Percent != 40 {
+		t.Fatalf("scan after update: %+v", got)
+	}
+	xs, _, _ := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{Statuses: []string{store.ScanQueued}}, store.Page{})
+	sameOrder(t, []string{other.ID}, ids(xs, func(x store.Scan) string { return x.ID }), "queued scans after status change")
+
+	_, err = f.s.UpdateScan(f.ctx, store.System(), sc.ID, func(x *store.Scan) error {
+		x.Status = store.ScanCompleted
+		return errAbort
+	})
+	wantErr(t, err, errAbort, "UpdateScan callback error")
+	got, _ = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	if got.Status != store.ScanRunning {
+		t.Fatalf("aborted UpdateScan was saved: %s", got.Status)
+	}
+
+	fin := f.tick()
+	_, err = f.s.UpdateScan(f.ctx, store.System(), running.ID, func(x *store.Scan) error {
+		x.Status, x.FinishedAt, x.StopReason = store.ScanFailed, &fin, store.StopError
+		x.Error = &store.ErrorInfo{Code: "engine_failed", Message: "boom"}
+		return nil
+	})
+	must(t, err, "UpdateScan to failed")
+	if n, _ := f.s.CountActiveScans(f.ctx, u.ID); n != 2 {
+		t.Fatalf("CountActiveScans after a scan failed = %d, want 2", n)
+	}
+	_, err = f.s.UpdateScan(f.ctx, store.System(), store.NewID(store.PrefixScan), func(*store.Scan) error { return nil })
+	wantErr(t, err, store.ErrNotFound, "UpdateScan missing")
+}
+
+func testClaimNextScan(t *testing.T, f *fixture) {
+	u := f.user()
+	r := f.repo(f.project(u.ID))
+	now := f.tick()
+	_, err := f.s.ClaimNextScan(f.ctx, "wrk_a", now)
+	wantErr(t, err, store.ErrNotFound, "ClaimNextScan with nothing queued")
+
+	idsAsc := ascendingIDs(store.PrefixScan, 4)
+	oldest := f.scanWithID(idsAsc[0], r, store.ScanQueued)
+	f.scanWithID(idsAsc[1], r, store.ScanRunning) // not queued: never claimed
+	middle := f.scanWithID(idsAsc[2], r, store.ScanQueued)
+	newest := f.scanWithID(idsAsc[3], r, store.ScanQueued)
+
+	claimAt := f.tick()
+	got, err := f.s.ClaimNextScan(f.ctx, "wrk_a", claimAt)
+	must(t, err, "ClaimNextScan")
+	if got.ID != oldest.ID {
+		t.Fatalf("claimed %s, want the oldest queued %s", got.ID, oldest.ID)
+	}
+	if got.Status != store.ScanClaimed || got.ClaimedBy != "wrk_a" || got.Attempt != 1 {
+		t.Fatalf("claimed scan = status %s by %q attempt %d", got.Status, got.ClaimedBy, got.Attempt)
+	}
+	sameTime(t, claimAt, got.ClaimedAt, "claimed_at")
+	sameTime(t, claimAt, got.HeartbeatAt, "heartbeat_at")
+	stored, _ := f.s.GetScan(f.ctx, store.System(), oldest.ID)
+	assertSame(t, got, stored, "stored claimed scan")
+
+	// A re-queued scan (recovery) keeps counting attempts.
+	_, err = f.s.UpdateScan(f.ctx, store.System(), oldest.ID, func(x *store.Scan) error {
+		x.Status, x.ClaimedBy = store.ScanQueued, ""
+		return nil
+	})
+	must(t, err, "requeue")
+	got, err = f.s.ClaimNextScan(f.ctx, "wrk_b", f.tick())
+	must(t, err, "ClaimNextScan requeued")
+	if got.ID != oldest.ID || got.Attempt != 2 || got.ClaimedBy != "wrk_b" {
+		t.Fatalf("reclaimed %s attempt %d by %q, want %s attempt 2 by wrk_b", got.ID, got.Attempt, got.ClaimedBy, oldest.ID)
+	}
+	for _, want := range []string{middle.ID, newest.ID} {
+		got, err = f.s.ClaimNextScan(f.ctx, "wrk_a", f.tick())
+		must(t, err, "ClaimNextScan")
+		if got.ID != want {
+			t.Fatalf("claimed %s, want %s", got.ID, want)
+		}
+	}
+	_, err = f.s.ClaimNextScan(f.ctx, "wrk_a", f.tick())
+	wantErr(t, err, store.ErrNotFound, "ClaimNextScan after all claimed")
+}
+
+func testClaimNextScanConcurrent(t *testing.T, f *fixture) {
+	u := f.user()
+	r := f.repo(f.project(u.ID))
+	const scans, workers = 40, 8
+	want := map[string]bool{}
+	for range scans {
+		want[f.scan(r, store.ScanQueued).ID] = true
+	}
+	now := f.tick()
+	var (
+		mu      sync.Mutex
+		claimed = map[string]int{}
+		wg      sync.WaitGroup
+		errs    = make(chan error, workers)
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				sc, err := f.s.ClaimNextScan(f.ctx, "wrk_"+string(rune('a'+w)), now)
+				if errors.Is(err, store.ErrNotFound) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				claimed[sc.ID]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent ClaimNextScan: %v", err)
+	}
+	if len(claimed) != scans {
+		t.Fatalf("%d distinct scans claimed, want %d", len(claimed), scans)
+	}
+	for id, n := range claimed {
+		if n != 1 || !want[id] {
+			t.Fatalf("scan %s claimed %d times (known: %v)", id, n, want[id])
+		}
+		sc, err := f.s.GetScan(f.ctx, store.System(), id)
+		must(t, err, "GetScan")
+		if sc.Attempt != 1 || sc.Status != store.ScanClaimed {
+			t.Fatalf("scan %s: attempt %d status %s", id, sc.Attempt, sc.Status)
+		}
+	}
+}
+
+func testListStaleScans(t *testing.T, f *fixture) {
+	u := f.user()
+	r := f.repo(f.project(u.ID))
+	base := f.tick()
+	old, fresh := base.Add(-10*time.Minute), base.Add(-10*time.Second)
+	longAgo := base.Add(-3 * time.Hour)
+
+	mk := func(status string, hb, started *time.Time) *store.Scan {
+		sc := f.scan(r, status)
+		_, err := f.s.UpdateScan(f.ctx, store.System(), sc.ID, func(x *store.Scan) error {
+			x.HeartbeatAt, x.StartedAt, x.ClaimedAt = hb, started, hb
+			return nil
+		})
+		must(t, err, "UpdateScan")
+		return sc
+	}
+	staleClaimed := mk(store.ScanClaimed, &old, nil)
+	staleRunning := mk(store.ScanRunning, &old, &fresh)
+	tooLong := mk(store.ScanRunning, &fresh, &longAgo)
+	mk(store.ScanRunning, &fresh, &fresh)   // healthy
+	mk(store.ScanClaimed, &fresh, nil)      // healthy
+	mk(store.ScanCompleted, &old, &longAgo) // finished: never stale
+	mk(store.ScanQueued, nil, nil)          // queued: never stale
+
+	got, err := f.s.ListStaleScans(f.ctx, base.Add(-time.Minute), base.Add(-time.Hour))
+	must(t, err, "ListStaleScans")
+	sameSet(t, []string{staleClaimed.ID, staleRunning.ID, tooLong.ID}, ids(got, func(x store.Scan) string { return x.ID }), "stale scans")
+}
