@@ -50,7 +50,9 @@ type Service struct {
 	byUser   *limiter
 	touchMu  sync.Mutex
 	touched  map[string]time.Time
-	dummyPwd []byte
+	dummy    func() []byte // bcrypt hash compared when the account does not exist
+	seeded   chan struct{} // closed once start-up seeding is done; logins wait for it
+	seedOnce sync.Once
 }
 
 // New builds the service. The custom provider needs a secret of at least 32 bytes.
@@ -76,17 +78,36 @@ func New(st store.Store, opt Options) (*Service, error) {
 	if opt.Provider == "cognito" && opt.Cognito == nil {
 		return nil, errors.New("auth: cognito provider needs a verifier")
 	}
-	// A hash to compare against when the account does not exist, so timing
-	// does not reveal which emails are registered.
-	dummy, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
-	return &Service{
+	s := &Service{
 		st: st, opt: opt,
-		sig:      &signer{key: opt.Secret, now: opt.Now},
-		byAddr:   newLimiter(30, 5*time.Minute, opt.Now),
-		byUser:   newLimiter(10, 15*time.Minute, opt.Now),
-		touched:  map[string]time.Time{},
-		dummyPwd: dummy,
-	}, nil
+		sig:     &signer{key: opt.Secret, now: opt.Now},
+		byAddr:  newLimiter(30, 5*time.Minute, opt.Now),
+		byUser:  newLimiter(10, 15*time.Minute, opt.Now),
+		touched: map[string]time.Time{},
+		seeded:  make(chan struct{}),
+		// A hash to compare against when the account does not exist, so timing
+		// does not reveal which emails are registered. Made on first use: bcrypt
+		// is slow and start-up should not pay for it.
+		dummy: sync.OnceValue(func() []byte {
+			h, _ := bcrypt.GenerateFromPassword([]byte(randomString(16)), bcrypt.DefaultCost)
+			return h
+		}),
+	}
+	return s, nil
+}
+
+// MarkSeeded lets logins through; call it when start-up seeding is done (or
+// right away when there is nothing to seed).
+func (s *Service) MarkSeeded() { s.seedOnce.Do(func() { close(s.seeded) }) }
+
+// Seeded reports whether start-up seeding is done (readiness).
+func (s *Service) Seeded() bool {
+	select {
+	case <-s.seeded:
+		return true
+	default:
+		return false
+	}
 }
 
 // Provider is "custom" or "cognito".
@@ -101,6 +122,11 @@ func (s *Service) Login(ctx context.Context, email, password, remoteAddr string)
 	if s.opt.Provider != "custom" {
 		return nil, apperr.BadRequestf("Password sign-in is disabled: this server uses %s", s.opt.Provider)
 	}
+	select { // the debug user may still be being seeded right after start
+	case <-s.seeded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	email = normalizeEmail(email)
 	if s.byAddr.blocked(remoteAddr) || s.byUser.blocked(email) {
 		return nil, apperr.New(apperr.RateLimited, "Too many failed sign-in attempts; try again later")
@@ -109,9 +135,11 @@ func (s *Service) Login(ctx context.Context, email, password, remoteAddr string)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	hash := s.dummyPwd
+	var hash []byte
 	if u != nil && u.PasswordHash != "" {
 		hash = []byte(u.PasswordHash)
+	} else {
+		hash = s.dummy()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || u.PasswordHash == "" {
 		s.byAddr.fail(remoteAddr)

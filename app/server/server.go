@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -115,6 +116,14 @@ type App struct {
 	Router   *api.Router
 	Auth     *auth.Service
 	features *features
+	seedErr  chan error
+}
+
+// WaitSeeded blocks until start-up seeding finished and returns its error.
+func (a *App) WaitSeeded() error {
+	err := <-a.seedErr
+	a.seedErr <- err
+	return err
 }
 
 // NewApp builds the api role: services, feature routes and background work,
@@ -125,10 +134,20 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	seedErr := make(chan error, 1)
 	if cfg.AuthProvider == "custom" {
-		if _, err := authSvc.SeedDebugUser(ctx, cfg.DebugEmail, cfg.DebugPassword); err != nil {
-			return nil, fmt.Errorf("seed the debug user: %w", err)
-		}
+		// Seeding costs a bcrypt operation; do it beside start-up rather than
+		// before the listener. Logins wait for it; /v1/readyz reports it.
+		go func() {
+			_, err := authSvc.SeedDebugUser(context.WithoutCancel(ctx), cfg.DebugEmail, cfg.DebugPassword)
+			if err != nil {
+				log.Error("seed the debug user", "err", err)
+			}
+			seedErr <- err
+		}()
+	} else {
+		authSvc.MarkSeeded()
+		seedErr <- nil
 	}
 	feats, err := buildFeatures(ctx, env, authSvc)
 	if err != nil {
@@ -141,7 +160,13 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 		Ready: feats.ready,
 		Extra: feats.routes,
 	})
-	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats}, nil
+	feats.ready["auth"] = func() error {
+		if !authSvc.Seeded() {
+			return errors.New("seeding the debug user")
+		}
+		return nil
+	}
+	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats, seedErr: seedErr}, nil
 }
 
 // Close stops background work that NewApp created.
