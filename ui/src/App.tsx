@@ -1,0 +1,186 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import type { ApiClient } from './api/client';
+import { SESSION_EXPIRED_MESSAGE } from './api/client';
+import type { AuthConfig, User } from './api/types';
+import { AppContext, isOperator, useApp, type AppContextValue } from './app-context';
+import { logoutUrl } from './auth/cognito';
+import { ErrorState, Loading } from './components/States';
+import { SignInPage } from './pages/SignIn';
+import { AuthCallbackPage } from './pages/AuthCallback';
+import { ProjectsPage } from './pages/Projects';
+
+// The projects page is the landing page and ships in the main chunk; every
+// other screen is its own chunk so first load stays small.
+const ProjectPage = lazy(() => import('./pages/Project'));
+const RepositoryPage = lazy(() => import('./pages/Repository'));
+const ScanPage = lazy(() => import('./pages/Scan'));
+const FindingsPage = lazy(() => import('./pages/Findings'));
+const FindingPage = lazy(() => import('./pages/Finding'));
+const SettingsPage = lazy(() => import('./pages/Settings'));
+const UsagePage = lazy(() => import('./pages/Usage'));
+const OperationsPage = lazy(() => import('./pages/Operations'));
+
+/** Lets the API client (created before React) tell the UI a session ended. */
+export class SessionEvents {
+  private listeners = new Set<() => void>();
+  onExpired(fn: () => void) {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+  emitExpired() {
+    for (const fn of this.listeners) fn();
+  }
+}
+
+export function App({ api, authConfig, events }: { api: ApiClient; authConfig: AuthConfig; events: SessionEvents }) {
+  const [user, setUser] = useState<User | null>(null);
+  const [checking, setChecking] = useState(api.hasSession());
+  const [bootError, setBootError] = useState<unknown>(undefined);
+  const [flash, setFlash] = useState('');
+  const navigate = useNavigate();
+  const location = useLocation();
+
+  const loadMe = useCallback(() => {
+    if (!api.hasSession()) {
+      setChecking(false);
+      return;
+    }
+    setChecking(true);
+    setBootError(undefined);
+    api
+      .me()
+      .then((u) => setUser(u))
+      .catch((e: unknown) => {
+        // 401 is handled by onExpired; anything else is shown with a retry
+        if (api.hasSession()) setBootError(e);
+      })
+      .finally(() => setChecking(false));
+  }, [api]);
+
+  useEffect(loadMe, [loadMe]);
+
+  useEffect(
+    () =>
+      events.onExpired(() => {
+        setUser(null);
+        setFlash(SESSION_EXPIRED_MESSAGE);
+        const here = window.location.pathname + window.location.search;
+        if (!window.location.pathname.startsWith('/sign-in')) navigate(`/sign-in?next=${encodeURIComponent(here)}`, { replace: true });
+      }),
+    [events, navigate],
+  );
+
+  const signOut = useCallback(async () => {
+    await api.logout();
+    setUser(null);
+    setFlash('');
+    if (authConfig.provider === 'cognito') {
+      window.location.assign(logoutUrl(authConfig.cognito));
+      return;
+    }
+    navigate('/sign-in', { replace: true });
+  }, [api, authConfig, navigate]);
+
+  const ctx: AppContextValue = useMemo(
+    () => ({
+      api,
+      authConfig,
+      user,
+      setUser: (u) => {
+        setUser(u);
+        if (u) setFlash('');
+      },
+      signOut,
+    }),
+    [api, authConfig, user, signOut],
+  );
+
+  if (checking) return <Loading label="Starting Vega…" />;
+  if (bootError !== undefined) return <ErrorState error={bootError} onRetry={loadMe} />;
+
+  const needAuth = !user;
+  const next = encodeURIComponent(location.pathname + location.search);
+  return (
+    <AppContext.Provider value={ctx}>
+      <Routes>
+        <Route path="/sign-in" element={<SignInPage flash={flash} />} />
+        <Route path="/auth/callback" element={<AuthCallbackPage />} />
+        <Route
+          path="*"
+          element={
+            needAuth ? (
+              <Navigate to={`/sign-in?next=${next}`} replace />
+            ) : (
+              <Shell>
+                <Suspense fallback={<Loading />}>
+                  <Routes>
+                    <Route path="/" element={<ProjectsPage />} />
+                    <Route path="/projects/:projectId" element={<ProjectPage />} />
+                    <Route path="/projects/:projectId/findings" element={<FindingsPage />} />
+                    <Route path="/repositories/:repositoryId" element={<RepositoryPage />} />
+                    <Route path="/repositories/:repositoryId/findings" element={<FindingsPage />} />
+                    <Route path="/scans/:scanId" element={<ScanPage />} />
+                    <Route path="/findings/:findingId" element={<FindingPage />} />
+                    <Route path="/settings" element={<SettingsPage />} />
+                    <Route path="/usage" element={<UsagePage />} />
+                    <Route path="/operations" element={<OperationsPage />} />
+                    <Route path="*" element={<NotFound />} />
+                  </Routes>
+                </Suspense>
+              </Shell>
+            )
+          }
+        />
+      </Routes>
+    </AppContext.Provider>
+  );
+}
+
+function Shell({ children }: { children: React.ReactNode }) {
+  const { user, signOut } = useApp();
+  return (
+    <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/" className="brand" aria-label="Vega home">
+          <span aria-hidden="true">◈</span> Vega
+        </NavLink>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            Projects
+          </NavLink>
+          <NavLink to="/usage">Usage</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
+          {isOperator(user) && <NavLink to="/operations">Operations</NavLink>}
+        </nav>
+        <div className="topbar-user">
+          <span className="muted" title={user?.email}>
+            {user?.display_name || user?.email}
+          </span>
+          <button type="button" className="ghost" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        <NavLink to="/">Back to projects</NavLink>
+      </p>
+    </section>
+  );
+}

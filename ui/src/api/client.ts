@@ -1,0 +1,608 @@
+// The one typed client for the Vega API (SPEC §5). Every screen goes through it so
+// that bearer tokens, the error envelope and refresh-on-401 are handled in one
+// place. It has no global state: the app creates one instance at boot.
+import type {
+  ApiKey,
+  AuthConfig,
+  CreatedApiKey,
+  ErrorEnvelope,
+  ExportFormat,
+  FileContent,
+  Finding,
+  FindingFilters,
+  FindingHistory,
+  GitUpload,
+  ListPage,
+  Project,
+  Repository,
+  Scan,
+  ScanEvent,
+  Snapshot,
+  ThreatProfile,
+  ThreatProfileContent,
+  TokenResponse,
+  TreeListing,
+  TriageRequest,
+  UsageGroupBy,
+  UsageReport,
+  User,
+  Worker,
+} from './types';
+
+/** An API failure as the server described it (or as close as we can tell). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+  readonly requestId: string;
+
+  constructor(init: {
+    status: number;
+    code: string;
+    message: string;
+    retryable?: boolean;
+    details?: Record<string, unknown> | null;
+    requestId?: string;
+  }) {
+    super(init.message);
+    this.name = 'ApiError';
+    this.status = init.status;
+    this.code = init.code;
+    this.retryable = init.retryable ?? false;
+    this.details = init.details ?? {};
+    this.requestId = init.requestId ?? '';
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}
+
+/** A human sentence for any thrown value, safe to render. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiError) {
+    const fields = e.code === 'validation_failed' ? describeDetails(e.details) : '';
+    return fields ? `${e.message} (${fields})` : e.message;
+  }
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+function describeDetails(details: Record<string, unknown>): string {
+  return Object.entries(details)
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join('; ');
+}
+
+/** Turns a non-2xx response into an ApiError, reading the SPEC §5 envelope when present. */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  const requestId = res.headers.get('X-Request-ID') ?? '';
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // body unreadable: fall through to the generic error below
+  }
+  try {
+    const env = JSON.parse(text) as Partial<ErrorEnvelope>;
+    if (env && typeof env === 'object' && env.error && typeof env.error.code === 'string') {
+      return new ApiError({
+        status: res.status,
+        code: env.error.code,
+        message: env.error.message || `Request failed (${res.status})`,
+        retryable: env.error.retryable,
+        details: env.error.details ?? {},
+        requestId: env.error.request_id || requestId,
+      });
+    }
+  } catch {
+    // not JSON: a proxy or load balancer answered
+  }
+  return new ApiError({
+    status: res.status,
+    code: genericCode(res.status),
+    message: `Request failed with HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+    retryable: res.status >= 500,
+    requestId,
+  });
+}
+
+function genericCode(status: number): string {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal' : 'bad_request';
+  }
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Where the session's tokens live between page loads. */
+export interface TokenStore {
+  load(): TokenPair | null;
+  save(tokens: TokenPair | null): void;
+}
+
+/** Keeps tokens in memory only (tests, or a browser without storage). */
+export class MemoryTokenStore implements TokenStore {
+  private tokens: TokenPair | null;
+  constructor(initial: TokenPair | null = null) {
+    this.tokens = initial;
+  }
+  load() {
+    return this.tokens;
+  }
+  save(tokens: TokenPair | null) {
+    this.tokens = tokens;
+  }
+}
+
+/**
+ * Keeps tokens in window.localStorage so a reload or a deep link in a new tab
+ * stays signed in. The access token is short-lived (15 min); the refresh token
+ * rotates on every use and its family is revoked on reuse (SPEC §6).
+ */
+export class BrowserTokenStore implements TokenStore {
+  constructor(private readonly key = 'vega.session') {}
+  load(): TokenPair | null {
+    try {
+      const raw = window.localStorage.getItem(this.key);
+      if (!raw) return null;
+      const v = JSON.parse(raw) as Partial<TokenPair>;
+      if (typeof v.accessToken === 'string' && typeof v.refreshToken === 'string') {
+        return { accessToken: v.accessToken, refreshToken: v.refreshToken };
+      }
+    } catch {
+      // corrupt entry: treat as signed out
+    }
+    return null;
+  }
+  save(tokens: TokenPair | null) {
+    try {
+      if (tokens) window.localStorage.setItem(this.key, JSON.stringify(tokens));
+      else window.localStorage.removeItem(this.key);
+    } catch {
+      // storage disabled: the session lasts as long as the page
+    }
+  }
+}
+
+/** Exchanges a refresh token for a new pair (the custom provider or Cognito). */
+export type Refresher = (refreshToken: string) => Promise<TokenPair>;
+
+export interface ApiClientOptions {
+  /** "" means same origin. */
+  baseUrl: string;
+  tokens: TokenStore;
+  fetch?: typeof fetch;
+  /** Defaults to POST /v1/auth/refresh (custom provider). */
+  refresher?: Refresher;
+  /** Called once when a 401 could not be cured by a refresh. */
+  onSessionExpired?: () => void;
+  /** Constructs XMLHttpRequest for uploads; injectable for tests. */
+  xhr?: () => XMLHttpRequest;
+}
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** false for the auth endpoints that must not carry or refresh a token. */
+  auth?: boolean;
+}
+
+export interface ListParams {
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface DownloadedFile {
+  blob: Blob;
+  filename: string;
+}
+
+export const SESSION_EXPIRED_MESSAGE = 'Your session has expired';
+
+export class ApiClient {
+  readonly baseUrl: string;
+  private readonly tokens: TokenStore;
+  private readonly fetchImpl: typeof fetch;
+  private refresher: Refresher;
+  private readonly onSessionExpired: () => void;
+  private readonly makeXhr: () => XMLHttpRequest;
+  // Concurrent 401s share one refresh: refresh tokens rotate, so a second
+  // refresh with the same token would look like reuse and revoke the family.
+  private refreshing: Promise<TokenPair | null> | null = null;
+
+  constructor(opts: ApiClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.tokens = opts.tokens;
+    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.refresher = opts.refresher ?? ((rt) => this.refreshCustom(rt));
+    this.onSessionExpired = opts.onSessionExpired ?? (() => undefined);
+    this.makeXhr = opts.xhr ?? (() => new XMLHttpRequest());
+  }
+
+  setRefresher(r: Refresher) {
+    this.refresher = r;
+  }
+
+  url(path: string, query?: Query): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined || v === null || v === '') continue;
+      qs.set(k, String(v));
+    }
+    const s = qs.toString();
+    return `${this.baseUrl}${path}${s ? `?${s}` : ''}`;
+  }
+
+  hasSession(): boolean {
+    return this.tokens.load() !== null;
+  }
+
+  accessToken(): string | null {
+    return this.tokens.load()?.accessToken ?? null;
+  }
+
+  setSession(tokens: TokenPair | null) {
+    this.tokens.save(tokens);
+  }
+
+  /** Sends one request; on 401 refreshes once and retries, else ends the session. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (!text) return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const auth = opts.auth !== false;
+    const attempt = (token: string | null) => {
+      const headers: Record<string, string> = { Accept: 'application/json' };
+      let body: BodyInit | undefined;
+      if (opts.body instanceof FormData) body = opts.body;
+      else if (opts.body !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        body = JSON.stringify(opts.body);
+      }
+      if (auth && token) headers.Authorization = `Bearer ${token}`;
+      return this.fetchImpl(this.url(path, opts.query), { method, headers, body, signal: opts.signal });
+    };
+    const before = auth ? this.tokens.load() : null;
+    let res = await attempt(before?.accessToken ?? null);
+    if (res.status === 401 && auth) {
+      const renewed = before ? await this.refreshOnce(before.refreshToken) : null;
+      if (renewed) res = await attempt(renewed.accessToken);
+      if (res.status === 401) {
+        this.expire();
+        throw new ApiError({ status: 401, code: 'unauthorized', message: SESSION_EXPIRED_MESSAGE });
+      }
+    }
+    if (!res.ok) throw await errorFromResponse(res);
+    return res;
+  }
+
+  /** Returns fresh tokens, or null when the session cannot be renewed. */
+  refreshOnce(usedRefreshToken: string): Promise<TokenPair | null> {
+    // Another request may already have rotated the token we hold.
+    const current = this.tokens.load();
+    if (current && current.refreshToken !== usedRefreshToken) return Promise.resolve(current);
+    if (!this.refreshing) {
+      this.refreshing = this.refresher(usedRefreshToken)
+        .then((pair) => {
+          this.tokens.save(pair);
+          return pair;
+        })
+        .catch(() => null)
+        .finally(() => {
+          this.refreshing = null;
+        });
+    }
+    return this.refreshing;
+  }
+
+  private expire() {
+    this.tokens.save(null);
+    this.onSessionExpired();
+  }
+
+  private async refreshCustom(refreshToken: string): Promise<TokenPair> {
+    const r = await this.request<TokenResponse>('POST', '/v1/auth/refresh', {
+      body: { refresh_token: refreshToken },
+      auth: false,
+    });
+    return { accessToken: r.access_token, refreshToken: r.refresh_token };
+  }
+
+  /** Fetches a file with the bearer token (exports, artifacts) as a Blob. */
+  async download(path: string, query?: Query): Promise<DownloadedFile> {
+    const res = await this.send('GET', path, { query });
+    const blob = await res.blob();
+    return { blob, filename: filenameFrom(res.headers.get('Content-Disposition')) ?? path.split('/').pop() ?? 'download' };
+  }
+
+  /** Multipart upload with progress (fetch cannot report upload progress). */
+  upload<T>(path: string, form: FormData, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<T> {
+    const once = (token: string | null) =>
+      new Promise<{ status: number; text: string; requestId: string }>((resolve, reject) => {
+        const xhr = this.makeXhr();
+        xhr.open('POST', this.url(path));
+        xhr.setRequestHeader('Accept', 'application/json');
+        if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+        xhr.upload.onprogress = (ev) => {
+          if (ev.lengthComputable && onProgress) onProgress(ev.loaded / ev.total);
+        };
+        xhr.onload = () =>
+          resolve({ status: xhr.status, text: xhr.responseText, requestId: xhr.getResponseHeader('X-Request-ID') ?? '' });
+        xhr.onerror = () => reject(new ApiError({ status: 0, code: 'network', message: 'Upload failed: network error', retryable: true }));
+        xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'));
+        signal?.addEventListener('abort', () => xhr.abort());
+        xhr.send(form);
+      });
+    return (async () => {
+      const before = this.tokens.load();
+      let r = await once(before?.accessToken ?? null);
+      if (r.status === 401) {
+        const renewed = before ? await this.refreshOnce(before.refreshToken) : null;
+        if (renewed) r = await once(renewed.accessToken);
+        if (r.status === 401) {
+          this.expire();
+          throw new ApiError({ status: 401, code: 'unauthorized', message: SESSION_EXPIRED_MESSAGE });
+        }
+      }
+      if (r.status < 200 || r.status >= 300) {
+        throw await errorFromResponse(new Response(r.text, { status: r.status, headers: { 'X-Request-ID': r.requestId } }));
+      }
+      onProgress?.(1);
+      return (r.text ? JSON.parse(r.text) : undefined) as T;
+    })();
+  }
+
+  /**
+   * URL of a scan's SSE stream. EventSource cannot send headers, so the access
+   * token rides in the query string (the server accepts ?access_token= there).
+   */
+  eventStreamUrl(scanId: string, afterSeq?: number): string {
+    return this.url(`/v1/scans/${enc(scanId)}/events/stream`, {
+      access_token: this.accessToken(),
+      after_seq: afterSeq && afterSeq > 0 ? afterSeq : undefined,
+    });
+  }
+
+  // ---- auth ----
+  authConfig() {
+    return this.request<AuthConfig>('GET', '/v1/auth/config', { auth: false });
+  }
+  async login(email: string, password: string): Promise<User> {
+    const r = await this.request<TokenResponse>('POST', '/v1/auth/login', { body: { email, password }, auth: false });
+    this.tokens.save({ accessToken: r.access_token, refreshToken: r.refresh_token });
+    return r.user;
+  }
+  async logout(): Promise<void> {
+    const t = this.tokens.load();
+    this.tokens.save(null);
+    if (t) {
+      await this.request('POST', '/v1/auth/logout', { body: { refresh_token: t.refreshToken }, auth: false }).catch(() => undefined);
+    }
+  }
+  me() {
+    return this.request<User>('GET', '/v1/auth/me');
+  }
+
+  // ---- API keys ----
+  listApiKeys(p: ListParams = {}) {
+    return this.request<ListPage<ApiKey>>('GET', '/v1/api-keys', { query: { ...p } });
+  }
+  createApiKey(body: { name: string; expires_at?: string }) {
+    return this.request<CreatedApiKey>('POST', '/v1/api-keys', { body });
+  }
+  revokeApiKey(id: string) {
+    return this.request<void>('DELETE', `/v1/api-keys/${enc(id)}`);
+  }
+
+  // ---- users (root) ----
+  listUsers(p: ListParams = {}) {
+    return this.request<ListPage<User>>('GET', '/v1/users', { query: { ...p } });
+  }
+  createUser(body: { email: string; display_name?: string; password: string; groups?: string[] }) {
+    return this.request<User>('POST', '/v1/users', { body });
+  }
+  updateUser(id: string, body: { display_name?: string; password?: string; groups?: string[] }) {
+    return this.request<User>('PATCH', `/v1/users/${enc(id)}`, { body });
+  }
+  deleteUser(id: string) {
+    return this.request<void>('DELETE', `/v1/users/${enc(id)}`);
+  }
+
+  // ---- projects ----
+  listProjects(p: ListParams = {}) {
+    return this.request<ListPage<Project>>('GET', '/v1/projects', { query: { ...p } });
+  }
+  createProject(body: { name: string; description?: string }) {
+    return this.request<Project>('POST', '/v1/projects', { body });
+  }
+  getProject(id: string) {
+    return this.request<Project>('GET', `/v1/projects/${enc(id)}`);
+  }
+  updateProject(id: string, body: { name: string; description: string }) {
+    return this.request<Project>('PUT', `/v1/projects/${enc(id)}`, { body });
+  }
+  deleteProject(id: string) {
+    return this.request<void>('DELETE', `/v1/projects/${enc(id)}`);
+  }
+  listProjectRepositories(id: string, p: ListParams = {}) {
+    return this.request<ListPage<Repository>>('GET', `/v1/projects/${enc(id)}/repositories`, { query: { ...p } });
+  }
+  listProjectScans(id: string, p: ListParams = {}) {
+    return this.request<ListPage<Scan>>('GET', `/v1/projects/${enc(id)}/scans`, { query: { ...p } });
+  }
+  listProjectFindings(id: string, f: FindingFilters & ListParams = {}) {
+    return this.request<ListPage<Finding>>('GET', `/v1/projects/${enc(id)}/findings`, { query: { ...f } });
+  }
+
+  // ---- repositories ----
+  createGitRepository(projectId: string, body: { name: string; git_url: string; git_ref?: string; git_token?: string }) {
+    return this.request<Repository>('POST', `/v1/projects/${enc(projectId)}/repositories`, { body });
+  }
+  uploadArchiveRepository(projectId: string, name: string, archive: File, onProgress?: (f: number) => void, signal?: AbortSignal) {
+    const form = new FormData();
+    form.set('name', name);
+    form.set('archive', archive, archive.name);
+    return this.upload<Repository>(`/v1/projects/${enc(projectId)}/repositories`, form, onProgress, signal);
+  }
+  getRepository(id: string) {
+    return this.request<Repository>('GET', `/v1/repositories/${enc(id)}`);
+  }
+  deleteRepository(id: string) {
+    return this.request<void>('DELETE', `/v1/repositories/${enc(id)}`);
+  }
+  reingestRepository(id: string) {
+    return this.request<Repository>('POST', `/v1/repositories/${enc(id)}/ingest`);
+  }
+  listSnapshots(id: string, p: ListParams = {}) {
+    return this.request<ListPage<Snapshot>>('GET', `/v1/repositories/${enc(id)}/snapshots`, { query: { ...p } });
+  }
+  tree(id: string, path = '', snapshotId?: string) {
+    return this.request<TreeListing>('GET', `/v1/repositories/${enc(id)}/tree`, { query: { path, snapshot_id: snapshotId } });
+  }
+  file(id: string, path: string, snapshotId?: string) {
+    return this.request<FileContent>('GET', `/v1/repositories/${enc(id)}/file`, { query: { path, snapshot_id: snapshotId } });
+  }
+
+  // ---- threat profile ----
+  getThreatProfile(repoId: string) {
+    return this.request<ThreatProfile>('GET', `/v1/repositories/${enc(repoId)}/threat-profile`);
+  }
+  putThreatProfile(repoId: string, content: ThreatProfileContent) {
+    return this.request<ThreatProfile>('PUT', `/v1/repositories/${enc(repoId)}/threat-profile`, { body: content });
+  }
+  generateThreatProfile(repoId: string) {
+    return this.request<ThreatProfile>('POST', `/v1/repositories/${enc(repoId)}/threat-profile/generate`);
+  }
+
+  // ---- scans ----
+  startScan(repoId: string, body: { engines?: string[]; paths?: string[] }) {
+    return this.request<Scan>('POST', `/v1/repositories/${enc(repoId)}/scans`, { body });
+  }
+  listRepositoryScans(repoId: string, p: ListParams = {}) {
+    return this.request<ListPage<Scan>>('GET', `/v1/repositories/${enc(repoId)}/scans`, { query: { ...p } });
+  }
+  getScan(id: string) {
+    return this.request<Scan>('GET', `/v1/scans/${enc(id)}`);
+  }
+  cancelScan(id: string) {
+    return this.request<Scan>('POST', `/v1/scans/${enc(id)}/cancel`);
+  }
+  retryScan(id: string) {
+    return this.request<Scan>('POST', `/v1/scans/${enc(id)}/retry`);
+  }
+  listScanEvents(id: string, afterSeq: number, limit = 500, signal?: AbortSignal) {
+    return this.request<ListPage<ScanEvent>>('GET', `/v1/scans/${enc(id)}/events`, {
+      query: { after_seq: afterSeq, limit },
+      signal,
+    });
+  }
+  listScanFindings(id: string, f: FindingFilters & ListParams = {}) {
+    return this.request<ListPage<Finding>>('GET', `/v1/scans/${enc(id)}/findings`, { query: { ...f } });
+  }
+  downloadArtifact(scanId: string, name: string) {
+    return this.download(`/v1/scans/${enc(scanId)}/artifacts/${enc(name)}`);
+  }
+
+  // ---- findings ----
+  listRepositoryFindings(repoId: string, f: FindingFilters & ListParams = {}) {
+    return this.request<ListPage<Finding>>('GET', `/v1/repositories/${enc(repoId)}/findings`, { query: { ...f } });
+  }
+  getFinding(id: string) {
+    return this.request<Finding>('GET', `/v1/findings/${enc(id)}`);
+  }
+  triageFinding(id: string, body: TriageRequest) {
+    return this.request<Finding>('PATCH', `/v1/findings/${enc(id)}`, { body });
+  }
+  bulkTriage(ids: string[], body: TriageRequest) {
+    return this.request<unknown>('POST', '/v1/findings/bulk-triage', { body: { ids, ...body } });
+  }
+  findingHistory(id: string) {
+    return this.request<ListPage<FindingHistory> | FindingHistory[]>('GET', `/v1/findings/${enc(id)}/history`).then(asItems);
+  }
+  exportFindings(scope: { repositoryId?: string; scanId?: string }, format: ExportFormat, filters: FindingFilters = {}) {
+    const base = scope.scanId ? `/v1/scans/${enc(scope.scanId)}` : `/v1/repositories/${enc(scope.repositoryId ?? '')}`;
+    return this.download(`${base}/findings/export`, { ...filters, format });
+  }
+
+  // ---- git push remotes ----
+  createGitUpload(projectId: string, repositoryName: string) {
+    return this.request<GitUpload>('POST', '/v1/git-uploads', { body: { project_id: projectId, repository_name: repositoryName } });
+  }
+  getGitUpload(id: string) {
+    return this.request<GitUpload>('GET', `/v1/git-uploads/${enc(id)}`);
+  }
+
+  // ---- billing ----
+  usage(q: { from?: string; to?: string; group_by: UsageGroupBy }) {
+    return this.request<UsageReport>('GET', '/v1/billing/usage', { query: { ...q } });
+  }
+
+  // ---- operations ----
+  opsWorkers() {
+    return this.request<ListPage<Worker> | Worker[]>('GET', '/v1/ops/workers').then(asItems);
+  }
+  opsLimits() {
+    return this.request<Record<string, unknown>>('GET', '/v1/ops/limits');
+  }
+  opsQueue() {
+    return this.request<Record<string, unknown>>('GET', '/v1/ops/queue');
+  }
+  opsRecover() {
+    return this.request<Record<string, unknown>>('POST', '/v1/ops/recover');
+  }
+  opsCleanup() {
+    return this.request<Record<string, unknown>>('POST', '/v1/ops/cleanup');
+  }
+}
+
+/** Accepts a list envelope or a bare array (SPEC §5 lists are envelopes; be lenient on reads). */
+function asItems<T>(v: ListPage<T> | T[]): T[] {
+  return Array.isArray(v) ? v : (v?.items ?? []);
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function filenameFrom(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(disposition);
+  if (star?.[1]) return safeFilename(decodeURIComponent(star[1]));
+  const plain = /filename="?([^";]+)"?/i.exec(disposition);
+  return plain?.[1] ? safeFilename(plain[1]) : null;
+}
+
+// A server-chosen name must not smuggle a path into the browser's save dialog.
+function safeFilename(name: string): string {
+  return name.replace(/[/\\]/g, '_').slice(0, 200) || 'download';
+}

@@ -1,0 +1,381 @@
+// JSON shapes of the Vega API. They mirror store/types.go (the domain types are
+// the API's wire format) plus the few response envelopes defined in SPEC §5.
+// Timestamps are RFC 3339 strings; optional server fields are `| null`.
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+export interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  groups: string[];
+  auth_subject?: string;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface ApiKey {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+/** POST /v1/api-keys answers the key plus its secret, shown exactly once. */
+export interface CreatedApiKey extends ApiKey {
+  secret: string;
+}
+
+export interface SeverityCounts {
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  info: number;
+}
+
+export interface Project {
+  id: string;
+  owner_user_id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+  // ProjectStats, added by GET /v1/projects/:id and on list items.
+  repository_count?: number;
+  active_scans?: number;
+  last_scan_at?: string | null;
+  open_finding_counts?: SeverityCounts;
+}
+
+export type SourceType = 'git' | 'archive' | 'git_push';
+export type IngestStatus = 'pending' | 'ingesting' | 'ready' | 'failed';
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface Repository {
+  id: string;
+  project_id: string;
+  owner_user_id: string;
+  name: string;
+  source_type: SourceType;
+  git_url?: string;
+  git_ref?: string;
+  ingest_status: IngestStatus;
+  ingest_error: ErrorInfo | null;
+  latest_snapshot_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SkippedCounts {
+  symlinks: number;
+  ignored: number;
+  oversized: number;
+  special: number;
+}
+
+export interface Snapshot {
+  id: string;
+  repository_id: string;
+  storage_key: string;
+  manifest_key: string;
+  commit_sha?: string;
+  file_count: number;
+  total_bytes: number;
+  languages: Record<string, number> | null;
+  skipped: SkippedCounts;
+  content_sha256: string;
+  created_at: string;
+}
+
+export type ProfileStatus = 'empty' | 'generating' | 'ready' | 'failed';
+
+export interface ThreatProfileContent {
+  summary: string;
+  assets: string[] | null;
+  entry_points: string[] | null;
+  trust_boundaries: string[] | null;
+  focus: string[] | null;
+  out_of_scope: string[] | null;
+  severity_threshold: string;
+}
+
+export interface ThreatProfile {
+  id: string;
+  repository_id: string;
+  status: ProfileStatus;
+  source: 'generated' | 'edited' | '';
+  content: ThreatProfileContent;
+  error: ErrorInfo | null;
+  updated_at: string;
+  updated_by: string;
+}
+
+export type ScanStatus = 'queued' | 'claimed' | 'running' | 'completed' | 'failed' | 'cancelled';
+export const ACTIVE_SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'claimed', 'running'];
+
+export type StopReason = 'budget_exceeded' | 'timeout' | 'cancelled' | 'error' | 'interrupted';
+
+export interface ScanProgress {
+  percent: number;
+  message: string;
+  component: string;
+  components_done: number;
+  components_total: number;
+}
+
+export interface Usage {
+  requests: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface Artifact {
+  name: string;
+  size: number;
+  key: string;
+  /** Download link added by GET /v1/scans/:id (SPEC §5); may be absent. */
+  url?: string;
+}
+
+export interface StageResult {
+  engine: string;
+  stage: string;
+  status: 'succeeded' | 'failed' | 'skipped' | string;
+  message?: string;
+}
+
+export interface Scan {
+  id: string;
+  repository_id: string;
+  project_id: string;
+  snapshot_id: string;
+  requested_by: string;
+  status: ScanStatus;
+  engines: string[] | null;
+  paths: string[] | null;
+  threat_profile: ThreatProfileContent | null;
+  progress: ScanProgress;
+  stages: StageResult[] | null;
+  error: ErrorInfo | null;
+  stop_reason?: StopReason | '';
+  attempt: number;
+  claimed_by?: string;
+  heartbeat_at: string | null;
+  cancel_requested_at: string | null;
+  usage: Usage;
+  finding_counts: SeverityCounts;
+  artifacts: Artifact[] | null;
+  created_at: string;
+  claimed_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export function isTerminal(status: ScanStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}
+
+export type EventKind =
+  | 'scan_started'
+  | 'scan_progress'
+  | 'scan_log'
+  | 'finding_updated'
+  | 'usage'
+  | 'scan_completed'
+  | 'scan_failed'
+  | 'scan_cancelled';
+
+export const EVENT_KINDS: readonly EventKind[] = [
+  'scan_started',
+  'scan_progress',
+  'scan_log',
+  'finding_updated',
+  'usage',
+  'scan_completed',
+  'scan_failed',
+  'scan_cancelled',
+];
+
+export interface ScanEvent {
+  scan_id: string;
+  seq: number;
+  kind: EventKind | string;
+  payload: Record<string, unknown>;
+  created_at: string;
+}
+
+export type FindingStatus = 'open' | 'confirmed' | 'dismissed' | 'fixed';
+export const FINDING_STATUSES: readonly FindingStatus[] = ['open', 'confirmed', 'dismissed', 'fixed'];
+
+export type DismissedReason = 'false_positive' | 'wont_fix' | 'accepted_risk' | 'used_in_tests';
+export const DISMISSED_REASONS: readonly DismissedReason[] = [
+  'false_positive',
+  'wont_fix',
+  'accepted_risk',
+  'used_in_tests',
+];
+
+export interface Location {
+  file_path: string;
+  start_line: number;
+  end_line: number;
+  role?: string;
+  note?: string;
+}
+
+export interface Finding {
+  id: string;
+  scan_id: string;
+  repository_id: string;
+  project_id: string;
+  fingerprint: string;
+  engine: string;
+  title: string;
+  severity: Severity;
+  confidence: Confidence | string;
+  category: string;
+  cwe: string[] | null;
+  file_path: string;
+  start_line: number;
+  end_line: number;
+  description: string;
+  evidence: string;
+  recommendation: string;
+  locations: Location[] | null;
+  status: FindingStatus;
+  dismissed_reason?: DismissedReason | '';
+  triage_note?: string;
+  first_seen_scan_id: string;
+  last_seen_scan_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FindingHistory {
+  id: string;
+  finding_id: string;
+  actor: string;
+  from_status: string;
+  to_status: string;
+  reason?: string;
+  note?: string;
+  at: string;
+}
+
+export interface Worker {
+  id: string;
+  hostname: string;
+  role: string;
+  version: string;
+  started_at: string;
+  last_heartbeat_at: string;
+  current_scan_ids: string[] | null;
+}
+
+export interface GitUpload {
+  id: string;
+  remote_url: string;
+  expires_at: string;
+  status?: 'waiting' | 'received' | 'expired';
+  repository_id?: string;
+  project_id?: string;
+  repository_name?: string;
+}
+
+// ---- envelopes and request/response bodies (SPEC §5) ----
+
+export interface ListPage<T> {
+  items: T[];
+  next_cursor: string | null;
+  total?: number;
+}
+
+export interface ErrorEnvelope {
+  schema_version: number;
+  error: {
+    code: string;
+    message: string;
+    retryable: boolean;
+    details?: Record<string, unknown> | null;
+    request_id?: string;
+  };
+}
+
+export interface TokenResponse {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+  user: User;
+}
+
+export type AuthConfig =
+  | { provider: 'custom' }
+  | { provider: 'cognito'; cognito: { domain: string; client_id: string; region: string } };
+
+export interface RuntimeConfig {
+  api_base_url: string;
+}
+
+export interface TreeEntry {
+  name: string;
+  path: string;
+  type: 'file' | 'dir';
+  size: number;
+}
+
+export interface TreeListing {
+  path: string;
+  entries: TreeEntry[];
+}
+
+export interface FileContent {
+  path: string;
+  size: number;
+  content: string;
+  truncated: boolean;
+  language: string;
+}
+
+export interface UsageRow extends Usage {
+  key: string;
+  label: string;
+}
+
+export interface UsageReport {
+  totals: Usage;
+  rows: UsageRow[];
+}
+
+export type UsageGroupBy = 'day' | 'project' | 'scan';
+
+export interface TriageRequest {
+  status: FindingStatus;
+  dismissed_reason?: DismissedReason;
+  note?: string;
+}
+
+export interface FindingFilters {
+  severity?: string;
+  status?: string;
+  engine?: string;
+  path_prefix?: string;
+  cwe?: string;
+  q?: string;
+  scan_id?: string;
+}
+
+export type ExportFormat = 'sarif' | 'csv' | 'json';

@@ -1,0 +1,258 @@
+import { useRef, useState, type FormEvent } from 'react';
+import { errorMessage } from '../api/client';
+import type { GitUpload, Repository } from '../api/types';
+import { useApi } from '../app-context';
+import { formatBytes, formatDate } from '../lib/format';
+import { Dialog } from './Dialog';
+import { ProgressBar } from './Misc';
+import { InlineError } from './States';
+
+type Mode = 'git' | 'archive' | 'push';
+const MODES: [Mode, string][] = [
+  ['git', 'Git URL'],
+  ['archive', 'Upload archive'],
+  ['push', 'Git push'],
+];
+
+const ARCHIVE_ACCEPT = '.zip,.tar,.tgz,.tar.gz,.tar.zst,application/zip,application/x-tar,application/gzip';
+
+/** "Add repository": clone a Git URL, upload an archive with progress, or push to a temporary remote. */
+export function AddRepositoryDialog({ projectId, onClose, onCreated }: { projectId: string; onClose: () => void; onCreated: (r: Repository | null) => void }) {
+  const [mode, setMode] = useState<Mode>('git');
+  return (
+    <Dialog title="Add repository" onClose={onClose} wide>
+      <div role="tablist" aria-label="Source" className="tabs">
+        {MODES.map(([m, label]) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            id={`tab-${m}`}
+            aria-selected={mode === m}
+            aria-controls={`panel-${m}`}
+            tabIndex={mode === m ? 0 : -1}
+            onClick={() => setMode(m)}
+            onKeyDown={(e) => {
+              const i = MODES.findIndex(([x]) => x === mode);
+              if (e.key === 'ArrowRight') setMode(MODES[(i + 1) % MODES.length]![0]);
+              if (e.key === 'ArrowLeft') setMode(MODES[(i + MODES.length - 1) % MODES.length]![0]);
+            }}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`panel-${mode}`} aria-labelledby={`tab-${mode}`}>
+        {mode === 'git' && <GitForm projectId={projectId} onClose={onClose} onCreated={onCreated} />}
+        {mode === 'archive' && <ArchiveForm projectId={projectId} onClose={onClose} onCreated={onCreated} />}
+        {mode === 'push' && <PushForm projectId={projectId} onClose={onClose} onCreated={onCreated} />}
+      </div>
+    </Dialog>
+  );
+}
+
+interface FormProps {
+  projectId: string;
+  onClose: () => void;
+  onCreated: (r: Repository | null) => void;
+}
+
+function nameFromUrl(url: string): string {
+  const m = /([^/:]+?)(\.git)?\/?$/.exec(url.trim());
+  return m?.[1] ?? '';
+}
+
+function GitForm({ projectId, onClose, onCreated }: FormProps) {
+  const api = useApi();
+  const [url, setUrl] = useState('');
+  const [name, setName] = useState('');
+  const [ref, setRef] = useState('');
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const repo = await api.createGitRepository(projectId, {
+        name: name.trim() || nameFromUrl(url),
+        git_url: url.trim(),
+        git_ref: ref.trim() || undefined,
+        git_token: token || undefined,
+      });
+      onCreated(repo);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)}>
+      <label>
+        Git URL
+        <input type="url" required placeholder="https://github.com/org/repo.git" value={url} onChange={(e) => setUrl(e.target.value)} />
+      </label>
+      <label>
+        Repository name
+        <input value={name} placeholder={nameFromUrl(url) || 'derived from the URL'} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        Branch, tag or commit (optional)
+        <input value={ref} placeholder="default branch" onChange={(e) => setRef(e.target.value)} />
+      </label>
+      <label>
+        Access token for a private repository (optional)
+        <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+        <span className="hint small muted">Used for this clone only and never stored.</span>
+      </label>
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy || !url.trim()}>
+          {busy ? 'Adding…' : 'Add repository'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ArchiveForm({ projectId, onClose, onCreated }: FormProps) {
+  const api = useApi();
+  const [file, setFile] = useState<File | null>(null);
+  const [name, setName] = useState('');
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const abort = useRef<AbortController | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!file) return;
+    setError(null);
+    setProgress(0);
+    abort.current = new AbortController();
+    try {
+      const repo = await api.uploadArchiveRepository(
+        projectId,
+        name.trim() || file.name.replace(/\.(zip|tar|tgz|tar\.gz|tar\.zst)$/i, ''),
+        file,
+        (f) => setProgress(f * 100),
+        abort.current.signal,
+      );
+      onCreated(repo);
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') setError(new Error('Upload cancelled.'));
+      else setError(err);
+      setProgress(null);
+    }
+  };
+  const uploading = progress !== null;
+  return (
+    <form onSubmit={(e) => void submit(e)}>
+      <label>
+        Archive file
+        <input type="file" name="archive" accept={ARCHIVE_ACCEPT} required onChange={(e) => setFile(e.target.files?.[0] ?? null)} disabled={uploading} />
+        <span className="hint small muted">zip, tar, tar.gz or tar.zst. One top-level folder is stripped.</span>
+      </label>
+      {file && (
+        <p className="small muted">
+          {file.name} · {formatBytes(file.size)}
+        </p>
+      )}
+      <label>
+        Repository name
+        <input value={name} placeholder={file ? file.name.replace(/\..*$/, '') : 'derived from the file name'} onChange={(e) => setName(e.target.value)} disabled={uploading} />
+      </label>
+      {uploading && <ProgressBar value={progress} label="Upload progress" />}
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        {uploading ? (
+          <button type="button" onClick={() => abort.current?.abort()}>
+            Cancel upload
+          </button>
+        ) : (
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="primary" disabled={uploading || !file}>
+          {uploading ? 'Uploading…' : 'Upload'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function PushForm({ projectId, onClose, onCreated }: FormProps) {
+  const api = useApi();
+  const [name, setName] = useState('');
+  const [upload, setUpload] = useState<GitUpload | null>(null);
+  const [status, setStatus] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setUpload(await api.createGitUpload(projectId, name.trim()));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const check = async () => {
+    if (!upload) return;
+    try {
+      const u = await api.getGitUpload(upload.id);
+      setStatus(u.status ?? '');
+      if (u.status === 'received') onCreated(u.repository_id ? await api.getRepository(u.repository_id) : null);
+    } catch (err) {
+      setStatus(errorMessage(err));
+    }
+  };
+  if (!upload)
+    return (
+      <form onSubmit={(e) => void create(e)}>
+        <p>Get a one-time remote and push your code to it from your machine. Nothing leaves your network but the push.</p>
+        <label>
+          Repository name
+          <input required value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <InlineError error={error} />
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || !name.trim()}>
+            Create push remote
+          </button>
+        </div>
+      </form>
+    );
+  const command = `git push ${upload.remote_url} HEAD:refs/heads/main`;
+  return (
+    <div>
+      <p>Run this in your repository. The remote accepts one push and expires {formatDate(upload.expires_at)}.</p>
+      <label>
+        Push command
+        <input readOnly value={command} onFocus={(e) => e.currentTarget.select()} className="mono" />
+      </label>
+      <p className="small muted">The URL contains a secret token: do not share it.</p>
+      {status && <p role="status">Status: {status}</p>}
+      <div className="dialog-actions">
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(command)}>
+          Copy command
+        </button>
+        <button type="button" onClick={() => void check()}>
+          Check for push
+        </button>
+        <button type="button" className="primary" onClick={onClose}>
+          Done
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,201 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { ThreatProfile, ThreatProfileContent } from '../api/types';
+import { SEVERITIES } from '../api/types';
+import { useApi } from '../app-context';
+import { formatDate, humanize, linesOf } from '../lib/format';
+import { useAsync, useInterval } from '../lib/hooks';
+import { StatusBadge } from './Badges';
+import { Async, InlineError } from './States';
+
+type ListField = 'assets' | 'entry_points' | 'trust_boundaries' | 'focus' | 'out_of_scope';
+export const LIST_FIELDS: [ListField, string, string][] = [
+  ['assets', 'Assets', 'What must be protected, one per line'],
+  ['entry_points', 'Entry points', 'Where untrusted input enters, one per line'],
+  ['trust_boundaries', 'Trust boundaries', 'One per line'],
+  ['focus', 'Focus', 'Bug classes to prioritise, one per line'],
+  ['out_of_scope', 'Out of scope', 'Paths or classes to skip, one per line'],
+];
+
+interface Draft {
+  summary: string;
+  lists: Record<ListField, string>;
+  severity_threshold: string;
+}
+
+function toDraft(c: ThreatProfileContent | undefined): Draft {
+  const lists = {} as Record<ListField, string>;
+  for (const [k] of LIST_FIELDS) lists[k] = (c?.[k] ?? []).join('\n');
+  return { summary: c?.summary ?? '', lists, severity_threshold: c?.severity_threshold ?? '' };
+}
+
+export function fromDraft(d: Draft): ThreatProfileContent {
+  return {
+    summary: d.summary.trim(),
+    assets: linesOf(d.lists.assets),
+    entry_points: linesOf(d.lists.entry_points),
+    trust_boundaries: linesOf(d.lists.trust_boundaries),
+    focus: linesOf(d.lists.focus),
+    out_of_scope: linesOf(d.lists.out_of_scope),
+    severity_threshold: d.severity_threshold,
+  };
+}
+
+/** Threat profile: view, generate (async, polled) and edit every field. */
+export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId: string; canGenerate: boolean }) {
+  const api = useApi();
+  const profile = useAsync(() => api.getThreatProfile(repositoryId), [repositoryId]);
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const generating = profile.data?.status === 'generating';
+  useInterval(() => profile.reload(true), 2000, generating);
+
+  const generate = async () => {
+    setError(null);
+    try {
+      profile.setData(await api.generateThreatProfile(repositoryId));
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return (
+    <section className="panel" aria-labelledby="tp-title">
+      <div className="section-head">
+        <h2 id="tp-title">Threat profile</h2>
+        <div className="actions">
+          {profile.data && <StatusBadge status={profile.data.status} />}
+          <button type="button" onClick={() => void generate()} disabled={generating || !canGenerate}>
+            {generating ? 'Generating…' : 'Generate'}
+          </button>
+          {!editing && (
+            <button type="button" onClick={() => setEditing(true)} disabled={!profile.data || generating}>
+              Edit
+            </button>
+          )}
+        </div>
+      </div>
+      <InlineError error={error} />
+      <Async state={profile} label="Loading threat profile…">
+        {(tp) =>
+          editing ? (
+            <ThreatProfileEditor
+              profile={tp}
+              onCancel={() => setEditing(false)}
+              onSave={async (content) => {
+                profile.setData(await api.putThreatProfile(repositoryId, content));
+                setEditing(false);
+              }}
+            />
+          ) : (
+            <ThreatProfileView profile={tp} />
+          )
+        }
+      </Async>
+    </section>
+  );
+}
+
+function ThreatProfileView({ profile }: { profile: ThreatProfile }) {
+  const c = profile.content;
+  if (profile.status === 'empty' && !c?.summary)
+    return <p className="muted">No threat profile yet. Generate one from the code, or write it yourself with Edit.</p>;
+  return (
+    <div>
+      {profile.error && (
+        <p className="inline-error" role="alert">
+          Generation failed: {profile.error.message}
+        </p>
+      )}
+      <p className="muted small">
+        {profile.source ? `${humanize(profile.source)} · ` : ''}updated {formatDate(profile.updated_at)}
+      </p>
+      <h3>Summary</h3>
+      <p className="prewrap">{c?.summary || '—'}</p>
+      <div className="tp-grid">
+        {LIST_FIELDS.map(([k, label]) => (
+          <div key={k}>
+            <h3>{label}</h3>
+            {(c?.[k] ?? []).length === 0 ? (
+              <p className="muted">—</p>
+            ) : (
+              <ul>
+                {(c?.[k] ?? []).map((x, i) => (
+                  <li key={i}>{x}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        ))}
+        <div>
+          <h3>Severity threshold</h3>
+          <p>{c?.severity_threshold ? humanize(c.severity_threshold) : 'Report everything'}</p>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function ThreatProfileEditor({
+  profile,
+  onSave,
+  onCancel,
+}: {
+  profile: ThreatProfile;
+  onSave: (c: ThreatProfileContent) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [draft, setDraft] = useState<Draft>(() => toDraft(profile.content));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => setDraft(toDraft(profile.content)), [profile.id]);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await onSave(fromDraft(draft));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label="Edit threat profile" className="tp-editor">
+      <label>
+        Summary
+        <textarea rows={3} value={draft.summary} onChange={(e) => setDraft({ ...draft, summary: e.target.value })} />
+      </label>
+      {LIST_FIELDS.map(([k, label, hint]) => (
+        <label key={k}>
+          {label}
+          <textarea
+            rows={3}
+            value={draft.lists[k]}
+            placeholder={hint}
+            onChange={(e) => setDraft({ ...draft, lists: { ...draft.lists, [k]: e.target.value } })}
+          />
+        </label>
+      ))}
+      <label>
+        Severity threshold
+        <select value={draft.severity_threshold} onChange={(e) => setDraft({ ...draft, severity_threshold: e.target.value })}>
+          <option value="">Report everything</option>
+          {SEVERITIES.map((s) => (
+            <option key={s} value={s}>
+              {humanize(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy}>
+          Save threat profile
+        </button>
+      </div>
+    </form>
+  );
+}

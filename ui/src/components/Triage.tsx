@@ -1,0 +1,85 @@
+import { useState, type FormEvent } from 'react';
+import type { DismissedReason, FindingStatus, TriageRequest } from '../api/types';
+import { DISMISSED_REASONS, FINDING_STATUSES } from '../api/types';
+import { humanize } from '../lib/format';
+import { InlineError } from './States';
+
+/** Status + (for a dismissal) a required reason + an optional note. */
+export function TriageForm({
+  title,
+  initialStatus = 'dismissed',
+  onSubmit,
+  onCancel,
+}: {
+  title: string;
+  initialStatus?: FindingStatus;
+  onSubmit: (req: TriageRequest) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [status, setStatus] = useState<FindingStatus>(initialStatus);
+  const [reason, setReason] = useState<DismissedReason | ''>('');
+  const [note, setNote] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const needsReason = status === 'dismissed';
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (needsReason && !reason) {
+      setError(new Error('Choose a reason for the dismissal.'));
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit({ status, dismissed_reason: needsReason ? (reason as DismissedReason) : undefined, note: note.trim() || undefined });
+      setNote('');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="triage" onSubmit={(e) => void submit(e)} aria-label={title}>
+      <h3>{title}</h3>
+      <label>
+        Status
+        <select value={status} onChange={(e) => setStatus(e.target.value as FindingStatus)}>
+          {FINDING_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {humanize(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {needsReason && (
+        <label>
+          Reason
+          <select value={reason} required onChange={(e) => setReason(e.target.value as DismissedReason)}>
+            <option value="">Choose a reason…</option>
+            {DISMISSED_REASONS.map((r) => (
+              <option key={r} value={r}>
+                {humanize(r)}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <label>
+        Note
+        <textarea rows={2} maxLength={4000} value={note} onChange={(e) => setNote(e.target.value)} />
+      </label>
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        {onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          Save triage
+        </button>
+      </div>
+    </form>
+  );
+}

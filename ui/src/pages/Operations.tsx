@@ -1,0 +1,169 @@
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import { isOperator, useApi, useApp } from '../app-context';
+import { PageHeader } from '../components/Misc';
+import { Async, Empty, InlineError } from '../components/States';
+import { formatAge, formatDate, humanize } from '../lib/format';
+import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
+
+const STALE_AFTER_MS = 60_000; // VEGA_WORKER_HEARTBEAT_TTL_SECONDS default
+
+export default function OperationsPage() {
+  const api = useApi();
+  const { user } = useApp();
+  const workers = useAsync(() => api.opsWorkers(), []);
+  const queue = useAsync(() => api.opsQueue(), []);
+  const limits = useAsync(() => api.opsLimits(), []);
+  const [result, setResult] = useState<{ action: string; body: Record<string, unknown> } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState('');
+  useDocumentTitle('Operations');
+  useInterval(
+    () => {
+      workers.reload(true);
+      queue.reload(true);
+    },
+    5000,
+    true,
+  );
+
+  if (!isOperator(user))
+    return (
+      <section>
+        <PageHeader title="Operations" />
+        <Empty title="Operators only">
+          <p>
+            Operations need the <code>operator</code> or <code>root</code> group. <Link to="/">Back to projects</Link>
+          </p>
+        </Empty>
+      </section>
+    );
+
+  const run = async (action: 'Recover' | 'Cleanup') => {
+    setBusy(action);
+    setError(null);
+    try {
+      const body = action === 'Recover' ? await api.opsRecover() : await api.opsCleanup();
+      setResult({ action, body: body ?? {} });
+      queue.reload(true);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy('');
+    }
+  };
+
+  return (
+    <section>
+      <PageHeader
+        title="Operations"
+        actions={
+          <>
+            <button type="button" disabled={!!busy} onClick={() => void run('Recover')}>
+              Recover
+            </button>
+            <button type="button" disabled={!!busy} onClick={() => void run('Cleanup')}>
+              Cleanup
+            </button>
+          </>
+        }
+      />
+      <p className="muted small">Recover re-queues or fails scans whose runner stopped heartbeating. Cleanup removes expired uploads and orphaned blobs.</p>
+      <InlineError error={error} />
+      {result && (
+        <div className="panel" role="status">
+          <h2>{result.action} finished</h2>
+          <KeyValues value={result.body} />
+        </div>
+      )}
+      <h2>Workers</h2>
+      <Async state={workers} label="Loading workers…">
+        {(ws) =>
+          ws.length === 0 ? (
+            <Empty title="No workers registered">
+              <p>In thread mode the API process runs scans itself.</p>
+            </Empty>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <caption className="sr-only">Workers</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Worker</th>
+                    <th scope="col">Host</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Version</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Heartbeat</th>
+                    <th scope="col">Current scans</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {ws.map((w) => {
+                    const stale = Date.now() - new Date(w.last_heartbeat_at).getTime() > STALE_AFTER_MS;
+                    return (
+                      <tr key={w.id}>
+                        <td className="mono small">{w.id}</td>
+                        <td>{w.hostname}</td>
+                        <td>{w.role}</td>
+                        <td>{w.version}</td>
+                        <td>{formatDate(w.started_at)}</td>
+                        <td>
+                          {formatAge(w.last_heartbeat_at)} {stale && <span className="badge status status-bad">Stale</span>}
+                        </td>
+                        <td>
+                          {(w.current_scan_ids ?? []).length === 0
+                            ? 'idle'
+                            : (w.current_scan_ids ?? []).map((id) => (
+                                <Link key={id} to={`/scans/${id}`} className="mono small">
+                                  {id}{' '}
+                                </Link>
+                              ))}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+      <div className="two-col">
+        <div className="panel">
+          <h2>Queue</h2>
+          <Async state={queue} label="Loading queue…">
+            {(q) => <KeyValues value={q} />}
+          </Async>
+        </div>
+        <div className="panel">
+          <h2>Limits</h2>
+          <Async state={limits} label="Loading limits…">
+            {(l) => <KeyValues value={l} />}
+          </Async>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** Renders an object of unknown shape as a definition list (ops payloads vary by runtime). */
+export function KeyValues({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  if (typeof value !== 'object') return <span>{typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? formatDate(value) : String(value)}</span>;
+  if (Array.isArray(value)) return <span>{value.length === 0 ? 'none' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}</span>;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <dl className="kv">
+      {entries.map(([k, v]) => (
+        <div key={k}>
+          <dt>{humanize(k)}</dt>
+          <dd>
+            <KeyValues value={v} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

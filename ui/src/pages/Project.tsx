@@ -1,0 +1,174 @@
+import { useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import type { Repository } from '../api/types';
+import { useApi } from '../app-context';
+import { AddRepositoryDialog } from '../components/AddRepository';
+import { SeverityCounts, StatusBadge } from '../components/Badges';
+import { FindingsView } from '../components/FindingsView';
+import { Facts, PageHeader, Pager } from '../components/Misc';
+import { ScansTable } from '../components/ScansTable';
+import { Async, Empty, ErrorState, Loading } from '../components/States';
+import { formatAge, formatDate, humanize } from '../lib/format';
+import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
+import { ConfirmDelete, ProjectForm } from './Projects';
+
+export default function ProjectPage() {
+  const { projectId = '' } = useParams();
+  const api = useApi();
+  const navigate = useNavigate();
+  const project = useAsync(() => api.getProject(projectId), [projectId]);
+  const repos = usePaged((cursor) => api.listProjectRepositories(projectId, { cursor, limit: 100 }), [projectId]);
+  const scans = useAsync(() => api.listProjectScans(projectId, { limit: 20 }), [projectId]);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  useDocumentTitle(project.data?.name ?? 'Project');
+
+  const busyIngest = (repos.data?.items ?? []).some((r) => r.ingest_status === 'pending' || r.ingest_status === 'ingesting');
+  const activeScans = (scans.data?.items ?? []).some((s) => ['queued', 'claimed', 'running'].includes(s.status));
+  useInterval(() => repos.reload(true), 2000, busyIngest);
+  useInterval(
+    () => {
+      scans.reload(true);
+      project.reload(true);
+    },
+    3000,
+    activeScans,
+  );
+
+  if (project.error !== undefined && !project.data) return <ErrorState error={project.error} onRetry={() => project.reload()} />;
+  if (!project.data) return <Loading label="Loading project…" />;
+  const p = project.data;
+
+  return (
+    <section>
+      <PageHeader
+        crumbs={<Link to="/">Projects</Link>}
+        title={p.name}
+        actions={
+          <>
+            <button type="button" onClick={() => setEditing(true)}>
+              Rename
+            </button>
+            <button type="button" className="danger" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          </>
+        }
+      />
+      {p.description && <p className="muted">{p.description}</p>}
+      <Facts
+        items={[
+          ['Repositories', p.repository_count ?? 0],
+          ['Active scans', p.active_scans ?? 0],
+          ['Last scan', p.last_scan_at ? formatAge(p.last_scan_at) : 'Never'],
+          ['Open findings', <SeverityCounts key="c" counts={p.open_finding_counts} compact />],
+        ]}
+      />
+
+      <div className="section-head">
+        <h2>Repositories</h2>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add repository
+        </button>
+      </div>
+      <Async state={repos} label="Loading repositories…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No repositories yet">
+              <p>Add one from a Git URL, an archive upload, or a git push.</p>
+            </Empty>
+          ) : (
+            <>
+              <RepositoriesTable repos={page.items} />
+              <Pager page={repos.page} hasPrev={repos.hasPrev} hasNext={repos.hasNext} onPrev={repos.prev} onNext={repos.next} total={page.total} />
+            </>
+          )
+        }
+      </Async>
+
+      <h2>Recent scans</h2>
+      <Async state={scans} label="Loading scans…">
+        {(page) => (page.items.length === 0 ? <Empty title="No scans yet" /> : <ScansTable scans={page.items} caption="Project scans" />)}
+      </Async>
+
+      <div className="section-head">
+        <h2>Findings</h2>
+        <Link to={`/projects/${p.id}/findings`}>Open findings view</Link>
+      </div>
+      <FindingsView scope={{ kind: 'project', id: p.id }} pageSize={20} />
+
+      {adding && (
+        <AddRepositoryDialog
+          projectId={p.id}
+          onClose={() => setAdding(false)}
+          onCreated={(r) => {
+            setAdding(false);
+            repos.reload(true);
+            project.reload(true);
+            if (r) navigate(`/repositories/${r.id}`);
+          }}
+        />
+      )}
+      {editing && (
+        <ProjectForm
+          title="Rename project"
+          submitLabel="Save"
+          initial={p}
+          onClose={() => setEditing(false)}
+          onSubmit={async (name, description) => {
+            project.setData({ ...p, ...(await api.updateProject(p.id, { name, description })) });
+            setEditing(false);
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDelete
+          what={`project “${p.name}”`}
+          consequence="Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone."
+          onClose={() => setDeleting(false)}
+          onConfirm={async () => {
+            await api.deleteProject(p.id);
+            navigate('/', { replace: true });
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function RepositoriesTable({ repos }: { repos: Repository[] }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="sr-only">Repositories</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Source</th>
+            <th scope="col">Ingest</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {repos.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <Link to={`/repositories/${r.id}`}>{r.name}</Link>
+              </td>
+              <td>
+                {humanize(r.source_type)}
+                {r.git_url ? <span className="muted small mono"> {r.git_url}</span> : null}
+              </td>
+              <td>
+                <StatusBadge status={r.ingest_status} />
+                {r.ingest_error && <span className="inline-error small"> {r.ingest_error.message}</span>}
+              </td>
+              <td>{formatDate(r.updated_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,216 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router-dom';
+import type { Project } from '../api/types';
+import { useApi } from '../app-context';
+import { SeverityCounts } from '../components/Badges';
+import { Dialog } from '../components/Dialog';
+import { PageHeader, Pager } from '../components/Misc';
+import { Empty, ErrorState, InlineError, Loading } from '../components/States';
+import { formatAge } from '../lib/format';
+import { useDocumentTitle, usePaged } from '../lib/hooks';
+
+export function ProjectsPage() {
+  const api = useApi();
+  const navigate = useNavigate();
+  const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<Project | null>(null);
+  const [deleting, setDeleting] = useState<Project | null>(null);
+  const list = usePaged((cursor) => api.listProjects({ cursor, limit: 48 }), []);
+  useDocumentTitle('Projects');
+
+  return (
+    <section>
+      <PageHeader
+        title="Projects"
+        actions={
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            New project
+          </button>
+        }
+      />
+      {list.error !== undefined && !list.data ? (
+        <ErrorState error={list.error} onRetry={() => list.reload()} />
+      ) : !list.data ? (
+        <Loading label="Loading projects…" />
+      ) : list.data.items.length === 0 ? (
+        <Empty title="No projects yet">
+          <p>A project groups the repositories you scan. Create one to add a repository.</p>
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            Create your first project
+          </button>
+        </Empty>
+      ) : (
+        <>
+          <ul className="cards" aria-label="Projects">
+            {list.data.items.map((p) => (
+              <li key={p.id} className="card">
+                <h2>
+                  <Link to={`/projects/${p.id}`}>{p.name}</Link>
+                </h2>
+                {p.description && <p className="muted">{p.description}</p>}
+                <dl className="card-stats">
+                  <div>
+                    <dt>Repositories</dt>
+                    <dd>{p.repository_count ?? 0}</dd>
+                  </div>
+                  <div>
+                    <dt>Active scans</dt>
+                    <dd>{p.active_scans ?? 0}</dd>
+                  </div>
+                  <div>
+                    <dt>Last scan</dt>
+                    <dd>{p.last_scan_at ? formatAge(p.last_scan_at) : 'Never'}</dd>
+                  </div>
+                </dl>
+                <div className="card-findings">
+                  <span className="small muted">Open findings</span>
+                  <SeverityCounts counts={p.open_finding_counts} compact />
+                </div>
+                <div className="card-actions">
+                  <button type="button" className="ghost small" onClick={() => setEditing(p)} aria-label={`Rename ${p.name}`}>
+                    Rename
+                  </button>
+                  <button type="button" className="ghost small danger" onClick={() => setDeleting(p)} aria-label={`Delete ${p.name}`}>
+                    Delete
+                  </button>
+                </div>
+              </li>
+            ))}
+          </ul>
+          <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} total={list.data.total} />
+        </>
+      )}
+      {creating && (
+        <ProjectForm
+          title="New project"
+          submitLabel="Create project"
+          onClose={() => setCreating(false)}
+          onSubmit={async (name, description) => {
+            const p = await api.createProject({ name, description });
+            navigate(`/projects/${p.id}`);
+          }}
+        />
+      )}
+      {editing && (
+        <ProjectForm
+          title="Rename project"
+          submitLabel="Save"
+          initial={editing}
+          onClose={() => setEditing(null)}
+          onSubmit={async (name, description) => {
+            await api.updateProject(editing.id, { name, description });
+            setEditing(null);
+            list.reload(true);
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDelete
+          what={`project “${deleting.name}”`}
+          consequence="Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone."
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api.deleteProject(deleting.id);
+            setDeleting(null);
+            list.reload(true);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+export function ProjectForm({
+  title,
+  submitLabel,
+  initial,
+  onClose,
+  onSubmit,
+}: {
+  title: string;
+  submitLabel: string;
+  initial?: Project;
+  onClose: () => void;
+  onSubmit: (name: string, description: string) => Promise<void>;
+}) {
+  const [name, setName] = useState(initial?.name ?? '');
+  const [description, setDescription] = useState(initial?.description ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await onSubmit(name.trim(), description.trim());
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label>
+          Name
+          <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label>
+          Description
+          <textarea rows={3} maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
+        </label>
+        <InlineError error={error} />
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || !name.trim()}>
+            {submitLabel}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export function ConfirmDelete({
+  what,
+  consequence,
+  onClose,
+  onConfirm,
+  confirmLabel = 'Delete',
+}: {
+  what: string;
+  consequence: string;
+  onClose: () => void;
+  onConfirm: () => Promise<void>;
+  confirmLabel?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Dialog title={`${confirmLabel} ${what}?`} onClose={onClose}>
+      <p>{consequence}</p>
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="danger"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            onConfirm().catch((e: unknown) => {
+              setError(e);
+              setBusy(false);
+            });
+          }}
+        >
+          {confirmLabel}
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,216 @@
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import type { Repository } from '../api/types';
+import { useApi } from '../app-context';
+import { StatusBadge } from '../components/Badges';
+import { FileBrowser } from '../components/FileBrowser';
+import { Facts, PageHeader, Pager } from '../components/Misc';
+import { ScansTable } from '../components/ScansTable';
+import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
+import { ThreatProfilePanel } from '../components/ThreatProfilePanel';
+import { formatBytes, formatDate, formatNumber, humanize, linesOf } from '../lib/format';
+import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
+import { ConfirmDelete } from './Projects';
+
+export const ENGINES: [string, string][] = [
+  ['secrets', 'Secrets (offline, deterministic)'],
+  ['codex', 'Codex AI audit'],
+];
+
+export default function RepositoryPage() {
+  const { repositoryId = '' } = useParams();
+  const api = useApi();
+  const navigate = useNavigate();
+  const repo = useAsync(() => api.getRepository(repositoryId), [repositoryId]);
+  const snapshots = useAsync(() => api.listSnapshots(repositoryId, { limit: 20 }), [repositoryId, repo.data?.latest_snapshot_id]);
+  const scans = usePaged((cursor) => api.listRepositoryScans(repositoryId, { cursor, limit: 20 }), [repositoryId]);
+  const [deleting, setDeleting] = useState(false);
+  const [reingestError, setReingestError] = useState<unknown>(null);
+  useDocumentTitle(repo.data?.name ?? 'Repository');
+
+  const ingesting = repo.data?.ingest_status === 'pending' || repo.data?.ingest_status === 'ingesting';
+  useInterval(() => repo.reload(true), 1500, ingesting);
+  const scanActive = (scans.data?.items ?? []).some((s) => ['queued', 'claimed', 'running'].includes(s.status));
+  useInterval(() => scans.reload(true), 3000, scanActive);
+
+  if (repo.error !== undefined && !repo.data) return <ErrorState error={repo.error} onRetry={() => repo.reload()} />;
+  if (!repo.data) return <Loading label="Loading repository…" />;
+  const r = repo.data;
+  const snapshot = snapshots.data?.items.find((s) => s.id === r.latest_snapshot_id) ?? snapshots.data?.items[0];
+  const ready = r.ingest_status === 'ready';
+
+  return (
+    <section>
+      <PageHeader
+        crumbs={
+          <>
+            <Link to="/">Projects</Link> / <Link to={`/projects/${r.project_id}`}>Project</Link>
+          </>
+        }
+        title={
+          <>
+            {r.name} <StatusBadge status={r.ingest_status} />
+          </>
+        }
+        actions={
+          <>
+            <Link to={`/repositories/${r.id}/findings`} className="button">
+              Findings
+            </Link>
+            {r.source_type === 'git' && (
+              <button
+                type="button"
+                disabled={ingesting}
+                onClick={() => {
+                  setReingestError(null);
+                  api
+                    .reingestRepository(r.id)
+                    .then((x) => repo.setData(x))
+                    .catch(setReingestError);
+                }}
+              >
+                Re-ingest
+              </button>
+            )}
+            <button type="button" className="danger" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          </>
+        }
+      />
+      <InlineError error={reingestError} />
+      {ingesting && (
+        <p role="status" className="notice">
+          <span className="spinner" aria-hidden="true" /> Ingesting the source… this page updates by itself.
+        </p>
+      )}
+      {r.ingest_status === 'failed' && (
+        <p role="alert" className="banner banner-bad">
+          Ingest failed{r.ingest_error ? `: ${r.ingest_error.message} (${r.ingest_error.code})` : '.'}
+        </p>
+      )}
+
+      <h2>Snapshot</h2>
+      {snapshot ? (
+        <Facts
+          items={[
+            ['Source', `${humanize(r.source_type)}${r.git_url ? ` · ${r.git_url}` : ''}${r.git_ref ? ` @ ${r.git_ref}` : ''}`],
+            ['Commit', snapshot.commit_sha ? <span className="mono">{snapshot.commit_sha.slice(0, 12)}</span> : '—'],
+            ['Files', formatNumber(snapshot.file_count)],
+            ['Size', formatBytes(snapshot.total_bytes)],
+            [
+              'Languages',
+              Object.entries(snapshot.languages ?? {})
+                .sort((a, b) => b[1] - a[1])
+                .slice(0, 6)
+                .map(([l, b]) => `${l} (${formatBytes(b)})`)
+                .join(', ') || '—',
+            ],
+            ['Skipped', `${snapshot.skipped?.symlinks ?? 0} symlinks, ${snapshot.skipped?.ignored ?? 0} ignored, ${snapshot.skipped?.oversized ?? 0} oversized`],
+            ['Taken', formatDate(snapshot.created_at)],
+          ]}
+        />
+      ) : snapshots.error !== undefined ? (
+        <ErrorState error={snapshots.error} onRetry={() => snapshots.reload()} />
+      ) : ready ? (
+        <Loading label="Loading snapshot…" />
+      ) : (
+        <p className="muted">No snapshot yet.</p>
+      )}
+
+      {ready && <StartScan repo={r} onStarted={(id) => navigate(`/scans/${id}`)} />}
+
+      <ThreatProfilePanel repositoryId={r.id} canGenerate={ready} />
+
+      <h2>Scan history</h2>
+      <Async state={scans} label="Loading scans…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No scans yet">{ready ? <p>Start one above.</p> : <p>Scans can start once the repository is ready.</p>}</Empty>
+          ) : (
+            <>
+              <ScansTable scans={page.items} caption="Scan history" />
+              <Pager page={scans.page} hasPrev={scans.hasPrev} hasNext={scans.hasNext} onPrev={scans.prev} onNext={scans.next} total={page.total} />
+            </>
+          )
+        }
+      </Async>
+
+      {snapshot && (
+        <>
+          <h2>Files</h2>
+          <FileBrowser repositoryId={r.id} snapshotId={snapshot.id} />
+        </>
+      )}
+
+      {deleting && (
+        <ConfirmDelete
+          what={`repository “${r.name}”`}
+          consequence="Its snapshots, scans and findings are deleted too. This cannot be undone."
+          onClose={() => setDeleting(false)}
+          onConfirm={async () => {
+            await api.deleteRepository(r.id);
+            navigate(`/projects/${r.project_id}`, { replace: true });
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (scanId: string) => void }) {
+  const api = useApi();
+  const [engines, setEngines] = useState<Set<string>>(new Set());
+  const [paths, setPaths] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await api.startScan(repo.id, {
+        engines: engines.size ? [...engines] : undefined,
+        paths: linesOf(paths).length ? linesOf(paths) : undefined,
+      });
+      onStarted(s.id);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="panel start-scan" onSubmit={(e) => void submit(e)} aria-labelledby="start-scan-title">
+      <h2 id="start-scan-title">New scan</h2>
+      <fieldset>
+        <legend>Engines</legend>
+        <p className="muted small">Leave all unchecked to use the server default.</p>
+        {ENGINES.map(([id, label]) => (
+          <label key={id} className="inline">
+            <input
+              type="checkbox"
+              checked={engines.has(id)}
+              onChange={() =>
+                setEngines((s) => {
+                  const n = new Set(s);
+                  if (n.has(id)) n.delete(id);
+                  else n.add(id);
+                  return n;
+                })
+              }
+            />{' '}
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        Paths to scan (optional)
+        <textarea rows={2} value={paths} placeholder="One path per line; empty scans everything" onChange={(e) => setPaths(e.target.value)} />
+      </label>
+      <InlineError error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        Start scan
+      </button>
+    </form>
+  );
+}

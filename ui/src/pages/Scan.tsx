@@ -1,0 +1,277 @@
+import { useCallback, useRef, useState } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import type { Scan, ScanEvent } from '../api/types';
+import { isTerminal } from '../api/types';
+import { useApi } from '../app-context';
+import { SeverityCounts, StatusBadge } from '../components/Badges';
+import { FindingsView } from '../components/FindingsView';
+import { Facts, PageHeader, ProgressBar } from '../components/Misc';
+import { ErrorState, InlineError, Loading } from '../components/States';
+import { formatBytes, formatCost, formatDate, formatDuration, formatNumber, humanize, saveBlob } from '../lib/format';
+import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
+import { useScanEvents, type StreamMode } from '../lib/scanEvents';
+
+export default function ScanPage() {
+  const { scanId = '' } = useParams();
+  const api = useApi();
+  const scan = useAsync(() => api.getScan(scanId), [scanId]);
+  useDocumentTitle(scan.data ? `Scan ${scan.data.status}` : 'Scan');
+  if (scan.error !== undefined && !scan.data) return <ErrorState error={scan.error} onRetry={() => scan.reload()} />;
+  if (!scan.data) return <Loading label="Loading scan…" />;
+  return <LiveScan key={scanId} initial={scan.data} />;
+}
+
+function LiveScan({ initial }: { initial: Scan }) {
+  const api = useApi();
+  const navigate = useNavigate();
+  const [scan, setScan] = useState<Scan>(initial);
+  const [findingsVersion, setFindingsVersion] = useState(0);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const follow = useRef(!isTerminal(initial.status)).current;
+  const refetchTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const findingsTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const refetchScan = useCallback(() => {
+    if (refetchTimer.current) return;
+    refetchTimer.current = setTimeout(() => {
+      refetchTimer.current = null;
+      api.getScan(initial.id).then(setScan, () => undefined);
+    }, 750);
+  }, [api, initial.id]);
+
+  const onBatch = useCallback(
+    (events: ScanEvent[]) => {
+      let sawFinding = false;
+      let needScan = false;
+      for (const e of events) {
+        if (e.kind === 'scan_progress') {
+          const p = e.payload as Partial<Scan['progress']>;
+          setScan((s) => ({ ...s, status: s.status === 'queued' || s.status === 'claimed' ? 'running' : s.status, progress: { ...s.progress, ...p } }));
+        } else if (e.kind === 'finding_updated') sawFinding = true;
+        else if (e.kind !== 'scan_log') needScan = true;
+      }
+      if (sawFinding && !findingsTimer.current) {
+        // findings arrive in bursts: reload the table at most once a second
+        findingsTimer.current = setTimeout(() => {
+          findingsTimer.current = null;
+          setFindingsVersion((v) => v + 1);
+        }, 1000);
+      }
+      if (needScan || sawFinding) refetchScan();
+    },
+    [refetchScan],
+  );
+
+  const { buffer, mode } = useScanEvents(api, initial.id, follow, onBatch);
+  // safety net for status changes the stream cannot show (e.g. claimed → running)
+  useInterval(() => api.getScan(initial.id).then(setScan, () => undefined), 5000, !isTerminal(scan.status));
+
+  const act = async (fn: () => Promise<Scan>, after?: (s: Scan) => void) => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const s = await fn();
+      if (after) after(s);
+      else setScan(s);
+    } catch (e) {
+      setActionError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const active = !isTerminal(scan.status);
+  const started = scan.started_at ? new Date(scan.started_at).getTime() : null;
+  const finished = scan.finished_at ? new Date(scan.finished_at).getTime() : null;
+  const logEvents = buffer.events.slice(-400);
+
+  return (
+    <section>
+      <PageHeader
+        crumbs={
+          <>
+            <Link to="/">Projects</Link> / <Link to={`/projects/${scan.project_id}`}>Project</Link> /{' '}
+            <Link to={`/repositories/${scan.repository_id}`}>Repository</Link>
+          </>
+        }
+        title={
+          <>
+            Scan <span className="mono small">{scan.id}</span> <StatusBadge status={scan.status} />
+          </>
+        }
+        actions={
+          <>
+            {active && (
+              <button type="button" className="danger" disabled={busy || !!scan.cancel_requested_at} onClick={() => void act(() => api.cancelScan(scan.id))}>
+                {scan.cancel_requested_at ? 'Cancelling…' : 'Cancel scan'}
+              </button>
+            )}
+            {!active && (
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => void act(() => api.retryScan(scan.id), (s) => (s.id === scan.id ? window.location.reload() : navigate(`/scans/${s.id}`)))}
+              >
+                Retry scan
+              </button>
+            )}
+          </>
+        }
+      />
+      <InlineError error={actionError} />
+      {scan.stop_reason === 'budget_exceeded' && (
+        <p className="banner banner-bad" role="alert">
+          <strong>Budget exceeded.</strong> This scan hit its LLM budget cap and stopped early. The findings below are what it found before the cap;
+          raise the per-scan limits to scan everything.
+        </p>
+      )}
+      {scan.status === 'failed' && scan.stop_reason !== 'budget_exceeded' && (
+        <p className="banner banner-bad" role="alert">
+          Scan failed{scan.error ? `: ${scan.error.message} (${scan.error.code})` : ''}
+          {scan.stop_reason ? ` — ${humanize(scan.stop_reason)}` : ''}
+        </p>
+      )}
+      {scan.status === 'cancelled' && (
+        <p className="banner" role="status">
+          Scan cancelled. Findings written before the cancellation are kept.
+        </p>
+      )}
+
+      <div className="scan-top">
+        <div className="panel">
+          <h2>Progress</h2>
+          <ProgressBar value={scan.status === 'completed' ? 100 : scan.progress?.percent ?? 0} label="Scan progress" />
+          <p aria-live="polite">
+            {scan.progress?.message || (scan.status === 'queued' ? 'Waiting for a worker…' : humanize(scan.status))}
+            {scan.progress?.component ? <span className="muted"> · {scan.progress.component}</span> : null}
+            {scan.progress?.components_total ? (
+              <span className="muted">
+                {' '}
+                · components {scan.progress.components_done}/{scan.progress.components_total}
+              </span>
+            ) : null}
+          </p>
+          <StreamIndicator mode={mode} active={active} />
+        </div>
+        <div className="panel">
+          <h2>Usage</h2>
+          <Facts
+            items={[
+              ['Requests', formatNumber(scan.usage?.requests)],
+              ['Input tokens', formatNumber(scan.usage?.input_tokens)],
+              ['Cached input', formatNumber(scan.usage?.cached_input_tokens)],
+              ['Output tokens', formatNumber(scan.usage?.output_tokens)],
+              ['Cost', formatCost(scan.usage?.cost_usd)],
+            ]}
+          />
+        </div>
+      </div>
+
+      <Facts
+        items={[
+          ['Engines', (scan.engines ?? []).join(', ') || 'default'],
+          ['Paths', (scan.paths ?? []).join(', ') || 'everything'],
+          ['Attempt', scan.attempt],
+          ['Created', formatDate(scan.created_at)],
+          ['Duration', started ? formatDuration((finished ?? Date.now()) - started) : '—'],
+          ['Findings', <SeverityCounts key="c" counts={scan.finding_counts} compact />],
+        ]}
+      />
+
+      <h2>Stages</h2>
+      {(scan.stages ?? []).length === 0 ? (
+        <p className="muted">{active ? 'No stage has finished yet.' : 'No stages recorded.'}</p>
+      ) : (
+        <ul className="stages">
+          {(scan.stages ?? []).map((st, i) => (
+            <li key={i}>
+              <StatusBadge status={st.status === 'succeeded' ? 'completed' : st.status} /> {st.engine} · {st.stage}
+              {st.message && <span className="muted small"> — {st.message}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>Findings</h2>
+      <FindingsView key={findingsVersion} scope={{ kind: 'scan', id: scan.id }} pageSize={50} />
+
+      <h2>Event log</h2>
+      <div className="event-log" role="log" aria-label="Event log" aria-live="off" tabIndex={0}>
+        {buffer.dropped + buffer.events.length - logEvents.length > 0 && (
+          <p className="muted small">{buffer.dropped + buffer.events.length - logEvents.length} earlier events not shown</p>
+        )}
+        {logEvents.length === 0 ? <p className="muted">No events yet.</p> : logEvents.map((e) => <EventLine key={e.seq} e={e} />)}
+      </div>
+
+      <h2>Artifacts</h2>
+      {(scan.artifacts ?? []).length === 0 ? (
+        <p className="muted">{active ? 'Artifacts are written when the scan ends.' : 'No artifacts.'}</p>
+      ) : (
+        <ul className="artifacts">
+          {(scan.artifacts ?? []).map((a) => (
+            <li key={a.name}>
+              <button
+                type="button"
+                className="link"
+                onClick={() =>
+                  api
+                    .downloadArtifact(scan.id, a.name)
+                    .then(({ blob }) => saveBlob(blob, a.name))
+                    .catch(setActionError)
+                }
+              >
+                Download {a.name}
+              </button>{' '}
+              <span className="muted small">{formatBytes(a.size)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function StreamIndicator({ mode, active }: { mode: StreamMode; active: boolean }) {
+  if (!active) return null;
+  const text = mode === 'live' ? 'Live' : mode === 'polling' ? 'Updating every 2 s' : mode === 'connecting' ? 'Connecting…' : 'Finished';
+  return <p className={`stream stream-${mode} small`}>{text}</p>;
+}
+
+function EventLine({ e }: { e: ScanEvent }) {
+  const p = e.payload ?? {};
+  const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : '');
+  let text: string;
+  switch (e.kind) {
+    case 'scan_log':
+      text = `${str('engine') ? `[${str('engine')}] ` : ''}${str('message')}`;
+      break;
+    case 'scan_progress':
+      text = `${String(p.percent ?? '')}% ${str('message')}${str('component') ? ` · ${str('component')}` : ''}`;
+      break;
+    case 'finding_updated':
+      text = `${str('severity')} · ${str('title')}${str('file_path') ? ` (${str('file_path')})` : ''}`;
+      break;
+    case 'usage':
+      text = `${str('model')} in ${String(p.input_tokens ?? 0)} / out ${String(p.output_tokens ?? 0)} tokens, ${formatCost(Number(p.cost_usd ?? 0))}`;
+      break;
+    case 'scan_failed':
+      text = `${str('code')}: ${str('message')}`;
+      break;
+    case 'scan_started':
+      text = `engines ${Array.isArray(p.engines) ? (p.engines as string[]).join(', ') : ''}, ${String(p.file_count ?? '?')} files`;
+      break;
+    case 'scan_completed':
+      text = `completed in ${formatDuration(Number(p.duration_ms ?? 0))}`;
+      break;
+    default:
+      text = JSON.stringify(p).slice(0, 300);
+  }
+  const level = str('level');
+  return (
+    <div className={`event event-${e.kind}${level ? ` level-${level}` : ''}`}>
+      <span className="muted mono small">{new Date(e.created_at).toLocaleTimeString('en-GB')}</span>{' '}
+      <span className="event-kind">{humanize(e.kind)}</span> <span>{text}</span>
+    </div>
+  );
+}

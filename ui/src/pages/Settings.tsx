@@ -1,0 +1,328 @@
+import { useState, type FormEvent } from 'react';
+import type { ApiKey, CreatedApiKey, User } from '../api/types';
+import { isRoot, useApi, useApp } from '../app-context';
+import { Dialog } from '../components/Dialog';
+import { PageHeader } from '../components/Misc';
+import { Async, Empty, InlineError } from '../components/States';
+import { formatDate } from '../lib/format';
+import { useAsync, useDocumentTitle } from '../lib/hooks';
+import { ConfirmDelete } from './Projects';
+
+export default function SettingsPage() {
+  const { user, authConfig } = useApp();
+  useDocumentTitle('Settings');
+  return (
+    <section>
+      <PageHeader title="Settings" />
+      <p className="muted">
+        Signed in as <strong>{user?.email}</strong> ({(user?.groups ?? []).join(', ') || 'user'})
+      </p>
+      <ApiKeys />
+      {isRoot(user) && authConfig.provider === 'custom' && <Users />}
+    </section>
+  );
+}
+
+function ApiKeys() {
+  const api = useApi();
+  const keys = useAsync(() => api.listApiKeys({ limit: 200 }), []);
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  return (
+    <section className="panel" aria-labelledby="keys-title">
+      <div className="section-head">
+        <h2 id="keys-title">API keys</h2>
+        <button type="button" className="primary" onClick={() => setCreating(true)}>
+          Create API key
+        </button>
+      </div>
+      <p className="muted small">Use a key as a bearer token from CI or scripts. Revocation takes effect immediately.</p>
+      {created && (
+        <div className="secret-once" role="alert">
+          <strong>Copy your new key “{created.name}” now — it will not be shown again.</strong>
+          <label>
+            API key secret
+            <input readOnly className="mono" value={created.secret} onFocus={(e) => e.currentTarget.select()} />
+          </label>
+          <div className="actions">
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
+              Copy
+            </button>
+            <button type="button" onClick={() => setCreated(null)}>
+              I have saved it
+            </button>
+          </div>
+        </div>
+      )}
+      <Async state={keys} label="Loading API keys…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No API keys" />
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <caption className="sr-only">API keys</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Prefix</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Last used</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((k) => (
+                    <tr key={k.id}>
+                      <td>{k.name}</td>
+                      <td className="mono">{k.prefix}…</td>
+                      <td>{formatDate(k.created_at)}</td>
+                      <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
+                      <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
+                      <td>
+                        <button type="button" className="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                          Revoke
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+      {creating && (
+        <CreateKeyDialog
+          onClose={() => setCreating(false)}
+          onCreated={(k) => {
+            setCreating(false);
+            setCreated(k);
+            keys.reload(true);
+          }}
+        />
+      )}
+      {revoking && (
+        <ConfirmDelete
+          confirmLabel="Revoke"
+          what={`API key “${revoking.name}”`}
+          consequence="Anything using this key stops working immediately."
+          onClose={() => setRevoking(null)}
+          onConfirm={async () => {
+            await api.revokeApiKey(revoking.id);
+            setRevoking(null);
+            keys.reload(true);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreated: (k: CreatedApiKey) => void }) {
+  const api = useApi();
+  const [name, setName] = useState('');
+  const [expires, setExpires] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      // a date input gives a day; the key expires at the end of it, UTC
+      onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title="Create API key" onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        <label>
+          Key name
+          <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label>
+          Expires on (optional)
+          <input type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
+        </label>
+        <InlineError error={error} />
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy || !name.trim()}>
+            Create key
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+const GROUPS = ['user', 'operator', 'root'];
+
+function Users() {
+  const api = useApi();
+  const { user: me } = useApp();
+  const users = useAsync(() => api.listUsers({ limit: 500 }), []);
+  const [adding, setAdding] = useState(false);
+  const [editing, setEditing] = useState<User | null>(null);
+  const [deleting, setDeleting] = useState<User | null>(null);
+  return (
+    <section className="panel" aria-labelledby="users-title">
+      <div className="section-head">
+        <h2 id="users-title">Local users</h2>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add user
+        </button>
+      </div>
+      <Async state={users} label="Loading users…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No users" />
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <caption className="sr-only">Local users</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Email</th>
+                    <th scope="col">Name</th>
+                    <th scope="col">Groups</th>
+                    <th scope="col">Last sign-in</th>
+                    <th scope="col">
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {page.items.map((u) => (
+                    <tr key={u.id}>
+                      <td>{u.email}</td>
+                      <td>{u.display_name}</td>
+                      <td>{(u.groups ?? []).join(', ')}</td>
+                      <td>{u.last_login_at ? formatDate(u.last_login_at) : 'Never'}</td>
+                      <td className="actions">
+                        <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
+                          Edit
+                        </button>
+                        <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Async>
+      {(adding || editing) && (
+        <UserDialog
+          user={editing}
+          onClose={() => {
+            setAdding(false);
+            setEditing(null);
+          }}
+          onSaved={() => {
+            setAdding(false);
+            setEditing(null);
+            users.reload(true);
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDelete
+          what={`user ${deleting.email}`}
+          consequence="The user can no longer sign in."
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api.deleteUser(deleting.id);
+            setDeleting(null);
+            users.reload(true);
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: () => void; onSaved: () => void }) {
+  const api = useApi();
+  const [email, setEmail] = useState(user?.email ?? '');
+  const [name, setName] = useState(user?.display_name ?? '');
+  const [password, setPassword] = useState('');
+  const [groups, setGroups] = useState<Set<string>>(new Set(user?.groups ?? ['user']));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (user) await api.updateUser(user.id, { display_name: name.trim(), groups: [...groups], password: password || undefined });
+      else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
+      onSaved();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={user ? `Edit ${user.email}` : 'Add user'} onClose={onClose}>
+      <form onSubmit={(e) => void submit(e)}>
+        {!user && (
+          <label>
+            Email
+            <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          </label>
+        )}
+        <label>
+          Display name
+          <input value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label>
+          {user ? 'New password (leave empty to keep)' : 'Password'}
+          <input type="password" autoComplete="new-password" required={!user} minLength={user && !password ? 0 : 12} value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        <fieldset>
+          <legend>Groups</legend>
+          {GROUPS.map((g) => (
+            <label key={g} className="inline">
+              <input
+                type="checkbox"
+                checked={groups.has(g)}
+                onChange={() =>
+                  setGroups((s) => {
+                    const n = new Set(s);
+                    if (n.has(g)) n.delete(g);
+                    else n.add(g);
+                    return n;
+                  })
+                }
+              />{' '}
+              {g}
+            </label>
+          ))}
+        </fieldset>
+        <InlineError error={error} />
+        <div className="dialog-actions">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            {user ? 'Save user' : 'Add user'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,101 @@
+import { useState, type FormEvent } from 'react';
+import { Navigate, useSearchParams } from 'react-router-dom';
+import { errorMessage } from '../api/client';
+import { useApp } from '../app-context';
+import { beginSignIn, safeReturn } from '../auth/cognito';
+import { useDocumentTitle } from '../lib/hooks';
+
+export const DEBUG_EMAIL = 'debug@example.com';
+export const DEBUG_PASSWORD = 'vega-debug-password';
+
+export function SignInPage({ flash }: { flash?: string }) {
+  const { api, authConfig, user, setUser } = useApp();
+  const [params] = useSearchParams();
+  const next = safeReturn(params.get('next'));
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  useDocumentTitle('Sign in');
+
+  if (user) return <Navigate to={next} replace />;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      setUser(await api.login(email.trim(), password));
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const cognito = async () => {
+    if (authConfig.provider !== 'cognito') return;
+    setBusy(true);
+    try {
+      window.location.assign(await beginSignIn(authConfig.cognito, next));
+    } catch (err) {
+      setError(errorMessage(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="signin" id="main">
+      <div className="signin-card">
+        <h1>
+          <span aria-hidden="true">◈</span> Sign in to Vega
+        </h1>
+        {flash && (
+          <p className="flash" role="alert">
+            {flash}
+          </p>
+        )}
+        {authConfig.provider === 'cognito' ? (
+          <button type="button" className="primary wide" onClick={() => void cognito()} disabled={busy}>
+            Sign in with Cognito
+          </button>
+        ) : (
+          <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
+            <label>
+              Email
+              <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+            </label>
+            <label>
+              Password
+              <input
+                type="password"
+                name="password"
+                autoComplete="current-password"
+                required
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+              />
+            </label>
+            {error && (
+              <p className="inline-error" role="alert">
+                {error}
+              </p>
+            )}
+            <button type="submit" className="primary wide" disabled={busy}>
+              {busy ? 'Signing in…' : 'Sign in'}
+            </button>
+            <p className="hint muted small">
+              Local install? The built-in debug account is <code>{DEBUG_EMAIL}</code> with password <code>{DEBUG_PASSWORD}</code>{' '}
+              unless <code>VEGA_DEBUG_PASSWORD</code> was changed.
+            </p>
+          </form>
+        )}
+        {authConfig.provider === 'cognito' && error && (
+          <p className="inline-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    </main>
+  );
+}

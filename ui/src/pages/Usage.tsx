@@ -1,0 +1,121 @@
+import { useSearchParams } from 'react-router-dom';
+import type { UsageGroupBy } from '../api/types';
+import { useApi } from '../app-context';
+import { BarChart } from '../components/BarChart';
+import { Facts, PageHeader } from '../components/Misc';
+import { Async, Empty } from '../components/States';
+import { formatCost, formatNumber } from '../lib/format';
+import { useAsync, useDocumentTitle } from '../lib/hooks';
+
+function isoDay(d: Date) {
+  return d.toISOString().slice(0, 10);
+}
+
+type Metric = 'cost_usd' | 'tokens' | 'requests';
+
+export default function UsagePage() {
+  const api = useApi();
+  const [params, setParams] = useSearchParams();
+  const today = new Date();
+  const from = params.get('from') || isoDay(new Date(today.getTime() - 29 * 86400_000));
+  const to = params.get('to') || isoDay(today);
+  const groupBy = (params.get('group_by') as UsageGroupBy) || 'day';
+  const metric = (params.get('metric') as Metric) || 'cost_usd';
+  const report = useAsync(() => api.usage({ from: `${from}T00:00:00Z`, to: `${to}T23:59:59Z`, group_by: groupBy }), [from, to, groupBy]);
+  useDocumentTitle('Usage');
+  const set = (k: string, v: string) => {
+    const n = new URLSearchParams(params);
+    n.set(k, v);
+    setParams(n, { replace: true });
+  };
+  const value = (r: { cost_usd: number; input_tokens: number; output_tokens: number; requests: number }) =>
+    metric === 'cost_usd' ? r.cost_usd : metric === 'tokens' ? r.input_tokens + r.output_tokens : r.requests;
+  const fmt = metric === 'cost_usd' ? formatCost : (v: number) => formatNumber(Math.round(v));
+
+  return (
+    <section>
+      <PageHeader title="Usage" />
+      <form className="filters" aria-label="Usage range" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          From
+          <input type="date" value={from} max={to} onChange={(e) => e.target.value && set('from', e.target.value)} />
+        </label>
+        <label>
+          To
+          <input type="date" value={to} min={from} onChange={(e) => e.target.value && set('to', e.target.value)} />
+        </label>
+        <label>
+          Group by
+          <select value={groupBy} onChange={(e) => set('group_by', e.target.value)}>
+            <option value="day">Day</option>
+            <option value="project">Project</option>
+            <option value="scan">Scan</option>
+          </select>
+        </label>
+        <label>
+          Chart
+          <select value={metric} onChange={(e) => set('metric', e.target.value)}>
+            <option value="cost_usd">Cost</option>
+            <option value="tokens">Tokens</option>
+            <option value="requests">Requests</option>
+          </select>
+        </label>
+      </form>
+      <Async state={report} label="Loading usage…">
+        {(r) => (
+          <>
+            <Facts
+              items={[
+                ['Requests', formatNumber(r.totals.requests)],
+                ['Input tokens', formatNumber(r.totals.input_tokens)],
+                ['Cached input', formatNumber(r.totals.cached_input_tokens)],
+                ['Output tokens', formatNumber(r.totals.output_tokens)],
+                ['Cost', formatCost(r.totals.cost_usd)],
+              ]}
+            />
+            {(r.rows ?? []).length === 0 ? (
+              <Empty title="No usage in this period">
+                <p>Model usage appears here once scans with the codex engine have run.</p>
+              </Empty>
+            ) : (
+              <>
+                <BarChart
+                  title={`${metric === 'cost_usd' ? 'Cost' : metric === 'tokens' ? 'Tokens' : 'Requests'} per ${groupBy}`}
+                  bars={r.rows.map((row) => ({ key: row.key, label: row.label || row.key, value: value(row) }))}
+                  format={fmt}
+                />
+                <div className="table-wrap">
+                  <table>
+                    <caption className="sr-only">Usage per {groupBy}</caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">{groupBy === 'day' ? 'Day' : groupBy === 'project' ? 'Project' : 'Scan'}</th>
+                        <th scope="col">Requests</th>
+                        <th scope="col">Input tokens</th>
+                        <th scope="col">Cached input</th>
+                        <th scope="col">Output tokens</th>
+                        <th scope="col">Cost</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {r.rows.map((row) => (
+                        <tr key={row.key}>
+                          <td>{row.label || row.key}</td>
+                          <td>{formatNumber(row.requests)}</td>
+                          <td>{formatNumber(row.input_tokens)}</td>
+                          <td>{formatNumber(row.cached_input_tokens)}</td>
+                          <td>{formatNumber(row.output_tokens)}</td>
+                          <td>{formatCost(row.cost_usd)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </>
+            )}
+          </>
+        )}
+      </Async>
+    </section>
+  );
+}
