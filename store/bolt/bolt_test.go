@@ -98,3 +98,9 @@ func TestCancelledContext(t *testing.T) {
 		t.Fatalf("CreateUser with a cancelled context: %v", err)
 	}
 }
+
+func openBench(tb testing.TB) store.Store { return openTemp(tb) }
+
+func BenchmarkAppendEvents(b *testing.B) { storetest.BenchmarkAppendEvents(b, openBench) }
+
+func BenchmarkListEventsAfterSeq(b *testing.B) { storetest.BenchmarkListEventsAfterSeq(b, openBench) }

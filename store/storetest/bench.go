@@ -1,0 +1,107 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/store"
+)
+
+// Benchmarks shared by every implementation so their figures compare. open
+// must return an empty store; it gets a testing.TB so one opener serves both
+// Run (wrap it) and these.
+
+// ListEventsStored is how many events BenchmarkListEventsAfterSeq stores first.
+const ListEventsStored = 100_000
+
+// benchScan creates the user/project/repository/scan an event log hangs off.
+func benchScan(tb testing.TB, s store.Store) string {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &store.User{ID: store.NewID(store.PrefixUser), Email: store.NewID("") + "@bench.example",
+		Groups: []string{store.GroupUser}, CreatedAt: now}
+	must(tb, s.CreateUser(ctx, u), "CreateUser")
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: u.ID, Name: "bench", CreatedAt: now, UpdatedAt: now}
+	must(tb, s.CreateProject(ctx, p), "CreateProject")
+	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: u.ID, Name: "bench",
+		SourceType: store.SourceGit, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	must(tb, s.CreateRepository(ctx, r), "CreateRepository")
+	sc := &store.Scan{ID: store.NewID(store.PrefixScan), RepositoryID: r.ID, ProjectID: p.ID, OwnerUserID: u.ID,
+		Status: store.ScanRunning, Engines: []string{"codex"}, CreatedAt: now}
+	must(tb, s.CreateScan(ctx, sc), "CreateScan")
+	return sc.ID
+}
+
+// benchEvents returns n realistic scan_log events (~150 bytes of payload each).
+func benchEvents(n, from int) []store.Event {
+	evs := make([]store.Event, n)
+	for i := range evs {
+		evs[i] = logEvent(fmt.Sprintf("codex: reading src/handlers/file_%06d.go to trace the request body into the query builder", from+i))
+	}
+	return evs
+}
+
+// BenchmarkAppendEvents appends b.N events to one scan in batches of the
+// given sizes (one AppendEvents call per batch) and reports events/s. The
+// batch of 1 is the baseline that shows what batching buys.
+func BenchmarkAppendEvents(b *testing.B, open func(tb testing.TB) store.Store) {
+	for _, batch := range []int{1, 10, 100} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			s := open(b)
+			scanID := benchScan(b, s)
+			ctx := context.Background()
+			evs := benchEvents(batch, 0)
+			b.ResetTimer()
+			start := time.Now()
+			for done := 0; done < b.N; done += batch {
+				n := min(batch, b.N-done)
+				if _, err := s.AppendEvents(ctx, scanID, evs[:n]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkListEventsAfterSeq stores ListEventsStored events on one scan and
+// then reads pages of 100 after a seq at the head (baseline), at the tail and
+// at random positions. A cursor seek makes all three cost the same; a scan
+// from the start would make "tail" ~1000x "head".
+func BenchmarkListEventsAfterSeq(b *testing.B, open func(tb testing.TB) store.Store) {
+	s := open(b)
+	scanID := benchScan(b, s)
+	ctx := context.Background()
+	const seedBatch = 1000
+	for i := 0; i < ListEventsStored; i += seedBatch {
+		if _, err := s.AppendEvents(ctx, scanID, benchEvents(seedBatch, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const page = 100
+	positions := map[string]func() int64{
+		"head":   func() int64 { return 0 },
+		"tail":   func() int64 { return ListEventsStored - page },
+		"random": func() int64 { return rand.Int64N(ListEventsStored - page) },
+	}
+	for _, name := range []string{"head", "tail", "random"} {
+		after := positions[name]
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				a := after()
+				evs, err := s.ListEvents(ctx, scanID, a, page)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(evs) != page || evs[0].Seq != a+1 {
+					b.Fatalf("after %d: got %d events starting at %d", a, len(evs), evs[0].Seq)
+				}
+			}
+		})
+	}
+}
