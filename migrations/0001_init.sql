@@ -25,8 +25,9 @@ CREATE TABLE users (
     created_at     timestamptz NOT NULL,
     last_login_at  timestamptz
 );
--- Emails are unique case-insensitively; subjects are unique when present.
-CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email)) WHERE email <> '';
+-- Emails are unique ignoring case and surrounding space (the store rejects
+-- empty ones); subjects are unique when present.
+CREATE UNIQUE INDEX users_email_key ON users (lower(btrim(email)));
 CREATE UNIQUE INDEX users_auth_subject_key ON users (auth_subject) WHERE auth_subject <> '';
 
 CREATE TABLE api_keys (
@@ -179,7 +180,7 @@ CREATE TABLE findings (
     severity            text NOT NULL DEFAULT '',
     confidence          text NOT NULL DEFAULT '',
     category            text NOT NULL DEFAULT '',
-    cwe                 text[] NOT NULL DEFAULT '{}',
+    cwe                 text[], -- NULL keeps a nil slice nil on read-back
     file_path           text NOT NULL DEFAULT '',
     start_line          integer NOT NULL DEFAULT 0,
     end_line            integer NOT NULL DEFAULT 0,
@@ -204,7 +205,6 @@ CREATE INDEX findings_owner_idx ON findings (owner_user_id, id DESC);
 CREATE INDEX findings_repository_severity_idx ON findings (repository_id, severity, id DESC);
 CREATE INDEX findings_repository_status_idx ON findings (repository_id, status, id DESC);
 CREATE INDEX findings_repository_engine_idx ON findings (repository_id, engine, id DESC);
-CREATE INDEX findings_repository_path_idx ON findings (repository_id, file_path text_pattern_ops);
 CREATE INDEX findings_cwe_idx ON findings USING gin (cwe);
 CREATE INDEX findings_title_trgm_idx ON findings USING gin (title gin_trgm_ops);
 CREATE INDEX findings_description_trgm_idx ON findings USING gin (description gin_trgm_ops);
@@ -275,7 +275,9 @@ CREATE TABLE workers (
 CREATE TABLE git_uploads (
     id               text PRIMARY KEY,
     user_id          text NOT NULL,
-    project_id       text NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    -- No foreign key: an upload is a short-lived token; DeleteProject removes
+    -- the project's uploads explicitly.
+    project_id       text NOT NULL,
     repository_name  text NOT NULL DEFAULT '',
     token_hash       text NOT NULL,
     expires_at       timestamptz NOT NULL,
