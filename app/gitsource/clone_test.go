@@ -6,8 +6,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -346,4 +349,56 @@ func TestCloneUnreachableAndMissing(t *testing.T) {
 	ln.Close()
 	_, err = Clone(context.Background(), CloneOptions{URL: "http://" + addr + "/r.git", AllowPrivateHosts: true}, t.TempDir())
 	wantCode(t, err, apperr.GitCloneFailed, "could not connect")
+}
+
+// TestCloneFromGitHTTPBackend clones from the stock `git http-backend`
+// (when git is installed), which, unlike the go-git test server, advertises
+// shallow and side-band-64k like GitHub and GitLab do: the depth-1 and
+// side-band paths are exercised against the real implementation.
+func TestCloneFromGitHTTPBackend(t *testing.T) {
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed; the http-backend interop test needs it")
+	}
+	r := newTestRepo(t)
+	first := r.commit(t, "first", map[string]string{"a.txt": "one\n"})
+	second := r.commit(t, "second", map[string]string{"a.txt": "two\n", "dir/b.txt": "b\n"})
+	h := &cgi.Handler{
+		Path: gitBin,
+		Args: []string{"http-backend"},
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + filepath.Dir(r.dir),
+			"GIT_HTTP_EXPORT_ALL=1",
+			"HOME=" + t.TempDir(),
+			"GIT_CONFIG_NOSYSTEM=1",
+		},
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	url := ts.URL + "/" + filepath.Base(r.dir) + "/.git"
+
+	dest := t.TempDir()
+	res, err := CloneRepo(context.Background(), CloneOptions{URL: url, AllowPrivateHosts: true}, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Commit != second.String() || res.Ref != "refs/heads/main" {
+		t.Fatalf("result = %+v, want main at %s", res, second)
+	}
+	if got := readFile(t, dest, "dir/b.txt"); got != "b\n" {
+		t.Fatalf("dir/b.txt = %q", got)
+	}
+	// Depth 1: the parent commit was not transferred, and it is recorded
+	// as a shallow boundary.
+	cloned, err := git.PlainOpen(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloned.CommitObject(first); err == nil {
+		t.Fatal("parent commit present: clone was not shallow")
+	}
+	shallow, err := cloned.Storer.Shallow()
+	if err != nil || len(shallow) != 1 || shallow[0] != second {
+		t.Fatalf("shallow = %v, %v", shallow, err)
+	}
 }
