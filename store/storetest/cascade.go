@@ -57,7 +57,7 @@ type tree struct {
 	finding  *store.Finding
 	job      *store.RunnerJob
 	scanKey  string
-	fingerpr string
+	fingerprint string
 }
 
 func (f *fixture) tree(p *store.Project) tree {
@@ -77,10 +77,10 @@ func (f *fixture) tree(p *store.Project) tree {
 	job := &store.RunnerJob{ID: store.NewID(store.PrefixJob), ScanID: sc.ID, Attempt: 1, IdempotencyKey: sc.ID + "-1",
 		Status: store.JobStopped, CreatedAt: f.tick()}
 	must(f.t, f.s.CreateRunnerJob(f.ctx, job), "CreateRunnerJob")
-	return tree{repo: r, snap: sn, scan: sc, finding: fd, job: job, scanKey: "k", fingerpr: fd.Fingerprint}
+	return tree{repo: r, snap: sn, scan: sc, finding: fd, job: job, scanKey: "k", fingerprint: fd.Fingerprint}
 }
 
-// checkGone asserts nothing of tr can be found any more (present=false) or
+// checkTree asserts nothing of tr can be found any more (present=false) or
 // that all of it is still there (present=true).
 func (f *fixture) checkTree(t *testing.T, tr tree, present bool) {
 	t.Helper()
@@ -103,7 +103,7 @@ func (f *fixture) checkTree(t *testing.T, tr tree, present bool) {
 	check("scan", err)
 	_, err = f.s.GetFinding(f.ctx, sys, tr.finding.ID)
 	check("finding", err)
-	_, err = f.s.GetFindingByFingerprint(f.ctx, tr.repo.ID, tr.fingerpr)
+	_, err = f.s.GetFindingByFingerprint(f.ctx, tr.repo.ID, tr.fingerprint)
 	check("finding by fingerprint", err)
 	_, err = f.s.GetScanFinding(f.ctx, tr.scan.ID, tr.scanKey)
 	check("scan finding", err)
@@ -144,7 +144,7 @@ func testDeleteRepositoryCascade(t *testing.T, f *fixture) {
 	if len(xs) != 0 {
 		t.Fatalf("%d scans of a deleted repository still listed", len(xs))
 	}
-	// The fingerprint is free again in a new repository; nothing else dangles.
+	// Scan-finding links of the deleted scan are gone too.
 	counts, err := f.s.CountFindings(f.ctx, store.System(), store.FindingFilter{ScanID: doomed.scan.ID})
 	must(t, err, "CountFindings")
 	if counts.Total() != 0 {
