@@ -66,7 +66,8 @@ func testUsers(t *testing.T, f *fixture) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "UpdateUser callback error")
-	got, _ = f.s.GetUser(f.ctx, u.ID)
+	got, err = f.s.GetUser(f.ctx, u.ID)
+	must(t, err, "read back")
 	if got.DisplayName != "Alice" {
 		t.Fatalf("aborted UpdateUser was saved: %q", got.DisplayName)
 	}
@@ -160,9 +161,11 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	t1, t2 := f.tick(), f.tick()
 	must(t, f.s.TouchAPIKeys(f.ctx, map[string]time.Time{k.ID: t1, bobKey.ID: t2,
 		store.NewID(store.PrefixAPIKey): t2}), "TouchAPIKeys")
-	got, _ = f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	got, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	must(t, err, "read back")
 	sameTime(t, t1, got.LastUsedAt, "alice key last_used_at")
-	got, _ = f.s.GetAPIKeyByHash(f.ctx, "sha256:bob")
+	got, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:bob")
+	must(t, err, "read back")
 	sameTime(t, t2, got.LastUsedAt, "bob key last_used_at")
 	must(t, f.s.TouchAPIKeys(f.ctx, nil), "TouchAPIKeys empty")
 
@@ -200,7 +203,8 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	second := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h2",
 		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: rotateAt}
 	must(t, f.s.RotateRefreshSession(f.ctx, first.ID, second, rotateAt), "RotateRefreshSession")
-	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "rotated session revoked_at")
 	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
 	must(t, err, "new session after rotation")
@@ -223,11 +227,14 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 
 	revokeAt := f.tick()
 	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-1", revokeAt), "RevokeRefreshFamily")
-	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	must(t, err, "read back")
 	sameTime(t, revokeAt, got.RevokedAt, "family member revoked_at")
-	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "already revoked session keeps its revoked_at")
-	got, _ = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	must(t, err, "read back")
 	if got.RevokedAt != nil {
 		t.Fatalf("another family was revoked")
 	}

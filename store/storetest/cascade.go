@@ -51,12 +51,12 @@ func testProjectStats(t *testing.T, f *fixture) {
 
 // tree is a repository with one of everything under it.
 type tree struct {
-	repo     *store.Repository
-	snap     *store.Snapshot
-	scan     *store.Scan
-	finding  *store.Finding
-	job      *store.RunnerJob
-	scanKey  string
+	repo        *store.Repository
+	snap        *store.Snapshot
+	scan        *store.Scan
+	finding     *store.Finding
+	job         *store.RunnerJob
+	scanKey     string
 	fingerprint string
 }
 

@@ -39,7 +39,8 @@ func testFindings(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "UpdateFinding")
-	got, _ = f.s.GetFinding(f.ctx, store.System(), fd.ID)
+	got, err = f.s.GetFinding(f.ctx, store.System(), fd.ID)
+	must(t, err, "read back")
 	assertSame(t, upd, got, "finding after update")
 	if got.FirstSeenScanID != sc.ID || got.LastSeenScanID != sc2.ID || got.DismissedReason != store.DismissFalsePositive {
 		t.Fatalf("finding after update: %+v", got)
@@ -49,7 +50,8 @@ func testFindings(t *testing.T, f *fixture) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "UpdateFinding callback error")
-	got, _ = f.s.GetFinding(f.ctx, store.System(), fd.ID)
+	got, err = f.s.GetFinding(f.ctx, store.System(), fd.ID)
+	must(t, err, "read back")
 	if got.Status != store.FindingDismissed {
 		t.Fatalf("aborted UpdateFinding was saved")
 	}

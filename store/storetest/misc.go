@@ -31,11 +31,13 @@ func testRunnerJobs(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "UpdateRunnerJob")
-	got, _ = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
+	got, err = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
+	must(t, err, "read back")
 	assertSame(t, upd, got, "runner job after update")
 	_, err = f.s.UpdateRunnerJob(f.ctx, j.ID, func(x *store.RunnerJob) error { x.Status = store.JobFailed; return errAbort })
 	wantErr(t, err, errAbort, "UpdateRunnerJob callback error")
-	got, _ = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
+	got, err = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
+	must(t, err, "read back")
 	if got.Status != store.JobStopped {
 		t.Fatalf("aborted UpdateRunnerJob was saved")
 	}
@@ -95,7 +97,8 @@ func testWorkers(t *testing.T, f *fixture) {
 	}
 	must(t, f.s.DeleteWorker(f.ctx, w.ID), "DeleteWorker")
 	wantErr(t, f.s.DeleteWorker(f.ctx, w.ID), store.ErrNotFound, "DeleteWorker twice")
-	got, _ = f.s.ListWorkers(f.ctx)
+	got, err = f.s.ListWorkers(f.ctx)
+	must(t, err, "read back")
 	sameSet(t, []string{w2.ID}, ids(got, func(x store.Worker) string { return x.ID }), "workers after delete")
 }
 
@@ -126,7 +129,8 @@ func testGitUploads(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "UpdateGitUpload")
-	got, _ = f.s.GetGitUploadByTokenHash(f.ctx, "sha256:push")
+	got, err = f.s.GetGitUploadByTokenHash(f.ctx, "sha256:push")
+	must(t, err, "read back")
 	assertSame(t, upd, got, "git upload after update")
 	if got.Status != store.GitUploadReceived || got.RepositoryID != r.ID {
 		t.Fatalf("git upload after update: %+v", got)

@@ -54,7 +54,8 @@ func testProjects(t *testing.T, f *fixture) {
 	if upd.Name != "renamed" {
 		t.Fatalf("UpdateProject returned %+v", upd)
 	}
-	got, _ = f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID)
+	got, err = f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID)
+	must(t, err, "read back")
 	want := *p
 	want.Name, want.Description, want.UpdatedAt = "renamed", "new description", later
 	assertSame(t, &want, got, "project after update")
@@ -64,7 +65,8 @@ func testProjects(t *testing.T, f *fixture) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "UpdateProject callback error")
-	got, _ = f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID)
+	got, err = f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID)
+	must(t, err, "read back")
 	if got.Name != "renamed" {
 		t.Fatalf("aborted UpdateProject was saved: %q", got.Name)
 	}
@@ -174,7 +176,8 @@ func testRepositories(t *testing.T, f *fixture) {
 	if upd.IngestError == nil || upd.IngestError.Code != "archive_rejected" {
 		t.Fatalf("UpdateRepository returned %+v", upd)
 	}
-	got, _ = f.s.GetRepository(f.ctx, store.System(), r.ID)
+	got, err = f.s.GetRepository(f.ctx, store.System(), r.ID)
+	must(t, err, "read back")
 	if got.IngestStatus != store.IngestFailed || got.PendingUploadKey != "" || got.IngestError.Message != "zip bomb" {
 		t.Fatalf("repository after update: %+v", got)
 	}
@@ -183,7 +186,8 @@ func testRepositories(t *testing.T, f *fixture) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "UpdateRepository callback error")
-	got, _ = f.s.GetRepository(f.ctx, store.System(), r.ID)
+	got, err = f.s.GetRepository(f.ctx, store.System(), r.ID)
+	must(t, err, "read back")
 	if got.Name != "upload" {
 		t.Fatalf("aborted UpdateRepository was saved")
 	}

@@ -75,7 +75,8 @@ func testScans(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "UpdateScan")
-	got, _ = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	got, err = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	must(t, err, "read back")
 	assertSame(t, upd, got, "scan after update")
 	if got.Usage.CostUSD != 0.0125 || got.Progress.Percent != 40 {
 		t.Fatalf("scan after update: %+v", got)
@@ -88,7 +89,8 @@ func testScans(t *testing.T, f *fixture) {
 		return errAbort
 	})
 	wantErr(t, err, errAbort, "UpdateScan callback error")
-	got, _ = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	got, err = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	must(t, err, "read back")
 	if got.Status != store.ScanRunning {
 		t.Fatalf("aborted UpdateScan was saved: %s", got.Status)
 	}
