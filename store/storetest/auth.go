@@ -111,7 +111,8 @@ func testUserConflicts(t *testing.T, f *fixture) {
 
 	_, err := f.s.UpdateUser(f.ctx, b.ID, func(x *store.User) error { x.Email = "Bob@example.com"; return nil })
 	wantErr(t, err, store.ErrConflict, "UpdateUser to a taken email")
-	got, _ := f.s.GetUser(f.ctx, b.ID)
+	got, err := f.s.GetUser(f.ctx, b.ID)
+	must(t, err, "read back")
 	if got.Email != b.Email {
 		t.Fatalf("conflicting UpdateUser changed the email to %q", got.Email)
 	}
