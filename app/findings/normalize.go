@@ -1,0 +1,213 @@
+// Package findings turns engine reports into findings (SPEC §8.3): upsert
+// within a scan, a fingerprint that links the same issue across scans,
+// marking issues absent from a complete scan as fixed, and triage with a
+// history of every status change.
+package findings
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/store"
+)
+
+// Field caps: engine output (model output above all) is hostile, so nothing
+// it says is stored unbounded.
+const (
+	maxTitle     = 300
+	maxText      = 20000
+	maxPath      = 1024
+	maxLocations = 100
+	maxCWE       = 10
+	maxKey       = 512
+)
+
+// NormalizePath makes a repository-relative slash path: no leading "./" or
+// "/", no "..", no backslashes. A path that would climb out is dropped ("").
+func NormalizePath(p string) string {
+	p = strings.TrimSpace(strings.ReplaceAll(p, "\\", "/"))
+	if p == "" {
+		return ""
+	}
+	p = path.Clean("/" + p)[1:]
+	if p == "." || strings.ContainsRune(p, 0) {
+		return ""
+	}
+	return truncate(p, maxPath)
+}
+
+// normalizeTitle lowercases and collapses whitespace and punctuation so
+// cosmetic rewording by a model does not create a new fingerprint.
+func normalizeTitle(t string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(t) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+			space = false
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}
+
+// Fingerprint links a finding across scans of one repository: engine,
+// category (or CWEs when there is none), normalized path and normalized
+// title — never line numbers, which move with every edit above. When the
+// engine says its key is stable (e.g. rule + secret hash) the key joins in,
+// so two different secrets of one rule in one file stay apart.
+func Fingerprint(engineName string, r engine.Report) string {
+	class := strings.ToLower(strings.TrimSpace(r.Category))
+	if class == "" {
+		cwes := normalizeCWE(r.CWE)
+		sort.Strings(cwes)
+		class = strings.Join(cwes, ",")
+	}
+	parts := []string{"v1", engineName, class, NormalizePath(r.FilePath), normalizeTitle(r.Title)}
+	if r.StableKey && r.Key != "" {
+		parts = append(parts, r.Key)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// scanKey identifies a report within one scan (SPEC §8.3): the engine key
+// when given, else title + file path; prefixed by the engine so two engines
+// cannot collide.
+func scanKey(engineName string, r engine.Report) string {
+	k := r.Key
+	if k == "" {
+		k = "t:" + normalizeTitle(r.Title) + "\x1f" + NormalizePath(r.FilePath)
+	} else {
+		k = "k:" + k
+	}
+	k = engineName + "\x1f" + k
+	if len(k) > maxKey {
+		sum := sha256.Sum256([]byte(k))
+		k = engineName + "\x1fh:" + hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+func normalizeSeverity(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if store.SeverityRank(s) >= 0 {
+		return s
+	}
+	// An engine that cannot name a severity still found something: medium
+	// keeps it visible without ranking it above real criticals.
+	return store.SeverityMedium
+}
+
+func normalizeConfidence(c string) string {
+	switch c = strings.ToLower(strings.TrimSpace(c)); c {
+	case "high", "medium", "low":
+		return c
+	}
+	return "low"
+}
+
+func normalizeCWE(in []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if c == "" {
+			continue
+		}
+		if !strings.HasPrefix(c, "CWE-") {
+			c = "CWE-" + c
+		}
+		if len(c) > 16 || seen[c] {
+			continue
+		}
+		seen[c] = true
+		out = append(out, c)
+		if len(out) == maxCWE {
+			break
+		}
+	}
+	return out
+}
+
+func truncate(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+func clampLines(start, end int) (int, int) {
+	if start < 0 {
+		start = 0
+	}
+	if end < start {
+		end = start
+	}
+	return start, end
+}
+
+// sanitize returns the report with every field bounded and normalized.
+func sanitize(r engine.Report) engine.Report {
+	r.Title = truncate(strings.TrimSpace(r.Title), maxTitle)
+	if r.Title == "" {
+		r.Title = "Untitled finding"
+	}
+	r.Severity = normalizeSeverity(r.Severity)
+	r.Confidence = normalizeConfidence(r.Confidence)
+	r.Category = truncate(strings.TrimSpace(r.Category), 100)
+	r.CWE = normalizeCWE(r.CWE)
+	r.FilePath = NormalizePath(r.FilePath)
+	r.StartLine, r.EndLine = clampLines(r.StartLine, r.EndLine)
+	r.Description = truncate(r.Description, maxText)
+	r.Evidence = truncate(r.Evidence, maxText)
+	r.Recommendation = truncate(r.Recommendation, maxText)
+	locs := make([]store.Location, 0, len(r.Locations))
+	for _, l := range r.Locations {
+		if len(locs) == maxLocations {
+			break
+		}
+		l.FilePath = NormalizePath(l.FilePath)
+		if l.FilePath == "" {
+			continue
+		}
+		l.StartLine, l.EndLine = clampLines(l.StartLine, l.EndLine)
+		l.Role = truncate(l.Role, 50)
+		l.Note = truncate(l.Note, 1000)
+		locs = append(locs, l)
+	}
+	r.Locations = locs
+	return r
+}
+
+// InScope reports whether a repository path lies under one of the scope
+// paths (every path when there is no scope).
+func InScope(p string, scope []string) bool {
+	if len(scope) == 0 {
+		return true
+	}
+	for _, s := range scope {
+		s = NormalizePath(s)
+		if s == "" || p == s || strings.HasPrefix(p, s+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,83 @@
+package runner
+
+import (
+	"strings"
+
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/store"
+)
+
+// emitter is what one engine reports through: logs, progress and usage
+// become events; findings are upserted first, then announced as
+// finding_updated with the stored finding (IDs included, so the UI can link).
+type emitter struct {
+	x      *run
+	engine string
+}
+
+var _ engine.Emitter = (*emitter)(nil)
+
+func (e *emitter) Log(level, message string) {
+	switch level {
+	case "debug", "info", "warn", "error":
+	default:
+		level = "info"
+	}
+	if len(message) > 4000 {
+		message = message[:4000]
+	}
+	e.x.w.Emit(store.EventScanLog, map[string]any{"level": level, "message": e.x.clean(message), "engine": e.engine})
+}
+
+func (e *emitter) Progress(p store.ScanProgress) {
+	if p.Percent < 0 {
+		p.Percent = 0
+	}
+	if p.Percent > 100 {
+		p.Percent = 100
+	}
+	if len(p.Message) > 500 {
+		p.Message = p.Message[:500]
+	}
+	e.x.mu.Lock()
+	e.x.progress = p
+	e.x.mu.Unlock()
+	e.x.w.Emit(store.EventScanProgress, p)
+}
+
+func (e *emitter) Finding(r engine.Report) {
+	f, err := e.x.rec.Record(e.x.bg, e.engine, r)
+	if err != nil {
+		e.x.mu.Lock()
+		if e.x.recErr == nil {
+			e.x.recErr = err
+		}
+		e.x.mu.Unlock()
+		return
+	}
+	if f == nil {
+		return // below the threat profile's severity threshold
+	}
+	e.x.w.Emit(store.EventFindingUpdated, struct {
+		Key string `json:"key,omitempty"`
+		*store.Finding
+	}{Key: r.Key, Finding: f})
+}
+
+func (e *emitter) Usage(u engine.UsageReport) {
+	e.x.w.Emit(store.EventUsage, map[string]any{"model": u.Model, "requests": u.Requests, "input_tokens": u.InputTokens,
+		"cached_input_tokens": u.CachedInputTokens, "output_tokens": u.OutputTokens, "cost_usd": u.CostUSD})
+}
+
+func (e *emitter) Stage(s store.StageResult) {
+	if s.Engine == "" {
+		s.Engine = e.engine
+	}
+	switch s.Status {
+	case "succeeded", "failed", "skipped":
+	default:
+		s.Status = "failed"
+	}
+	s.Message = e.x.clean(strings.TrimSpace(s.Message))
+	e.x.stage(s)
+}

@@ -1,0 +1,386 @@
+// Package runner runs exactly one claimed scan (SPEC §8.1): it marks the scan
+// running, heartbeats and watches for cancellation, unpacks the snapshot into
+// a private temporary directory, runs the engines, turns their reports into
+// events and findings, uploads the artifacts and sets the terminal status.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/events"
+	"github.com/vegasec/vega/app/findings"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+)
+
+// Unpacker materialises a snapshot's files under dest (an empty private
+// directory). The real one is app/ingest's; it enforces the archive limits.
+type Unpacker interface {
+	Unpack(ctx context.Context, snap *store.Snapshot, dest string) error
+}
+
+// UnpackFunc adapts a function to Unpacker.
+type UnpackFunc func(ctx context.Context, snap *store.Snapshot, dest string) error
+
+func (f UnpackFunc) Unpack(ctx context.Context, snap *store.Snapshot, dest string) error {
+	return f(ctx, snap, dest)
+}
+
+// TokenSource gives the scan its LLM endpoint (the proxy and a scan token).
+type TokenSource interface {
+	ScanToken(ctx context.Context, scanID string) (engine.LLM, error)
+}
+
+// LLMUser is implemented by engines that need model access; the runner only
+// mints a scan token when one of the scan's engines says so.
+type LLMUser interface {
+	NeedsLLM() bool
+}
+
+// Config holds the runner's dependencies. Store, Blobs, Unpacker and Engines
+// are required.
+type Config struct {
+	Store    store.Store
+	Blobs    blob.Store // artifacts
+	Unpacker Unpacker
+	Tokens   TokenSource // nil: engines that need a model fail their stage
+	Engines  map[string]engine.Engine
+	Version  string // Vega's version, stamped into report.json and report.sarif
+
+	Heartbeat   time.Duration // VEGA_SCAN_HEARTBEAT_SECONDS (10s)
+	MaxAttempts int           // VEGA_SCAN_MAX_ATTEMPTS, for releasing on shutdown (2)
+	// CancelPoll is how often the runner looks for cancel_requested_at
+	// between heartbeats (default 1s, capped by Heartbeat).
+	CancelPoll time.Duration
+	TempDir    string // parent of the private scan directories ("" = os.TempDir)
+	Events     events.Notifier
+	EventOpts  events.Options
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Runner runs scans; one Runner serves many concurrent Runs.
+type Runner struct {
+	cfg Config
+}
+
+// ErrNotClaimed is returned when the scan is not in the claimed state: some
+// other runner owns it, it was cancelled or it already ran.
+var ErrNotClaimed = errors.New("runner: scan is not claimed")
+
+// ErrLostClaim is returned when the scan stopped being this run's while it
+// ran (recovery handed it to another runner); the run leaves it alone.
+var ErrLostClaim = errors.New("runner: the scan is no longer ours")
+
+// Causes of a run's context cancellation.
+var (
+	errCancelRequested = errors.New("runner: cancel requested")
+	errLostClaim       = ErrLostClaim
+)
+
+// New checks cfg and fills defaults.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Store == nil || cfg.Blobs == nil || cfg.Unpacker == nil || len(cfg.Engines) == 0 {
+		return nil, errors.New("runner: Store, Blobs, Unpacker and at least one engine are required")
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = 10 * time.Second
+	}
+	if cfg.CancelPoll <= 0 {
+		cfg.CancelPoll = time.Second
+	}
+	if cfg.CancelPoll > cfg.Heartbeat {
+		cfg.CancelPoll = cfg.Heartbeat
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 2
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Runner{cfg: cfg}, nil
+}
+
+// run is the state of one Run.
+type run struct {
+	r       *Runner
+	scan    *store.Scan // as marked running
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	bg      context.Context // outlives cancellation: final writes still land
+	w       *events.Writer
+	rec     *findings.Recorder
+	tmp     string
+	started time.Time
+
+	mu       sync.Mutex
+	stages   []store.StageResult
+	progress store.ScanProgress
+	recErr   error
+	fileCnt  int
+}
+
+// Run runs the claimed scan scanID to a terminal status. It returns nil when
+// the scan reached completed, failed or cancelled; ErrNotClaimed when the
+// scan was not claimed; the context's error when the process is shutting
+// down (the scan is then released: re-queued or failed as interrupted).
+func (r *Runner) Run(ctx context.Context, scanID string) error {
+	st := r.cfg.Store
+	bg := context.WithoutCancel(ctx)
+	cancelledBeforeStart := false
+	scan, err := st.UpdateScan(bg, store.System(), scanID, func(s *store.Scan) error {
+		cancelledBeforeStart = false
+		if s.Status != store.ScanClaimed {
+			return ErrNotClaimed
+		}
+		now := r.cfg.Now()
+		if s.CancelRequestedAt != nil {
+			cancelledBeforeStart = true
+			return scans.Transition(s, store.ScanCancelled, now)
+		}
+		return scans.Transition(s, store.ScanRunning, now)
+	})
+	if err != nil {
+		return err
+	}
+	if cancelledBeforeStart {
+		_, err := events.Append(bg, st, r.cfg.Events, scanID, store.EventScanCancelled, map[string]any{"by": "user"})
+		return err
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	x := &run{r: r, scan: scan, ctx: runCtx, cancel: cancel, bg: bg, started: r.cfg.Now(),
+		w:   events.NewWriter(bg, st, r.cfg.Events, scanID, r.cfg.EventOpts),
+		rec: findings.NewRecorder(st, scan, r.cfg.Now), stages: []store.StageResult{}}
+	hbDone := make(chan struct{})
+	hbStop := make(chan struct{})
+	go func() { defer close(hbDone); x.heartbeat(hbStop) }()
+	outcome := x.execute()
+	close(hbStop)
+	<-hbDone
+	return x.finish(ctx, outcome)
+}
+
+// outcome is how the engines phase ended.
+type outcome struct {
+	err        *store.ErrorInfo // failure, if any
+	stopReason string           // budget_exceeded keeps status completed
+}
+
+func (x *run) stage(s store.StageResult) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.stages = append(x.stages, s)
+}
+
+func (x *run) hasStage(engineName string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range x.stages {
+		if s.Engine == engineName {
+			return true
+		}
+	}
+	return false
+}
+
+// clean removes the private directory from messages: paths on the runner's
+// disk are nobody's business.
+func (x *run) clean(msg string) string {
+	if x.tmp != "" {
+		msg = strings.ReplaceAll(msg, x.tmp+string(os.PathSeparator), "")
+		msg = strings.ReplaceAll(msg, x.tmp, "")
+	}
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	return msg
+}
+
+// execute unpacks the snapshot and runs every engine.
+func (x *run) execute() outcome {
+	scan, cfg := x.scan, x.r.cfg
+	snap, err := cfg.Store.GetSnapshot(x.bg, store.System(), scan.SnapshotID)
+	if err != nil {
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: "snapshot not found"})
+		return outcome{err: &store.ErrorInfo{Code: "snapshot_missing", Message: "The scan's snapshot no longer exists"}}
+	}
+	x.fileCnt = snap.FileCount
+	x.w.Emit(store.EventScanStarted, map[string]any{"engines": scan.Engines, "snapshot_id": scan.SnapshotID,
+		"file_count": snap.FileCount, "attempt": scan.Attempt})
+
+	x.tmp, err = os.MkdirTemp(cfg.TempDir, "vega-scan-")
+	if err != nil {
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: "no temporary directory"})
+		return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
+	}
+	src, art := x.tmp+"/src", x.tmp+"/artifacts"
+	for _, d := range []string{src, art} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
+		}
+	}
+	if err := cfg.Unpacker.Unpack(x.ctx, snap, src); err != nil {
+		if x.ctx.Err() != nil {
+			return outcome{}
+		}
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: x.clean(err.Error())})
+		return outcome{err: &store.ErrorInfo{Code: "unpack_failed", Message: "The snapshot could not be unpacked: " + x.clean(err.Error())}}
+	}
+	x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "succeeded"})
+
+	var llm engine.LLM
+	if x.needsLLM() {
+		if cfg.Tokens == nil {
+			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: "failed", Message: "no LLM proxy configured"})
+			return outcome{err: &store.ErrorInfo{Code: "llm_unavailable", Message: "An engine needs a model, but no LLM proxy is configured"}}
+		}
+		llm, err = cfg.Tokens.ScanToken(x.ctx, scan.ID)
+		if err != nil {
+			if x.ctx.Err() != nil {
+				return outcome{}
+			}
+			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: "failed", Message: "could not obtain a scan token"})
+			cfg.Logger.Warn("scan token", "scan_id", scan.ID, "err", err)
+			return outcome{err: &store.ErrorInfo{Code: "llm_unavailable", Message: "The LLM proxy did not issue a scan token"}}
+		}
+	}
+
+	var failed []string
+	var out outcome
+	for _, name := range scan.Engines {
+		eng, ok := cfg.Engines[name]
+		if !ok {
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "engine not available in this runner"})
+			failed = append(failed, name)
+			continue
+		}
+		engDir := art + "/" + name
+		if err := os.Mkdir(engDir, 0o700); err != nil {
+			engDir = art
+		}
+		in := engine.Input{ScanID: scan.ID, SourceDir: src, Paths: scan.Paths, Profile: scan.ThreatProfile, LLM: llm, ArtifactDir: engDir}
+		err := eng.Run(x.ctx, in, &emitter{x: x, engine: name})
+		switch {
+		case err == nil:
+			if !x.hasStage(name) {
+				x.stage(store.StageResult{Engine: name, Stage: "run", Status: "succeeded"})
+			}
+		case errors.Is(err, engine.ErrBudgetExceeded):
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "LLM budget exceeded"})
+			x.w.Emit(store.EventScanLog, map[string]any{"level": "warn", "engine": name, "message": "The scan's LLM budget is exhausted; stopping with the findings so far"})
+			out.stopReason = store.StopBudgetExceeded
+		case x.ctx.Err() != nil:
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "stopped"})
+		default:
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: x.clean(err.Error())})
+			x.w.Emit(store.EventScanLog, map[string]any{"level": "error", "engine": name, "message": "Engine failed: " + x.clean(err.Error())})
+			failed = append(failed, name)
+		}
+		if out.stopReason != "" || x.ctx.Err() != nil {
+			break
+		}
+	}
+	x.mu.Lock()
+	recErr := x.recErr
+	x.mu.Unlock()
+	switch {
+	case recErr != nil:
+		cfg.Logger.Error("record findings", "scan_id", scan.ID, "err", recErr)
+		out.err = &store.ErrorInfo{Code: "store_error", Message: "Findings could not be saved"}
+	case len(failed) > 0:
+		out.err = &store.ErrorInfo{Code: "engine_failed", Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
+	}
+	return out
+}
+
+func (x *run) needsLLM() bool {
+	for _, name := range x.scan.Engines {
+		if u, ok := x.r.cfg.Engines[name].(LLMUser); ok && u.NeedsLLM() {
+			return true
+		}
+	}
+	return false
+}
+
+// heartbeat records liveness and the latest progress every Heartbeat and
+// looks for a cancel request every CancelPoll. It cancels the run when the
+// user asked to stop or when the scan stopped being ours (recovered by
+// someone else after a long stall): two runners never write one scan.
+func (x *run) heartbeat(stop <-chan struct{}) {
+	cfg := x.r.cfg
+	poll := time.NewTicker(cfg.CancelPoll)
+	defer poll.Stop()
+	lastBeat := cfg.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-poll.C:
+		}
+		now := cfg.Now()
+		if now.Sub(lastBeat) < cfg.Heartbeat {
+			s, err := cfg.Store.GetScan(x.bg, store.System(), x.scan.ID)
+			if err == nil && !x.ours(s) {
+				x.cancel(errLostClaim)
+				return
+			}
+			if err == nil && s.CancelRequestedAt != nil {
+				x.cancel(errCancelRequested)
+				return
+			}
+			continue
+		}
+		lastBeat = now
+		x.mu.Lock()
+		progress := x.progress
+		x.mu.Unlock()
+		cancelReq := false
+		_, err := cfg.Store.UpdateScan(x.bg, store.System(), x.scan.ID, func(s *store.Scan) error {
+			if !x.ours(s) {
+				return errLostClaim
+			}
+			t := now.UTC()
+			s.HeartbeatAt = &t
+			s.Progress = progress
+			cancelReq = s.CancelRequestedAt != nil
+			return nil
+		})
+		switch {
+		case errors.Is(err, errLostClaim) || errors.Is(err, store.ErrNotFound):
+			x.cancel(errLostClaim)
+			return
+		case err != nil:
+			cfg.Logger.Warn("scan heartbeat", "scan_id", x.scan.ID, "err", err)
+		case cancelReq:
+			x.cancel(errCancelRequested)
+			return
+		}
+	}
+}
+
+// ours reports whether s is still this run's scan: running, same attempt.
+func (x *run) ours(s *store.Scan) bool {
+	return s.Status == store.ScanRunning && s.Attempt == x.scan.Attempt
+}
+
+// SnapshotUnpacker is the real Unpacker: app/ingest.Unpack with the archive
+// limits, so a tampered snapshot blob cannot write outside the scan directory.
+func SnapshotUnpacker(blobs blob.Store, lim ingest.Limits) Unpacker {
+	return UnpackFunc(func(ctx context.Context, snap *store.Snapshot, dest string) error {
+		return ingest.Unpack(ctx, blobs, snap, dest, lim)
+	})
+}

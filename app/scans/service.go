@@ -1,0 +1,352 @@
+package scans
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/events"
+	"github.com/vegasec/vega/store"
+)
+
+// Queue is told about a scan that became queued (new, retried or
+// re-queued by recovery): the thread dispatcher wakes a goroutine, the sqs
+// dispatcher sends a message. The scan is in the store before Notify, so a
+// lost notification only delays it until the next poll.
+type Queue interface {
+	Notify(ctx context.Context, scanID string) error
+}
+
+// Options configure the service. Zero durations and counts take SPEC §3 defaults.
+type Options struct {
+	MaxActivePerUser int           // VEGA_MAX_ACTIVE_SCANS_PER_USER (4)
+	MaxAttempts      int           // VEGA_SCAN_MAX_ATTEMPTS (2)
+	HeartbeatTTL     time.Duration // VEGA_SCAN_HEARTBEAT_TTL_SECONDS (120s)
+	RunningStale     time.Duration // VEGA_SCAN_RUNNING_STALE_SECONDS (6h)
+	// DefaultEngines run when a request names none (VEGA_SCAN_ENGINES with
+	// `auto` already resolved by the caller).
+	DefaultEngines []string
+	// KnownEngines are the engine names a request may ask for.
+	KnownEngines []string
+	Queue        Queue           // nil: nobody is told (scans wait for a poll)
+	Events       events.Notifier // wakes live event streams; may be nil
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Service is the scan API's logic.
+type Service struct {
+	st  store.Store
+	opt Options
+
+	// createMu makes the quota check and the insert one step within this
+	// process, so a burst of requests cannot overshoot the quota.
+	createMu sync.Mutex
+}
+
+// New returns the scan service.
+func New(st store.Store, opt Options) *Service {
+	if opt.MaxActivePerUser <= 0 {
+		opt.MaxActivePerUser = 4
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 2
+	}
+	if opt.HeartbeatTTL <= 0 {
+		opt.HeartbeatTTL = 120 * time.Second
+	}
+	if opt.RunningStale <= 0 {
+		opt.RunningStale = 6 * time.Hour
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{st: st, opt: opt}
+}
+
+// MaxAttempts is the configured attempt limit (runners use it on release).
+func (s *Service) MaxAttempts() int { return s.opt.MaxAttempts }
+
+// CreateInput is the body of POST /v1/repositories/:id/scans.
+type CreateInput struct {
+	Engines []string `json:"engines,omitempty"`
+	Paths   []string `json:"paths,omitempty"`
+}
+
+const maxScopePaths = 100
+
+// cleanScopePath validates one scope path: relative, inside the repository.
+func cleanScopePath(p string) (string, bool) {
+	p = strings.TrimSpace(p)
+	if p == "" || len(p) > 1024 || strings.ContainsAny(p, "\\\x00") || strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	p = strings.TrimSuffix(strings.TrimPrefix(p, "./"), "/")
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." || seg == "" {
+			return "", false
+		}
+	}
+	if p == "." {
+		return "", false
+	}
+	return p, true
+}
+
+func (s *Service) validate(in CreateInput) (engines, paths []string, err error) {
+	problems := map[string]string{}
+	seen := map[string]bool{}
+	for _, e := range in.Engines {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if !contains(s.opt.KnownEngines, e) {
+			problems["engines"] = fmt.Sprintf("unknown engine %q; available: %s", truncate(e, 40), strings.Join(s.opt.KnownEngines, ", "))
+			break
+		}
+		if !seen[e] {
+			seen[e] = true
+			engines = append(engines, e)
+		}
+	}
+	if len(in.Engines) == 0 {
+		engines = append(engines, s.opt.DefaultEngines...)
+		if len(engines) == 0 {
+			problems["engines"] = "no engine is available in this installation"
+		}
+	}
+	if len(in.Paths) > maxScopePaths {
+		problems["paths"] = fmt.Sprintf("at most %d paths", maxScopePaths)
+	}
+	seenPath := map[string]bool{}
+	for _, p := range in.Paths {
+		c, ok := cleanScopePath(p)
+		if !ok {
+			problems["paths"] = "each path must be relative to the repository root, without '..'"
+			break
+		}
+		if !seenPath[c] {
+			seenPath[c] = true
+			paths = append(paths, c)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, nil, apperr.Validation(problems)
+	}
+	if paths == nil {
+		paths = []string{}
+	}
+	return engines, paths, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func scanNotFound(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFoundf("Scan %s not found", id)
+	}
+	return err
+}
+
+// Create queues a scan of the repository's latest snapshot with its current
+// threat profile, then tells the queue. It never waits for the scan.
+func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID string, in CreateInput) (*store.Scan, error) {
+	engines, paths, err := s.validate(in)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := s.st.GetRepository(ctx, sc, repoID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, apperr.NotFoundf("Repository %s not found", repoID)
+		}
+		return nil, err
+	}
+	if repo.IngestStatus != store.IngestReady || repo.LatestSnapshotID == "" {
+		return nil, apperr.Conflictf("Repository %s is %s; scans need a ready repository", repo.ID, repo.IngestStatus).
+			WithDetails(map[string]any{"ingest_status": repo.IngestStatus})
+	}
+	profile, err := s.currentProfile(ctx, sc, repo.ID)
+	if err != nil {
+		return nil, err
+	}
+	scan := &store.Scan{RepositoryID: repo.ID, ProjectID: repo.ProjectID, OwnerUserID: repo.OwnerUserID,
+		SnapshotID: repo.LatestSnapshotID, RequestedBy: userID, Engines: engines, Paths: paths, ThreatProfile: profile}
+	return s.insert(ctx, scan)
+}
+
+// currentProfile copies the repository's threat profile content, so a later
+// edit does not rewrite what this scan ran with. No profile yet is fine.
+func (s *Service) currentProfile(ctx context.Context, sc store.Scope, repoID string) (*store.ThreatProfileContent, error) {
+	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tp.Status != store.ProfileReady {
+		return nil, nil
+	}
+	c := tp.Content
+	return &c, nil
+}
+
+// insert checks the owner's quota, stores the scan queued and notifies.
+func (s *Service) insert(ctx context.Context, scan *store.Scan) (*store.Scan, error) {
+	s.createMu.Lock()
+	active, err := s.st.CountActiveScans(ctx, scan.OwnerUserID)
+	if err != nil {
+		s.createMu.Unlock()
+		return nil, err
+	}
+	if active >= s.opt.MaxActivePerUser {
+		s.createMu.Unlock()
+		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
+			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
+	}
+	scan.ID = store.NewID(store.PrefixScan)
+	scan.Status = store.ScanQueued
+	scan.CreatedAt = s.opt.Now().UTC()
+	scan.Stages = []store.StageResult{}
+	scan.Artifacts = []store.Artifact{}
+	err = s.st.CreateScan(ctx, scan)
+	s.createMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, scan.ID)
+	return scan, nil
+}
+
+func (s *Service) notify(ctx context.Context, scanID string) {
+	if s.opt.Queue == nil {
+		return
+	}
+	if err := s.opt.Queue.Notify(ctx, scanID); err != nil {
+		// The scan is queued in the store; pollers still find it.
+		s.opt.Logger.Warn("scan queue notification failed", "scan_id", scanID, "err", err)
+	}
+}
+
+// Get returns a scan the scope may see.
+func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Scan, error) {
+	scan, err := s.st.GetScan(ctx, sc, id)
+	return scan, scanNotFound(id, err)
+}
+
+// ListForRepository lists a repository's scans, newest first.
+func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
+	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", apperr.NotFoundf("Repository %s not found", repoID)
+		}
+		return nil, "", err
+	}
+	if err := validStatuses(statuses); err != nil {
+		return nil, "", err
+	}
+	return s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: repoID, Statuses: statuses}, p)
+}
+
+// ListForProject lists the scans of every repository of a project.
+func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
+	if _, err := s.st.GetProject(ctx, sc, projectID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", apperr.NotFoundf("Project %s not found", projectID)
+		}
+		return nil, "", err
+	}
+	if err := validStatuses(statuses); err != nil {
+		return nil, "", err
+	}
+	return s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: projectID, Statuses: statuses}, p)
+}
+
+func validStatuses(statuses []string) error {
+	for _, st := range statuses {
+		if !contains(Statuses, st) {
+			return apperr.Validation(map[string]string{"status": "must be a comma list of " + strings.Join(Statuses, ", ")})
+		}
+	}
+	return nil
+}
+
+// Cancel stops a scan: a queued one is cancelled at once; a claimed or
+// running one gets cancel_requested_at and its runner stops cooperatively.
+// Cancelling a finished scan is a conflict.
+func (s *Service) Cancel(ctx context.Context, sc store.Scope, actor, id string) (*store.Scan, error) {
+	cancelledNow := false
+	scan, err := s.st.UpdateScan(ctx, sc, id, func(scan *store.Scan) error {
+		cancelledNow = false
+		if scan.Terminal() {
+			return apperr.Conflictf("Scan %s already finished (%s)", scan.ID, scan.Status)
+		}
+		now := s.opt.Now().UTC()
+		if scan.CancelRequestedAt == nil {
+			scan.CancelRequestedAt = &now
+		}
+		if scan.Status == store.ScanQueued {
+			cancelledNow = true
+			return Transition(scan, store.ScanCancelled, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, scanNotFound(id, err)
+	}
+	if cancelledNow {
+		if _, err := events.Append(ctx, s.st, s.opt.Events, id, store.EventScanCancelled, map[string]any{"by": actor}); err != nil {
+			s.opt.Logger.Warn("append scan_cancelled event", "scan_id", id, "err", err)
+		}
+	}
+	return scan, nil
+}
+
+// Retry queues a new scan with the parameters of a finished one: the same
+// snapshot, engines, scope and threat profile content, so the retry
+// reproduces the original rather than scanning something else.
+func (s *Service) Retry(ctx context.Context, sc store.Scope, userID, id string) (*store.Scan, error) {
+	old, err := s.st.GetScan(ctx, sc, id)
+	if err != nil {
+		return nil, scanNotFound(id, err)
+	}
+	if !old.Terminal() {
+		return nil, apperr.Conflictf("Scan %s is still %s; only a finished scan can be retried", old.ID, old.Status)
+	}
+	if _, err := s.st.GetRepository(ctx, sc, old.RepositoryID); err != nil {
+		return nil, scanNotFound(id, err)
+	}
+	scan := &store.Scan{RepositoryID: old.RepositoryID, ProjectID: old.ProjectID, OwnerUserID: old.OwnerUserID,
+		SnapshotID: old.SnapshotID, RequestedBy: userID, Engines: append([]string(nil), old.Engines...),
+		Paths: append([]string{}, old.Paths...), ThreatProfile: old.ThreatProfile}
+	return s.insert(ctx, scan)
+}
+
+// Events returns up to limit events of a scan after seq afterSeq.
+func (s *Service) Events(ctx context.Context, sc store.Scope, id string, afterSeq int64, limit int) ([]store.Event, error) {
+	if _, err := s.st.GetScan(ctx, sc, id); err != nil {
+		return nil, scanNotFound(id, err)
+	}
+	return s.st.ListEvents(ctx, id, afterSeq, limit)
+}

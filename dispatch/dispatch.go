@@ -1,0 +1,331 @@
+// Package dispatch moves queued scans to runners (SPEC §8.1). The claim loop
+// is the same everywhere: a bounded pool of goroutines claims the oldest
+// queued scan atomically in the store (store.ClaimNextScan) and runs it.
+//
+//   - thread: the pool lives in the api process and is woken at once by
+//     Notify when a scan is queued; a poll ticker covers everything else
+//     (scans queued before a restart, scans re-queued by recovery).
+//   - external: the same pool in `vega worker` processes polling a shared
+//     Postgres store; Notify from the api process is not needed.
+//
+// Both register a store.Worker with a heartbeat and run stale-scan recovery
+// periodically. An sqs dispatcher would replace the poll with a queue
+// receive and reuse the pool.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/store"
+)
+
+// Dispatcher takes queued scans to runners.
+type Dispatcher interface {
+	// Notify says scanID was queued; it never blocks on the scan.
+	Notify(ctx context.Context, scanID string) error
+	// Start recovers abandoned scans and starts taking work.
+	Start(ctx context.Context) error
+	// Stop stops taking work, waits up to grace for running scans, then
+	// cancels them (they are handed back, not left half-written) and waits
+	// for them to let go.
+	Stop(grace time.Duration)
+}
+
+// Runner runs one claimed scan (app/runner.Runner).
+type Runner interface {
+	Run(ctx context.Context, scanID string) error
+}
+
+// Recoverer hands back stale scans (app/scans.Service).
+type Recoverer interface {
+	Recover(ctx context.Context, now time.Time) (scans.RecoverResult, error)
+	RecoverAbandoned(ctx context.Context, now time.Time) (scans.RecoverResult, error)
+}
+
+// Options tune a Pool; zero values take defaults.
+type Options struct {
+	Concurrency     int           // VEGA_THREAD_CONCURRENCY (2)
+	PollInterval    time.Duration // how often idle goroutines look for work (thread 5s, external 2s)
+	RecoverInterval time.Duration // how often stale scans are recovered (30s)
+	WorkerHeartbeat time.Duration // how often the worker row is refreshed (10s)
+	// RecoverAbandonedAtStart treats every claimed/running scan as abandoned
+	// at start. Only true when this process is the store's sole runner
+	// (bolt in thread mode): nothing else can be running its scans.
+	RecoverAbandonedAtStart bool
+	Role                    string // worker row role: "api" or "worker"
+	Version                 string
+	// ReleaseTimeout bounds the wait for cancelled runs to hand their scans
+	// back after the grace period (10s).
+	ReleaseTimeout time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// Pool is the claim loop shared by the thread and external modes.
+type Pool struct {
+	st   store.Store
+	run  Runner
+	rec  Recoverer
+	opt  Options
+	id   string
+	wake chan struct{}
+
+	mu       sync.Mutex
+	started  bool
+	stopping chan struct{}
+	runCtx   context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // claim goroutines
+	bgWG     sync.WaitGroup // housekeeping
+	current  map[string]bool
+	startAt  time.Time
+}
+
+var _ Dispatcher = (*Pool)(nil)
+
+// NewThread is the in-process pool of the api role (VEGA_SCAN_EXECUTION_MODE=thread).
+func NewThread(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = 5 * time.Second
+	}
+	if opt.Role == "" {
+		opt.Role = "api"
+	}
+	return newPool(st, run, rec, opt)
+}
+
+// NewExternal is the `vega worker` pool polling a shared store
+// (VEGA_SCAN_EXECUTION_MODE=external). It never treats other workers' scans
+// as abandoned; recovery goes by heartbeat age only.
+func NewExternal(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+	if opt.PollInterval <= 0 {
+		opt.PollInterval = 2 * time.Second
+	}
+	if opt.Role == "" {
+		opt.Role = "worker"
+	}
+	opt.RecoverAbandonedAtStart = false
+	return newPool(st, run, rec, opt)
+}
+
+func newPool(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 2
+	}
+	if opt.RecoverInterval <= 0 {
+		opt.RecoverInterval = 30 * time.Second
+	}
+	if opt.WorkerHeartbeat <= 0 {
+		opt.WorkerHeartbeat = 10 * time.Second
+	}
+	if opt.ReleaseTimeout <= 0 {
+		opt.ReleaseTimeout = 10 * time.Second
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Pool{st: st, run: run, rec: rec, opt: opt, id: store.NewID(store.PrefixWorker),
+		wake: make(chan struct{}, opt.Concurrency), current: map[string]bool{}, stopping: make(chan struct{})}
+}
+
+// ID is the worker ID this pool claims scans as.
+func (p *Pool) ID() string { return p.id }
+
+// Notify wakes an idle goroutine; the scan itself is found by claiming.
+func (p *Pool) Notify(ctx context.Context, scanID string) error {
+	select {
+	case p.wake <- struct{}{}:
+	default: // every goroutine already has a wake-up pending
+	}
+	return nil
+}
+
+// Start registers the worker, recovers abandoned scans and starts the pool.
+// Scans run under a context derived from ctx's values but cancelled only by Stop.
+func (p *Pool) Start(ctx context.Context) error {
+	p.mu.Lock()
+	if p.started {
+		p.mu.Unlock()
+		return errors.New("dispatch: pool already started")
+	}
+	p.started = true
+	p.startAt = p.opt.Now().UTC()
+	p.runCtx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	p.mu.Unlock()
+
+	p.beat(ctx)
+	p.recover(ctx, p.opt.RecoverAbandonedAtStart)
+	for i := 0; i < p.opt.Concurrency; i++ {
+		p.wg.Add(1)
+		go p.loop()
+	}
+	p.bgWG.Add(1)
+	go p.housekeeping()
+	p.opt.Logger.Info("scan dispatcher started", "worker_id", p.id, "role", p.opt.Role, "concurrency", p.opt.Concurrency)
+	return nil
+}
+
+func (p *Pool) recover(ctx context.Context, abandoned bool) {
+	if p.rec == nil {
+		return
+	}
+	var res scans.RecoverResult
+	var err error
+	if abandoned {
+		res, err = p.rec.RecoverAbandoned(ctx, p.opt.Now())
+	} else {
+		res, err = p.rec.Recover(ctx, p.opt.Now())
+	}
+	if err != nil {
+		p.opt.Logger.Error("stale scan recovery", "err", err)
+		return
+	}
+	if n := len(res.Requeued); n > 0 {
+		p.opt.Logger.Info("recovered scans", "requeued", n, "failed", len(res.Failed), "cancelled", len(res.Cancelled))
+		for i := 0; i < n && i < p.opt.Concurrency; i++ {
+			_ = p.Notify(ctx, "")
+		}
+	}
+}
+
+// loop claims and runs scans until Stop.
+func (p *Pool) loop() {
+	defer p.wg.Done()
+	poll := time.NewTicker(p.opt.PollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-p.stopping:
+			return
+		default:
+		}
+		scan, err := p.st.ClaimNextScan(context.Background(), p.id, p.opt.Now())
+		if err == nil {
+			p.runOne(scan.ID)
+			continue // more may be waiting
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			p.opt.Logger.Error("claim scan", "err", err)
+		}
+		select {
+		case <-p.stopping:
+			return
+		case <-p.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+func (p *Pool) runOne(scanID string) {
+	p.mu.Lock()
+	p.current[scanID] = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.current, scanID)
+		p.mu.Unlock()
+	}()
+	defer func() {
+		// A panicking engine must not take the process down; the scan is
+		// left running and recovery hands it back after the heartbeat TTL.
+		if r := recover(); r != nil {
+			p.opt.Logger.Error("scan runner panicked", "scan_id", scanID, "panic", r)
+		}
+	}()
+	log := p.opt.Logger.With("scan_id", scanID, "worker_id", p.id)
+	log.Info("scan claimed")
+	if err := p.run.Run(p.runCtx, scanID); err != nil {
+		log.Warn("scan run ended early", "err", err)
+		return
+	}
+	log.Info("scan finished")
+}
+
+// housekeeping refreshes the worker row and recovers stale scans.
+func (p *Pool) housekeeping() {
+	defer p.bgWG.Done()
+	beat := time.NewTicker(p.opt.WorkerHeartbeat)
+	defer beat.Stop()
+	rec := time.NewTicker(p.opt.RecoverInterval)
+	defer rec.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-p.stopping:
+			return
+		case <-beat.C:
+			p.beat(ctx)
+		case <-rec.C:
+			p.recover(ctx, false)
+		}
+	}
+}
+
+// Running lists the scans this pool is running now.
+func (p *Pool) Running() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]string, 0, len(p.current))
+	for id := range p.current {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func (p *Pool) beat(ctx context.Context) {
+	host, _ := os.Hostname()
+	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Version: p.opt.Version,
+		StartedAt: p.startAt, LastHeartbeatAt: p.opt.Now().UTC(), CurrentScanIDs: p.Running()}
+	if err := p.st.UpsertWorker(ctx, w); err != nil {
+		p.opt.Logger.Warn("worker heartbeat", "worker_id", p.id, "err", err)
+	}
+}
+
+// Stop stops claiming, lets running scans finish for up to grace, then
+// cancels them so each hands its scan back (re-queued or failed as
+// interrupted) and waits for that, bounded by ReleaseTimeout.
+func (p *Pool) Stop(grace time.Duration) {
+	p.mu.Lock()
+	if !p.started {
+		p.mu.Unlock()
+		return
+	}
+	select {
+	case <-p.stopping:
+		p.mu.Unlock()
+		return
+	default:
+	}
+	close(p.stopping)
+	p.mu.Unlock()
+	p.bgWG.Wait()
+
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		p.opt.Logger.Warn("grace period over; handing running scans back", "scans", p.Running())
+		p.cancel()
+		select {
+		case <-done:
+		case <-time.After(p.opt.ReleaseTimeout):
+			p.opt.Logger.Error("scans did not stop in time; recovery will hand them back", "scans", p.Running())
+		}
+	}
+	p.cancel()
+	if err := p.st.DeleteWorker(context.Background(), p.id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.opt.Logger.Warn("remove worker row", "worker_id", p.id, "err", err)
+	}
+}
