@@ -22,28 +22,25 @@ const (
 	testAdmin = "admin-token-for-tests"
 )
 
-func runningScan() *store.Scan {
-	return &store.Scan{
-		ID: store.NewID(store.PrefixScan), ProjectID: store.NewID(store.PrefixProject),
-		OwnerUserID: store.NewID(store.PrefixUser), Status: store.ScanRunning,
-	}
-}
-
 type fixture struct {
 	model *modelserver.Server
 	proxy *Proxy
 	srv   *httptest.Server
-	st    *memStore
+	st    store.Store
 	scan  *store.Scan
 	token string
 }
 
 func newFixture(t testing.TB, cfg Config, script modelserver.Script) *fixture {
 	t.Helper()
+	return newFixtureOn(t, openBolt(t), cfg, script)
+}
+
+func newFixtureOn(t testing.TB, st store.Store, cfg Config, script modelserver.Script) *fixture {
+	t.Helper()
 	ms := modelserver.New(script)
 	t.Cleanup(ms.Close)
-	scan := runningScan()
-	st := newMemStore(scan)
+	scan := seedScan(t, st)
 	cfg.ProviderBaseURL = ms.BaseURL()
 	cfg.ProviderAPIKey = testKey
 	cfg.AdminToken = testAdmin
@@ -115,7 +112,7 @@ func TestStreamedResponsesAreForwardedAndAccounted(t *testing.T) {
 	if strings.Contains(string(reqs[0].Body), f.token) {
 		t.Error("scan token leaked upstream")
 	}
-	recs := f.st.usageRecords()
+	recs := usageRecords(t, f.st, f.scan.OwnerUserID)
 	if len(recs) != 1 {
 		t.Fatalf("%d usage records", len(recs))
 	}
@@ -150,7 +147,7 @@ func TestPlainResponsesAndChatCompletionsAreAccounted(t *testing.T) {
 			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
 		}
 	}
-	recs := f.st.usageRecords()
+	recs := usageRecords(t, f.st, f.scan.OwnerUserID)
 	if len(recs) != 3 {
 		t.Fatalf("%d records", len(recs))
 	}
@@ -205,9 +202,14 @@ func TestRejectsBadTokensAndInactiveScans(t *testing.T) {
 }
 
 func TestRequestCapHoldsUnderConcurrency(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) { testRequestCap(t, openBolt(t)) })
+	t.Run("postgres", func(t *testing.T) { testRequestCap(t, openPostgres(t)) })
+}
+
+func testRequestCap(t *testing.T, st store.Store) {
 	// A slow upstream keeps all 20 requests in flight at once, so admission
 	// must count reservations, not finished calls.
-	f := newFixture(t, Config{MaxRequestsPerScan: 10}, modelserver.Queue(modelserver.Answer{
+	f := newFixtureOn(t, st, Config{MaxRequestsPerScan: 10}, modelserver.Queue(modelserver.Answer{
 		Text: "x", Usage: modelserver.Usage{InputTokens: 1, OutputTokens: 1}, ChunkDelay: 50 * time.Millisecond,
 	}))
 	var ok, capped atomic.Int32
@@ -296,17 +298,14 @@ func TestUpstreamErrorsAreScrubbedOfTheKey(t *testing.T) {
 	if !strings.Contains(string(b), "[redacted]") {
 		t.Errorf("body = %s", b)
 	}
-	if recs := f.st.usageRecords(); len(recs) != 1 || recs[0].Requests != 1 || recs[0].InputTokens != 0 {
+	if recs := usageRecords(t, f.st, f.scan.OwnerUserID); len(recs) != 1 || recs[0].Requests != 1 || recs[0].InputTokens != 0 {
 		t.Errorf("a failed call is one request without tokens: %+v", recs)
 	}
 }
 
 func TestUnreachableUpstreamIsA502WithoutDetails(t *testing.T) {
-	st := newMemStore(runningScan())
-	var scan *store.Scan
-	for _, s := range st.scans {
-		scan = s
-	}
+	st := openBolt(t)
+	scan := seedScan(t, st)
 	dead := httptest.NewServer(http.NotFoundHandler())
 	deadURL := dead.URL
 	dead.Close()
@@ -366,8 +365,8 @@ func TestMintEndpointAndRemoteClient(t *testing.T) {
 func TestLoopbackServerAndLocalTokenSource(t *testing.T) {
 	ms := modelserver.New(modelserver.Queue(modelserver.Answer{Text: "hi", Usage: modelserver.Usage{InputTokens: 5, OutputTokens: 5}}))
 	defer ms.Close()
-	scan := runningScan()
-	st := newMemStore(scan)
+	st := openBolt(t)
+	scan := seedScan(t, st)
 	p := New(Config{ProviderBaseURL: ms.BaseURL(), ProviderAPIKey: testKey, AdminToken: testAdmin}, st)
 	ls, err := p.ServeLoopback()
 	if err != nil {
