@@ -95,8 +95,9 @@ const (
 
 // ErrorInfo is a machine code plus a human message, as stored on repositories and scans.
 type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"` // e.g. archive_rejected's reason
 }
 
 type Repository struct {
