@@ -1,0 +1,201 @@
+package dispatch_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/secrets"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/runner"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/app/scans/scantest"
+	"github.com/vegasec/vega/dispatch"
+	"github.com/vegasec/vega/store"
+)
+
+// counting wraps the real runner to observe concurrency and double runs.
+type counting struct {
+	inner   dispatch.Runner
+	mu      sync.Mutex
+	running map[string]bool
+	now     atomic.Int32
+	max     atomic.Int32
+	twice   atomic.Bool
+}
+
+func (c *counting) Run(ctx context.Context, id string) error {
+	c.mu.Lock()
+	if c.running[id] {
+		c.twice.Store(true)
+	}
+	c.running[id] = true
+	c.mu.Unlock()
+	n := c.now.Add(1)
+	for {
+		m := c.max.Load()
+		if n <= m || c.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	defer func() {
+		c.now.Add(-1)
+		c.mu.Lock()
+		delete(c.running, id)
+		c.mu.Unlock()
+	}()
+	return c.inner.Run(ctx, id)
+}
+
+// slow blocks until cancelled, so a scan stays running.
+type slow struct{ started chan string }
+
+func (s *slow) Name() string { return "slow" }
+func (s *slow) Run(ctx context.Context, in engine.Input, _ engine.Emitter) error {
+	s.started <- in.ScanID
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func setup(t *testing.T, extra ...engine.Engine) (*scantest.Env, *store.User, *store.Repository, *runner.Runner, []string) {
+	env := scantest.New(t)
+	u := env.User(t)
+	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n"})
+	engines := map[string]engine.Engine{secrets.Name: secrets.New()}
+	known := []string{secrets.Name}
+	for _, e := range extra {
+		engines[e.Name()] = e
+		known = append(known, e.Name())
+	}
+	r, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+		Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, u, repo, r, known
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestThreadPoolRunsQueuedScansBounded(t *testing.T) {
+	ctx := context.Background()
+	env, u, repo, r, known := setup(t)
+	run := &counting{inner: r, running: map[string]bool{}}
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known})
+	// Scans queued before the pool exists (as after a restart) are found by polling.
+	var ids []string
+	for i := 0; i < 3; i++ {
+		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	pool := dispatch.NewThread(env.Store, run, svc, dispatch.Options{Concurrency: 2, PollInterval: time.Hour, RecoverAbandonedAtStart: true})
+	// Notify wakes the pool for scans created afterwards (poll is an hour).
+	svc = scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known, Queue: pool})
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Stop(time.Second)
+	waitFor(t, "initial scans", func() bool { return allDone(env, ids) })
+	for i := 0; i < 5; i++ {
+		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	waitFor(t, "notified scans", func() bool { return allDone(env, ids) })
+	if m := run.max.Load(); m > 2 {
+		t.Fatalf("ran %d scans at once with concurrency 2", m)
+	}
+	if run.twice.Load() {
+		t.Fatal("a scan ran twice at once")
+	}
+	workers, _ := env.Store.ListWorkers(ctx)
+	if len(workers) != 1 || workers[0].ID != pool.ID() || workers[0].Role != "api" {
+		t.Fatalf("worker row: %+v", workers)
+	}
+}
+
+func allDone(env *scantest.Env, ids []string) bool {
+	for _, id := range ids {
+		s, err := env.Store.GetScan(context.Background(), store.System(), id)
+		if err != nil || s.Status != store.ScanCompleted {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStopHandsRunningScansBackAndRestartRecovers(t *testing.T) {
+	ctx := context.Background()
+	eng := &slow{started: make(chan string, 4)}
+	env, u, repo, r, known := setup(t, eng)
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, MaxAttempts: 3, DefaultEngines: []string{"slow"}, KnownEngines: known})
+	pool := dispatch.NewThread(env.Store, r, svc, dispatch.Options{Concurrency: 1, PollInterval: 20 * time.Millisecond})
+	if err := pool.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-eng.started
+	stopped := make(chan struct{})
+	go func() { pool.Stop(50 * time.Millisecond); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	got, _ := env.Store.GetScan(ctx, store.System(), s.ID)
+	if got.Status != store.ScanQueued || got.Attempt != 1 {
+		t.Fatalf("a scan running at shutdown is handed back: %+v", got)
+	}
+	if ws, _ := env.Store.ListWorkers(ctx); len(ws) != 0 {
+		t.Fatalf("worker row must be removed on stop: %+v", ws)
+	}
+
+	// Simulate a crash: a scan left running by a dead process.
+	if _, err := env.Store.ClaimNextScan(ctx, "wrk_dead", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.UpdateScan(ctx, store.System(), s.ID, func(x *store.Scan) error {
+		return scans.Transition(x, store.ScanRunning, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pool2 := dispatch.NewThread(env.Store, r, svc, dispatch.Options{Concurrency: 1, PollInterval: 20 * time.Millisecond, RecoverAbandonedAtStart: true})
+	if err := pool2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if id := <-eng.started; id != s.ID {
+		t.Fatalf("restarted pool ran %s", id)
+	}
+	if _, err := svc.Cancel(ctx, store.OwnedBy(u.ID), u.ID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "cancel", func() bool {
+		x, _ := env.Store.GetScan(ctx, store.System(), s.ID)
+		return x.Status == store.ScanCancelled
+	})
+	pool2.Stop(time.Second)
+	x, _ := env.Store.GetScan(ctx, store.System(), s.ID)
+	if x.Attempt != 3 {
+		t.Fatalf("attempts: %d", x.Attempt)
+	}
+}
