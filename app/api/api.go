@@ -12,6 +12,7 @@ import (
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -25,6 +26,7 @@ type Deps struct {
 	Blobs    blob.Store
 	Auth     *auth.Service
 	Projects *projects.Service
+	Repos    *repos.Service
 	Logger   *slog.Logger
 	UI       fs.FS // built dashboard (ui/dist); nil or without index.html = build hint page
 	Version  string

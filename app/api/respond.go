@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,4 +121,13 @@ func readBody(c *fiber.Ctx, max int64) ([]byte, error) {
 		return nil, tooLarge
 	}
 	return b, nil
+}
+
+// BodyReader streams the request body: from the connection when it was too
+// large to buffer, from memory otherwise.
+func BodyReader(c *fiber.Ctx) io.Reader {
+	if s := c.Context().RequestBodyStream(); s != nil {
+		return s
+	}
+	return bytes.NewReader(c.Body())
 }

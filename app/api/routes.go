@@ -18,6 +18,10 @@ func (r *Router) routes() {
 	r.userRoutes(v1)
 	r.apiKeyRoutes(v1)
 	r.projectRoutes(v1)
+	if r.deps.Repos != nil {
+		r.repositoryRoutes()
+		r.gitPushRoutes()
+	}
 	for _, extra := range r.deps.Extra {
 		extra(r)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -153,9 +154,17 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	reposSvc := repos.New(env.Store, env.Blobs, cfg, log)
+	feats.closers = append(feats.closers, reposSvc.Close)
+	feats.starters = append(feats.starters, func(ctx context.Context) {
+		if err := reposSvc.Recover(ctx); err != nil {
+			log.Error("resume interrupted ingests", "err", err)
+		}
+	})
 	router := api.NewRouter(api.Deps{
 		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
 		Projects: projects.New(env.Store, env.Blobs, log),
+		Repos:    reposSvc,
 		Logger:   log, UI: uiFS(), Version: env.Version,
 		Ready: feats.ready,
 		Extra: feats.routes,

@@ -147,3 +147,6 @@ func (c contextReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// LocalPath is the file holding key, so local callers can read it in place.
+func (l *Local) LocalPath(key string) (string, error) { return l.path(key) }

@@ -1,0 +1,180 @@
+package repos
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/profile"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+)
+
+// manifestProfiles is the deterministic generator: languages, frameworks and
+// entry points recognised from the snapshot's manifest and dependency files.
+type manifestProfiles struct{ blobs blob.Store }
+
+// maxProfileRead bounds each dependency manifest the generator reads.
+const maxProfileRead = 512 << 10
+
+func (m *manifestProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
+	man, err := ingest.ReadManifest(ctx, m.blobs, snap)
+	if err != nil {
+		return store.ThreatProfileContent{}, err
+	}
+	files := make([]profile.File, 0, len(man.Files))
+	for _, f := range man.Files {
+		files = append(files, profile.File{Path: f.Path, Size: f.Size, Language: f.Language})
+	}
+	read := func(path string) ([]byte, error) {
+		f, err := ingest.ReadFile(ctx, m.blobs, snap, path, maxProfileRead)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(f.Content), nil
+	}
+	return profile.Derive(files, read), nil
+}
+
+// Profile returns the repository's threat profile; one that was never made is
+// reported with status "empty".
+func (s *Service) Profile(ctx context.Context, sc store.Scope, repoID string) (*store.ThreatProfile, error) {
+	r, err := s.Get(ctx, sc, repoID)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	if errors.Is(err, store.ErrNotFound) {
+		return &store.ThreatProfile{RepositoryID: r.ID, Status: store.ProfileEmpty, Content: emptyContent()}, nil
+	}
+	return tp, err
+}
+
+func emptyContent() store.ThreatProfileContent {
+	return store.ThreatProfileContent{Assets: []string{}, EntryPoints: []string{}, TrustBoundaries: []string{},
+		Focus: []string{}, OutOfScope: []string{}, SeverityThreshold: store.SeverityLow}
+}
+
+// PutProfile replaces the profile's content with a user's edit.
+func (s *Service) PutProfile(ctx context.Context, sc store.Scope, userID, repoID string, c store.ThreatProfileContent) (*store.ThreatProfile, error) {
+	r, err := s.Get(ctx, sc, repoID)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateContent(&c); err != nil {
+		return nil, err
+	}
+	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	if errors.Is(err, store.ErrNotFound) {
+		tp, err = &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tp.Status == store.ProfileGenerating {
+		return nil, apperr.Conflictf("The threat profile is being generated; edit it when that finishes")
+	}
+	tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, store.ProfileSourceEdited, c, nil
+	tp.UpdatedAt, tp.UpdatedBy = s.now().UTC(), userID
+	return tp, s.st.PutThreatProfile(ctx, tp)
+}
+
+const (
+	maxProfileItems   = 100
+	maxProfileItemLen = 500
+	maxSummaryLen     = 10000
+)
+
+func validateContent(c *store.ThreatProfileContent) error {
+	problems := map[string]string{}
+	c.Summary = strings.TrimSpace(c.Summary)
+	if utf8.RuneCountInString(c.Summary) > maxSummaryLen || !utf8.ValidString(c.Summary) {
+		problems["summary"] = "must be at most 10000 characters"
+	}
+	lists := map[string]*[]string{"assets": &c.Assets, "entry_points": &c.EntryPoints, "trust_boundaries": &c.TrustBoundaries,
+		"focus": &c.Focus, "out_of_scope": &c.OutOfScope}
+	for name, l := range lists {
+		clean := []string{}
+		for _, item := range *l {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			if utf8.RuneCountInString(item) > maxProfileItemLen || !utf8.ValidString(item) {
+				problems[name] = "items must be at most 500 characters"
+			}
+			clean = append(clean, item)
+		}
+		if len(clean) > maxProfileItems {
+			problems[name] = "must have at most 100 items"
+		}
+		*l = clean
+	}
+	if c.SeverityThreshold == "" {
+		c.SeverityThreshold = store.SeverityLow
+	}
+	if store.SeverityRank(c.SeverityThreshold) < 0 {
+		problems["severity_threshold"] = "must be one of critical, high, medium, low, info"
+	}
+	if len(problems) > 0 {
+		return apperr.Validation(problems)
+	}
+	return nil
+}
+
+// GenerateProfile regenerates the profile in the background; the profile shows
+// status "generating" until it is done.
+func (s *Service) GenerateProfile(ctx context.Context, sc store.Scope, userID, repoID string) (*store.ThreatProfile, error) {
+	snap, err := s.snapshot(ctx, sc, repoID, "")
+	if err != nil {
+		return nil, err
+	}
+	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	if errors.Is(err, store.ErrNotFound) {
+		tp, err = &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: repoID, OwnerUserID: snap.OwnerUserID, Content: emptyContent()}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tp.Status == store.ProfileGenerating {
+		return tp, nil // already on its way
+	}
+	tp.Status, tp.Error, tp.UpdatedAt, tp.UpdatedBy = store.ProfileGenerating, nil, s.now().UTC(), userID
+	if err := s.st.PutThreatProfile(ctx, tp); err != nil {
+		return nil, err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.generate(s.ctx, *tp, snap, userID)
+	}()
+	return tp, nil
+}
+
+func (s *Service) generate(ctx context.Context, tp store.ThreatProfile, snap *store.Snapshot, by string) {
+	content, err := s.profiles.Generate(ctx, snap)
+	tp.UpdatedAt, tp.UpdatedBy = s.now().UTC(), by
+	if err != nil {
+		s.log.Warn("threat profile generation failed", "repository_id", tp.RepositoryID, "err", err)
+		tp.Status = store.ProfileFailed
+		tp.Error = &store.ErrorInfo{Code: string(apperr.From(err).Code), Message: "Generation failed: " + apperr.From(err).Message}
+	} else {
+		tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, store.ProfileSourceGenerated, content, nil
+	}
+	if err := s.st.PutThreatProfile(context.WithoutCancel(ctx), &tp); err != nil {
+		s.log.Error("save threat profile", "repository_id", tp.RepositoryID, "err", err)
+	}
+}
+
+// ensureProfile gives a freshly ingested repository a generated profile, so a
+// user always has one to review. Edited profiles are never overwritten.
+func (s *Service) ensureProfile(ctx context.Context, r *store.Repository, snap *store.Snapshot) {
+	if _, err := s.st.GetThreatProfile(ctx, store.System(), r.ID); !errors.Is(err, store.ErrNotFound) {
+		return
+	}
+	tp := store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID, Status: store.ProfileGenerating}
+	s.generate(ctx, tp, snap, "system")
+}

@@ -1,0 +1,404 @@
+// Package repos manages repositories: adding them from a Git URL, an uploaded
+// archive or a temporary push remote, ingesting them into immutable snapshots
+// in the background, browsing snapshots, and their threat profiles.
+package repos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/gitsource"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+)
+
+// ProfileGenerator derives a threat profile from a snapshot. The default is
+// deterministic (manifest-based); the AI one plugs in here with a fallback.
+type ProfileGenerator interface {
+	Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error)
+}
+
+type Service struct {
+	st       store.Store
+	blobs    blob.Store
+	cfg      *config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	limits   ingest.Limits
+	tmpRoot  string
+	profiles ProfileGenerator
+
+	// Background ingests are bounded; their context is the service's lifetime.
+	sem    chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds the service; Close stops background ingests.
+func New(st store.Store, blobs blob.Store, cfg *config.Config, log *slog.Logger) *Service {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{st: st, blobs: blobs, cfg: cfg, log: log, now: time.Now,
+		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
+		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel}
+	s.profiles = &manifestProfiles{blobs: blobs}
+	return s
+}
+
+// SetProfileGenerator replaces the deterministic generator (e.g. with Codex).
+func (s *Service) SetProfileGenerator(g ProfileGenerator) { s.profiles = g }
+
+// Close cancels running ingests and waits for them; an interrupted ingest is
+// picked up again by Recover at the next start.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// GitInput is the JSON body that adds a repository from a Git URL.
+type GitInput struct {
+	Name     string `json:"name"`
+	GitURL   string `json:"git_url"`
+	GitRef   string `json:"git_ref"`
+	GitToken string `json:"git_token"`
+}
+
+func validName(name string) (string, bool) {
+	name = strings.TrimSpace(name)
+	return name, name != "" && utf8.ValidString(name) && utf8.RuneCountInString(name) <= 200
+}
+
+func (s *Service) project(ctx context.Context, sc store.Scope, projectID string) (*store.Project, error) {
+	p, err := s.st.GetProject(ctx, sc, projectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apperr.NotFoundf("Project %s not found", projectID)
+	}
+	return p, err
+}
+
+// CreateFromGit registers a repository and clones it in the background. The
+// token is used for this clone only and never stored.
+func (s *Service) CreateFromGit(ctx context.Context, sc store.Scope, projectID string, in GitInput) (*store.Repository, error) {
+	p, err := s.project(ctx, sc, projectID)
+	if err != nil {
+		return nil, err
+	}
+	problems := map[string]string{}
+	u, err := gitsource.ParseURL(in.GitURL)
+	if err != nil {
+		problems["git_url"] = apperr.From(err).Message
+	}
+	in.GitRef = strings.TrimSpace(in.GitRef)
+	if len(in.GitRef) > 255 || strings.ContainsAny(in.GitRef, " \t\n~^:?*[\\") {
+		problems["git_ref"] = "is not a valid branch or tag name"
+	}
+	name, ok := validName(in.Name)
+	if in.Name == "" && err == nil {
+		name, ok = nameFromURL(u), true
+	}
+	if !ok {
+		problems["name"] = "must be 1 to 200 characters"
+	}
+	if len(problems) > 0 {
+		return nil, apperr.Validation(problems)
+	}
+	now := s.now().UTC()
+	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: name,
+		SourceType: store.SourceGit, GitURL: u, GitRef: in.GitRef, IngestStatus: store.IngestPending, CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateRepository(ctx, r); err != nil {
+		return nil, err
+	}
+	s.startIngest(r.ID, in.GitToken)
+	return r, nil
+}
+
+func nameFromURL(u string) string {
+	u = strings.TrimSuffix(strings.TrimRight(u, "/"), ".git")
+	if i := strings.LastIndex(u, "/"); i >= 0 {
+		u = u[i+1:]
+	}
+	if n, ok := validName(u); ok {
+		return n
+	}
+	return "repository"
+}
+
+// ArchiveUpload is an archive being streamed in by the HTTP layer.
+type ArchiveUpload struct {
+	Name string
+	// Body is read once, up to VEGA_MAX_SOURCE_BYTES; it is never held in memory.
+	Body io.Reader
+}
+
+// StageArchive streams an uploaded archive into blob storage under a new
+// repository ID, cut off at the source size cap. The caller then calls
+// CreateFromArchive (or DiscardStaged on failure).
+func (s *Service) StageArchive(ctx context.Context, body io.Reader) (repoID string, size int64, err error) {
+	repoID = store.NewID(store.PrefixRepo)
+	key := blob.UploadKey(repoID)
+	pr, pw := io.Pipe()
+	go func() {
+		_, cerr := ingest.CopyLimited(pw, body, s.limits.MaxSourceBytes)
+		pw.CloseWithError(cerr)
+	}()
+	size, err = s.blobs.Put(ctx, key, pr)
+	pr.CloseWithError(err) // unblock the copier if Put stopped early
+	if err != nil {
+		_ = s.blobs.Delete(context.WithoutCancel(ctx), key)
+		var ae *apperr.Error
+		if errors.As(err, &ae) {
+			return "", 0, ae
+		}
+		return "", 0, apperr.BadRequestf("The upload was interrupted").Wrap(err)
+	}
+	if size == 0 {
+		_ = s.blobs.Delete(ctx, key)
+		return "", 0, apperr.Archive(ingest.ReasonCorrupt, "The uploaded archive is empty")
+	}
+	return repoID, size, nil
+}
+
+// DiscardStaged removes a staged upload that will not become a repository.
+func (s *Service) DiscardStaged(ctx context.Context, repoID string) {
+	if err := s.blobs.Delete(ctx, blob.UploadKey(repoID)); err != nil {
+		s.log.Warn("discard staged upload", "repository_id", repoID, "err", err)
+	}
+}
+
+// CreateFromArchive registers the repository of a staged upload and ingests it
+// in the background. For an existing repository (re-ingest with a new archive)
+// pass its ID as existingID.
+func (s *Service) CreateFromArchive(ctx context.Context, sc store.Scope, projectID, stagedID, name string) (*store.Repository, error) {
+	p, err := s.project(ctx, sc, projectID)
+	if err != nil {
+		s.DiscardStaged(ctx, stagedID)
+		return nil, err
+	}
+	n, ok := validName(name)
+	if !ok {
+		s.DiscardStaged(ctx, stagedID)
+		return nil, apperr.Validation(map[string]string{"name": "must be 1 to 200 characters"})
+	}
+	now := s.now().UTC()
+	r := &store.Repository{ID: stagedID, ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: n, SourceType: store.SourceArchive,
+		IngestStatus: store.IngestPending, PendingUploadKey: blob.UploadKey(stagedID), CreatedAt: now, UpdatedAt: now}
+	if err := s.st.CreateRepository(ctx, r); err != nil {
+		s.DiscardStaged(ctx, stagedID)
+		return nil, err
+	}
+	s.startIngest(r.ID, "")
+	return r, nil
+}
+
+func repoNotFound(id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFoundf("Repository %s not found", id)
+	}
+	return err
+}
+
+func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Repository, error) {
+	r, err := s.st.GetRepository(ctx, sc, id)
+	return r, repoNotFound(id, err)
+}
+
+func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Repository, string, error) {
+	if _, err := s.project(ctx, sc, projectID); err != nil {
+		return nil, "", err
+	}
+	return s.st.ListRepositories(ctx, sc, projectID, p)
+}
+
+// Reingest makes a new snapshot from the repository's source: a fresh clone
+// for Git (token optional, not stored), or a newly staged archive.
+func (s *Service) Reingest(ctx context.Context, sc store.Scope, id, gitToken, stagedID string) (*store.Repository, error) {
+	r, err := s.Get(ctx, sc, id)
+	if err != nil {
+		if stagedID != "" {
+			s.DiscardStaged(ctx, stagedID)
+		}
+		return nil, err
+	}
+	if r.IngestStatus == store.IngestPending || r.IngestStatus == store.IngestIngesting {
+		return nil, apperr.Conflictf("Repository %s is already being ingested", id)
+	}
+	switch r.SourceType {
+	case store.SourceGit:
+	case store.SourceArchive, store.SourceGitPush:
+		if stagedID == "" {
+			return nil, apperr.Validation(map[string]string{"archive": "upload a new archive to re-ingest this repository"})
+		}
+		// Move the staged upload under this repository's own upload key.
+		if err := s.moveBlob(ctx, blob.UploadKey(stagedID), blob.UploadKey(id)); err != nil {
+			return nil, err
+		}
+	}
+	r, err = s.st.UpdateRepository(ctx, sc, id, func(x *store.Repository) error {
+		if x.IngestStatus == store.IngestPending || x.IngestStatus == store.IngestIngesting {
+			return apperr.Conflictf("Repository %s is already being ingested", id)
+		}
+		x.IngestStatus, x.IngestError, x.UpdatedAt = store.IngestPending, nil, s.now().UTC()
+		if x.SourceType != store.SourceGit {
+			x.SourceType = store.SourceArchive
+			x.PendingUploadKey = blob.UploadKey(id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, repoNotFound(id, err)
+	}
+	s.startIngest(id, gitToken)
+	return r, nil
+}
+
+func (s *Service) moveBlob(ctx context.Context, from, to string) error {
+	obj, err := s.blobs.Open(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	if _, err := s.blobs.Put(ctx, to, obj); err != nil {
+		return err
+	}
+	return s.blobs.Delete(ctx, from)
+}
+
+// Delete removes the repository's rows, then its blobs (snapshots, pending
+// upload, scan artifacts). Blob failures are logged; maintenance sweeps orphans.
+func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
+	r, err := s.Get(ctx, sc, id)
+	if err != nil {
+		return err
+	}
+	var scanIDs []string
+	for page := (store.Page{Limit: store.MaxLimit}); ; {
+		scans, next, err := s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: id}, page)
+		if err != nil {
+			return err
+		}
+		for _, x := range scans {
+			scanIDs = append(scanIDs, x.ID)
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
+		return repoNotFound(id, err)
+	}
+	s.deleteBlobs(ctx, r.ID, scanIDs)
+	return nil
+}
+
+func (s *Service) deleteBlobs(ctx context.Context, repoID string, scanIDs []string) {
+	ctx = context.WithoutCancel(ctx)
+	warn := func(what string, err error) {
+		if err != nil {
+			s.log.Warn("delete repository blobs", "repository_id", repoID, "what", what, "err", err)
+		}
+	}
+	warn("snapshots", s.blobs.DeletePrefix(ctx, blob.RepositoryPrefix(repoID)))
+	warn("upload", s.blobs.Delete(ctx, blob.UploadKey(repoID)))
+	for _, id := range scanIDs {
+		warn("scan "+id, s.blobs.DeletePrefix(ctx, blob.ScanPrefix(id)))
+	}
+}
+
+func (s *Service) ListSnapshots(ctx context.Context, sc store.Scope, id string, p store.Page) ([]store.Snapshot, string, error) {
+	if _, err := s.Get(ctx, sc, id); err != nil {
+		return nil, "", err
+	}
+	return s.st.ListSnapshots(ctx, sc, id, p)
+}
+
+// snapshot resolves the snapshot to read: the given one (which must belong to
+// the repository) or the latest.
+func (s *Service) snapshot(ctx context.Context, sc store.Scope, repoID, snapID string) (*store.Snapshot, error) {
+	r, err := s.Get(ctx, sc, repoID)
+	if err != nil {
+		return nil, err
+	}
+	if snapID == "" {
+		snapID = r.LatestSnapshotID
+	}
+	if snapID == "" {
+		return nil, apperr.Conflictf("Repository %s has no snapshot yet (ingest status: %s)", repoID, r.IngestStatus)
+	}
+	snap, err := s.st.GetSnapshot(ctx, sc, snapID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && snap.RepositoryID != repoID) {
+		return nil, apperr.NotFoundf("Snapshot %s not found", snapID)
+	}
+	return snap, err
+}
+
+// Tree lists one directory of a snapshot without unpacking it.
+type Tree struct {
+	Path       string             `json:"path"`
+	SnapshotID string             `json:"snapshot_id"`
+	Entries    []ingest.TreeEntry `json:"entries"`
+}
+
+func (s *Service) Tree(ctx context.Context, sc store.Scope, repoID, snapID, dir string) (*Tree, error) {
+	snap, err := s.snapshot(ctx, sc, repoID, snapID)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := ingest.ReadTree(ctx, s.blobs, snap, dir)
+	if err != nil {
+		return nil, err
+	}
+	if entries == nil {
+		entries = []ingest.TreeEntry{}
+	}
+	clean, _ := ingest.CleanRequestPath(dir)
+	return &Tree{Path: clean, SnapshotID: snap.ID, Entries: entries}, nil
+}
+
+// MaxFileBytes caps what the file endpoint returns.
+const MaxFileBytes = 1 << 20
+
+// FileContent is one file of a snapshot.
+type FileContent struct {
+	ingest.File
+	SnapshotID string `json:"snapshot_id"`
+}
+
+func (s *Service) File(ctx context.Context, sc store.Scope, repoID, snapID, path string) (*FileContent, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, apperr.Validation(map[string]string{"path": "is required"})
+	}
+	snap, err := s.snapshot(ctx, sc, repoID, snapID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := ingest.ReadFile(ctx, s.blobs, snap, path, MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &FileContent{File: *f, SnapshotID: snap.ID}, nil
+}
+
+// tempDir makes a private working directory for one ingest under the data dir.
+func (s *Service) tempDir(prefix string) (string, error) {
+	if err := os.MkdirAll(s.tmpRoot, 0o700); err != nil {
+		return "", err
+	}
+	d, err := os.MkdirTemp(s.tmpRoot, prefix)
+	if err != nil {
+		return "", fmt.Errorf("create ingest directory: %w", err)
+	}
+	return d, nil
+}

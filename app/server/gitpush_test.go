@@ -1,0 +1,84 @@
+package server
+
+import (
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGitPushRemote(t *testing.T) {
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("git is required for this test under CI")
+		}
+		t.Skip("no git client on this machine")
+	}
+	h := newHarness(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go h.app.HTTP.Listener(ln)
+	tok := h.debugToken()
+	pid := h.project(tok, "pushed")
+
+	r := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": pid, "repository_name": "api"})
+	if r.Status != 201 {
+		t.Fatalf("create upload: %d %s", r.Status, r.Body)
+	}
+	up := r.json(t)
+	remote, _ := url.Parse(up["remote_url"].(string))
+	remote.Host = ln.Addr().String()
+
+	work := t.TempDir()
+	git := func(args ...string) (string, error) {
+		cmd := exec.Command(gitBin, args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "HOME="+work)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	os.MkdirAll(filepath.Join(work, "cmd"), 0o755)
+	os.WriteFile(filepath.Join(work, "go.mod"), []byte("module example.com/api\n\nrequire github.com/gin-gonic/gin v1.9.0\n"), 0o644)
+	os.WriteFile(filepath.Join(work, "cmd", "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	for _, args := range [][]string{{"init", "-q", "-b", "work"}, {"add", "."}, {"commit", "-q", "-m", "first"}} {
+		if out, err := git(args...); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	if out, err := git("push", remote.String(), "HEAD:main"); err != nil {
+		t.Fatalf("git push: %v\n%s", err, out)
+	}
+	got := h.do("GET", "/v1/git-uploads/"+up["id"].(string), tok, nil).json(t)
+	if got["status"] != "received" || got["repository_id"] == "" {
+		t.Fatalf("upload after push: %v", got)
+	}
+	repo := h.waitIngest(tok, got["repository_id"].(string))
+	if repo["ingest_status"] != "ready" || repo["source_type"] != "git_push" {
+		t.Fatalf("pushed repository: %v", repo)
+	}
+	f := h.do("GET", "/v1/repositories/"+repo["id"].(string)+"/file?path=cmd/main.go", tok, nil)
+	if f.Status != 200 || !strings.Contains(string(f.Body), "func main") {
+		t.Fatalf("pushed file: %d %s", f.Status, f.Body)
+	}
+	// The remote takes one push only.
+	if out, err := git("push", remote.String(), "HEAD:other"); err == nil {
+		t.Fatalf("second push accepted:\n%s", out)
+	}
+	// Fetching from it is refused.
+	if out, err := git("ls-remote", remote.String()); err == nil {
+		t.Fatalf("fetch allowed:\n%s", out)
+	}
+	// A made-up token is unknown.
+	bad := *remote
+	bad.Path = "/git/nottherealtoken.git"
+	if out, err := git("push", bad.String(), "HEAD:main"); err == nil {
+		t.Fatalf("push with an unknown token accepted:\n%s", out)
+	}
+}
