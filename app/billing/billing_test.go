@@ -91,7 +91,7 @@ func seed(t *testing.T, st store.Store) world {
 	rec(w.scanWeb2, day1.Add(24*time.Hour), 500, 50, 0.25)
 	rec(w.scanAPI, day1.Add(48*time.Hour), 3000, 300, 2.0)
 	rec(w.scanAPI, day1.Add(40*24*time.Hour), 9999, 999, 9.0) // outside the window below
-	rec(bobScan, day1, 7777, 777, 7.0)                         // another user's
+	rec(bobScan, day1, 7777, 777, 7.0)                        // another user's
 	return w
 }
 
