@@ -55,7 +55,7 @@ export function TriageForm({
       {needsReason && (
         <label>
           Reason
-          <select value={reason} required onChange={(e) => setReason(e.target.value as DismissedReason)}>
+          <select value={reason} aria-required="true" onChange={(e) => setReason(e.target.value as DismissedReason)}>
             <option value="">Choose a reason…</option>
             {DISMISSED_REASONS.map((r) => (
               <option key={r} value={r}>

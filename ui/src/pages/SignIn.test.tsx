@@ -1,0 +1,47 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { jsonResponse, renderWithApp, testUser } from '../test/render';
+import { SignInPage } from './SignIn';
+
+describe('SignInPage', () => {
+  it('signs in with Email and Password and shows the debug hint for the custom provider', async () => {
+    const bodies: unknown[] = [];
+    const fetchFn = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
+      bodies.push(JSON.parse(String(init?.body)));
+      return jsonResponse(200, { access_token: 'a', refresh_token: 'r', token_type: 'Bearer', expires_in: 900, user: testUser });
+    }) as unknown as typeof fetch;
+    const setUser = vi.fn();
+    renderWithApp(<SignInPage />, { fetch: fetchFn, user: null, setUser, route: '/sign-in' });
+    expect(screen.getByText(/debug@example.com/)).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText('Email'), 'debug@example.com');
+    await userEvent.type(screen.getByLabelText('Password'), 'vega-debug-password');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    await waitFor(() => expect(setUser).toHaveBeenCalledWith(testUser));
+    expect(bodies[0]).toEqual({ email: 'debug@example.com', password: 'vega-debug-password' });
+  });
+
+  it('shows the server message when the credentials are wrong', async () => {
+    const fetchFn = vi.fn(async () =>
+      jsonResponse(401, { schema_version: 1, error: { code: 'unauthorized', message: 'Invalid email or password', retryable: false } }),
+    ) as unknown as typeof fetch;
+    renderWithApp(<SignInPage />, { fetch: fetchFn, user: null, route: '/sign-in' });
+    await userEvent.type(screen.getByLabelText('Email'), 'x@example.com');
+    await userEvent.type(screen.getByLabelText('Password'), 'wrong');
+    await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Invalid email or password');
+  });
+
+  it('offers only the hosted UI, without debug credentials, for Cognito', () => {
+    renderWithApp(<SignInPage flash="Your session has expired" />, {
+      fetch: vi.fn() as unknown as typeof fetch,
+      user: null,
+      route: '/sign-in',
+      authConfig: { provider: 'cognito', cognito: { domain: 'auth.example.com', client_id: 'abc', region: 'eu-west-1' } },
+    });
+    expect(screen.getByRole('button', { name: 'Sign in with Cognito' })).toBeInTheDocument();
+    expect(screen.queryByLabelText('Password')).toBeNull();
+    expect(screen.queryByText(/debug@example.com/)).toBeNull();
+    expect(screen.getByRole('alert')).toHaveTextContent('Your session has expired');
+  });
+});
