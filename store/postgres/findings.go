@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -92,8 +93,11 @@ func (s *Store) UpdateFinding(ctx context.Context, sc store.Scope, id string, fn
 		})
 }
 
-// findingWhere turns a filter into indexed predicates (see 0001_init.sql:
-// per-repository composite indexes, GIN on cwe, trigram GIN for q).
+// findingWhere turns a filter into indexed predicates (see the migrations:
+// per-repository composite indexes, GIN on cwe, trigram GIN on search for q).
+// searchSeparator joins the fields of the findings.search column.
+const searchSeparator = '\x1f'
+
 func findingWhere(q *query, sc store.Scope, f store.FindingFilter) {
 	q.scope(sc, "owner_user_id")
 	if f.ProjectID != "" {
@@ -121,9 +125,16 @@ func findingWhere(q *query, sc store.Scope, f store.FindingFilter) {
 	if f.CWE != "" {
 		q.and("cwe @> ARRAY[" + q.arg(f.CWE) + "]::text[]")
 	}
-	if f.Query != "" {
+	switch {
+	case f.Query == "":
+	case strings.ContainsRune(f.Query, searchSeparator):
+		// The separator would let a term span two fields of the search
+		// column; match the columns one by one instead (slow but exact).
 		p := q.arg("%" + escapeLike(f.Query) + "%")
 		q.and("(title ILIKE " + p + " OR description ILIKE " + p + " OR file_path ILIKE " + p + ")")
+	default:
+		// search = lower(title ␟ description ␟ file_path), see 0002_findings_search.sql.
+		q.and("search LIKE lower(" + q.arg("%"+escapeLike(f.Query)+"%") + ")")
 	}
 }
 

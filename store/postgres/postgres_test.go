@@ -331,3 +331,45 @@ func TestTimesRoundTripExactly(t *testing.T) {
 		t.Fatalf("created_at = %v (caller holds %v)", got.CreatedAt, p.CreatedAt)
 	}
 }
+
+// The q filter is a case-insensitive substring of one field: wildcards in
+// the term match literally and a term never spans two fields.
+func TestFindingQuerySemantics(t *testing.T) {
+	s := openFresh(t)
+	sc := seedScan(t, s, store.ScanRunning)
+	ctx := context.Background()
+	mk := func(title, desc, path string) string {
+		f := &store.Finding{RepositoryID: sc.RepositoryID, ProjectID: sc.ProjectID, OwnerUserID: "usr_a",
+			Title: title, Description: desc, FilePath: path, Status: store.FindingOpen, Severity: store.SeverityLow}
+		if err := s.CreateFinding(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		return f.ID
+	}
+	a := mk("SQL Injection", "uses 100% of input", "src/db_query.go")
+	b := mk("XSS", "reflected", "web/Search.tsx")
+	mk("Weak hash", "md5 used 100 times", "src/dbxquery.go") // near-misses for wildcards
+	for q, want := range map[string][]string{
+		"injection":     {a},
+		"SEARCH.TSX":    {b},
+		"100%":          {a},
+		"db_q":          {a},
+		"db_query":      {a}, // "_" is literal: src/dbxquery.go must not match
+		"0%":            {a}, // "%" is literal: "md5 used 100 times" must not match
+		"injectionuses": nil, // would only match across title and description
+		"xss\x1f":       nil, // separator in the term takes the per-column path
+		"reflected":     {b},
+	} {
+		got, _, err := s.ListFindings(ctx, store.System(), store.FindingFilter{RepositoryID: sc.RepositoryID, Query: q}, store.Page{})
+		if err != nil {
+			t.Fatalf("q=%q: %v", q, err)
+		}
+		var ids []string
+		for _, f := range got {
+			ids = append(ids, f.ID)
+		}
+		if fmt.Sprint(ids) != fmt.Sprint(want) {
+			t.Errorf("q=%q matched %v, want %v", q, ids, want)
+		}
+	}
+}
