@@ -32,7 +32,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -48,6 +50,7 @@ import (
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitsource/gittree"
+	"github.com/vegasec/vega/app/gitsource/packcheck"
 )
 
 // Content types of Git smart HTTP for receive-pack.
@@ -187,6 +190,9 @@ type ReceiveOptions struct {
 	MaxBytes int64
 	// Gzip says the body is gzip-encoded (Content-Encoding: gzip).
 	Gzip bool
+	// MaxObjects caps the objects the pushed pack may declare (default
+	// packcheck.DefaultMaxObjects).
+	MaxObjects uint32
 }
 
 // PushedRef is one reference a push created.
@@ -246,7 +252,9 @@ func (c ctxReader) Read(p []byte) (int, error) {
 // commands, stores the pack in the bare repository at repoDir and creates
 // the refs. Only creations of refs/heads/* and refs/tags/* pointing at
 // commits (or tags of commits) are accepted; deletes and updates are
-// refused, so a remote takes exactly one push of a given ref.
+// refused. A repository takes exactly one successful push (a marker file
+// records it) and one push at a time (a lock file; a concurrent push gets
+// conflict).
 //
 // When the request could be decoded, a report-status answer (the git
 // client prints its reasons) is written to w — also when an error is
@@ -261,6 +269,11 @@ func ReceivePack(ctx context.Context, body io.Reader, w io.Writer, repoDir strin
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockRepo(repoDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var over atomic.Bool
 	var r io.Reader = &countingReader{r: ctxReader{ctx, body}, limit: opt.MaxBytes, over: &over}
 	if opt.Gzip {
@@ -287,15 +300,29 @@ func ReceivePack(ctx context.Context, body io.Reader, w io.Writer, repoDir strin
 		rep.order = append(rep.order, c.Name)
 	}
 
+	if _, err := os.Stat(filepath.Join(repoDir, pushedMarker)); err == nil {
+		ae := apperr.Conflictf("This remote already received a push")
+		rep.failAll("remote already received a push")
+		return nil, rep.write(w, "ok", ae)
+	}
 	if err := validateCommands(req.Commands); err != nil {
 		rep.failAll(err.Message)
 		return nil, rep.write(w, "ok", err)
 	}
 
 	if req.Packfile != nil {
-		err := packfile.UpdateObjectStorage(sto, req.Packfile)
+		pack, err := packcheck.Guard(req.Packfile, opt.MaxObjects)
+		if err == nil {
+			err = packfile.UpdateObjectStorage(sto, pack)
+		}
 		_ = req.Packfile.Close()
+		var tooMany *packcheck.TooManyObjectsError
 		switch {
+		case errors.As(err, &tooMany):
+			ae := apperr.New(apperr.PayloadTooLarge, "The push has %d objects, more than the limit of %d; push a shallow history", tooMany.Declared, tooMany.Max).
+				WithDetails(map[string]any{"limit": tooMany.Max})
+			rep.failAll("too many objects")
+			return nil, rep.write(w, "too many objects", ae)
 		case over.Load():
 			ae := tooLarge(opt.MaxBytes)
 			rep.failAll("push too large")
@@ -337,10 +364,37 @@ func ReceivePack(ctx context.Context, body io.Reader, w io.Writer, repoDir strin
 	if firstErr != nil {
 		return nil, rep.write(w, "ok", firstErr)
 	}
+	if len(pushed.Refs) == 0 {
+		return nil, rep.write(w, "ok", apperr.BadRequestf("The push created no refs"))
+	}
+	// Mark the remote used before answering, so a racing or later push is
+	// refused even if the caller has not recorded this one yet.
+	if err := os.WriteFile(filepath.Join(repoDir, pushedMarker), []byte(pushed.Commit+"\n"), 0o644); err != nil {
+		return nil, fmt.Errorf("mark remote used: %w", err)
+	}
 	if err := rep.write(w, "ok", nil); err != nil {
 		return nil, err
 	}
 	return pushed, nil
+}
+
+// pushedMarker is created in the bare repository once a push landed; the
+// remote takes exactly one push (SPEC §7).
+const pushedMarker = "vega-pushed"
+
+// lockRepo serialises pushes into one repository: a second concurrent push
+// is refused rather than queued, since only one may ever succeed.
+func lockRepo(repoDir string) (unlock func(), err error) {
+	p := filepath.Join(repoDir, "vega-receive.lock")
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, apperr.Conflictf("Another push to this remote is in progress")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock repository: %w", err)
+	}
+	_ = f.Close()
+	return func() { _ = os.Remove(p) }, nil
 }
 
 func firstOf(a, b *apperr.Error) *apperr.Error {

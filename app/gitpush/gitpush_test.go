@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -420,7 +421,7 @@ func TestReceivePackGzipAndRefusals(t *testing.T) {
 	// Same ref again: conflict, reported in-band.
 	out.Reset()
 	_, err = ReceivePack(context.Background(), bytes.NewReader(body), &out, repoDir, ReceiveOptions{})
-	if !apperr.IsCode(err, apperr.Conflict) || !strings.Contains(out.String(), "ng refs/heads/main already exists") {
+	if !apperr.IsCode(err, apperr.Conflict) || !strings.Contains(out.String(), "ng refs/heads/main remote already received a push") {
 		t.Fatalf("repeat push: err=%v report=%q", err, out.String())
 	}
 
@@ -471,5 +472,100 @@ func TestParseRequest(t *testing.T) {
 		if !apperr.IsCode(err, tc.code) {
 			t.Errorf("%s %s: err = %v, want %s", tc.method, tc.path, err, tc.code)
 		}
+	}
+}
+
+func TestReceivePackRefusesConcurrentPush(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "bare")
+	if err := InitBare(repoDir); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := lockRepo(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReceivePack(context.Background(), strings.NewReader(""), io.Discard, repoDir, ReceiveOptions{})
+	if !apperr.IsCode(err, apperr.Conflict) {
+		t.Fatalf("push during another push: %v", err)
+	}
+	unlock()
+	_, err = ReceivePack(context.Background(), strings.NewReader("garbage"), io.Discard, repoDir, ReceiveOptions{})
+	if !apperr.IsCode(err, apperr.BadRequest) {
+		t.Fatalf("after unlock: %v", err)
+	}
+}
+
+// FuzzReceivePack feeds arbitrary bodies to ReceivePack and checks the
+// invariants that matter for hostile input: no panic, typed errors, and
+// any accepted push checks out without escaping the destination.
+func FuzzReceivePack(f *testing.F) {
+	h := &hostileRepo{t: &testing.T{}, sto: memory.NewStorage()}
+	commit := h.commit(h.tree(object.TreeEntry{Name: "a.txt", Mode: filemode.Regular, Hash: h.blob("a\n")}))
+	f.Add(h.pushBody(commit))
+	f.Add([]byte("0000"))
+	f.Add([]byte("00a0" + strings.Repeat("0", 40) + " " + strings.Repeat("1", 40) + " refs/heads/main\x00report-status\n0000PACK"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		parent := t.TempDir()
+		repoDir := filepath.Join(parent, "bare")
+		if err := InitBare(repoDir); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			p   *Pushed
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			p, err := ReceivePack(context.Background(), bytes.NewReader(body), io.Discard, repoDir, ReceiveOptions{MaxBytes: 1 << 20})
+			done <- result{p, err}
+		}()
+		var res result
+		select {
+		case res = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("ReceivePack hangs on %q", body)
+		}
+		pushed, err := res.p, res.err
+		if err != nil {
+			var ae *apperr.Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("untyped error: %v", err)
+			}
+			return
+		}
+		dest := filepath.Join(parent, "dest")
+		cdone := make(chan struct{})
+		go func() {
+			_, _ = Checkout(context.Background(), repoDir, pushed.Commit, dest, Limits{MaxEntries: 1000, MaxTotalBytes: 1 << 20})
+			close(cdone)
+		}()
+		select {
+		case <-cdone:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Checkout hangs on %q", body)
+		}
+		entries, _ := os.ReadDir(parent)
+		for _, e := range entries {
+			if e.Name() != "bare" && e.Name() != "dest" {
+				t.Fatalf("wrote %s outside the destination", e.Name())
+			}
+		}
+	})
+}
+
+// A 12-byte pack header declaring 2^32-1 objects used to make go-git's index
+// writer preallocate 128 GiB; it must be refused up front.
+func TestReceivePackRefusesAbsurdObjectCount(t *testing.T) {
+	repoDir := filepath.Join(t.TempDir(), "bare")
+	if err := InitBare(repoDir); err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.Repeat("0", 40) + " " + strings.Repeat("1", 40) + " refs/heads/main\x00report-status\n"
+	var body bytes.Buffer
+	fmt.Fprintf(&body, "%04x%s0000PACK\x00\x00\x00\x02\xff\xff\xff\xff", len(cmd)+4, cmd)
+	var out bytes.Buffer
+	_, err := ReceivePack(context.Background(), &body, &out, repoDir, ReceiveOptions{})
+	if !apperr.IsCode(err, apperr.PayloadTooLarge) || !strings.Contains(out.String(), "too many objects") {
+		t.Fatalf("err = %v, report = %q", err, out.String())
 	}
 }

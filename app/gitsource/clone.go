@@ -40,6 +40,7 @@ import (
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitsource/gittree"
+	"github.com/vegasec/vega/app/gitsource/packcheck"
 )
 
 // Defaults for zero CloneOptions fields (SPEC §3).
@@ -70,6 +71,9 @@ type CloneOptions struct {
 	Timeout time.Duration
 	// MaxBytes caps the bytes received from the network (default 2 GiB).
 	MaxBytes int64
+	// MaxObjects caps the objects the received pack may declare (default
+	// packcheck.DefaultMaxObjects).
+	MaxObjects uint32
 	// Checkout bounds the working tree written to destDir; zero fields
 	// take gittree's defaults.
 	Checkout gittree.Limits
@@ -274,7 +278,11 @@ func (c cloner) clone(ctx context.Context, opt CloneOptions, destDir string) (re
 			return nil, err
 		}
 	}
-	if err := packfile.UpdateObjectStorage(sto, demux(req.Capabilities, resp)); err != nil {
+	pack, err := packcheck.Guard(demux(req.Capabilities, resp), opt.MaxObjects)
+	if err != nil {
+		return nil, err
+	}
+	if err := packfile.UpdateObjectStorage(sto, pack); err != nil {
 		return nil, err
 	}
 
@@ -396,6 +404,7 @@ func classifyError(err error, in classifyInput) error {
 	var blocked *hostBlockedError
 	var rejected *gittree.RejectError
 	var failure *cloneFailure
+	var tooMany *packcheck.TooManyObjectsError
 	switch {
 	case errors.As(err, &blocked):
 		return apperr.New(apperr.HostNotAllowed, "%s", blocked.Error()).Wrap(cause)
@@ -410,6 +419,11 @@ func classifyError(err error, in classifyInput) error {
 		return fail("%s", rejected.Message).WithDetails(map[string]any{"reason": rejected.Reason})
 	case errors.As(err, &failure):
 		return fail("%s", failure.msg)
+	case errors.As(err, &tooMany):
+		return fail("the repository has %d objects, more than the limit of %d", tooMany.Declared, tooMany.Max).
+			WithDetails(map[string]any{"reason": "too_large"})
+	case errors.Is(err, packcheck.ErrBadHeader):
+		return fail("the server sent an invalid pack")
 	case errors.Is(err, transport.ErrRepositoryNotFound),
 		errors.Is(err, transport.ErrAuthenticationRequired),
 		errors.Is(err, transport.ErrAuthorizationFailed):

@@ -402,3 +402,17 @@ func TestCloneFromGitHTTPBackend(t *testing.T) {
 		t.Fatalf("shallow = %v, %v", shallow, err)
 	}
 }
+
+func TestCloneRefusesAbsurdPackHeader(t *testing.T) {
+	f := newFixture(t)
+	f.srv.before = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPost {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/x-git-upload-pack-result")
+		_, _ = w.Write([]byte("0008NAK\nPACK\x00\x00\x00\x02\xff\xff\xff\xff"))
+		return true
+	}
+	_, err := Clone(context.Background(), CloneOptions{URL: f.url, AllowPrivateHosts: true}, t.TempDir())
+	wantCode(t, err, apperr.GitCloneFailed, "more than the limit")
+}
