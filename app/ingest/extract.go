@@ -11,6 +11,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	kflate "github.com/klauspost/compress/flate"
 	kgzip "github.com/klauspost/compress/gzip"
@@ -158,21 +161,27 @@ func extractZip(ctx context.Context, ra io.ReaderAt, size int64, destDir string,
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	w, err := newTreeWriter(ctx, destDir, lim)
 	if err != nil {
 		return nil, err
 	}
 	out := &Extracted{Format: FormatZip, Skipped: p.skipped, StrippedPrefix: p.strippedPrefix}
-	if err := writeZipEntries(zr, p, w, out); err != nil {
+	if err := writeZipEntries(zr, p, w, out, cancel); err != nil {
 		w.abort()
 		return nil, classify(err)
 	}
-	out.TotalBytes = w.total
+	out.TotalBytes = w.total.Load()
 	return out, w.close()
 }
 
-func writeZipEntries(zr *zip.Reader, p *plan, w *treeWriter, out *Extracted) error {
-	for i, f := range zr.File {
+// writeZipEntries creates every directory first, then inflates files with a
+// few goroutines: zip entries are independent and random access, and on big
+// trees the time goes into file creation, which overlaps well.
+func writeZipEntries(zr *zip.Reader, p *plan, w *treeWriter, out *Extracted, cancel context.CancelFunc) error {
+	var files []int
+	for i := range zr.File {
 		name := p.names[i]
 		if name == "" {
 			continue
@@ -184,20 +193,58 @@ func writeZipEntries(zr *zip.Reader, p *plan, w *treeWriter, out *Extracted) err
 			}
 			out.Dirs++
 		case kindFile:
-			rc, err := f.Open()
-			if err != nil {
-				return sourceError{err}
-			}
-			_, err = w.writeFile(name, rc)
-			rc.Close()
-			if err != nil {
+			if err := w.mkdirAll(parentOf(name)); err != nil {
 				return err
 			}
-			out.Files++
+			files = append(files, i)
 		}
 	}
+	workers := max(1, min(extractWorkers(), len(files)))
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fw := w.newFileWriter()
+			defer fw.close()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(files) {
+					return
+				}
+				i := files[k]
+				if err := writeZipFile(fw, zr.File[i], p.names[i]); err != nil {
+					errOnce.Do(func() { firstErr = err; cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	out.Files = len(files)
 	return nil
 }
+
+func writeZipFile(fw *fileWriter, f *zip.File, name string) error {
+	rc, err := f.Open()
+	if err != nil {
+		return sourceError{err}
+	}
+	defer rc.Close()
+	_, err = fw.writeFile(name, rc)
+	return err
+}
+
+// extractWorkers is how many files are written at once.
+func extractWorkers() int { return min(runtime.GOMAXPROCS(0)+1, 4) }
 
 // --- tar -------------------------------------------------------------------
 
@@ -355,7 +402,7 @@ func extractTar(ctx context.Context, f *os.File, format, destDir string, lim Lim
 		w.abort()
 		return nil, classify(err)
 	}
-	out.TotalBytes = w.total
+	out.TotalBytes = w.total.Load()
 	return out, w.close()
 }
 
@@ -382,7 +429,10 @@ func writeTarEntries(s *tarStream, entries []rawEntry, p *plan, w *treeWriter, o
 			}
 			out.Dirs++
 		case kindFile:
-			n, err := w.writeFile(name, s.tr)
+			if err := w.mkdirAll(parentOf(name)); err != nil {
+				return err
+			}
+			n, err := w.main.writeFile(name, s.tr)
 			if err != nil {
 				return err
 			}

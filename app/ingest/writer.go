@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -20,16 +22,18 @@ const copyBufferSize = 256 << 10
 // treeWriter materialises planned entries under one destination directory.
 // All file system access goes through an os.Root, so even a name that slipped
 // past validation cannot leave the directory, and files are created with
-// O_EXCL|O_NOFOLLOW so nothing that already exists is ever overwritten or followed.
+// O_EXCL|O_NOFOLLOW so nothing that already exists is ever overwritten or
+// followed. Directories are created by one goroutine (mkdirAll); files may be
+// written by several fileWriters at once.
 type treeWriter struct {
 	ctx     context.Context
 	dest    string
 	root    *os.Root
 	created bool // dest did not exist before; remove it whole on failure
-	dirs    map[string]struct{}
-	buf     []byte
 	lim     Limits
-	total   int64
+	dirs    map[string]struct{} // directories created so far (mkdirAll only)
+	main    *fileWriter         // the fileWriter of the goroutine that owns mkdirAll
+	total   atomic.Int64        // file bytes written, across all fileWriters
 }
 
 // newTreeWriter opens dest, which must be missing or an empty directory.
@@ -57,7 +61,7 @@ func newTreeWriter(ctx context.Context, dest string, lim Limits) (*treeWriter, e
 		return nil, fmt.Errorf("ingest: destination: %w", err)
 	}
 	w.root = root
-	w.buf = make([]byte, copyBufferSize)
+	w.main = w.newFileWriter()
 	return w, nil
 }
 
@@ -67,66 +71,25 @@ func (w *treeWriter) mkdirAll(rel string) error {
 	if _, ok := w.dirs[rel]; ok {
 		return nil
 	}
-	if err := w.mkdirAll(parentOf(rel)); err != nil {
+	parent := parentOf(rel)
+	if err := w.mkdirAll(parent); err != nil {
 		return err
 	}
-	if err := w.root.Mkdir(rel, 0o700); err != nil {
+	pr, err := w.main.dirRoot(parent)
+	if err != nil {
+		return err
+	}
+	if err := pr.Mkdir(baseOf(rel), 0o700); err != nil {
 		return fmt.Errorf("ingest: mkdir: %w", err)
 	}
 	w.dirs[rel] = struct{}{}
 	return nil
 }
 
-// writeFile creates rel and copies r into it, counting real bytes against the
-// per-file and total limits rather than trusting any header.
-func (w *treeWriter) writeFile(rel string, r io.Reader) (int64, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := w.mkdirAll(parentOf(rel)); err != nil {
-		return 0, err
-	}
-	f, err := w.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return 0, fmt.Errorf("ingest: create: %w", err)
-	}
-	n, err := w.copyCounted(rel, f, r)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("ingest: close: %w", cerr)
-	}
-	return n, err
-}
-
-func (w *treeWriter) copyCounted(rel string, dst io.Writer, src io.Reader) (int64, error) {
-	fileCap := w.lim.MaxFileBytes
-	if fileCap <= 0 {
-		fileCap = 1<<63 - 1
-	}
-	totalLeft := int64(1<<63 - 1)
-	if w.lim.MaxTotalBytes > 0 {
-		totalLeft = w.lim.MaxTotalBytes - w.total
-	}
-	allowed := min(fileCap, totalLeft)
-	limit := allowed
-	if limit < 1<<63-1 {
-		limit++ // read one byte past the cap to tell "exactly at" from "over"
-	}
-	n, err := io.CopyBuffer(writerOnly{dst}, &ctxReader{ctx: w.ctx, r: io.LimitReader(src, limit)}, w.buf)
-	w.total += n
-	if err != nil {
-		return n, err
-	}
-	if n > allowed {
-		if n > fileCap {
-			return n, fileTooLarge(rel, w.lim)
-		}
-		return n, totalTooLarge(w.lim)
-	}
-	return n, nil
-}
-
-// abort removes everything this writer created.
+// abort removes everything this writer created. Every fileWriter must be
+// closed first.
 func (w *treeWriter) abort() {
+	w.main.close()
 	w.root.Close()
 	if w.created {
 		os.RemoveAll(w.dest)
@@ -138,7 +101,111 @@ func (w *treeWriter) abort() {
 	}
 }
 
-func (w *treeWriter) close() error { return w.root.Close() }
+func (w *treeWriter) close() error {
+	w.main.close()
+	return w.root.Close()
+}
+
+// fileWriter writes files for one goroutine.
+type fileWriter struct {
+	w   *treeWriter
+	buf []byte
+	// roots caches handles on recently used directories so creating a file
+	// costs one openat instead of one per path component (archives list
+	// files grouped by directory, so a small cache hits almost always).
+	roots map[string]*os.Root
+}
+
+const maxCachedDirs = 64
+
+func (w *treeWriter) newFileWriter() *fileWriter {
+	return &fileWriter{w: w, buf: make([]byte, copyBufferSize), roots: map[string]*os.Root{}}
+}
+
+// dirRoot returns a handle on the existing directory rel, opened beneath the
+// destination root (so it cannot resolve outside it).
+func (f *fileWriter) dirRoot(rel string) (*os.Root, error) {
+	if rel == "" {
+		return f.w.root, nil
+	}
+	if r, ok := f.roots[rel]; ok {
+		return r, nil
+	}
+	parent, err := f.dirRoot(parentOf(rel))
+	if err != nil {
+		return nil, err
+	}
+	r, err := parent.OpenRoot(baseOf(rel))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: open directory: %w", err)
+	}
+	if len(f.roots) >= maxCachedDirs {
+		f.close()
+	}
+	f.roots[rel] = r
+	return r, nil
+}
+
+// close releases the cached directory handles; the writer stays usable.
+func (f *fileWriter) close() {
+	for k, r := range f.roots {
+		r.Close()
+		delete(f.roots, k)
+	}
+}
+
+// writeFile creates rel (whose parent directory must exist) and copies r
+// into it, counting real bytes against the per-file and total limits rather
+// than trusting any header.
+func (f *fileWriter) writeFile(rel string, r io.Reader) (int64, error) {
+	if err := f.w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	dir, err := f.dirRoot(parentOf(rel))
+	if err != nil {
+		return 0, err
+	}
+	out, err := dir.OpenFile(baseOf(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: create: %w", err)
+	}
+	n, err := f.copyCounted(rel, out, r)
+	if cerr := out.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("ingest: close: %w", cerr)
+	}
+	return n, err
+}
+
+func (f *fileWriter) copyCounted(rel string, dst io.Writer, src io.Reader) (int64, error) {
+	lim := f.w.lim
+	var written int64
+	for {
+		n, rerr := src.Read(f.buf)
+		if n > 0 {
+			written += int64(n)
+			if lim.MaxFileBytes > 0 && written > lim.MaxFileBytes {
+				return written, fileTooLarge(rel, lim)
+			}
+			if total := f.w.total.Add(int64(n)); lim.MaxTotalBytes > 0 && total > lim.MaxTotalBytes {
+				return written, totalTooLarge(lim)
+			}
+			if _, err := dst.Write(f.buf[:n]); err != nil {
+				return written, fmt.Errorf("ingest: write: %w", err)
+			}
+		}
+		if rerr == io.EOF {
+			return written, nil
+		}
+		if rerr != nil {
+			return written, sourceError{rerr}
+		}
+		if err := f.w.ctx.Err(); err != nil {
+			return written, err
+		}
+	}
+}
+
+func baseOf(name string) string { return name[strings.LastIndexByte(name, '/')+1:] }
 
 // writerOnly hides ReadFrom so io.CopyBuffer uses our large buffer.
 type writerOnly struct{ io.Writer }
