@@ -1,0 +1,153 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+)
+
+// SSE timing: a comment line keeps proxies from closing an idle stream; the
+// poll catches events written by other processes (external workers), which
+// this process's broker never hears about; the lifetime cap lets servers
+// shut down and rebalance, and EventSource reconnects with Last-Event-ID.
+const (
+	sseHeartbeat   = 15 * time.Second
+	ssePoll        = 2 * time.Second
+	sseMaxLifetime = 30 * time.Minute
+)
+
+func terminalEvent(kind string) bool {
+	return kind == store.EventScanCompleted || kind == store.EventScanFailed || kind == store.EventScanCancelled
+}
+
+func parseSeq(name, v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, apperr.Validation(map[string]string{name: "must be a whole number ≥ 0"})
+	}
+	return n, nil
+}
+
+func (r *Router) eventRoutes(d ScanDeps) {
+	svc := d.Scans
+	tag := "scans"
+	r.Authed("GET", "/scans/:id/events", Op{Tag: tag, Summary: "List a scan's events after a seq (poll with the last seq you have)",
+		Response: List[store.Event]{}, Query: []string{"after_seq", "limit"}}, func(c *fiber.Ctx) error {
+		after, err := parseSeq("after_seq", c.Query("after_seq"))
+		if err != nil {
+			return err
+		}
+		p, err := PageParams(c)
+		if err != nil {
+			return err
+		}
+		evs, err := svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, p.Limit)
+		if err != nil {
+			return err
+		}
+		next := ""
+		if len(evs) == p.Limit {
+			next = strconv.FormatInt(evs[len(evs)-1].Seq, 10)
+		}
+		return c.JSON(NewList(evs, next))
+	})
+	r.Authed("GET", "/scans/:id/events/stream", Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
+		QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}, func(c *fiber.Ctx) error {
+		id := c.Params("id")
+		sc := Scope(c)
+		last, err := parseSeq("Last-Event-ID", c.Get("Last-Event-ID"))
+		if err != nil {
+			return err
+		}
+		if q := c.Query("last_event_id"); q != "" && c.Get("Last-Event-ID") == "" {
+			if last, err = parseSeq("last_event_id", q); err != nil {
+				return err
+			}
+		}
+		if _, err := svc.Get(c.UserContext(), sc, id); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, "text/event-stream")
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderConnection, "keep-alive")
+		c.Set("X-Accel-Buffering", "no")
+		st := r.deps.Store
+		broker := d.Broker
+		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+			ctx, cancel := context.WithTimeout(context.Background(), sseMaxLifetime)
+			defer cancel()
+			var wake <-chan struct{}
+			if broker != nil {
+				ch, unsub := broker.Subscribe(id)
+				defer unsub()
+				wake = ch
+			}
+			streamEvents(ctx, w, st, id, sc, last, wake)
+		})
+		return nil
+	})
+}
+
+// streamEvents writes events after seq last until the terminal event, the
+// client leaves (a write fails) or ctx ends.
+func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID string, sc store.Scope, last int64, wake <-chan struct{}) {
+	// "retry" makes EventSource reconnect quickly after the lifetime cap.
+	fmt.Fprint(w, "retry: 2000\n\n")
+	if w.Flush() != nil {
+		return
+	}
+	beat := time.NewTicker(sseHeartbeat)
+	defer beat.Stop()
+	poll := time.NewTicker(ssePoll)
+	defer poll.Stop()
+	for {
+		evs, err := st.ListEvents(ctx, scanID, last, store.MaxLimit)
+		if err != nil {
+			return
+		}
+		for _, ev := range evs {
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, ev.Payload)
+			last = ev.Seq
+			if terminalEvent(ev.Kind) {
+				_ = w.Flush()
+				return
+			}
+		}
+		if len(evs) > 0 {
+			if w.Flush() != nil {
+				return
+			}
+			if len(evs) == store.MaxLimit {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-poll.C:
+			// A scan that ended without a terminal event (its runner died
+			// between the two writes) must not keep the stream open forever.
+			if s, err := st.GetScan(ctx, sc, scanID); err != nil || s.Terminal() {
+				if more, err := st.ListEvents(ctx, scanID, last, 1); err == nil && len(more) == 0 {
+					return
+				}
+			}
+		case <-beat.C:
+			fmt.Fprint(w, ": keepalive\n\n")
+			if w.Flush() != nil {
+				return
+			}
+		}
+	}
+}

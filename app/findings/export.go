@@ -1,0 +1,90 @@
+package findings
+
+import (
+	"context"
+	"io"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/export"
+	"github.com/vegasec/vega/store"
+)
+
+// Export formats and their content types.
+var exportTypes = map[string]string{
+	"sarif": "application/sarif+json",
+	"csv":   "text/csv; charset=utf-8",
+	"json":  "application/json",
+}
+
+// ExportFormat validates a format name and returns its content type.
+func ExportFormat(format string) (string, error) {
+	if format == "" {
+		format = "sarif"
+	}
+	ct, ok := exportTypes[format]
+	if !ok {
+		return "", apperr.Validation(map[string]string{"format": "must be sarif, csv or json"})
+	}
+	return ct, nil
+}
+
+// ExportTarget says which findings an export holds.
+type ExportTarget struct {
+	RepositoryID string // every finding of the repository (filtered by Query)
+	ScanID       string // or: the findings one scan reported
+	Query        Query
+	Version      string // Vega's version for the report's tool metadata
+}
+
+// Export writes the selected findings in format (sarif, csv or json).
+func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, format string, t ExportTarget) error {
+	if _, err := ExportFormat(format); err != nil {
+		return err
+	}
+	if format == "" {
+		format = "sarif"
+	}
+	f, err := t.Query.Filter()
+	if err != nil {
+		return err
+	}
+	meta := export.Meta{ToolVersion: t.Version}
+	repoID := t.RepositoryID
+	if t.ScanID != "" {
+		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
+		if err != nil {
+			return notFound("Scan", t.ScanID, err)
+		}
+		f.ScanID, repoID = scan.ID, scan.RepositoryID
+		meta.ScanID, meta.ScanStatus = scan.ID, scan.Status
+		if snap, err := s.st.GetSnapshot(ctx, sc, scan.SnapshotID); err == nil {
+			meta.CommitSHA = snap.CommitSHA
+		}
+	}
+	repo, err := s.st.GetRepository(ctx, sc, repoID)
+	if err != nil {
+		return notFound("Repository", repoID, err)
+	}
+	f.RepositoryID = repo.ID
+	meta.RepositoryID, meta.RepositoryName = repo.ID, repo.Name
+	all := []store.Finding{}
+	page := store.Page{Limit: store.MaxLimit}
+	for {
+		items, next, err := s.st.ListFindings(ctx, sc, f, page)
+		if err != nil {
+			return err
+		}
+		all = append(all, items...)
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	switch format {
+	case "csv":
+		return export.CSV(w, all)
+	case "json":
+		return export.JSON(w, all, meta)
+	}
+	return export.SARIF(w, all, meta)
+}
