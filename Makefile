@@ -50,6 +50,7 @@ test-e2e: build
 bench: build-go
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 	./scripts/bench-startup.sh bin/vega
+	./scripts/bench-upload.sh bin/vega 1024
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -55,12 +55,15 @@ func NewRouter(d Deps) *Router {
 		// Bodies above BodyLimit are streamed to the handler instead of being
 		// buffered, so a 1 GiB upload never sits in memory.
 		StreamRequestBody: true,
-		BodyLimit:         maxJSONBody,
-		ReadTimeout:       10 * time.Minute,
-		WriteTimeout:      0, // SSE and large downloads
-		IdleTimeout:       2 * time.Minute,
-		ErrorHandler:      errorHandler(d.Logger),
-		ReadBufferSize:    16 << 10, // long bearer tokens
+		// and multipart forms are parsed by the handler as they stream, not
+		// pre-parsed (which would read a whole upload first).
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    maxJSONBody,
+		ReadTimeout:                  10 * time.Minute,
+		WriteTimeout:                 0, // SSE and large downloads
+		IdleTimeout:                  2 * time.Minute,
+		ErrorHandler:                 errorHandler(d.Logger),
+		ReadBufferSize:               16 << 10, // long bearer tokens
 	})
 	r := &Router{deps: d, app: app}
 	r.middleware()
