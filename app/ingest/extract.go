@@ -138,6 +138,9 @@ func zipKind(f *zip.File) entryKind {
 }
 
 func extractZip(ctx context.Context, ra io.ReaderAt, size int64, destDir string, lim Limits, stripWrapper bool) (*Extracted, error) {
+	if err := checkZipEntryCount(ra, size, lim); err != nil {
+		return nil, err
+	}
 	zr, err := newZipReader(ra, size)
 	if err != nil {
 		return nil, err

@@ -83,6 +83,13 @@ func hostileCases() []hostileCase {
 		{name: "tgz_bomb_one_file", archive: tgz(tarEntry{name: "bomb", body: zeros2MB}), reason: ReasonFileTooLarge},
 		{name: "zip_50001_entries", lim: &defaults, archive: func(tb testing.TB) []byte { return manyZipEntries(tb, 50001) }, reason: ReasonTooManyEntries},
 		{name: "zip_over_entry_cap", archive: func(tb testing.TB) []byte { return manyZipEntries(tb, 101) }, reason: ReasonTooManyEntries},
+		{name: "zip_headers_past_declared_count", archive: func(tb testing.TB) []byte {
+			// The end record claims 1 entry; the directory holds 150 headers.
+			b := manyZipEntries(tb, 150)
+			eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
+			b[eocd+8], b[eocd+9], b[eocd+10], b[eocd+11] = 1, 0, 1, 0
+			return b
+		}, reason: ReasonTooManyEntries},
 		{name: "zip_file_over_cap", archive: z(zipEntry{name: "big.bin", body: bytes.Repeat([]byte("abcdefgh"), 140<<10), method: zip.Store}), reason: ReasonFileTooLarge},
 		{name: "zip_source_too_large", lim: &Limits{MaxSourceBytes: 10}, archive: z(file("a", "1")), reason: ReasonTooLarge},
 		{name: "zip_truncated", archive: func(tb testing.TB) []byte { b := buildZip(tb, file("a", "hello world")); return b[:len(b)/2] }, reason: ReasonCorrupt},

@@ -1,9 +1,3 @@
-// Package ingest turns untrusted source archives and checked-out trees into
-// immutable snapshots, and reads those snapshots back one entry at a time.
-//
-// Everything an archive says about itself (names, sizes, types) is treated as
-// hostile: names are validated before anything is written, sizes are counted
-// while decompressing, and links or special files are never materialised.
 package ingest
 
 import "github.com/vegasec/vega/app/config"

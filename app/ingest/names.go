@@ -30,7 +30,7 @@ const (
 // form: slash separated, relative, no "." or empty components, no trailing
 // slash. An empty result means the entry names the archive root ("./").
 //
-// The policy (documented in docs/ingest.md) is to reject rather than sanitise,
+// The policy (see the package documentation) is to reject rather than sanitise,
 // because a sanitised name could silently collide with another entry:
 //   - leading "/", "//" (UNC) or a drive letter "C:"  → absolute_path
 //   - any ".." component                               → path_traversal

@@ -242,8 +242,11 @@ type packedFile struct {
 	sha256 string
 	crc32  uint32
 	method uint16
-	data   []byte // compressed or stored bytes; nil when streamed by the writer
-	err    error
+	data   []byte // compressed or stored bytes, unless streamed
+	// streamed files are too large to hold in memory; the writer reads,
+	// hashes and compresses them itself.
+	streamed bool
+	err      error
 }
 
 // writeSnapshotZip streams the snapshot zip into blobs. Workers read, hash and
@@ -334,7 +337,7 @@ func packFiles(ctx context.Context, srcDir string, files []string, out io.Writer
 		if pf.err != nil {
 			return nil, pf.err
 		}
-		if pf.data == nil {
+		if pf.streamed {
 			if err := streamFile(ctx, zw, srcDir, pf, streamBuf); err != nil {
 				return nil, err
 			}
@@ -404,7 +407,7 @@ func (c *compressor) pack(srcDir, rel string) *packedFile {
 	}
 	defer f.Close()
 	if st.Size() > inMemoryMax {
-		return &packedFile{path: rel, size: st.Size()}
+		return &packedFile{path: rel, streamed: true}
 	}
 	c.raw.Reset()
 	if _, err := c.raw.ReadFrom(io.LimitReader(f, inMemoryMax+1)); err != nil {
@@ -412,7 +415,7 @@ func (c *compressor) pack(srcDir, rel string) *packedFile {
 	}
 	raw := c.raw.Bytes()
 	if len(raw) > inMemoryMax {
-		return &packedFile{path: rel, size: int64(len(raw))} // grew since stat: stream it
+		return &packedFile{path: rel, streamed: true} // grew since stat
 	}
 	sum := sha256.Sum256(raw)
 	pf := &packedFile{path: rel, size: int64(len(raw)), sha256: hex.EncodeToString(sum[:]), crc32: crc32.ChecksumIEEE(raw), method: zip.Store}
