@@ -40,5 +40,8 @@ func (f *features) stop() {
 // buildFeatures wires every feature service into the api role.
 func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
 	f := &features{ready: map[string]func() error{}}
+	if err := f.addScans(env); err != nil {
+		return nil, err
+	}
 	return f, nil
 }

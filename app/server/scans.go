@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/secrets"
+	"github.com/vegasec/vega/app/events"
+	"github.com/vegasec/vega/app/findings"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/runner"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/dispatch"
+)
+
+// ScanStack is the scan machinery of one process: services, runner and
+// (in thread mode) the in-process dispatcher.
+type ScanStack struct {
+	Scans    *scans.Service
+	Findings *findings.Service
+	Runner   *runner.Runner
+	Broker   *events.Broker
+	Pool     *dispatch.Pool // nil unless this process runs scans
+}
+
+// availableEngines are the engines this build can run, by name.
+func availableEngines() map[string]engine.Engine {
+	return map[string]engine.Engine{secrets.Name: secrets.New()}
+}
+
+// defaultEngines resolves VEGA_SCAN_ENGINES: `auto` means every available
+// engine (secrets, plus codex once it is usable); named engines that this
+// build cannot run are dropped with a warning rather than failing every scan.
+func defaultEngines(env *Env, avail map[string]engine.Engine) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(n string) {
+		if _, ok := avail[n]; ok && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		} else if !ok {
+			env.Log.Warn("VEGA_SCAN_ENGINES names an engine this process cannot run; skipping it", "engine", n)
+		}
+	}
+	for _, e := range env.Config.ScanEngines {
+		if e == "auto" {
+			for _, n := range []string{secrets.Name, "codex"} {
+				if _, ok := avail[n]; ok {
+					add(n)
+				}
+			}
+			continue
+		}
+		add(e)
+	}
+	return out
+}
+
+// queueRef lets the scan service notify a dispatcher built after it (the
+// dispatcher needs the service for recovery).
+type queueRef struct{ q scans.Queue }
+
+func (r *queueRef) Notify(ctx context.Context, id string) error {
+	if r.q == nil {
+		return nil
+	}
+	return r.q.Notify(ctx, id)
+}
+
+// NewScanStack builds the scan services. runScans says whether this process
+// runs scans itself (api role in thread mode, worker role).
+func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
+	cfg := env.Config
+	avail := availableEngines()
+	known := make([]string, 0, len(avail))
+	for n := range avail {
+		known = append(known, n)
+	}
+	broker := events.NewBroker()
+	queue := &queueRef{}
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
+		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
+		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
+	run, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs,
+		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg)), Engines: avail,
+		Heartbeat: cfg.ScanHeartbeat, MaxAttempts: cfg.ScanMaxAttempts, Events: broker, Version: env.Version, Logger: env.Log})
+	if err != nil {
+		return nil, err
+	}
+	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker}
+	if runScans {
+		opt := dispatch.Options{Concurrency: cfg.ThreadConcurrency, Version: env.Version, Logger: env.Log,
+			RecoverInterval: recoverInterval(cfg.ScanHeartbeatTTL),
+			// The bolt file is locked by this process: nothing else can be
+			// running its scans, so whatever is claimed/running was abandoned.
+			RecoverAbandonedAtStart: cfg.PersistenceBackend == "bolt"}
+		if cfg.ScanExecutionMode == "thread" {
+			st.Pool = dispatch.NewThread(env.Store, run, svc, opt)
+		} else {
+			st.Pool = dispatch.NewExternal(env.Store, run, svc, opt)
+		}
+		queue.q = st.Pool
+	}
+	return st, nil
+}
+
+// recoverInterval checks for stale scans a few times per heartbeat TTL.
+func recoverInterval(ttl time.Duration) time.Duration {
+	if d := ttl / 4; d > time.Second {
+		return d
+	}
+	return time.Second
+}
+
+// addScans wires scans, findings and events into the api role.
+func (f *features) addScans(env *Env) error {
+	st, err := NewScanStack(env, env.Config.ScanExecutionMode == "thread")
+	if err != nil {
+		return err
+	}
+	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Broker: st.Broker,
+		Blobs: env.Blobs, Version: env.Version}))
+	if st.Pool != nil {
+		f.starters = append(f.starters, func(ctx context.Context) {
+			if err := st.Pool.Start(ctx); err != nil {
+				env.Log.Error("start scan dispatcher", "err", err)
+			}
+		})
+		f.drainers = append(f.drainers, func(timeout time.Duration) {
+			// Leave room for cancelled scans to hand themselves back.
+			grace := timeout - 10*time.Second
+			if grace < time.Second {
+				grace = time.Second
+			}
+			st.Pool.Stop(grace)
+		})
+	}
+	return nil
+}
