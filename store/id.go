@@ -36,3 +36,16 @@ func NewID(prefix string) string {
 func HasPrefix(id, prefix string) bool {
 	return strings.HasPrefix(id, prefix) && len(id) == len(prefix)+ulid.EncodedSize
 }
+
+// IDTime is the creation time encoded in an ID, if it is one of ours.
+func IDTime(id string) (time.Time, bool) {
+	i := strings.IndexByte(id, '_')
+	if i < 0 {
+		return time.Time{}, false
+	}
+	u, err := ulid.ParseStrict(id[i+1:])
+	if err != nil {
+		return time.Time{}, false
+	}
+	return ulid.Time(u.Time()), true
+}
