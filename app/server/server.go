@@ -81,8 +81,10 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 			return nil, fmt.Errorf("open the local store %s: %w (is another vega process using this VEGA_DATA_DIR?)", path, err)
 		}
 		return st, nil
+	case "postgres":
+		return openPostgres(ctx, cfg)
 	}
-	return nil, fmt.Errorf("VEGA_PERSISTENCE_BACKEND=%s is not available in this build yet", cfg.PersistenceBackend)
+	return nil, fmt.Errorf("VEGA_PERSISTENCE_BACKEND=%s is not supported", cfg.PersistenceBackend)
 }
 
 func openBlobs(cfg *config.Config) (blob.Store, error) {

@@ -72,7 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return server.Serve(ctx, env, nil) })
 	case "users":
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return usersCommand(ctx, env, args, stdout) })
-	case "worker", "runner", "llm-proxy", "migrate", "maintenance":
+	case "migrate":
+		err = migrateCommand(ctx, cfg, stdout)
+	case "maintenance":
+		err = maintenanceCommand(ctx, cfg, stdout)
+	case "worker", "runner", "llm-proxy":
 		err = roleNotBuilt(cmd)
 	default:
 		fmt.Fprintf(stderr, "vega: unknown command %q\n\n%s", cmd, usage)
