@@ -39,6 +39,8 @@ lint:
 
 test-go:
 	$(GO) test $(GOTESTFLAGS) ./...
+	# The API suite again, on Postgres (needs VEGA_TEST_DATABASE_URL; .ci/postgres.sh sets it).
+	VEGA_TEST_STORE=postgres $(GO) test $(GOTESTFLAGS) ./app/server/
 
 test-ui: ui/node_modules/.package-lock.json
 	cd ui && npm test

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
 // harness is the production api role on a temporary data directory, driven
@@ -25,6 +27,14 @@ type harness struct {
 func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 	t.Helper()
 	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_LOG_LEVEL": "error"}
+	// The same API suite runs on both stores: `VEGA_TEST_STORE=postgres go test`
+	// gives every test its own database (pgtest; a skip without one, a failure under CI=true).
+	if os.Getenv("VEGA_TEST_STORE") == "postgres" {
+		vars["VEGA_PERSISTENCE_BACKEND"] = "postgres"
+		vars["VEGA_DATABASE_URL"] = pgtest.NewDatabase(t)
+		vars["VEGA_AUTO_MIGRATE"] = "true"
+		vars["VEGA_AUTH_SECRET"] = strings.Repeat("t", 40)
+	}
 	for k, v := range extraEnv {
 		vars[k] = v
 	}
