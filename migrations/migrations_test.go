@@ -52,3 +52,46 @@ func TestSchema(t *testing.T) {
 		t.Errorf("foreign keys without ON DELETE CASCADE: %v", nonCascading)
 	}
 }
+
+// TestUpgradeWithData applies 0001, stores a finding the old way, then the
+// rest: later files must migrate existing rows (0002 backfills the
+// generated search column), not just empty tables.
+func TestUpgradeWithData(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	files, err := migrate.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Apply(ctx, pool, files[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO projects (id, owner_user_id, name, created_at, updated_at) VALUES ('prj_1', 'usr_1', 'p', now(), now());
+		INSERT INTO repositories (id, project_id, owner_user_id, name, source_type, ingest_status, created_at, updated_at)
+			VALUES ('repo_1', 'prj_1', 'usr_1', 'r', 'git', 'ready', now(), now());
+		INSERT INTO findings (id, repository_id, project_id, owner_user_id, title, description, file_path, status, created_at, updated_at)
+			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'open', now(), now());`,
+		pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := migrate.Migrate(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(applied) != len(files)-1 {
+		t.Fatalf("applied %v after 0001, want the %d later files", applied, len(files)-1)
+	}
+	var search string
+	if err := pool.QueryRow(ctx, `SELECT search FROM findings WHERE id = 'fnd_1'`).Scan(&search); err != nil {
+		t.Fatal(err)
+	}
+	if want := "sql injection\x1fbody\x1fsrc/a.go"; search != want {
+		t.Fatalf("search = %q, want %q", search, want)
+	}
+}
