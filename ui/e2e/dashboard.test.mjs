@@ -1,0 +1,238 @@
+// End-to-end: the real vega binary and the embedded dashboard in headless
+// Chromium, driven through the accessible names a person (or screen reader)
+// would use. Run with `npm run e2e` (VEGA_BIN=path/to/vega).
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { startBrowser, startVega } from './harness.mjs';
+import { makeZip } from './zip.mjs';
+
+const EMAIL = 'debug@example.com';
+const PASSWORD = 'vega-debug-password';
+const PLANTED = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+const TIMEOUT = 60_000;
+
+let vega;
+let browser;
+let page;
+const consoleErrors = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // secrets only: deterministic, and no model provider exists here
+  vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
+  browser = await startBrowser();
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await vega?.stop();
+});
+
+const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+const url = (p) => `${vega.base}${p}`;
+
+function fixtureZip() {
+  return makeZip({
+    'demo-app/README.md': '# demo app\nA tiny service used by the Vega end-to-end test.\n',
+    'demo-app/app/server.py': [
+      'from flask import Flask, request',
+      '',
+      'app = Flask(__name__)',
+      '',
+      '@app.route("/hello")',
+      'def hello():',
+      '    return "hello " + request.args.get("name", "world")',
+      '',
+    ].join('\n'),
+    'demo-app/config/settings.py': [
+      '# deployment settings',
+      'REGION = "eu-west-1"',
+      `aws_secret_access_key = "${PLANTED}"`,
+      'DEBUG = False',
+      '',
+    ].join('\n'),
+    'demo-app/requirements.txt': 'flask==3.0.0\n',
+  });
+}
+
+test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
+  const state = {};
+
+  await t.test('sign in', async () => {
+    await page.goto(url('/'));
+    await page.getByLabel('Email').waitFor();
+    await shot('01-sign-in');
+    assert.ok(await page.getByText(EMAIL).isVisible(), 'debug credentials hint is shown for the custom provider');
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  });
+
+  await t.test('projects page: first-load JS and time to interactive', async () => {
+    const jsUrls = new Set();
+    const onResponse = (r) => {
+      if (r.request().resourceType() === 'script') jsUrls.add(r.url());
+    };
+    page.on('response', onResponse);
+    await page.goto(url('/'), { waitUntil: 'commit' });
+    await page.getByRole('button', { name: 'New project' }).waitFor({ state: 'visible' });
+    const tti = await page.evaluate(() => performance.now());
+    await page.waitForLoadState('networkidle');
+    page.off('response', onResponse);
+    let raw = 0;
+    let gz = 0;
+    for (const u of jsUrls) {
+      const body = Buffer.from(await (await fetch(u)).arrayBuffer());
+      raw += body.length;
+      gz += gzipSync(body, { level: 9 }).length;
+    }
+    console.log(`# first-load JS on /: ${jsUrls.size} files, ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped`);
+    console.log(`# time to interactive of the projects page ("New project" visible): ${tti.toFixed(0)} ms`);
+    assert.ok(gz < 300 * 1024, `first-load JS ${gz} bytes gzipped exceeds 300 KB`);
+    await shot('02-projects-empty');
+  });
+
+  await t.test('create a project', async () => {
+    await page.getByRole('button', { name: 'New project' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New project' });
+    await dialog.getByLabel('Name').fill('E2E demo');
+    await dialog.getByLabel('Description').fill('Created by the browser test');
+    await dialog.getByRole('button', { name: 'Create project' }).click();
+    await page.getByRole('heading', { name: 'E2E demo' }).waitFor();
+    state.projectUrl = page.url();
+    assert.match(state.projectUrl, /\/projects\/prj_/);
+  });
+
+  await t.test('upload an archive and wait until the repository is ready', async () => {
+    await page.getByRole('button', { name: 'Add repository' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add repository' });
+    await dialog.getByRole('tab', { name: 'Upload archive' }).click();
+    await dialog.getByLabel('Archive file').setInputFiles({ name: 'demo-app.zip', mimeType: 'application/zip', buffer: fixtureZip() });
+    await dialog.getByLabel('Repository name').fill('demo-app');
+    await dialog.getByRole('button', { name: 'Upload' }).click();
+    await page.waitForURL(/\/repositories\/repo_/);
+    state.repoUrl = page.url();
+    state.repoId = state.repoUrl.split('/').pop();
+    await page.getByRole('heading', { name: /demo-app/ }).getByText('Ready').waitFor({ timeout: TIMEOUT });
+    await page.getByText('Files', { exact: true }).first().waitFor();
+    await page.getByRole('button', { name: /config\// }).click();
+    await page.getByRole('button', { name: /settings\.py/ }).click();
+    await page.getByRole('figure', { name: 'Contents of config/settings.py' }).getByText('aws_secret_access_key', { exact: false }).waitFor();
+  });
+
+  await t.test('edit the threat profile', async () => {
+    const panel = page.locator('section.panel', { has: page.getByRole('heading', { name: 'Threat profile' }) });
+    await panel.getByRole('button', { name: 'Edit' }).waitFor();
+    // generation may still be running right after ingest
+    await page.waitForFunction(() => !document.body.innerText.includes('Generating…'), null, { timeout: TIMEOUT });
+    await panel.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByRole('form', { name: 'Edit threat profile' });
+    await form.getByLabel('Summary').fill('Flask demo service holding AWS deployment settings');
+    await form.getByLabel('Focus').fill('hard-coded secrets\ninjection');
+    await form.getByLabel('Out of scope').fill('docs/');
+    await form.getByLabel('Severity threshold').selectOption('low');
+    await form.getByRole('button', { name: 'Save threat profile' }).click();
+    await panel.getByText('Flask demo service holding AWS deployment settings').waitFor();
+    await panel.getByText('hard-coded secrets').waitFor();
+    await shot('03-repository');
+  });
+
+  await t.test('start a scan and watch it finish', async () => {
+    await page.getByRole('checkbox', { name: /Secrets/ }).check();
+    await page.getByRole('button', { name: 'Start scan' }).click();
+    await page.waitForURL(/\/scans\/scan_/);
+    state.scanUrl = page.url();
+    await page.getByRole('progressbar', { name: 'Scan progress' }).waitFor();
+    await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor({ timeout: 3 * TIMEOUT });
+    await page.getByRole('log', { name: 'Event log' }).getByText('Scan completed').waitFor();
+    const row = page.getByRole('table', { name: 'Findings' }).getByRole('link').first();
+    await row.waitFor();
+    state.findingTitle = await row.textContent();
+    await shot('04-scan');
+    await row.click();
+    await page.waitForURL(/\/findings\/fnd_/);
+  });
+
+  await t.test('open the finding, see its code, dismiss it with a reason', async () => {
+    await page.getByRole('heading', { name: state.findingTitle }).waitFor();
+    const hl = page.locator('figure.code .line.hl');
+    await hl.first().waitFor();
+    assert.match(await hl.first().textContent(), /aws_secret_access_key/);
+    await page.getByLabel('Status').selectOption('dismissed');
+    await page.getByLabel('Reason').selectOption('used_in_tests');
+    await page.getByLabel('Note').fill('example key from the AWS docs');
+    await page.getByRole('button', { name: 'Save triage' }).click();
+    await page.locator('.facts').getByText('Dismissed', { exact: true }).waitFor();
+    await page.getByRole('list').filter({ hasText: 'example key from the AWS docs' }).waitFor();
+    await shot('05-finding');
+  });
+
+  await t.test('export SARIF from the repository findings', async () => {
+    await page.goto(url(`/repositories/${state.repoId}/findings`));
+    await page.getByRole('table', { name: 'Findings' }).waitFor();
+    await shot('06-findings');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export SARIF' }).click()]);
+    const sarif = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(sarif.version, '2.1.0');
+    const results = sarif.runs.flatMap((r) => r.results ?? []);
+    assert.ok(results.length >= 1, 'SARIF has results');
+    assert.ok(
+      results.some((r) => (r.suppressions ?? []).length > 0),
+      'the dismissed finding is exported as a suppression',
+    );
+  });
+
+  await t.test('create an API key, use it, revoke it', async () => {
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create API key' });
+    await dialog.getByLabel('Key name').fill('ci key');
+    await dialog.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByLabel('API key secret').inputValue();
+    assert.match(secret, /^vega_/);
+    const me = await fetch(url('/v1/auth/me'), { headers: { Authorization: `Bearer ${secret}` } });
+    assert.equal(me.status, 200, 'the new key authenticates');
+    await shot('07-settings');
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    assert.equal(await page.getByLabel('API key secret').count(), 0, 'the secret is not shown again');
+    await page.getByRole('button', { name: 'Revoke ci key' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('No API keys').waitFor();
+    const after = await fetch(url('/v1/auth/me'), { headers: { Authorization: `Bearer ${secret}` } });
+    assert.equal(after.status, 401, 'revocation is immediate');
+  });
+
+  await t.test('usage, operations and project pages render', async () => {
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    await page.locator('.facts, .state-error').first().waitFor();
+    await shot('08-usage');
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByRole('heading', { name: 'Workers' }).waitFor();
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await page.getByText('Recover finished').waitFor();
+    await shot('09-operations');
+    await page.goto(state.projectUrl);
+    await page.getByRole('table', { name: 'Repositories' }).getByText('demo-app').waitFor();
+    await shot('10-project');
+    // a deep link survives a reload
+    await page.goto(state.scanUrl);
+    await page.reload();
+    await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor();
+  });
+
+  await t.test('no console errors', () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+});
