@@ -323,7 +323,8 @@ export interface TokenResponse {
 }
 
 export type AuthConfig =
-  | { provider: 'custom' }
+  /** `debug` is present when the server still uses the built-in debug account (local installs). */
+  | { provider: 'custom'; debug?: { email: string; password: string } }
   | { provider: 'cognito'; cognito: { domain: string; client_id: string; region: string } };
 
 export interface RuntimeConfig {

@@ -49,7 +49,7 @@ export function FileBrowser({ repositoryId, snapshotId }: { repositoryId: string
                         aria-current={file === e.path ? 'true' : undefined}
                         onClick={() => (e.type === 'dir' ? setDir(e.path) : setFile(e.path))}
                       >
-                        <span aria-hidden="true">{e.type === 'dir' ? '📁 ' : '📄 '}</span>
+                        <span aria-hidden="true" className="file-glyph">{e.type === 'dir' ? '▸' : '·'}</span>
                         {e.name}
                         {e.type === 'dir' ? '/' : ''}
                       </button>

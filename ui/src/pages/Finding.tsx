@@ -5,6 +5,7 @@ import { SeverityBadge, StatusBadge } from '../components/Badges';
 import { CodeView } from '../components/CodeView';
 import { Facts, PageHeader } from '../components/Misc';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
+import { Trail } from '../components/Trail';
 import { TriageForm } from '../components/Triage';
 import { formatDate, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle } from '../lib/hooks';
@@ -24,12 +25,7 @@ export default function FindingPage() {
   return (
     <section>
       <PageHeader
-        crumbs={
-          <>
-            <Link to="/">Projects</Link> / <Link to={`/projects/${f.project_id}`}>Project</Link> /{' '}
-            <Link to={`/repositories/${f.repository_id}/findings`}>Findings</Link>
-          </>
-        }
+        crumbs={<Trail projectId={f.project_id} repositoryId={f.repository_id} tail={<Link to={`/repositories/${f.repository_id}/findings`}>Findings</Link>} />}
         title={f.title}
       />
       <Facts

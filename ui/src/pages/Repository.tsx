@@ -7,6 +7,7 @@ import { FileBrowser } from '../components/FileBrowser';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
+import { Trail } from '../components/Trail';
 import { ThreatProfilePanel } from '../components/ThreatProfilePanel';
 import { formatBytes, formatDate, formatNumber, humanize, linesOf } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
@@ -42,11 +43,7 @@ export default function RepositoryPage() {
   return (
     <section>
       <PageHeader
-        crumbs={
-          <>
-            <Link to="/">Projects</Link> / <Link to={`/projects/${r.project_id}`}>Project</Link>
-          </>
-        }
+        crumbs={<Trail projectId={r.project_id} />}
         title={
           <>
             {r.name} <StatusBadge status={r.ingest_status} />

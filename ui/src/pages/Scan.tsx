@@ -1,5 +1,5 @@
 import { useCallback, useRef, useState } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { useNavigate, useParams } from 'react-router-dom';
 import type { Scan, ScanEvent } from '../api/types';
 import { isTerminal } from '../api/types';
 import { useApi } from '../app-context';
@@ -9,6 +9,7 @@ import { Facts, PageHeader, ProgressBar } from '../components/Misc';
 import { ErrorState, InlineError, Loading } from '../components/States';
 import { formatBytes, formatCost, formatDate, formatDuration, formatNumber, humanize, saveBlob } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
+import { Trail } from '../components/Trail';
 import { useScanEvents, type StreamMode } from '../lib/scanEvents';
 
 export default function ScanPage() {
@@ -89,12 +90,7 @@ function LiveScan({ initial }: { initial: Scan }) {
   return (
     <section>
       <PageHeader
-        crumbs={
-          <>
-            <Link to="/">Projects</Link> / <Link to={`/projects/${scan.project_id}`}>Project</Link> /{' '}
-            <Link to={`/repositories/${scan.repository_id}`}>Repository</Link>
-          </>
-        }
+        crumbs={<Trail projectId={scan.project_id} repositoryId={scan.repository_id} />}
         title={
           <>
             Scan <span className="mono small">{scan.id}</span> <StatusBadge status={scan.status} />

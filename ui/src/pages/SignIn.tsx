@@ -85,8 +85,8 @@ export function SignInPage({ flash }: { flash?: string }) {
               {busy ? 'Signing in…' : 'Sign in'}
             </button>
             <p className="hint muted small">
-              Local install? The built-in debug account is <code>{DEBUG_EMAIL}</code> with password <code>{DEBUG_PASSWORD}</code>{' '}
-              unless <code>VEGA_DEBUG_PASSWORD</code> was changed.
+              Local install? The built-in debug account is <code>{authConfig.debug?.email ?? DEBUG_EMAIL}</code> with password{' '}
+              <code>{authConfig.debug?.password ?? DEBUG_PASSWORD}</code> unless <code>VEGA_DEBUG_PASSWORD</code> was changed.
             </p>
           </form>
         )}
