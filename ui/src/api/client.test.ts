@@ -165,7 +165,7 @@ describe('ApiClient downloads and streams', () => {
   it('puts the access token in the SSE URL (EventSource cannot send headers)', () => {
     const api = new ApiClient({ baseUrl: '', tokens: new MemoryTokenStore({ accessToken: 'a b', refreshToken: 'r' }) });
     expect(api.eventStreamUrl('scan_1')).toBe('/v1/scans/scan_1/events/stream?access_token=a+b');
-    expect(api.eventStreamUrl('scan_1', 42)).toBe('/v1/scans/scan_1/events/stream?access_token=a+b&after_seq=42');
+    expect(api.eventStreamUrl('scan_1', 42)).toBe('/v1/scans/scan_1/events/stream?access_token=a+b&last_event_id=42');
   });
 });
 

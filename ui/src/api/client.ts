@@ -387,9 +387,10 @@ export class ApiClient {
    * token rides in the query string (the server accepts ?access_token= there).
    */
   eventStreamUrl(scanId: string, afterSeq?: number): string {
+    // last_event_id resumes a fresh EventSource (a browser reconnect sends Last-Event-ID itself)
     return this.url(`/v1/scans/${enc(scanId)}/events/stream`, {
       access_token: this.accessToken(),
-      after_seq: afterSeq && afterSeq > 0 ? afterSeq : undefined,
+      last_event_id: afterSeq && afterSeq > 0 ? afterSeq : undefined,
     });
   }
 

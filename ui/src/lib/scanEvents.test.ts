@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../api/types';
-import { emptyBuffer, mergeEvents } from './scanEvents';
+import { emptyBuffer, eventFromFrame, mergeEvents } from './scanEvents';
 
 const ev = (seq: number, kind = 'scan_log'): ScanEvent => ({ scan_id: 's', seq, kind, payload: {}, created_at: '2026-01-01T00:00:00Z' });
 
@@ -23,5 +23,23 @@ describe('mergeEvents', () => {
     expect(b.events).toHaveLength(10);
     expect(b.events[0]!.seq).toBe(16);
     expect(b.dropped).toBe(15);
+  });
+});
+
+describe('eventFromFrame', () => {
+  it('reads a frame whose data is the whole event', () => {
+    const e = eventFromFrame('s', 'scan_log', '7', { scan_id: 's', seq: 7, kind: 'scan_log', payload: { message: 'hi' }, created_at: '2026-01-01T00:00:00Z' });
+    expect(e).toEqual({ scan_id: 's', seq: 7, kind: 'scan_log', payload: { message: 'hi' }, created_at: '2026-01-01T00:00:00Z' });
+  });
+  it('takes seq and kind from the SSE id/event fields when data is only the payload', () => {
+    const e = eventFromFrame('s', 'scan_progress', '3', { percent: 40, message: 'auditing' });
+    expect(e?.seq).toBe(3);
+    expect(e?.kind).toBe('scan_progress');
+    expect(e?.payload).toEqual({ percent: 40, message: 'auditing' });
+  });
+  it('drops frames without a usable seq or kind', () => {
+    expect(eventFromFrame('s', 'message', '', { hello: 1 })).toBeNull();
+    expect(eventFromFrame('s', 'scan_log', 'x', { message: 'm' })).toBeNull();
+    expect(eventFromFrame('s', 'scan_log', '1', null)).toBeNull();
   });
 });

@@ -38,6 +38,28 @@ export function mergeEvents(buf: EventBuffer, incoming: ScanEvent[], cap = EVENT
   return { events, lastSeq: last, dropped };
 }
 
+/**
+ * Builds an event from one SSE frame. The frame's own `id:` (seq) and
+ * `event:` (kind) fields are authoritative; `data:` is the event JSON
+ * ({scan_id, seq, kind, payload, created_at}) — or, from servers that send
+ * only the payload, the payload itself.
+ */
+export function eventFromFrame(scanId: string, type: string, lastEventId: string, data: unknown): ScanEvent | null {
+  if (!data || typeof data !== 'object') return null;
+  const d = data as Partial<ScanEvent> & Record<string, unknown>;
+  const whole = typeof d.seq === 'number' && typeof d.kind === 'string' && typeof d.payload === 'object';
+  const seq = Number(lastEventId) || (whole ? (d.seq as number) : NaN);
+  const kind = type && type !== 'message' ? type : whole ? (d.kind as string) : '';
+  if (!Number.isFinite(seq) || seq <= 0 || !kind) return null;
+  return {
+    scan_id: scanId,
+    seq,
+    kind,
+    payload: (whole ? d.payload : d) as Record<string, unknown>,
+    created_at: whole && typeof d.created_at === 'string' ? d.created_at : new Date().toISOString(),
+  };
+}
+
 export const TERMINAL_KINDS = new Set(['scan_completed', 'scan_failed', 'scan_cancelled']);
 
 export type StreamMode = 'connecting' | 'live' | 'polling' | 'done';
@@ -131,7 +153,8 @@ export function useScanEvents(
         failures = 0;
         setMode('live');
         try {
-          const ev = JSON.parse(msg.data) as ScanEvent;
+          const ev = eventFromFrame(scanId, msg.type, msg.lastEventId, JSON.parse(msg.data));
+          if (!ev) return;
           push([ev]);
           if (TERMINAL_KINDS.has(ev.kind)) {
             es?.close();
