@@ -91,6 +91,9 @@ func buildTar(tb testing.TB, entries ...tarEntry) []byte {
 			tf = tar.TypeReg
 		}
 		h := &tar.Header{Name: e.name, Typeflag: tf, Linkname: e.linkname, Mode: 0o644, ModTime: fixedTime, Format: tar.FormatPAX}
+		if tf == tar.TypeXGlobalHeader {
+			h = &tar.Header{Name: e.name, Typeflag: tf, PAXRecords: map[string]string{"comment": e.linkname}, Format: tar.FormatPAX}
+		}
 		if tf == tar.TypeReg {
 			h.Size = int64(len(e.body))
 		}

@@ -261,6 +261,8 @@ func tarKind(h *tar.Header) entryKind {
 		return kindDir
 	case tar.TypeSymlink, tar.TypeLink:
 		return kindLink
+	case tar.TypeXGlobalHeader:
+		return kindMeta // `git archive` puts the commit id here
 	}
 	return kindSpecial
 }

@@ -16,6 +16,7 @@ const (
 	kindLink    // symbolic or hard link: never materialised
 	kindSpecial // device, FIFO, socket or unknown type: never materialised
 	kindIgnored // entries dropped on purpose (macOS resource forks)
+	kindMeta    // archive metadata, not a path (pax global header): no name, not counted
 )
 
 // rawEntry is one archive entry as the archive describes it.
@@ -58,6 +59,10 @@ func makePlan(entries []rawEntry, lim Limits, stripWrapper bool) (*plan, error) 
 	impliedDirs := make(map[string]struct{})
 	var declaredTotal int64
 	for i, e := range entries {
+		if e.kind == kindMeta {
+			p.kinds[i] = kindMeta
+			continue
+		}
 		name, err := cleanEntryName(e.name)
 		if err != nil {
 			return nil, err
