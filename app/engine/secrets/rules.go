@@ -7,7 +7,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/config"
 )
 
-// Severity and confidence by gitleaks rule (documented in docs/secrets-engine.md):
+// Severity and confidence by gitleaks rule (this table is the documentation):
 //
 //   - critical: keys that open a cloud account, source host, package registry
 //     or payment provider on their own (private keys, AWS/GCP/Azure/Alibaba,
