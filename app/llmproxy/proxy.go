@@ -37,6 +37,8 @@ type Proxy struct {
 	now      func() time.Time
 	log      *slog.Logger
 	scrubber *strings.Replacer
+	acct     *accountant
+	scans    *scanCache
 }
 
 // Option customises a Proxy.
@@ -44,6 +46,10 @@ type Option func(*Proxy)
 
 // WithClock replaces time.Now (token expiry tests).
 func WithClock(now func() time.Time) Option { return func(p *Proxy) { p.now = now } }
+
+// WithScanCacheTTL sets how long a scan's status is trusted before it is
+// read again (default 1 s; 0 reads the store on every call).
+func WithScanCacheTTL(d time.Duration) Option { return func(p *Proxy) { p.scans.ttl = d } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Proxy) { p.log = l } }
@@ -70,6 +76,7 @@ func New(cfg Config, st Store, opts ...Option) *Proxy {
 		now:      time.Now,
 		log:      slog.Default(),
 	}
+	p.scans = &scanCache{st: st, ttl: time.Second, m: map[string]cachedScan{}}
 	if cfg.ProviderAPIKey != "" {
 		p.scrubber = strings.NewReplacer(cfg.ProviderAPIKey, "[redacted]")
 	}
@@ -86,8 +93,19 @@ func New(cfg Config, st Store, opts ...Option) *Proxy {
 	for _, o := range opts {
 		o(p)
 	}
+	p.scans.now = p.now
+	p.acct = newAccountant(st, p.log)
 	return p
 }
+
+// Flush waits until the usage of every finished call is in the store. The
+// runner calls it before reading a scan's final usage; tests call it before
+// asserting on the store.
+func (p *Proxy) Flush(ctx context.Context) error { return p.acct.flush(ctx) }
+
+// Close writes pending usage and stops the background writer. Serve no
+// requests after Close.
+func (p *Proxy) Close() { p.acct.close() }
 
 // Validate reports configuration that cannot work, naming the variable.
 func (c Config) Validate() error {
@@ -170,7 +188,7 @@ func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *store.Scan {
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", code, "Invalid scan token: "+err.Error())
 		return nil
 	}
-	scan, err := p.st.GetScan(r.Context(), store.System(), claims.ScanID)
+	scan, err := p.scans.get(r.Context(), claims.ScanID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "invalid_request_error", "vega_scan_not_active", "The scan of this token does not exist")
@@ -295,7 +313,7 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		resp.Header.Set("Content-Length", fmt.Sprint(len(b)))
 		resp.Header.Del("Transfer-Encoding")
 		if st != nil {
-			p.finishCall(resp.Request.Context(), st, parsedUsage{}, false)
+			p.finishCall(st, parsedUsage{}, false)
 		}
 		return nil
 	}
@@ -303,12 +321,11 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 		return nil
 	}
 	ct := resp.Header.Get("Content-Type")
-	ctx := resp.Request.Context()
 	resp.Body = &usageTap{
 		body: resp.Body,
 		sse:  strings.HasPrefix(ct, "text/event-stream"),
 		onDone: func(u parsedUsage, found bool) {
-			p.finishCall(ctx, st, u, found)
+			p.finishCall(st, u, found)
 		},
 	}
 	return nil
@@ -324,7 +341,7 @@ func (p *Proxy) scrub(b []byte) []byte {
 
 func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	if st, _ := r.Context().Value(ctxKey{}).(*callState); st != nil {
-		p.finishCall(r.Context(), st, parsedUsage{}, false)
+		p.finishCall(st, parsedUsage{}, false)
 	}
 	if r.Context().Err() != nil {
 		return // the runner went away; nobody is listening
@@ -335,9 +352,10 @@ func (p *Proxy) upstreamError(w http.ResponseWriter, r *http.Request, err error)
 	writeError(w, http.StatusBadGateway, "server_error", "upstream_unavailable", "The model provider could not be reached")
 }
 
-// finishCall releases the reservation and, when the call reached the model,
-// records its usage on the scan. It runs once per admitted call.
-func (p *Proxy) finishCall(ctx context.Context, st *callState, u parsedUsage, found bool) {
+// finishCall settles the reservation with the call's usage and queues the
+// usage record and the scan's running total for the store. It runs once per
+// admitted call.
+func (p *Proxy) finishCall(st *callState, u parsedUsage, found bool) {
 	if st.done {
 		return
 	}
@@ -357,11 +375,7 @@ func (p *Proxy) finishCall(ctx context.Context, st *callState, u parsedUsage, fo
 	if !found {
 		p.log.Warn("llm proxy: response carried no usage; counted as one request without tokens", "scan_id", st.scan.ID, "model", model)
 	}
-	// The runner may hang up the moment it has the last byte; the books
-	// must still be written.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	rec := &store.UsageRecord{
+	p.acct.add(&store.UsageRecord{
 		ID:        store.NewID(store.PrefixUsage),
 		ScanID:    st.scan.ID,
 		ProjectID: st.scan.ProjectID,
@@ -369,16 +383,7 @@ func (p *Proxy) finishCall(ctx context.Context, st *callState, u parsedUsage, fo
 		Model:     model,
 		Usage:     usage,
 		At:        p.now().UTC(),
-	}
-	if err := p.st.CreateUsageRecord(ctx, rec); err != nil {
-		p.log.Error("llm proxy: recording usage", "scan_id", st.scan.ID, "err", err)
-	}
-	if _, err := p.st.UpdateScan(ctx, store.System(), st.scan.ID, func(s *store.Scan) error {
-		s.Usage.Add(usage)
-		return nil
-	}); err != nil {
-		p.log.Error("llm proxy: adding usage to scan", "scan_id", st.scan.ID, "err", err)
-	}
+	})
 }
 
 func bearer(r *http.Request) (string, bool) {

@@ -31,12 +31,12 @@ type fixture struct {
 	token string
 }
 
-func newFixture(t testing.TB, cfg Config, script modelserver.Script) *fixture {
+func newFixture(t testing.TB, cfg Config, script modelserver.Script, opts ...Option) *fixture {
 	t.Helper()
-	return newFixtureOn(t, openBolt(t), cfg, script)
+	return newFixtureOn(t, openBolt(t), cfg, script, opts...)
 }
 
-func newFixtureOn(t testing.TB, st store.Store, cfg Config, script modelserver.Script) *fixture {
+func newFixtureOn(t testing.TB, st store.Store, cfg Config, script modelserver.Script, opts ...Option) *fixture {
 	t.Helper()
 	ms := modelserver.New(script)
 	t.Cleanup(ms.Close)
@@ -47,7 +47,8 @@ func newFixtureOn(t testing.TB, st store.Store, cfg Config, script modelserver.S
 	if cfg.PriceUSDPer1K == 0 {
 		cfg.PriceUSDPer1K = 0.01
 	}
-	p := New(cfg, st)
+	p := New(cfg, st, opts...)
+	t.Cleanup(p.Close)
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	tok, _, err := p.Mint(context.Background(), scan.ID)
@@ -55,6 +56,14 @@ func newFixtureOn(t testing.TB, st store.Store, cfg Config, script modelserver.S
 		t.Fatal(err)
 	}
 	return &fixture{model: ms, proxy: p, srv: srv, st: st, scan: scan, token: tok}
+}
+
+// flush waits for the proxy's background usage writer.
+func (f *fixture) flush(t testing.TB) {
+	t.Helper()
+	if err := f.proxy.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) post(t testing.TB, path, token, body string) *http.Response {
@@ -112,6 +121,7 @@ func TestStreamedResponsesAreForwardedAndAccounted(t *testing.T) {
 	if strings.Contains(string(reqs[0].Body), f.token) {
 		t.Error("scan token leaked upstream")
 	}
+	f.flush(t)
 	recs := usageRecords(t, f.st, f.scan.OwnerUserID)
 	if len(recs) != 1 {
 		t.Fatalf("%d usage records", len(recs))
@@ -126,6 +136,7 @@ func TestStreamedResponsesAreForwardedAndAccounted(t *testing.T) {
 	if want := 1500.0 / 1000 * 0.01; r.CostUSD < want-1e-9 || r.CostUSD > want+1e-9 {
 		t.Errorf("cost = %v, want %v", r.CostUSD, want)
 	}
+	f.flush(t)
 	s, _ := f.st.GetScan(context.Background(), store.System(), f.scan.ID)
 	if s.Usage.Requests != 1 || s.Usage.InputTokens != 1200 || s.Usage.OutputTokens != 300 {
 		t.Errorf("scan usage = %+v", s.Usage)
@@ -147,6 +158,7 @@ func TestPlainResponsesAndChatCompletionsAreAccounted(t *testing.T) {
 			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
 		}
 	}
+	f.flush(t)
 	recs := usageRecords(t, f.st, f.scan.OwnerUserID)
 	if len(recs) != 3 {
 		t.Fatalf("%d records", len(recs))
@@ -164,13 +176,15 @@ func TestPlainResponsesAndChatCompletionsAreAccounted(t *testing.T) {
 
 func TestRejectsBadTokensAndInactiveScans(t *testing.T) {
 	now := time.Now()
-	f := newFixture(t, Config{TokenTTL: time.Minute}, modelserver.Queue(modelserver.Answer{Text: "x"}))
+	f := newFixture(t, Config{TokenTTL: time.Minute}, modelserver.Queue(modelserver.Answer{Text: "x"}), WithScanCacheTTL(0))
 
 	forged := f.token[:len(f.token)-2] + "AA"
 	other := New(Config{AdminToken: "another-admin", ProviderBaseURL: "http://x"}, f.st)
+	defer other.Close()
 	otherTok, _, _ := other.Mint(context.Background(), f.scan.ID)
 	expired := New(Config{AdminToken: testAdmin, ProviderBaseURL: "http://x", TokenTTL: time.Minute}, f.st,
 		WithClock(func() time.Time { return now.Add(-2 * time.Minute) }))
+	defer expired.Close()
 	expiredTok, _, _ := expired.Mint(context.Background(), f.scan.ID)
 
 	for name, tok := range map[string]string{"empty": "", "garbage": "abc", "forged": forged, "other key": otherTok, "provider key": testKey} {
@@ -241,6 +255,7 @@ func testRequestCap(t *testing.T, st store.Store) {
 	if n := len(f.model.Requests()); n != 10 {
 		t.Errorf("upstream saw %d requests, want 10", n)
 	}
+	f.flush(t)
 	s, _ := f.st.GetScan(context.Background(), store.System(), f.scan.ID)
 	if s.Usage.Requests != 10 {
 		t.Errorf("scan usage requests = %d", s.Usage.Requests)
@@ -298,6 +313,7 @@ func TestUpstreamErrorsAreScrubbedOfTheKey(t *testing.T) {
 	if !strings.Contains(string(b), "[redacted]") {
 		t.Errorf("body = %s", b)
 	}
+	f.flush(t)
 	if recs := usageRecords(t, f.st, f.scan.OwnerUserID); len(recs) != 1 || recs[0].Requests != 1 || recs[0].InputTokens != 0 {
 		t.Errorf("a failed call is one request without tokens: %+v", recs)
 	}
@@ -310,6 +326,7 @@ func TestUnreachableUpstreamIsA502WithoutDetails(t *testing.T) {
 	deadURL := dead.URL
 	dead.Close()
 	p := New(Config{ProviderBaseURL: deadURL + "/v1", ProviderAPIKey: testKey, AdminToken: testAdmin}, st)
+	defer p.Close()
 	srv := httptest.NewServer(p.Handler())
 	defer srv.Close()
 	tok, _, _ := p.Mint(context.Background(), scan.ID)
@@ -368,6 +385,7 @@ func TestLoopbackServerAndLocalTokenSource(t *testing.T) {
 	st := openBolt(t)
 	scan := seedScan(t, st)
 	p := New(Config{ProviderBaseURL: ms.BaseURL(), ProviderAPIKey: testKey, AdminToken: testAdmin}, st)
+	defer p.Close()
 	ls, err := p.ServeLoopback()
 	if err != nil {
 		t.Fatal(err)
@@ -401,5 +419,32 @@ func TestStreamIsNotBuffered(t *testing.T) {
 	}
 	if d := time.Since(start); d > 250*time.Millisecond {
 		t.Errorf("first event after %v: the proxy is buffering", d)
+	}
+}
+
+func TestCancelledScanIsRefusedWithinTheCacheTTL(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newFixture(t, Config{}, modelserver.Queue(modelserver.Answer{Text: "x"}), WithClock(clock))
+	resp := f.post(t, "/v1/responses", f.token, `{"model":"m"}`)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if _, err := f.st.UpdateScan(context.Background(), store.System(), f.scan.ID, func(s *store.Scan) error {
+		c := time.Now()
+		s.CancelRequestedAt = &c
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(1100 * time.Millisecond) // past the default 1 s cache
+	mu.Unlock()
+	resp = f.post(t, "/v1/responses", f.token, `{"model":"m"}`)
+	if e := decodeError(t, resp); resp.StatusCode != 403 || e.Error.Code != "vega_scan_not_active" {
+		t.Errorf("cancelled scan: %d %+v", resp.StatusCode, e)
 	}
 }

@@ -51,6 +51,7 @@ func scriptedAudit(req modelserver.Request) modelserver.Answer {
 }
 
 type stack struct {
+	proxy *llmproxy.Proxy
 	model *modelserver.Server
 	st    store.Store
 	scan  *store.Scan
@@ -70,13 +71,14 @@ func newStack(t *testing.T, cfg llmproxy.Config) *stack {
 	scan := seedRunningScan(t, st)
 	cfg.ProviderBaseURL, cfg.ProviderAPIKey, cfg.AdminToken = ms.BaseURL(), "sk-provider-key-never-in-codex", "admin"
 	p := llmproxy.New(cfg, st)
+	t.Cleanup(p.Close)
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(srv.Close)
 	llm, err := llmproxy.LocalTokenSource{Proxy: p, BaseURL: srv.URL}.ScanToken(context.Background(), scan.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &stack{model: ms, st: st, scan: scan, llm: llm}
+	return &stack{proxy: p, model: ms, st: st, scan: scan, llm: llm}
 }
 
 func seedRunningScan(t *testing.T, st store.Store) *store.Scan {
@@ -131,6 +133,9 @@ func TestRealCodexAuditThroughTheProxy(t *testing.T) {
 		}
 	}
 	// Usage: Codex's turn.completed totals match what the proxy put on the scan.
+	if err := s.proxy.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	scan, err := s.st.GetScan(context.Background(), store.System(), s.scan.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -162,6 +167,7 @@ func TestRealCodexBudgetStopKeepsFindings(t *testing.T) {
 	if findingByTitle(rec.findings, "SQL injection") == nil {
 		t.Errorf("findings before the stop were lost: %+v", rec.findings)
 	}
+	_ = s.proxy.Flush(context.Background())
 	scan, _ := s.st.GetScan(context.Background(), store.System(), s.scan.ID)
 	if scan.Usage.Requests != 3 {
 		t.Errorf("scan usage = %+v", scan.Usage)
