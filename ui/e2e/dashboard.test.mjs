@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { startBrowser, startVega } from './harness.mjs';
 import { makeZip } from './zip.mjs';
@@ -19,6 +20,7 @@ let vega;
 let browser;
 let page;
 const consoleErrors = [];
+const httpErrors = [];
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -31,6 +33,10 @@ before(async () => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  // the browser's console line for a failed request has no URL; keep it here
+  page.on('response', (r) => {
+    if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
 });
 
 after(async () => {
@@ -40,6 +46,13 @@ after(async () => {
 
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const url = (p) => `${vega.base}${p}`;
+
+// AWS's documentation key above is allow-listed by gitleaks' default rules
+// ("EXAMPLE"), so the fixture also plants a fresh random key pair of the real
+// shape; it is generated per run and never valid anywhere.
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const ACCESS_KEY_ID = `AKIA${[...randomBytes(16)].map((b) => B32[b % 32]).join('')}`;
+const SECRET_KEY = randomBytes(30).toString('base64').replace(/[+/=]/g, 'x');
 
 function fixtureZip() {
   return makeZip({
@@ -60,6 +73,10 @@ function fixtureZip() {
       `aws_secret_access_key = "${PLANTED}"`,
       'DEBUG = False',
       '',
+      '# production credentials (should never be committed)',
+      `AWS_ACCESS_KEY_ID = "${ACCESS_KEY_ID}"`,
+      `AWS_SECRET_ACCESS_KEY = "${SECRET_KEY}"`,
+      '',
     ].join('\n'),
     'demo-app/requirements.txt': 'flask==3.0.0\n',
   });
@@ -76,6 +93,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
         await fn();
       } catch (e) {
         broken = name;
+        await shot(`failed-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
         throw e;
       }
     });
@@ -140,7 +158,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByText('Files', { exact: true }).first().waitFor();
     await page.getByRole('button', { name: /config\// }).click();
     await page.getByRole('button', { name: /settings\.py/ }).click();
-    await page.getByRole('figure', { name: 'Contents of config/settings.py' }).getByText('aws_secret_access_key', { exact: false }).waitFor();
+    await page.getByRole('figure', { name: 'Contents of config/settings.py' }).getByText(PLANTED, { exact: false }).waitFor();
   });
 
   await step('edit the threat profile', async () => {
@@ -180,7 +198,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByRole('heading', { name: state.findingTitle }).waitFor();
     const hl = page.locator('figure.code .line.hl');
     await hl.first().waitFor();
-    assert.match(await hl.first().textContent(), /aws_secret_access_key/);
+    assert.match(await hl.first().textContent(), /aws_(secret_access_key|access_key_id)|AKIA/i);
     await page.getByLabel('Status').selectOption('dismissed');
     await page.getByLabel('Reason').selectOption('used_in_tests');
     await page.getByLabel('Note').fill('example key from the AWS docs');
@@ -245,6 +263,6 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
   });
 
   await t.test('no console errors', () => {
-    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual({ consoleErrors, httpErrors }, { consoleErrors: [], httpErrors: [] });
   });
 });

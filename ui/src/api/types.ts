@@ -178,6 +178,8 @@ export interface Scan {
   usage: Usage;
   finding_counts: SeverityCounts;
   artifacts: Artifact[] | null;
+  /** Download links for the artifacts (GET /v1/scans/:id): an API path locally, a presigned URL on S3. */
+  downloads?: { name: string; size: number; url: string }[];
   created_at: string;
   claimed_at: string | null;
   started_at: string | null;

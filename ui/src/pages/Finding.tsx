@@ -1,6 +1,6 @@
 import { Link, useParams } from 'react-router-dom';
 import type { Finding, Location } from '../api/types';
-import { useApi } from '../app-context';
+import { useApi, useApp } from '../app-context';
 import { SeverityBadge, StatusBadge } from '../components/Badges';
 import { CodeView } from '../components/CodeView';
 import { Facts, PageHeader } from '../components/Misc';
@@ -13,6 +13,7 @@ import { useAsync, useDocumentTitle } from '../lib/hooks';
 export default function FindingPage() {
   const { findingId = '' } = useParams();
   const api = useApi();
+  const { user } = useApp();
   const finding = useAsync(() => api.getFinding(findingId), [findingId]);
   const history = useAsync(() => api.findingHistory(findingId), [findingId, finding.data?.updated_at]);
   useDocumentTitle(finding.data?.title ?? 'Finding');
@@ -40,8 +41,13 @@ export default function FindingPage() {
           [
             'Seen',
             <>
-              first in <Link to={`/scans/${f.first_seen_scan_id}`}>{f.first_seen_scan_id}</Link>, last in{' '}
-              <Link to={`/scans/${f.last_seen_scan_id || f.scan_id}`}>{f.last_seen_scan_id || f.scan_id}</Link>
+              <Link to={`/scans/${f.first_seen_scan_id}`} title={f.first_seen_scan_id}>
+                First scan
+              </Link>
+              {' · '}
+              <Link to={`/scans/${f.last_seen_scan_id || f.scan_id}`} title={f.last_seen_scan_id || f.scan_id}>
+                Latest scan
+              </Link>
             </>,
           ],
         ]}
@@ -84,7 +90,7 @@ export default function FindingPage() {
                   <ol className="history">
                     {items.map((h) => (
                       <li key={h.id || h.at}>
-                        <span className="muted small">{formatDate(h.at)}</span> <strong>{h.actor}</strong>: {humanize(h.from_status) || 'new'} →{' '}
+                        <span className="muted small">{formatDate(h.at)}</span> <strong>{h.actor === user?.id ? (user.display_name || user.email) : h.actor}</strong>: {humanize(h.from_status) || 'new'} →{' '}
                         {humanize(h.to_status)}
                         {h.reason && <> ({humanize(h.reason)})</>}
                         {h.note && <div className="prewrap small">{h.note}</div>}

@@ -207,18 +207,25 @@ function LiveScan({ initial }: { initial: Scan }) {
         <ul className="artifacts">
           {(scan.artifacts ?? []).map((a) => (
             <li key={a.name}>
-              <button
-                type="button"
-                className="link"
-                onClick={() =>
-                  api
-                    .downloadArtifact(scan.id, a.name)
-                    .then(({ blob }) => saveBlob(blob, a.name))
-                    .catch(setActionError)
-                }
-              >
-                Download {a.name}
-              </button>{' '}
+              {presigned(scan, a.name) ? (
+                // S3: a presigned URL carries its own authorization
+                <a href={presigned(scan, a.name)} rel="noreferrer noopener" download={a.name}>
+                  Download {a.name}
+                </a>
+              ) : (
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() =>
+                    api
+                      .downloadArtifact(scan.id, a.name)
+                      .then(({ blob }) => saveBlob(blob, a.name))
+                      .catch(setActionError)
+                  }
+                >
+                  Download {a.name}
+                </button>
+              )}{' '}
               <span className="muted small">{formatBytes(a.size)}</span>
             </li>
           ))}
@@ -226,6 +233,12 @@ function LiveScan({ initial }: { initial: Scan }) {
       )}
     </section>
   );
+}
+
+/** An absolute https download link (presigned S3 URL); API paths need the bearer token instead. */
+function presigned(scan: Scan, name: string): string | undefined {
+  const u = scan.downloads?.find((d) => d.name === name)?.url;
+  return u && /^https:\/\//i.test(u) ? u : undefined;
 }
 
 function StreamIndicator({ mode, active }: { mode: StreamMode; active: boolean }) {

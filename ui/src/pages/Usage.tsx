@@ -21,7 +21,9 @@ export default function UsagePage() {
   const to = params.get('to') || isoDay(today);
   const groupBy = (params.get('group_by') as UsageGroupBy) || 'day';
   const metric = (params.get('metric') as Metric) || 'cost_usd';
-  const report = useAsync(() => api.usage({ from: `${from}T00:00:00Z`, to: `${to}T23:59:59Z`, group_by: groupBy }), [from, to, groupBy]);
+  // the API range is [from, to): include the whole "to" day
+  const toExclusive = isoDay(new Date(new Date(`${to}T00:00:00Z`).getTime() + 86400_000));
+  const report = useAsync(() => api.usage({ from: `${from}T00:00:00Z`, to: `${toExclusive}T00:00:00Z`, group_by: groupBy }), [from, to, groupBy]);
   useDocumentTitle('Usage');
   const set = (k: string, v: string) => {
     const n = new URLSearchParams(params);
