@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,6 +93,13 @@ func hostileCases() []hostileCase {
 			eocd := bytes.LastIndex(b, []byte("PK\x05\x06"))
 			b[eocd+8], b[eocd+9], b[eocd+10], b[eocd+11] = 1, 0, 1, 0
 			return b
+		}, reason: ReasonTooManyEntries},
+		{name: "tgz_over_entry_cap", archive: func(tb testing.TB) []byte {
+			es := make([]tarEntry, 101)
+			for i := range es {
+				es[i] = tarEntry{name: fmt.Sprintf("p/f%d", i)}
+			}
+			return gz(tb, buildTar(tb, es...))
 		}, reason: ReasonTooManyEntries},
 		{name: "zip_file_over_cap", archive: z(zipEntry{name: "big.bin", body: bytes.Repeat([]byte("abcdefgh"), 140<<10), method: zip.Store}), reason: ReasonFileTooLarge},
 		{name: "zip_source_too_large", lim: &Limits{MaxSourceBytes: 10}, archive: z(file("a", "1")), reason: ReasonTooLarge},
