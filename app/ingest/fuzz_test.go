@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -121,6 +122,31 @@ func FuzzExtractArchive(f *testing.F) {
 		}
 		if files != ex.Files || total != ex.TotalBytes || total > lim.MaxTotalBytes {
 			t.Fatalf("disk has %d files/%d bytes, Extracted says %d/%d", files, total, ex.Files, ex.TotalBytes)
+		}
+	})
+}
+
+// FuzzCleanRequestPath checks that whatever a client sends as a tree or file
+// path, an accepted result stays inside the snapshot.
+func FuzzCleanRequestPath(f *testing.F) {
+	for _, s := range []string{"", "/", "a/b", "../x", "a/../../b", "a\\..\\b", "./a/./b/", "%2e%2e/x", "a\x00b", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := CleanRequestPath(in)
+		if err != nil {
+			if !apperr.IsCode(err, apperr.BadRequest) {
+				t.Fatalf("non-typed error %v", err)
+			}
+			return
+		}
+		if strings.HasPrefix(out, "/") || strings.HasSuffix(out, "/") || strings.ContainsAny(out, "\\\x00") {
+			t.Fatalf("%q -> %q", in, out)
+		}
+		for _, part := range strings.Split(out, "/") {
+			if out != "" && (part == ".." || part == "." || part == "") {
+				t.Fatalf("%q -> %q has component %q", in, out, part)
+			}
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 )
@@ -277,5 +278,35 @@ func TestExtractThenSnapshot(t *testing.T) {
 	sort.Strings(langs)
 	if strings.Join(langs, ",") != "Python" {
 		t.Fatalf("languages %v", langs)
+	}
+}
+
+func TestBuildSnapshotOversizedAndMissing(t *testing.T) {
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"small.txt": "12345", "big.txt": "1234567890"})
+	blobs := newBlobs(t)
+	snap := &store.Snapshot{ID: "snap_1", RepositoryID: "repo_1"}
+	if err := BuildSnapshotWithOptions(context.Background(), src, blobs, snap, SnapshotOptions{MaxFileBytes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if snap.FileCount != 1 || snap.Skipped.Oversized != 1 || snap.TotalBytes != 5 {
+		t.Fatalf("snapshot = %+v", snap)
+	}
+	gone := &store.Snapshot{ID: "snap_x", RepositoryID: "repo_1", StorageKey: blob.SnapshotKey("repo_1", "snap_x"), ManifestKey: blob.ManifestKey("repo_1", "snap_x")}
+	if _, err := ReadManifest(context.Background(), blobs, gone); !apperr.IsCode(err, apperr.NotFound) {
+		t.Errorf("ReadManifest of a missing blob: %v", err)
+	}
+	if _, err := ReadFile(context.Background(), blobs, gone, "a", 1); !apperr.IsCode(err, apperr.NotFound) {
+		t.Errorf("ReadFile of a missing blob: %v", err)
+	}
+}
+
+func TestLimitsFromConfigMatchesDefaults(t *testing.T) {
+	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := LimitsFromConfig(cfg); got != DefaultLimits() {
+		t.Fatalf("config defaults %+v differ from DefaultLimits %+v", got, DefaultLimits())
 	}
 }
