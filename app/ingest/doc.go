@@ -49,7 +49,9 @@ materialised. A single top-level folder wrapping every entry is stripped
 (Unpack never strips: a snapshot's paths are already final).
 
 Files are created through an os.Root on the destination with
-O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600 (directories 0700), never fsynced. Any
+O_CREAT|O_EXCL|O_NOFOLLOW, never fsynced. A destination created by
+ExtractArchive or Unpack is 0700 (private); inside it files are 0644 and
+directories 0755, so a sandbox under another uid can read a tree it is given. Any
 failure removes the destination (or empties it when it existed before).
 
 # Snapshots

@@ -278,6 +278,12 @@ type tarStream struct {
 func openTar(f *os.File, format string, lim Limits) (*tarStream, error) {
 	var r io.Reader = io.NewSectionReader(f, 0, 1<<62)
 	closeFn := func() {}
+	if format == FormatTar {
+		// An uncompressed tar is bounded by its file size and its magic was
+		// checked by detectFormat; a seekable reader lets archive/tar skip
+		// file data instead of reading it during the validation pass.
+		return &tarStream{tr: tar.NewReader(r), closeFn: closeFn}, nil
+	}
 	switch format {
 	case FormatTarGz:
 		gz, err := kgzip.NewReader(bufio.NewReaderSize(r, copyBufferSize))

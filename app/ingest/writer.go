@@ -23,7 +23,9 @@ const copyBufferSize = 256 << 10
 // All file system access goes through an os.Root, so even a name that slipped
 // past validation cannot leave the directory, and files are created with
 // O_EXCL|O_NOFOLLOW so nothing that already exists is ever overwritten or
-// followed. Directories are created by one goroutine (mkdirAll); files may be
+// followed. The destination itself is 0700, which keeps the tree private;
+// inside it files are 0644 and directories 0755 so a scan sandbox running
+// under another uid can read a tree it was given access to. Directories are created by one goroutine (mkdirAll); files may be
 // written by several fileWriters at once.
 type treeWriter struct {
 	ctx     context.Context
@@ -79,7 +81,7 @@ func (w *treeWriter) mkdirAll(rel string) error {
 	if err != nil {
 		return err
 	}
-	if err := pr.Mkdir(baseOf(rel), 0o700); err != nil {
+	if err := pr.Mkdir(baseOf(rel), 0o755); err != nil {
 		return fmt.Errorf("ingest: mkdir: %w", err)
 	}
 	w.dirs[rel] = struct{}{}
@@ -165,7 +167,7 @@ func (f *fileWriter) writeFile(rel string, r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	out, err := dir.OpenFile(baseOf(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	out, err := dir.OpenFile(baseOf(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: create: %w", err)
 	}
