@@ -76,7 +76,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrateCommand(ctx, cfg, stdout)
 	case "maintenance":
 		err = maintenanceCommand(ctx, cfg, stdout)
-	case "worker", "runner", "llm-proxy":
+	case "worker":
+		err = workerCommand(ctx, cfg)
+	case "runner":
+		err = runnerCommand(ctx, cfg, args)
+	case "llm-proxy":
 		err = roleNotBuilt(cmd)
 	default:
 		fmt.Fprintf(stderr, "vega: unknown command %q\n\n%s", cmd, usage)
