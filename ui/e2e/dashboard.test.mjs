@@ -21,6 +21,7 @@ let browser;
 let page;
 const consoleErrors = [];
 const httpErrors = [];
+let expect401 = false; // set while a step provokes 401s on purpose
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -30,11 +31,15 @@ before(async () => {
   page = await browser.context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    if (m.type() !== 'error') return;
+    // Chromium logs every failed request; the provoked 401s are expected
+    if (expect401 && m.text().includes('status of 401')) return;
+    consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
   // the browser's console line for a failed request has no URL; keep it here
   page.on('response', (r) => {
+    if (r.status() === 401 && expect401) return;
     if (r.status() >= 400) httpErrors.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
 });
@@ -110,16 +115,27 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
   });
 
   await step('projects page: first-load JS and time to interactive', async () => {
+    // cold loads: the HTTP cache is off, so every run downloads the bundle
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     const jsUrls = new Set();
     const onResponse = (r) => {
       if (r.request().resourceType() === 'script') jsUrls.add(r.url());
     };
     page.on('response', onResponse);
-    await page.goto(url('/'), { waitUntil: 'commit' });
-    await page.getByRole('button', { name: 'New project' }).waitFor({ state: 'visible' });
-    const tti = await page.evaluate(() => performance.now());
-    await page.waitForLoadState('networkidle');
+    const tti = [];
+    const html = [];
+    for (let i = 0; i < 5; i++) {
+      await page.goto(url('/'), { waitUntil: 'commit' });
+      await page.getByRole('button', { name: 'New project' }).waitFor({ state: 'visible' });
+      tti.push(await page.evaluate(() => performance.now()));
+      html.push(await page.evaluate(() => performance.getEntriesByType('navigation')[0].responseEnd));
+      await page.waitForLoadState('networkidle');
+    }
     page.off('response', onResponse);
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+    await cdp.detach();
     let raw = 0;
     let gz = 0;
     for (const u of jsUrls) {
@@ -127,11 +143,27 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
       raw += body.length;
       gz += gzipSync(body, { level: 9 }).length;
     }
-    console.log(`# first-load JS on /: ${jsUrls.size} files, ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped`);
-    console.log(`# time to interactive of the projects page ("New project" visible): ${tti.toFixed(0)} ms`);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`# first-load JS on /: ${jsUrls.size} files, ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzipped (budget 300 KB)`);
+    console.log(
+      `# projects page, 5 cold loads: time to interactive ("New project" visible) median ${median(tti).toFixed(0)} ms ` +
+        `[${tti.map((x) => x.toFixed(0)).join(', ')}]; baseline index.html responseEnd median ${median(html).toFixed(0)} ms`,
+    );
     assert.ok(gz < 300 * 1024, `first-load JS ${gz} bytes gzipped exceeds 300 KB`);
     await shot('02-projects-empty');
   });
+
+  await step('keyboard: open and close the new-project dialog', async () => {
+    const button = page.getByRole('button', { name: 'New project' });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'New project' });
+    await dialog.waitFor();
+    assert.equal(await dialog.getByLabel('Name').evaluate((el) => el === document.activeElement), true, 'focus moves into the dialog');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await button.evaluate((el) => el === document.activeElement), true, 'focus returns to the button');
+  }, { independent: true });
 
   await step('create a project', async () => {
     await page.getByRole('button', { name: 'New project' }).click();
@@ -243,24 +275,47 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     assert.equal(after.status, 401, 'revocation is immediate');
   }, { independent: true });
 
-  await step('usage, operations and project pages render', async () => {
-    await page.getByRole('link', { name: 'Usage' }).click();
-    await page.getByRole('heading', { name: 'Usage' }).waitFor();
-    await page.locator('.facts, .state-error').first().waitFor();
-    await shot('08-usage');
-    await page.getByRole('link', { name: 'Operations' }).click();
-    await page.getByRole('heading', { name: 'Workers' }).waitFor();
-    await page.getByRole('button', { name: 'Recover' }).click();
-    await page.getByText('Recover finished').waitFor();
-    await shot('09-operations');
+  await step('an expired session sends the user to sign-in and back', async () => {
+    expect401 = true;
+    try {
+      await page.evaluate(() => localStorage.setItem('vega.session', JSON.stringify({ accessToken: 'expired', refreshToken: 'revoked' })));
+      await page.goto(url('/settings'));
+      await page.getByRole('alert').filter({ hasText: 'Your session has expired' }).waitFor();
+      assert.match(page.url(), /\/sign-in\?next=%2Fsettings$/);
+      await page.getByLabel('Email').fill(EMAIL);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    } finally {
+      expect401 = false;
+    }
+  });
+
+  await step('project page, deep-link reload', async () => {
     await page.goto(state.projectUrl);
     await page.getByRole('table', { name: 'Repositories' }).getByText('demo-app').waitFor();
+    await page.getByRole('table', { name: 'Project scans' }).getByText('Completed').waitFor();
     await shot('10-project');
-    // a deep link survives a reload
     await page.goto(state.scanUrl);
     await page.reload();
     await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor();
   });
+
+  await step('usage page', async () => {
+    await page.goto(url('/usage'));
+    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    await page.getByText('Output tokens').first().waitFor();
+    await shot('08-usage');
+  }, { independent: true });
+
+  await step('operations page', async () => {
+    await page.goto(url('/operations'));
+    await page.getByRole('heading', { name: 'Workers' }).waitFor();
+    await page.getByRole('heading', { name: 'Queue' }).waitFor();
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await page.getByText('Recover finished').waitFor();
+    await shot('09-operations');
+  }, { independent: true });
 
   await t.test('no console errors', () => {
     assert.deepEqual({ consoleErrors, httpErrors }, { consoleErrors: [], httpErrors: [] });
