@@ -12,7 +12,6 @@ import (
 
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/store"
-	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/sources"
 )
 
@@ -121,4 +120,3 @@ func BenchmarkSecrets(b *testing.B) {
 	})
 }
 
-var _ = detect.Fragment{}
