@@ -119,4 +119,3 @@ func BenchmarkSecrets(b *testing.B) {
 		b.ReportMetric(float64(found), "findings")
 	})
 }
-
