@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"github.com/vegasec/vega/app/billing"
+	"github.com/vegasec/vega/app/ops"
 	"time"
 
 	"github.com/vegasec/vega/app/api"
@@ -40,8 +42,13 @@ func (f *features) stop() {
 // buildFeatures wires every feature service into the api role.
 func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
 	f := &features{ready: map[string]func() error{}}
-	if err := f.addScans(env); err != nil {
+	scanStack, err := f.addScans(env)
+	if err != nil {
 		return nil, err
 	}
+	f.routes = append(f.routes,
+		api.OpsRoutes(ops.New(env.Store, env.Blobs, env.Config, scanStack.Scans, env.Log)),
+		api.BillingRoutes(billing.New(env.Store, nil)),
+	)
 	return f, nil
 }

@@ -115,10 +115,10 @@ func recoverInterval(ttl time.Duration) time.Duration {
 }
 
 // addScans wires scans, findings and events into the api role.
-func (f *features) addScans(env *Env) error {
+func (f *features) addScans(env *Env) (*ScanStack, error) {
 	st, err := NewScanStack(env, env.Config.ScanExecutionMode == "thread")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Broker: st.Broker,
 		Blobs: env.Blobs, Version: env.Version}))
@@ -137,5 +137,5 @@ func (f *features) addScans(env *Env) error {
 			st.Pool.Stop(grace)
 		})
 	}
-	return nil
+	return st, nil
 }
