@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +228,7 @@ func (x *run) execute() outcome {
 		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: "no temporary directory"})
 		return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
 	}
-	src, art := x.tmp+"/src", x.tmp+"/artifacts"
+	src, art := filepath.Join(x.tmp, "src"), filepath.Join(x.tmp, "artifacts")
 	for _, d := range []string{src, art} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
@@ -268,7 +269,7 @@ func (x *run) execute() outcome {
 			failed = append(failed, name)
 			continue
 		}
-		engDir := art + "/" + name
+		engDir := filepath.Join(art, name)
 		if err := os.Mkdir(engDir, 0o700); err != nil {
 			engDir = art
 		}
