@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import type { ExportFormat, Finding, FindingFilters } from '../api/types';
@@ -53,7 +53,18 @@ export function filtersFromParams(p: URLSearchParams): FindingFilters {
   return f;
 }
 
-export function FindingsView({ scope, exportable = true, pageSize = 50 }: { scope: FindingsScope; exportable?: boolean; pageSize?: number }) {
+export function FindingsView({
+  scope,
+  exportable = true,
+  pageSize = 50,
+  version = 0,
+}: {
+  scope: FindingsScope;
+  exportable?: boolean;
+  pageSize?: number;
+  /** Bumping it reloads the list in place (live scans), keeping selection and page. */
+  version?: number;
+}) {
   const api = useApi();
   const [params, setParams] = useSearchParams();
   const filters = filtersFromParams(params);
@@ -73,6 +84,10 @@ export function FindingsView({ scope, exportable = true, pageSize = 50 }: { scop
     },
     [scope.kind, scope.id, JSON.stringify(filters)],
   );
+  const { reload } = list;
+  useEffect(() => {
+    if (version > 0) reload(true);
+  }, [version, reload]);
   const items = useMemo(() => sortFindings(list.data?.items ?? [], sortKey, sortDir), [list.data, sortKey, sortDir]);
 
   const setParam = (k: string, v: string) => {

@@ -24,7 +24,7 @@ export default function OperationsPage() {
       queue.reload(true);
     },
     5000,
-    true,
+    workers.error === undefined && queue.error === undefined,
   );
 
   if (!isOperator(user))

@@ -1,4 +1,4 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
 import type { Scan, ScanEvent } from '../api/types';
 import { isTerminal } from '../api/types';
@@ -86,6 +86,14 @@ function LiveScan({ initial }: { initial: Scan }) {
   const started = scan.started_at ? new Date(scan.started_at).getTime() : null;
   const finished = scan.finished_at ? new Date(scan.finished_at).getTime() : null;
   const logEvents = buffer.events.slice(-400);
+  const logRef = useRef<HTMLDivElement>(null);
+  const lastShown = logEvents[logEvents.length - 1]?.seq ?? 0;
+  // follow the tail unless the reader has scrolled up to read
+  const stickToBottom = useRef(true);
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
+  }, [lastShown]);
 
   return (
     <section>
@@ -190,10 +198,16 @@ function LiveScan({ initial }: { initial: Scan }) {
       )}
 
       <h2>Findings</h2>
-      <FindingsView key={findingsVersion} scope={{ kind: 'scan', id: scan.id }} pageSize={50} />
+      <FindingsView version={findingsVersion} scope={{ kind: 'scan', id: scan.id }} pageSize={50} />
 
       <h2>Event log</h2>
-      <div className="event-log" role="log" aria-label="Event log" aria-live="off" tabIndex={0}>
+      <div className="event-log" role="log" aria-label="Event log" aria-live="off" tabIndex={0}
+        ref={logRef}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
         {buffer.dropped + buffer.events.length - logEvents.length > 0 && (
           <p className="muted small">{buffer.dropped + buffer.events.length - logEvents.length} earlier events not shown</p>
         )}

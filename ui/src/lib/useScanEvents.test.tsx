@@ -1,0 +1,118 @@
+import { act, renderHook, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiClient, MemoryTokenStore } from '../api/client';
+import type { ScanEvent } from '../api/types';
+import { useScanEvents } from './scanEvents';
+
+/**
+ * An EventSource double with the browser's semantics: named events go to
+ * addEventListener(kind) listeners (not onmessage), and a refused connection
+ * ends in readyState CLOSED followed by an error event.
+ */
+class FakeEventSource {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSED = 2;
+  static instances: FakeEventSource[] = [];
+  readyState = FakeEventSource.CONNECTING;
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onmessage: ((m: MessageEvent) => void) | null = null;
+  private listeners = new Map<string, ((m: MessageEvent) => void)[]>();
+  constructor(readonly url: string) {
+    FakeEventSource.instances.push(this);
+  }
+  addEventListener(kind: string, fn: (m: MessageEvent) => void) {
+    this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), fn]);
+  }
+  close() {
+    this.readyState = FakeEventSource.CLOSED;
+  }
+  open() {
+    this.readyState = FakeEventSource.OPEN;
+    this.onopen?.();
+  }
+  frame(seq: number, kind: string, payload: Record<string, unknown>) {
+    const ev: ScanEvent = { scan_id: 'scan_1', seq, kind, payload, created_at: '2026-01-01T00:00:00Z' };
+    const msg = new MessageEvent(kind, { data: JSON.stringify(ev), lastEventId: String(seq) });
+    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
+  }
+  refuse() {
+    this.readyState = FakeEventSource.CLOSED;
+    this.onerror?.();
+  }
+}
+
+beforeEach(() => {
+  FakeEventSource.instances = [];
+  vi.stubGlobal('EventSource', FakeEventSource);
+});
+afterEach(() => vi.unstubAllGlobals());
+
+function client(fetchFn: typeof fetch = vi.fn() as unknown as typeof fetch) {
+  return new ApiClient({ baseUrl: '', fetch: fetchFn, tokens: new MemoryTokenStore({ accessToken: 'tok', refreshToken: 'r' }) });
+}
+
+describe('useScanEvents', () => {
+  it('streams named SSE events in order, hands each batch over once, and stops at the terminal event', async () => {
+    const batches: number[][] = [];
+    const api = client();
+    const { result } = renderHook(() => useScanEvents(api, 'scan_1', true, (evs) => batches.push(evs.map((e) => e.seq))));
+    const es = FakeEventSource.instances[0]!;
+    expect(es.url).toBe('/v1/scans/scan_1/events/stream?access_token=tok');
+    act(() => {
+      es.open();
+      es.frame(1, 'scan_started', { engines: ['secrets'] });
+      es.frame(2, 'scan_progress', { percent: 50 });
+      es.frame(2, 'scan_progress', { percent: 50 }); // duplicate after a reconnect
+    });
+    await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
+    expect(result.current.mode).toBe('live');
+    act(() => es.frame(3, 'scan_completed', { duration_ms: 10 }));
+    await waitFor(() => expect(result.current.mode).toBe('done'));
+    await waitFor(() => expect(result.current.buffer.lastSeq).toBe(3));
+    expect(result.current.buffer.events.map((e) => e.kind)).toEqual(['scan_started', 'scan_progress', 'scan_completed']);
+    expect(batches.flat()).toEqual([1, 2, 3]);
+    expect(es.readyState).toBe(FakeEventSource.CLOSED);
+  });
+
+  it('after a refused stream, refreshes the session and resumes after the last seq', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const fetchFn = vi.fn(async () => new Response(JSON.stringify({ id: 'usr_1' }), { status: 200 })) as unknown as typeof fetch;
+      const api = client(fetchFn);
+      const { result } = renderHook(() => useScanEvents(api, 'scan_1', true, () => undefined));
+      const first = FakeEventSource.instances[0]!;
+      act(() => {
+        first.open();
+        first.frame(1, 'scan_log', { message: 'a' });
+        first.frame(2, 'scan_log', { message: 'b' });
+      });
+      await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
+      act(() => first.refuse());
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(1000);
+      });
+      expect(fetchFn).toHaveBeenCalled(); // GET /v1/auth/me: refreshes an expired token on 401
+      const second = FakeEventSource.instances[1]!;
+      expect(second.url).toBe('/v1/scans/scan_1/events/stream?access_token=tok&last_event_id=2');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('polls ?after_seq= for a finished scan instead of opening a stream', async () => {
+    const urls: string[] = [];
+    const fetchFn = vi.fn(async (u: RequestInfo | URL) => {
+      urls.push(String(u));
+      const ev = (seq: number, kind: string) => ({ scan_id: 'scan_1', seq, kind, payload: {}, created_at: '2026-01-01T00:00:00Z' });
+      return new Response(JSON.stringify({ items: [ev(1, 'scan_started'), ev(2, 'scan_completed')], next_cursor: null }), { status: 200 });
+    }) as unknown as typeof fetch;
+    const api = client(fetchFn);
+    const { result } = renderHook(() => useScanEvents(api, 'scan_1', false, () => undefined));
+    await waitFor(() => expect(result.current.mode).toBe('done'));
+    await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
+    expect(FakeEventSource.instances).toHaveLength(0);
+    expect(urls[0]).toBe('/v1/scans/scan_1/events?after_seq=0&limit=500');
+  });
+});
