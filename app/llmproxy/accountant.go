@@ -114,6 +114,9 @@ func (a *accountant) write(batch []accountItem) {
 		if err := a.st.CreateUsageRecord(ctx, it.rec); err != nil {
 			a.log.Error("llm proxy: recording usage", "scan_id", it.rec.ScanID, "err", err)
 		}
+		if it.rec.ScanID == "" {
+			continue // profile generation: billed to the project, no scan to update
+		}
 		if _, ok := perScan[it.rec.ScanID]; !ok {
 			order = append(order, it.rec.ScanID)
 		}

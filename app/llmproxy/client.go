@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,12 @@ type TokenSource interface {
 	ScanToken(ctx context.Context, scanID string) (engine.LLM, error)
 }
 
+// ProfileTokenSource gives the threat-profile generator an LLM endpoint for
+// one repository (valid while its profile is "generating").
+type ProfileTokenSource interface {
+	ProfileToken(ctx context.Context, repositoryID string) (engine.LLM, error)
+}
+
 // LocalTokenSource mints in-process, for the api server hosting the proxy on
 // a loopback listener (local mode). BaseURL is that listener's URL.
 type LocalTokenSource struct {
@@ -29,6 +36,14 @@ type LocalTokenSource struct {
 
 func (s LocalTokenSource) ScanToken(ctx context.Context, scanID string) (engine.LLM, error) {
 	tok, _, err := s.Proxy.Mint(ctx, scanID)
+	if err != nil {
+		return engine.LLM{}, err
+	}
+	return engine.LLM{BaseURL: s.BaseURL, Token: tok}, nil
+}
+
+func (s LocalTokenSource) ProfileToken(ctx context.Context, repositoryID string) (engine.LLM, error) {
+	tok, _, err := s.Proxy.MintProfile(ctx, repositoryID)
 	if err != nil {
 		return engine.LLM{}, err
 	}
@@ -50,12 +65,24 @@ func (s RemoteTokenSource) ScanToken(ctx context.Context, scanID string) (engine
 	return engine.LLM{BaseURL: strings.TrimRight(s.ProxyURL, "/"), Token: tok}, nil
 }
 
+func (s RemoteTokenSource) ProfileToken(ctx context.Context, repositoryID string) (engine.LLM, error) {
+	tok, err := mintRemote(ctx, s.ProxyURL, s.AdminToken, "/internal/profile-tokens", "repository_id", repositoryID)
+	if err != nil {
+		return engine.LLM{}, err
+	}
+	return engine.LLM{BaseURL: strings.TrimRight(s.ProxyURL, "/"), Token: tok}, nil
+}
+
 var mintClient = &http.Client{Timeout: 30 * time.Second}
 
 // MintRemote asks a proxy for a scan token with the admin token.
 func MintRemote(ctx context.Context, proxyURL, adminToken, scanID string) (string, error) {
-	body, _ := json.Marshal(map[string]string{"scan_id": scanID})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(proxyURL, "/")+"/internal/scan-tokens", bytes.NewReader(body))
+	return mintRemote(ctx, proxyURL, adminToken, "/internal/scan-tokens", "scan_id", scanID)
+}
+
+func mintRemote(ctx context.Context, proxyURL, adminToken, route, field, id string) (string, error) {
+	body, _ := json.Marshal(map[string]string{field: id})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(proxyURL, "/")+route, bytes.NewReader(body))
 	if err != nil {
 		return "", fmt.Errorf("llmproxy: mint request: %w", err)
 	}
@@ -103,9 +130,38 @@ func (p *Proxy) ServeLoopback() (*LocalServer, error) {
 	return &LocalServer{URL: "http://" + ln.Addr().String(), srv: srv}, nil
 }
 
-// TokenSource returns the in-process token source for this server.
-func (s *LocalServer) TokenSource(p *Proxy) TokenSource {
+// TokenSource returns the in-process token source for this server (it also
+// implements ProfileTokenSource).
+func (s *LocalServer) TokenSource(p *Proxy) LocalTokenSource {
 	return LocalTokenSource{Proxy: p, BaseURL: s.URL}
+}
+
+// ListenAndServe runs the proxy standalone (`vega llm-proxy`) on addr until
+// ctx ends, then stops taking requests, lets open streams finish for up to
+// grace, and writes pending usage.
+func (p *Proxy) ListenAndServe(ctx context.Context, addr string, grace time.Duration) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("llmproxy: listen on %s (VEGA_LLM_PROXY_LISTEN_ADDR): %w", addr, err)
+	}
+	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	p.log.Info("llm proxy listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		p.Close()
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	p.Close()
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil // streams cut at the grace limit; their usage is written
+	}
+	return err
 }
 
 // Close shuts the server down, waiting up to the context for open streams.

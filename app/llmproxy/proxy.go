@@ -22,6 +22,8 @@ import (
 // Store is the part of store.Store the proxy uses; any store.Store fits.
 type Store interface {
 	GetScan(ctx context.Context, sc store.Scope, id string) (*store.Scan, error)
+	GetRepository(ctx context.Context, sc store.Scope, id string) (*store.Repository, error)
+	GetThreatProfile(ctx context.Context, sc store.Scope, repositoryID string) (*store.ThreatProfile, error)
 	UpdateScan(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) error) (*store.Scan, error)
 	CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error
 }
@@ -131,13 +133,28 @@ func (p *Proxy) Mint(ctx context.Context, scanID string) (string, time.Time, err
 	return p.signer.sign(tokenClaims{ScanID: scanID, Exp: exp.Unix()}), exp, nil
 }
 
+// MintProfile issues a token for generating one repository's threat profile
+// (POST /internal/profile-tokens). It is accepted while the profile's status
+// is "generating"; usage is billed to the repository's project, with no scan.
+func (p *Proxy) MintProfile(ctx context.Context, repositoryID string) (string, time.Time, error) {
+	if !store.HasPrefix(repositoryID, store.PrefixRepo) {
+		return "", time.Time{}, fmt.Errorf("llmproxy: %q is not a repository id", repositoryID)
+	}
+	if p.cfg.AdminToken == "" {
+		return "", time.Time{}, errors.New("llmproxy: no admin token configured, cannot sign tokens")
+	}
+	exp := p.now().Add(p.cfg.TokenTTL).Truncate(time.Second)
+	return p.signer.sign(tokenClaims{RepositoryID: repositoryID, Exp: exp.Unix()}), exp, nil
+}
+
 // Handler serves the proxy's routes.
 func (p *Proxy) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/responses", p.forwardModelCall)
 	mux.HandleFunc("POST /v1/chat/completions", p.forwardModelCall)
 	mux.HandleFunc("GET /v1/models", p.forwardModels)
-	mux.HandleFunc("POST /internal/scan-tokens", p.mintHandler)
+	mux.HandleFunc("POST /internal/scan-tokens", p.mintHandler("scan_id", p.Mint))
+	mux.HandleFunc("POST /internal/profile-tokens", p.mintHandler("repository_id", p.MintProfile))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -148,32 +165,43 @@ func (p *Proxy) Handler() http.Handler {
 	return mux
 }
 
-func (p *Proxy) mintHandler(w http.ResponseWriter, r *http.Request) {
-	got, ok := bearer(r)
-	if !ok || p.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.cfg.AdminToken)) != 1 {
-		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_admin_token", "A valid admin token is required")
-		return
+// mintHandler answers a minting route whose body is {field: id}.
+func (p *Proxy) mintHandler(field string, mint func(context.Context, string) (string, time.Time, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		got, ok := bearer(r)
+		if !ok || p.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.cfg.AdminToken)) != 1 {
+			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_admin_token", "A valid admin token is required")
+			return
+		}
+		var req map[string]string
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req[field] == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "bad_request", "Body must be {\""+field+"\": \"…\"}")
+			return
+		}
+		tok, exp, err := mint(r.Context(), req[field])
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "bad_request", field+" is not a valid id")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_at": exp.UTC()})
 	}
-	var req struct {
-		ScanID string `json:"scan_id"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.ScanID == "" {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "bad_request", "Body must be {\"scan_id\": \"scan_…\"}")
-		return
-	}
-	tok, exp, err := p.Mint(r.Context(), req.ScanID)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "bad_request", "scan_id is not a scan id")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_ = json.NewEncoder(w).Encode(map[string]any{"token": tok, "expires_at": exp.UTC()})
 }
 
-// authorize checks the scan token and the scan's state. It returns the scan
-// or writes the error response and returns nil.
-func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *store.Scan {
+// subject is who a model call is accounted to: a scan, or a repository's
+// profile generation.
+type subject struct {
+	ledgerKey string
+	scanID    string // "" for profile generation
+	projectID string
+	userID    string
+	persisted store.Usage // usage already on the scan, for caps across restarts
+}
+
+// authorize checks the token and that its scan (or profile generation) is
+// still active. It returns the subject or writes the error and returns nil.
+func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *subject {
 	tok, ok := bearer(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", "Missing scan token")
@@ -187,6 +215,9 @@ func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *store.Scan {
 		}
 		writeError(w, http.StatusUnauthorized, "invalid_request_error", code, "Invalid scan token: "+err.Error())
 		return nil
+	}
+	if claims.RepositoryID != "" {
+		return p.authorizeProfile(w, r, claims.RepositoryID)
 	}
 	scan, err := p.scans.get(r.Context(), claims.ScanID)
 	if err != nil {
@@ -202,7 +233,25 @@ func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *store.Scan {
 		writeError(w, http.StatusForbidden, "invalid_request_error", "vega_scan_not_active", "The scan of this token is no longer running")
 		return nil
 	}
-	return scan
+	return &subject{ledgerKey: scan.ID, scanID: scan.ID, projectID: scan.ProjectID, userID: scan.OwnerUserID, persisted: scan.Usage}
+}
+
+func (p *Proxy) authorizeProfile(w http.ResponseWriter, r *http.Request, repoID string) *subject {
+	repo, err := p.st.GetRepository(r.Context(), store.System(), repoID)
+	var tp *store.ThreatProfile
+	if err == nil {
+		tp, err = p.st.GetThreatProfile(r.Context(), store.System(), repoID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Error("llm proxy: reading repository", "repository_id", repoID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "server_error", "vega_unavailable", "The proxy cannot read the repository right now")
+		return nil
+	}
+	if err != nil || tp.Status != store.ProfileGenerating {
+		writeError(w, http.StatusForbidden, "invalid_request_error", "vega_scan_not_active", "No threat profile is being generated for this token")
+		return nil
+	}
+	return &subject{ledgerKey: "profile:" + repo.ID, projectID: repo.ProjectID, userID: repo.OwnerUserID}
 }
 
 // modelRequest is what the proxy reads from a model call body.
@@ -216,15 +265,15 @@ type ctxKey struct{}
 
 // callState follows one forwarded model call from admission to accounting.
 type callState struct {
-	scan     *store.Scan
+	sub      *subject
 	model    string
 	reserved bool
 	done     bool
 }
 
 func (p *Proxy) forwardModelCall(w http.ResponseWriter, r *http.Request) {
-	scan := p.authorize(w, r)
-	if scan == nil {
+	sub := p.authorize(w, r)
+	if sub == nil {
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, p.cfg.MaxRequestBodyBytes))
@@ -242,13 +291,13 @@ func (p *Proxy) forwardModelCall(w http.ResponseWriter, r *http.Request) {
 		// the call can be accounted. Codex speaks Responses, so this is rare.
 		body = withIncludeUsage(body)
 	}
-	if err := p.ledger.reserve(scan.ID, scan.Usage, p.now()); err != nil {
-		p.log.Info("llm proxy: scan over budget", "scan_id", scan.ID, "reason", err.Error())
+	if err := p.ledger.reserve(sub.ledgerKey, sub.persisted, p.now()); err != nil {
+		p.log.Info("llm proxy: over budget", "subject", sub.ledgerKey, "reason", err.Error())
 		writeError(w, http.StatusTooManyRequests, "insufficient_quota", "vega_scan_budget_exceeded",
 			"This scan's LLM budget is exhausted ("+err.Error()+")")
 		return
 	}
-	st := &callState{scan: scan, model: mr.Model, reserved: true}
+	st := &callState{sub: sub, model: mr.Model, reserved: true}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
@@ -371,15 +420,15 @@ func (p *Proxy) finishCall(st *callState, u parsedUsage, found bool) {
 		OutputTokens:      u.output,
 		CostUSD:           p.cfg.Cost(model, u.input, u.cached, u.output),
 	}
-	p.ledger.settle(st.scan.ID, usage)
+	p.ledger.settle(st.sub.ledgerKey, usage)
 	if !found {
-		p.log.Warn("llm proxy: response carried no usage; counted as one request without tokens", "scan_id", st.scan.ID, "model", model)
+		p.log.Warn("llm proxy: response carried no usage; counted as one request without tokens", "subject", st.sub.ledgerKey, "model", model)
 	}
 	p.acct.add(&store.UsageRecord{
 		ID:        store.NewID(store.PrefixUsage),
-		ScanID:    st.scan.ID,
-		ProjectID: st.scan.ProjectID,
-		UserID:    st.scan.OwnerUserID,
+		ScanID:    st.sub.scanID,
+		ProjectID: st.sub.projectID,
+		UserID:    st.sub.userID,
 		Model:     model,
 		Usage:     usage,
 		At:        p.now().UTC(),

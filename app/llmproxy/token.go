@@ -22,9 +22,12 @@ var (
 	errTokenExpired   = errors.New("scan token expired")
 )
 
+// tokenClaims bind a token to exactly one scan, or to one repository's
+// threat-profile generation (which runs before any scan exists).
 type tokenClaims struct {
-	ScanID string `json:"scan_id"`
-	Exp    int64  `json:"exp"`
+	ScanID       string `json:"scan_id,omitempty"`
+	RepositoryID string `json:"repository_id,omitempty"`
+	Exp          int64  `json:"exp"`
 }
 
 type signer struct{ key []byte }
@@ -68,7 +71,7 @@ func (s signer) verify(tok string, now time.Time) (tokenClaims, error) {
 		return tokenClaims{}, errTokenMalformed
 	}
 	var c tokenClaims
-	if err := json.Unmarshal(payload, &c); err != nil || c.ScanID == "" {
+	if err := json.Unmarshal(payload, &c); err != nil || (c.ScanID == "") == (c.RepositoryID == "") {
 		return tokenClaims{}, errTokenMalformed
 	}
 	if now.Unix() >= c.Exp {
