@@ -222,6 +222,9 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await row.waitFor();
     state.findingTitle = await row.textContent();
     await shot('04-scan');
+    const [artifact] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download summary.json' }).click()]);
+    const summary = JSON.parse(readFileSync(await artifact.path(), 'utf8'));
+    assert.equal(typeof summary, 'object', 'summary.json artifact downloads with the bearer token');
     await row.click();
     await page.waitForURL(/\/findings\/fnd_/);
   });
@@ -294,6 +297,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
   await step('project page, deep-link reload', async () => {
     await page.goto(state.projectUrl);
     await page.getByRole('table', { name: 'Repositories' }).getByText('demo-app').waitFor();
+    await page.getByRole('table', { name: 'Repositories' }).getByText('Completed').waitFor();
     await page.getByRole('table', { name: 'Project scans' }).getByText('Completed').waitFor();
     await shot('10-project');
     await page.goto(state.scanUrl);

@@ -8,7 +8,7 @@ import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
-import { formatAge, formatDate, humanize } from '../lib/format';
+import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
 import { ConfirmDelete, ProjectForm } from './Projects';
 
@@ -137,6 +137,31 @@ export default function ProjectPage() {
   );
 }
 
+/** Latest scan of one repository: its status and severity counts (one small request per row). */
+function LastScanCells({ repositoryId, ready }: { repositoryId: string; ready: boolean }) {
+  const api = useApi();
+  const last = useAsync(() => (ready ? api.listRepositoryScans(repositoryId, { limit: 1 }) : Promise.resolve(null)), [repositoryId, ready]);
+  const s = last.data?.items[0];
+  if (last.error !== undefined) return <td colSpan={2} className="muted small">unavailable</td>;
+  if (!s)
+    return (
+      <>
+        <td className="muted">{last.loading && ready ? '…' : 'Never'}</td>
+        <td />
+      </>
+    );
+  return (
+    <>
+      <td>
+        <Link to={`/scans/${s.id}`}>{formatAge(s.finished_at ?? s.created_at)}</Link> <StatusBadge status={s.status} />
+      </td>
+      <td>
+        <SeverityCounts counts={s.finding_counts} compact />
+      </td>
+    </>
+  );
+}
+
 function RepositoriesTable({ repos }: { repos: Repository[] }) {
   return (
     <div className="table-wrap">
@@ -147,7 +172,8 @@ function RepositoriesTable({ repos }: { repos: Repository[] }) {
             <th scope="col">Name</th>
             <th scope="col">Source</th>
             <th scope="col">Ingest</th>
-            <th scope="col">Updated</th>
+            <th scope="col">Last scan</th>
+            <th scope="col">Findings (last scan)</th>
           </tr>
         </thead>
         <tbody>
@@ -164,7 +190,7 @@ function RepositoriesTable({ repos }: { repos: Repository[] }) {
                 <StatusBadge status={r.ingest_status} />
                 {r.ingest_error && <span className="inline-error small"> {r.ingest_error.message}</span>}
               </td>
-              <td>{formatDate(r.updated_at)}</td>
+              <LastScanCells repositoryId={r.id} ready={r.ingest_status === 'ready'} />
             </tr>
           ))}
         </tbody>
