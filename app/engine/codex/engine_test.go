@@ -77,6 +77,8 @@ func fakeCodex(scenario string, args []string) int {
 		fallthrough
 	case "ok":
 		switch {
+		case strings.Contains(string(schema), `"trust_boundaries"`):
+			msg(profileAnswer)
 		case strings.Contains(string(schema), `"components"`):
 			msg(planAnswer)
 		case strings.Contains(string(schema), `"verdicts"`) && strings.Contains(prompt, "database"):
@@ -323,5 +325,21 @@ func TestPromptsAndSchemasAreEmbedded(t *testing.T) {
 		if err != nil || !strings.Contains(p, "JSON matching the given schema") || strings.HasPrefix(p, "-") {
 			t.Errorf("prompt %s: %v", s, err)
 		}
+	}
+}
+
+func TestGenerateProfileSanitises(t *testing.T) {
+	p, err := testEngine("ok", nil).GenerateProfile(context.Background(), testInput(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Summary, "A Flask app") || strings.Contains(p.Summary, "abcdefghijklmnop") {
+		t.Errorf("summary = %q", p.Summary)
+	}
+	if len(p.OutOfScope) != 1 || p.OutOfScope[0] != "tests" {
+		t.Errorf("out_of_scope = %q (only existing in-tree paths)", p.OutOfScope)
+	}
+	if p.SeverityThreshold != "low" || len(p.EntryPoints) != 2 || len(p.Focus) != 2 {
+		t.Errorf("profile = %+v", p)
 	}
 }

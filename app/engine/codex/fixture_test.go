@@ -65,6 +65,7 @@ const (
  {"title":"Missing file","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"app/nope.py","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]}]}`
 	auditFiles = `{"findings":[{"title":"Path traversal in read_report","severity":"high","confidence":"medium","category":"path_traversal","cwe":["cwe-22","not-a-cwe"],"file_path":"app/files.py","start_line":-4,"end_line":4,"description":"requested may contain ../","evidence":"os.path.join(base, requested)","recommendation":"normalise and check the prefix","locations":[]},
  {"title":"Verbose error pages","severity":"low","confidence":"low","category":"info_leak","cwe":[],"file_path":"app/web.py","start_line":1,"end_line":2,"description":"d","evidence":"e","recommendation":"r","locations":[]}]}`
+	profileAnswer = `{"summary":"A Flask app serving users and reports. Key sk-proj-abcdefghijklmnopqrstuvwx leaked.","assets":["user records","report files"],"entry_points":["GET /users","GET /reports"],"trust_boundaries":["internet to Flask"],"focus":["sql injection","path traversal"],"out_of_scope":["tests/","../../etc","/abs","does/not/exist"],"severity_threshold":"extreme"}`
 	validateDB    = `{"verdicts":[{"id":"F1","verdict":"confirmed","severity":"critical","confidence":"high","reason":"reachable"}]}`
 	validateFiles = `{"verdicts":[{"id":"F1","verdict":"downgraded","severity":"medium","confidence":"medium","reason":"base is fixed"},{"id":"F2","verdict":"rejected","severity":"low","confidence":"low","reason":"not real"}]}`
 )

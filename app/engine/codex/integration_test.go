@@ -173,3 +173,50 @@ func TestRealCodexBudgetStopKeepsFindings(t *testing.T) {
 		t.Errorf("scan usage = %+v", scan.Usage)
 	}
 }
+
+func TestRealCodexGeneratesAProfileWithAProfileToken(t *testing.T) {
+	bin := realCodex(t)
+	ms := modelserver.New(func(req modelserver.Request) modelserver.Answer {
+		if strings.Contains(string(req.Schema), `"trust_boundaries"`) {
+			return modelserver.Answer{Text: profileAnswer, Usage: modelserver.Usage{InputTokens: 300, OutputTokens: 30}}
+		}
+		return modelserver.Answer{Status: 400}
+	})
+	defer ms.Close()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	scan := seedRunningScan(t, st)
+	ctx := context.Background()
+	if err := st.PutThreatProfile(ctx, &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: scan.RepositoryID, OwnerUserID: scan.OwnerUserID,
+		Status: store.ProfileGenerating, Source: store.ProfileSourceGenerated, UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p := llmproxy.New(llmproxy.Config{ProviderBaseURL: ms.BaseURL(), ProviderAPIKey: "sk-x", AdminToken: "admin"}, st)
+	defer p.Close()
+	ls, err := p.ServeLoopback()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close(ctx)
+	llm, err := ls.TokenSource(p).ProfileToken(ctx, scan.RepositoryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	prof, err := realEngine(bin, 1).GenerateProfile(cctx, engine.Input{SourceDir: vulnerableTree(t), ArtifactDir: t.TempDir(), LLM: llm}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prof.EntryPoints) != 2 || len(prof.OutOfScope) != 1 {
+		t.Errorf("profile = %+v", prof)
+	}
+	_ = p.Flush(ctx)
+	recs, _ := st.ListUsageRecords(ctx, store.UsageFilter{UserID: scan.OwnerUserID})
+	if len(recs) != 1 || recs[0].InputTokens != 300 || recs[0].ScanID != "" {
+		t.Errorf("usage records = %+v", recs)
+	}
+}
