@@ -157,7 +157,7 @@ func (r *Recorder) history(f *store.Finding, to, reason string) *store.FindingHi
 
 // MarkFixed runs after a complete scan: open or confirmed findings of the
 // same repository, produced by the scan's engines, inside its scope, and last
-// seen by an older scan, were not found again, so they become fixed (by
+// seen by an older scan were not found again, so they become fixed (by
 // system). Findings a newer scan saw are left alone. It returns how many
 // changed.
 func (r *Recorder) MarkFixed(ctx context.Context) (int, error) {
@@ -168,13 +168,22 @@ func (r *Recorder) MarkFixed(ctx context.Context) (int, error) {
 		Statuses: []string{store.FindingOpen, store.FindingConfirmed}}
 	var stale []string
 	page := store.Page{Limit: store.MaxLimit}
+	older := map[string]bool{} // last-seen scan ID → created no later than this scan
 	for {
 		items, next, err := r.st.ListFindings(ctx, store.System(), filter, page)
 		if err != nil {
 			return 0, err
 		}
 		for _, f := range items {
-			if r.notSeen(&f) {
+			if f.LastSeenScanID == r.scan.ID || !InScope(f.FilePath, r.scan.Paths) {
+				continue
+			}
+			o, ok := older[f.LastSeenScanID]
+			if !ok {
+				o = r.olderScan(ctx, f.LastSeenScanID)
+				older[f.LastSeenScanID] = o
+			}
+			if o {
 				stale = append(stale, f.ID)
 			}
 		}
@@ -188,7 +197,7 @@ func (r *Recorder) MarkFixed(ctx context.Context) (int, error) {
 		var hist *store.FindingHistory
 		_, err := r.st.UpdateFinding(ctx, store.System(), id, func(f *store.Finding) error {
 			hist = nil
-			if !r.notSeen(f) || (f.Status != store.FindingOpen && f.Status != store.FindingConfirmed) {
+			if !older[f.LastSeenScanID] || f.LastSeenScanID == r.scan.ID || (f.Status != store.FindingOpen && f.Status != store.FindingConfirmed) {
 				return nil // changed meanwhile
 			}
 			hist = r.history(f, store.FindingFixed, "not_seen")
@@ -212,7 +221,13 @@ func (r *Recorder) MarkFixed(ctx context.Context) (int, error) {
 	return changed, nil
 }
 
-// notSeen: last seen by an older scan (IDs are time-ordered) and in scope.
-func (r *Recorder) notSeen(f *store.Finding) bool {
-	return f.LastSeenScanID < r.scan.ID && InScope(f.FilePath, r.scan.Paths)
+// olderScan reports whether scan id was created no later than this scan (a
+// deleted scan counts as older). IDs are time-ordered only to the
+// millisecond, so creation times decide.
+func (r *Recorder) olderScan(ctx context.Context, id string) bool {
+	other, err := r.st.GetScan(ctx, store.System(), id)
+	if err != nil {
+		return errors.Is(err, store.ErrNotFound)
+	}
+	return !other.CreatedAt.After(r.scan.CreatedAt)
 }

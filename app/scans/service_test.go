@@ -211,10 +211,10 @@ func TestRecover(t *testing.T) {
 
 	a, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
 	b, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
-	claimA, _ := e.Store.ClaimNextScan(ctx, "wrk_dead", c.t)
-	claimB, _ := e.Store.ClaimNextScan(ctx, "wrk_dead", c.t)
-	if claimA.ID != a.ID || claimB.ID != b.ID {
-		t.Fatal("claims out of order")
+	for i := 0; i < 2; i++ {
+		if _, err := e.Store.ClaimNextScan(ctx, "wrk_dead", c.t); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// b is on its last attempt already.
 	if _, err := e.Store.UpdateScan(ctx, store.System(), b.ID, func(s *store.Scan) error { s.Attempt = 2; return nil }); err != nil {
