@@ -306,14 +306,14 @@ func (s *streamState) clean(t string) string {
 	return strings.ToValidUTF8(t, "")
 }
 
-// isBudgetError recognises the proxy's 429 as Codex reports it: Codex turns
-// an insufficient_quota 429 into "Quota exceeded…" and other 429s into
-// "… last status: 429 …"; the proxy's code is matched too in case a future
-// CLI passes the body through.
+// isBudgetError recognises the proxy's 429 as Codex reports it. The proxy
+// answers a capped scan with type insufficient_quota, which Codex turns into
+// "Quota exceeded…" and does not retry; the proxy's own code is matched too
+// in case a future CLI passes the body through. A plain upstream rate limit
+// ("… last status: 429 …" after retries) is deliberately not a budget stop.
 func isBudgetError(msg string) bool {
 	m := strings.ToLower(msg)
-	return strings.Contains(m, "vega_scan_budget_exceeded") || strings.Contains(m, "quota exceeded") ||
-		strings.Contains(m, "429")
+	return strings.Contains(m, "vega_scan_budget_exceeded") || strings.Contains(m, "quota exceeded")
 }
 
 // capWriter writes at most left bytes and silently drops the rest.

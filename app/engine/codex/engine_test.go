@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +68,11 @@ func fakeCodex(scenario string, args []string) int {
 	say(`{"type":"item.completed","item":{"id":"i0","type":"command_execution","command":"cat app/db.py; echo ` + os.Getenv("VEGA_SCAN_TOKEN") + `","aggregated_output":"","exit_code":0,"status":"completed"}}`)
 	switch scenario {
 	case "hang":
+		// A grandchild that must die with the process group.
+		child := exec.Command("sleep", "3600")
+		if err := child.Start(); err == nil {
+			_ = os.WriteFile(filepath.Join(filepath.Dir(schemaFile), "child.pid"), []byte(fmt.Sprint(child.Process.Pid)), 0o600)
+		}
 		time.Sleep(time.Hour)
 	case "huge":
 		msg(strings.Repeat("A", 10<<20))
@@ -256,9 +264,34 @@ func TestIdleTimeoutAndCancellationKillTheProcessGroup(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	err = testEngine("hang", nil).Run(ctx, testInput(t), &recorder{})
+	in := testInput(t)
+	err = testEngine("hang", nil).Run(ctx, in, &recorder{})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancelled run: err = %v after %v", err, time.Since(start))
+	}
+	pids, _ := filepath.Glob(filepath.Join(in.ArtifactDir, "codex", "*", "child.pid"))
+	if len(pids) == 0 {
+		t.Fatal("the fake codex recorded no child")
+	}
+	for _, f := range pids {
+		b, _ := os.ReadFile(f)
+		pid, _ := strconv.Atoi(string(b))
+		alive := true
+		for range 50 { // the kernel reaps asynchronously; give it a moment
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				alive = false
+				break
+			}
+			if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z ") {
+				alive = false // a zombie waiting for init: already dead
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive {
+			t.Errorf("grandchild %d survived the cancellation", pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }
 
