@@ -337,6 +337,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = p.upstream.Host
 	out.Header.Del("Cookie")
 	out.Header.Del("Authorization")
+	// These select which organisation/project the provider bills under the
+	// same key; the runner has no say in that.
+	out.Header.Del("OpenAI-Organization")
+	out.Header.Del("OpenAI-Project")
 	// Let the transport negotiate compression itself so it also decompresses:
 	// usage parsing and key scrubbing need plain bytes.
 	out.Header.Del("Accept-Encoding")

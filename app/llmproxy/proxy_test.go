@@ -71,6 +71,8 @@ func (f *fixture) post(t testing.TB, path, token, body string) *http.Response {
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OpenAI-Organization", "org-chosen-by-the-runner")
+	req.Header.Set("Cookie", "session=runner")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +122,11 @@ func TestStreamedResponsesAreForwardedAndAccounted(t *testing.T) {
 	}
 	if strings.Contains(string(reqs[0].Body), f.token) {
 		t.Error("scan token leaked upstream")
+	}
+	for _, h := range []string{"OpenAI-Organization", "Cookie"} {
+		if v := reqs[0].Header.Get(h); v != "" {
+			t.Errorf("runner header %s reached upstream: %q", h, v)
+		}
 	}
 	f.flush(t)
 	recs := usageRecords(t, f.st, f.scan.OwnerUserID)

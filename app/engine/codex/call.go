@@ -159,12 +159,9 @@ loop:
 	return res, nil
 }
 
-func (e *Engine) artifactRoot(in engine.Input) string {
-	if in.ArtifactDir != "" {
-		return filepath.Join(in.ArtifactDir, "codex")
-	}
-	return filepath.Join(os.TempDir(), "vega-codex-artifacts", unsafeName.ReplaceAllString(in.ScanID, "_"))
-}
+// artifactRoot is where call directories go; Run and GenerateProfile make
+// sure ArtifactDir is set (a private temporary directory if the caller gave none).
+func (e *Engine) artifactRoot(in engine.Input) string { return filepath.Join(in.ArtifactDir, "codex") }
 
 var errLineTooLong = errors.New("line too long")
 
@@ -249,6 +246,9 @@ func (s *streamState) handle(line []byte) {
 	case EventTurnCompleted:
 		if ev.Usage != nil {
 			u := store.Usage{InputTokens: ev.Usage.InputTokens, CachedInputTokens: ev.Usage.CachedInputTokens, OutputTokens: ev.Usage.OutputTokens}
+			if s.e.cfg.Cost != nil {
+				u.CostUSD = s.e.cfg.Cost(s.e.cfg.Model, u.InputTokens, u.CachedInputTokens, u.OutputTokens)
+			}
 			s.usage.Add(u)
 			s.emit.Usage(engine.UsageReport{Model: s.e.cfg.Model, Usage: u})
 		}

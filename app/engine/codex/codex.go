@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -38,6 +39,10 @@ type Config struct {
 	MaxComponents int
 	Sandbox       Sandbox // default HostSandbox
 	Runner        Runner  // default ExecRunner
+	// Cost estimates a turn's cost for usage events (e.g. llmproxy.Config.Cost,
+	// so events and the proxy's records agree); nil reports 0. The proxy's
+	// usage records stay the billing source of truth.
+	Cost func(model string, input, cached, output int64) float64
 }
 
 // FromConfig maps app/config onto the engine. sandbox is the resolved
@@ -134,6 +139,15 @@ type scanRun struct {
 func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) error {
 	if in.LLM.BaseURL == "" || in.LLM.Token == "" {
 		return errors.New("codex: no LLM endpoint for this scan")
+	}
+	if in.ArtifactDir == "" {
+		// Nowhere to keep debug output: use a private directory for this run only.
+		dir, err := os.MkdirTemp("", "vega-codex-")
+		if err != nil {
+			return fmt.Errorf("codex: work directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		in.ArtifactDir = dir
 	}
 	r := &scanRun{
 		e: e, in: in, emit: emit, tree: newTree(in.SourceDir), filter: newFilter(in.Paths, in.Profile),

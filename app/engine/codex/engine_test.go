@@ -132,7 +132,8 @@ func findingByTitle(rs []engine.Report, prefix string) *engine.Report {
 func TestRunPlansAuditsValidatesAndSanitises(t *testing.T) {
 	rec := &recorder{}
 	in := testInput(t)
-	if err := testEngine("ok", nil).Run(context.Background(), in, rec); err != nil {
+	perTurn := func(model string, input, cached, output int64) float64 { return float64(input+output) / 1e3 }
+	if err := testEngine("ok", func(c *Config) { c.Cost = perTurn }).Run(context.Background(), in, rec); err != nil {
 		t.Fatal(err)
 	}
 	if len(rec.findings) != 2 {
@@ -167,7 +168,7 @@ func TestRunPlansAuditsValidatesAndSanitises(t *testing.T) {
 		}
 	}
 	// plan + 2 audits + 2 validations (the "escape" component was dropped: no valid paths).
-	if u := rec.totalUsage(); u.InputTokens != 500 || u.CachedInputTokens != 200 || u.OutputTokens != 50 {
+	if u := rec.totalUsage(); u.InputTokens != 500 || u.CachedInputTokens != 200 || u.OutputTokens != 50 || u.CostUSD < 0.5499 || u.CostUSD > 0.5501 {
 		t.Errorf("usage = %+v", u)
 	}
 	last := rec.progress[len(rec.progress)-1]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/vegasec/vega/app/engine"
@@ -30,6 +31,14 @@ func (e *Engine) GenerateProfile(ctx context.Context, in engine.Input, emit engi
 	}
 	if emit == nil {
 		emit = discard{}
+	}
+	if in.ArtifactDir == "" {
+		dir, err := os.MkdirTemp("", "vega-codex-profile-")
+		if err != nil {
+			return store.ThreatProfileContent{}, fmt.Errorf("codex: work directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		in.ArtifactDir = dir
 	}
 	prompt, err := renderPrompt(stageProfile, promptData{Exclusions: e.cfg.Exclusions, MaxComponents: e.cfg.MaxComponents})
 	if err != nil {
