@@ -199,3 +199,59 @@ func TestStopHandsRunningScansBackAndRestartRecovers(t *testing.T) {
 		t.Fatalf("attempts: %d", x.Attempt)
 	}
 }
+
+// TestExternalWorkersShareAPostgresStore runs two external pools — two
+// `vega worker` processes in all but address space — against one Postgres
+// store: every scan completes exactly once and both take work.
+func TestExternalWorkersShareAPostgresStore(t *testing.T) {
+	ctx := context.Background()
+	env := scantest.NewPostgres(t)
+	u := env.User(t)
+	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n", "b.env": "AWS_ACCESS_KEY_ID=AKIAQZ7XK2LMN4PB6RTW\n"})
+	r, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Heartbeat: 100 * time.Millisecond, TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &counting{inner: r, running: map[string]bool{}}
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}})
+	var ids []string
+	for i := 0; i < 8; i++ {
+		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	var pools []*dispatch.Pool
+	for i := 0; i < 2; i++ {
+		p := dispatch.NewExternal(env.Store, run, svc, dispatch.Options{Concurrency: 2, PollInterval: 20 * time.Millisecond})
+		if err := p.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		pools = append(pools, p)
+	}
+	waitFor(t, "all scans", func() bool { return allDone(env, ids) })
+	if run.twice.Load() {
+		t.Fatal("a scan ran twice at once")
+	}
+	claimedBy := map[string]int{}
+	for _, id := range ids {
+		s, _ := env.Store.GetScan(ctx, store.System(), id)
+		if s.Attempt != 1 {
+			t.Fatalf("scan %s ran %d times", id, s.Attempt)
+		}
+		claimedBy[s.ClaimedBy]++
+		if s.FindingCounts.Total() != 1 {
+			t.Fatalf("scan %s counts %+v", id, s.FindingCounts)
+		}
+	}
+	workers, _ := env.Store.ListWorkers(ctx)
+	if len(workers) != 2 || workers[0].Role != "worker" {
+		t.Fatalf("workers: %+v", workers)
+	}
+	for _, p := range pools {
+		p.Stop(time.Second)
+	}
+	t.Logf("scans per worker: %v", claimedBy)
+}

@@ -70,8 +70,12 @@ func (f *fixture) scan(t *testing.T, engines ...string) *store.Scan {
 }
 
 func TestRecorderUpsertsWithinScanAndSanitizes(t *testing.T) {
+	scantest.Stores(t, recorderUpsertsWithinScanAndSanitizes)
+}
+
+func recorderUpsertsWithinScanAndSanitizes(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := scantest.New(t)
+	env := open(t)
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
 	f := &fixture{env, u, repo}
@@ -100,9 +104,11 @@ func TestRecorderUpsertsWithinScanAndSanitizes(t *testing.T) {
 	}
 }
 
-func TestTriageBulkAndHistory(t *testing.T) {
+func TestTriageBulkAndHistory(t *testing.T) { scantest.Stores(t, triageBulkAndHistory) }
+
+func triageBulkAndHistory(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := scantest.New(t)
+	env := open(t)
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
 	f := &fixture{env, u, repo}

@@ -48,8 +48,12 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, files map[string]string, extra ...engine.Engine) *harness {
+	return newHarnessOn(t, scantest.New, files, extra...)
+}
+
+func newHarnessOn(t *testing.T, open func(testing.TB) *scantest.Env, files map[string]string, extra ...engine.Engine) *harness {
 	t.Helper()
-	env := scantest.New(t)
+	env := open(t)
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, files)
 	engines := map[string]engine.Engine{secrets.Name: secrets.New()}
@@ -149,12 +153,16 @@ func (h *harness) tempDirEmpty() {
 }
 
 func TestSecretsScanEndToEnd(t *testing.T) {
+	scantest.Stores(t, secretsScanEndToEnd)
+}
+
+func secretsScanEndToEnd(t *testing.T, open func(testing.TB) *scantest.Env) {
 	key := awsKey(1)
 	files := map[string]string{
 		"config/app.env": "REGION=eu-west-1\nAWS_ACCESS_KEY_ID=" + key + "\n",
 		"src/main.go":    "package main\n\nfunc main() {}\n",
 	}
-	h := newHarness(t, files)
+	h := newHarnessOn(t, open, files)
 	sub, unsub := h.broker.Subscribe("") // a subscription to another scan is never woken
 	defer unsub()
 	s := h.scan(scans.CreateInput{})

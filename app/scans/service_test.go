@@ -34,8 +34,12 @@ func newService(e *scantest.Env, q scans.Queue, c *clock) *scans.Service {
 }
 
 func TestCreateValidatesAndSnapshotsProfile(t *testing.T) {
+	scantest.Stores(t, createValidatesAndSnapshotsProfile)
+}
+
+func createValidatesAndSnapshotsProfile(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	e := scantest.New(t)
+	e := open(t)
 	u := e.User(t)
 	repo, snap := e.Repo(t, u.ID, map[string]string{"a.go": "package a\n"})
 	q := &recordingQueue{}
@@ -102,9 +106,11 @@ func TestCreateValidatesAndSnapshotsProfile(t *testing.T) {
 	}
 }
 
-func TestQuota(t *testing.T) {
+func TestQuota(t *testing.T) { scantest.Stores(t, quota) }
+
+func quota(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	e := scantest.New(t)
+	e := open(t)
 	u := e.User(t)
 	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
 	svc := newService(e, nil, &clock{t: time.Now()})
@@ -135,9 +141,11 @@ func TestQuota(t *testing.T) {
 	}
 }
 
-func TestCancel(t *testing.T) {
+func TestCancel(t *testing.T) { scantest.Stores(t, cancel) }
+
+func cancel(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	e := scantest.New(t)
+	e := open(t)
 	u := e.User(t)
 	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
 	svc := newService(e, nil, &clock{t: time.Now()})
@@ -170,9 +178,11 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-func TestRetry(t *testing.T) {
+func TestRetry(t *testing.T) { scantest.Stores(t, retry) }
+
+func retry(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	e := scantest.New(t)
+	e := open(t)
 	u := e.User(t)
 	repo, snap := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
 	q := &recordingQueue{}
@@ -199,9 +209,11 @@ func TestRetry(t *testing.T) {
 	}
 }
 
-func TestRecover(t *testing.T) {
+func TestRecover(t *testing.T) { scantest.Stores(t, recover) }
+
+func recover(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	e := scantest.New(t)
+	e := open(t)
 	u := e.User(t)
 	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
 	c := &clock{t: time.Now()}

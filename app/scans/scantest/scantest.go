@@ -12,10 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/migrate"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 	"github.com/vegasec/vega/store/bolt"
+	"github.com/vegasec/vega/store/postgres"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
 // Env is one isolated store + blob store.
@@ -40,6 +45,41 @@ func New(tb testing.TB) *Env {
 		tb.Fatalf("blob store: %v", err)
 	}
 	return &Env{Store: st, Blobs: blobs, Dir: dir}
+}
+
+// NewPostgres is New on a fresh, migrated Postgres database of its own
+// (VEGA_TEST_DATABASE_URL; skipped when unset, a failure under CI=true).
+func NewPostgres(tb testing.TB) *Env {
+	tb.Helper()
+	dsn := pgtest.NewDatabase(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := migrate.Migrate(ctx, pool); err != nil {
+		tb.Fatal(err)
+	}
+	pool.Close()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = st.Close() })
+	dir := tb.TempDir()
+	blobs, err := blob.NewLocal(filepath.Join(dir, "blobs"))
+	if err != nil {
+		tb.Fatalf("blob store: %v", err)
+	}
+	return &Env{Store: st, Blobs: blobs, Dir: dir}
+}
+
+// Stores runs fn once per store implementation: bolt, and Postgres when a
+// test database is available.
+func Stores(t *testing.T, fn func(t *testing.T, open func(testing.TB) *Env)) {
+	t.Run("bolt", func(t *testing.T) { fn(t, New) })
+	t.Run("postgres", func(t *testing.T) { fn(t, NewPostgres) })
 }
 
 // User creates a user.
