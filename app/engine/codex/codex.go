@@ -73,10 +73,15 @@ func ResolveSandbox(ctx context.Context, c *config.Config, network string) Sandb
 }
 
 // Usable tells whether the codex engine can run here (for VEGA_SCAN_ENGINES=auto):
-// the CLI must be found and model traffic must have somewhere to go — a
-// provider key for the in-process proxy, or a remote proxy URL.
+// the CLI must be found (the docker CLI instead, with VEGA_CODEX_SANDBOX=docker,
+// since Codex then lives in the image) and model traffic must have somewhere
+// to go — a provider key for the in-process proxy, or a remote proxy URL.
 func Usable(c *config.Config) error {
-	if _, err := exec.LookPath(c.CodexBin); err != nil {
+	if c.CodexSandbox == "docker" {
+		if _, err := exec.LookPath("docker"); err != nil {
+			return errors.New("VEGA_CODEX_SANDBOX=docker but the docker CLI is not installed")
+		}
+	} else if _, err := exec.LookPath(c.CodexBin); err != nil {
 		return fmt.Errorf("codex CLI %q not found (VEGA_CODEX_BIN)", c.CodexBin)
 	}
 	if c.LLMProviderAPIKey == "" && c.LLMProxyURL == "" {
