@@ -178,9 +178,15 @@ func (w *Writer) Emit(kind string, payload any) {
 		return
 	}
 	w.buf = append(w.buf, ev)
-	full := len(w.buf) >= w.opt.MaxBatch
+	n := len(w.buf)
 	w.mu.Unlock()
-	if full {
+	if n >= 8*w.opt.MaxBatch {
+		// The store is falling behind: the producer waits for a flush
+		// instead of the buffer growing without bound.
+		_ = w.Flush()
+		return
+	}
+	if n >= w.opt.MaxBatch {
 		select {
 		case w.kick <- struct{}{}:
 		default:
