@@ -150,6 +150,12 @@ func TestRunPlansAuditsValidatesAndSanitises(t *testing.T) {
 	if pt == nil || pt.Severity != "medium" || pt.Confidence != "medium" || pt.StartLine != 1 || len(pt.CWE) != 1 || pt.CWE[0] != "CWE-22" {
 		t.Errorf("path traversal finding must be downgraded, clamped and CWE-normalised: %+v", pt)
 	}
+	if findingByTitle(rec.findings, "Through a symlink") != nil {
+		t.Error("a finding on a symlink out of the tree was reported")
+	}
+	if strings.Count(rec.allLogs(), "does not exist in the snapshot") != 2 {
+		t.Errorf("want the missing file and the symlink dropped:\n%s", rec.allLogs())
+	}
 	if findingByTitle(rec.findings, "Verbose") != nil {
 		t.Error("a rejected finding was reported")
 	}

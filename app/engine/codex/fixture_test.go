@@ -51,6 +51,10 @@ def reports():
 			t.Fatal(err)
 		}
 	}
+	// A link out of the tree: a finding naming it must be dropped, not read.
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "app", "link.py")); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -62,7 +66,8 @@ const (
 	auditDB = `{"findings":[{"title":"SQL injection in find_user","severity":"critical","confidence":"high","category":"sql_injection","cwe":["CWE-89"],"file_path":"app/db.py","start_line":5,"end_line":9999,"description":"name is concatenated into SQL","evidence":"conn.execute(... + name + ...)","recommendation":"use parameters","locations":[{"file_path":"app/web.py","start_line":10,"end_line":10,"note":"source"}]},
  {"title":"Escapes the tree","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"../../etc/passwd","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]},
  {"title":"Absolute path","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"/etc/passwd","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]},
- {"title":"Missing file","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"app/nope.py","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]}]}`
+ {"title":"Missing file","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"app/nope.py","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]},
+ {"title":"Through a symlink","severity":"high","confidence":"high","category":"x","cwe":[],"file_path":"app/link.py","start_line":1,"end_line":1,"description":"d","evidence":"e","recommendation":"r","locations":[]}]}`
 	auditFiles = `{"findings":[{"title":"Path traversal in read_report","severity":"high","confidence":"medium","category":"path_traversal","cwe":["cwe-22","not-a-cwe"],"file_path":"app/files.py","start_line":-4,"end_line":4,"description":"requested may contain ../","evidence":"os.path.join(base, requested)","recommendation":"normalise and check the prefix","locations":[]},
  {"title":"Verbose error pages","severity":"low","confidence":"low","category":"info_leak","cwe":[],"file_path":"app/web.py","start_line":1,"end_line":2,"description":"d","evidence":"e","recommendation":"r","locations":[]}]}`
 	profileAnswer = `{"summary":"A Flask app serving users and reports. Key sk-proj-abcdefghijklmnopqrstuvwx leaked.","assets":["user records","report files"],"entry_points":["GET /users","GET /reports"],"trust_boundaries":["internet to Flask"],"focus":["sql injection","path traversal"],"out_of_scope":["tests/","../../etc","/abs","does/not/exist"],"severity_threshold":"extreme"}`
