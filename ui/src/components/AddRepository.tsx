@@ -3,6 +3,7 @@ import { errorMessage } from '../api/client';
 import type { GitUpload, Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { formatBytes, formatDate } from '../lib/format';
+import { useInterval } from '../lib/hooks';
 import { Dialog } from './Dialog';
 import { ProgressBar } from './Misc';
 import { InlineError } from './States';
@@ -203,6 +204,8 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
       setBusy(false);
     }
   };
+  // the push happens in the user's terminal: watch for it
+  useInterval(() => void check(), 3000, !!upload && status !== 'received' && status !== 'expired');
   const check = async () => {
     if (!upload) return;
     try {
@@ -241,7 +244,7 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
         <input readOnly value={command} onFocus={(e) => e.currentTarget.select()} className="mono" />
       </label>
       <p className="small muted">The URL contains a secret token: do not share it.</p>
-      {status && <p role="status">Status: {status}</p>}
+      <p role="status">{status === 'expired' ? 'This remote expired. Create a new one.' : status === 'received' ? 'Push received.' : 'Waiting for your push…'}</p>
       <div className="dialog-actions">
         <button type="button" onClick={() => void navigator.clipboard?.writeText(command)}>
           Copy command

@@ -1,3 +1,5 @@
+import { useId } from 'react';
+
 // A dependency-free bar chart in inline SVG (no chart library: first-load budget).
 export interface Bar {
   key: string;
@@ -16,11 +18,12 @@ export function BarChart({ bars, title, format, height = 220 }: { bars: Bar[]; t
   const barW = Math.max(2, Math.min(48, slot * 0.7));
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   const labelEvery = Math.max(1, Math.ceil(bars.length / 12));
+  const id = useId();
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="chart-title chart-desc" preserveAspectRatio="xMidYMid meet">
-        <title id="chart-title">{title}</title>
-        <desc id="chart-desc">{bars.map((b) => `${b.label}: ${format(b.value)}`).join('; ')}</desc>
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} preserveAspectRatio="xMidYMid meet">
+        <title id={`${id}-title`}>{title}</title>
+        <desc id={`${id}-desc`}>{bars.map((b) => `${b.label}: ${format(b.value)}`).join('; ')}</desc>
         {ticks.map((t) => {
           const y = pad.top + innerH - (top ? (t / top) * innerH : 0);
           return (

@@ -63,7 +63,7 @@ export function SignInPage({ flash }: { flash?: string }) {
           <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
             <label>
               Email
-              <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+              <input type="email" name="email" autoComplete="username" autoFocus required value={email} onChange={(e) => setEmail(e.target.value)} />
             </label>
             <label>
               Password
