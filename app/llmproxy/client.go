@@ -50,6 +50,10 @@ func (s LocalTokenSource) ProfileToken(ctx context.Context, repositoryID string)
 	return engine.LLM{BaseURL: s.BaseURL, Token: tok}, nil
 }
 
+// Flush waits until the proxy has written the usage of every finished call
+// (the runner calls it before reading the scan's final usage).
+func (s LocalTokenSource) Flush(ctx context.Context) error { return s.Proxy.Flush(ctx) }
+
 // RemoteTokenSource mints through POST /internal/scan-tokens of a standalone
 // `vega llm-proxy`.
 type RemoteTokenSource struct {
@@ -73,7 +77,26 @@ func (s RemoteTokenSource) ProfileToken(ctx context.Context, repositoryID string
 	return engine.LLM{BaseURL: strings.TrimRight(s.ProxyURL, "/"), Token: tok}, nil
 }
 
-var mintClient = &http.Client{Timeout: 30 * time.Second}
+// Flush asks the remote proxy to write pending usage (POST /internal/flush).
+func (s RemoteTokenSource) Flush(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.ProxyURL, "/")+"/internal/flush", nil)
+	if err != nil {
+		return fmt.Errorf("llmproxy: flush request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.AdminToken)
+	resp, err := mintClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("llmproxy: flush: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("llmproxy: flush: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+var mintClient = &http.Client{Timeout: 40 * time.Second}
 
 // MintRemote asks a proxy for a scan token with the admin token.
 func MintRemote(ctx context.Context, proxyURL, adminToken, scanID string) (string, error) {

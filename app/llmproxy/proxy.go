@@ -155,6 +155,7 @@ func (p *Proxy) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/models", p.forwardModels)
 	mux.HandleFunc("POST /internal/scan-tokens", p.mintHandler("scan_id", p.Mint))
 	mux.HandleFunc("POST /internal/profile-tokens", p.mintHandler("repository_id", p.MintProfile))
+	mux.HandleFunc("POST /internal/flush", p.flushHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -165,12 +166,34 @@ func (p *Proxy) Handler() http.Handler {
 	return mux
 }
 
+func (p *Proxy) adminOK(w http.ResponseWriter, r *http.Request) bool {
+	got, ok := bearer(r)
+	if !ok || p.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.cfg.AdminToken)) != 1 {
+		writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_admin_token", "A valid admin token is required")
+		return false
+	}
+	return true
+}
+
+// flushHandler lets a remote runner wait until every finished call's usage
+// is in the store before it writes the scan's summary.
+func (p *Proxy) flushHandler(w http.ResponseWriter, r *http.Request) {
+	if !p.adminOK(w, r) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if err := p.Flush(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "server_error", "vega_unavailable", "Usage is still being written")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // mintHandler answers a minting route whose body is {field: id}.
 func (p *Proxy) mintHandler(field string, mint func(context.Context, string) (string, time.Time, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		got, ok := bearer(r)
-		if !ok || p.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.cfg.AdminToken)) != 1 {
-			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_admin_token", "A valid admin token is required")
+		if !p.adminOK(w, r) {
 			return
 		}
 		var req map[string]string

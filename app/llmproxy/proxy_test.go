@@ -371,7 +371,17 @@ func TestMintEndpointAndRemoteClient(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("remote-minted token refused: %d", resp.StatusCode)
 	}
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
+	if err := ts.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := f.st.GetScan(context.Background(), store.System(), f.scan.ID); s.Usage.Requests != 1 {
+		t.Errorf("usage not written after a remote flush: %+v", s.Usage)
+	}
+	if err := (RemoteTokenSource{ProxyURL: f.srv.URL, AdminToken: "wrong"}).Flush(context.Background()); err == nil {
+		t.Error("flush with a wrong admin token succeeded")
+	}
 
 	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/v1/models", nil)
 	req.Header.Set("Authorization", "Bearer "+llm.Token)
@@ -455,3 +465,14 @@ func TestCancelledScanIsRefusedWithinTheCacheTTL(t *testing.T) {
 		t.Errorf("cancelled scan: %d %+v", resp.StatusCode, e)
 	}
 }
+
+// The runner (app/runner) consumes these through its own interfaces.
+var (
+	_ TokenSource        = LocalTokenSource{}
+	_ TokenSource        = RemoteTokenSource{}
+	_ ProfileTokenSource = LocalTokenSource{}
+	_ ProfileTokenSource = RemoteTokenSource{}
+	_ interface {
+		Flush(context.Context) error
+	} = RemoteTokenSource{}
+)

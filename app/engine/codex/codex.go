@@ -128,6 +128,9 @@ func New(cfg Config) *Engine {
 
 func (e *Engine) Name() string { return Name }
 
+// NeedsLLM tells the runner to mint a scan token for this engine.
+func (e *Engine) NeedsLLM() bool { return true }
+
 // scanRun is the state of one Run.
 type scanRun struct {
 	e      *Engine
