@@ -1,6 +1,3 @@
-// Package llmproxy is Vega's OpenAI-compatible model proxy (SPEC §9). It holds
-// the provider key, authenticates runners with scan-scoped tokens, enforces
-// per-scan caps, streams responses through untouched and records usage.
 package llmproxy
 
 import (
