@@ -282,6 +282,7 @@ type modelRequest struct {
 	Model         string          `json:"model"`
 	Stream        bool            `json:"stream"`
 	StreamOptions json.RawMessage `json:"stream_options"`
+	Background    bool            `json:"background"`
 }
 
 type ctxKey struct{}
@@ -307,6 +308,12 @@ func (p *Proxy) forwardModelCall(w http.ResponseWriter, r *http.Request) {
 	var mr modelRequest
 	if err := json.Unmarshal(body, &mr); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "Request body is not JSON")
+		return
+	}
+	if mr.Background {
+		// A background response finishes after this request ends, so its
+		// usage would never pass through the proxy: unaccountable spend.
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "vega_background_not_allowed", "Background responses are not allowed through the Vega proxy")
 		return
 	}
 	if r.URL.Path == "/v1/chat/completions" && mr.Stream && len(mr.StreamOptions) == 0 {

@@ -217,6 +217,16 @@ func TestRejectsBadTokensAndInactiveScans(t *testing.T) {
 			t.Errorf("inactive scan: %d %+v", resp.StatusCode, e)
 		}
 	}
+	if _, err := f.st.UpdateScan(context.Background(), store.System(), f.scan.ID, func(s *store.Scan) error {
+		s.Status, s.CancelRequestedAt = store.ScanRunning, nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp = f.post(t, "/v1/responses", f.token, `{"model":"m","background":true}`)
+	if e := decodeError(t, resp); resp.StatusCode != 400 || e.Error.Code != "vega_background_not_allowed" {
+		t.Errorf("background response: %d %+v", resp.StatusCode, e)
+	}
 	if n := len(f.model.Requests()); n != 0 {
 		t.Errorf("rejected requests reached upstream %d times", n)
 	}
