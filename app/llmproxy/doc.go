@@ -33,7 +33,8 @@
 //   - The provider key is only ever set on the outbound request. Upstream
 //     error bodies are scrubbed of it (and of sk-… fragments) before they are
 //     returned; transport errors become a generic 502. Runner-supplied
-//     Cookie, OpenAI-Organization and OpenAI-Project headers are dropped.
+//     Cookie, OpenAI-Organization and OpenAI-Project headers are dropped, and
+//     "background": true is refused (its usage would never pass the proxy).
 //   - Cost: VEGA_LLM_PROXY_PRICES (model → USD per 1M input/cached/output) when
 //     the model is listed, else VEGA_LLM_PROXY_PRICE_USD_PER_1K_TOKENS flat.
 package llmproxy
