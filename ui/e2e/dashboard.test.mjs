@@ -225,6 +225,34 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     const [artifact] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download summary.json' }).click()]);
     const summary = JSON.parse(readFileSync(await artifact.path(), 'utf8'));
     assert.equal(typeof summary, 'object', 'summary.json artifact downloads with the bearer token');
+    // the SSE stream as the browser sees it: named events, id = seq, JSON data, token in the query
+    const scanId = state.scanUrl.split('/').pop();
+    const frames = await page.evaluate(
+      (id) =>
+        new Promise((resolve, reject) => {
+          const token = JSON.parse(localStorage.getItem('vega.session')).accessToken;
+          const es = new EventSource(`/v1/scans/${id}/events/stream?access_token=${encodeURIComponent(token)}`);
+          const got = [];
+          const kinds = ['scan_started', 'scan_progress', 'scan_log', 'finding_updated', 'usage', 'scan_completed', 'scan_failed', 'scan_cancelled'];
+          for (const k of kinds)
+            es.addEventListener(k, (e) => {
+              got.push({ type: e.type, id: e.lastEventId, data: JSON.parse(e.data) });
+              if (k === 'scan_completed') {
+                es.close();
+                resolve(got);
+              }
+            });
+          es.onerror = () => {
+            es.close();
+            reject(new Error(`stream failed after ${got.length} frames`));
+          };
+          setTimeout(() => reject(new Error('stream timeout')), 15_000);
+        }),
+      scanId,
+    );
+    assert.ok(frames.length >= 3, 'stream replays the scan');
+    frames.forEach((f, i) => assert.equal(Number(f.id), i + 1, 'ids are gap-free seqs'));
+    assert.equal(frames.at(-1).type, 'scan_completed');
     await row.click();
     await page.waitForURL(/\/findings\/fnd_/);
   });
@@ -303,6 +331,14 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.goto(state.scanUrl);
     await page.reload();
     await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor();
+  });
+
+  await step('projects page with a project card', async () => {
+    await page.goto(url('/'));
+    const card = page.getByRole('list', { name: 'Projects' }).getByRole('listitem').filter({ hasText: 'E2E demo' });
+    await card.getByText('Repositories').waitFor();
+    await card.getByText('Medium').waitFor(); // the open, undismissed finding
+    await shot('11-projects');
   });
 
   await step('usage page', async () => {
