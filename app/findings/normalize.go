@@ -31,15 +31,23 @@ const (
 // NormalizePath makes a repository-relative slash path: no leading "./" or
 // "/", no "..", no backslashes. A path that would climb out is dropped ("").
 func NormalizePath(p string) string {
-	p = strings.TrimSpace(strings.ReplaceAll(p, "\\", "/"))
-	if p == "" {
+	p = strings.ReplaceAll(p, "\\", "/")
+	// Trimming can expose a new leading "/" or "." (" / a"), so clean until
+	// the result is stable: the function must be idempotent.
+	for i := 0; i < 8; i++ {
+		next := strings.TrimSpace(p)
+		if next != "" {
+			next = truncate(path.Clean("/" + next)[1:], maxPath)
+		}
+		if next == p {
+			break
+		}
+		p = next
+	}
+	if p == "" || p == "." || strings.ContainsRune(p, 0) {
 		return ""
 	}
-	p = path.Clean("/" + p)[1:]
-	if p == "." || strings.ContainsRune(p, 0) {
-		return ""
-	}
-	return truncate(p, maxPath)
+	return p
 }
 
 // normalizeTitle lowercases and collapses whitespace and punctuation so
