@@ -344,3 +344,16 @@ func parseAddr(v string) (string, error) {
 	}
 	return v, nil
 }
+
+// SetRole switches the role a subcommand runs (flags beat VEGA_SERVICE_ROLE)
+// and re-derives the defaults that depend on it: only the api role hosts the
+// LLM proxy in-process; every other role talks to a standalone one.
+func (c *Config) SetRole(role string) {
+	c.Role = role
+	if !c.set["VEGA_LLM_PROXY_URL"] {
+		c.LLMProxyURL = ""
+		if role != "api" {
+			c.LLMProxyURL = "http://" + c.LLMProxyListenAddr
+		}
+	}
+}

@@ -13,15 +13,16 @@ import (
 	"github.com/vegasec/vega/store/blob"
 )
 
-// manifestProfiles is the deterministic generator: languages, frameworks and
+// ManifestProfiles is the deterministic generator: languages, frameworks and
 // entry points recognised from the snapshot's manifest and dependency files.
-type manifestProfiles struct{ blobs blob.Store }
+// It is the default, and the fallback when the AI generator fails.
+type ManifestProfiles struct{ Blobs blob.Store }
 
 // maxProfileRead bounds each dependency manifest the generator reads.
 const maxProfileRead = 512 << 10
 
-func (m *manifestProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
-	man, err := ingest.ReadManifest(ctx, m.blobs, snap)
+func (m ManifestProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
+	man, err := ingest.ReadManifest(ctx, m.Blobs, snap)
 	if err != nil {
 		return store.ThreatProfileContent{}, err
 	}
@@ -30,7 +31,7 @@ func (m *manifestProfiles) Generate(ctx context.Context, snap *store.Snapshot) (
 		files = append(files, profile.File{Path: f.Path, Size: f.Size, Language: f.Language})
 	}
 	read := func(path string) ([]byte, error) {
-		f, err := ingest.ReadFile(ctx, m.blobs, snap, path, maxProfileRead)
+		f, err := ingest.ReadFile(ctx, m.Blobs, snap, path, maxProfileRead)
 		if err != nil {
 			return nil, err
 		}
@@ -175,6 +176,13 @@ func (s *Service) ensureProfile(ctx context.Context, r *store.Repository, snap *
 	if _, err := s.st.GetThreatProfile(ctx, store.System(), r.ID); !errors.Is(err, store.ErrNotFound) {
 		return
 	}
-	tp := store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID, Status: store.ProfileGenerating}
+	tp := store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID,
+		Status: store.ProfileGenerating, Content: emptyContent(), UpdatedAt: s.now().UTC(), UpdatedBy: "system"}
+	// Stored as generating first: the page shows it, and the LLM proxy only
+	// honours a profile token while the profile is being generated.
+	if err := s.st.PutThreatProfile(ctx, &tp); err != nil {
+		s.log.Error("save threat profile", "repository_id", r.ID, "err", err)
+		return
+	}
 	s.generate(ctx, tp, snap, "system")
 }

@@ -53,7 +53,7 @@ func New(st store.Store, blobs blob.Store, cfg *config.Config, log *slog.Logger)
 	s := &Service{st: st, blobs: blobs, cfg: cfg, log: log, now: time.Now,
 		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
 		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel}
-	s.profiles = &manifestProfiles{blobs: blobs}
+	s.profiles = ManifestProfiles{Blobs: blobs}
 	return s
 }
 

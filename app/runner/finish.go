@@ -33,6 +33,13 @@ func (x *run) finish(parent context.Context, out outcome) error {
 		return x.release(parent.Err())
 	}
 
+	// The LLM proxy writes usage in the background; settle it so the final
+	// scan row and summary.json carry every model call.
+	if f, ok := cfg.Tokens.(interface{ Flush(context.Context) error }); ok {
+		if err := f.Flush(x.bg); err != nil {
+			cfg.Logger.Warn("flush LLM usage", "scan_id", x.scan.ID, "err", err)
+		}
+	}
 	status := store.ScanCompleted
 	switch {
 	case errors.Is(cause, errCancelRequested):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/vegasec/vega/app/billing"
 	"github.com/vegasec/vega/app/ops"
+	"github.com/vegasec/vega/app/repos"
 	"time"
 
 	"github.com/vegasec/vega/app/api"
@@ -19,6 +20,7 @@ type features struct {
 	drainers []func(timeout time.Duration)
 	closers  []func()
 	ready    map[string]func() error // extra readiness checks (queue, proxy)
+	profiles repos.ProfileGenerator  // nil: the deterministic default
 }
 
 func (f *features) start(ctx context.Context) {
@@ -46,6 +48,7 @@ func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*featu
 	if err != nil {
 		return nil, err
 	}
+	f.profiles = scanStack.llm.profileGenerator(env)
 	f.routes = append(f.routes,
 		api.OpsRoutes(ops.New(env.Store, env.Blobs, env.Config, scanStack.Scans, env.Log)),
 		api.BillingRoutes(billing.New(env.Store, nil)),

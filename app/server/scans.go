@@ -23,11 +23,20 @@ type ScanStack struct {
 	Runner   *runner.Runner
 	Broker   *events.Broker
 	Pool     *dispatch.Pool // nil unless this process runs scans
+	llm      *llmStack
 }
 
-// availableEngines are the engines this build can run, by name.
-func availableEngines() map[string]engine.Engine {
-	return map[string]engine.Engine{secrets.Name: secrets.New()}
+// Close stops what the stack started (the in-process LLM proxy).
+func (s *ScanStack) Close() { s.llm.close() }
+
+// availableEngines are the engines this process can run, by name: secrets
+// always, codex when the CLI and a model provider are configured.
+func availableEngines(llm *llmStack) map[string]engine.Engine {
+	avail := map[string]engine.Engine{secrets.Name: secrets.New()}
+	if llm.codex != nil {
+		avail[llm.codex.Name()] = llm.codex
+	}
+	return avail
 }
 
 // defaultEngines resolves VEGA_SCAN_ENGINES: `auto` means every available
@@ -73,7 +82,11 @@ func (r *queueRef) Notify(ctx context.Context, id string) error {
 // runs scans itself (api role in thread mode, worker role).
 func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
 	cfg := env.Config
-	avail := availableEngines()
+	llm, err := newLLM(context.Background(), env)
+	if err != nil {
+		return nil, err
+	}
+	avail := availableEngines(llm)
 	known := make([]string, 0, len(avail))
 	for n := range avail {
 		known = append(known, n)
@@ -85,11 +98,13 @@ func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
 		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs,
 		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg)), Engines: avail,
-		Heartbeat: cfg.ScanHeartbeat, MaxAttempts: cfg.ScanMaxAttempts, Events: broker, Version: env.Version, Logger: env.Log})
+		Heartbeat: cfg.ScanHeartbeat, MaxAttempts: cfg.ScanMaxAttempts, Events: broker, Version: env.Version, Logger: env.Log,
+		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir)})
 	if err != nil {
+		llm.close()
 		return nil, err
 	}
-	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker}
+	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker, llm: llm}
 	if runScans {
 		opt := dispatch.Options{Concurrency: cfg.ThreadConcurrency, Version: env.Version, Logger: env.Log,
 			RecoverInterval: recoverInterval(cfg.ScanHeartbeatTTL),
@@ -120,6 +135,7 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.closers = append(f.closers, st.Close)
 	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Broker: st.Broker,
 		Blobs: env.Blobs, Version: env.Version}))
 	if st.Pool != nil {

@@ -157,6 +157,9 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 		return nil, err
 	}
 	reposSvc := repos.New(env.Store, env.Blobs, cfg, log)
+	if feats.profiles != nil {
+		reposSvc.SetProfileGenerator(feats.profiles)
+	}
 	feats.closers = append(feats.closers, reposSvc.Close)
 	feats.starters = append(feats.starters, func(ctx context.Context) {
 		if err := reposSvc.Recover(ctx); err != nil {

@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	switch cmd {
 	case "serve":
-		cfg.Role = "api"
+		cfg.SetRole("api")
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return server.Serve(ctx, env, nil) })
 	case "users":
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return usersCommand(ctx, env, args, stdout) })
@@ -81,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "runner":
 		err = runnerCommand(ctx, cfg, args)
 	case "llm-proxy":
-		err = roleNotBuilt(cmd)
+		err = llmProxyCommand(ctx, cfg)
 	default:
 		fmt.Fprintf(stderr, "vega: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -120,7 +120,3 @@ func roleCommand(role string) string {
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
-
-func roleNotBuilt(cmd string) error {
-	return fmt.Errorf("the %s role is not available in this build yet", cmd)
-}

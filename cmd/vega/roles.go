@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/llmproxy"
 	"github.com/vegasec/vega/app/server"
 )
 
@@ -25,12 +26,13 @@ func workerCommand(ctx context.Context, cfg *config.Config) error {
 	if cfg.ScanWorkerExecutionMode == "ecs" {
 		return errors.New("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs is not in this build yet; use local")
 	}
-	cfg.Role = "worker"
+	cfg.SetRole("worker")
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		st, err := server.NewScanStack(env, true)
 		if err != nil {
 			return err
 		}
+		defer st.Close()
 		if err := st.Pool.Start(ctx); err != nil {
 			return err
 		}
@@ -50,15 +52,41 @@ func runnerCommand(ctx context.Context, cfg *config.Config, args []string) error
 	if err := fs.Parse(args); err != nil || *scanID == "" {
 		return usageError{"runner needs --scan-id ID"}
 	}
-	cfg.Role = "runner"
+	cfg.SetRole("runner")
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		st, err := server.NewScanStack(env, false)
 		if err != nil {
 			return err
 		}
+		defer st.Close()
 		if err := st.Runner.Run(ctx, *scanID); err != nil {
 			return fmt.Errorf("scan %s: %w", *scanID, err)
 		}
 		return nil
+	})
+}
+
+// llmProxyCommand runs the standalone LLM proxy: the only process that holds
+// the provider key. It shares the database with the API (scan status, usage).
+func llmProxyCommand(ctx context.Context, cfg *config.Config) error {
+	cfg.SetRole("llm-proxy")
+	if cfg.PersistenceBackend != "postgres" {
+		return errors.New("the standalone LLM proxy shares the database with the API, so it needs VEGA_PERSISTENCE_BACKEND=postgres; locally `vega serve` hosts the proxy in-process")
+	}
+	if cfg.LLMProxyAdminToken == "" {
+		return errors.New("VEGA_LLM_PROXY_ADMIN_TOKEN: required for the llm-proxy role (it guards token minting)")
+	}
+	if cfg.LLMProviderAPIKey == "" {
+		return errors.New("VEGA_LLM_PROVIDER_API_KEY: required for the llm-proxy role")
+	}
+	pcfg, err := llmproxy.FromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	return withEnv(ctx, cfg, func(env *server.Env) error {
+		p := llmproxy.New(pcfg, env.Store, llmproxy.WithLogger(env.Log))
+		defer p.Close()
+		env.Log.Info("LLM proxy listening", "addr", cfg.LLMProxyListenAddr, "upstream", cfg.LLMProviderBaseURL)
+		return p.ListenAndServe(ctx, cfg.LLMProxyListenAddr, 20*time.Second)
 	})
 }

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/codex"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/llmproxy"
+	"github.com/vegasec/vega/app/repos"
+	"github.com/vegasec/vega/app/runner"
+	"github.com/vegasec/vega/store"
+)
+
+// tokenSource mints scan- and profile-scoped proxy tokens (in-process or
+// remote proxy) and flushes usage the proxy has not written yet.
+type tokenSource interface {
+	ScanToken(ctx context.Context, scanID string) (engine.LLM, error)
+	ProfileToken(ctx context.Context, repositoryID string) (engine.LLM, error)
+	Flush(ctx context.Context) error
+}
+
+// llmStack is the AI side of a process: the codex engine when it is usable,
+// the token source it needs, and what to close at shutdown.
+type llmStack struct {
+	codex  *codex.Engine
+	tokens tokenSource
+	close  func()
+}
+
+// newLLM builds the codex engine and its proxy access. Without a usable Codex
+// (no CLI, no provider) it returns an empty stack and says why in the log:
+// scans then run the offline engines only.
+func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
+	cfg := env.Config
+	if err := codex.Usable(cfg); err != nil {
+		env.Log.Info("AI audit (codex engine) unavailable; scans run the offline engines", "reason", err.Error())
+		return &llmStack{close: func() {}}, nil
+	}
+	stack := &llmStack{close: func() {}}
+	if cfg.LLMProxyURL != "" {
+		stack.tokens = llmproxy.RemoteTokenSource{ProxyURL: cfg.LLMProxyURL, AdminToken: cfg.LLMProxyAdminToken}
+	} else {
+		// Local mode: the api process hosts the proxy on a loopback port, so
+		// the provider key stays in this process and out of Codex's environment.
+		pcfg, err := llmproxy.FromConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		p := llmproxy.New(pcfg, env.Store, llmproxy.WithLogger(env.Log.With("component", "llm-proxy")))
+		ls, err := p.ServeLoopback()
+		if err != nil {
+			return nil, fmt.Errorf("start the in-process LLM proxy: %w", err)
+		}
+		stack.tokens = ls.TokenSource(p)
+		stack.close = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = ls.Close(ctx)
+			p.Close()
+		}
+		env.Log.Info("LLM proxy running in-process", "url", ls.URL)
+	}
+	ccfg := codex.FromConfig(cfg, codex.ResolveSandbox(ctx, cfg, "vega-llm"))
+	stack.codex = codex.New(ccfg)
+	return stack, nil
+}
+
+// codexProfiles generates threat profiles with Codex, falling back to the
+// deterministic manifest-based profile when Codex fails (SPEC §8.4).
+type codexProfiles struct {
+	env      *Env
+	engine   *codex.Engine
+	tokens   tokenSource
+	fallback repos.ProfileGenerator
+}
+
+func (g *codexProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
+	content, err := g.withCodex(ctx, snap)
+	if err == nil {
+		return content, nil
+	}
+	g.env.Log.Warn("codex threat profile failed; using the deterministic profile", "repository_id", snap.RepositoryID, "err", err)
+	return g.fallback.Generate(ctx, snap)
+}
+
+func (g *codexProfiles) withCodex(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
+	llm, err := g.tokens.ProfileToken(ctx, snap.RepositoryID)
+	if err != nil {
+		return store.ThreatProfileContent{}, err
+	}
+	work, err := os.MkdirTemp(filepath.Join(g.env.Config.DataDir, "tmp"), "profile-")
+	if err != nil {
+		return store.ThreatProfileContent{}, err
+	}
+	defer os.RemoveAll(work)
+	src := filepath.Join(work, "src")
+	if err := ingest.Unpack(ctx, g.env.Blobs, snap, src, ingest.LimitsFromConfig(g.env.Config)); err != nil {
+		return store.ThreatProfileContent{}, err
+	}
+	art := filepath.Join(work, "artifacts")
+	if err := os.MkdirAll(art, 0o700); err != nil {
+		return store.ThreatProfileContent{}, err
+	}
+	return g.engine.GenerateProfile(ctx, engine.Input{SourceDir: src, LLM: llm, ArtifactDir: art}, nil)
+}
+
+// runnerTokens is the runner's token source, nil without the codex engine.
+func (l *llmStack) runnerTokens() runner.TokenSource {
+	if l.tokens == nil {
+		return nil
+	}
+	return l.tokens
+}
+
+// profileGenerator is Codex with the deterministic fallback, or nil when
+// Codex is not usable (the repos service keeps its default).
+func (l *llmStack) profileGenerator(env *Env) repos.ProfileGenerator {
+	if l.codex == nil {
+		return nil
+	}
+	return &codexProfiles{env: env, engine: l.codex, tokens: l.tokens, fallback: repos.ManifestProfiles{Blobs: env.Blobs}}
+}
+
+// scanTempDir keeps scan working copies under the data directory, on the
+// same disk as the snapshots and private to Vega.
+func scanTempDir(dataDir string) string {
+	d := filepath.Join(dataDir, "tmp")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return ""
+	}
+	return d
+}
