@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -52,6 +53,41 @@ func (r *Router) eventRoutes(d ScanDeps) {
 			return err
 		}
 		evs, err := svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, p.Limit)
+		if err != nil {
+			return err
+		}
+		next := ""
+		if len(evs) == p.Limit {
+			next = strconv.FormatInt(evs[len(evs)-1].Seq, 10)
+		}
+		return c.JSON(NewList(evs, next))
+	})
+	r.Authed("GET", "/repositories/:id/events", Op{Tag: tag, Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
+		Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}, func(c *fiber.Ctx) error {
+		after, err := parseSeq("after_seq", c.Query("after_seq"))
+		if err != nil {
+			return err
+		}
+		p, err := PageParams(c)
+		if err != nil {
+			return err
+		}
+		repoID, scanID := c.Params("id"), c.Query("scan_id")
+		latest, _, err := svc.ListForRepository(c.UserContext(), Scope(c), repoID, nil, store.Page{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if scanID == "" {
+			if len(latest) == 0 {
+				return c.JSON(NewList([]store.Event{}, ""))
+			}
+			scanID = latest[0].ID
+		} else if s, err := svc.Get(c.UserContext(), Scope(c), scanID); err != nil {
+			return err
+		} else if s.RepositoryID != repoID {
+			return apperr.NotFoundf("Scan %s not found in repository %s", scanID, repoID)
+		}
+		evs, err := svc.Events(c.UserContext(), Scope(c), scanID, after, p.Limit)
 		if err != nil {
 			return err
 		}
@@ -116,7 +152,13 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 			return
 		}
 		for _, ev := range evs {
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, ev.Payload)
+			// data is the whole event, as the polling endpoint returns it;
+			// Marshal compacts the payload, so no newline can break the frame.
+			data, err := json.Marshal(ev)
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, data)
 			last = ev.Seq
 			if terminalEvent(ev.Kind) {
 				_ = w.Flush()
