@@ -42,6 +42,9 @@ func (e *Env) Close() error { return e.Store.Close() }
 // Open prepares the shared environment of a role: data directory, local
 // secrets, store and blob store.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version string) (*Env, error) {
+	if err := notBuilt(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.PersistenceBackend == "bolt" || cfg.FileStorageBackend == "local" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("VEGA_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
@@ -235,4 +238,18 @@ func uiFS() fs.FS {
 		return nil
 	}
 	return f
+}
+
+// notBuilt refuses configurations that name parts of the AWS runtime this
+// build does not have yet, instead of silently running without them.
+func notBuilt(cfg *config.Config) error {
+	switch {
+	case cfg.ScanExecutionMode == "sqs":
+		return errors.New("VEGA_SCAN_EXECUTION_MODE=sqs: SQS dispatch is not in this build yet; use external (vega worker on Postgres)")
+	case cfg.SecretsManagerSecretID != "":
+		return errors.New("VEGA_SECRETS_MANAGER_SECRET_ID: Secrets Manager loading is not in this build yet; pass secrets as VEGA_* variables or *_FILE files")
+	case cfg.FileStorageBackend == "s3":
+		return errors.New("VEGA_FILE_STORAGE_BACKEND=s3: S3 storage is not in this build yet; use local")
+	}
+	return nil
 }
