@@ -48,11 +48,16 @@ test-ui: ui/node_modules/.package-lock.json
 test-e2e: build
 	cd ui && VEGA_BIN=$(CURDIR)/bin/vega npm run e2e
 
-## bench: Go benchmarks and whole-process measurements (figures go to docs/benchmarks.md)
+## bench: the benchmarks behind the bars in docs/benchmarks.md (needs VEGA_TEST_DATABASE_URL;
+## the 20,000-file ones take several minutes each; BENCH_SMALL=1 shrinks them)
 bench: build-go
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./...
 	./scripts/bench-startup.sh bin/vega
 	./scripts/bench-upload.sh bin/vega 1024
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/bolt/ ./store/postgres/
+	$(GO) test -run '^$$' -bench Overhead -benchtime 5000x -count 3 ./app/llmproxy/
+	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/
+	$(GO) test -run '^$$' -bench BenchmarkSecrets -benchtime 1x -timeout 60m ./app/engine/secrets/
+	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
@@ -70,4 +75,4 @@ check-docs:
 	$(GO) run ./scripts/envdocs -check README.md
 
 clean:
-	rm -rf bin ui/dist/assets ui/dist/index.html
+	rm -rf bin ui/dist/assets ui/dist/index.html ui/dist/config.json

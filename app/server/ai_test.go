@@ -158,7 +158,7 @@ func TestAIAuditStopsAtItsBudget(t *testing.T) {
 	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).json(t)["id"].(string)
 	done := h.waitScan(tok, scanID, 4*time.Minute)
 	if done["status"] != "completed" || done["stop_reason"] != "budget_exceeded" {
-		t.Fatalf("scan past its budget: status %v stop_reason %v", done["status"], done["stop_reason"])
+		t.Fatalf("scan past its budget: status %v stop_reason %v error %v stages %v", done["status"], done["stop_reason"], done["error"], done["stages"])
 	}
 	// What the offline engine found is kept.
 	if f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=secrets", tok, nil).json(t)["items"].([]any); len(f) != 1 {

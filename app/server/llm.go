@@ -13,6 +13,7 @@ import (
 	"github.com/vegasec/vega/app/llmproxy"
 	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/app/runner"
+	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 )
 
@@ -50,6 +51,11 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 		pcfg, err := llmproxy.FromConfig(cfg)
 		if err != nil {
 			return nil, err
+		}
+		if pcfg.AdminToken == "" {
+			// Tokens of an in-process proxy are minted and checked by this
+			// process alone, so a per-process key is enough (and never shared).
+			pcfg.AdminToken = auth.RandomToken(32)
 		}
 		p := llmproxy.New(pcfg, env.Store, llmproxy.WithLogger(env.Log.With("component", "llm-proxy")))
 		ls, err := p.ServeLoopback()
