@@ -79,6 +79,11 @@ func (x *run) uploadArtifacts(scan *store.Scan) {
 		put(ArtifactReport, func(w io.Writer) error { return export.JSON(w, fs, meta) })
 		put(ArtifactSARIF, func(w io.Writer) error { return export.SARIF(w, fs, meta) })
 	}
+	if x.tmp != "" {
+		// The runner's own record goes in every bundle, so even a scan whose
+		// engines wrote nothing has something to diagnose from.
+		x.writeRunnerRecord(filepath.Join(x.tmp, "artifacts", "runner"), scan)
+	}
 	if x.tmp != "" && dirHasFiles(filepath.Join(x.tmp, "artifacts")) {
 		put(ArtifactDebug, func(w io.Writer) error { return zipDir(w, filepath.Join(x.tmp, "artifacts"), maxDebugBundle) })
 	}
@@ -259,4 +264,26 @@ func zipDir(w io.Writer, dir string, max int64) error {
 		return err
 	}
 	return zw.Close()
+}
+
+// writeRunnerRecord writes scan.json (status, stages, error, engines, scope,
+// attempt, timing; no findings) into dir for the debug bundle.
+func (x *run) writeRunnerRecord(dir string, scan *store.Scan) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		x.r.cfg.Logger.Warn("debug bundle", "scan_id", scan.ID, "err", err)
+		return
+	}
+	rec := map[string]any{"scan_id": scan.ID, "status": scan.Status, "stop_reason": scan.StopReason, "error": scan.Error,
+		"engines": scan.Engines, "paths": scan.Paths, "attempt": scan.Attempt, "stages": scan.Stages, "progress": scan.Progress,
+		"usage": scan.Usage, "claimed_by": scan.ClaimedBy, "created_at": scan.CreatedAt, "started_at": scan.StartedAt,
+		"finished_at": scan.FinishedAt, "runner_version": x.r.cfg.Version}
+	f, err := os.OpenFile(filepath.Join(dir, "scan.json"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		x.r.cfg.Logger.Warn("debug bundle", "scan_id", scan.ID, "err", err)
+		return
+	}
+	defer f.Close()
+	if err := writeJSON(f, rec); err != nil {
+		x.r.cfg.Logger.Warn("debug bundle", "scan_id", scan.ID, "err", err)
+	}
 }

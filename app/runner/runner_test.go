@@ -225,7 +225,7 @@ func secretsScanEndToEnd(t *testing.T, open func(testing.TB) *scantest.Env) {
 		t.Fatalf("scan_started payload: %s", evs[0].Payload)
 	}
 
-	for _, name := range []string{runner.ArtifactEvents, runner.ArtifactSummary, runner.ArtifactReport, runner.ArtifactSARIF} {
+	for _, name := range []string{runner.ArtifactEvents, runner.ArtifactSummary, runner.ArtifactReport, runner.ArtifactSARIF, runner.ArtifactDebug} {
 		b := h.artifact(s, name)
 		if bytes.Contains(b, []byte(key)) {
 			t.Fatalf("artifact %s holds the raw secret", name)
@@ -360,8 +360,15 @@ func TestBudgetExceededKeepsFindings(t *testing.T) {
 		}
 	}
 	zr, err := zip.NewReader(bytes.NewReader(h.artifact(s, runner.ArtifactDebug)), int64(len(h.artifact(s, runner.ArtifactDebug))))
-	if err != nil || len(zr.File) != 1 || zr.File[0].Name != "codex/prompt.txt" {
+	if err != nil {
 		t.Fatalf("debug bundle: %v", err)
+	}
+	names := map[string]bool{}
+	for _, f := range zr.File {
+		names[f.Name] = true
+	}
+	if len(names) != 2 || !names["codex/prompt.txt"] || !names["runner/scan.json"] {
+		t.Fatalf("debug bundle holds %v, want the engine's prompt and the runner's record", names)
 	}
 	h.tempDirEmpty()
 }
