@@ -3,10 +3,6 @@ package runner_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,46 +17,8 @@ import (
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/scans/scantest"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/testutil/srctree"
 )
-
-// benchTree writes n source-like files (1–6 KiB in 200 directories) with
-// words that wake gitleaks' keyword prefilter, and a planted AWS key in one
-// file out of 250 — the same shape as the secrets engine's own benchmark.
-func benchTree(tb testing.TB, root string, n int) int64 {
-	tb.Helper()
-	rng := rand.New(rand.NewPCG(42, 7))
-	lines := []string{
-		"func handle(w http.ResponseWriter, r *http.Request) {",
-		"\ttoken := r.Header.Get(\"Authorization\")",
-		"const apiBase = process.env.API_BASE || 'http://localhost:8080'",
-		"// password hashing happens in the auth package; never log the secret",
-		"SELECT id, name, email FROM users WHERE id = $1",
-		"logger.info('request complete', { status: res.statusCode, ms: elapsed })",
-	}
-	exts := []string{".go", ".js", ".py", ".ts", ".java", ".yaml", ".md"}
-	var total int64
-	for i := 0; i < n; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("pkg%03d", i%200), fmt.Sprintf("sub%d", i%7))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		var b strings.Builder
-		size := 1024 + rng.IntN(5*1024)
-		for b.Len() < size {
-			b.WriteString(lines[rng.IntN(len(lines))])
-			b.WriteByte('\n')
-		}
-		if i%250 == 0 {
-			fmt.Fprintf(&b, "AWS_ACCESS_KEY_ID=%s\n", awsKey(uint64(i)+100))
-		}
-		p := filepath.Join(dir, fmt.Sprintf("file%05d%s", i, exts[i%len(exts)]))
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-		total += int64(b.Len())
-	}
-	return total
-}
 
 // BenchmarkScan20k compares a whole scan — unpack the snapshot, run the
 // secrets engine, store events and findings, upload artifacts — with the
@@ -71,7 +29,9 @@ func benchTree(tb testing.TB, root string, n int) int64 {
 func BenchmarkScan20k(b *testing.B) {
 	const files = 20000
 	src := b.TempDir()
-	total := benchTree(b, src, files)
+	total := srctree.Write(b, src, files, func(i int) string {
+		return fmt.Sprintf("AWS_ACCESS_KEY_ID=%s\n", awsKey(uint64(i)+100))
+	})
 	ctx := context.Background()
 
 	b.Run("gitleaks-library", func(b *testing.B) {
