@@ -83,7 +83,7 @@ func (r *Router) authRoutes(v1 fiber.Router) {
 
 	r.Authed("POST", "/auth/logout", Op{Tag: "auth", Summary: "Revoke the refresh token's family", Request: refreshRequest{}}, func(c *fiber.Ctx) error {
 		var in refreshRequest
-		if len(c.Body()) > 0 || c.Context().RequestBodyStream() != nil {
+		if hasBody(c) {
 			if err := Decode(c, &in); err != nil {
 				return err
 			}
