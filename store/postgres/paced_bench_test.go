@@ -22,7 +22,9 @@ func BenchmarkListFindingsPaced(b *testing.B) {
 	s, repo, ids := seedFindings(b, benchFindings)
 	sc := store.OwnedBy(repo.OwnerUserID)
 	filters := []func(r *rand.Rand) (store.FindingFilter, store.Page){
-		func(*rand.Rand) (store.FindingFilter, store.Page) { return store.FindingFilter{RepositoryID: repo.ID}, store.Page{} },
+		func(*rand.Rand) (store.FindingFilter, store.Page) {
+			return store.FindingFilter{RepositoryID: repo.ID}, store.Page{}
+		},
 		func(r *rand.Rand) (store.FindingFilter, store.Page) {
 			return store.FindingFilter{RepositoryID: repo.ID}, store.Page{Cursor: ids[r.IntN(len(ids))]}
 		},
