@@ -143,13 +143,7 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 	defer cancel()
 	var q query
 	findingWhere(&q, sc, f)
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list findings", `SELECT `+findingCols+` FROM findings`+q.whereSQL()+tail, q.args, scanFinding)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(x *store.Finding) string { return x.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list findings", findingCols, "findings", &q, p, scanFinding, func(x *store.Finding) string { return x.ID })
 }
 
 func (s *Store) CountFindings(ctx context.Context, sc store.Scope, f store.FindingFilter) (store.SeverityCounts, error) {

@@ -279,6 +279,20 @@ func trimPage[T any](items []T, limit int, id func(*T) string) ([]T, string) {
 	return items, id(&items[limit-1])
 }
 
+// listPage selects one page of table, newest first, with q's conditions:
+// it asks for one look-ahead row and turns it into the next cursor.
+func listPage[T any](ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, op, cols, table string, q *query, p store.Page, scan func(pgx.Row) (T, error), id func(*T) string) ([]T, string, error) {
+	tail, limit := q.page(p)
+	items, err := collect(ctx, db, op, `SELECT `+cols+` FROM `+table+q.whereSQL()+tail, q.args, scan)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := trimPage(items, limit, id)
+	return items, next, nil
+}
+
 // collect runs a query and scans every row with fn into a non-nil slice.
 func collect[T any](ctx context.Context, db interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)

@@ -79,13 +79,7 @@ func (s *Store) ListProjects(ctx context.Context, sc store.Scope, p store.Page) 
 	defer cancel()
 	var q query
 	q.scope(sc, "owner_user_id")
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list projects", `SELECT `+projectCols+` FROM projects`+q.whereSQL()+tail, q.args, scanProject)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(x *store.Project) string { return x.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list projects", projectCols, "projects", &q, p, scanProject, func(x *store.Project) string { return x.ID })
 }
 
 func (s *Store) UpdateProject(ctx context.Context, sc store.Scope, id string, fn func(*store.Project) error) (*store.Project, error) {
@@ -210,13 +204,7 @@ func (s *Store) ListRepositories(ctx context.Context, sc store.Scope, projectID 
 	var q query
 	q.and("project_id = " + q.arg(projectID))
 	q.scope(sc, "owner_user_id")
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list repositories", `SELECT `+repoCols+` FROM repositories`+q.whereSQL()+tail, q.args, scanRepo)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(x *store.Repository) string { return x.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list repositories", repoCols, "repositories", &q, p, scanRepo, func(x *store.Repository) string { return x.ID })
 }
 
 // ListRepositoriesByIngestStatus returns, oldest first, repositories in any of statuses.
@@ -304,13 +292,7 @@ func (s *Store) ListSnapshots(ctx context.Context, sc store.Scope, repositoryID 
 	var q query
 	q.and("repository_id = " + q.arg(repositoryID))
 	q.scope(sc, "owner_user_id")
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list snapshots", `SELECT `+snapshotCols+` FROM snapshots`+q.whereSQL()+tail, q.args, scanSnapshot)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(x *store.Snapshot) string { return x.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list snapshots", snapshotCols, "snapshots", &q, p, scanSnapshot, func(x *store.Snapshot) string { return x.ID })
 }
 
 // ---- threat profiles ----

@@ -94,13 +94,7 @@ func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilte
 	if len(f.Statuses) > 0 {
 		q.and("status = ANY(" + q.arg(f.Statuses) + ")")
 	}
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list scans", `SELECT `+scanCols+` FROM scans`+q.whereSQL()+tail, q.args, scanScan)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(x *store.Scan) string { return x.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list scans", scanCols, "scans", &q, p, scanScan, func(x *store.Scan) string { return x.ID })
 }
 
 // CountActiveScans counts the user's queued, claimed and running scans.

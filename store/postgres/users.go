@@ -122,13 +122,7 @@ func (s *Store) ListUsers(ctx context.Context, p store.Page) ([]store.User, stri
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	var q query
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list users", `SELECT `+userCols+` FROM users`+q.whereSQL()+tail, q.args, scanUser)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(u *store.User) string { return u.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list users", userCols, "users", &q, p, scanUser, func(u *store.User) string { return u.ID })
 }
 
 // ---- API keys ----
@@ -177,13 +171,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, userID string, p store.Page) ([
 	defer cancel()
 	var q query
 	q.scope(store.OwnedBy(userID), "user_id")
-	tail, limit := q.page(p)
-	items, err := collect(ctx, s.pool, "list api keys", `SELECT `+apiKeyCols+` FROM api_keys`+q.whereSQL()+tail, q.args, scanAPIKey)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := trimPage(items, limit, func(k *store.APIKey) string { return k.ID })
-	return items, next, nil
+	return listPage(ctx, s.pool, "list api keys", apiKeyCols, "api_keys", &q, p, scanAPIKey, func(k *store.APIKey) string { return k.ID })
 }
 
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
