@@ -3,7 +3,7 @@ import { errorMessage } from '../api/client';
 import type { GitUpload, Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { formatBytes, formatDate } from '../lib/format';
-import { useInterval } from '../lib/hooks';
+import { useAction, useInterval } from '../lib/hooks';
 import { Dialog } from './Dialog';
 import { ProgressBar } from './Misc';
 import { InlineError } from './States';
@@ -69,13 +69,10 @@ function GitForm({ projectId, onClose, onCreated }: FormProps) {
   const [name, setName] = useState('');
   const [ref, setRef] = useState('');
   const [token, setToken] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const repo = await api.createGitRepository(projectId, {
         name: name.trim() || nameFromUrl(url),
         git_url: url.trim(),
@@ -83,10 +80,7 @@ function GitForm({ projectId, onClose, onCreated }: FormProps) {
         git_token: token || undefined,
       });
       onCreated(repo);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <form onSubmit={(e) => void submit(e)}>
@@ -190,19 +184,12 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
   const [name, setName] = useState('');
   const [upload, setUpload] = useState<GitUpload | null>(null);
   const [status, setStatus] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const create = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const create = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       setUpload(await api.createGitUpload(projectId, name.trim()));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   // the push happens in the user's terminal: watch for it
   useInterval(() => void check(), 3000, !!upload && status !== 'received' && status !== 'expired');

@@ -3,7 +3,7 @@ import type { ThreatProfile, ThreatProfileContent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { formatDate, humanize, linesOf } from '../lib/format';
-import { useAsync, useInterval } from '../lib/hooks';
+import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Async, InlineError } from './States';
 
@@ -145,19 +145,13 @@ export function ThreatProfileEditor({
   onCancel: () => void;
 }) {
   const [draft, setDraft] = useState<Draft>(() => toDraft(profile.content));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   useEffect(() => setDraft(toDraft(profile.content)), [profile.id]);
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       await onSave(fromDraft(draft));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <form onSubmit={(e) => void submit(e)} aria-label="Edit threat profile" className="tp-editor">

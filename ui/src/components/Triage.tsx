@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { DismissedReason, FindingStatus, TriageRequest } from '../api/types';
 import { DISMISSED_REASONS, FINDING_STATUSES } from '../api/types';
 import { humanize } from '../lib/format';
+import { useAction } from '../lib/hooks';
 import { InlineError } from './States';
 
 /** Status + (for a dismissal) a required reason + an optional note. */
@@ -19,25 +20,18 @@ export function TriageForm({
   const [status, setStatus] = useState<FindingStatus>(initialStatus);
   const [reason, setReason] = useState<DismissedReason | ''>('');
   const [note, setNote] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
   const needsReason = status === 'dismissed';
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (needsReason && !reason) {
       setError(new Error('Choose a reason for the dismissal.'));
-      return;
+      return Promise.resolve();
     }
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       await onSubmit({ status, dismissed_reason: needsReason ? (reason as DismissedReason) : undefined, note: note.trim() || undefined });
       setNote('');
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="triage" onSubmit={(e) => void submit(e)} aria-label={title}>

@@ -98,3 +98,34 @@ export function useDocumentTitle(title: string) {
     document.title = title ? `${title} · Vega` : 'Vega';
   }, [title]);
 }
+
+export interface ActionState {
+  busy: boolean;
+  /** The last failure, for `<InlineError>`; cleared when the action runs again. */
+  error: unknown;
+  setError: (e: unknown) => void;
+  /**
+   * Runs `action` with `busy` set. A failure is kept in `error`. With
+   * `stayBusy`, success leaves `busy` on: the caller is about to close or
+   * navigate, and the button must not be pressed twice meanwhile.
+   */
+  run: (action: () => Promise<unknown>, opts?: { stayBusy?: boolean }) => Promise<void>;
+}
+
+/** Busy and error state around one async action (forms, dialogs). */
+export function useAction(): ActionState {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (action: () => Promise<unknown>, opts?: { stayBusy?: boolean }) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      if (!opts?.stayBusy) setBusy(false);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
+}

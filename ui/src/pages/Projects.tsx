@@ -7,7 +7,7 @@ import { Dialog } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
 import { Empty, ErrorState, InlineError, Loading } from '../components/States';
 import { formatAge } from '../lib/format';
-import { useDocumentTitle, usePaged } from '../lib/hooks';
+import { useAction, useDocumentTitle, usePaged } from '../lib/hooks';
 
 export function ProjectsPage() {
   const api = useApi();
@@ -135,18 +135,12 @@ export function ProjectForm({
 }) {
   const [name, setName] = useState(initial?.name ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       await onSubmit(name.trim(), description.trim());
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <Dialog title={title} onClose={onClose}>

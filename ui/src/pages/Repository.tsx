@@ -10,7 +10,7 @@ import { Async, Empty, ErrorState, InlineError, Loading } from '../components/St
 import { Trail } from '../components/Trail';
 import { ThreatProfilePanel } from '../components/ThreatProfilePanel';
 import { formatBytes, formatDate, formatNumber, humanize, linesOf } from '../lib/format';
-import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
+import { useAction, useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
 import { ConfirmDelete } from './Projects';
 
 export const ENGINES: [string, string][] = [
@@ -159,22 +159,16 @@ function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (scanId: 
   const api = useApi();
   const [engines, setEngines] = useState<Set<string>>(new Set());
   const [paths, setPaths] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const s = await api.startScan(repo.id, {
         engines: engines.size ? [...engines] : undefined,
         paths: linesOf(paths).length ? linesOf(paths) : undefined,
       });
       onStarted(s.id);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <form className="panel start-scan" onSubmit={(e) => void submit(e)} aria-labelledby="start-scan-title">

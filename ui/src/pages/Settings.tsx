@@ -5,7 +5,7 @@ import { Dialog } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
 import { Async, Empty, InlineError } from '../components/States';
 import { formatDate } from '../lib/format';
-import { useAsync, useDocumentTitle } from '../lib/hooks';
+import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
 import { ConfirmDelete } from './Projects';
 
 export default function SettingsPage() {
@@ -127,19 +127,13 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
   const api = useApi();
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       // a date input gives a day; the key expires at the end of it, UTC
       onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <Dialog title="Create API key" onClose={onClose}>
@@ -261,20 +255,14 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
   const [name, setName] = useState(user?.display_name ?? '');
   const [password, setPassword] = useState('');
   const [groups, setGroups] = useState<Set<string>>(new Set(user?.groups ?? ['user']));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const submit = async (e: FormEvent) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       if (user) await api.updateUser(user.id, { display_name: name.trim(), groups: [...groups], password: password || undefined });
       else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
       onSaved();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    }, { stayBusy: true });
   };
   return (
     <Dialog title={user ? `Edit ${user.email}` : 'Add user'} onClose={onClose}>
