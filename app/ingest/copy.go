@@ -12,13 +12,27 @@ import (
 // Bytes up to the cap may already be in dst; the caller discards them.
 func CopyLimited(dst io.Writer, src io.Reader, max int64) (int64, error) {
 	buf := make([]byte, copyBufferSize)
-	n, err := io.CopyBuffer(writerOnly{dst}, io.LimitReader(src, max+1), buf)
-	if err != nil {
-		return n, err
+	return io.CopyBuffer(writerOnly{dst}, LimitReader(src, max), buf)
+}
+
+// LimitReader reads r and fails with the same payload_too_large error as
+// CopyLimited once r holds more than max bytes, so a consumer such as
+// blob.Store.Put stops (and discards what it wrote) mid-stream.
+func LimitReader(r io.Reader, max int64) io.Reader {
+	return &limitReader{r: io.LimitReader(r, max+1), max: max}
+}
+
+type limitReader struct {
+	r      io.Reader
+	n, max int64
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n, apperr.New(apperr.PayloadTooLarge, "The upload is larger than %d bytes", l.max).
+			WithDetails(map[string]any{"reason": ReasonTooLarge, "limit": l.max})
 	}
-	if n > max {
-		return n, apperr.New(apperr.PayloadTooLarge, "The upload is larger than %d bytes", max).
-			WithDetails(map[string]any{"reason": ReasonTooLarge, "limit": max})
-	}
-	return n, nil
+	return n, err
 }

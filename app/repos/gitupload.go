@@ -2,10 +2,6 @@ package repos
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -14,6 +10,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitpush"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 )
 
@@ -28,11 +25,6 @@ type GitUploadInput struct {
 type CreatedGitUpload struct {
 	store.GitUpload
 	RemoteURL string `json:"remote_url"`
-}
-
-func hashToken(t string) string {
-	sum := sha256.Sum256([]byte(t))
-	return hex.EncodeToString(sum[:])
 }
 
 // CreateGitUpload makes a one-time, expiring push remote for a new repository.
@@ -52,14 +44,10 @@ func (s *Service) CreateGitUpload(ctx context.Context, sc store.Scope, userID st
 	if err != nil {
 		return nil, err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return nil, err
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
+	token := auth.RandomToken(32)
 	now := s.now().UTC()
 	g := store.GitUpload{ID: store.NewID(store.PrefixGitUpload), UserID: userID, ProjectID: p.ID, RepositoryName: name,
-		TokenHash: hashToken(token), ExpiresAt: now.Add(s.cfg.GitUploadTTL), Status: store.GitUploadWaiting, CreatedAt: now}
+		TokenHash: auth.HashToken(token), ExpiresAt: now.Add(s.cfg.GitUploadTTL), Status: store.GitUploadWaiting, CreatedAt: now}
 	if err := s.st.CreateGitUpload(ctx, &g); err != nil {
 		return nil, err
 	}
@@ -88,7 +76,7 @@ func (s *Service) usableUpload(ctx context.Context, token string) (*store.GitUpl
 	if token == "" {
 		return nil, errNoRemote
 	}
-	g, err := s.st.GetGitUploadByTokenHash(ctx, hashToken(token))
+	g, err := s.st.GetGitUploadByTokenHash(ctx, auth.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoRemote
 	}

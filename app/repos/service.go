@@ -148,13 +148,7 @@ type ArchiveUpload struct {
 func (s *Service) StageArchive(ctx context.Context, body io.Reader) (repoID string, size int64, err error) {
 	repoID = store.NewID(store.PrefixRepo)
 	key := blob.UploadKey(repoID)
-	pr, pw := io.Pipe()
-	go func() {
-		_, cerr := ingest.CopyLimited(pw, body, s.limits.MaxSourceBytes)
-		pw.CloseWithError(cerr)
-	}()
-	size, err = s.blobs.Put(ctx, key, pr)
-	pr.CloseWithError(err) // unblock the copier if Put stopped early
+	size, err = s.blobs.Put(ctx, key, ingest.LimitReader(body, s.limits.MaxSourceBytes))
 	if err != nil {
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), key)
 		var ae *apperr.Error

@@ -1,13 +1,13 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vegasec/vega/auth"
 )
 
 // localSecret returns the secret stored in <dataDir>/secrets/<name>, creating
@@ -26,11 +26,7 @@ func localSecret(dataDir, name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	s := base64.RawURLEncoding.EncodeToString(raw)
+	s := auth.RandomToken(32)
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) { // another process won the race
 		b, err := os.ReadFile(p)
