@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/testutil/modelserver"
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 const providerKey = "sk-provider-key-must-stay-in-the-proxy"
@@ -152,7 +153,7 @@ func TestAIAuditStopsAtItsBudget(t *testing.T) {
 	tok := h.debugToken()
 	pid := h.project(tok, "budget")
 	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "flask", zipOf(t, map[string]string{
-		"app/db.py": flaskApp["app/db.py"], "config/.env": planted(3),
+		"app/db.py": flaskApp["app/db.py"], "config/.env": srctree.AWSKeyLine(3),
 	})).json(t)["id"].(string)
 	h.waitIngest(tok, repoID)
 	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).json(t)["id"].(string)
@@ -164,14 +165,4 @@ func TestAIAuditStopsAtItsBudget(t *testing.T) {
 	if f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=secrets", tok, nil).json(t)["items"].([]any); len(f) != 1 {
 		t.Fatalf("findings kept after the budget stop: %d", len(f))
 	}
-}
-
-// planted is a well-formed AWS access key ID line (base32 suffix).
-func planted(i int) string {
-	suffix := ""
-	for k := 0; k < 4; k++ {
-		suffix = string(rune('A'+i%26)) + suffix
-		i /= 26
-	}
-	return "aws_access_key_id = AKIAQYLPMN5HHHFP" + suffix + "\n"
 }

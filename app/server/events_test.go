@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 func TestRepositoryEventsAndTheStream(t *testing.T) {
@@ -17,7 +19,7 @@ func TestRepositoryEventsAndTheStream(t *testing.T) {
 	h.app.features.start(ctx)
 	tok := h.debugToken()
 	pid := h.project(tok, "events")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"app/.env": planted(5), "app/main.py": "print(1)\n"})).json(t)["id"].(string)
+	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"app/.env": srctree.AWSKeyLine(5), "app/main.py": "print(1)\n"})).json(t)["id"].(string)
 	h.waitIngest(tok, repoID)
 
 	if items := h.do("GET", "/v1/repositories/"+repoID+"/events", tok, nil).json(t)["items"].([]any); len(items) != 0 {

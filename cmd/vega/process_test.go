@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // These tests run the real binary as separate processes, the way operators do.
@@ -263,18 +265,8 @@ func count(xs []string, x string) int {
 	return n
 }
 
-// planted is a distinct, well-formed AWS access key ID line (base32: A-Z, 2-7).
-func planted(i int) string {
-	suffix := ""
-	for k := 0; k < 4; k++ {
-		suffix = string(rune('A'+i%26)) + suffix
-		i /= 26
-	}
-	return "aws_access_key_id = AKIAQYLPMN5HHHFP" + suffix + "\n"
-}
-
 func sourceTree(files int) map[string]string {
-	tree := map[string]string{"config/settings.py": planted(7)}
+	tree := map[string]string{"config/settings.py": srctree.AWSKeyLine(7)}
 	for i := 0; i < files; i++ {
 		tree[fmt.Sprintf("src/pkg%d/mod%d.py", i%50, i)] = strings.Repeat(fmt.Sprintf("def f%d(x):\n    return x + %d\n", i, i), 20)
 	}
