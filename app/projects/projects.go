@@ -154,18 +154,12 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 		}
 		page.Cursor = next
 	}
-	for page := (store.Page{Limit: store.MaxLimit}); ; {
-		scans, next, err := s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: id}, page)
-		if err != nil {
-			return err
-		}
-		for _, sc := range scans {
-			prefixes = append(prefixes, blob.ScanPrefix(sc.ID))
-		}
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	scanIDs, err := store.ScanIDs(ctx, s.st, sc, store.ScanFilter{ProjectID: id})
+	if err != nil {
+		return err
+	}
+	for _, scanID := range scanIDs {
+		prefixes = append(prefixes, blob.ScanPrefix(scanID))
 	}
 	if err := s.st.DeleteProject(ctx, sc, id); err != nil {
 		return notFound(id, err)

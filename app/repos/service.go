@@ -276,19 +276,9 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	var scanIDs []string
-	for page := (store.Page{Limit: store.MaxLimit}); ; {
-		scans, next, err := s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: id}, page)
-		if err != nil {
-			return err
-		}
-		for _, x := range scans {
-			scanIDs = append(scanIDs, x.ID)
-		}
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	scanIDs, err := store.ScanIDs(ctx, s.st, sc, store.ScanFilter{RepositoryID: id})
+	if err != nil {
+		return err
 	}
 	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
 		return repoNotFound(id, err)

@@ -122,9 +122,15 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return h.send(req)
+}
+
+// send runs req through the router and reads the whole response.
+func (h *harness) send(req *http.Request) response {
+	h.t.Helper()
 	res, err := h.app.HTTP.Test(req, -1)
 	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
+		h.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
@@ -164,11 +170,5 @@ func (h *harness) doRaw(method, path, contentType, body string) response {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Connection", "close")
-	res, err := h.app.HTTP.Test(req, -1)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return h.send(req)
 }

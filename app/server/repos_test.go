@@ -47,13 +47,7 @@ func (h *harness) upload(token, path, name string, archive []byte) response {
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Connection", "close")
-	res, err := h.app.HTTP.Test(req, -1)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return h.send(req)
 }
 
 // waitIngest polls the repository until its ingest ends.
