@@ -221,6 +221,8 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     const row = page.getByRole('table', { name: 'Findings' }).getByRole('link').first();
     await row.waitFor();
     state.findingTitle = await row.textContent();
+    // Rows re-sort as findings arrive; keep the very link whose title was read.
+    state.findingHref = await row.getAttribute('href');
     await shot('04-scan');
     const [artifact] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download summary.json' }).click()]);
     const summary = JSON.parse(readFileSync(await artifact.path(), 'utf8'));
@@ -253,7 +255,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     assert.ok(frames.length >= 3, 'stream replays the scan');
     frames.forEach((f, i) => assert.equal(Number(f.id), i + 1, 'ids are gap-free seqs'));
     assert.equal(frames.at(-1).type, 'scan_completed');
-    await row.click();
+    await page.locator(`a[href="${state.findingHref}"]`).first().click();
     await page.waitForURL(/\/findings\/fnd_/);
   });
 
