@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
@@ -40,6 +41,13 @@ type Deps struct {
 // maxJSONBody caps JSON request bodies; uploads stream separately.
 const maxJSONBody = 1 << 20
 
+// HeaderReadTimeout bounds how long a connection may take to send a request's
+// headers; a client that stalls mid-header (slowloris) is disconnected then.
+// Once the headers are in, the body gets bodyReadTimeout (large uploads).
+const HeaderReadTimeout = 30 * time.Second
+
+const bodyReadTimeout = 10 * time.Minute
+
 // New builds the HTTP application.
 func New(d Deps) *fiber.App { return NewRouter(d).App() }
 
@@ -59,13 +67,18 @@ func NewRouter(d Deps) *Router {
 		// pre-parsed (which would read a whole upload first).
 		DisablePreParseMultipartForm: true,
 		BodyLimit:                    maxJSONBody,
-		ReadTimeout:                  10 * time.Minute,
-		WriteTimeout:                 0, // SSE and large downloads
-		IdleTimeout:                  2 * time.Minute,
-		ErrorHandler:                 errorHandler(d.Logger),
-		ReadBufferSize:               16 << 10, // long bearer tokens
+		// fasthttp arms ReadTimeout before each request's headers and lets
+		// HeaderReceived re-arm it once they are parsed (set below).
+		ReadTimeout:    HeaderReadTimeout,
+		WriteTimeout:   0, // SSE and large downloads
+		IdleTimeout:    2 * time.Minute,
+		ErrorHandler:   errorHandler(d.Logger),
+		ReadBufferSize: 16 << 10, // long bearer tokens
 	})
-	r := &Router{deps: d, app: app}
+	app.Server().HeaderReceived = func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		return fasthttp.RequestConfig{ReadTimeout: bodyReadTimeout}
+	}
+	r := &Router{deps: d, app: app, hosts: newHostAllowlist(d.Config.HostNames())}
 	r.middleware()
 	r.routes()
 	return r
@@ -73,10 +86,11 @@ func NewRouter(d Deps) *Router {
 
 // Router registers routes and records them for the OpenAPI document.
 type Router struct {
-	deps Deps
-	app  *fiber.App
-	v1   fiber.Router
-	ops  []Op // every documented operation, for the OpenAPI document
+	deps  Deps
+	app   *fiber.App
+	hosts hostAllowlist
+	v1    fiber.Router
+	ops   []Op // every documented operation, for the OpenAPI document
 }
 
 // Deps exposes the shared dependencies to feature route files.

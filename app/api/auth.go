@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 )
@@ -20,10 +19,12 @@ type refreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// authConfig is public, so it never carries a credential or says whether the
+// default debug password is still in use; the sign-in page points at the
+// README and the start-up log instead.
 type authConfig struct {
-	Provider string            `json:"provider"`
-	Cognito  *cognitoUIConfig  `json:"cognito,omitempty"`
-	Debug    *debugLoginConfig `json:"debug,omitempty"`
+	Provider string           `json:"provider"`
+	Cognito  *cognitoUIConfig `json:"cognito,omitempty"`
 }
 
 type cognitoUIConfig struct {
@@ -32,21 +33,12 @@ type cognitoUIConfig struct {
 	Region   string `json:"region"`
 }
 
-// debugLoginConfig is only sent while the default debug password is in use on
-// loopback, so the sign-in page can show the double-clicked binary's credentials.
-type debugLoginConfig struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
 func (r *Router) authRoutes(v1 fiber.Router) {
 	cfg := r.deps.Config
 	r.Public("GET", "/auth/config", func(c *fiber.Ctx) error {
 		out := authConfig{Provider: cfg.AuthProvider}
 		if cfg.AuthProvider == "cognito" {
 			out.Cognito = &cognitoUIConfig{Domain: cfg.Cognito.Domain, ClientID: cfg.Cognito.AppClientID, Region: cfg.Cognito.Region}
-		} else if cfg.DebugPassword == config.DefaultDebugPassword {
-			out.Debug = &debugLoginConfig{Email: cfg.DebugEmail, Password: cfg.DebugPassword}
 		}
 		return c.JSON(out)
 	}, Op{Tag: "auth", Summary: "Sign-in provider settings for the dashboard", Response: authConfig{}})

@@ -54,6 +54,7 @@ func TestBillingUsageRoute(t *testing.T) {
 
 	get := func(url, bearer string) (int, map[string]any) {
 		req := httptest.NewRequest("GET", url, nil)
+		req.Host = cfg.ListenAddr // httptest's example.com is a foreign host (DNS rebinding check)
 		if bearer != "" {
 			req.Header.Set("Authorization", "Bearer "+bearer)
 		}

@@ -30,9 +30,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		status := e.Code.HTTPStatus()
 		rid := requestID(c)
 		if status >= 500 {
-			log.Error("request failed", "request_id", rid, "method", c.Method(), "path", c.Path(), "code", e.Code, "err", err)
+			log.Error("request failed", "request_id", rid, "method", c.Method(), "path", redactPushTokens(c.Path()), "code", e.Code, "err", redactPushTokens(err.Error()))
 		} else if e.Err != nil {
-			log.Debug("request rejected", "request_id", rid, "code", e.Code, "err", e.Err)
+			log.Debug("request rejected", "request_id", rid, "code", e.Code, "err", redactPushTokens(e.Err.Error()))
 		}
 		details := e.Details
 		if details == nil {

@@ -114,7 +114,7 @@ func (r *Router) eventRoutes(d ScanDeps) {
 			return err
 		}
 		c.Set(fiber.HeaderContentType, "text/event-stream")
-		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderConnection, "keep-alive")
 		c.Set("X-Accel-Buffering", "no")
 		st := r.deps.Store

@@ -44,19 +44,29 @@ func (r *Router) middleware() {
 		start := time.Now()
 		defer func() {
 			if p := recover(); p != nil {
-				log.Error("panic", "request_id", rid, "panic", fmt.Sprint(p))
+				log.Error("panic", "request_id", rid, "panic", redactPushTokens(fmt.Sprint(p)))
 				err = apperr.New(apperr.Internal, "Internal error")
 			}
 			if err != nil {
 				if herr := r.app.ErrorHandler(c, err); herr != nil {
-					log.Error("error handler", "err", herr)
+					log.Error("error handler", "err", redactPushTokens(herr.Error()))
 				}
 				err = nil
 			}
-			// Path only: query strings may carry tokens (SSE access_token).
-			log.Info("http", "request_id", rid, "method", c.Method(), "path", c.Path(),
+			if isAPIPath(c.Path()) {
+				// Set last, so no handler or error path can weaken it: API
+				// responses carry source, findings and tokens, which no
+				// browser or proxy cache should keep.
+				c.Set(fiber.HeaderCacheControl, "no-store")
+			}
+			// Path only: query strings may carry tokens (SSE access_token),
+			// and the push-remote path carries one itself.
+			log.Info("http", "request_id", rid, "method", c.Method(), "path", redactPushTokens(c.Path()),
 				"status", c.Response().StatusCode(), "duration_ms", time.Since(start).Milliseconds())
 		}()
+		if err := r.checkHost(c); err != nil {
+			return err
+		}
 		return c.Next()
 	})
 	if origins := r.deps.Config.CORSAllowedOrigins; len(origins) > 0 {
@@ -68,6 +78,12 @@ func (r *Router) middleware() {
 			MaxAge:        600,
 		}))
 	}
+}
+
+// isAPIPath reports whether a path is under /v1 (fiber matches routes
+// case-insensitively, so this does too).
+func isAPIPath(p string) bool {
+	return len(p) >= 3 && strings.EqualFold(p[:3], "/v1") && (len(p) == 3 || p[3] == '/')
 }
 
 // authenticate requires a bearer credential. allowQuery also accepts

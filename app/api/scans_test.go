@@ -65,6 +65,7 @@ func TestScanAndFindingRoutes(t *testing.T) {
 			rd = strings.NewReader(body)
 		}
 		req := httptest.NewRequest(method, url, rd)
+		req.Host = cfg.ListenAddr // httptest's example.com is a foreign host (DNS rebinding check)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -114,7 +115,7 @@ func TestScanAndFindingRoutes(t *testing.T) {
 	go func() {
 		resp := do("GET", "/v1/scans/"+scanID+"/events/stream?access_token="+key.Secret, "", "")
 		defer resp.Body.Close()
-		if resp.Header.Get("Cache-Control") != "no-cache" || resp.Header.Get("X-Accel-Buffering") != "no" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Accel-Buffering") != "no" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 			streamed <- "bad headers: " + fmt.Sprint(resp.Header)
 			return
 		}

@@ -3,10 +3,14 @@ package api
 import (
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/config"
 )
 
 const buildHint = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Vega</title></head>
@@ -31,6 +35,7 @@ func (r *Router) uiRoutes() {
 	if err != nil {
 		index = []byte(buildHint)
 	}
+	csp := contentSecurityPolicy(r.deps.Config)
 	r.app.Get("/*", func(c *fiber.Ctx) error {
 		p := strings.TrimPrefix(path.Clean("/"+c.Params("*")), "/")
 		if strings.HasPrefix(p, "v1/") || p == "v1" || strings.HasPrefix(p, "git/") {
@@ -53,7 +58,7 @@ func (r *Router) uiRoutes() {
 			}
 		}
 		c.Set(fiber.HeaderCacheControl, "no-cache")
-		c.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' https:; frame-ancestors 'none'; base-uri 'self'")
+		c.Set("Content-Security-Policy", csp)
 		c.Type("html", "utf-8")
 		return c.Send(index)
 	})
@@ -64,4 +69,44 @@ func readFile(fsys fs.FS, name string) ([]byte, error) {
 		return nil, fs.ErrNotExist
 	}
 	return fs.ReadFile(fsys, name)
+}
+
+// contentSecurityPolicy is the dashboard's CSP. Scripts only from this origin
+// (no inline script), no framing, and fetch/EventSource only to this origin,
+// the configured public API origin and the Cognito domain (whose token
+// endpoint the dashboard calls), so injected markup cannot send data elsewhere.
+func contentSecurityPolicy(cfg *config.Config) string {
+	connect := []string{"'self'"}
+	if o := origin(cfg.PublicURL); o != "" {
+		connect = append(connect, o)
+	}
+	if cfg.AuthProvider == "cognito" && cfg.Cognito.Domain != "" {
+		d := strings.TrimRight(strings.TrimSpace(cfg.Cognito.Domain), "/")
+		if !strings.Contains(d, "://") { // the dashboard does the same (ui/src/auth/cognito.ts)
+			d = "https://" + d
+		}
+		if o := origin(d); o != "" {
+			connect = append(connect, o)
+		}
+	}
+	return "default-src 'self'; script-src 'self'; object-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+		"connect-src " + strings.Join(connect, " ") + "; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+}
+
+// cspOrigin is what may go into a CSP source list: scheme, host and port only,
+// so a configured value cannot smuggle in another directive.
+var cspOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]+)?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
+
+// origin returns scheme://host[:port] of a URL, or "" when it has none or it
+// is not safe to put into a header.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	o := strings.ToLower(u.Scheme) + "://" + u.Host
+	if !cspOrigin.MatchString(o) {
+		return ""
+	}
+	return o
 }

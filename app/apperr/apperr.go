@@ -26,6 +26,7 @@ const (
 	ArchiveRejected      Code = "archive_rejected"
 	GitCloneFailed       Code = "git_clone_failed"
 	HostNotAllowed       Code = "host_not_allowed"
+	MisdirectedRequest   Code = "misdirected_request"
 	QuotaExceeded        Code = "quota_exceeded"
 	RateLimited          Code = "rate_limited"
 	BudgetExceeded       Code = "budget_exceeded"
@@ -45,6 +46,7 @@ var statusByCode = map[Code]int{
 	ArchiveRejected:      http.StatusUnprocessableEntity,
 	GitCloneFailed:       http.StatusUnprocessableEntity,
 	HostNotAllowed:       http.StatusUnprocessableEntity,
+	MisdirectedRequest:   http.StatusMisdirectedRequest,
 	QuotaExceeded:        http.StatusTooManyRequests,
 	RateLimited:          http.StatusTooManyRequests,
 	BudgetExceeded:       http.StatusTooManyRequests,

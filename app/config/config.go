@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,7 @@ type Config struct {
 	ServeUI            bool
 	CORSAllowedOrigins []string
 	PublicURL          string
+	AllowedHosts       []string
 
 	ScanEngines      []string
 	CodexBin         string
@@ -255,8 +257,19 @@ func (c *Config) validate() []error {
 	if c.ScanHeartbeat >= c.ScanHeartbeatTTL {
 		bad("VEGA_SCAN_HEARTBEAT_SECONDS: must be shorter than VEGA_SCAN_HEARTBEAT_TTL_SECONDS, or live scans would be recovered")
 	}
-	if _, err := url.Parse(c.PublicURL); err != nil {
-		bad("VEGA_PUBLIC_URL: not a URL")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		bad("VEGA_PUBLIC_URL: want an absolute http(s) URL such as https://vega.example.com (got %q)", c.PublicURL)
+	}
+	for _, h := range c.AllowedHosts {
+		if !hostNamePattern.MatchString(h) {
+			bad("VEGA_ALLOWED_HOSTS: %q is not a host name; list names such as vega.example.com or .example.com (it and its subdomains), without scheme, port or *", h)
+		}
+	}
+	// Every interface, and no name given: the API would answer only IP
+	// addresses and localhost, so a load balancer or DNS name in front would
+	// get 421 on everything. Say so now rather than at the first request.
+	if isUnspecified(c.ListenAddr) && !c.set["VEGA_PUBLIC_URL"] && len(c.AllowedHosts) == 0 {
+		bad("VEGA_LISTEN_ADDR=%s listens on every interface, but the API only answers a Host header that is an IP address, localhost or a configured name (DNS rebinding protection): set VEGA_PUBLIC_URL to the URL users and git clients reach, or VEGA_ALLOWED_HOSTS to the names they use", c.ListenAddr)
 	}
 	for _, e := range c.ScanEngines {
 		if e != "auto" && e != "secrets" && e != "codex" {
@@ -264,6 +277,35 @@ func (c *Config) validate() []error {
 		}
 	}
 	return errs
+}
+
+// hostNamePattern is one VEGA_ALLOWED_HOSTS entry: a DNS name, optionally
+// with a leading dot for "and every subdomain".
+var hostNamePattern = regexp.MustCompile(`^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+
+// HostNames are the names the API answers to besides IP addresses and
+// localhost: the listen host when it is a name, VEGA_PUBLIC_URL's host and
+// VEGA_ALLOWED_HOSTS, lower-cased (README "DNS rebinding").
+func (c *Config) HostNames() []string {
+	var out []string
+	if host, _, err := net.SplitHostPort(c.ListenAddr); err == nil && host != "" && net.ParseIP(host) == nil {
+		out = append(out, strings.ToLower(host))
+	}
+	if u, err := url.Parse(c.PublicURL); err == nil && u.Hostname() != "" && net.ParseIP(u.Hostname()) == nil {
+		out = append(out, strings.ToLower(u.Hostname()))
+	}
+	return append(out, c.AllowedHosts...)
+}
+
+// isUnspecified reports whether a listen address binds every interface
+// (":8000", "0.0.0.0:8000", "[::]:8000").
+func isUnspecified(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
 // isLoopback reports whether a listen address only accepts local connections.

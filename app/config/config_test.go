@@ -42,6 +42,10 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"VEGA_GIT_ALLOW_PRIVATE_HOSTS": "maybe"}, "VEGA_GIT_ALLOW_PRIVATE_HOSTS"},
 		{map[string]string{"VEGA_SCAN_ENGINES": "secrets,magic"}, "VEGA_SCAN_ENGINES"},
 		{map[string]string{"VEGA_AUTH_SECRET_FILE": "/nonexistent/secret"}, "VEGA_AUTH_SECRET_FILE"},
+		{map[string]string{"VEGA_ALLOWED_HOSTS": "*"}, "VEGA_ALLOWED_HOSTS"},
+		{map[string]string{"VEGA_ALLOWED_HOSTS": "https://vega.example.com"}, "VEGA_ALLOWED_HOSTS"},
+		{map[string]string{"VEGA_ALLOWED_HOSTS": "vega.example.com:443"}, "VEGA_ALLOWED_HOSTS"},
+		{map[string]string{"VEGA_PUBLIC_URL": "vega.example.com"}, "VEGA_PUBLIC_URL"},
 	}
 	for _, c := range cases {
 		_, err := load(c.env)
@@ -51,9 +55,46 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 	}
 }
 
-func TestNonLoopbackWithOwnPasswordIsFine(t *testing.T) {
-	if _, err := load(map[string]string{"VEGA_LISTEN_ADDR": "0.0.0.0:8000", "VEGA_DEBUG_PASSWORD": "a-long-unique-password"}); err != nil {
+func TestNonLoopbackWithOwnPasswordAndANameIsFine(t *testing.T) {
+	for _, named := range []map[string]string{{"VEGA_PUBLIC_URL": "https://vega.example.com"}, {"VEGA_ALLOWED_HOSTS": "vega.example.com"}} {
+		env := map[string]string{"VEGA_LISTEN_ADDR": "0.0.0.0:8000", "VEGA_DEBUG_PASSWORD": "a-long-unique-password"}
+		for k, v := range named {
+			env[k] = v
+		}
+		if _, err := load(env); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Listening on every interface with no name configured would answer 421 to
+// every request that comes through a DNS name or load balancer: refused at
+// start with a sentence naming both variables.
+func TestEveryInterfaceNeedsAHostName(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8000", "[::]:8000", ":8000"} {
+		_, err := load(map[string]string{"VEGA_LISTEN_ADDR": addr, "VEGA_DEBUG_PASSWORD": "a-long-unique-password"})
+		if err == nil || !strings.Contains(err.Error(), "VEGA_PUBLIC_URL") || !strings.Contains(err.Error(), "VEGA_ALLOWED_HOSTS") {
+			t.Errorf("%s without a name: %v", addr, err)
+		}
+	}
+	// A specific address needs nothing: IP addresses are always answered.
+	if _, err := load(map[string]string{"VEGA_LISTEN_ADDR": "10.1.2.3:8000", "VEGA_DEBUG_PASSWORD": "a-long-unique-password"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestHostNames(t *testing.T) {
+	c, err := load(map[string]string{"VEGA_LISTEN_ADDR": "Vega.Internal:8000", "VEGA_DEBUG_PASSWORD": "a-long-unique-password",
+		"VEGA_PUBLIC_URL": "https://Vega.Example.com/", "VEGA_ALLOWED_HOSTS": "alb-1.eu-west-1.elb.amazonaws.com, .Corp.Example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"vega.internal", "vega.example.com", "alb-1.eu-west-1.elb.amazonaws.com", ".corp.example"}
+	if got := c.HostNames(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("HostNames() = %v, want %v", got, want)
+	}
+	if c, _ := load(nil); strings.Join(c.HostNames(), " ") != "" {
+		t.Fatalf("the default listen address and public URL are IP literals, no names: %v", c.HostNames())
 	}
 }
 

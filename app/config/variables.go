@@ -140,7 +140,11 @@ var variables = []variable{
 
 	boolean("VEGA_SERVE_UI", "true", "`false` when CloudFront serves the dashboard", func(c *Config) *bool { return &c.ServeUI }),
 	list("VEGA_CORS_ALLOWED_ORIGINS", "", "Comma list of origins allowed to call the API (dashboard on another origin)", func(c *Config) *[]string { return &c.CORSAllowedOrigins }),
-	str("VEGA_PUBLIC_URL", "", "Base URL used in links such as git push remotes (default: from the listen address)", func(c *Config) *string { return &c.PublicURL }),
+	str("VEGA_PUBLIC_URL", "", "Base URL used in links such as git push remotes (default: from the listen address); its host is one the API answers to", func(c *Config) *string { return &c.PublicURL }),
+	{Name: "VEGA_ALLOWED_HOSTS", Doc: "Comma list of more host names the API answers to (`.example.com` = it and its subdomains); IP addresses, `localhost`, the listen host and `VEGA_PUBLIC_URL`'s host always work, any other `Host` gets 421 (README, DNS rebinding)", set: func(c *Config, v string) error {
+		c.AllowedHosts = parseList(strings.ToLower(v))
+		return nil
+	}},
 
 	list("VEGA_SCAN_ENGINES", "auto", "Engines a scan runs when the request names none; `auto` = `secrets` plus `codex` when Codex is usable", func(c *Config) *[]string { return &c.ScanEngines }),
 	str("VEGA_CODEX_BIN", "codex", "The Codex CLI (or a wrapper script)", func(c *Config) *string { return &c.CodexBin }),

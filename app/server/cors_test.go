@@ -13,7 +13,7 @@ func TestCORSForADashboardOnAnotherOrigin(t *testing.T) {
 	pre.Header.Set("Origin", "https://vega.example.com")
 	pre.Header.Set("Access-Control-Request-Method", "POST")
 	pre.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-	res, err := h.app.HTTP.Test(pre, -1)
+	res, err := h.app.HTTP.Test(h.addressed(pre), -1)
 	if err != nil {
 		t.Fatal(err)
 	}

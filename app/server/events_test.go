@@ -40,7 +40,7 @@ func TestRepositoryEventsAndTheStream(t *testing.T) {
 	// The stream replays from Last-Event-ID; each data line is the whole event.
 	req := httptest.NewRequest("GET", "/v1/scans/"+scanID+"/events/stream?access_token="+tok, nil)
 	req.Header.Set("Last-Event-ID", "1")
-	res, err := h.app.HTTP.Test(req, -1)
+	res, err := h.app.HTTP.Test(h.addressed(req), -1)
 	if err != nil {
 		t.Fatal(err)
 	}

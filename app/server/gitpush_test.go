@@ -18,7 +18,8 @@ func TestGitPushRemote(t *testing.T) {
 		}
 		t.Skip("no git client on this machine")
 	}
-	h := newHarness(t, nil)
+	// Debug level: every log line the server can write about these requests.
+	h := newHarness(t, map[string]string{"VEGA_LOG_LEVEL": "debug"})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,5 +81,21 @@ func TestGitPushRemote(t *testing.T) {
 	bad.Path = "/git/nottherealtoken.git"
 	if out, err := git("push", bad.String(), "HEAD:main"); err == nil {
 		t.Fatalf("push with an unknown token accepted:\n%s", out)
+	}
+
+	// The token in the remote URL is its credential: no log line may carry it,
+	// neither the request log nor an error path (mixed case routes the same).
+	token := strings.TrimSuffix(strings.TrimPrefix(remote.Path, "/git/"), ".git")
+	upper := *remote
+	upper.Path = "/GIT/" + token + ".git"
+	git("push", upper.String(), "HEAD:third")
+	logs := h.logs.String()
+	if !strings.Contains(logs, "/git/[redacted].git/info/refs") {
+		t.Fatalf("push requests are not in the log (or not redacted as expected):\n%s", logs)
+	}
+	for _, secret := range []string{token, "nottherealtoken"} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("the server log carries a push token %q:\n%s", secret, logs)
+		}
 	}
 }

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vegasec/vega/app/config"
@@ -19,9 +19,28 @@ import (
 // harness is the production api role on a temporary data directory, driven
 // through its real router without a network listener.
 type harness struct {
-	t   *testing.T
-	app *App
-	env *Env
+	t    *testing.T
+	app  *App
+	env  *Env
+	logs *logBuffer // everything the server logged (at VEGA_LOG_LEVEL)
+}
+
+// logBuffer collects the server log; the server writes from many goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newHarness(t *testing.T, extraEnv map[string]string) *harness {
@@ -42,7 +61,8 @@ func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := NewLogger(cfg, logs)
 	ctx := context.Background()
 	env, err := Open(ctx, cfg, log, "test")
 	if err != nil {
@@ -54,7 +74,7 @@ func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); env.Close() })
-	return &harness{t: t, app: a, env: env}
+	return &harness{t: t, app: a, env: env, logs: logs}
 }
 
 type response struct {
@@ -128,13 +148,23 @@ func (h *harness) do(method, path, token string, body any, headers ...string) re
 // send runs req through the router and reads the whole response.
 func (h *harness) send(req *http.Request) response {
 	h.t.Helper()
-	res, err := h.app.HTTP.Test(req, -1)
+	res, err := h.app.HTTP.Test(h.addressed(req), -1)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// addressed gives a request built by httptest.NewRequest the Host a real
+// client of this server sends (its listen address) instead of httptest's
+// placeholder example.com, which the server rightly refuses (DNS rebinding).
+func (h *harness) addressed(req *http.Request) *http.Request {
+	if req.Host == "example.com" {
+		req.Host = h.env.Config.ListenAddr
+	}
+	return req
 }
 
 // login signs in and returns the access and refresh tokens.

@@ -209,6 +209,13 @@ func Serve(ctx context.Context, env *Env, ready func(addr string)) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.HTTP.Listener(ln) }()
 	log.Info("vega is serving", "url", "http://"+ln.Addr().String(), "store", cfg.PersistenceBackend, "execution", cfg.ScanExecutionMode)
+	if cfg.AuthProvider == "custom" && cfg.DebugPassword == config.DefaultDebugPassword {
+		// The API never tells anyone the password (a DNS-rebound page could
+		// read it); the person who started the binary reads it here. The
+		// default is only accepted on loopback (app/config).
+		log.Warn("sign in with the built-in debug account; set VEGA_DEBUG_PASSWORD to change its password",
+			"email", cfg.DebugEmail, "password", config.DefaultDebugPassword)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

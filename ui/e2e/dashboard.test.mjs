@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { startBrowser, startVega } from './harness.mjs';
+import { REBOUND_HOST, startBrowser, startVega } from './harness.mjs';
 import { makeZip } from './zip.mjs';
 
 const EMAIL = 'debug@example.com';
@@ -107,7 +107,10 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.goto(url('/'));
     await page.getByLabel('Email').waitFor();
     await shot('01-sign-in');
-    assert.ok(await page.getByText(EMAIL).isVisible(), 'debug credentials hint is shown for the custom provider');
+    assert.ok(await page.getByText(/built-in debug account/).isVisible(), 'the sign-in page points at the debug account');
+    assert.ok(!(await page.content()).includes(PASSWORD), 'the sign-in page never shows a password');
+    const authConfig = await page.evaluate(async () => (await fetch('/v1/auth/config')).text());
+    assert.ok(!/password|debug/i.test(authConfig), `/v1/auth/config carries no credential: ${authConfig}`);
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -357,6 +360,41 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByRole('button', { name: 'Recover' }).click();
     await page.getByText('Recover finished').waitFor();
     await shot('09-operations');
+  }, { independent: true });
+
+  await step('DNS rebinding: a name re-pointed at Vega is refused, and the CSP keeps fetches at home', async () => {
+    // A separate page: its 421s and CSP report are the point, not errors of the tour above.
+    const other = await browser.context.newPage();
+    try {
+      const rebound = `http://${REBOUND_HOST}:${new URL(vega.base).port}`;
+      const res = await other.goto(`${rebound}/`);
+      assert.equal(res.status(), 421, 'the dashboard under a rebound name');
+      const api = await other.evaluate(async () => {
+        const r = await fetch('/v1/auth/config');
+        return { status: r.status, body: await r.text() };
+      });
+      assert.equal(api.status, 421, `/v1/auth/config under a rebound name: ${api.body}`);
+      assert.ok(!api.body.includes(PASSWORD));
+
+      await other.goto(url('/'));
+      const outcome = await other.evaluate(async (target) => {
+        const violations = [];
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));
+        let fetched;
+        try {
+          await fetch(target, { mode: 'no-cors' }); // without a CSP this resolves (opaque response)
+          fetched = true;
+        } catch {
+          fetched = false;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        return { fetched, violations };
+      }, `https://${REBOUND_HOST}/v1/healthz`);
+      // https: the policy this replaced allowed any https origin (it failed only at TLS, with no violation)
+      assert.deepEqual(outcome, { fetched: false, violations: ['connect-src'] }, 'a fetch to another origin is blocked by connect-src');
+    } finally {
+      await other.close();
+    }
   }, { independent: true });
 
   await t.test('no console errors', () => {

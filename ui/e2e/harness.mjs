@@ -8,7 +8,10 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** A name the browser resolves to 127.0.0.1, as an attacker's DNS would after rebinding. */
+export const REBOUND_HOST = 'rebound.test';
 export const CHROMIUM_ARGS = [
+  `--host-resolver-rules=MAP ${REBOUND_HOST} 127.0.0.1`,
   '--headless',
   '--no-sandbox',
   '--disable-gpu',

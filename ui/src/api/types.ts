@@ -324,9 +324,9 @@ export interface TokenResponse {
   user: User;
 }
 
+/** Public sign-in settings; they never carry a credential. */
 export type AuthConfig =
-  /** `debug` is present when the server still uses the built-in debug account (local installs). */
-  | { provider: 'custom'; debug?: { email: string; password: string } }
+  | { provider: 'custom' }
   | { provider: 'cognito'; cognito: { domain: string; client_id: string; region: string } };
 
 export interface RuntimeConfig {

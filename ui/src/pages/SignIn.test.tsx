@@ -5,7 +5,7 @@ import { jsonResponse, renderWithApp, testUser } from '../test/render';
 import { SignInPage } from './SignIn';
 
 describe('SignInPage', () => {
-  it('signs in with Email and Password and shows the debug hint for the custom provider', async () => {
+  it('signs in with Email and Password and points at the README and start-up log for the debug account', async () => {
     const bodies: unknown[] = [];
     const fetchFn = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
       bodies.push(JSON.parse(String(init?.body)));
@@ -13,7 +13,12 @@ describe('SignInPage', () => {
     }) as unknown as typeof fetch;
     const setUser = vi.fn();
     renderWithApp(<SignInPage />, { fetch: fetchFn, user: null, setUser, route: '/sign-in' });
-    expect(screen.getByText(/debug@example.com/)).toBeInTheDocument();
+    const hint = screen.getByText(/built-in debug account/);
+    expect(hint).toHaveTextContent(/README/);
+    expect(hint).toHaveTextContent(/start-up log/);
+    // No credential is shown: the page's bundle and the API carry none.
+    expect(document.body).not.toHaveTextContent('vega-debug-password');
+    expect(fetchFn).not.toHaveBeenCalled();
     await userEvent.type(screen.getByLabelText('Email'), 'debug@example.com');
     await userEvent.type(screen.getByLabelText('Password'), 'vega-debug-password');
     await userEvent.click(screen.getByRole('button', { name: 'Sign in' }));
@@ -41,7 +46,7 @@ describe('SignInPage', () => {
     });
     expect(screen.getByRole('button', { name: 'Sign in with Cognito' })).toBeInTheDocument();
     expect(screen.queryByLabelText('Password')).toBeNull();
-    expect(screen.queryByText(/debug@example.com/)).toBeNull();
+    expect(screen.queryByText(/built-in debug account/)).toBeNull();
     expect(screen.getByRole('alert')).toHaveTextContent('Your session has expired');
   });
 });

@@ -5,9 +5,6 @@ import { useApp } from '../app-context';
 import { beginSignIn, safeReturn } from '../auth/cognito';
 import { useDocumentTitle } from '../lib/hooks';
 
-export const DEBUG_EMAIL = 'debug@example.com';
-export const DEBUG_PASSWORD = 'vega-debug-password';
-
 export function SignInPage({ flash }: { flash?: string }) {
   const { api, authConfig, user, setUser } = useApp();
   const [params] = useSearchParams();
@@ -84,9 +81,10 @@ export function SignInPage({ flash }: { flash?: string }) {
             <button type="submit" className="primary wide" disabled={busy}>
               {busy ? 'Signing in…' : 'Sign in'}
             </button>
+            {/* The server never sends a password (a DNS-rebound page could read it); the person who started Vega has it. */}
             <p className="hint muted small">
-              Local install? The built-in debug account is <code>{authConfig.debug?.email ?? DEBUG_EMAIL}</code> with password{' '}
-              <code>{authConfig.debug?.password ?? DEBUG_PASSWORD}</code> unless <code>VEGA_DEBUG_PASSWORD</code> was changed.
+              Local install? The built-in debug account and its default password are in the README, and <code>vega serve</code> prints
+              them in its start-up log while the default is in use.
             </p>
           </form>
         )}
