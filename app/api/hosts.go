@@ -87,15 +87,7 @@ func (r *Router) checkHost(c *fiber.Ctx) error {
 		return nil
 	}
 	r.deps.Logger.Warn("refused a request for a host name this server does not answer to; list it in VEGA_ALLOWED_HOSTS if it is yours",
-		"request_id", requestID(c), "host", capString(host, 100))
+		"request_id", requestID(c), "host", truncateParam(host))
 	return apperr.New(apperr.MisdirectedRequest,
 		"This server does not answer to that host name. If it is yours, an operator can add it to VEGA_ALLOWED_HOSTS or set VEGA_PUBLIC_URL.")
-}
-
-// capString shortens attacker-supplied text before it is logged.
-func capString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
