@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -85,9 +86,19 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// New makes an error with a code and a message.
+// New makes an error with a code and a message. Every string argument is an
+// echoed value (an ID from a URL, a name, a path from an archive) and goes
+// through textsafe.Echo: cut to textsafe.MaxEcho characters, invisible
+// characters replaced (docs/limits.md). Use Text for a message that was
+// already built from echoed parts.
 func New(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: textsafe.Sprintf(format, args...)}
+}
+
+// Text makes an error whose message is msg as it is, for a message another
+// package composed with textsafe.Sprintf.
+func Text(code Code, msg string) *Error {
+	return &Error{Code: code, Message: msg}
 }
 
 // WithDetails returns e with details attached.

@@ -518,7 +518,7 @@ func Checkout(ctx context.Context, repoDir, commit, destDir string, lim Limits) 
 	stats, err := gittree.Write(ctx, sto, c, destDir, lim)
 	var rej *gittree.RejectError
 	if errors.As(err, &rej) {
-		return stats, apperr.Archive(rej.Reason, "%s", rej.Message).Wrap(err)
+		return stats, apperr.Text(apperr.ArchiveRejected, rej.Message).WithDetails(map[string]any{"reason": rej.Reason}).Wrap(err)
 	}
 	return stats, err
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitsource/gittree"
 	"github.com/vegasec/vega/app/gitsource/packcheck"
+	"github.com/vegasec/vega/app/textsafe"
 )
 
 // Defaults for zero CloneOptions fields (SPEC §3).
@@ -140,7 +141,7 @@ func parseURL(raw string) (*target, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "https", "http":
 	default:
-		return nil, apperr.Validation(map[string]string{"git_url": fmt.Sprintf("scheme %q is not supported; use https:// (or http://)", u.Scheme)})
+		return nil, apperr.Validation(map[string]string{"git_url": textsafe.Sprintf("scheme %q is not supported; use https:// (or http://)", u.Scheme)})
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, apperr.Validation(map[string]string{"git_url": "must not carry a query string or fragment"})
@@ -369,7 +370,7 @@ func pickRef(adv *packp.AdvRefs, ref string) (plumbing.ReferenceName, plumbing.H
 			return name, r.Hash(), nil
 		}
 	}
-	return "", plumbing.ZeroHash, &cloneFailure{msg: fmt.Sprintf("reference %q not found", ref)}
+	return "", plumbing.ZeroHash, &cloneFailure{msg: textsafe.Sprintf("reference %q not found", ref)}
 }
 
 // cloneFailure is an internal error whose message is already meant for the
@@ -407,7 +408,7 @@ func classifyError(err error, in classifyInput) error {
 	var tooMany *packcheck.TooManyObjectsError
 	switch {
 	case errors.As(err, &blocked):
-		return apperr.New(apperr.HostNotAllowed, "%s", blocked.Error()).Wrap(cause)
+		return apperr.Text(apperr.HostNotAllowed, blocked.public()).Wrap(cause)
 	case in.budget.exceeded():
 		return fail("clone exceeded %s limit", humanBytes(in.opt.MaxBytes)).
 			WithDetails(map[string]any{"reason": "too_large", "limit": in.opt.MaxBytes})
@@ -416,9 +417,9 @@ func classifyError(err error, in classifyInput) error {
 	case in.ctx.Err() != nil:
 		return fail("clone timed out after %s", shortDuration(in.opt.Timeout))
 	case errors.As(err, &rejected):
-		return fail("%s", rejected.Message).WithDetails(map[string]any{"reason": rejected.Reason})
+		return apperr.Text(apperr.GitCloneFailed, rejected.Message).Wrap(cause).WithDetails(map[string]any{"reason": rejected.Reason})
 	case errors.As(err, &failure):
-		return fail("%s", failure.msg)
+		return apperr.Text(apperr.GitCloneFailed, failure.msg).Wrap(cause)
 	case errors.As(err, &tooMany):
 		return fail("the repository has %d objects, more than the limit of %d", tooMany.Declared, tooMany.Max).
 			WithDetails(map[string]any{"reason": "too_large"})
@@ -434,8 +435,9 @@ func classifyError(err error, in classifyInput) error {
 		return fail("the repository is empty")
 	}
 	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return fail("host %q could not be resolved", dnsErr.Name)
+	if errors.As(err, &dnsErr) { // every lookup goes through the guard; this is a safety net
+		blocked := &hostBlockedError{host: dnsErr.Name, reason: "it does not resolve"}
+		return apperr.Text(apperr.HostNotAllowed, blocked.public()).Wrap(cause)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {

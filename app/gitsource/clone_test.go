@@ -419,3 +419,51 @@ func TestCloneRefusesAbsurdPackHeader(t *testing.T) {
 	_, err := Clone(context.Background(), CloneOptions{URL: f.url, AllowPrivateHosts: true}, t.TempDir())
 	wantCode(t, err, apperr.GitCloneFailed, "more than the limit")
 }
+
+// answerResolver answers every lookup with the same addresses or error.
+type answerResolver struct {
+	addrs []netip.Addr
+	err   error
+}
+
+func (r answerResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return r.addrs, r.err
+}
+
+// A name that does not resolve and a name that resolves to a private or
+// metadata address get the same answer, so ingest errors are no oracle for
+// internal DNS names; only the wrapped cause (logged) says which it was.
+func TestCloneHostErrorsAreNoDNSOracle(t *testing.T) {
+	answers := map[string]answerResolver{
+		"no such host": {err: &net.DNSError{Err: "no such host", Name: "git.corp.example", IsNotFound: true}},
+		"no addresses": {},
+		"dns timeout":  {err: &net.DNSError{Err: "i/o timeout", Name: "git.corp.example", IsTimeout: true}},
+		"private":      {addrs: []netip.Addr{netip.MustParseAddr("10.1.2.3")}},
+		"loopback":     {addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+		"metadata":     {addrs: []netip.Addr{netip.MustParseAddr("169.254.169.254")}},
+		"mixed":        {addrs: []netip.Addr{netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("192.168.0.10")}},
+	}
+	var first *apperr.Error
+	var firstCase string
+	for name, res := range answers {
+		_, err := cloner{resolver: res}.clone(context.Background(),
+			CloneOptions{URL: "https://git.corp.example/team/repo.git", Timeout: 5 * time.Second}, t.TempDir())
+		ae := wantCode(t, err, apperr.HostNotAllowed, `host "git.corp.example" does not resolve to an address Vega may connect to`)
+		if first == nil {
+			first, firstCase = ae, name
+			continue
+		}
+		if ae.Message != first.Message || len(ae.Details) != len(first.Details) {
+			t.Errorf("%s answers %q %v; %s answers %q %v", name, ae.Message, ae.Details, firstCase, first.Message, first.Details)
+		}
+	}
+	// The log keeps the difference.
+	_, err := cloner{resolver: answers["no such host"]}.clone(context.Background(), CloneOptions{URL: "https://git.corp.example/r.git"}, t.TempDir())
+	if !strings.Contains(err.Error(), "does not resolve") {
+		t.Errorf("the logged cause lost the reason: %v", err)
+	}
+	_, err = cloner{resolver: answers["private"]}.clone(context.Background(), CloneOptions{URL: "https://git.corp.example/r.git"}, t.TempDir())
+	if !strings.Contains(err.Error(), "loopback or private") {
+		t.Errorf("the logged cause lost the reason: %v", err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vegasec/vega/app/textsafe"
 )
 
 // addrClass says why an address may or may not be dialled.
@@ -114,8 +116,10 @@ func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// hostBlockedError is returned when a host or address is refused. It never
-// carries a URL, only the host name and the reason.
+// hostBlockedError is returned when a host cannot be used: it does not
+// resolve, or it resolves to (or is) an address that may not be dialled. It
+// never carries a URL, only the host name and the reason; Error, with the
+// reason, is for the server log, and public is what the client is told.
 type hostBlockedError struct {
 	host   string
 	reason string
@@ -123,6 +127,18 @@ type hostBlockedError struct {
 
 func (e *hostBlockedError) Error() string {
 	return fmt.Sprintf("host %q is not allowed: %s", e.host, e.reason)
+}
+
+// public is the client's message. For a host name it is one sentence
+// whether the name does not resolve or resolves to an address Vega may not
+// dial: two different answers would let anyone who can add a repository map
+// the internal DNS names around Vega (docs/limits.md). An address literal
+// gives nothing away that the client did not send, so its reason is kept.
+func (e *hostBlockedError) public() string {
+	if _, err := netip.ParseAddr(e.host); err == nil {
+		return textsafe.Sprintf("address %s is not allowed: %s", e.host, e.reason)
+	}
+	return textsafe.Sprintf("host %q does not resolve to an address Vega may connect to", e.host)
 }
 
 // resolver is the DNS lookup the guard uses; net.DefaultResolver in
@@ -180,10 +196,13 @@ func (g *hostGuard) resolve(ctx context.Context, host string) ([]netip.Addr, err
 	}
 	addrs, err := g.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %q: %w", host, err)
+		if ctx.Err() != nil {
+			return nil, err // the clone's time is up: reported as a timeout
+		}
+		return nil, &hostBlockedError{host: host, reason: "it does not resolve: " + err.Error()}
 	}
 	if len(addrs) == 0 {
-		return nil, fmt.Errorf("resolve %q: no addresses", host)
+		return nil, &hostBlockedError{host: host, reason: "it does not resolve: no addresses"}
 	}
 	for _, a := range addrs {
 		if err := g.checkAddr(host, a); err != nil {

@@ -21,6 +21,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/vegasec/vega/app/textsafe"
 )
 
 // Limits bound what one checkout may write. Zero fields take the defaults
@@ -93,8 +95,10 @@ type RejectError struct {
 func (e *RejectError) Error() string { return e.Message }
 func (e *RejectError) Unwrap() error { return e.Err }
 
+// reject builds a RejectError; its string arguments are paths of a hostile
+// tree, so they are cut and neutralised (textsafe.Sprintf).
 func reject(reason, format string, args ...any) *RejectError {
-	return &RejectError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+	return &RejectError{Reason: reason, Message: textsafe.Sprintf(format, args...)}
 }
 
 // PeelToCommit returns the commit h names, following annotated tags (a
@@ -162,7 +166,7 @@ func (w *writer) writeTree(t *object.Tree, dir string, depth int) error {
 			}
 			sub, err := object.GetTree(w.s, e.Hash)
 			if err != nil {
-				return &RejectError{Reason: ReasonCorrupt, Message: fmt.Sprintf("tree %q cannot be read", p), Err: err}
+				return &RejectError{Reason: ReasonCorrupt, Message: textsafe.Sprintf("tree %q cannot be read", p), Err: err}
 			}
 			if err := w.root.Mkdir(p, 0o755); err != nil {
 				return existsOr(p, err)
@@ -197,7 +201,7 @@ func (w *writer) count() error {
 func (w *writer) writeBlob(p string, e object.TreeEntry) error {
 	blob, err := object.GetBlob(w.s, e.Hash)
 	if err != nil {
-		return &RejectError{Reason: ReasonCorrupt, Message: fmt.Sprintf("file %q cannot be read", p), Err: err}
+		return &RejectError{Reason: ReasonCorrupt, Message: textsafe.Sprintf("file %q cannot be read", p), Err: err}
 	}
 	if blob.Size > w.lim.MaxFileBytes {
 		w.stats.Oversized++
@@ -223,7 +227,7 @@ func (w *writer) writeBlob(p string, e object.TreeEntry) error {
 	r, err := blob.Reader()
 	if err != nil {
 		f.Close()
-		return &RejectError{Reason: ReasonCorrupt, Message: fmt.Sprintf("file %q cannot be read", p), Err: err}
+		return &RejectError{Reason: ReasonCorrupt, Message: textsafe.Sprintf("file %q cannot be read", p), Err: err}
 	}
 	n, err := io.Copy(f, io.LimitReader(r, blob.Size+1))
 	r.Close()
