@@ -3,10 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -22,10 +22,10 @@ type CreatedAPIKey struct {
 
 // CreateAPIKey makes a key for user; only its hash is stored.
 func (s *Service) CreateAPIKey(ctx context.Context, userID, name string, expiresAt *time.Time) (*CreatedAPIKey, error) {
-	name = strings.TrimSpace(name)
 	problems := map[string]string{}
-	if name == "" || len(name) > 100 {
-		problems["name"] = "must be 1 to 100 characters"
+	name, problem := textsafe.Name(name, textsafe.MaxKeyName)
+	if problem != "" {
+		problems["name"] = problem
 	}
 	now := s.opt.Now().UTC()
 	if expiresAt != nil && !expiresAt.After(now) {

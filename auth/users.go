@@ -8,6 +8,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -61,16 +62,20 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*store.User, erro
 	if !validGroups(in.Groups) {
 		problems["groups"] = "must be among root, operator, user"
 	}
+	name, field := strings.TrimSpace(in.DisplayName), "display_name"
+	if name == "" { // the display name defaults to the email's local part
+		name, field = strings.SplitN(in.Email, "@", 2)[0], "email"
+	}
+	name, problem := textsafe.Name(name, textsafe.MaxDisplayName)
+	if problem != "" && problems[field] == "" {
+		problems[field] = problem
+	}
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)
 	}
 	hash, err := hashPassword(in.Password)
 	if err != nil {
 		return nil, err
-	}
-	name := strings.TrimSpace(in.DisplayName)
-	if name == "" {
-		name = strings.SplitN(in.Email, "@", 2)[0]
 	}
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: in.Email, DisplayName: name, Groups: in.Groups,
 		PasswordHash: hash, CreatedAt: s.opt.Now().UTC()}
@@ -101,6 +106,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 	if p.Groups != nil && (len(*p.Groups) == 0 || !validGroups(*p.Groups)) {
 		problems["groups"] = "must be among root, operator, user"
 	}
+	var displayName string
+	if p.DisplayName != nil {
+		var problem string
+		if displayName, problem = textsafe.Name(*p.DisplayName, textsafe.MaxDisplayName); problem != "" {
+			problems["display_name"] = problem
+		}
+	}
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)
 	}
@@ -109,7 +121,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 			u.PasswordHash = hash
 		}
 		if p.DisplayName != nil {
-			u.DisplayName = strings.TrimSpace(*p.DisplayName)
+			u.DisplayName = displayName
 		}
 		if p.Groups != nil {
 			u.Groups = *p.Groups

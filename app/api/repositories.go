@@ -14,6 +14,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitpush"
 	"github.com/vegasec/vega/app/repos"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -254,8 +255,8 @@ func archiveBaseName(fileName string) string {
 			return n[:len(n)-len(ext)]
 		}
 	}
-	if n == "." || n == "/" || n == "" {
-		return "upload"
+	if _, problem := textsafe.Name(n, textsafe.MaxName); problem != "" || n == "." || n == "/" {
+		return "upload" // the name was not given, so a hostile file name is not the client's error
 	}
 	return n
 }

@@ -168,7 +168,7 @@ func (r *Router) scanRoutes(d ScanDeps) {
 			c.Set("X-Content-Type-Options", "nosniff")
 			return c.SendStream(readCloser{obj}, int(obj.Size()))
 		}
-		return apperr.NotFoundf("Artifact %s of scan %s not found", truncateParam(name), s.ID)
+		return apperr.NotFoundf("Artifact %s of scan %s not found", name, s.ID)
 	})
 }
 
@@ -176,10 +176,3 @@ func (r *Router) scanRoutes(d ScanDeps) {
 type readCloser struct{ blob.Object }
 
 var _ io.ReadCloser = readCloser{}
-
-func truncateParam(s string) string {
-	if len(s) > 64 {
-		return s[:64]
-	}
-	return s
-}

@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 )
@@ -38,6 +38,8 @@ func New(st store.Store, blobs blob.Store, log *slog.Logger) *Service {
 	return &Service{st: st, blobs: blobs, now: time.Now, log: log}
 }
 
+const maxDescription = 5000
+
 func validate(in Input, creating bool) (name, desc string, err error) {
 	problems := map[string]string{}
 	if in.Name == nil {
@@ -45,15 +47,15 @@ func validate(in Input, creating bool) (name, desc string, err error) {
 			problems["name"] = "is required"
 		}
 	} else {
-		name = strings.TrimSpace(*in.Name)
-		if name == "" || utf8.RuneCountInString(name) > 200 || !utf8.ValidString(name) {
-			problems["name"] = "must be 1 to 200 characters"
+		var problem string
+		if name, problem = textsafe.Name(*in.Name, textsafe.MaxName); problem != "" {
+			problems["name"] = problem
 		}
 	}
 	if in.Description != nil {
-		desc = strings.TrimSpace(*in.Description)
-		if utf8.RuneCountInString(desc) > 5000 || !utf8.ValidString(desc) {
-			problems["description"] = "must be at most 5000 characters"
+		var problem string
+		if desc, problem = textsafe.Text(*in.Description, maxDescription); problem != "" {
+			problems["description"] = problem
 		}
 	}
 	if len(problems) > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitpush"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 )
@@ -33,9 +34,9 @@ func (s *Service) CreateGitUpload(ctx context.Context, sc store.Scope, userID st
 	if in.ProjectID == "" {
 		problems["project_id"] = "is required"
 	}
-	name, ok := validName(in.RepositoryName)
-	if !ok {
-		problems["repository_name"] = "must be 1 to 200 characters"
+	name, problem := textsafe.Name(in.RepositoryName, textsafe.MaxName)
+	if problem != "" {
+		problems["repository_name"] = problem
 	}
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)

@@ -14,12 +14,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/gitsource"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 )
@@ -75,10 +75,6 @@ type GitInput struct {
 	GitToken string `json:"git_token"`
 }
 
-func validName(name string) (string, bool) {
-	name = strings.TrimSpace(name)
-	return name, name != "" && utf8.ValidString(name) && utf8.RuneCountInString(name) <= 200
-}
 
 func (s *Service) project(ctx context.Context, sc store.Scope, projectID string) (*store.Project, error) {
 	p, err := s.st.GetProject(ctx, sc, projectID)
@@ -104,12 +100,12 @@ func (s *Service) CreateFromGit(ctx context.Context, sc store.Scope, projectID s
 	if len(in.GitRef) > 255 || strings.ContainsAny(in.GitRef, " \t\n~^:?*[\\") {
 		problems["git_ref"] = "is not a valid branch or tag name"
 	}
-	name, ok := validName(in.Name)
+	name, problem := textsafe.Name(in.Name, textsafe.MaxName)
 	if in.Name == "" && err == nil {
-		name, ok = nameFromURL(u), true
+		name, problem = nameFromURL(u), ""
 	}
-	if !ok {
-		problems["name"] = "must be 1 to 200 characters"
+	if problem != "" {
+		problems["name"] = problem
 	}
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)
@@ -129,7 +125,7 @@ func nameFromURL(u string) string {
 	if i := strings.LastIndex(u, "/"); i >= 0 {
 		u = u[i+1:]
 	}
-	if n, ok := validName(u); ok {
+	if n, problem := textsafe.Name(u, textsafe.MaxName); problem == "" {
 		return n
 	}
 	return "repository"
@@ -180,10 +176,10 @@ func (s *Service) CreateFromArchive(ctx context.Context, sc store.Scope, project
 		s.DiscardStaged(ctx, stagedID)
 		return nil, err
 	}
-	n, ok := validName(name)
-	if !ok {
+	n, problem := textsafe.Name(name, textsafe.MaxName)
+	if problem != "" {
 		s.DiscardStaged(ctx, stagedID)
-		return nil, apperr.Validation(map[string]string{"name": "must be 1 to 200 characters"})
+		return nil, apperr.Validation(map[string]string{"name": problem})
 	}
 	now := s.now().UTC()
 	r := &store.Repository{ID: stagedID, ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: n, SourceType: store.SourceArchive,

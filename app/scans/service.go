@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/store"
 )
@@ -107,7 +108,7 @@ func (s *Service) validate(in CreateInput) (engines, paths []string, err error) 
 	for _, e := range in.Engines {
 		e = strings.ToLower(strings.TrimSpace(e))
 		if !contains(s.opt.KnownEngines, e) {
-			problems["engines"] = fmt.Sprintf("unknown engine %q; available: %s", truncate(e, 40), strings.Join(s.opt.KnownEngines, ", "))
+			problems["engines"] = textsafe.Sprintf("unknown engine %q; available: %s", e, strings.Join(s.opt.KnownEngines, ", "))
 			break
 		}
 		if !seen[e] {
@@ -152,13 +153,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 func scanNotFound(id string, err error) error {
