@@ -55,7 +55,7 @@ func TestSchema(t *testing.T) {
 
 // TestUpgradeWithData applies 0001, stores a finding the old way, then the
 // rest: later files must migrate existing rows (0002 backfills the
-// generated search column), not just empty tables.
+// generated search column, 0003 the snapshots' stored bytes), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -76,7 +76,9 @@ func TestUpgradeWithData(t *testing.T) {
 		INSERT INTO repositories (id, project_id, owner_user_id, name, source_type, ingest_status, created_at, updated_at)
 			VALUES ('repo_1', 'prj_1', 'usr_1', 'r', 'git', 'ready', now(), now());
 		INSERT INTO findings (id, repository_id, project_id, owner_user_id, title, description, file_path, status, created_at, updated_at)
-			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'open', now(), now());`,
+			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'open', now(), now());
+		INSERT INTO snapshots (id, repository_id, owner_user_id, total_bytes, created_at)
+			VALUES ('snap_1', 'repo_1', 'usr_1', 6442450944, now());`,
 		pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatal(err)
 	}
@@ -93,5 +95,13 @@ func TestUpgradeWithData(t *testing.T) {
 	}
 	if want := "sql injection\x1fbody\x1fsrc/a.go"; search != want {
 		t.Fatalf("search = %q, want %q", search, want)
+	}
+	// 0003: a snapshot of before the quotas counts its source size.
+	var stored int64
+	if err := pool.QueryRow(ctx, `SELECT stored_bytes FROM snapshots WHERE id = 'snap_1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 6442450944 {
+		t.Fatalf("stored_bytes = %d, want the source size", stored)
 	}
 }

@@ -209,6 +209,13 @@ type WorkerStore interface {
 	DeleteWorker(ctx context.Context, id string) error
 }
 
+type QuotaStore interface {
+	// OwnedTotals counts the user's projects and repositories and sums the
+	// StoredBytes of their snapshots. It reads only that user's index entries,
+	// so quota checks stay cheap however many other users there are.
+	OwnedTotals(ctx context.Context, userID string) (OwnedTotals, error)
+}
+
 type GitUploadStore interface {
 	CreateGitUpload(ctx context.Context, g *GitUpload) error
 	GetGitUpload(ctx context.Context, sc Scope, id string) (*GitUpload, error)
@@ -232,6 +239,7 @@ type Store interface {
 	UsageStore
 	WorkerStore
 	GitUploadStore
+	QuotaStore
 
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error

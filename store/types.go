@@ -70,6 +70,15 @@ type Project struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// OwnedTotals is what one user has stored, against the per-user quotas
+// (docs/limits.md): projects, repositories and the stored bytes of their
+// snapshots.
+type OwnedTotals struct {
+	Projects     int   `json:"projects"`
+	Repositories int   `json:"repositories"`
+	StoredBytes  int64 `json:"stored_bytes"`
+}
+
 // ProjectStats are the rollups shown on project cards and the project page.
 type ProjectStats struct {
 	RepositoryCount   int            `json:"repository_count"`
@@ -127,14 +136,17 @@ type SkippedCounts struct {
 }
 
 type Snapshot struct {
-	ID            string           `json:"id"`
-	RepositoryID  string           `json:"repository_id"`
-	OwnerUserID   string           `json:"-"`
-	StorageKey    string           `json:"storage_key"`
-	ManifestKey   string           `json:"manifest_key"`
-	CommitSHA     string           `json:"commit_sha,omitempty"`
-	FileCount     int              `json:"file_count"`
-	TotalBytes    int64            `json:"total_bytes"`
+	ID           string `json:"id"`
+	RepositoryID string `json:"repository_id"`
+	OwnerUserID  string `json:"-"`
+	StorageKey   string `json:"storage_key"`
+	ManifestKey  string `json:"manifest_key"`
+	CommitSHA    string `json:"commit_sha,omitempty"`
+	FileCount    int    `json:"file_count"`
+	TotalBytes   int64  `json:"total_bytes"`
+	// StoredBytes is what the snapshot takes in blob storage (zip plus
+	// manifest); it counts toward the owner's stored-bytes quota.
+	StoredBytes   int64            `json:"stored_bytes"`
 	Languages     map[string]int64 `json:"languages"`
 	Skipped       SkippedCounts    `json:"skipped"`
 	ContentSHA256 string           `json:"content_sha256"`

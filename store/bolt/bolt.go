@@ -71,10 +71,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{db: db, now: o.now}
 	if err := db.Update(func(tx *bolt.Tx) error {
+		// A database from before the owned index gets it built once.
+		buildOwned := tx.Bucket(idxOwned) == nil
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if buildOwned {
+			return buildOwnedIndex(tx)
 		}
 		return nil
 	}); err != nil {

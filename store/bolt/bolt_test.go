@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/storetest"
 )
@@ -104,3 +106,56 @@ func openBench(tb testing.TB) store.Store { return openTemp(tb) }
 func BenchmarkAppendEvents(b *testing.B) { storetest.BenchmarkAppendEvents(b, openBench) }
 
 func BenchmarkListEventsAfterSeq(b *testing.B) { storetest.BenchmarkListEventsAfterSeq(b, openBench) }
+
+// A database written before the owned index existed gets it built on open,
+// with the source size standing in for the stored size snapshots did not record.
+func TestOwnedIndexBuiltForAnOlderDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vega.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_a", Name: "p", CreatedAt: now, UpdatedAt: now}
+	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: "usr_a", Name: "r",
+		SourceType: store.SourceArchive, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	old := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: "usr_a", TotalBytes: 700, CreatedAt: now}
+	sized := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: "usr_a", TotalBytes: 900, StoredBytes: 300, CreatedAt: now}
+	for _, err := range []error{s.CreateProject(ctx, p), s.CreateRepository(ctx, r), s.CreateSnapshot(ctx, old), s.CreateSnapshot(ctx, sized)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Make it look like the older layout: no index, no stored size.
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		var rec snapshotRecord
+		if err := getJSON(tx.Bucket(bktSnapshots), []byte(old.ID), &rec); err != nil {
+			return err
+		}
+		rec.StoredBytes = 0
+		if err := putJSON(tx.Bucket(bktSnapshots), []byte(old.ID), &rec); err != nil {
+			return err
+		}
+		return tx.DeleteBucket(idxOwned)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.OwnedTotals(ctx, "usr_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (store.OwnedTotals{Projects: 1, Repositories: 1, StoredBytes: 700 + 300}); got != want {
+		t.Fatalf("OwnedTotals after the index was built = %+v, want %+v", got, want)
+	}
+	if sn, _ := s.GetSnapshot(ctx, store.System(), old.ID); sn.StoredBytes != 700 {
+		t.Fatalf("the older snapshot's stored size = %d, want its source size", sn.StoredBytes)
+	}
+}

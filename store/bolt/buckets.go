@@ -38,6 +38,7 @@ var (
 	bktWorkers        = []byte("workers")
 	bktGitUploads     = []byte("git_uploads")
 	idxGitUploadToken = []byte("idx_git_upload_token") // token hash -> upload ID
+	idxOwned          = []byte("idx_owned")            // owner \x00 kind \x00 ID -> stored bytes (snapshots) or nothing
 )
 
 var allBuckets = [][]byte{
@@ -48,7 +49,7 @@ var allBuckets = [][]byte{
 	bktScans, idxScanStatus, bktEvents,
 	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory,
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
-	bktGitUploads, idxGitUploadToken,
+	bktGitUploads, idxGitUploadToken, idxOwned,
 }
 
 // compositeKey joins parts with a NUL byte. Parts are IDs or fixed words, which

@@ -24,6 +24,9 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 		if b.Get([]byte(p.ID)) != nil {
 			return store.ErrConflict
 		}
+		if err := putOwned(tx, p.OwnerUserID, ownedProject, p.ID, 0); err != nil {
+			return err
+		}
 		return putJSON(b, []byte(p.ID), p)
 	})
 }
@@ -82,7 +85,11 @@ func (s *Store) UpdateProject(ctx context.Context, sc store.Scope, id string, fn
 // repository, snapshot, profile, scan, event, finding and history entry under it.
 func (s *Store) DeleteProject(ctx context.Context, sc store.Scope, id string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getProject(tx, sc, id); err != nil {
+		p, err := getProject(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		if err := deleteOwned(tx, p.OwnerUserID, ownedProject, id); err != nil {
 			return err
 		}
 		repos, err := reposOfProject(tx, id)

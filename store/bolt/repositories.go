@@ -29,6 +29,9 @@ func (s *Store) CreateRepository(ctx context.Context, r *store.Repository) error
 		if b.Get([]byte(r.ID)) != nil {
 			return store.ErrConflict
 		}
+		if err := putOwned(tx, r.OwnerUserID, ownedRepo, r.ID, 0); err != nil {
+			return err
+		}
 		return putJSON(b, []byte(r.ID), repoToRecord(r))
 	})
 }
@@ -108,22 +111,32 @@ func (s *Store) DeleteRepository(ctx context.Context, sc store.Scope, id string)
 
 // deleteRepository removes a repository and everything under it in tx.
 func deleteRepository(tx *bolt.Tx, id string) error {
+	repo, err := getRepository(tx, store.System(), id)
+	if err != nil {
+		return err
+	}
+	if err := deleteOwned(tx, repo.OwnerUserID, ownedRepo, id); err != nil {
+		return err
+	}
 	snaps := tx.Bucket(bktSnapshots)
-	var snapIDs [][]byte
+	var gone []snapshotRecord
 	if err := snaps.ForEach(func(k, v []byte) error {
 		var sn snapshotRecord
 		if err := json.Unmarshal(v, &sn); err != nil {
 			return err
 		}
 		if sn.RepositoryID == id {
-			snapIDs = append(snapIDs, append([]byte(nil), k...))
+			gone = append(gone, sn)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	for _, k := range snapIDs {
-		if err := snaps.Delete(k); err != nil {
+	for _, sn := range gone {
+		if err := snaps.Delete([]byte(sn.ID)); err != nil {
+			return err
+		}
+		if err := deleteOwned(tx, sn.OwnerUserID, ownedSnapshot, sn.ID); err != nil {
 			return err
 		}
 	}

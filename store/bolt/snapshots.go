@@ -25,6 +25,9 @@ func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
 		if b.Get([]byte(sn.ID)) != nil {
 			return store.ErrConflict
 		}
+		if err := putOwned(tx, sn.OwnerUserID, ownedSnapshot, sn.ID, sn.StoredBytes); err != nil {
+			return err
+		}
 		return putJSON(b, []byte(sn.ID), snapshotToRecord(sn))
 	})
 }

@@ -248,13 +248,13 @@ func (s *Store) DeleteRepository(ctx context.Context, sc store.Scope, id string)
 // ---- snapshots ----
 
 const snapshotCols = `id, repository_id, owner_user_id, storage_key, manifest_key, commit_sha, file_count,
-	total_bytes, languages, skipped, content_sha256, created_at`
+	total_bytes, stored_bytes, languages, skipped, content_sha256, created_at`
 
 func scanSnapshot(r pgx.Row) (store.Snapshot, error) {
 	var x store.Snapshot
 	var langs, skipped []byte
 	if err := r.Scan(&x.ID, &x.RepositoryID, &x.OwnerUserID, &x.StorageKey, &x.ManifestKey, &x.CommitSHA,
-		&x.FileCount, &x.TotalBytes, &langs, &skipped, &x.ContentSHA256, &x.CreatedAt); err != nil {
+		&x.FileCount, &x.TotalBytes, &x.StoredBytes, &langs, &skipped, &x.ContentSHA256, &x.CreatedAt); err != nil {
 		return x, err
 	}
 	if err := fromJSON(langs, &x.Languages); err != nil {
@@ -274,9 +274,9 @@ func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
 	sn.CreatedAt = ts(sn.CreatedAt)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO snapshots (`+snapshotCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO snapshots (`+snapshotCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
 		sn.ID, sn.RepositoryID, sn.OwnerUserID, sn.StorageKey, sn.ManifestKey, sn.CommitSHA, sn.FileCount,
-		sn.TotalBytes, toJSON(sn.Languages), toJSON(sn.Skipped), sn.ContentSHA256, sn.CreatedAt)
+		sn.TotalBytes, sn.StoredBytes, toJSON(sn.Languages), toJSON(sn.Skipped), sn.ContentSHA256, sn.CreatedAt)
 	return mapErr("create snapshot", err)
 }
 
@@ -347,4 +347,24 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		id, tp.RepositoryID, tp.OwnerUserID, tp.Status, tp.Source, toJSON(tp.Content), toJSON(tp.Error),
 		tp.UpdatedAt, tp.UpdatedBy).Scan(&tp.ID)
 	return mapErr("put threat profile", err)
+}
+
+// ---- quotas ----
+
+// OwnedTotals answers from the owner indexes of projects, repositories and
+// snapshots (migrations/0003_owned_totals.sql): index-only scans of one
+// user's entries.
+func (s *Store) OwnedTotals(ctx context.Context, userID string) (store.OwnedTotals, error) {
+	var out store.OwnedTotals
+	if userID == "" {
+		return out, nil
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM projects WHERE owner_user_id = $1),
+		(SELECT count(*) FROM repositories WHERE owner_user_id = $1),
+		(SELECT coalesce(sum(stored_bytes), 0)::bigint FROM snapshots WHERE owner_user_id = $1)`, userID).
+		Scan(&out.Projects, &out.Repositories, &out.StoredBytes)
+	return out, mapErr("owned totals", err)
 }

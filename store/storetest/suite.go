@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UsageRecords", testUsageRecords},
 		{"Workers", testWorkers},
 		{"GitUploads", testGitUploads},
+		{"OwnedTotals", testOwnedTotals},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,7 +143,7 @@ func (f *fixture) snapshot(r *store.Repository) *store.Snapshot {
 	f.t.Helper()
 	sn := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID,
 		StorageKey: "snapshots/" + r.ID + "/a.tar.zst", ManifestKey: "snapshots/" + r.ID + "/a.json",
-		CommitSHA: "0123456789abcdef0123456789abcdef01234567", FileCount: 12, TotalBytes: 3456,
+		CommitSHA: "0123456789abcdef0123456789abcdef01234567", FileCount: 12, TotalBytes: 3456, StoredBytes: 1500,
 		Languages: map[string]int64{"Go": 3000, "YAML": 456}, Skipped: store.SkippedCounts{Symlinks: 1, Ignored: 2},
 		ContentSHA256: "ab12", CreatedAt: f.tick()}
 	must(f.t, f.s.CreateSnapshot(f.ctx, sn), "CreateSnapshot")
