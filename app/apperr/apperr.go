@@ -137,8 +137,22 @@ func Archive(reason, format string, args ...any) *Error {
 	return New(ArchiveRejected, format, args...).WithDetails(map[string]any{"reason": reason})
 }
 
-// Quota reports a limit that was reached.
-func Quota(limit, current int, format string, args ...any) *Error {
+// Bytes formats a size the way messages show limits ("2.0 GiB", "512 B").
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %s", float64(n)/float64(div), []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp])
+}
+
+// Quota reports a limit that was reached (a count or a number of bytes).
+func Quota[N int | int64](limit, current N, format string, args ...any) *Error {
 	return New(QuotaExceeded, format, args...).WithDetails(map[string]any{"limit": limit, "current": current})
 }
 

@@ -66,6 +66,9 @@ type Config struct {
 	ScanMaxAttempts         int
 	WorkerHeartbeatTTL      time.Duration
 	MaxActiveScansPerUser   int
+	MaxProjectsPerUser      int
+	MaxRepositoriesPerUser  int
+	MaxStoredBytesPerUser   int64
 
 	MaxSourceBytes              int64
 	MaxArchiveEntries           int

@@ -21,6 +21,12 @@ func TestDefaultsNeedNoSetup(t *testing.T) {
 		c.LogFormat != "text" || c.ScanHeartbeatTTL != 120*time.Second || c.MaxSourceBytes != 2<<30 || c.PublicURL != "http://127.0.0.1:8000" {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
+	if c.MaxProjectsPerUser != 100 || c.MaxRepositoriesPerUser != 1000 || c.MaxStoredBytesPerUser != 50<<30 {
+		t.Fatalf("per-user quota defaults: %d projects, %d repositories, %d bytes", c.MaxProjectsPerUser, c.MaxRepositoriesPerUser, c.MaxStoredBytesPerUser)
+	}
+	if c, err := load(map[string]string{"VEGA_MAX_PROJECTS_PER_USER": "0"}); err != nil || c.MaxProjectsPerUser != 0 {
+		t.Fatalf("0 (unlimited) refused: %v", err)
+	}
 }
 
 func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
@@ -46,6 +52,8 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"VEGA_ALLOWED_HOSTS": "https://vega.example.com"}, "VEGA_ALLOWED_HOSTS"},
 		{map[string]string{"VEGA_ALLOWED_HOSTS": "vega.example.com:443"}, "VEGA_ALLOWED_HOSTS"},
 		{map[string]string{"VEGA_PUBLIC_URL": "vega.example.com"}, "VEGA_PUBLIC_URL"},
+		{map[string]string{"VEGA_MAX_STORED_BYTES_PER_USER": "-1"}, "VEGA_MAX_STORED_BYTES_PER_USER"},
+		{map[string]string{"VEGA_MAX_PROJECTS_PER_USER": "many"}, "VEGA_MAX_PROJECTS_PER_USER"},
 	}
 	for _, c := range cases {
 		_, err := load(c.env)

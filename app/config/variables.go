@@ -116,6 +116,9 @@ var variables = []variable{
 	integer("VEGA_SCAN_MAX_ATTEMPTS", "2", "A recovered scan is re-queued until this many attempts, then failed", 1, func(c *Config) *int { return &c.ScanMaxAttempts }),
 	seconds("VEGA_WORKER_HEARTBEAT_TTL_SECONDS", "60", "A worker is shown stale after this", func(c *Config) *time.Duration { return &c.WorkerHeartbeatTTL }),
 	integer("VEGA_MAX_ACTIVE_SCANS_PER_USER", "4", "Queued+claimed+running scans per user", 1, func(c *Config) *int { return &c.MaxActiveScansPerUser }),
+	integer("VEGA_MAX_PROJECTS_PER_USER", "100", "Projects per user (0 = unlimited)", 0, func(c *Config) *int { return &c.MaxProjectsPerUser }),
+	integer("VEGA_MAX_REPOSITORIES_PER_USER", "1000", "Repositories per user, across their projects (0 = unlimited)", 0, func(c *Config) *int { return &c.MaxRepositoriesPerUser }),
+	integer64("VEGA_MAX_STORED_BYTES_PER_USER", "53687091200", "Snapshot storage per user (zips + manifests, 50 GiB; 0 = unlimited): checked before an ingest, while an upload streams and before a snapshot is kept", 0, func(c *Config) *int64 { return &c.MaxStoredBytesPerUser }),
 
 	integer64("VEGA_MAX_SOURCE_BYTES", "2147483648", "Upload/clone size cap, checked while streaming", 1, func(c *Config) *int64 { return &c.MaxSourceBytes }),
 	integer("VEGA_MAX_ARCHIVE_ENTRIES", "50000", "Entries per archive", 1, func(c *Config) *int { return &c.MaxArchiveEntries }),

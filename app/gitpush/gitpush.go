@@ -405,7 +405,7 @@ func firstOf(a, b *apperr.Error) *apperr.Error {
 }
 
 func tooLarge(limit int64) *apperr.Error {
-	return apperr.New(apperr.PayloadTooLarge, "Push exceeds the %s limit", humanBytes(limit)).
+	return apperr.New(apperr.PayloadTooLarge, "Push exceeds the %s limit", apperr.Bytes(limit)).
 		WithDetails(map[string]any{"limit": limit})
 }
 
@@ -521,18 +521,4 @@ func Checkout(ctx context.Context, repoDir, commit, destDir string, lim Limits) 
 		return stats, apperr.Text(apperr.ArchiveRejected, rej.Message).WithDetails(map[string]any{"reason": rej.Reason}).Wrap(err)
 	}
 	return stats, err
-}
-
-// humanBytes formats a limit for messages ("2.0 GiB").
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %s", float64(n)/float64(div), []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp])
 }

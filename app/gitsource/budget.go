@@ -2,7 +2,6 @@ package gitsource
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"sync/atomic"
 )
@@ -41,19 +40,4 @@ func (c *countingConn) Read(p []byte) (int, error) {
 		return n, errBudgetExceeded
 	}
 	return n, err
-}
-
-// humanBytes formats a byte count the way error messages show limits
-// ("2.0 GiB", "512 KiB").
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %s", float64(n)/float64(div), []string{"KiB", "MiB", "GiB", "TiB", "PiB"}[exp])
 }

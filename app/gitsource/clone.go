@@ -410,7 +410,7 @@ func classifyError(err error, in classifyInput) error {
 	case errors.As(err, &blocked):
 		return apperr.Text(apperr.HostNotAllowed, blocked.public()).Wrap(cause)
 	case in.budget.exceeded():
-		return fail("clone exceeded %s limit", humanBytes(in.opt.MaxBytes)).
+		return fail("clone exceeded %s limit", apperr.Bytes(in.opt.MaxBytes)).
 			WithDetails(map[string]any{"reason": "too_large", "limit": in.opt.MaxBytes})
 	case in.parent.Err() != nil:
 		return fail("clone was cancelled")

@@ -75,7 +75,6 @@ type GitInput struct {
 	GitToken string `json:"git_token"`
 }
 
-
 func (s *Service) project(ctx context.Context, sc store.Scope, projectID string) (*store.Project, error) {
 	p, err := s.st.GetProject(ctx, sc, projectID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/app/events"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
