@@ -20,8 +20,12 @@ func OpsRoutes(svc *ops.Service) func(r *Router) {
 			}
 			return c.JSON(NewList(ws, ""))
 		})
-		r.Authed("GET", "/ops/limits", Op{Tag: tag, Summary: "Limits and modes in force (operator)", Response: ops.Limits{}}, gate, func(c *fiber.Ctx) error {
-			return c.JSON(svc.Limits())
+		r.Authed("GET", "/ops/limits", Op{Tag: tag, Summary: "Limits and modes in force, with the per-user quotas and the caller's usage of them (operator)", Response: ops.Limits{}}, gate, func(c *fiber.Ctx) error {
+			l, err := svc.Limits(c.UserContext(), Principal(c).User.ID)
+			if err != nil {
+				return err
+			}
+			return c.JSON(l)
 		})
 		r.Authed("GET", "/ops/queue", Op{Tag: tag, Summary: "Active scans by status and the oldest queued age (operator)", Response: ops.Queue{}}, gate, func(c *fiber.Ctx) error {
 			q, err := svc.Queue(c.UserContext())
@@ -37,7 +41,7 @@ func OpsRoutes(svc *ops.Service) func(r *Router) {
 			}
 			return c.JSON(res)
 		})
-		r.Authed("POST", "/ops/cleanup", Op{Tag: tag, Summary: "Remove expired sessions and orphaned blobs now (operator)", Response: ops.CleanupResult{}}, gate, func(c *fiber.Ctx) error {
+		r.Authed("POST", "/ops/cleanup", Op{Tag: tag, Summary: "Remove expired sessions, stale staged uploads, partial writes and orphaned blobs now (operator)", Response: ops.CleanupResult{}}, gate, func(c *fiber.Ctx) error {
 			res, err := svc.Cleanup(c.UserContext())
 			if err != nil {
 				return err

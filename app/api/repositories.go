@@ -29,7 +29,7 @@ func (r *Router) repositoryRoutes() {
 		Request: repos.GitInput{}, Multipart: true, Response: store.Repository{}, Status: 201}, func(c *fiber.Ctx) error {
 		projectID := c.Params("id")
 		if isMultipart(c) {
-			if _, err := r.deps.Projects.Get(c.UserContext(), Scope(c), projectID); err != nil {
+			if err := svc.BeforeUpload(c.UserContext(), Scope(c), repos.UploadTarget{ProjectID: projectID}); err != nil {
 				return err // before storing a byte of the upload
 			}
 			up, err := r.readArchiveUpload(c)
@@ -76,13 +76,13 @@ func (r *Router) repositoryRoutes() {
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	})
-	r.Authed("POST", "/repositories/:id/ingest", Op{Tag: tag, Summary: "Re-ingest into a new snapshot: clone again (JSON, optional git_token) or upload a new archive (multipart)",
+	r.Authed("POST", "/repositories/:id/ingest", Op{Tag: tag, Summary: "Re-ingest into a new snapshot: clone a Git repository again (JSON, optional git_token), or upload a new archive for an archive or push repository (multipart; 409 for a Git repository)",
 		Request: reingestRequest{}, Multipart: true, Response: store.Repository{}, Status: 202}, func(c *fiber.Ctx) error {
 		id := c.Params("id")
 		var token, staged string
 		if isMultipart(c) {
-			if _, err := svc.Get(c.UserContext(), Scope(c), id); err != nil {
-				return err
+			if err := svc.BeforeUpload(c.UserContext(), Scope(c), repos.UploadTarget{RepositoryID: id}); err != nil {
+				return err // before storing a byte: e.g. a Git repository takes no archive
 			}
 			up, err := r.readArchiveUpload(c)
 			if err != nil {
@@ -226,7 +226,7 @@ func (r *Router) readArchiveUpload(c *fiber.Ctx) (*archiveUpload, error) {
 				return fail(apperr.Validation(map[string]string{"archive": "send exactly one archive"}))
 			}
 			fileName = part.FileName()
-			id, _, err := r.deps.Repos.StageArchive(c.UserContext(), part)
+			id, _, err := r.deps.Repos.StageArchive(c.UserContext(), Scope(c), part)
 			if err != nil {
 				return fail(err)
 			}

@@ -77,8 +77,9 @@ func BuildSnapshot(ctx context.Context, srcDir string, blobs blob.Store, snap *s
 // BuildSnapshotWithOptions zips srcDir into blob storage under
 // blob.SnapshotKey(snap.RepositoryID, snap.ID), writes the manifest under
 // blob.ManifestKey, and fills snap's StorageKey, ManifestKey, FileCount,
-// TotalBytes, Languages and ContentSHA256. Its skip counts are ADDED to
-// snap.Skipped, so a caller may first copy in Extracted.Skipped.
+// TotalBytes, StoredBytes (zip plus manifest), Languages and ContentSHA256.
+// Its skip counts are ADDED to snap.Skipped, so a caller may first copy in
+// Extracted.Skipped.
 //
 // The walk never follows symlinks (they are counted, not stored), excludes
 // every ".git" directory, and honours a root ".vegaignore" in gitignore syntax
@@ -95,14 +96,15 @@ func BuildSnapshotWithOptions(ctx context.Context, srcDir string, blobs blob.Sto
 	}
 	zipKey := blob.SnapshotKey(snap.RepositoryID, snap.ID)
 	manifestKey := blob.ManifestKey(snap.RepositoryID, snap.ID)
-	manifest, err := writeSnapshotZip(ctx, srcDir, files, blobs, zipKey, opt)
+	manifest, zipSize, err := writeSnapshotZip(ctx, srcDir, files, blobs, zipKey, opt)
 	if err != nil {
 		blobs.Delete(context.WithoutCancel(ctx), zipKey)
 		return err
 	}
 	body, err := json.Marshal(manifest)
+	var manifestSize int64
 	if err == nil {
-		_, err = blobs.Put(ctx, manifestKey, bytes.NewReader(body))
+		manifestSize, err = blobs.Put(ctx, manifestKey, bytes.NewReader(body))
 	}
 	if err != nil {
 		cleanup := context.WithoutCancel(ctx)
@@ -123,6 +125,7 @@ func BuildSnapshotWithOptions(ctx context.Context, srcDir string, blobs blob.Sto
 	snap.ManifestKey = manifestKey
 	snap.FileCount = len(manifest.Files)
 	snap.TotalBytes = total
+	snap.StoredBytes = zipSize + manifestSize
 	snap.Languages = langs
 	snap.ContentSHA256 = ContentSHA256(manifest.Files)
 	snap.Skipped.Symlinks += skipped.Symlinks
@@ -252,28 +255,33 @@ type packedFile struct {
 // writeSnapshotZip streams the snapshot zip into blobs. Workers read, hash and
 // deflate small files in parallel; one writer appends them in path order with
 // zip.Writer.CreateRaw, so the zip is deterministic.
-func writeSnapshotZip(ctx context.Context, srcDir string, files []string, blobs blob.Store, key string, opt SnapshotOptions) (*Manifest, error) {
+func writeSnapshotZip(ctx context.Context, srcDir string, files []string, blobs blob.Store, key string, opt SnapshotOptions) (*Manifest, int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pr, pw := io.Pipe()
-	putDone := make(chan error, 1)
+	type putResult struct {
+		size int64
+		err  error
+	}
+	putDone := make(chan putResult, 1)
 	go func() {
-		_, err := blobs.Put(ctx, key, pr)
+		n, err := blobs.Put(ctx, key, pr)
 		pr.CloseWithError(err) // unblock the writer if Put gave up early
-		putDone <- err
+		putDone <- putResult{n, err}
 	}()
 
 	manifest, err := packFiles(ctx, srcDir, files, pw, opt)
 	if err != nil {
 		pw.CloseWithError(err)
 		<-putDone
-		return nil, err
+		return nil, 0, err
 	}
 	pw.Close()
-	if err := <-putDone; err != nil {
-		return nil, fmt.Errorf("ingest: store snapshot: %w", err)
+	put := <-putDone
+	if put.err != nil {
+		return nil, 0, fmt.Errorf("ingest: store snapshot: %w", put.err)
 	}
-	return manifest, nil
+	return manifest, put.size, nil
 }
 
 func packFiles(ctx context.Context, srcDir string, files []string, out io.Writer, opt SnapshotOptions) (*Manifest, error) {

@@ -99,6 +99,18 @@ func TestBuildSnapshotAndRead(t *testing.T) {
 	if total != snap.TotalBytes || snap.ContentSHA256 != ContentSHA256(m.Files) {
 		t.Errorf("totals disagree with manifest")
 	}
+	var stored int64
+	for _, k := range []string{snap.StorageKey, snap.ManifestKey} {
+		obj, err := blobs.Open(context.Background(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += obj.Size()
+		obj.Close()
+	}
+	if snap.StoredBytes != stored || stored == 0 {
+		t.Errorf("StoredBytes = %d, the blobs take %d", snap.StoredBytes, stored)
+	}
 
 	// The same content built again gives the same content hash.
 	snap2 := &store.Snapshot{ID: "snap_2", RepositoryID: "repo_1"}

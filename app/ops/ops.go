@@ -1,6 +1,7 @@
 // Package ops is what operators see and do: workers and their heartbeats,
-// queue depth, the limits in force, stale-scan recovery and cleanup of what
-// crashed or expired work left behind (expired uploads, refresh sessions,
+// queue depth, the limits in force (with the caller's use of the per-user
+// quotas), stale-scan recovery and cleanup of what crashed or expired work
+// left behind (stale staged uploads, partial writes, refresh sessions,
 // orphaned blobs). `vega maintenance` and the /v1/ops routes share it.
 package ops
 
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -23,16 +25,17 @@ type Recoverer interface {
 }
 
 type Service struct {
-	st    store.Store
-	blobs blob.Store
-	cfg   *config.Config
-	rec   Recoverer
-	now   func() time.Time
-	log   *slog.Logger
+	st     store.Store
+	blobs  blob.Store
+	cfg    *config.Config
+	rec    Recoverer
+	quotas *quota.Checker
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 func New(st store.Store, blobs blob.Store, cfg *config.Config, rec Recoverer, log *slog.Logger) *Service {
-	return &Service{st: st, blobs: blobs, cfg: cfg, rec: rec, now: time.Now, log: log}
+	return &Service{st: st, blobs: blobs, cfg: cfg, rec: rec, quotas: quota.New(st, quota.LimitsFromConfig(cfg)), now: time.Now, log: log}
 }
 
 // WorkerView is a registered worker with its staleness.
@@ -56,7 +59,8 @@ func (s *Service) Workers(ctx context.Context) ([]WorkerView, error) {
 	return out, nil
 }
 
-// Limits are the limits in force, as configured.
+// Limits are the limits in force, as configured, with the caller's own use of
+// the per-user quotas (0 = unlimited).
 type Limits struct {
 	ExecutionMode           string  `json:"execution_mode"`
 	WorkerExecutionMode     string  `json:"worker_execution_mode"`
@@ -74,16 +78,26 @@ type Limits struct {
 	LLMMaxRequestsPerScan   int64   `json:"llm_max_requests_per_scan"`
 	LLMMaxTokensPerScan     int64   `json:"llm_max_tokens_per_scan"`
 	LLMMaxCostUSDPerScan    float64 `json:"llm_max_cost_usd_per_scan"`
+	// PerUser are the quotas every user is held to and Usage what the
+	// caller has against them now.
+	PerUser quota.Limits      `json:"per_user"`
+	Usage   store.OwnedTotals `json:"usage"`
 }
 
-func (s *Service) Limits() Limits {
+// Limits reports the limits in force and userID's usage of the per-user quotas.
+func (s *Service) Limits(ctx context.Context, userID string) (*Limits, error) {
+	usage, err := s.quotas.Totals(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
 	c := s.cfg
-	return Limits{ExecutionMode: c.ScanExecutionMode, WorkerExecutionMode: c.ScanWorkerExecutionMode, ThreadConcurrency: c.ThreadConcurrency,
+	return &Limits{PerUser: s.quotas.Limits(), Usage: usage,
+		ExecutionMode: c.ScanExecutionMode, WorkerExecutionMode: c.ScanWorkerExecutionMode, ThreadConcurrency: c.ThreadConcurrency,
 		MaxActiveScansPerUser: c.MaxActiveScansPerUser, ScanMaxAttempts: c.ScanMaxAttempts,
 		ScanHeartbeatSeconds: int(c.ScanHeartbeat.Seconds()), ScanHeartbeatTTLSeconds: int(c.ScanHeartbeatTTL.Seconds()),
 		ScanRunningStaleSeconds: int(c.ScanRunningStale.Seconds()), MaxSourceBytes: c.MaxSourceBytes, MaxArchiveEntries: c.MaxArchiveEntries,
 		MaxArchiveFileBytes: c.MaxArchiveFileBytes, MaxArchiveUncompressed: c.MaxArchiveUncompressedBytes, CodexConcurrency: c.CodexConcurrency,
-		LLMMaxRequestsPerScan: c.LLMProxyMaxRequestsPerScan, LLMMaxTokensPerScan: c.LLMProxyMaxTokensPerScan, LLMMaxCostUSDPerScan: c.LLMProxyMaxCostUSDPerScan}
+		LLMMaxRequestsPerScan: c.LLMProxyMaxRequestsPerScan, LLMMaxTokensPerScan: c.LLMProxyMaxTokensPerScan, LLMMaxCostUSDPerScan: c.LLMProxyMaxCostUSDPerScan}, nil
 }
 
 // Queue is the depth of the scan queue.
@@ -127,15 +141,38 @@ func (s *Service) Recover(ctx context.Context) (scans.RecoverResult, error) {
 	return s.rec.Recover(ctx, s.now())
 }
 
+// StagedUploadMaxAge is how long an upload staged under uploads/ may wait for
+// a repository to point at it. One request stages and attaches it, and a
+// request must arrive within the API's 10-minute read timeout, so an older
+// upload no waiting repository points at is abandoned: a request that died
+// between the two steps, or a crash (docs/limits.md). The same age applies
+// to partial writes a killed process left behind.
+const StagedUploadMaxAge = time.Hour
+
 // CleanupResult says what Cleanup removed.
 type CleanupResult struct {
-	ExpiredRefreshSessions int      `json:"expired_refresh_sessions"`
-	OrphanedBlobs          int      `json:"orphaned_blobs"`
-	Errors                 []string `json:"errors"`
+	ExpiredRefreshSessions int `json:"expired_refresh_sessions"`
+	// OrphanedBlobs are snapshots and scan artifacts whose rows are gone.
+	OrphanedBlobs int `json:"orphaned_blobs"`
+	// StaleUploads are staged uploads older than StagedUploadMaxAge that no
+	// pending or ingesting repository points at.
+	StaleUploads int `json:"stale_uploads"`
+	// PartialWrites are unfinished blob writes (of a killed process) older
+	// than StagedUploadMaxAge.
+	PartialWrites int      `json:"partial_writes"`
+	Errors        []string `json:"errors"`
 }
 
-// Cleanup removes expired refresh sessions and the blobs whose rows are gone (left by
-// a crash between deleting rows and deleting files, or by failed uploads).
+// partialSweeper is a blob store whose interrupted writes leave files behind
+// (blob.Local's temporary files). S3 needs none: an unfinished multipart
+// upload is not an object, and a bucket lifecycle rule aborts it.
+type partialSweeper interface {
+	RemoveStalePartials(ctx context.Context, before time.Time) (int, error)
+}
+
+// Cleanup removes expired refresh sessions, stale staged uploads, partial
+// writes, and the blobs whose rows are gone (left by a crash between deleting
+// rows and deleting files).
 func (s *Service) Cleanup(ctx context.Context) (*CleanupResult, error) {
 	res := &CleanupResult{Errors: []string{}}
 	now := s.now()
@@ -144,66 +181,59 @@ func (s *Service) Cleanup(ctx context.Context) (*CleanupResult, error) {
 		return nil, err
 	}
 	res.ExpiredRefreshSessions = n
-	if res.OrphanedBlobs, err = s.sweepBlobs(ctx, res); err != nil {
+	if err := s.sweepBlobs(ctx, res); err != nil {
 		return nil, err
+	}
+	if err := s.sweepUploads(ctx, res); err != nil {
+		return nil, err
+	}
+	if ps, ok := s.blobs.(partialSweeper); ok {
+		if res.PartialWrites, err = ps.RemoveStalePartials(ctx, now.Add(-StagedUploadMaxAge)); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
 
-// sweepBlobs deletes blobs under snapshots/, uploads/ and scans/ whose owner
-// row no longer exists. An upload is kept while its repository still waits
-// for it.
-func (s *Service) sweepBlobs(ctx context.Context, res *CleanupResult) (int, error) {
-	removed := 0
-	note := func(key string, err error) {
-		if err != nil {
-			res.Errors = append(res.Errors, "delete "+key+": failed")
-			s.log.Warn("cleanup: delete blob", "key", key, "err", err)
-		} else {
-			removed++
-		}
+// deleteBlob deletes one key for a sweep, counting it or noting the failure.
+func (s *Service) deleteBlob(ctx context.Context, res *CleanupResult, key string, count *int) {
+	if err := s.blobs.Delete(ctx, key); err != nil {
+		res.Errors = append(res.Errors, "delete "+key+": failed")
+		s.log.Warn("cleanup: delete blob", "key", key, "err", err)
+		return
 	}
+	*count++
+}
+
+// sweepBlobs deletes blobs under snapshots/ and scans/ whose owner row no
+// longer exists.
+func (s *Service) sweepBlobs(ctx context.Context, res *CleanupResult) error {
 	repoGone := map[string]bool{}
-	repoCheck := func(id string) (*store.Repository, bool, error) {
-		if gone, ok := repoGone[id]; ok && gone {
-			return nil, true, nil
+	repoCheck := func(id string) (bool, error) {
+		if gone, ok := repoGone[id]; ok {
+			return gone, nil
 		}
-		r, err := s.st.GetRepository(ctx, store.System(), id)
-		if errors.Is(err, store.ErrNotFound) {
-			repoGone[id] = true
-			return nil, true, nil
+		_, err := s.st.GetRepository(ctx, store.System(), id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, err
 		}
-		return r, false, err
+		repoGone[id] = err != nil
+		return err != nil, nil
 	}
 	keys, err := s.blobs.List(ctx, "snapshots/")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	for _, k := range keys {
 		parts := strings.SplitN(strings.TrimPrefix(k, "snapshots/"), "/", 2)
-		if _, gone, err := repoCheck(parts[0]); err != nil {
-			return removed, err
+		if gone, err := repoCheck(parts[0]); err != nil {
+			return err
 		} else if gone {
-			note(k, s.blobs.Delete(ctx, k))
-		}
-	}
-	if keys, err = s.blobs.List(ctx, "uploads/"); err != nil {
-		return removed, err
-	}
-	for _, k := range keys {
-		id := strings.TrimSuffix(strings.TrimPrefix(k, "uploads/"), ".archive")
-		r, gone, err := repoCheck(id)
-		if err != nil {
-			return removed, err
-		}
-		// A staged upload whose request died before the row was written is
-		// an orphan too, but only once it is old enough not to be in flight.
-		if gone && !s.recentUpload(ctx, k) || (!gone && r.PendingUploadKey != k) {
-			note(k, s.blobs.Delete(ctx, k))
+			s.deleteBlob(ctx, res, k, &res.OrphanedBlobs)
 		}
 	}
 	if keys, err = s.blobs.List(ctx, "scans/"); err != nil {
-		return removed, err
+		return err
 	}
 	scanGone := map[string]bool{}
 	for _, k := range keys {
@@ -212,22 +242,50 @@ func (s *Service) sweepBlobs(ctx context.Context, res *CleanupResult) (int, erro
 		if !seen {
 			_, err := s.st.GetScan(ctx, store.System(), id)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return removed, err
+				return err
 			}
 			gone = errors.Is(err, store.ErrNotFound)
 			scanGone[id] = gone
 		}
 		if gone {
-			note(k, s.blobs.Delete(ctx, k))
+			s.deleteBlob(ctx, res, k, &res.OrphanedBlobs)
 		}
 	}
-	return removed, nil
+	return nil
 }
 
-// recentUpload reports whether a staged upload may still be in flight: its
-// repository ID (a ULID) was minted less than an hour ago.
-func (s *Service) recentUpload(ctx context.Context, key string) bool {
+// sweepUploads deletes staged uploads that no pending or ingesting
+// repository points at, once they are older than StagedUploadMaxAge: an
+// upload refused after it was staged, a request that died before its
+// repository was written, or a process killed in between. An upload still
+// streaming is a partial write, not a key, and one being ingested is pointed
+// at, so neither is touched.
+func (s *Service) sweepUploads(ctx context.Context, res *CleanupResult) error {
+	waiting, err := s.st.ListRepositoriesByIngestStatus(ctx, []string{store.IngestPending, store.IngestIngesting})
+	if err != nil {
+		return err
+	}
+	wanted := map[string]bool{}
+	for _, r := range waiting {
+		wanted[r.PendingUploadKey] = true
+	}
+	keys, err := s.blobs.List(ctx, "uploads/")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !wanted[k] && !s.recentUpload(k) {
+			s.deleteBlob(ctx, res, k, &res.StaleUploads)
+		}
+	}
+	return nil
+}
+
+// recentUpload reports whether a staged upload may still be about to be
+// attached: the ID it was staged under (a ULID, minted when its request began
+// streaming) is younger than StagedUploadMaxAge.
+func (s *Service) recentUpload(key string) bool {
 	id := strings.TrimSuffix(strings.TrimPrefix(key, "uploads/"), ".archive")
 	t, ok := store.IDTime(id)
-	return ok && s.now().Sub(t) < time.Hour
+	return ok && s.now().Sub(t) < StagedUploadMaxAge
 }

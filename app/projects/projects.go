@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -28,14 +29,15 @@ type Input struct {
 }
 
 type Service struct {
-	st    store.Store
-	blobs blob.Store
-	now   func() time.Time
-	log   *slog.Logger
+	st     store.Store
+	blobs  blob.Store
+	quotas *quota.Checker
+	now    func() time.Time
+	log    *slog.Logger
 }
 
-func New(st store.Store, blobs blob.Store, log *slog.Logger) *Service {
-	return &Service{st: st, blobs: blobs, now: time.Now, log: log}
+func New(st store.Store, blobs blob.Store, quotas *quota.Checker, log *slog.Logger) *Service {
+	return &Service{st: st, blobs: blobs, quotas: quotas, now: time.Now, log: log}
 }
 
 const maxDescription = 5000
@@ -71,7 +73,7 @@ func (s *Service) Create(ctx context.Context, ownerID string, in Input) (*WithSt
 	}
 	now := s.now().UTC()
 	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: ownerID, Name: name, Description: desc, CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateProject(ctx, p); err != nil {
+	if err := s.quotas.AddProject(ctx, ownerID, func() error { return s.st.CreateProject(ctx, p) }); err != nil {
 		return nil, err
 	}
 	return &WithStats{Project: *p, ProjectStats: store.ProjectStats{}}, nil

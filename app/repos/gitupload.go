@@ -45,6 +45,9 @@ func (s *Service) CreateGitUpload(ctx context.Context, sc store.Scope, userID st
 	if err != nil {
 		return nil, err
 	}
+	if err := s.quotas.RoomForRepository(ctx, p.OwnerUserID); err != nil {
+		return nil, err
+	}
 	token := auth.RandomToken(32)
 	now := s.now().UTC()
 	g := store.GitUpload{ID: store.NewID(store.PrefixGitUpload), UserID: userID, ProjectID: p.ID, RepositoryName: name,
@@ -114,6 +117,10 @@ func (s *Service) ReceivePush(ctx context.Context, token string, body io.Reader,
 	if err != nil {
 		return nil, err
 	}
+	// Refuse before receiving a pack that could not be kept.
+	if err := s.quotas.RoomForRepository(ctx, g.UserID); err != nil {
+		return nil, err
+	}
 	repoID := store.NewID(store.PrefixRepo)
 	// Claim the upload so a concurrent push with the same token is refused.
 	if _, err := s.st.UpdateGitUpload(ctx, g.ID, func(x *store.GitUpload) error {
@@ -157,7 +164,7 @@ func (s *Service) ReceivePush(ctx context.Context, token string, body io.Reader,
 	now := s.now().UTC()
 	r := &store.Repository{ID: repoID, ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: g.RepositoryName, SourceType: store.SourceGitPush,
 		GitRef: pushed.Ref, IngestStatus: store.IngestIngesting, CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateRepository(ctx, r); err != nil {
+	if err := s.quotas.AddRepository(ctx, p.OwnerUserID, func() error { return s.st.CreateRepository(ctx, r) }); err != nil {
 		release()
 		return nil, err
 	}

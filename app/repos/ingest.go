@@ -167,11 +167,13 @@ func (s *Service) buildSnapshot(ctx context.Context, r *store.Repository, gitTok
 	return snap, s.saveSnapshot(ctx, src, snap, opts)
 }
 
+// saveSnapshot builds the snapshot's blobs and keeps it when it fits the
+// owner's stored-bytes quota, now that its real size is known.
 func (s *Service) saveSnapshot(ctx context.Context, src string, snap *store.Snapshot, opts ingest.SnapshotOptions) error {
 	if err := ingest.BuildSnapshotWithOptions(ctx, src, s.blobs, snap, opts); err != nil {
 		return err
 	}
-	if err := s.st.CreateSnapshot(ctx, snap); err != nil {
+	if err := s.quotas.AddSnapshot(ctx, snap.OwnerUserID, snap.StoredBytes, func() error { return s.st.CreateSnapshot(ctx, snap) }); err != nil {
 		bg := context.WithoutCancel(ctx)
 		_ = s.blobs.Delete(bg, snap.StorageKey)
 		_ = s.blobs.Delete(bg, snap.ManifestKey)

@@ -19,6 +19,7 @@ import (
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/gitsource"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -34,6 +35,7 @@ type Service struct {
 	st       store.Store
 	blobs    blob.Store
 	cfg      *config.Config
+	quotas   *quota.Checker
 	log      *slog.Logger
 	now      func() time.Time
 	limits   ingest.Limits
@@ -48,9 +50,9 @@ type Service struct {
 }
 
 // New builds the service; Close stops background ingests.
-func New(st store.Store, blobs blob.Store, cfg *config.Config, log *slog.Logger) *Service {
+func New(st store.Store, blobs blob.Store, cfg *config.Config, quotas *quota.Checker, log *slog.Logger) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{st: st, blobs: blobs, cfg: cfg, log: log, now: time.Now,
+	s := &Service{st: st, blobs: blobs, cfg: cfg, quotas: quotas, log: log, now: time.Now,
 		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
 		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel}
 	s.profiles = ManifestProfiles{Blobs: blobs}
@@ -112,7 +114,7 @@ func (s *Service) CreateFromGit(ctx context.Context, sc store.Scope, projectID s
 	now := s.now().UTC()
 	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: name,
 		SourceType: store.SourceGit, GitURL: u, GitRef: in.GitRef, IngestStatus: store.IngestPending, CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateRepository(ctx, r); err != nil {
+	if err := s.quotas.AddRepository(ctx, p.OwnerUserID, func() error { return s.st.CreateRepository(ctx, r) }); err != nil {
 		return nil, err
 	}
 	s.startIngest(r.ID, in.GitToken)
@@ -137,17 +139,73 @@ type ArchiveUpload struct {
 	Body io.Reader
 }
 
+// UploadTarget is what an archive upload is for: a new repository in
+// ProjectID, or a new snapshot of the existing RepositoryID.
+type UploadTarget struct {
+	ProjectID    string
+	RepositoryID string
+}
+
+// BeforeUpload refuses an archive upload before a byte of it is stored: an
+// unknown project or repository, a repository that clones from a Git URL or
+// is being ingested, or a quota the user has already reached. What may
+// change meanwhile is checked again when the upload is attached.
+func (s *Service) BeforeUpload(ctx context.Context, sc store.Scope, t UploadTarget) error {
+	if t.RepositoryID == "" {
+		p, err := s.project(ctx, sc, t.ProjectID)
+		if err != nil {
+			return err
+		}
+		return s.quotas.RoomForRepository(ctx, p.OwnerUserID)
+	}
+	r, err := s.Get(ctx, sc, t.RepositoryID)
+	if err != nil {
+		return err
+	}
+	if err := takesArchive(r); err != nil {
+		return err
+	}
+	_, err = s.quotas.RoomToStore(ctx, r.OwnerUserID)
+	return err
+}
+
+// takesArchive refuses a new archive for a repository that cannot take one
+// now. A Git repository is re-ingested by cloning it again: an archive for
+// it would be stored and never used.
+func takesArchive(r *store.Repository) error {
+	if r.SourceType == store.SourceGit {
+		return apperr.Conflictf("Repository %s is cloned from its Git URL; re-ingest it without an upload (JSON, optional git_token)", r.ID)
+	}
+	if ingesting(r) {
+		return apperr.Conflictf("Repository %s is already being ingested", r.ID)
+	}
+	return nil
+}
+
+func ingesting(r *store.Repository) bool {
+	return r.IngestStatus == store.IngestPending || r.IngestStatus == store.IngestIngesting
+}
+
 // StageArchive streams an uploaded archive into blob storage under a new
-// repository ID, cut off at the source size cap. The caller then calls
-// CreateFromArchive (or DiscardStaged on failure).
-func (s *Service) StageArchive(ctx context.Context, body io.Reader) (repoID string, size int64, err error) {
+// repository ID, cut off at the source size cap or at what the scope's user
+// may still store, whichever is smaller. The caller then calls
+// CreateFromArchive or Reingest (or DiscardStaged on failure).
+func (s *Service) StageArchive(ctx context.Context, sc store.Scope, body io.Reader) (repoID string, size int64, err error) {
+	room, err := s.quotas.RoomToStore(ctx, sc.UserID())
+	if err != nil {
+		return "", 0, err
+	}
+	limit := min(s.limits.MaxSourceBytes, room)
 	repoID = store.NewID(store.PrefixRepo)
 	key := blob.UploadKey(repoID)
-	size, err = s.blobs.Put(ctx, key, ingest.LimitReader(body, s.limits.MaxSourceBytes))
+	size, err = s.blobs.Put(ctx, key, ingest.LimitReader(body, limit))
 	if err != nil {
 		_ = s.blobs.Delete(context.WithoutCancel(ctx), key)
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
+			if limit < s.limits.MaxSourceBytes {
+				return "", 0, s.quotas.Upload(ae, room)
+			}
 			return "", 0, ae
 		}
 		return "", 0, apperr.BadRequestf("The upload was interrupted").Wrap(err)
@@ -183,7 +241,7 @@ func (s *Service) CreateFromArchive(ctx context.Context, sc store.Scope, project
 	now := s.now().UTC()
 	r := &store.Repository{ID: stagedID, ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: n, SourceType: store.SourceArchive,
 		IngestStatus: store.IngestPending, PendingUploadKey: blob.UploadKey(stagedID), CreatedAt: now, UpdatedAt: now}
-	if err := s.st.CreateRepository(ctx, r); err != nil {
+	if err := s.quotas.AddRepository(ctx, p.OwnerUserID, func() error { return s.st.CreateRepository(ctx, r) }); err != nil {
 		s.DiscardStaged(ctx, stagedID)
 		return nil, err
 	}
@@ -211,37 +269,44 @@ func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p 
 }
 
 // Reingest makes a new snapshot from the repository's source: a fresh clone
-// for Git (token optional, not stored), or a newly staged archive.
+// for Git (token optional, not stored), or a newly staged archive, which the
+// repository then points at where it lies. A refused request leaves no
+// staged upload behind.
 func (s *Service) Reingest(ctx context.Context, sc store.Scope, id, gitToken, stagedID string) (*store.Repository, error) {
+	r, err := s.reingest(ctx, sc, id, gitToken, stagedID)
+	if err != nil && stagedID != "" {
+		s.DiscardStaged(context.WithoutCancel(ctx), stagedID)
+	}
+	return r, err
+}
+
+func (s *Service) reingest(ctx context.Context, sc store.Scope, id, gitToken, stagedID string) (*store.Repository, error) {
 	r, err := s.Get(ctx, sc, id)
 	if err != nil {
-		if stagedID != "" {
-			s.DiscardStaged(ctx, stagedID)
-		}
 		return nil, err
 	}
-	if r.IngestStatus == store.IngestPending || r.IngestStatus == store.IngestIngesting {
-		return nil, apperr.Conflictf("Repository %s is already being ingested", id)
-	}
-	switch r.SourceType {
-	case store.SourceGit:
-	case store.SourceArchive, store.SourceGitPush:
-		if stagedID == "" {
-			return nil, apperr.Validation(map[string]string{"archive": "upload a new archive to re-ingest this repository"})
-		}
-		// Move the staged upload under this repository's own upload key.
-		if err := s.moveBlob(ctx, blob.UploadKey(stagedID), blob.UploadKey(id)); err != nil {
+	upload := ""
+	switch {
+	case stagedID != "":
+		if err := takesArchive(r); err != nil {
 			return nil, err
 		}
+		upload = blob.UploadKey(stagedID)
+	case ingesting(r):
+		return nil, apperr.Conflictf("Repository %s is already being ingested", id)
+	case r.SourceType != store.SourceGit:
+		return nil, apperr.Validation(map[string]string{"archive": "upload a new archive to re-ingest this repository"})
+	}
+	if _, err := s.quotas.RoomToStore(ctx, r.OwnerUserID); err != nil {
+		return nil, err
 	}
 	r, err = s.st.UpdateRepository(ctx, sc, id, func(x *store.Repository) error {
-		if x.IngestStatus == store.IngestPending || x.IngestStatus == store.IngestIngesting {
+		if ingesting(x) {
 			return apperr.Conflictf("Repository %s is already being ingested", id)
 		}
 		x.IngestStatus, x.IngestError, x.UpdatedAt = store.IngestPending, nil, s.now().UTC()
-		if x.SourceType != store.SourceGit {
-			x.SourceType = store.SourceArchive
-			x.PendingUploadKey = blob.UploadKey(id)
+		if upload != "" {
+			x.SourceType, x.PendingUploadKey = store.SourceArchive, upload
 		}
 		return nil
 	})
@@ -250,18 +315,6 @@ func (s *Service) Reingest(ctx context.Context, sc store.Scope, id, gitToken, st
 	}
 	s.startIngest(id, gitToken)
 	return r, nil
-}
-
-func (s *Service) moveBlob(ctx context.Context, from, to string) error {
-	obj, err := s.blobs.Open(ctx, from)
-	if err != nil {
-		return err
-	}
-	defer obj.Close()
-	if _, err := s.blobs.Put(ctx, to, obj); err != nil {
-		return err
-	}
-	return s.blobs.Delete(ctx, from)
 }
 
 // Delete removes the repository's rows, then its blobs (snapshots, pending
@@ -278,11 +331,12 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
 		return repoNotFound(id, err)
 	}
-	s.deleteBlobs(ctx, r.ID, scanIDs)
+	s.deleteBlobs(ctx, r, scanIDs)
 	return nil
 }
 
-func (s *Service) deleteBlobs(ctx context.Context, repoID string, scanIDs []string) {
+func (s *Service) deleteBlobs(ctx context.Context, r *store.Repository, scanIDs []string) {
+	repoID := r.ID
 	ctx = context.WithoutCancel(ctx)
 	warn := func(what string, err error) {
 		if err != nil {
@@ -290,7 +344,9 @@ func (s *Service) deleteBlobs(ctx context.Context, repoID string, scanIDs []stri
 		}
 	}
 	warn("snapshots", s.blobs.DeletePrefix(ctx, blob.RepositoryPrefix(repoID)))
-	warn("upload", s.blobs.Delete(ctx, blob.UploadKey(repoID)))
+	if r.PendingUploadKey != "" {
+		warn("upload", s.blobs.Delete(ctx, r.PendingUploadKey))
+	}
 	for _, id := range scanIDs {
 		warn("scan "+id, s.blobs.DeletePrefix(ctx, blob.ScanPrefix(id)))
 	}

@@ -172,6 +172,9 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 	if n := len(h.do("GET", "/v1/repositories/"+id+"/snapshots", tok, nil).json(t)["items"].([]any)); n != 2 {
 		t.Fatalf("snapshots after re-ingest: %d", n)
 	}
+	if staged, _ := h.env.Blobs.List(t.Context(), "uploads/"); len(staged) != 0 {
+		t.Fatalf("the re-ingested upload was kept after its ingest: %v", staged)
+	}
 
 	// Deleting removes the blobs too.
 	if r := h.do("DELETE", "/v1/repositories/"+id, tok, nil); r.Status != 204 {

@@ -20,6 +20,7 @@ import (
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
@@ -159,7 +160,8 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	reposSvc := repos.New(env.Store, env.Blobs, cfg, log)
+	quotas := quota.New(env.Store, quota.LimitsFromConfig(cfg))
+	reposSvc := repos.New(env.Store, env.Blobs, cfg, quotas, log)
 	if feats.profiles != nil {
 		reposSvc.SetProfileGenerator(feats.profiles)
 	}
@@ -171,7 +173,7 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	})
 	router := api.NewRouter(api.Deps{
 		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
-		Projects: projects.New(env.Store, env.Blobs, log),
+		Projects: projects.New(env.Store, env.Blobs, quotas, log),
 		Repos:    reposSvc,
 		Logger:   log, UI: uiFS(), Version: env.Version,
 		Ready: feats.ready,

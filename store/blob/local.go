@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Local keeps blobs as files under a root directory.
@@ -128,6 +129,40 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 		return nil
 	})
 	return keys, err
+}
+
+// RemoveStalePartials deletes the temporary files of writes that never
+// finished (Put's process was killed mid-stream) and were last written
+// before the given time. A write that is still streaming keeps touching its
+// file, so it is never that old. It returns how many it removed.
+func (l *Local) RemoveStalePartials(ctx context.Context, before time.Time) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) { // finished (renamed) meanwhile
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if info.ModTime().Before(before) {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			removed++
+		}
+		return nil
+	})
+	return removed, err
 }
 
 func (l *Local) Ping(ctx context.Context) error {
