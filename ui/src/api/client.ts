@@ -13,6 +13,7 @@ import type {
   FindingHistory,
   GitUpload,
   ListPage,
+  OpsLimits,
   Project,
   Repository,
   Scan,
@@ -573,7 +574,7 @@ export class ApiClient {
     return this.request<ListPage<Worker> | Worker[]>('GET', '/v1/ops/workers').then(asItems);
   }
   opsLimits() {
-    return this.request<Record<string, unknown>>('GET', '/v1/ops/limits');
+    return this.request<OpsLimits>('GET', '/v1/ops/limits');
   }
   opsQueue() {
     return this.request<Record<string, unknown>>('GET', '/v1/ops/queue');

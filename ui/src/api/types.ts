@@ -92,6 +92,8 @@ export interface Snapshot {
   commit_sha?: string;
   file_count: number;
   total_bytes: number;
+  /** Bytes the snapshot takes in storage (zip + manifest); counts toward the owner's quota. */
+  stored_bytes: number;
   languages: Record<string, number> | null;
   skipped: SkippedCounts;
   content_sha256: string;
@@ -285,6 +287,27 @@ export interface Worker {
   started_at: string;
   last_heartbeat_at: string;
   current_scan_ids: string[] | null;
+}
+
+/** Per-user caps (VEGA_MAX_*_PER_USER); 0 means unlimited. */
+export interface PerUserLimits {
+  max_projects: number;
+  max_repositories: number;
+  max_stored_bytes: number;
+}
+
+/** What one user has against the per-user caps. */
+export interface OwnedTotals {
+  projects: number;
+  repositories: number;
+  stored_bytes: number;
+}
+
+/** GET /v1/ops/limits: modes and limits in force (the rest varies by runtime), the per-user caps and the caller's usage. */
+export interface OpsLimits {
+  per_user: PerUserLimits;
+  usage: OwnedTotals;
+  [setting: string]: unknown;
 }
 
 export interface GitUpload {

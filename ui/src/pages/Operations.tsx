@@ -3,7 +3,8 @@ import { Link } from 'react-router-dom';
 import { isOperator, useApi, useApp } from '../app-context';
 import { PageHeader } from '../components/Misc';
 import { Async, Empty, InlineError } from '../components/States';
-import { formatAge, formatDate, humanize } from '../lib/format';
+import type { OpsLimits } from '../api/types';
+import { formatAge, formatBytes, formatDate, formatNumber, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
 
 const STALE_AFTER_MS = 60_000; // VEGA_WORKER_HEARTBEAT_TTL_SECONDS default
@@ -68,7 +69,10 @@ export default function OperationsPage() {
           </>
         }
       />
-      <p className="muted small">Recover re-queues or fails scans whose runner stopped heartbeating. Cleanup removes expired uploads and orphaned blobs.</p>
+      <p className="muted small">
+        Recover re-queues or fails scans whose runner stopped heartbeating. Cleanup removes expired sessions, staged uploads and partial writes older
+        than an hour that nothing uses, and orphaned blobs.
+      </p>
       <InlineError error={error} />
       {result && (
         <div className="panel" role="status">
@@ -139,17 +143,65 @@ export default function OperationsPage() {
         <div className="panel">
           <h2>Limits</h2>
           <Async state={limits} label="Loading limits…">
-            {(l) => <KeyValues value={l} />}
+            {({ per_user: _perUser, usage: _usage, ...settings }) => <KeyValues value={settings} />}
           </Async>
         </div>
       </div>
+      <h2>Per-user quotas</h2>
+      <Async state={limits} label="Loading quotas…">
+        {(l) => <QuotaTable limits={l} />}
+      </Async>
     </section>
   );
 }
 
+/** A cap as people read it: 0 is "unlimited". */
+function capText(n: number, format: (n: number) => string): string {
+  return n > 0 ? format(n) : 'unlimited';
+}
+
+/** The caps every user is held to, beside the signed-in operator's own usage of them. */
+export function QuotaTable({ limits }: { limits: OpsLimits }) {
+  const { per_user: cap, usage } = limits;
+  const rows: { label: string; used: number; limit: number; format: (n: number) => string; variable: string }[] = [
+    { label: 'Projects', used: usage.projects, limit: cap.max_projects, format: formatNumber, variable: 'VEGA_MAX_PROJECTS_PER_USER' },
+    { label: 'Repositories', used: usage.repositories, limit: cap.max_repositories, format: formatNumber, variable: 'VEGA_MAX_REPOSITORIES_PER_USER' },
+    { label: 'Stored snapshots', used: usage.stored_bytes, limit: cap.max_stored_bytes, format: formatBytes, variable: 'VEGA_MAX_STORED_BYTES_PER_USER' },
+  ];
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="sr-only">Per-user quotas</caption>
+        <thead>
+          <tr>
+            <th scope="col">Quota</th>
+            <th scope="col">Limit per user</th>
+            <th scope="col">Your usage</th>
+            <th scope="col">Set with</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.label}>
+              <th scope="row">{r.label}</th>
+              <td>{capText(r.limit, r.format)}</td>
+              <td>
+                {r.format(r.used)}
+                {r.limit > 0 && <span className="muted small"> ({Math.min(100, Math.round((r.used / r.limit) * 100))}%)</span>}
+              </td>
+              <td className="mono small">{r.variable}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** Renders an object of unknown shape as a definition list (ops payloads vary by runtime). */
-export function KeyValues({ value }: { value: unknown }) {
+export function KeyValues({ value, name = '' }: { value: unknown; name?: string }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
+  if (typeof value === 'number' && name.endsWith('_bytes')) return <span>{formatBytes(value)}</span>;
   if (typeof value !== 'object') return <span>{typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? formatDate(value) : String(value)}</span>;
   if (Array.isArray(value)) return <span>{value.length === 0 ? 'none' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}</span>;
   const entries = Object.entries(value as Record<string, unknown>);
@@ -160,7 +212,7 @@ export function KeyValues({ value }: { value: unknown }) {
         <div key={k}>
           <dt>{humanize(k)}</dt>
           <dd>
-            <KeyValues value={v} />
+            <KeyValues value={v} name={k} />
           </dd>
         </div>
       ))}
