@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -158,4 +159,53 @@ func TestOwnedIndexBuiltForAnOlderDatabase(t *testing.T) {
 	if sn, _ := s.GetSnapshot(ctx, store.System(), old.ID); sn.StoredBytes != 700 {
 		t.Fatalf("the older snapshot's stored size = %d, want its source size", sn.StoredBytes)
 	}
+}
+
+// BenchmarkOwnedTotals compares the owned index with the walk over every
+// record a store without it would make (the baseline), on the same data.
+func BenchmarkOwnedTotals(b *testing.B) {
+	s := openTemp(b)
+	user := storetest.SeedOwned(b, s)
+	b.Run("index", func(b *testing.B) { storetest.BenchmarkOwnedTotals(b, s, user) })
+	b.Run("full-walk-baseline", func(b *testing.B) {
+		for b.Loop() {
+			var t store.OwnedTotals
+			err := s.db.View(func(tx *bbolt.Tx) error {
+				if err := tx.Bucket(bktProjects).ForEach(func(_, v []byte) error {
+					var p store.Project
+					if err := json.Unmarshal(v, &p); err != nil {
+						return err
+					}
+					if p.OwnerUserID == user {
+						t.Projects++
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+				if err := forEachRepo(tx, func(r *store.Repository) error {
+					if r.OwnerUserID == user {
+						t.Repositories++
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+				return tx.Bucket(bktSnapshots).ForEach(func(_, v []byte) error {
+					var r snapshotRecord
+					if err := json.Unmarshal(v, &r); err != nil {
+						return err
+					}
+					if r.OwnerUserID == user {
+						t.StoredBytes += r.StoredBytes
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			storetest.CheckOwned(b, t)
+		}
+	})
 }

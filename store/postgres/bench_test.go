@@ -185,3 +185,19 @@ func BenchmarkListFindingsConcurrent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOwnedTotals measures the quota read with migration 0003's covering
+// index and, as the baseline on the same data, without it.
+func BenchmarkOwnedTotals(b *testing.B) {
+	s := openFresh(b)
+	user := storetest.SeedOwned(b, s)
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("index", func(b *testing.B) { storetest.BenchmarkOwnedTotals(b, s, user) })
+	if _, err := s.Pool().Exec(ctx, `DROP INDEX snapshots_owner_idx`); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("without-snapshots_owner_idx-baseline", func(b *testing.B) { storetest.BenchmarkOwnedTotals(b, s, user) })
+}

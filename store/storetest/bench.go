@@ -105,3 +105,63 @@ func BenchmarkListEventsAfterSeq(b *testing.B, open func(tb testing.TB) store.St
 		})
 	}
 }
+
+// OwnedUsers users each own OwnedProjects projects of OwnedReposPerProject
+// repositories with OwnedSnapshotsPerRepo snapshots: the data
+// BenchmarkOwnedTotals counts one user of.
+const (
+	OwnedUsers            = 10
+	OwnedProjects         = 10
+	OwnedReposPerProject  = 10
+	OwnedSnapshotsPerRepo = 5
+)
+
+// SeedOwned stores the OwnedUsers users' projects, repositories and snapshots
+// (interleaved, as real users create them) and returns the first user's ID.
+func SeedOwned(tb testing.TB, s store.Store) string {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	users := make([]string, OwnedUsers)
+	for i := range users {
+		users[i] = store.NewID(store.PrefixUser)
+	}
+	for range OwnedProjects {
+		for _, u := range users {
+			p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: u, Name: "bench", CreatedAt: now, UpdatedAt: now}
+			must(tb, s.CreateProject(ctx, p), "CreateProject")
+			for range OwnedReposPerProject {
+				r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: u, Name: "bench",
+					SourceType: store.SourceArchive, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+				must(tb, s.CreateRepository(ctx, r), "CreateRepository")
+				for range OwnedSnapshotsPerRepo {
+					sn := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: u,
+						FileCount: 120, TotalBytes: 4 << 20, StoredBytes: 1 << 20, Languages: map[string]int64{"Go": 4 << 20}, CreatedAt: now}
+					must(tb, s.CreateSnapshot(ctx, sn), "CreateSnapshot")
+				}
+			}
+		}
+	}
+	return users[0]
+}
+
+// CheckOwned fails unless t is what SeedOwned gave each user.
+func CheckOwned(tb testing.TB, t store.OwnedTotals) {
+	want := store.OwnedTotals{Projects: OwnedProjects, Repositories: OwnedProjects * OwnedReposPerProject,
+		StoredBytes: OwnedProjects * OwnedReposPerProject * OwnedSnapshotsPerRepo << 20}
+	if t != want {
+		tb.Fatalf("totals %+v, want %+v", t, want)
+	}
+}
+
+// BenchmarkOwnedTotals measures the quota read every create and ingest makes.
+func BenchmarkOwnedTotals(b *testing.B, s store.Store, userID string) {
+	ctx := context.Background()
+	for b.Loop() {
+		t, err := s.OwnedTotals(ctx, userID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		CheckOwned(b, t)
+	}
+}
