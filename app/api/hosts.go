@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 )
 
 // hostAllowlist decides which Host headers Vega answers. It is the DNS
@@ -87,7 +88,7 @@ func (r *Router) checkHost(c *fiber.Ctx) error {
 		return nil
 	}
 	r.deps.Logger.Warn("refused a request for a host name this server does not answer to; list it in VEGA_ALLOWED_HOSTS if it is yours",
-		"request_id", requestID(c), "host", truncateParam(host))
+		"request_id", requestID(c), "host", textsafe.Echo(host))
 	return apperr.New(apperr.MisdirectedRequest,
 		"This server does not answer to that host name. If it is yours, an operator can add it to VEGA_ALLOWED_HOSTS or set VEGA_PUBLIC_URL.")
 }
