@@ -1,6 +1,7 @@
-// Package dispatch moves queued scans to runners (SPEC §8.1). The claim loop
-// is the same everywhere: a bounded pool of goroutines claims the oldest
-// queued scan atomically in the store (store.ClaimNextScan) and runs it.
+// Package dispatch moves queued scans to runners (docs/scan-lifecycle.md).
+// The claim loop is the same everywhere: a bounded pool of goroutines claims
+// the oldest queued scan (scans.Service.Claim, atomic in the store) and runs
+// it.
 //
 //   - thread: the pool lives in the api process and is woken at once by
 //     Notify when a scan is queued; a poll ticker covers everything else
@@ -43,8 +44,10 @@ type Runner interface {
 	Run(ctx context.Context, scanID string) error
 }
 
-// Recoverer hands back stale scans (app/scans.Service).
-type Recoverer interface {
+// Lifecycle is the part of app/scans the pool drives (*scans.Service):
+// claiming queued scans and handing back stale ones.
+type Lifecycle interface {
+	Claim(ctx context.Context, workerID string) (*store.Scan, error)
 	Recover(ctx context.Context, now time.Time) (scans.RecoverResult, error)
 	RecoverAbandoned(ctx context.Context, now time.Time) (scans.RecoverResult, error)
 }
@@ -70,9 +73,9 @@ type Options struct {
 
 // Pool is the claim loop shared by the thread and external modes.
 type Pool struct {
-	st   store.Store
+	st   store.Store // the worker row
 	run  Runner
-	rec  Recoverer
+	lc   Lifecycle
 	opt  Options
 	id   string
 	wake chan struct{}
@@ -91,20 +94,20 @@ type Pool struct {
 var _ Dispatcher = (*Pool)(nil)
 
 // NewThread is the in-process pool of the api role (VEGA_SCAN_EXECUTION_MODE=thread).
-func NewThread(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+func NewThread(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 5 * time.Second
 	}
 	if opt.Role == "" {
 		opt.Role = "api"
 	}
-	return newPool(st, run, rec, opt)
+	return newPool(st, run, lc, opt)
 }
 
 // NewExternal is the `vega worker` pool polling a shared store
 // (VEGA_SCAN_EXECUTION_MODE=external). It never treats other workers' scans
 // as abandoned; recovery goes by heartbeat age only.
-func NewExternal(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+func NewExternal(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 2 * time.Second
 	}
@@ -112,10 +115,10 @@ func NewExternal(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
 		opt.Role = "worker"
 	}
 	opt.RecoverAbandonedAtStart = false
-	return newPool(st, run, rec, opt)
+	return newPool(st, run, lc, opt)
 }
 
-func newPool(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
+func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 2
 	}
@@ -134,7 +137,7 @@ func newPool(st store.Store, run Runner, rec Recoverer, opt Options) *Pool {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Pool{st: st, run: run, rec: rec, opt: opt, id: store.NewID(store.PrefixWorker),
+	return &Pool{st: st, run: run, lc: lc, opt: opt, id: store.NewID(store.PrefixWorker),
 		wake: make(chan struct{}, opt.Concurrency), current: map[string]bool{}, stopping: make(chan struct{})}
 }
 
@@ -176,15 +179,12 @@ func (p *Pool) Start(ctx context.Context) error {
 }
 
 func (p *Pool) recover(ctx context.Context, abandoned bool) {
-	if p.rec == nil {
-		return
-	}
 	var res scans.RecoverResult
 	var err error
 	if abandoned {
-		res, err = p.rec.RecoverAbandoned(ctx, p.opt.Now())
+		res, err = p.lc.RecoverAbandoned(ctx, p.opt.Now())
 	} else {
-		res, err = p.rec.Recover(ctx, p.opt.Now())
+		res, err = p.lc.Recover(ctx, p.opt.Now())
 	}
 	if err != nil {
 		p.opt.Logger.Error("stale scan recovery", "err", err)
@@ -209,7 +209,7 @@ func (p *Pool) loop() {
 			return
 		default:
 		}
-		scan, err := p.st.ClaimNextScan(context.Background(), p.id, p.opt.Now())
+		scan, err := p.lc.Claim(context.Background(), p.id)
 		if err == nil {
 			p.runOne(scan.ID)
 			continue // more may be waiting

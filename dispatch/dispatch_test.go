@@ -60,7 +60,9 @@ func (s *slow) Run(ctx context.Context, in engine.Input, _ engine.Emitter) error
 	return ctx.Err()
 }
 
-func setup(t *testing.T, extra ...engine.Engine) (*scantest.Env, *store.User, *store.Repository, *runner.Runner, []string) {
+// setup builds a bolt store with a user and a ready repository, the scan
+// service (opt, with the engines' names as KnownEngines) and a runner on it.
+func setup(t *testing.T, opt scans.Options, extra ...engine.Engine) (*scantest.Env, *store.User, *store.Repository, *runner.Runner, *scans.Service, []string) {
 	env := scantest.New(t)
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n"})
@@ -70,12 +72,14 @@ func setup(t *testing.T, extra ...engine.Engine) (*scantest.Env, *store.User, *s
 		engines[e.Name()] = e
 		known = append(known, e.Name())
 	}
-	r, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+	opt.KnownEngines = known
+	svc := scans.New(env.Store, opt)
+	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 		Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env, u, repo, r, known
+	return env, u, repo, r, svc, known
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -91,9 +95,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestThreadPoolRunsQueuedScansBounded(t *testing.T) {
 	ctx := context.Background()
-	env, u, repo, r, known := setup(t)
+	env, u, repo, r, svc, known := setup(t, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}})
 	run := &counting{inner: r, running: map[string]bool{}}
-	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known})
 	// Scans queued before the pool exists (as after a restart) are found by polling.
 	var ids []string
 	for i := 0; i < 3; i++ {
@@ -144,8 +147,7 @@ func allDone(env *scantest.Env, ids []string) bool {
 func TestStopHandsRunningScansBackAndRestartRecovers(t *testing.T) {
 	ctx := context.Background()
 	eng := &slow{started: make(chan string, 4)}
-	env, u, repo, r, known := setup(t, eng)
-	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, MaxAttempts: 3, DefaultEngines: []string{"slow"}, KnownEngines: known})
+	env, u, repo, r, svc, _ := setup(t, scans.Options{MaxActivePerUser: 50, MaxAttempts: 3, DefaultEngines: []string{"slow"}}, eng)
 	pool := dispatch.NewThread(env.Store, r, svc, dispatch.Options{Concurrency: 1, PollInterval: 20 * time.Millisecond})
 	if err := pool.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -171,12 +173,10 @@ func TestStopHandsRunningScansBackAndRestartRecovers(t *testing.T) {
 	}
 
 	// Simulate a crash: a scan left running by a dead process.
-	if _, err := env.Store.ClaimNextScan(ctx, "wrk_dead", time.Now()); err != nil {
+	if _, err := svc.Claim(ctx, "wrk_dead"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Store.UpdateScan(ctx, store.System(), s.ID, func(x *store.Scan) error {
-		return scans.Transition(x, store.ScanRunning, time.Now())
-	}); err != nil {
+	if _, err := svc.Start(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
 	pool2 := dispatch.NewThread(env.Store, r, svc, dispatch.Options{Concurrency: 1, PollInterval: 20 * time.Millisecond, RecoverAbandonedAtStart: true})
@@ -208,13 +208,13 @@ func TestExternalWorkersShareAPostgresStore(t *testing.T) {
 	env := scantest.NewPostgres(t)
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n", "b.env": "AWS_ACCESS_KEY_ID=AKIAQZ7XK2LMN4PB6RTW\n"})
-	r, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}})
+	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Heartbeat: 100 * time.Millisecond, TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := &counting{inner: r, running: map[string]bool{}}
-	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}})
 	var ids []string
 	for i := 0; i < 8; i++ {
 		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})

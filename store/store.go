@@ -130,7 +130,7 @@ type ThreatProfileStore interface {
 type ScanFilter struct {
 	ProjectID    string
 	RepositoryID string
-	Statuses     []string
+	Statuses     []ScanStatus
 }
 
 type ScanStore interface {
@@ -142,12 +142,16 @@ type ScanStore interface {
 	// other UpdateScan or ClaimNextScan interleaves. An error from fn aborts the
 	// update and is returned as is. The state machine lives in fn (app/scans).
 	UpdateScan(ctx context.Context, sc Scope, id string, fn func(*Scan) error) (*Scan, error)
-	// ClaimNextScan atomically moves the oldest queued scan to claimed by workerID
-	// (attempt+1, claimed_at, heartbeat_at = now). ErrNotFound when none is queued.
-	ClaimNextScan(ctx context.Context, workerID string, now time.Time) (*Scan, error)
-	// ListStaleScans returns claimed/running scans whose heartbeat is older than
-	// heartbeatBefore or that started before startedBefore.
-	ListStaleScans(ctx context.Context, heartbeatBefore, startedBefore time.Time) ([]Scan, error)
+	// ClaimNextScan picks the oldest queued scan (by created_at, then ID), runs
+	// claim on it and saves the result, atomically: two concurrent calls never
+	// pick the same scan, and a concurrent UpdateScan of it waits or is waited
+	// for. What a claim writes is app/scans' rule, passed in as claim; an error
+	// from claim aborts and is returned as is. ErrNotFound when none is queued.
+	ClaimNextScan(ctx context.Context, claim func(*Scan) error) (*Scan, error)
+	// ListHeldScans returns every claimed or running scan (HeldScanStatuses),
+	// oldest first. Recovery picks the stale ones by app/scans' rule; there are
+	// never more of them than runners.
+	ListHeldScans(ctx context.Context) ([]Scan, error)
 }
 
 type EventStore interface {

@@ -5,10 +5,7 @@
 // server (hashes, internal keys) carry `json:"-"`.
 package store
 
-import (
-	"encoding/json"
-	"time"
-)
+import "time"
 
 // Groups a user can belong to.
 const (
@@ -188,28 +185,6 @@ type ThreatProfile struct {
 	UpdatedBy    string               `json:"updated_by"`
 }
 
-// Scan statuses. Transitions are enforced by app/scans, not by the store.
-const (
-	ScanQueued    = "queued"
-	ScanClaimed   = "claimed"
-	ScanRunning   = "running"
-	ScanCompleted = "completed"
-	ScanFailed    = "failed"
-	ScanCancelled = "cancelled"
-)
-
-// ActiveScanStatuses are the statuses that count against a user's quota.
-var ActiveScanStatuses = []string{ScanQueued, ScanClaimed, ScanRunning}
-
-// Scan stop reasons.
-const (
-	StopBudgetExceeded = "budget_exceeded"
-	StopTimeout        = "timeout"
-	StopCancelled      = "cancelled"
-	StopError          = "error"
-	StopInterrupted    = "interrupted"
-)
-
 type ScanProgress struct {
 	Percent         int    `json:"percent"`
 	Message         string `json:"message"`
@@ -292,10 +267,10 @@ type Artifact struct {
 
 // StageResult records how one engine stage went, so a stage never fails silently.
 type StageResult struct {
-	Engine  string `json:"engine"`
-	Stage   string `json:"stage"`
-	Status  string `json:"status"` // succeeded | failed | skipped
-	Message string `json:"message,omitempty"`
+	Engine  string      `json:"engine"`
+	Stage   string      `json:"stage"`
+	Status  StageStatus `json:"status"`
+	Message string      `json:"message,omitempty"`
 }
 
 type Scan struct {
@@ -305,51 +280,27 @@ type Scan struct {
 	OwnerUserID       string                `json:"-"`
 	SnapshotID        string                `json:"snapshot_id"`
 	RequestedBy       string                `json:"requested_by"`
-	Status            string                `json:"status"`
+	Status            ScanStatus            `json:"status"`
 	Engines           []string              `json:"engines"`
 	Paths             []string              `json:"paths"`
 	ThreatProfile     *ThreatProfileContent `json:"threat_profile"`
 	Progress          ScanProgress          `json:"progress"`
 	Stages            []StageResult         `json:"stages"`
-	Error             *ErrorInfo            `json:"error"`
-	StopReason        string                `json:"stop_reason,omitempty"`
+	Error             *ScanError            `json:"error"`
+	StopReason        StopReason            `json:"stop_reason,omitempty"`
 	Attempt           int                   `json:"attempt"`
 	ClaimedBy         string                `json:"claimed_by,omitempty"`
 	HeartbeatAt       *time.Time            `json:"heartbeat_at"`
 	CancelRequestedAt *time.Time            `json:"cancel_requested_at"`
-	Usage             Usage                 `json:"usage"`
-	FindingCounts     SeverityCounts        `json:"finding_counts"`
-	Artifacts         []Artifact            `json:"artifacts"`
-	CreatedAt         time.Time             `json:"created_at"`
-	ClaimedAt         *time.Time            `json:"claimed_at"`
-	StartedAt         *time.Time            `json:"started_at"`
-	FinishedAt        *time.Time            `json:"finished_at"`
-}
-
-// Terminal reports whether the scan has reached a final status.
-func (s *Scan) Terminal() bool {
-	return s.Status == ScanCompleted || s.Status == ScanFailed || s.Status == ScanCancelled
-}
-
-// Event kinds (SPEC §8.2).
-const (
-	EventScanStarted    = "scan_started"
-	EventScanProgress   = "scan_progress"
-	EventScanLog        = "scan_log"
-	EventFindingUpdated = "finding_updated"
-	EventUsage          = "usage"
-	EventScanCompleted  = "scan_completed"
-	EventScanFailed     = "scan_failed"
-	EventScanCancelled  = "scan_cancelled"
-)
-
-// Event is one append-only entry of a scan's log; Seq is gap-free per scan.
-type Event struct {
-	ScanID    string          `json:"scan_id"`
-	Seq       int64           `json:"seq"`
-	Kind      string          `json:"kind"`
-	Payload   json.RawMessage `json:"payload"`
-	CreatedAt time.Time       `json:"created_at"`
+	// CancelRequestedBy is the user who asked to cancel (scan_cancelled's user_id).
+	CancelRequestedBy string         `json:"cancel_requested_by,omitempty"`
+	Usage             Usage          `json:"usage"`
+	FindingCounts     SeverityCounts `json:"finding_counts"`
+	Artifacts         []Artifact     `json:"artifacts"`
+	CreatedAt         time.Time      `json:"created_at"`
+	ClaimedAt         *time.Time     `json:"claimed_at"`
+	StartedAt         *time.Time     `json:"started_at"`
+	FinishedAt        *time.Time     `json:"finished_at"`
 }
 
 // Finding statuses and dismissal reasons.

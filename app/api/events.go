@@ -24,9 +24,7 @@ const (
 	sseMaxLifetime = 30 * time.Minute
 )
 
-func terminalEvent(kind string) bool {
-	return kind == store.EventScanCompleted || kind == store.EventScanFailed || kind == store.EventScanCancelled
-}
+func terminalEvent(kind store.EventKind) bool { return kind.Terminal() }
 
 func parseSeq(name, v string) (int64, error) {
 	if v == "" {

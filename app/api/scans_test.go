@@ -50,7 +50,7 @@ func TestScanAndFindingRoutes(t *testing.T) {
 
 	broker := events.NewBroker()
 	scanSvc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, Events: broker})
-	run, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+	run, err := runner.New(runner.Config{Store: env.Store, Scans: scanSvc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Events: broker, TempDir: t.TempDir(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestScanAndFindingRoutes(t *testing.T) {
 		streamed <- string(b)
 	}()
 	time.Sleep(100 * time.Millisecond)
-	if _, err := env.Store.ClaimNextScan(ctx, "wrk_test", time.Now()); err != nil {
+	if _, err := scanSvc.Claim(ctx, "wrk_test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := run.Run(ctx, scanID); err != nil {

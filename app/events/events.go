@@ -78,22 +78,21 @@ func (b *Broker) Subscribers(scanID string) int {
 	return len(b.subs[scanID])
 }
 
-// New builds an event with a JSON payload. Payloads must be objects (SPEC §8.2).
-func New(scanID, kind string, payload any) (store.Event, error) {
-	raw, err := json.Marshal(payload)
+// New builds an event of p's kind with p as its JSON payload. Payloads are
+// the typed structs of store (store.EventPayload), so every event has its
+// kind's documented shape.
+func New(scanID string, p store.EventPayload) (store.Event, error) {
+	raw, err := json.Marshal(p)
 	if err != nil {
-		return store.Event{}, fmt.Errorf("events: encode %s payload: %w", kind, err)
+		return store.Event{}, fmt.Errorf("events: encode %s payload: %w", p.EventKind(), err)
 	}
-	if len(raw) == 0 || raw[0] != '{' {
-		return store.Event{}, fmt.Errorf("events: %s payload must be a JSON object", kind)
-	}
-	return store.Event{ScanID: scanID, Kind: kind, Payload: raw}, nil
+	return store.Event{ScanID: scanID, Kind: p.EventKind(), Payload: raw}, nil
 }
 
-// Append writes events at once (no batching) and notifies subscribers; for
-// rare events outside a run such as cancelling a queued scan.
-func Append(ctx context.Context, st Appender, n Notifier, scanID, kind string, payload any) (store.Event, error) {
-	ev, err := New(scanID, kind, payload)
+// Append writes one event at once (no batching) and notifies subscribers;
+// for the lifecycle's events outside a run's Writer (app/scans).
+func Append(ctx context.Context, st Appender, n Notifier, scanID string, p store.EventPayload) (store.Event, error) {
+	ev, err := New(scanID, p)
 	if err != nil {
 		return store.Event{}, err
 	}
@@ -167,8 +166,8 @@ func (w *Writer) loop() {
 
 // Emit queues one event. A payload that cannot be encoded is recorded as the
 // writer's error instead of being dropped silently.
-func (w *Writer) Emit(kind string, payload any) {
-	ev, err := New(w.scanID, kind, payload)
+func (w *Writer) Emit(p store.EventPayload) {
+	ev, err := New(w.scanID, p)
 	w.mu.Lock()
 	if err != nil {
 		if w.err == nil {

@@ -29,7 +29,7 @@ type Meta struct {
 	CommitSHA     string
 	// ScanStatus is the scan's final status; anything but completed (or
 	// empty) marks the SARIF invocation as not successful.
-	ScanStatus string
+	ScanStatus store.ScanStatus
 	// GeneratedAt stamps the export (optional; zero leaves it out so
 	// repeated exports of the same data are byte-identical).
 	GeneratedAt time.Time

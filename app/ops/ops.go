@@ -102,18 +102,18 @@ func (s *Service) Limits(ctx context.Context, userID string) (*Limits, error) {
 
 // Queue is the depth of the scan queue.
 type Queue struct {
-	Counts                 map[string]int `json:"counts"`
-	OldestQueuedAt         *time.Time     `json:"oldest_queued_at"`
-	OldestQueuedAgeSeconds float64        `json:"oldest_queued_age_seconds"`
+	Counts                 map[store.ScanStatus]int `json:"counts"`
+	OldestQueuedAt         *time.Time               `json:"oldest_queued_at"`
+	OldestQueuedAgeSeconds float64                  `json:"oldest_queued_age_seconds"`
 }
 
 // Queue counts active scans by status (terminal scans are history, not queue).
 func (s *Service) Queue(ctx context.Context) (*Queue, error) {
-	q := &Queue{Counts: map[string]int{}}
+	q := &Queue{Counts: map[store.ScanStatus]int{}}
 	for _, status := range store.ActiveScanStatuses {
 		q.Counts[status] = 0
 		for page := (store.Page{Limit: store.MaxLimit}); ; {
-			items, next, err := s.st.ListScans(ctx, store.System(), store.ScanFilter{Statuses: []string{status}}, page)
+			items, next, err := s.st.ListScans(ctx, store.System(), store.ScanFilter{Statuses: []store.ScanStatus{status}}, page)
 			if err != nil {
 				return nil, err
 			}

@@ -36,9 +36,9 @@ type Summary struct {
 	ScanID        string               `json:"scan_id"`
 	RepositoryID  string               `json:"repository_id"`
 	SnapshotID    string               `json:"snapshot_id"`
-	Status        string               `json:"status"`
-	StopReason    string               `json:"stop_reason,omitempty"`
-	Error         *store.ErrorInfo     `json:"error"`
+	Status        store.ScanStatus     `json:"status"`
+	StopReason    store.StopReason     `json:"stop_reason,omitempty"`
+	Error         *store.ScanError     `json:"error"`
 	Engines       []string             `json:"engines"`
 	Paths         []string             `json:"paths"`
 	Attempt       int                  `json:"attempt"`
@@ -88,9 +88,9 @@ func (x *run) uploadArtifacts(scan *store.Scan) {
 		put(ArtifactDebug, func(w io.Writer) error { return zipDir(w, filepath.Join(x.tmp, "artifacts"), maxDebugBundle) })
 	}
 	// summary.json last, so it can say how the other uploads went.
-	stage := store.StageResult{Engine: "runner", Stage: "artifacts", Status: "succeeded"}
+	stage := store.StageResult{Engine: "runner", Stage: "artifacts", Status: store.StageSucceeded}
 	if len(failed) > 0 {
-		stage.Status, stage.Message = "failed", "not stored: "+joinNames(failed)
+		stage.Status, stage.Message = store.StageFailed, "not stored: "+joinNames(failed)
 	}
 	summary := Summary{SchemaVersion: 1, ScanID: scan.ID, RepositoryID: scan.RepositoryID, SnapshotID: scan.SnapshotID,
 		Status: scan.Status, StopReason: scan.StopReason, Error: scan.Error, Engines: scan.Engines, Paths: scan.Paths,

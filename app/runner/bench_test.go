@@ -80,12 +80,12 @@ func BenchmarkScan20k(b *testing.B) {
 		}
 		eng := secrets.New()
 		broker := events.NewBroker()
-		run, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+		svc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, MaxActivePerUser: 1 << 20})
+		run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 			Engines: map[string]engine.Engine{secrets.Name: eng}, Events: broker, TempDir: b.TempDir()})
 		if err != nil {
 			b.Fatal(err)
 		}
-		svc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, MaxActivePerUser: 1 << 20})
 		b.SetBytes(total)
 		b.ResetTimer()
 		var found int
@@ -94,7 +94,7 @@ func BenchmarkScan20k(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := env.Store.ClaimNextScan(ctx, "wrk_bench", time.Now()); err != nil {
+			if _, err := svc.Claim(ctx, "wrk_bench"); err != nil {
 				b.Fatal(err)
 			}
 			if err := run.Run(ctx, s.ID); err != nil {

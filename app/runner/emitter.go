@@ -18,15 +18,14 @@ type emitter struct {
 var _ engine.Emitter = (*emitter)(nil)
 
 func (e *emitter) Log(level, message string) {
-	switch level {
-	case "debug", "info", "warn", "error":
-	default:
-		level = "info"
+	lvl := store.LogLevel(level)
+	if !lvl.Valid() {
+		lvl = store.LogInfo
 	}
 	if len(message) > 4000 {
 		message = message[:4000]
 	}
-	e.x.w.Emit(store.EventScanLog, map[string]any{"level": level, "message": e.x.clean(message), "engine": e.engine})
+	e.x.w.Emit(store.ScanLogPayload{Level: lvl, Message: e.x.clean(message), Engine: e.engine})
 }
 
 func (e *emitter) Progress(p store.ScanProgress) {
@@ -42,7 +41,7 @@ func (e *emitter) Progress(p store.ScanProgress) {
 	e.x.mu.Lock()
 	e.x.progress = p
 	e.x.mu.Unlock()
-	e.x.w.Emit(store.EventScanProgress, p)
+	e.x.w.Emit(store.ScanProgressPayload(p))
 }
 
 func (e *emitter) Finding(r engine.Report) {
@@ -58,25 +57,19 @@ func (e *emitter) Finding(r engine.Report) {
 	if f == nil {
 		return // below the threat profile's severity threshold
 	}
-	e.x.w.Emit(store.EventFindingUpdated, struct {
-		Key string `json:"key,omitempty"`
-		*store.Finding
-	}{Key: r.Key, Finding: f})
+	e.x.w.Emit(store.FindingUpdatedPayload{Key: r.Key, Finding: *f})
 }
 
 func (e *emitter) Usage(u engine.UsageReport) {
-	e.x.w.Emit(store.EventUsage, map[string]any{"model": u.Model, "requests": u.Requests, "input_tokens": u.InputTokens,
-		"cached_input_tokens": u.CachedInputTokens, "output_tokens": u.OutputTokens, "cost_usd": u.CostUSD})
+	e.x.w.Emit(store.UsagePayload{Model: u.Model, Usage: u.Usage})
 }
 
 func (e *emitter) Stage(s store.StageResult) {
 	if s.Engine == "" {
 		s.Engine = e.engine
 	}
-	switch s.Status {
-	case "succeeded", "failed", "skipped":
-	default:
-		s.Status = "failed"
+	if !s.Status.Valid() {
+		s.Status = store.StageFailed
 	}
 	s.Message = e.x.clean(strings.TrimSpace(s.Message))
 	e.x.stage(s)

@@ -1,7 +1,9 @@
-// Package runner runs exactly one claimed scan (SPEC §8.1): it marks the scan
-// running, heartbeats and watches for cancellation, unpacks the snapshot into
-// a private temporary directory, runs the engines, turns their reports into
-// events and findings, uploads the artifacts and sets the terminal status.
+// Package runner runs exactly one claimed scan (docs/scan-lifecycle.md): it
+// starts the scan, heartbeats and watches for cancellation, unpacks the
+// snapshot into a private temporary directory, runs the engines, turns their
+// reports into events and findings, finishes the scan and uploads the
+// artifacts. Every status change is a verb of app/scans (Start, Heartbeat,
+// Finish, Release); the runner decides the outcome, not what it writes.
 package runner
 
 import (
@@ -48,18 +50,18 @@ type LLMUser interface {
 	NeedsLLM() bool
 }
 
-// Config holds the runner's dependencies. Store, Blobs, Unpacker and Engines
-// are required.
+// Config holds the runner's dependencies. Store, Scans, Blobs, Unpacker and
+// Engines are required.
 type Config struct {
 	Store    store.Store
-	Blobs    blob.Store // artifacts
+	Scans    *scans.Service // the lifecycle verbs
+	Blobs    blob.Store     // artifacts
 	Unpacker Unpacker
 	Tokens   TokenSource // nil: engines that need a model fail their stage
 	Engines  map[string]engine.Engine
 	Version  string // Vega's version, stamped into report.json and report.sarif
 
-	Heartbeat   time.Duration // VEGA_SCAN_HEARTBEAT_SECONDS (10s)
-	MaxAttempts int           // VEGA_SCAN_MAX_ATTEMPTS, for releasing on shutdown (2)
+	Heartbeat time.Duration // VEGA_SCAN_HEARTBEAT_SECONDS (10s)
 	// CancelPoll is how often the runner looks for cancel_requested_at
 	// between heartbeats (default 1s, capped by Heartbeat).
 	CancelPoll time.Duration
@@ -77,22 +79,20 @@ type Runner struct {
 
 // ErrNotClaimed is returned when the scan is not in the claimed state: some
 // other runner owns it, it was cancelled or it already ran.
-var ErrNotClaimed = errors.New("runner: scan is not claimed")
+var ErrNotClaimed = scans.ErrNotClaimed
 
 // ErrLostClaim is returned when the scan stopped being this run's while it
 // ran (recovery handed it to another runner); the run leaves it alone.
-var ErrLostClaim = errors.New("runner: the scan is no longer ours")
+var ErrLostClaim = scans.ErrLostClaim
 
-// Causes of a run's context cancellation.
-var (
-	errCancelRequested = errors.New("runner: cancel requested")
-	errLostClaim       = ErrLostClaim
-)
+// errCancelRequested is the cause of a run's context cancellation when the
+// user asked to stop (ErrLostClaim is the other).
+var errCancelRequested = errors.New("runner: cancel requested")
 
 // New checks cfg and fills defaults.
 func New(cfg Config) (*Runner, error) {
-	if cfg.Store == nil || cfg.Blobs == nil || cfg.Unpacker == nil || len(cfg.Engines) == 0 {
-		return nil, errors.New("runner: Store, Blobs, Unpacker and at least one engine are required")
+	if cfg.Store == nil || cfg.Scans == nil || cfg.Blobs == nil || cfg.Unpacker == nil || len(cfg.Engines) == 0 {
+		return nil, errors.New("runner: Store, Scans, Blobs, Unpacker and at least one engine are required")
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 10 * time.Second
@@ -102,9 +102,6 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.CancelPoll > cfg.Heartbeat {
 		cfg.CancelPoll = cfg.Heartbeat
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 2
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -117,15 +114,14 @@ func New(cfg Config) (*Runner, error) {
 
 // run is the state of one Run.
 type run struct {
-	r       *Runner
-	scan    *store.Scan // as marked running
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	bg      context.Context // outlives cancellation: final writes still land
-	w       *events.Writer
-	rec     *findings.Recorder
-	tmp     string
-	started time.Time
+	r      *Runner
+	scan   *store.Scan // as started
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	bg     context.Context // outlives cancellation: final writes still land
+	w      *events.Writer
+	rec    *findings.Recorder
+	tmp    string
 
 	mu       sync.Mutex
 	stages   []store.StageResult
@@ -139,46 +135,37 @@ type run struct {
 // scan was not claimed; the context's error when the process is shutting
 // down (the scan is then released: re-queued or failed as interrupted).
 func (r *Runner) Run(ctx context.Context, scanID string) error {
-	st := r.cfg.Store
 	bg := context.WithoutCancel(ctx)
-	cancelledBeforeStart := false
-	scan, err := st.UpdateScan(bg, store.System(), scanID, func(s *store.Scan) error {
-		cancelledBeforeStart = false
-		if s.Status != store.ScanClaimed {
-			return ErrNotClaimed
-		}
-		now := r.cfg.Now()
-		if s.CancelRequestedAt != nil {
-			cancelledBeforeStart = true
-			return scans.Transition(s, store.ScanCancelled, now)
-		}
-		return scans.Transition(s, store.ScanRunning, now)
-	})
+	scan, err := r.cfg.Scans.Start(bg, scanID)
 	if err != nil {
 		return err
 	}
-	if cancelledBeforeStart {
-		_, err := events.Append(bg, st, r.cfg.Events, scanID, store.EventScanCancelled, map[string]any{"by": "user"})
-		return err
+	if scan.Status != store.ScanRunning {
+		return nil // cancelled before it started; Start ended it
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	x := &run{r: r, scan: scan, ctx: runCtx, cancel: cancel, bg: bg, started: r.cfg.Now(),
-		w:   events.NewWriter(bg, st, r.cfg.Events, scanID, r.cfg.EventOpts),
-		rec: findings.NewRecorder(st, scan, r.cfg.Now), stages: []store.StageResult{}}
+	x := &run{r: r, scan: scan, ctx: runCtx, cancel: cancel, bg: bg,
+		w:   events.NewWriter(bg, r.cfg.Store, r.cfg.Events, scanID, r.cfg.EventOpts),
+		rec: findings.NewRecorder(r.cfg.Store, scan, r.cfg.Now), stages: []store.StageResult{}}
+	defer x.cleanup()
 	hbDone := make(chan struct{})
 	hbStop := make(chan struct{})
 	go func() { defer close(hbDone); x.heartbeat(hbStop) }()
-	outcome := x.execute()
-	close(hbStop)
-	<-hbDone
-	return x.finish(ctx, outcome)
+	// Deferred so that a panicking engine (recovered by the dispatcher) does
+	// not leave the heartbeat keeping an abandoned scan alive: the scan goes
+	// stale and recovery hands it back.
+	stopBeat := sync.OnceFunc(func() { close(hbStop); <-hbDone })
+	defer stopBeat()
+	out := x.execute()
+	stopBeat()
+	return x.finish(ctx, out)
 }
 
 // outcome is how the engines phase ended.
 type outcome struct {
-	err        *store.ErrorInfo // failure, if any
-	stopReason string           // budget_exceeded keeps status completed
+	err        *store.ScanError // failure, if any
+	stopReason store.StopReason // budget_exceeded keeps status completed
 }
 
 func (x *run) stage(s store.StageResult) {
@@ -216,47 +203,45 @@ func (x *run) execute() outcome {
 	scan, cfg := x.scan, x.r.cfg
 	snap, err := cfg.Store.GetSnapshot(x.bg, store.System(), scan.SnapshotID)
 	if err != nil {
-		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: "snapshot not found"})
-		return outcome{err: &store.ErrorInfo{Code: "snapshot_missing", Message: "The scan's snapshot no longer exists"}}
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: "snapshot not found"})
+		return outcome{err: &store.ScanError{Code: store.ScanErrSnapshotMissing, Message: "The scan's snapshot no longer exists"}}
 	}
 	x.fileCnt = snap.FileCount
-	x.w.Emit(store.EventScanStarted, map[string]any{"engines": scan.Engines, "snapshot_id": scan.SnapshotID,
-		"file_count": snap.FileCount, "attempt": scan.Attempt})
 
 	x.tmp, err = os.MkdirTemp(cfg.TempDir, "vega-scan-")
 	if err != nil {
-		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: "no temporary directory"})
-		return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: "no temporary directory"})
+		return outcome{err: &store.ScanError{Code: store.ScanErrRunner, Message: "The runner could not create its working directory"}}
 	}
 	src, art := filepath.Join(x.tmp, "src"), filepath.Join(x.tmp, "artifacts")
 	for _, d := range []string{src, art} {
 		if err := os.Mkdir(d, 0o700); err != nil {
-			return outcome{err: &store.ErrorInfo{Code: "runner_error", Message: "The runner could not create its working directory"}}
+			return outcome{err: &store.ScanError{Code: store.ScanErrRunner, Message: "The runner could not create its working directory"}}
 		}
 	}
 	if err := cfg.Unpacker.Unpack(x.ctx, snap, src); err != nil {
 		if x.ctx.Err() != nil {
 			return outcome{}
 		}
-		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "failed", Message: x.clean(err.Error())})
-		return outcome{err: &store.ErrorInfo{Code: "unpack_failed", Message: "The snapshot could not be unpacked: " + x.clean(err.Error())}}
+		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: x.clean(err.Error())})
+		return outcome{err: &store.ScanError{Code: store.ScanErrUnpackFailed, Message: "The snapshot could not be unpacked: " + x.clean(err.Error())}}
 	}
-	x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: "succeeded"})
+	x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageSucceeded})
 
 	var llm engine.LLM
 	if x.needsLLM() {
 		if cfg.Tokens == nil {
-			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: "failed", Message: "no LLM proxy configured"})
-			return outcome{err: &store.ErrorInfo{Code: "llm_unavailable", Message: "An engine needs a model, but no LLM proxy is configured"}}
+			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: store.StageFailed, Message: "no LLM proxy configured"})
+			return outcome{err: &store.ScanError{Code: store.ScanErrLLMUnavailable, Message: "An engine needs a model, but no LLM proxy is configured"}}
 		}
 		llm, err = cfg.Tokens.ScanToken(x.ctx, scan.ID)
 		if err != nil {
 			if x.ctx.Err() != nil {
 				return outcome{}
 			}
-			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: "failed", Message: "could not obtain a scan token"})
+			x.stage(store.StageResult{Engine: "runner", Stage: "llm_token", Status: store.StageFailed, Message: "could not obtain a scan token"})
 			cfg.Logger.Warn("scan token", "scan_id", scan.ID, "err", err)
-			return outcome{err: &store.ErrorInfo{Code: "llm_unavailable", Message: "The LLM proxy did not issue a scan token"}}
+			return outcome{err: &store.ScanError{Code: store.ScanErrLLMUnavailable, Message: "The LLM proxy did not issue a scan token"}}
 		}
 	}
 
@@ -265,7 +250,7 @@ func (x *run) execute() outcome {
 	for _, name := range scan.Engines {
 		eng, ok := cfg.Engines[name]
 		if !ok {
-			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "engine not available in this runner"})
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "engine not available in this runner"})
 			failed = append(failed, name)
 			continue
 		}
@@ -278,17 +263,17 @@ func (x *run) execute() outcome {
 		switch {
 		case err == nil:
 			if !x.hasStage(name) {
-				x.stage(store.StageResult{Engine: name, Stage: "run", Status: "succeeded"})
+				x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageSucceeded})
 			}
 		case errors.Is(err, engine.ErrBudgetExceeded):
-			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "LLM budget exceeded"})
-			x.w.Emit(store.EventScanLog, map[string]any{"level": "warn", "engine": name, "message": "The scan's LLM budget is exhausted; stopping with the findings so far"})
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "LLM budget exceeded"})
+			x.w.Emit(store.ScanLogPayload{Level: store.LogWarn, Engine: name, Message: "The scan's LLM budget is exhausted; stopping with the findings so far"})
 			out.stopReason = store.StopBudgetExceeded
 		case x.ctx.Err() != nil:
-			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: "stopped"})
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "stopped"})
 		default:
-			x.stage(store.StageResult{Engine: name, Stage: "run", Status: "failed", Message: x.clean(err.Error())})
-			x.w.Emit(store.EventScanLog, map[string]any{"level": "error", "engine": name, "message": "Engine failed: " + x.clean(err.Error())})
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: x.clean(err.Error())})
+			x.w.Emit(store.ScanLogPayload{Level: store.LogError, Engine: name, Message: "Engine failed: " + x.clean(err.Error())})
 			failed = append(failed, name)
 		}
 		if out.stopReason != "" || x.ctx.Err() != nil {
@@ -301,9 +286,9 @@ func (x *run) execute() outcome {
 	switch {
 	case recErr != nil:
 		cfg.Logger.Error("record findings", "scan_id", scan.ID, "err", recErr)
-		out.err = &store.ErrorInfo{Code: "store_error", Message: "Findings could not be saved"}
+		out.err = &store.ScanError{Code: store.ScanErrStore, Message: "Findings could not be saved"}
 	case len(failed) > 0:
-		out.err = &store.ErrorInfo{Code: "engine_failed", Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
+		out.err = &store.ScanError{Code: store.ScanErrEngineFailed, Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
 	}
 	return out
 }
@@ -335,8 +320,8 @@ func (x *run) heartbeat(stop <-chan struct{}) {
 		now := cfg.Now()
 		if now.Sub(lastBeat) < cfg.Heartbeat {
 			s, err := cfg.Store.GetScan(x.bg, store.System(), x.scan.ID)
-			if err == nil && !x.ours(s) {
-				x.cancel(errLostClaim)
+			if err == nil && !scans.Holds(s, x.scan.Attempt) {
+				x.cancel(ErrLostClaim)
 				return
 			}
 			if err == nil && s.CancelRequestedAt != nil {
@@ -349,20 +334,10 @@ func (x *run) heartbeat(stop <-chan struct{}) {
 		x.mu.Lock()
 		progress := x.progress
 		x.mu.Unlock()
-		cancelReq := false
-		_, err := cfg.Store.UpdateScan(x.bg, store.System(), x.scan.ID, func(s *store.Scan) error {
-			if !x.ours(s) {
-				return errLostClaim
-			}
-			t := now.UTC()
-			s.HeartbeatAt = &t
-			s.Progress = progress
-			cancelReq = s.CancelRequestedAt != nil
-			return nil
-		})
+		cancelReq, err := cfg.Scans.Heartbeat(x.bg, x.scan.ID, x.scan.Attempt, progress)
 		switch {
-		case errors.Is(err, errLostClaim) || errors.Is(err, store.ErrNotFound):
-			x.cancel(errLostClaim)
+		case errors.Is(err, ErrLostClaim):
+			x.cancel(ErrLostClaim)
 			return
 		case err != nil:
 			cfg.Logger.Warn("scan heartbeat", "scan_id", x.scan.ID, "err", err)
@@ -371,11 +346,6 @@ func (x *run) heartbeat(stop <-chan struct{}) {
 			return
 		}
 	}
-}
-
-// ours reports whether s is still this run's scan: running, same attempt.
-func (x *run) ours(s *store.Scan) bool {
-	return s.Status == store.ScanRunning && s.Attempt == x.scan.Attempt
 }
 
 // SnapshotUnpacker is the real Unpacker: app/ingest.Unpack with the archive

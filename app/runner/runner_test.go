@@ -64,12 +64,12 @@ func newHarnessOn(t *testing.T, open func(testing.TB) *scantest.Env, files map[s
 	}
 	broker := events.NewBroker()
 	tmp := t.TempDir()
-	r, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
+	svc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: known, MaxActivePerUser: 10, Events: broker})
+	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 		Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond, TempDir: tmp, Events: broker, Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: known, MaxActivePerUser: 10, Events: broker})
 	return &harness{t: t, env: env, user: u, repo: repo, svc: svc, run: r, tmp: tmp, broker: broker}
 }
 
@@ -90,7 +90,7 @@ func (h *harness) start(in scans.CreateInput) *store.Scan {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	c, err := h.env.Store.ClaimNextScan(ctx, "wrk_test", time.Now())
+	c, err := h.svc.Claim(ctx, "wrk_test")
 	if err != nil || c.ID != s.ID {
 		h.t.Fatalf("claim: %v", err)
 	}
@@ -243,7 +243,7 @@ func secretsScanEndToEnd(t *testing.T, open func(testing.TB) *scantest.Env) {
 	if err := json.Unmarshal(h.artifact(s, runner.ArtifactSARIF), &sarif); err != nil || sarif.Version != "2.1.0" || len(sarif.Runs[0].Results) != 1 {
 		t.Fatalf("report.sarif: %v %+v", err, sarif)
 	}
-	stages := map[string]string{}
+	stages := map[string]store.StageStatus{}
 	for _, st := range s.Stages {
 		stages[st.Engine+"/"+st.Stage] = st.Status
 	}
@@ -471,5 +471,41 @@ func TestLostClaimStopsWithoutWriting(t *testing.T) {
 	}
 	if got := h.get(s.ID); got.Status != store.ScanQueued {
 		t.Fatalf("the runner must not overwrite the recovered scan: %+v", got)
+	}
+}
+
+// panicking is an engine with a bug.
+type panicking struct{}
+
+func (panicking) Name() string { return "codex" }
+func (panicking) Run(context.Context, engine.Input, engine.Emitter) error {
+	panic("engine bug")
+}
+
+// TestPanickingEngineLetsTheScanGoStale: the dispatcher recovers a panic, so
+// the run must not leave anything behind that keeps the scan looking alive
+// (its heartbeat) or leaks the source (its private directory). Recovery then
+// hands the scan back.
+func TestPanickingEngineLetsTheScanGoStale(t *testing.T) {
+	h := newHarness(t, map[string]string{"src/main.go": "package main\n"}, panicking{})
+	s := h.start(scans.CreateInput{Engines: []string{"codex"}})
+	func() {
+		defer func() {
+			if r := recover(); r == nil {
+				t.Fatal("the engine's panic reached nobody")
+			}
+		}()
+		_ = h.run.Run(context.Background(), s.ID)
+	}()
+	h.tempDirEmpty()
+	beat := h.get(s.ID).HeartbeatAt
+	time.Sleep(200 * time.Millisecond) // four heartbeat intervals
+	got := h.get(s.ID)
+	if got.Status != store.ScanRunning || !got.HeartbeatAt.Equal(*beat) {
+		t.Fatalf("nothing may beat for a run that is gone: %v then %v", beat, got.HeartbeatAt)
+	}
+	res, err := h.svc.Recover(context.Background(), time.Now().Add(3*time.Minute))
+	if err != nil || len(res.Requeued) != 1 || res.Requeued[0] != s.ID {
+		t.Fatalf("recovery hands the scan back: %+v %v", res, err)
 	}
 }

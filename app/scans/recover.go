@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/store"
 )
 
@@ -18,11 +17,9 @@ type RecoverResult struct {
 
 // Recover hands back claimed/running scans whose heartbeat is older than the
 // TTL or that have run longer than the stale cap: re-queued while attempts
-// remain, else failed with stop_reason=interrupted (SPEC §8.1).
+// remain, else failed with stop_reason=interrupted (docs/scan-lifecycle.md).
 func (s *Service) Recover(ctx context.Context, now time.Time) (RecoverResult, error) {
-	hbBefore := now.Add(-s.opt.HeartbeatTTL)
-	startedBefore := now.Add(-s.opt.RunningStale)
-	return s.recover(ctx, now, hbBefore, startedBefore)
+	return s.recover(ctx, staleness{heartbeatBefore: now.Add(-s.opt.HeartbeatTTL), startedBefore: now.Add(-s.opt.RunningStale)})
 }
 
 // RecoverAbandoned hands back every claimed/running scan regardless of its
@@ -30,29 +27,31 @@ func (s *Service) Recover(ctx context.Context, now time.Time) (RecoverResult, er
 // (bolt in thread mode) and has just started: nothing can be running then.
 func (s *Service) RecoverAbandoned(ctx context.Context, now time.Time) (RecoverResult, error) {
 	future := now.Add(100 * 365 * 24 * time.Hour)
-	return s.recover(ctx, now, future, future)
+	return s.recover(ctx, staleness{heartbeatBefore: future, startedBefore: future})
 }
 
-func (s *Service) recover(ctx context.Context, now, hbBefore, startedBefore time.Time) (RecoverResult, error) {
+// errFresh: the scan beat or finished between the list and its update.
+var errFresh = errors.New("scans: scan is no longer stale")
+
+func (s *Service) recover(ctx context.Context, rule staleness) (RecoverResult, error) {
 	res := RecoverResult{Requeued: []string{}, Failed: []string{}, Cancelled: []string{}}
-	stale, err := s.st.ListStaleScans(ctx, hbBefore, startedBefore)
+	held, err := s.st.ListHeldScans(ctx)
 	if err != nil {
 		return res, err
 	}
-	for _, cand := range stale {
-		var to string
-		_, err := s.st.UpdateScan(ctx, store.System(), cand.ID, func(scan *store.Scan) error {
-			to = ""
-			// Re-check inside the update: the runner may have beaten or
+	for _, cand := range held {
+		if !rule.stale(&cand) {
+			continue
+		}
+		to, err := s.release(ctx, cand.ID, func(scan *store.Scan) error {
+			// Re-checked inside the update: the runner may have beaten or
 			// finished since the list was read.
-			if !isStale(scan, hbBefore, startedBefore) {
-				return nil
+			if !rule.stale(scan) {
+				return errFresh
 			}
-			var err error
-			to, err = Release(scan, s.opt.MaxAttempts, now)
-			return err
-		})
-		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}, "The runner stopped responding")
+		if errors.Is(err, errFresh) || errors.Is(err, store.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -61,37 +60,12 @@ func (s *Service) recover(ctx context.Context, now, hbBefore, startedBefore time
 		switch to {
 		case store.ScanQueued:
 			res.Requeued = append(res.Requeued, cand.ID)
-			s.appendEvent(ctx, cand.ID, store.EventScanLog, map[string]any{"level": "warn", "engine": "",
-				"message": "The runner stopped responding; the scan was queued again"})
-			s.notify(ctx, cand.ID)
 		case store.ScanFailed:
 			res.Failed = append(res.Failed, cand.ID)
-			s.appendEvent(ctx, cand.ID, store.EventScanFailed, map[string]any{"code": "interrupted",
-				"message": "The runner stopped responding and no attempts remain"})
 		case store.ScanCancelled:
 			res.Cancelled = append(res.Cancelled, cand.ID)
-			s.appendEvent(ctx, cand.ID, store.EventScanCancelled, map[string]any{"by": "system"})
 		}
-		if to != "" {
-			s.opt.Logger.Warn("recovered stale scan", "scan_id", cand.ID, "to", to, "attempt", cand.Attempt)
-		}
+		s.opt.Logger.Warn("recovered stale scan", "scan_id", cand.ID, "to", to, "attempt", cand.Attempt)
 	}
 	return res, nil
-}
-
-func isStale(scan *store.Scan, hbBefore, startedBefore time.Time) bool {
-	if scan.Status != store.ScanClaimed && scan.Status != store.ScanRunning {
-		return false
-	}
-	beat := scan.HeartbeatAt
-	if beat == nil {
-		beat = scan.ClaimedAt
-	}
-	return beat == nil || beat.Before(hbBefore) || (scan.StartedAt != nil && scan.StartedAt.Before(startedBefore))
-}
-
-func (s *Service) appendEvent(ctx context.Context, scanID, kind string, payload map[string]any) {
-	if _, err := events.Append(ctx, s.st, s.opt.Events, scanID, kind, payload); err != nil {
-		s.opt.Logger.Warn("append recovery event", "scan_id", scanID, "kind", kind, "err", err)
-	}
 }

@@ -186,7 +186,7 @@ func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID str
 	}
 	scan := &store.Scan{RepositoryID: repo.ID, ProjectID: repo.ProjectID, OwnerUserID: repo.OwnerUserID,
 		SnapshotID: repo.LatestSnapshotID, RequestedBy: userID, Engines: engines, Paths: paths, ThreatProfile: profile}
-	return s.insert(ctx, scan)
+	return s.enqueue(ctx, scan)
 }
 
 // currentProfile copies the repository's threat profile content, so a later
@@ -206,43 +206,6 @@ func (s *Service) currentProfile(ctx context.Context, sc store.Scope, repoID str
 	return &c, nil
 }
 
-// insert checks the owner's quota, stores the scan queued and notifies.
-func (s *Service) insert(ctx context.Context, scan *store.Scan) (*store.Scan, error) {
-	s.createMu.Lock()
-	active, err := s.st.CountActiveScans(ctx, scan.OwnerUserID)
-	if err != nil {
-		s.createMu.Unlock()
-		return nil, err
-	}
-	if active >= s.opt.MaxActivePerUser {
-		s.createMu.Unlock()
-		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
-			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
-	}
-	scan.ID = store.NewID(store.PrefixScan)
-	scan.Status = store.ScanQueued
-	scan.CreatedAt = s.opt.Now().UTC()
-	scan.Stages = []store.StageResult{}
-	scan.Artifacts = []store.Artifact{}
-	err = s.st.CreateScan(ctx, scan)
-	s.createMu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	s.notify(ctx, scan.ID)
-	return scan, nil
-}
-
-func (s *Service) notify(ctx context.Context, scanID string) {
-	if s.opt.Queue == nil {
-		return
-	}
-	if err := s.opt.Queue.Notify(ctx, scanID); err != nil {
-		// The scan is queued in the store; pollers still find it.
-		s.opt.Logger.Warn("scan queue notification failed", "scan_id", scanID, "err", err)
-	}
-}
-
 // Get returns a scan the scope may see.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Scan, error) {
 	scan, err := s.st.GetScan(ctx, sc, id)
@@ -257,10 +220,11 @@ func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID 
 		}
 		return nil, "", err
 	}
-	if err := validStatuses(statuses); err != nil {
+	st, err := parseStatuses(statuses)
+	if err != nil {
 		return nil, "", err
 	}
-	return s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: repoID, Statuses: statuses}, p)
+	return s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: repoID, Statuses: st}, p)
 }
 
 // ListForProject lists the scans of every repository of a project.
@@ -271,50 +235,27 @@ func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID 
 		}
 		return nil, "", err
 	}
-	if err := validStatuses(statuses); err != nil {
+	st, err := parseStatuses(statuses)
+	if err != nil {
 		return nil, "", err
 	}
-	return s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: projectID, Statuses: statuses}, p)
+	return s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: projectID, Statuses: st}, p)
 }
 
-func validStatuses(statuses []string) error {
+// parseStatuses reads a ?status= filter.
+func parseStatuses(statuses []string) ([]store.ScanStatus, error) {
+	out := make([]store.ScanStatus, 0, len(statuses))
 	for _, st := range statuses {
-		if !contains(Statuses, st) {
-			return apperr.Validation(map[string]string{"status": "must be a comma list of " + strings.Join(Statuses, ", ")})
+		if !store.ScanStatus(st).Valid() {
+			names := make([]string, len(store.ScanStatuses))
+			for i, x := range store.ScanStatuses {
+				names[i] = string(x)
+			}
+			return nil, apperr.Validation(map[string]string{"status": "must be a comma list of " + strings.Join(names, ", ")})
 		}
+		out = append(out, store.ScanStatus(st))
 	}
-	return nil
-}
-
-// Cancel stops a scan: a queued one is cancelled at once; a claimed or
-// running one gets cancel_requested_at and its runner stops cooperatively.
-// Cancelling a finished scan is a conflict.
-func (s *Service) Cancel(ctx context.Context, sc store.Scope, actor, id string) (*store.Scan, error) {
-	cancelledNow := false
-	scan, err := s.st.UpdateScan(ctx, sc, id, func(scan *store.Scan) error {
-		cancelledNow = false
-		if scan.Terminal() {
-			return apperr.Conflictf("Scan %s already finished (%s)", scan.ID, scan.Status)
-		}
-		now := s.opt.Now().UTC()
-		if scan.CancelRequestedAt == nil {
-			scan.CancelRequestedAt = &now
-		}
-		if scan.Status == store.ScanQueued {
-			cancelledNow = true
-			return Transition(scan, store.ScanCancelled, now)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, scanNotFound(id, err)
-	}
-	if cancelledNow {
-		if _, err := events.Append(ctx, s.st, s.opt.Events, id, store.EventScanCancelled, map[string]any{"by": actor}); err != nil {
-			s.opt.Logger.Warn("append scan_cancelled event", "scan_id", id, "err", err)
-		}
-	}
-	return scan, nil
+	return out, nil
 }
 
 // Retry queues a new scan with the parameters of a finished one: the same
@@ -334,7 +275,7 @@ func (s *Service) Retry(ctx context.Context, sc store.Scope, userID, id string) 
 	scan := &store.Scan{RepositoryID: old.RepositoryID, ProjectID: old.ProjectID, OwnerUserID: old.OwnerUserID,
 		SnapshotID: old.SnapshotID, RequestedBy: userID, Engines: append([]string(nil), old.Engines...),
 		Paths: append([]string{}, old.Paths...), ThreatProfile: old.ThreatProfile}
-	return s.insert(ctx, scan)
+	return s.enqueue(ctx, scan)
 }
 
 // Events returns up to limit events of a scan after seq afterSeq.

@@ -165,7 +165,7 @@ func cancel(t *testing.T, open func(testing.TB) *scantest.Env) {
 	}
 
 	running, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
-	if _, err := e.Store.ClaimNextScan(ctx, "wrk_test", time.Now()); err != nil {
+	if _, err := svc.Claim(ctx, "wrk_test"); err != nil {
 		t.Fatal(err)
 	}
 	got, err = svc.Cancel(ctx, sc, u.ID, running.ID)
@@ -224,7 +224,7 @@ func recover(t *testing.T, open func(testing.TB) *scantest.Env) {
 	a, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
 	b, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
 	for i := 0; i < 2; i++ {
-		if _, err := e.Store.ClaimNextScan(ctx, "wrk_dead", c.t); err != nil {
+		if _, err := svc.Claim(ctx, "wrk_dead"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -262,13 +262,12 @@ func recover(t *testing.T, open func(testing.TB) *scantest.Env) {
 	}
 	// The re-queued scan runs again: claim it, let it go stale past the
 	// running cap, and it fails now that attempts are used up.
-	again, err := e.Store.ClaimNextScan(ctx, "wrk_new", c.t.Add(3*time.Minute))
+	later := newService(e, q, &clock{t: c.t.Add(3 * time.Minute)})
+	again, err := later.Claim(ctx, "wrk_new")
 	if err != nil || again.ID != a.ID || again.Attempt != 2 {
 		t.Fatalf("re-claim: %+v %v", again, err)
 	}
-	if _, err := e.Store.UpdateScan(ctx, store.System(), a.ID, func(s *store.Scan) error {
-		return scans.Transition(s, store.ScanRunning, c.t.Add(3*time.Minute))
-	}); err != nil {
+	if _, err := later.Start(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = svc.RecoverAbandoned(ctx, c.t.Add(3*time.Minute))

@@ -1,11 +1,14 @@
-// Package scans owns the scan lifecycle (SPEC §8.1): the state machine, the
-// user-facing service (create, cancel, retry, list) and stale-scan recovery.
-// Every status change in the product goes through Transition, called inside
-// store.UpdateScan's fn, so the rules live in exactly one place.
+// Package scans owns the scan lifecycle (docs/scan-lifecycle.md): the state
+// machine (this file), the verbs that move a scan through it together with
+// their events and notifications (lifecycle.go), stale-scan recovery
+// (recover.go) and the user-facing service (create, cancel, retry, list).
+// Every status change in the product is made by a verb of lifecycle.go,
+// through Transition; nothing else writes a scan's status.
 package scans
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -14,36 +17,26 @@ import (
 
 // allowed lists, per status, the statuses a scan may move to.
 //
-//   - queued → claimed (a worker took it) or cancelled (cancel before start).
-//   - claimed → running, queued (recovery/release), failed, cancelled.
-//   - running → completed, failed, cancelled, queued (recovery/release).
+//   - queued → claimed (Claim) or cancelled (Cancel before start).
+//   - claimed → running (Start), queued (Release), failed (Release on the
+//     last attempt), cancelled (Start or Release after a cancel request).
+//   - running → completed, failed, cancelled (Finish), queued (Release).
 //   - completed, failed and cancelled are final.
-//
-// ClaimNextScan performs queued → claimed inside the store for atomicity; it
-// is listed here so the table documents the whole machine.
-var allowed = map[string][]string{
+var allowed = map[store.ScanStatus][]store.ScanStatus{
 	store.ScanQueued:  {store.ScanClaimed, store.ScanCancelled},
 	store.ScanClaimed: {store.ScanRunning, store.ScanQueued, store.ScanFailed, store.ScanCancelled},
 	store.ScanRunning: {store.ScanCompleted, store.ScanFailed, store.ScanCancelled, store.ScanQueued},
 }
 
-// Statuses lists every scan status.
-var Statuses = []string{store.ScanQueued, store.ScanClaimed, store.ScanRunning, store.ScanCompleted, store.ScanFailed, store.ScanCancelled}
-
 // CanTransition reports whether from → to is a legal move.
-func CanTransition(from, to string) bool {
-	for _, s := range allowed[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+func CanTransition(from, to store.ScanStatus) bool {
+	return slices.Contains(allowed[from], to)
 }
 
 // Transition moves s to status to and maintains the timestamps and claim
 // fields that belong to each status. It returns an apperr conflict for an
 // illegal move and leaves s untouched in that case.
-func Transition(s *store.Scan, to string, now time.Time) error {
+func Transition(s *store.Scan, to store.ScanStatus, now time.Time) error {
 	if !CanTransition(s.Status, to) {
 		return apperr.Conflictf("Scan %s cannot go from %s to %s", s.ID, s.Status, to).
 			WithDetails(map[string]any{"status": s.Status, "requested": to})
@@ -77,30 +70,64 @@ func Transition(s *store.Scan, to string, now time.Time) error {
 	return nil
 }
 
-// Fail moves s to failed with a code, a message and a stop reason.
-func Fail(s *store.Scan, code, message, stopReason string, now time.Time) error {
+// claim moves a queued scan to claimed by workerID; each claim is one attempt.
+func claim(s *store.Scan, workerID string, now time.Time) error {
+	if err := Transition(s, store.ScanClaimed, now); err != nil {
+		return err
+	}
+	s.ClaimedBy = workerID
+	s.Attempt++
+	return nil
+}
+
+// fail moves s to failed with an error and a stop reason.
+func fail(s *store.Scan, code store.ScanErrorCode, message string, stopReason store.StopReason, now time.Time) error {
 	s.StopReason = stopReason
 	if err := Transition(s, store.ScanFailed, now); err != nil {
 		return err
 	}
-	s.Error = &store.ErrorInfo{Code: code, Message: message}
+	s.Error = &store.ScanError{Code: code, Message: message}
 	return nil
 }
 
-// Release hands an abandoned claimed/running scan back: re-queued while
-// attempts remain, otherwise failed with stop_reason=interrupted. Findings
-// and events already written stay. It reports the status it moved to.
-func Release(s *store.Scan, maxAttempts int, now time.Time) (string, error) {
-	if s.Status != store.ScanClaimed && s.Status != store.ScanRunning {
+// handBack is the rule for a claimed/running scan whose runner let go of it
+// or went away: cancelled when a cancel was requested (do not run it again),
+// re-queued while attempts remain, otherwise failed with
+// stop_reason=interrupted. Findings and events already written stay. It
+// reports the status it moved to.
+func handBack(s *store.Scan, maxAttempts int, now time.Time) (store.ScanStatus, error) {
+	if !s.Status.Held() {
 		return "", apperr.Conflictf("Scan %s is %s, not claimed or running", s.ID, s.Status)
 	}
 	if s.CancelRequestedAt != nil {
-		// The user asked to stop it; do not run it again.
 		return store.ScanCancelled, Transition(s, store.ScanCancelled, now)
 	}
 	if s.Attempt < maxAttempts {
 		return store.ScanQueued, Transition(s, store.ScanQueued, now)
 	}
 	msg := fmt.Sprintf("The scan was interrupted %d time(s) and is not retried again", s.Attempt)
-	return store.ScanFailed, Fail(s, "interrupted", msg, store.StopInterrupted, now)
+	return store.ScanFailed, fail(s, store.ScanErrInterrupted, msg, store.StopInterrupted, now)
+}
+
+// staleness is when a held scan counts as abandoned: its heartbeat (or,
+// lacking one, its claim) is older than heartbeatBefore, or it started
+// before startedBefore (VEGA_SCAN_RUNNING_STALE_SECONDS).
+type staleness struct {
+	heartbeatBefore time.Time
+	startedBefore   time.Time
+}
+
+// stale reports whether scan is held and abandoned by the rule above. This
+// is the only place the rule is written: the stores list held scans and
+// recovery filters them here.
+func (r staleness) stale(scan *store.Scan) bool {
+	if !scan.Status.Held() {
+		return false
+	}
+	beat := scan.HeartbeatAt
+	if beat == nil {
+		beat = scan.ClaimedAt
+	}
+	return beat == nil || beat.Before(r.heartbeatBefore) ||
+		(scan.StartedAt != nil && scan.StartedAt.Before(r.startedBefore))
 }

@@ -96,9 +96,9 @@ func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
 		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
-	run, err := runner.New(runner.Config{Store: env.Store, Blobs: env.Blobs,
+	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg)), Engines: avail,
-		Heartbeat: cfg.ScanHeartbeat, MaxAttempts: cfg.ScanMaxAttempts, Events: broker, Version: env.Version, Logger: env.Log,
+		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
 		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir)})
 	if err != nil {
 		llm.close()

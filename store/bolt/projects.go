@@ -122,7 +122,7 @@ func (s *Store) ProjectStats(ctx context.Context, sc store.Scope, id string) (st
 			if sc.ProjectID != id {
 				return nil
 			}
-			if containsString(store.ActiveScanStatuses, sc.Status) {
+			if sc.Status.Active() {
 				st.ActiveScans++
 			}
 			if st.LastScanAt == nil || sc.CreatedAt.After(*st.LastScanAt) {

@@ -5,7 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
+	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -36,14 +37,14 @@ func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {
 }
 
 // putScan writes sc and moves its status index entry from oldStatus ("" on create).
-func putScan(tx *bolt.Tx, oldStatus string, sc *store.Scan) error {
+func putScan(tx *bolt.Tx, oldStatus store.ScanStatus, sc *store.Scan) error {
 	idx := tx.Bucket(idxScanStatus)
 	if oldStatus != "" && oldStatus != sc.Status {
-		if err := idx.Delete(compositeKey(oldStatus, sc.ID)); err != nil {
+		if err := idx.Delete(compositeKey(string(oldStatus), sc.ID)); err != nil {
 			return err
 		}
 	}
-	if err := idx.Put(compositeKey(sc.Status, sc.ID), nil); err != nil {
+	if err := idx.Put(compositeKey(string(sc.Status), sc.ID), nil); err != nil {
 		return err
 	}
 	return putJSON(tx.Bucket(bktScans), []byte(sc.ID), scanToRecord(sc))
@@ -77,7 +78,7 @@ func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilte
 			return sc.Allows(x.OwnerUserID) &&
 				(f.ProjectID == "" || x.ProjectID == f.ProjectID) &&
 				(f.RepositoryID == "" || x.RepositoryID == f.RepositoryID) &&
-				(len(f.Statuses) == 0 || containsString(f.Statuses, x.Status))
+				(len(f.Statuses) == 0 || slices.Contains(f.Statuses, x.Status))
 		}))
 		return err
 	})
@@ -85,10 +86,10 @@ func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilte
 }
 
 // scansWithStatus walks the status index, oldest first, for each status in turn.
-func scansWithStatus(tx *bolt.Tx, statuses []string, fn func(*store.Scan) (stop bool, err error)) error {
+func scansWithStatus(tx *bolt.Tx, statuses []store.ScanStatus, fn func(*store.Scan) (stop bool, err error)) error {
 	c := tx.Bucket(idxScanStatus).Cursor()
 	for _, st := range statuses {
-		prefix := compositeKey(st, "")
+		prefix := compositeKey(string(st), "")
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			sc, err := getScan(tx, store.System(), string(k[len(prefix):]))
 			if err != nil {
@@ -135,14 +136,15 @@ func (s *Store) UpdateScan(ctx context.Context, sc store.Scope, id string, fn fu
 	return out, err
 }
 
-// ClaimNextScan moves the oldest queued scan (smallest ID) to claimed. The
-// whole read-modify-write is one bbolt write transaction, so two claimers can
+// ClaimNextScan runs claim on the oldest queued scan (smallest ID: IDs are
+// time-ordered like created_at). The whole read-modify-write is one bbolt
+// write transaction, and bbolt has one writer at a time, so two claimers can
 // never take the same scan.
-func (s *Store) ClaimNextScan(ctx context.Context, workerID string, now time.Time) (*store.Scan, error) {
+func (s *Store) ClaimNextScan(ctx context.Context, claim func(*store.Scan) error) (*store.Scan, error) {
 	var out *store.Scan
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		var next *store.Scan
-		if err := scansWithStatus(tx, []string{store.ScanQueued}, func(sc *store.Scan) (bool, error) {
+		if err := scansWithStatus(tx, []store.ScanStatus{store.ScanQueued}, func(sc *store.Scan) (bool, error) {
 			next = sc
 			return true, nil
 		}); err != nil {
@@ -151,36 +153,27 @@ func (s *Store) ClaimNextScan(ctx context.Context, workerID string, now time.Tim
 		if next == nil {
 			return store.ErrNotFound
 		}
-		at := now.UTC()
-		next.Status = store.ScanClaimed
-		next.ClaimedBy = workerID
-		next.Attempt++
-		next.ClaimedAt = &at
-		hb := at
-		next.HeartbeatAt = &hb
+		id, owner := next.ID, next.OwnerUserID
+		if err := claim(next); err != nil {
+			return err
+		}
+		next.ID, next.OwnerUserID = id, owner
 		out = next
 		return putScan(tx, store.ScanQueued, next)
 	})
 	return out, err
 }
 
-// ListStaleScans returns claimed/running scans whose heartbeat (or, lacking
-// one, claim time) is older than heartbeatBefore, or that started before startedBefore.
-func (s *Store) ListStaleScans(ctx context.Context, heartbeatBefore, startedBefore time.Time) ([]store.Scan, error) {
+// ListHeldScans returns every claimed or running scan, oldest first.
+func (s *Store) ListHeldScans(ctx context.Context) ([]store.Scan, error) {
 	out := []store.Scan{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return scansWithStatus(tx, []string{store.ScanClaimed, store.ScanRunning}, func(sc *store.Scan) (bool, error) {
-			beat := sc.HeartbeatAt
-			if beat == nil {
-				beat = sc.ClaimedAt
-			}
-			if (beat == nil || beat.Before(heartbeatBefore)) ||
-				(sc.StartedAt != nil && sc.StartedAt.Before(startedBefore)) {
-				out = append(out, *sc)
-			}
+		return scansWithStatus(tx, store.HeldScanStatuses, func(sc *store.Scan) (bool, error) {
+			out = append(out, *sc)
 			return false, nil
 		})
 	})
+	slices.SortFunc(out, func(a, b store.Scan) int { return strings.Compare(a.ID, b.ID) })
 	return out, err
 }
 
@@ -200,7 +193,7 @@ func deleteScan(tx *bolt.Tx, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(idxScanStatus).Delete(compositeKey(sc.Status, id)); err != nil {
+	if err := tx.Bucket(idxScanStatus).Delete(compositeKey(string(sc.Status), id)); err != nil {
 		return err
 	}
 	if err := deleteSubBucket(tx.Bucket(bktEvents), []byte(id)); err != nil {

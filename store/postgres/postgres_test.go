@@ -12,10 +12,11 @@ import (
 
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres"
+	"github.com/vegasec/vega/store/storetest"
 )
 
 // seedScan creates user-owned project → repository → scan rows.
-func seedScan(t *testing.T, s store.Store, status string) *store.Scan {
+func seedScan(t *testing.T, s store.Store, status store.ScanStatus) *store.Scan {
 	t.Helper()
 	ctx := context.Background()
 	p := &store.Project{OwnerUserID: "usr_a", Name: "p"}
@@ -214,7 +215,7 @@ func TestClaimNextScanAcrossProcesses(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				x, err := st.ClaimNextScan(ctx, fmt.Sprintf("wrk_%d", w), time.Now())
+				x, err := st.ClaimNextScan(ctx, storetest.ClaimAs(fmt.Sprintf("wrk_%d", w), time.Now()))
 				if errors.Is(err, store.ErrNotFound) {
 					return
 				}

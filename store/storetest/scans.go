@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -37,9 +38,9 @@ func testScans(t *testing.T, f *fixture) {
 		{"all", store.ScanFilter{}, []string{sc.ID, running.ID, done.ID, other.ID}},
 		{"project", store.ScanFilter{ProjectID: p.ID}, []string{sc.ID, running.ID, done.ID}},
 		{"repository", store.ScanFilter{RepositoryID: r1.ID}, []string{sc.ID, running.ID}},
-		{"statuses", store.ScanFilter{Statuses: []string{store.ScanQueued, store.ScanCompleted}}, []string{sc.ID, done.ID, other.ID}},
-		{"project+status", store.ScanFilter{ProjectID: p.ID, Statuses: []string{store.ScanQueued}}, []string{sc.ID}},
-		{"nothing", store.ScanFilter{RepositoryID: r3.ID, Statuses: []string{store.ScanRunning}}, nil},
+		{"statuses", store.ScanFilter{Statuses: []store.ScanStatus{store.ScanQueued, store.ScanCompleted}}, []string{sc.ID, done.ID, other.ID}},
+		{"project+status", store.ScanFilter{ProjectID: p.ID, Statuses: []store.ScanStatus{store.ScanQueued}}, []string{sc.ID}},
+		{"nothing", store.ScanFilter{RepositoryID: r3.ID, Statuses: []store.ScanStatus{store.ScanRunning}}, nil},
 	}
 	for _, c := range cases {
 		xs, next, err := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), c.f, store.Page{})
@@ -72,16 +73,18 @@ func testScans(t *testing.T, f *fixture) {
 		x.Usage = store.Usage{Requests: 3, InputTokens: 1000, CachedInputTokens: 200, OutputTokens: 50, CostUSD: 0.0125}
 		x.FindingCounts = store.SeverityCounts{High: 2, Low: 1}
 		x.Artifacts = []store.Artifact{{Name: "report.sarif", Size: 1234, Key: "scans/x/report.sarif"}}
+		x.CancelRequestedAt, x.CancelRequestedBy = &hb, v.ID
+		x.Error = &store.ScanError{Code: store.ScanErrEngineFailed, Message: "partial"}
 		return nil
 	})
 	must(t, err, "UpdateScan")
 	got, err = f.s.GetScan(f.ctx, store.System(), sc.ID)
 	must(t, err, "read back")
 	assertSame(t, upd, got, "scan after update")
-	if got.Usage.CostUSD != 0.0125 || got.Progress.Percent != 40 {
+	if got.Usage.CostUSD != 0.0125 || got.Progress.Percent != 40 || got.CancelRequestedBy != v.ID || got.Error.Code != store.ScanErrEngineFailed {
 		t.Fatalf("scan after update: %+v", got)
 	}
-	xs, _, _ := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{Statuses: []string{store.ScanQueued}}, store.Page{})
+	xs, _, _ := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{Statuses: []store.ScanStatus{store.ScanQueued}}, store.Page{})
 	sameOrder(t, []string{other.ID}, ids(xs, func(x store.Scan) string { return x.ID }), "queued scans after status change")
 
 	_, err = f.s.UpdateScan(f.ctx, store.System(), sc.ID, func(x *store.Scan) error {
@@ -98,7 +101,7 @@ func testScans(t *testing.T, f *fixture) {
 	fin := f.tick()
 	_, err = f.s.UpdateScan(f.ctx, store.System(), running.ID, func(x *store.Scan) error {
 		x.Status, x.FinishedAt, x.StopReason = store.ScanFailed, &fin, store.StopError
-		x.Error = &store.ErrorInfo{Code: "engine_failed", Message: "boom"}
+		x.Error = &store.ScanError{Code: store.ScanErrEngineFailed, Message: "boom"}
 		return nil
 	})
 	must(t, err, "UpdateScan to failed")
@@ -109,11 +112,27 @@ func testScans(t *testing.T, f *fixture) {
 	wantErr(t, err, store.ErrNotFound, "UpdateScan missing")
 }
 
+// ClaimAs is the claim the contract drives ClaimNextScan with (exported for
+// store-specific tests). What a claim
+// writes is app/scans' rule; the store must pick the right scan, save exactly
+// what claim wrote, and do both atomically.
+func ClaimAs(worker string, at time.Time) func(*store.Scan) error {
+	return func(x *store.Scan) error {
+		if x.Status != store.ScanQueued {
+			return fmt.Errorf("claim handed a %s scan", x.Status)
+		}
+		x.Status, x.ClaimedBy = store.ScanClaimed, worker
+		x.Attempt++
+		x.ClaimedAt, x.HeartbeatAt = &at, &at
+		return nil
+	}
+}
+
 func testClaimNextScan(t *testing.T, f *fixture) {
 	u := f.user()
 	r := f.repo(f.project(u.ID))
 	now := f.tick()
-	_, err := f.s.ClaimNextScan(f.ctx, "wrk_a", now)
+	_, err := f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_a", now))
 	wantErr(t, err, store.ErrNotFound, "ClaimNextScan with nothing queued")
 
 	idsAsc := ascendingIDs(store.PrefixScan, 4)
@@ -122,19 +141,33 @@ func testClaimNextScan(t *testing.T, f *fixture) {
 	middle := f.scanWithID(idsAsc[2], r, store.ScanQueued)
 	newest := f.scanWithID(idsAsc[3], r, store.ScanQueued)
 
+	// A claim that refuses aborts: nothing is saved, its error comes back as is.
+	_, err = f.s.ClaimNextScan(f.ctx, func(x *store.Scan) error {
+		x.Status, x.ClaimedBy = store.ScanClaimed, "wrk_x"
+		return errAbort
+	})
+	wantErr(t, err, errAbort, "ClaimNextScan callback error")
+	stored, _ := f.s.GetScan(f.ctx, store.System(), oldest.ID)
+	assertSame(t, oldest, stored, "scan after an aborted claim")
+
 	claimAt := f.tick()
-	got, err := f.s.ClaimNextScan(f.ctx, "wrk_a", claimAt)
+	got, err := f.s.ClaimNextScan(f.ctx, func(x *store.Scan) error {
+		x.ID, x.OwnerUserID = "scan_other", "usr_other" // identity is not the claim's to change
+		return ClaimAs("wrk_a", claimAt)(x)
+	})
 	must(t, err, "ClaimNextScan")
-	if got.ID != oldest.ID {
-		t.Fatalf("claimed %s, want the oldest queued %s", got.ID, oldest.ID)
+	if got.ID != oldest.ID || got.OwnerUserID != oldest.OwnerUserID {
+		t.Fatalf("claimed %s of %s, want the oldest queued %s of %s", got.ID, got.OwnerUserID, oldest.ID, oldest.OwnerUserID)
 	}
 	if got.Status != store.ScanClaimed || got.ClaimedBy != "wrk_a" || got.Attempt != 1 {
 		t.Fatalf("claimed scan = status %s by %q attempt %d", got.Status, got.ClaimedBy, got.Attempt)
 	}
 	sameTime(t, claimAt, got.ClaimedAt, "claimed_at")
 	sameTime(t, claimAt, got.HeartbeatAt, "heartbeat_at")
-	stored, _ := f.s.GetScan(f.ctx, store.System(), oldest.ID)
+	stored, _ = f.s.GetScan(f.ctx, store.System(), oldest.ID)
 	assertSame(t, got, stored, "stored claimed scan")
+	xs, _, _ := f.s.ListScans(f.ctx, store.System(), store.ScanFilter{Statuses: []store.ScanStatus{store.ScanQueued}}, store.Page{})
+	sameSet(t, []string{middle.ID, newest.ID}, ids(xs, func(x store.Scan) string { return x.ID }), "queued scans after a claim")
 
 	// A re-queued scan (recovery) keeps counting attempts.
 	_, err = f.s.UpdateScan(f.ctx, store.System(), oldest.ID, func(x *store.Scan) error {
@@ -142,19 +175,19 @@ func testClaimNextScan(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "requeue")
-	got, err = f.s.ClaimNextScan(f.ctx, "wrk_b", f.tick())
+	got, err = f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_b", f.tick()))
 	must(t, err, "ClaimNextScan requeued")
 	if got.ID != oldest.ID || got.Attempt != 2 || got.ClaimedBy != "wrk_b" {
 		t.Fatalf("reclaimed %s attempt %d by %q, want %s attempt 2 by wrk_b", got.ID, got.Attempt, got.ClaimedBy, oldest.ID)
 	}
 	for _, want := range []string{middle.ID, newest.ID} {
-		got, err = f.s.ClaimNextScan(f.ctx, "wrk_a", f.tick())
+		got, err = f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_a", f.tick()))
 		must(t, err, "ClaimNextScan")
 		if got.ID != want {
 			t.Fatalf("claimed %s, want %s", got.ID, want)
 		}
 	}
-	_, err = f.s.ClaimNextScan(f.ctx, "wrk_a", f.tick())
+	_, err = f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_a", f.tick()))
 	wantErr(t, err, store.ErrNotFound, "ClaimNextScan after all claimed")
 }
 
@@ -178,7 +211,7 @@ func testClaimNextScanConcurrent(t *testing.T, f *fixture) {
 		go func() {
 			defer wg.Done()
 			for {
-				sc, err := f.s.ClaimNextScan(f.ctx, "wrk_"+string(rune('a'+w)), now)
+				sc, err := f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_"+string(rune('a'+w)), now))
 				if errors.Is(err, store.ErrNotFound) {
 					return
 				}
@@ -212,31 +245,25 @@ func testClaimNextScanConcurrent(t *testing.T, f *fixture) {
 	}
 }
 
-func testListStaleScans(t *testing.T, f *fixture) {
+func testListHeldScans(t *testing.T, f *fixture) {
 	u := f.user()
 	r := f.repo(f.project(u.ID))
-	base := f.tick()
-	old, fresh := base.Add(-10*time.Minute), base.Add(-10*time.Second)
-	longAgo := base.Add(-3 * time.Hour)
-
-	mk := func(status string, hb, started *time.Time) *store.Scan {
-		sc := f.scan(r, status)
-		_, err := f.s.UpdateScan(f.ctx, store.System(), sc.ID, func(x *store.Scan) error {
-			x.HeartbeatAt, x.StartedAt, x.ClaimedAt = hb, started, hb
-			return nil
-		})
-		must(t, err, "UpdateScan")
-		return sc
+	got, err := f.s.ListHeldScans(f.ctx)
+	must(t, err, "ListHeldScans empty")
+	if got == nil || len(got) != 0 {
+		t.Fatalf("ListHeldScans on an empty store = %#v, want an empty list", got)
 	}
-	staleClaimed := mk(store.ScanClaimed, &old, nil)
-	staleRunning := mk(store.ScanRunning, &old, &fresh)
-	tooLong := mk(store.ScanRunning, &fresh, &longAgo)
-	mk(store.ScanRunning, &fresh, &fresh)   // healthy
-	mk(store.ScanClaimed, &fresh, nil)      // healthy
-	mk(store.ScanCompleted, &old, &longAgo) // finished: never stale
-	mk(store.ScanQueued, nil, nil)          // queued: never stale
+	idsAsc := ascendingIDs(store.PrefixScan, 7)
+	claimed := f.scanWithID(idsAsc[0], r, store.ScanClaimed)
+	f.scanWithID(idsAsc[1], r, store.ScanQueued)
+	running := f.scanWithID(idsAsc[2], r, store.ScanRunning)
+	f.scanWithID(idsAsc[3], r, store.ScanCompleted)
+	f.scanWithID(idsAsc[4], r, store.ScanFailed)
+	f.scanWithID(idsAsc[5], r, store.ScanCancelled)
+	claimed2 := f.scanWithID(idsAsc[6], f.repo(f.project(f.user().ID)), store.ScanClaimed) // any owner
 
-	got, err := f.s.ListStaleScans(f.ctx, base.Add(-time.Minute), base.Add(-time.Hour))
-	must(t, err, "ListStaleScans")
-	sameSet(t, []string{staleClaimed.ID, staleRunning.ID, tooLong.ID}, ids(got, func(x store.Scan) string { return x.ID }), "stale scans")
+	got, err = f.s.ListHeldScans(f.ctx)
+	must(t, err, "ListHeldScans")
+	sameOrder(t, []string{claimed.ID, running.ID, claimed2.ID}, ids(got, func(x store.Scan) string { return x.ID }), "held scans, oldest first")
+	assertSame(t, running, &got[1], "held scan")
 }

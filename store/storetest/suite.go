@@ -52,7 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Scans", testScans},
 		{"ClaimNextScan", testClaimNextScan},
 		{"ClaimNextScanConcurrent", testClaimNextScanConcurrent},
-		{"ListStaleScans", testListStaleScans},
+		{"ListHeldScans", testListHeldScans},
 		{"Events", testEvents},
 		{"EventsConcurrentAppend", testEventsConcurrent},
 		{"Findings", testFindings},
@@ -150,12 +150,12 @@ func (f *fixture) snapshot(r *store.Repository) *store.Snapshot {
 	return sn
 }
 
-func (f *fixture) scan(r *store.Repository, status string) *store.Scan {
+func (f *fixture) scan(r *store.Repository, status store.ScanStatus) *store.Scan {
 	f.t.Helper()
 	return f.scanWithID(store.NewID(store.PrefixScan), r, status)
 }
 
-func (f *fixture) scanWithID(id string, r *store.Repository, status string) *store.Scan {
+func (f *fixture) scanWithID(id string, r *store.Repository, status store.ScanStatus) *store.Scan {
 	f.t.Helper()
 	sc := &store.Scan{ID: id, RepositoryID: r.ID, ProjectID: r.ProjectID, OwnerUserID: r.OwnerUserID,
 		SnapshotID: "snap_x", RequestedBy: r.OwnerUserID, Status: status, Engines: []string{"codex", "gitleaks"},

@@ -195,11 +195,11 @@ func (r *scanRun) plan(ctx context.Context) ([]component, error) {
 		}
 	}
 	if fatal(ctx, err) {
-		r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: "failed", Message: stageMessage(err)})
+		r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: store.StageFailed, Message: stageMessage(err)})
 		return nil, err
 	}
 	if err != nil {
-		r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: "failed", Message: stageMessage(err) + "; auditing the whole scope as one component"})
+		r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: store.StageFailed, Message: stageMessage(err) + "; auditing the whole scope as one component"})
 		r.emit.Log("warn", "codex plan failed: "+stageMessage(err))
 		return []component{r.wholeScope()}, nil
 	}
@@ -207,7 +207,7 @@ func (r *scanRun) plan(ctx context.Context) ([]component, error) {
 		comps = []component{r.wholeScope()}
 	}
 	sort.SliceStable(comps, func(i, j int) bool { return priorityRank(comps[i].Priority) > priorityRank(comps[j].Priority) })
-	r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: "succeeded", Message: fmt.Sprintf("%d components", len(comps))})
+	r.emit.Stage(store.StageResult{Engine: Name, Stage: StagePlan, Status: store.StageSucceeded, Message: fmt.Sprintf("%d components", len(comps))})
 	return comps, nil
 }
 
@@ -331,7 +331,7 @@ func (r *scanRun) reportStages(comps []component, outs []componentOutcome, ctx c
 			notRun = append(notRun, comps[i].Name)
 		}
 	}
-	audit := store.StageResult{Engine: Name, Stage: StageAudit, Status: "succeeded",
+	audit := store.StageResult{Engine: Name, Stage: StageAudit, Status: store.StageSucceeded,
 		Message: fmt.Sprintf("%d components, %d findings reported", len(comps), findings)}
 	if len(auditFailed) > 0 {
 		audit.Status = "failed"
@@ -341,14 +341,14 @@ func (r *scanRun) reportStages(comps []component, outs []componentOutcome, ctx c
 	val := store.StageResult{Engine: Name, Stage: StageValidate}
 	switch {
 	case !r.e.cfg.Validate:
-		val.Status, val.Message = "skipped", "disabled (VEGA_CODEX_VALIDATE=false)"
+		val.Status, val.Message = store.StageSkipped, "disabled (VEGA_CODEX_VALIDATE=false)"
 	case len(validateFailed) > 0:
 		val.Status = "failed"
 		val.Message = fmt.Sprintf("%d components unvalidated (findings kept as reported): %s", len(validateFailed), strings.Join(validateFailed, "; "))
 	case len(validated) == 0:
-		val.Status, val.Message = "skipped", "no findings to validate"
+		val.Status, val.Message = store.StageSkipped, "no findings to validate"
 	default:
-		val.Status, val.Message = "succeeded", fmt.Sprintf("%d components validated", len(validated))
+		val.Status, val.Message = store.StageSucceeded, fmt.Sprintf("%d components validated", len(validated))
 	}
 	r.emit.Stage(val)
 }

@@ -1,0 +1,287 @@
+package scans
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/events"
+	"github.com/vegasec/vega/store"
+)
+
+// The lifecycle verbs. Each verb is the whole of one step of a scan's life:
+// it changes the scan in one atomic store update (through Transition), then
+// appends the event the step emits (which wakes live streams) and tells the
+// queue when the scan became queued. Nobody else writes a status, a
+// lifecycle event or a queue notification, so what a step does is changed
+// here and only here. docs/scan-lifecycle.md has the table of verbs.
+//
+//	verb     called by                 move                                  event
+//	enqueue  Create, Retry             → queued                              — (queue notified)
+//	Claim    dispatch                  queued → claimed                      —
+//	Start    runner                    claimed → running                     scan_started
+//	                                   claimed → cancelled (cancel asked)    scan_cancelled
+//	Finish   runner                    running → completed|failed|cancelled  scan_completed|scan_failed|scan_cancelled
+//	Cancel   API                       queued → cancelled                    scan_cancelled
+//	                                   claimed|running: cancel requested     — (the runner stops, then Finish)
+//	Release  runner (shutdown),        claimed|running → queued              scan_log (queue notified)
+//	         Recover (stale scans)                     → failed              scan_failed (interrupted)
+//	                                                   → cancelled           scan_cancelled
+//
+// There is no public Requeue: putting a scan back in the queue is the step
+// Release takes while attempts remain, and it must never skip the attempt
+// limit or a cancel request.
+
+// ErrNotClaimed is returned by Start when the scan is not claimed: another
+// runner started it, it was cancelled, or it already ran.
+var ErrNotClaimed = errors.New("scans: scan is not claimed")
+
+// ErrLostClaim is returned by the runner's verbs when the scan no longer
+// belongs to the caller's attempt (recovery handed it on); the caller must
+// leave the scan alone.
+var ErrLostClaim = errors.New("scans: the scan is no longer held by this run")
+
+// Holds reports whether scan still belongs to the run of attempt: running,
+// and not re-claimed since. Two runners never write one scan.
+func Holds(scan *store.Scan, attempt int) bool {
+	return scan.Status == store.ScanRunning && scan.Attempt == attempt
+}
+
+// enqueue checks the owner's quota, stores the scan queued and tells the queue.
+func (s *Service) enqueue(ctx context.Context, scan *store.Scan) (*store.Scan, error) {
+	s.createMu.Lock()
+	active, err := s.st.CountActiveScans(ctx, scan.OwnerUserID)
+	if err != nil {
+		s.createMu.Unlock()
+		return nil, err
+	}
+	if active >= s.opt.MaxActivePerUser {
+		s.createMu.Unlock()
+		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
+			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
+	}
+	scan.ID = store.NewID(store.PrefixScan)
+	scan.Status = store.ScanQueued
+	scan.CreatedAt = s.opt.Now().UTC()
+	scan.Stages = []store.StageResult{}
+	scan.Artifacts = []store.Artifact{}
+	err = s.st.CreateScan(ctx, scan)
+	s.createMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s.notifyQueue(ctx, scan.ID)
+	return scan, nil
+}
+
+// Claim takes the oldest queued scan for workerID: claimed, attempt+1. The
+// store picks the scan and makes the pick atomic (FOR UPDATE SKIP LOCKED on
+// Postgres, the single writer on bbolt); what a claim writes is claim's rule.
+// A claim emits no event: scan_started follows when the run begins.
+// store.ErrNotFound when nothing is queued.
+func (s *Service) Claim(ctx context.Context, workerID string) (*store.Scan, error) {
+	now := s.opt.Now()
+	return s.st.ClaimNextScan(ctx, func(scan *store.Scan) error { return claim(scan, workerID, now) })
+}
+
+// Start begins the run of a claimed scan: running, then scan_started with the
+// snapshot's file count. A scan whose cancel was requested before it started
+// ends cancelled instead (scan_cancelled) and is returned so; the caller runs
+// the returned scan only when it is running. ErrNotClaimed when the scan is
+// not claimed.
+func (s *Service) Start(ctx context.Context, id string) (*store.Scan, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if scan.Status != store.ScanClaimed {
+			return ErrNotClaimed
+		}
+		if scan.CancelRequestedAt != nil {
+			return Transition(scan, store.ScanCancelled, s.opt.Now())
+		}
+		return Transition(scan, store.ScanRunning, s.opt.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	if scan.Status == store.ScanCancelled {
+		s.emit(ctx, scan.ID, cancelled(scan))
+		return scan, nil
+	}
+	started := store.ScanStartedPayload{Engines: scan.Engines, SnapshotID: scan.SnapshotID, Attempt: scan.Attempt}
+	// A missing snapshot fails the run right after (snapshot_missing); the
+	// attempt still started.
+	if snap, err := s.st.GetSnapshot(ctx, store.System(), scan.SnapshotID); err == nil {
+		started.FileCount = snap.FileCount
+	}
+	s.emit(ctx, scan.ID, started)
+	return scan, nil
+}
+
+// Heartbeat records that the run of attempt is alive, with its latest
+// progress, and reports whether a cancel was requested. ErrLostClaim when the
+// scan is no longer the run's (or is gone).
+func (s *Service) Heartbeat(ctx context.Context, id string, attempt int, progress store.ScanProgress) (cancelRequested bool, err error) {
+	_, err = s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if !Holds(scan, attempt) {
+			return ErrLostClaim
+		}
+		now := s.opt.Now().UTC()
+		scan.HeartbeatAt = &now
+		scan.Progress = progress
+		cancelRequested = scan.CancelRequestedAt != nil
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, ErrLostClaim
+	}
+	return cancelRequested, err
+}
+
+// Outcome is how a run ended, as its runner saw it.
+type Outcome struct {
+	// Cancelled: the run stopped on a cancel request. It wins over Error.
+	Cancelled bool
+	// Error: the run failed.
+	Error *store.ScanError
+	// StopReason of a completed run that stopped early and kept its
+	// findings (budget_exceeded).
+	StopReason    store.StopReason
+	Stages        []store.StageResult
+	Progress      store.ScanProgress
+	FindingCounts store.SeverityCounts
+}
+
+// Finish ends the run of attempt: completed, failed or cancelled by out, with
+// its stages, progress and counts, then the terminal event. The caller must
+// have stored every other event of the run first: the terminal event is the
+// last of a scan's log. ErrLostClaim when the scan is no longer the run's.
+func (s *Service) Finish(ctx context.Context, id string, attempt int, out Outcome) (*store.Scan, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if !Holds(scan, attempt) {
+			return ErrLostClaim
+		}
+		now := s.opt.Now()
+		scan.Stages, scan.FindingCounts, scan.Progress = out.Stages, out.FindingCounts, out.Progress
+		switch {
+		case out.Cancelled:
+			scan.StopReason = store.StopCancelled
+			return Transition(scan, store.ScanCancelled, now)
+		case out.Error != nil:
+			return fail(scan, out.Error.Code, out.Error.Message, store.StopError, now)
+		}
+		scan.StopReason = out.StopReason
+		scan.Progress.Percent = 100
+		return Transition(scan, store.ScanCompleted, now)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLostClaim
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch scan.Status {
+	case store.ScanCompleted:
+		s.emit(ctx, id, store.ScanCompletedPayload{FindingCounts: scan.FindingCounts,
+			DurationMS: scan.FinishedAt.Sub(*scan.StartedAt).Milliseconds(), StopReason: scan.StopReason})
+	case store.ScanFailed:
+		s.emit(ctx, id, store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message})
+	case store.ScanCancelled:
+		s.emit(ctx, id, cancelled(scan))
+	}
+	return scan, nil
+}
+
+// Cancel is a user's request to stop a scan: a queued one is cancelled at
+// once (scan_cancelled); a claimed or running one records who asked and when,
+// and its runner stops cooperatively and ends it through Start, Finish or
+// Release. Cancelling a finished scan is a conflict.
+func (s *Service) Cancel(ctx context.Context, sc store.Scope, actor, id string) (*store.Scan, error) {
+	scan, err := s.st.UpdateScan(ctx, sc, id, func(scan *store.Scan) error {
+		if scan.Terminal() {
+			return apperr.Conflictf("Scan %s already finished (%s)", scan.ID, scan.Status)
+		}
+		now := s.opt.Now().UTC()
+		if scan.CancelRequestedAt == nil {
+			scan.CancelRequestedAt, scan.CancelRequestedBy = &now, actor
+		}
+		if scan.Status == store.ScanQueued {
+			return Transition(scan, store.ScanCancelled, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, scanNotFound(id, err)
+	}
+	if scan.Status == store.ScanCancelled {
+		s.emit(ctx, id, cancelled(scan))
+	}
+	return scan, nil
+}
+
+// cancelled is the scan_cancelled payload of a scan that ends cancelled.
+// Every cancellation today starts with a user's request (Cancel).
+func cancelled(scan *store.Scan) store.ScanCancelledPayload {
+	return store.ScanCancelledPayload{By: store.CancelledByUser, UserID: scan.CancelRequestedBy}
+}
+
+// Release hands back the scan of the run of attempt when its runner stops
+// before the end (the process is shutting down): why says what happened, for
+// the event. The scan goes where handBack says — queued (scan_log, queue
+// notified), failed as interrupted (scan_failed) or cancelled
+// (scan_cancelled) — and Release reports which. ErrLostClaim when the scan is
+// no longer the run's.
+func (s *Service) Release(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
+	return s.release(ctx, id, func(scan *store.Scan) error {
+		if !Holds(scan, attempt) {
+			return ErrLostClaim
+		}
+		return nil
+	}, why)
+}
+
+// release is Release for any holder: still decides, inside the update,
+// whether the scan is still the caller's to hand back.
+func (s *Service) release(ctx context.Context, id string, still func(*store.Scan) error, why string) (store.ScanStatus, error) {
+	var to store.ScanStatus
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		to = ""
+		if err := still(scan); err != nil {
+			return err
+		}
+		var err error
+		to, err = handBack(scan, s.opt.MaxAttempts, s.opt.Now())
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	switch to {
+	case store.ScanQueued:
+		s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again"})
+		s.notifyQueue(ctx, id)
+	case store.ScanFailed:
+		s.emit(ctx, id, store.ScanFailedPayload{Code: store.ScanErrInterrupted, Message: why + " and no attempts remain"})
+	case store.ScanCancelled:
+		s.emit(ctx, id, cancelled(scan))
+	}
+	return to, nil
+}
+
+// emit appends one lifecycle event and wakes live streams. The status change
+// is already stored, so a failed append is logged, not returned: the scan is
+// right and only its log misses a line.
+func (s *Service) emit(ctx context.Context, scanID string, p store.EventPayload) {
+	if _, err := events.Append(ctx, s.st, s.opt.Events, scanID, p); err != nil {
+		s.opt.Logger.Warn("append scan event", "scan_id", scanID, "kind", p.EventKind(), "err", err)
+	}
+}
+
+// notifyQueue tells the queue a scan became queued. The scan is in the store
+// first, so a lost notification only delays it until the next poll.
+func (s *Service) notifyQueue(ctx context.Context, scanID string) {
+	if s.opt.Queue == nil {
+		return
+	}
+	if err := s.opt.Queue.Notify(ctx, scanID); err != nil {
+		s.opt.Logger.Warn("scan queue notification failed", "scan_id", scanID, "err", err)
+	}
+}
