@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"reflect"
 	"regexp"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/store"
 )
 
 // Op documents one route for the OpenAPI document.
@@ -106,6 +109,7 @@ type schemaGen struct{ defs map[string]any }
 
 var timeType = reflect.TypeOf(time.Time{})
 var rawJSON = reflect.TypeOf(json.RawMessage{})
+var eventType = reflect.TypeOf(store.Event{})
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	for t.Kind() == reflect.Pointer {
@@ -116,6 +120,8 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawJSON:
 		return map[string]any{}
+	case t == eventType:
+		return g.eventSchema()
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -143,6 +149,34 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"$ref": "#/components/schemas/" + name}
 	}
 	return map[string]any{}
+}
+
+// eventSchema documents store.Event as one variant per kind, told apart by
+// "kind" (a discriminator), each with its payload type from store: an
+// Event's payload is a raw JSON field in Go, but never free-form.
+func (g *schemaGen) eventSchema() map[string]any {
+	const name = "Event"
+	if _, done := g.defs[name]; !done {
+		g.defs[name] = map[string]any{} // break recursion
+		base := map[string]any{}
+		g.fields(eventType, base)
+		variants := make([]any, 0, len(store.EventKinds))
+		mapping := map[string]any{}
+		for _, kind := range store.EventKinds {
+			payload, _ := store.NewEventPayload(kind)
+			props := maps.Clone(base)
+			props["kind"] = map[string]any{"type": "string", "const": string(kind)}
+			props["payload"] = g.schema(reflect.TypeOf(payload))
+			variant := "Event_" + string(kind)
+			g.defs[variant] = map[string]any{"type": "object", "properties": props, "required": []string{"scan_id", "seq", "kind", "payload", "created_at"}}
+			ref := "#/components/schemas/" + variant
+			variants = append(variants, map[string]any{"$ref": ref})
+			mapping[string(kind)] = ref
+		}
+		g.defs[name] = map[string]any{"oneOf": variants, "discriminator": map[string]any{"propertyName": "kind", "mapping": mapping},
+			"description": "One entry of a scan's log; the payload's shape depends on kind (docs/scan-lifecycle.md)."}
+	}
+	return map[string]any{"$ref": "#/components/schemas/" + name}
 }
 
 func (g *schemaGen) fields(t reflect.Type, props map[string]any) {
