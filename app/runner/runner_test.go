@@ -97,23 +97,8 @@ func (h *harness) start(in scans.CreateInput) *store.Scan {
 	return c
 }
 
-func (h *harness) get(id string) *store.Scan {
-	h.t.Helper()
-	s, err := h.env.Store.GetScan(context.Background(), store.System(), id)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-func (h *harness) events(id string) []store.Event {
-	h.t.Helper()
-	evs, err := h.env.Store.ListEvents(context.Background(), id, 0, store.MaxLimit)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return evs
-}
+func (h *harness) get(id string) *store.Scan      { h.t.Helper(); return h.env.Scan(h.t, id) }
+func (h *harness) events(id string) []store.Event { h.t.Helper(); return h.env.Events(h.t, id) }
 
 func (h *harness) findings(f store.FindingFilter) []store.Finding {
 	h.t.Helper()

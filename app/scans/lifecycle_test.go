@@ -69,23 +69,8 @@ func (v *verbEnv) running() *store.Scan {
 	return r
 }
 
-func (v *verbEnv) get(id string) *store.Scan {
-	v.t.Helper()
-	s, err := v.e.Store.GetScan(context.Background(), store.System(), id)
-	if err != nil {
-		v.t.Fatal(err)
-	}
-	return s
-}
-
-func (v *verbEnv) events(id string) []store.Event {
-	v.t.Helper()
-	evs, err := v.e.Store.ListEvents(context.Background(), id, 0, store.MaxLimit)
-	if err != nil {
-		v.t.Fatal(err)
-	}
-	return evs
-}
+func (v *verbEnv) get(id string) *store.Scan      { v.t.Helper(); return v.e.Scan(v.t, id) }
+func (v *verbEnv) events(id string) []store.Event { v.t.Helper(); return v.e.Events(v.t, id) }
 
 // last decodes the scan's last event, which must be of kind.
 func (v *verbEnv) last(id string, kind store.EventKind) store.EventPayload {

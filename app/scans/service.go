@@ -40,7 +40,7 @@ type Options struct {
 	Logger       *slog.Logger
 }
 
-// Service is the scan API's logic.
+// Service is the scan lifecycle (lifecycle.go) and the scan API's logic.
 type Service struct {
 	st  store.Store
 	opt Options
@@ -72,9 +72,6 @@ func New(st store.Store, opt Options) *Service {
 	}
 	return &Service{st: st, opt: opt}
 }
-
-// MaxAttempts is the configured attempt limit (runners use it on release).
-func (s *Service) MaxAttempts() int { return s.opt.MaxAttempts }
 
 // CreateInput is the body of POST /v1/repositories/:id/scans.
 type CreateInput struct {

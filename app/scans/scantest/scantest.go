@@ -137,6 +137,26 @@ func (e *Env) Snapshot(tb testing.TB, r *store.Repository, files map[string]stri
 	return snap
 }
 
+// Scan reads a scan, whoever owns it.
+func (e *Env) Scan(tb testing.TB, id string) *store.Scan {
+	tb.Helper()
+	s, err := e.Store.GetScan(context.Background(), store.System(), id)
+	if err != nil {
+		tb.Fatalf("get scan %s: %v", id, err)
+	}
+	return s
+}
+
+// Events lists a scan's events (the first store.MaxLimit).
+func (e *Env) Events(tb testing.TB, id string) []store.Event {
+	tb.Helper()
+	evs, err := e.Store.ListEvents(context.Background(), id, 0, store.MaxLimit)
+	if err != nil {
+		tb.Fatalf("list events of %s: %v", id, err)
+	}
+	return evs
+}
+
 // WriteTree writes files under root.
 func WriteTree(tb testing.TB, root string, files map[string]string) {
 	tb.Helper()
