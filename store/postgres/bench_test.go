@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/postgres"
 	"github.com/vegasec/vega/store/storetest"
 )
 
@@ -200,4 +202,63 @@ func BenchmarkOwnedTotals(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("without-snapshots_owner_idx-baseline", func(b *testing.B) { storetest.BenchmarkOwnedTotals(b, s, user) })
+}
+
+// BenchmarkClaimNextScan measures one claim, with queued scans waiting and
+// with none (an idle worker's poll). "scans-rule" is ClaimNextScan as it is:
+// one transaction that locks the oldest queued row (SKIP LOCKED), runs the
+// claim rule of app/scans and writes the row. "single-statement" is the
+// baseline it replaced: one UPDATE … WHERE id = (SELECT … SKIP LOCKED) with
+// the claim's fields written in SQL.
+func BenchmarkClaimNextScan(b *testing.B) {
+	singleStatement := func(ctx context.Context, s *postgres.Store, worker string) error {
+		var id string
+		return s.Pool().QueryRow(ctx, `UPDATE scans SET status = 'claimed', claimed_by = $1,
+				attempt = attempt + 1, claimed_at = $2, heartbeat_at = $2
+			WHERE id = (SELECT id FROM scans WHERE status = 'queued'
+				ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+			RETURNING id`, worker, time.Now()).Scan(&id)
+	}
+	claims := map[string]func(ctx context.Context, s *postgres.Store) error{
+		"scans-rule": func(ctx context.Context, s *postgres.Store) error {
+			_, err := s.ClaimNextScan(ctx, storetest.ClaimAs("wrk_bench", time.Now()))
+			return err
+		},
+		"single-statement": func(ctx context.Context, s *postgres.Store) error {
+			err := singleStatement(ctx, s, "wrk_bench")
+			if errors.Is(err, pgx.ErrNoRows) {
+				return store.ErrNotFound
+			}
+			return err
+		},
+	}
+	for _, name := range []string{"single-statement", "scans-rule"} {
+		claim := claims[name]
+		b.Run(name+"/queued", func(b *testing.B) {
+			s := openFresh(b)
+			ctx := context.Background()
+			first := seedScan(b, s, store.ScanQueued)
+			for range b.N {
+				x := &store.Scan{RepositoryID: first.RepositoryID, ProjectID: first.ProjectID, OwnerUserID: first.OwnerUserID}
+				if err := s.CreateScan(ctx, x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				if err := claim(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/idle", func(b *testing.B) {
+			s := openFresh(b)
+			ctx := context.Background()
+			for range b.N {
+				if err := claim(ctx, s); !errors.Is(err, store.ErrNotFound) {
+					b.Fatalf("nothing is queued, got %v", err)
+				}
+			}
+		})
+	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // seedScan creates user-owned project → repository → scan rows.
-func seedScan(t *testing.T, s store.Store, status store.ScanStatus) *store.Scan {
+func seedScan(t testing.TB, s store.Store, status store.ScanStatus) *store.Scan {
 	t.Helper()
 	ctx := context.Background()
 	p := &store.Project{OwnerUserID: "usr_a", Name: "p"}
