@@ -177,6 +177,8 @@ export interface Scan {
   claimed_by?: string;
   heartbeat_at: string | null;
   cancel_requested_at: string | null;
+  /** The user who asked to cancel (docs/scan-lifecycle.md). */
+  cancel_requested_by?: string;
   usage: Usage;
   finding_counts: SeverityCounts;
   artifacts: Artifact[] | null;

@@ -287,6 +287,10 @@ function EventLine({ e }: { e: ScanEvent }) {
     case 'scan_completed':
       text = `completed in ${formatDuration(Number(p.duration_ms ?? 0))}`;
       break;
+    case 'scan_cancelled':
+      // docs/scan-lifecycle.md: "by" is "user" (user_id) or "system" (reason).
+      text = str('by') === 'system' ? `by Vega${str('reason') ? `: ${str('reason')}` : ''}` : 'by a user';
+      break;
     default:
       text = JSON.stringify(p).slice(0, 300);
   }
