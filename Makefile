@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
 GO ?= go
 GOTESTFLAGS ?= -count=1 -timeout 20m
 
@@ -21,9 +20,10 @@ ui/node_modules/.package-lock.json: ui/package-lock.json
 ## build: bin/vega with the dashboard embedded
 build: ui build-go
 
-## build-go: bin/vega from whatever ui/dist holds (a build hint page when empty)
+## build-go: bin/vega from whatever ui/dist holds (a build hint page when empty); the flags
+## (static, -trimpath, version stamp) live in scripts/build-vega.sh, shared with deploy/Dockerfile
 build-go:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vega ./cmd/vega
+	VERSION='$(VERSION)' GO='$(GO)' ./scripts/build-vega.sh bin/vega
 
 ## run: build and start on http://127.0.0.1:8000 (sign in: debug@example.com / vega-debug-password)
 run: build

@@ -2,6 +2,10 @@ module github.com/vegasec/vega
 
 go 1.26.8
 
+// Node dependencies (ui/, deploy/aws/) are not Go code; aws-cdk ships Go
+// templates that do not compile.
+ignore node_modules
+
 require (
 	github.com/MicahParks/keyfunc/v3 v3.9.2
 	github.com/go-git/go-billy/v5 v5.9.2

@@ -89,7 +89,7 @@ func addr(name, def, doc string, field func(*Config) *string) variable {
 }
 
 var variables = []variable{
-	enum("VEGA_SERVICE_ROLE", "api", "Role when no subcommand is given: `api`, `worker`, `runner`, `llm-proxy`, `maintenance`", func(c *Config) *string { return &c.Role }, "api", "worker", "runner", "llm-proxy", "maintenance"),
+	enum("VEGA_SERVICE_ROLE", "api", "Role when no subcommand is given: `api`, `worker`, `runner`, `llm-proxy`, `maintenance`, `migrate` (so a container is configured by environment alone)", func(c *Config) *string { return &c.Role }, "api", "worker", "runner", "llm-proxy", "maintenance", "migrate"),
 	addr("VEGA_LISTEN_ADDR", "127.0.0.1:8000", "API address (loopback by default: a double-clicked binary is not exposed to the network)", func(c *Config) *string { return &c.ListenAddr }),
 	str("VEGA_DATA_DIR", "./data", "Local store file, local blobs, generated local secrets", func(c *Config) *string { return &c.DataDir }),
 	enum("VEGA_ENVIRONMENT", "local", "Label in logs (`local`, `dev`, `prod`); anything but `local` switches logs to JSON", func(c *Config) *string { return &c.Environment }, "local", "dev", "staging", "prod"),
