@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO ?= go
 GOTESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build build-go ui run test test-go test-ui test-e2e lint bench fuzz docs check-docs clean
+.PHONY: all build build-go ui run test test-go test-ui test-e2e lint bench fuzz docs check-docs deploy-check clean
 
 all: build
 
@@ -48,6 +48,15 @@ test-ui: ui/node_modules/.package-lock.json
 test-e2e: build
 	cd ui && VEGA_BIN=$(CURDIR)/bin/vega npm run e2e
 
+## deploy-check: the AWS deployment (deploy/aws, docs/deploy-aws.md): synthesize the CDK stack with
+## cdk-nag's AWS Solutions rules (any unacknowledged finding fails), then its infrastructure tests,
+## including each role's environment against bin/vega's configuration checks. Offline but for npm.
+deploy-check: build-go deploy/aws/node_modules/.package-lock.json
+	cd deploy/aws && VEGA_BIN=$(CURDIR)/bin/vega npm test
+
+deploy/aws/node_modules/.package-lock.json: deploy/aws/package-lock.json
+	cd deploy/aws && npm ci --no-audit --no-fund
+
 ## bench: the benchmarks behind the bars in docs/benchmarks.md (needs VEGA_TEST_DATABASE_URL;
 ## the 20,000-file ones take several minutes each; BENCH_SMALL=1 shrinks them)
 bench: build-go
@@ -75,4 +84,4 @@ check-docs:
 	$(GO) run ./scripts/envdocs -check README.md
 
 clean:
-	rm -rf bin ui/dist/assets ui/dist/index.html ui/dist/config.json
+	rm -rf bin ui/dist/assets ui/dist/index.html ui/dist/config.json deploy/aws/dist deploy/aws/cdk.out

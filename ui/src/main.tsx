@@ -17,7 +17,7 @@ async function boot() {
       tokens: new BrowserTokenStore(),
       onSessionExpired: () => events.emitExpired(),
     });
-    const authConfig = await api.authConfig();
+    const authConfig = cfg.auth ?? (await api.authConfig());
     if (authConfig.provider === 'cognito') api.setRefresher(cognitoRefresher(authConfig.cognito));
     root.render(
       <StrictMode>

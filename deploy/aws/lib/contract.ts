@@ -1,6 +1,10 @@
 // What the stack assumes about the vega binary. Each value is written down in
 // docs/deploy-aws.md ("What the stack assumes about the binary"); change both
 // together.
+import * as path from 'node:path';
+
+// Plain-JS facts shared with the browser tests' CloudFront stand-in (ui/e2e/edge.mjs).
+const cloudfront: { API_PATH_PATTERNS: string[]; DASHBOARD_CSP: string } = require(path.join(__dirname, '..', '..', 'edge', 'cloudfront.cjs'));
 
 /** Container ports (VEGA_LISTEN_ADDR, VEGA_LLM_PROXY_LISTEN_ADDR). */
 export const API_PORT = 8000;
@@ -42,5 +46,8 @@ export const COGNITO_OPERATOR_GROUP = 'operator';
 /** Dashboard callback route (ui/src/auth/cognito.ts CALLBACK_PATH). */
 export const COGNITO_CALLBACK_PATH = '/auth/callback';
 
-/** Paths CloudFront sends to the API instead of the dashboard bucket. */
-export const API_PATH_PATTERNS = ['/v1/*', '/git/*', '/docs'];
+/** Paths CloudFront sends to the API instead of the dashboard bucket (edge/cloudfront.cjs). */
+export const API_PATH_PATTERNS: readonly string[] = cloudfront.API_PATH_PATTERNS;
+
+/** The dashboard's Content-Security-Policy, as the binary sends it (app/api/ui.go). */
+export const DASHBOARD_CSP: string = cloudfront.DASHBOARD_CSP;

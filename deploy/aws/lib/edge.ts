@@ -12,13 +12,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { Compute } from './compute';
 import type { VegaConfig } from './config';
-import { API_HEALTH_PATH, API_PATH_PATTERNS, API_PORT } from './contract';
+import { API_HEALTH_PATH, API_PATH_PATTERNS, API_PORT, DASHBOARD_CSP } from './contract';
 import type { Buckets } from './data';
 import type { Network } from './network';
-
-/** The dashboard's Content-Security-Policy, as the binary sends it (app/api/ui.go). */
-export const DASHBOARD_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' https:; frame-ancestors 'none'; base-uri 'self'";
 
 /** The CloudFront Function source, shared with the e2e harness (ui/e2e/edge.mjs). */
 export const SPA_REWRITE_FILE = path.join(__dirname, '..', '..', 'edge', 'spa-rewrite.js');
@@ -68,7 +64,7 @@ export class Edge extends Construct {
     });
     this.targets = listener.addTargets('Api', {
       priority: 10,
-      conditions: [elbv2.ListenerCondition.pathPatterns(API_PATH_PATTERNS)],
+      conditions: [elbv2.ListenerCondition.pathPatterns([...API_PATH_PATTERNS])],
       port: API_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [compute.api],

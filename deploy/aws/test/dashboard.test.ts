@@ -15,6 +15,7 @@ const dashboard: {
   uploadPlan(dir: string): Planned[];
   IMMUTABLE: string;
 } = require(path.join(ROOT, 'edge', 'dashboard.cjs'));
+const cloudfront: { isApiPath(p: string): boolean } = require(path.join(ROOT, 'edge', 'cloudfront.cjs'));
 const { publish } = require(path.join(ROOT, 'scripts', 'publish-dashboard.cjs'));
 const { runTask } = require(path.join(ROOT, 'scripts', 'run-task.cjs'));
 
@@ -105,6 +106,13 @@ describe('run-task', () => {
       `awsvpcConfiguration={subnets=[${OUTPUTS.TaskSubnets}],securityGroups=[${OUTPUTS.JobsSecurityGroup}],assignPublicIp=DISABLED}`);
     assert.deepEqual(wait.slice(0, 3), ['ecs', 'wait', 'tasks-stopped']);
     assert.throws(() => runTask(['drop-tables', '--outputs', outputs], { aws }), /usage/);
+  });
+});
+
+describe('CloudFront routing', () => {
+  test('API paths go to the load balancer, everything else to the bucket (CloudFront path-pattern semantics)', () => {
+    for (const p of ['/v1/projects', '/v1/scans/scan_1/events/stream', '/git/tok.git/info/refs', '/docs']) assert.ok(cloudfront.isApiPath(p), p);
+    for (const p of ['/', '/v1', '/V1/projects', '/docs/extra', '/projects/prj_1', '/config.json', '/assets/v1/x.js']) assert.ok(!cloudfront.isApiPath(p), p);
   });
 });
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as contract from '../lib/contract';
-import { ALB_IDLE_TIMEOUT, API_READ_TIMEOUT, DASHBOARD_CSP } from '../lib/edge';
+import { ALB_IDLE_TIMEOUT, API_READ_TIMEOUT } from '../lib/edge';
 import { ROLES, type Role } from '../lib/environment';
 import { asList, iamStatements, logicalId, ofType, REPO, shared, type Synthesized } from './fixture';
 
@@ -303,10 +303,10 @@ describe('CloudFront', () => {
     const ui = fs.readFileSync(path.join(REPO, 'app/api/ui.go'), 'utf8');
     const csp = /"Content-Security-Policy",\s*"([^"]+)"/.exec(ui);
     assert.ok(csp, 'CSP not found in app/api/ui.go');
-    assert.equal(DASHBOARD_CSP, csp[1], 'CloudFront and the binary must send the same CSP');
+    assert.equal(contract.DASHBOARD_CSP, csp[1], 'CloudFront and the binary must send the same CSP');
     s.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
-        SecurityHeadersConfig: Match.objectLike({ ContentSecurityPolicy: { ContentSecurityPolicy: DASHBOARD_CSP, Override: true } }),
+        SecurityHeadersConfig: Match.objectLike({ ContentSecurityPolicy: { ContentSecurityPolicy: contract.DASHBOARD_CSP, Override: true } }),
       }),
     });
   });

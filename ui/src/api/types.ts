@@ -354,8 +354,10 @@ export type AuthConfig =
   | { provider: 'custom' }
   | { provider: 'cognito'; cognito: { domain: string; client_id: string; region: string } };
 
+/** /config.json: where the API is ('' = same origin) and, optionally, how to sign in (else GET /v1/auth/config). */
 export interface RuntimeConfig {
   api_base_url: string;
+  auth?: AuthConfig;
 }
 
 export interface TreeEntry {
