@@ -166,7 +166,7 @@ export class Compute extends Construct {
       const s = new ecs.FargateService(this, `Service-${role}`, {
         cluster: this.cluster,
         taskDefinition: td[role],
-        desiredCount: size.count,
+        desiredCount: this.props.cfg.paused ? 0 : size.count,
         securityGroups: [sg],
         vpcSubnets: net.privateSubnets,
         assignPublicIp: false,
@@ -255,7 +255,8 @@ export class Compute extends Construct {
 
   /** The image of a role, imported once per URI; ECR images grant pulls to each execution role. */
   private imageFor(role: Role): ecs.ContainerImage {
-    const uri = RUNNER_IMAGE_ROLES.has(role) ? this.props.cfg.runnerImageUri : this.props.cfg.imageUri;
+    const cfg = this.props.cfg;
+    const uri = role === 'migrate' ? cfg.migrateImageUri : RUNNER_IMAGE_ROLES.has(role) ? cfg.runnerImageUri : cfg.imageUri;
     let image = this.images.get(uri);
     if (!image) {
       const m = ECR_URI.exec(uri);

@@ -31,6 +31,14 @@ export interface VegaConfig {
   readonly imageUri: string;
   /** deploy/Dockerfile target `runner` (runner tasks, api, worker). */
   readonly runnerImageUri: string;
+  /**
+   * Image of the migrate task only (default: imageUri). An upgrade deploys the
+   * new image here first, runs the migration, then rolls the services
+   * (docs/deploy-aws.md, "Upgrades").
+   */
+  readonly migrateImageUri: string;
+  /** Every service at zero tasks: the first deployment (before migrations) and emergencies. */
+  readonly paused: boolean;
   readonly vpc: {
     readonly id: string;
     readonly cidr: string;
@@ -102,8 +110,8 @@ const DEFAULTS = {
   vpc: { createEndpoints: true },
 } as const;
 
-/** Keys that `-c key=value` may override on top of the file (upgrades change images only). */
-export const OVERRIDABLE = ['imageUri', 'runnerImageUri'] as const;
+/** Keys that `-c key=value` may override on top of the file: the images of an upgrade, and pausing. */
+export const OVERRIDABLE = ['imageUri', 'runnerImageUri', 'migrateImageUri', 'paused'] as const;
 
 /** CloudWatch Logs accepts only these retention periods. */
 export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -157,7 +165,8 @@ export function readConfig(tryGetContext: (key: string) => unknown, cwd = proces
   const over: Json = {};
   for (const k of OVERRIDABLE) {
     const v = tryGetContext(k);
-    if (v !== undefined) over[k] = v;
+    // -c paused=true arrives as the string "true"
+    if (v !== undefined) over[k] = k === 'paused' && typeof v === 'string' ? v === 'true' : v;
   }
   return parseConfig({ ...raw, ...over });
 }
@@ -165,6 +174,8 @@ export function readConfig(tryGetContext: (key: string) => unknown, cwd = proces
 /** Applies defaults and validates; throws ConfigError listing every problem. */
 export function parseConfig(input: Json): VegaConfig {
   const c = merge(DEFAULTS, input) as Json;
+  c.migrateImageUri ??= c.imageUri;
+  c.paused ??= false;
   const problems: string[] = [];
   const bad = (key: string, msg: string) => problems.push(`${key}: ${msg}`);
   const get = (key: string): unknown => key.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), c);
@@ -201,7 +212,9 @@ export function parseConfig(input: Json): VegaConfig {
   const image = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._\/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/;
   str('imageUri', image, 'an image reference with a tag or digest, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/vega:v1.0.0');
   str('runnerImageUri', image, 'an image reference with a tag or digest (deploy/Dockerfile target runner)');
-  for (const k of ['imageUri', 'runnerImageUri']) {
+  str('migrateImageUri', image, 'an image reference with a tag or digest (deploy/Dockerfile target runtime)');
+  bool('paused');
+  for (const k of ['imageUri', 'runnerImageUri', 'migrateImageUri']) {
     if (/:latest$/.test(String(get(k)))) bad(k, 'pin a version or digest, not :latest (rollbacks redeploy a named image)');
   }
 
@@ -270,7 +283,8 @@ export function parseConfig(input: Json): VegaConfig {
   if (!['PriceClass_100', 'PriceClass_200', 'PriceClass_All'].includes(String(get('priceClass')))) bad('priceClass', 'PriceClass_100, PriceClass_200 or PriceClass_All');
   bool('deletionProtection');
 
-  const known = new Set(['account', 'region', 'stackName', 'environment', 'domainName', 'certificateArn', 'imageUri', 'runnerImageUri', 'vpc',
+  const known = new Set(['account', 'region', 'stackName', 'environment', 'domainName', 'certificateArn', 'imageUri', 'runnerImageUri',
+    'migrateImageUri', 'paused', 'vpc',
     'cognitoDomainPrefix', 'alarmEmail', 'tasks', 'database', 'llm', 'logRetentionDays', 'stuckQueuedMinutes', 'maintenanceSchedule',
     'webAclArn', 'priceClass', 'deletionProtection', '$comment']);
   for (const k of Object.keys(input)) if (!known.has(k)) bad(k, 'unknown setting (a typo?)');

@@ -44,18 +44,22 @@ describe('configuration', () => {
     }
   });
 
-  test('-c imageUri/runnerImageUri override the file for upgrades; other context keys do not', () => {
+  test('-c migrateImageUri/imageUri/runnerImageUri/paused override the file; other context keys do not', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vega-cfg-'));
     try {
       fs.writeFileSync(path.join(dir, 'vega.json'), JSON.stringify(example()));
       const ctx: Record<string, unknown> = {
         config: 'vega.json',
-        imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vega:v1.1.0',
+        migrateImageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vega:v1.1.0',
+        paused: 'true',
         domainName: 'ignored.example.com',
       };
       const c = readConfig((k) => ctx[k], dir);
-      assert.equal(c.imageUri, ctx.imageUri);
+      assert.equal(c.migrateImageUri, ctx.migrateImageUri);
+      assert.equal(c.imageUri, example().imageUri, 'services keep their image until the migration ran');
+      assert.equal(c.paused, true);
       assert.equal(c.domainName, 'vega.example.com');
+      assert.equal(readConfig((k) => ({ config: 'vega.json' })[k], dir).migrateImageUri, example().imageUri);
       assert.throws(() => readConfig(() => undefined, dir), /-c config=/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -23,6 +23,17 @@ describe('variants', () => {
     s.template.hasResourceProperties('AWS::RDS::DBCluster', { DeletionProtection: false });
   });
 
+  test("an upgrade's first step: only the migrate task gets the new image; paused stops every service", () => {
+    const base = exampleConfig();
+    const next = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/vega:v1.1.0';
+    const s = synth(exampleConfig({ migrateImageUri: next, paused: true }));
+    const images = ofType(s, 'AWS::ECS::TaskDefinition').map(([, t]) => [t.Properties.Family, JSON.stringify(t.Properties.ContainerDefinitions[0].Image)]);
+    for (const [family, image] of images) {
+      assert.equal(image.includes('vega:v1.1.0'), family === `${base.stackName}-migrate`, `${family}: ${image}`);
+    }
+    for (const [id, svc] of ofType(s, 'AWS::ECS::Service')) assert.equal(svc.Properties.DesiredCount, 0, id);
+  });
+
   test('the example configuration creates the endpoints runners need without internet', () => {
     const s = shared();
     const services = ofType(s, 'AWS::EC2::VPCEndpoint').map(([, e]) => JSON.stringify(e.Properties.ServiceName));
