@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { acknowledgements, markdownTable } from '../lib/acks';
 import * as contract from '../lib/contract';
 import { ALB_IDLE_TIMEOUT, API_READ_TIMEOUT } from '../lib/edge';
 import { ROLES, type Role } from '../lib/environment';
@@ -392,5 +393,15 @@ describe('alarms', () => {
   test('every alarm notifies the topic', () => {
     const topic = logicalId(s, s.stack.monitoring.topic);
     for (const [id, a] of ofType(s, 'AWS::CloudWatch::Alarm')) assert.ok(mentions(a.Properties.AlarmActions, topic), id);
+  });
+});
+
+describe('acknowledgements', () => {
+  test('each carries a reason, and docs/deploy-aws.md lists exactly these', () => {
+    const acks = acknowledgements(s.stack);
+    assert.ok(acks.length > 0);
+    for (const a of acks) assert.ok(a.reason.length > 20 && !a.reason.includes('\n'), `${a.path} ${a.rule}: a one-line reason`);
+    const doc = fs.readFileSync(path.join(REPO, 'docs/deploy-aws.md'), 'utf8');
+    assert.ok(doc.includes(markdownTable(acks)), 'docs/deploy-aws.md: paste the output of `npm run acks` into "Checks and acknowledgements"');
   });
 });
