@@ -3,7 +3,7 @@
 // the one-off migrate task and the scheduled maintenance task. One log group
 // per role; one execution role (image, logs, its secrets) and one task role
 // (its AWS calls) per task definition, each granted only what that role does.
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -234,7 +234,7 @@ export class Compute extends Construct {
     const failureLogsArn = Stack.of(this).formatArn({
       service: 'logs',
       resource: 'log-group',
-      arnFormat: 2 as never, // ArnFormat.COLON_RESOURCE_NAME
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       resourceName: this.runnerFailureLogs.logGroupName,
     });
     new logs.CfnResourcePolicy(this, 'RunnerFailureLogsPolicy', {
@@ -245,7 +245,7 @@ export class Compute extends Construct {
           Effect: 'Allow',
           Principal: { Service: 'events.amazonaws.com' },
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-          Resource: `${this.runnerFailureLogs.logGroupArn}`,
+          Resource: this.runnerFailureLogs.logGroupArn,
           Condition: { ArnEquals: { 'aws:SourceArn': this.runnerFailures.ruleArn } },
         }],
       }),

@@ -41,9 +41,8 @@ export class Identity extends Construct {
       deletionProtection: cfg.deletionProtection,
       removalPolicy: cfg.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
-    const domain = this.pool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: cfg.cognitoDomainPrefix } });
+    this.pool.addDomain('HostedUi', { cognitoDomain: { domainPrefix: cfg.cognitoDomainPrefix } });
     this.domain = `${cfg.cognitoDomainPrefix}.auth.${cfg.region}.amazoncognito.com`;
-    void domain;
 
     this.client = this.pool.addClient('Dashboard', {
       userPoolClientName: 'dashboard',

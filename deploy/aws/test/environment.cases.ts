@@ -94,7 +94,7 @@ describe('the binary accepts each role\'s configuration', { skip: !fs.existsSync
   for (const role of ROLES) {
     test(role, async () => {
       assert.ok(fs.existsSync(BIN), `${BIN} missing: run make build-go (CI=true does not skip)`);
-      // Workers start runners with this command (issue: the worker's RunTask override).
+      // Workers start runners with this command as the container override of RunTask.
       const args = role === 'runner' ? ['runner', '--scan-id', 'scn_01TEST'] : [];
       const { output } = await startup(processEnv(role), args);
       assert.ok(!output.includes('invalid configuration'), `${role} configuration rejected:\n${output}`);
