@@ -4,7 +4,10 @@
 import * as path from 'node:path';
 
 // Plain-JS facts shared with the browser tests' CloudFront stand-in (ui/e2e/edge.mjs).
-const cloudfront: { API_PATH_PATTERNS: string[]; DASHBOARD_CSP: string } = require(path.join(__dirname, '..', '..', 'edge', 'cloudfront.cjs'));
+const cloudfront: {
+  API_PATH_PATTERNS: string[];
+  dashboardCsp(o: { publicUrl: string; cognitoDomain?: string }): string;
+} = require(path.join(__dirname, '..', '..', 'edge', 'cloudfront.cjs'));
 
 /** Container ports (VEGA_LISTEN_ADDR, VEGA_LLM_PROXY_LISTEN_ADDR). */
 export const API_PORT = 8000;
@@ -49,5 +52,5 @@ export const COGNITO_CALLBACK_PATH = '/auth/callback';
 /** Paths CloudFront sends to the API instead of the dashboard bucket (edge/cloudfront.cjs). */
 export const API_PATH_PATTERNS: readonly string[] = cloudfront.API_PATH_PATTERNS;
 
-/** The dashboard's Content-Security-Policy, as the binary sends it (app/api/ui.go). */
-export const DASHBOARD_CSP: string = cloudfront.DASHBOARD_CSP;
+/** The dashboard's Content-Security-Policy for a deployment, as the binary sends it (app/api/ui.go). */
+export const dashboardCsp: (o: { publicUrl: string; cognitoDomain?: string }) => string = cloudfront.dashboardCsp;

@@ -12,8 +12,9 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { Compute } from './compute';
 import type { VegaConfig } from './config';
-import { API_HEALTH_PATH, API_PATH_PATTERNS, API_PORT, DASHBOARD_CSP } from './contract';
+import { API_HEALTH_PATH, API_PATH_PATTERNS, API_PORT, dashboardCsp } from './contract';
 import type { Buckets } from './data';
+import type { Identity } from './identity';
 import type { Network } from './network';
 
 /** The CloudFront Function source, shared with the e2e harness (ui/e2e/edge.mjs). */
@@ -33,6 +34,7 @@ export interface EdgeProps {
   readonly net: Network;
   readonly buckets: Buckets;
   readonly compute: Compute;
+  readonly identity: Identity;
 }
 
 export class Edge extends Construct {
@@ -40,7 +42,7 @@ export class Edge extends Construct {
   readonly targets: elbv2.ApplicationTargetGroup;
   readonly distribution: cloudfront.Distribution;
 
-  constructor(scope: Construct, id: string, { cfg, net, buckets, compute }: EdgeProps) {
+  constructor(scope: Construct, id: string, { cfg, net, buckets, compute, identity }: EdgeProps) {
     super(scope, id);
 
     this.alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
@@ -90,12 +92,13 @@ export class Edge extends Construct {
       origin: api,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-      // Nothing from the API is cached. With caching disabled, the
-      // AllViewerExceptHostHeader policy forwards every header (Authorization,
-      // Last-Event-ID, Range) and the query string (?access_token= of the
-      // event stream, ?service= of git) to the origin.
+      // Nothing from the API is cached. With caching disabled, the AllViewer
+      // policy forwards every header (Authorization, Last-Event-ID, Range) and
+      // the query string (?access_token= of the event stream, ?service= of
+      // git) to the origin. Host included: the API answers only to its public
+      // name (VEGA_PUBLIC_URL; 421 otherwise, its DNS-rebinding defence).
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER,
       responseHeadersPolicy: apiHeaders,
       // Compression would make CloudFront hold back event-stream bytes.
       compress: false,
@@ -115,7 +118,10 @@ export class Edge extends Construct {
     const dashboardHeaders = new cloudfront.ResponseHeadersPolicy(this, 'DashboardHeaders', {
       comment: 'Vega dashboard: the same security headers the binary sends',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: DASHBOARD_CSP, override: true },
+        contentSecurityPolicy: {
+          contentSecurityPolicy: dashboardCsp({ publicUrl: `https://${cfg.domainName}`, cognitoDomain: identity.domain }),
+          override: true,
+        },
         strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },

@@ -43,7 +43,7 @@ export class VegaStack extends Stack {
       identity: this.identity,
       secrets: this.secrets.all(this.database.urlSecret),
     });
-    this.edge = new Edge(this, 'Edge', { cfg, net: this.network, buckets: this.buckets, compute: this.compute });
+    this.edge = new Edge(this, 'Edge', { cfg, net: this.network, buckets: this.buckets, compute: this.compute, identity: this.identity });
     this.monitoring = new Monitoring(this, 'Monitoring', { cfg, queue: this.queue, compute: this.compute, edge: this.edge });
 
     // Outputs: what the scripts in deploy/aws/scripts and the runbook read.

@@ -3,6 +3,9 @@
 // role's variables pass the real binary's validation.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import * as os from 'node:os';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -71,6 +74,15 @@ describe('task environments', () => {
 // The binary this checkout builds (make build-go); `make deploy-check` builds it first.
 const BIN = process.env.VEGA_BIN || path.join(REPO, 'bin', 'vega');
 
+function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
 /** Starts the binary as ECS would and collects its output for up to `ms`. */
 function startup(env: Record<string, string>, args: string[] = [], ms = 4000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolvePromise, reject) => {
@@ -100,6 +112,45 @@ describe('the binary accepts each role\'s configuration', { skip: !fs.existsSync
       assert.ok(!output.includes('invalid configuration'), `${role} configuration rejected:\n${output}`);
     });
   }
+
+  test('CloudFront sends the dashboard the CSP the binary sends for the api settings, and the API wants the public Host', async () => {
+    // The api role's settings, with local storage and dispatch so it serves here.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vega-csp-'));
+    const port = await freePort();
+    const env = {
+      ...processEnv('api'),
+      VEGA_PERSISTENCE_BACKEND: 'bolt', VEGA_FILE_STORAGE_BACKEND: 'local', VEGA_SCAN_EXECUTION_MODE: 'thread',
+      VEGA_SERVE_UI: 'true', VEGA_LISTEN_ADDR: `127.0.0.1:${port}`, VEGA_DATA_DIR: dir,
+    };
+    delete (env as Record<string, string>).VEGA_DATABASE_URL;
+    const child = spawn(BIN, ['serve'], { env: { PATH: '/usr/bin:/bin', ...env }, stdio: 'ignore' });
+    try {
+      const get = (host: string) =>
+        new Promise<{ status: number; csp?: string }>((ok, fail) => {
+          const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host } }, (res) => {
+            res.resume();
+            ok({ status: res.statusCode!, csp: res.headers['content-security-policy'] as string | undefined });
+          });
+          req.on('error', fail);
+          req.end();
+        });
+      let page: { status: number; csp?: string } | undefined;
+      for (let i = 0; i < 100 && !page; i++) {
+        page = await get(s.cfg.domainName).catch(() => undefined);
+        if (!page) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(page, 'vega serve did not answer');
+      assert.equal(page.status, 200);
+      const policy = Object.values(s.json.Resources).find((r) =>
+        r.Type === 'AWS::CloudFront::ResponseHeadersPolicy' && r.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy);
+      assert.equal(policy!.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy, page.csp);
+      // The load balancer's own name is refused: CloudFront must forward the viewer's Host (AllViewer).
+      assert.equal((await get('internal-vega-123456789.eu-west-1.elb.amazonaws.com')).status, 421);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   test('a broken configuration is reported (the check above can fail)', async () => {
     const env = processEnv('llm-proxy');

@@ -254,9 +254,9 @@ describe('IAM', () => {
 describe('CloudFront', () => {
   const distribution = () => ofType(s, 'AWS::CloudFront::Distribution')[0][1].Properties.DistributionConfig;
   const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
-  const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+  const ALL_VIEWER = '216adef6-5c7f-47e4-b989-5492eafa07d3';
 
-  test('/v1/* (and /git/*, /docs) go to the load balancer: every method, nothing cached, every header forwarded, not compressed', () => {
+  test('/v1/* (and /git/*, /docs) go to the load balancer: every method, nothing cached, every header (Host too) forwarded, not compressed', () => {
     const d = distribution();
     const vpcOrigin = d.Origins.find((o: any) => o.VpcOriginConfig);
     assert.ok(vpcOrigin, 'no VPC origin');
@@ -264,7 +264,7 @@ describe('CloudFront', () => {
     for (const b of d.CacheBehaviors) {
       assert.equal(b.TargetOriginId, vpcOrigin.Id);
       assert.equal(b.CachePolicyId, CACHING_DISABLED); // with caching off, Authorization may be forwarded
-      assert.equal(b.OriginRequestPolicyId, ALL_VIEWER_EXCEPT_HOST); // Authorization, Last-Event-ID, query strings
+      assert.equal(b.OriginRequestPolicyId, ALL_VIEWER); // Authorization, Last-Event-ID, query strings, and Host (the API checks it)
       assert.equal(b.Compress, false, 'compression buffers the event stream');
       assert.deepEqual([...b.AllowedMethods].sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
       assert.equal(b.ViewerProtocolPolicy, 'https-only');
@@ -287,7 +287,7 @@ describe('CloudFront', () => {
     assert.equal(distribution().Origins.find((o: any) => o.VpcOriginConfig).ResponseCompletionTimeout, undefined, 'a completion timeout would cut live streams');
   });
 
-  test('the dashboard: S3 through origin access control, routes rewritten to index.html, the binary\'s CSP, HTTPS with TLS 1.2+', () => {
+  test('the dashboard: S3 through origin access control, routes rewritten to index.html, the deployment\'s CSP, HTTPS with TLS 1.2+', () => {
     const d = distribution();
     const s3Origin = d.Origins.find((o: any) => o.S3OriginConfig);
     assert.ok(s3Origin.OriginAccessControlId);
@@ -301,13 +301,12 @@ describe('CloudFront', () => {
     s.template.hasResourceProperties('AWS::CloudFront::CachePolicy', {
       CachePolicyConfig: Match.objectLike({ MinTTL: 0, DefaultTTL: 0, MaxTTL: 31536000 }),
     });
-    const ui = fs.readFileSync(path.join(REPO, 'app/api/ui.go'), 'utf8');
-    const csp = /"Content-Security-Policy",\s*"([^"]+)"/.exec(ui);
-    assert.ok(csp, 'CSP not found in app/api/ui.go');
-    assert.equal(contract.DASHBOARD_CSP, csp[1], 'CloudFront and the binary must send the same CSP');
+    // The same CSP the binary sends for these settings (environment.cases.ts asks the binary).
+    const csp = contract.dashboardCsp({ publicUrl: `https://${s.cfg.domainName}`, cognitoDomain: s.stack.identity.domain });
+    assert.ok(csp.includes(`connect-src 'self' https://${s.cfg.domainName} https://${s.stack.identity.domain};`), csp);
     s.template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
-        SecurityHeadersConfig: Match.objectLike({ ContentSecurityPolicy: { ContentSecurityPolicy: contract.DASHBOARD_CSP, Override: true } }),
+        SecurityHeadersConfig: Match.objectLike({ ContentSecurityPolicy: { ContentSecurityPolicy: csp, Override: true } }),
       }),
     });
   });
