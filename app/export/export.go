@@ -36,8 +36,9 @@ type Meta struct {
 }
 
 // sorted returns findings ordered for export without modifying the input.
+// It is never nil, so an empty export says "findings": [] (not null).
 func sorted(findings []store.Finding) []store.Finding {
-	out := append([]store.Finding(nil), findings...)
+	out := append(make([]store.Finding, 0, len(findings)), findings...)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if ra, rb := store.SeverityRank(a.Severity), store.SeverityRank(b.Severity); ra != rb {

@@ -318,3 +318,41 @@ func TestJSON(t *testing.T) {
 		t.Error("internal fields leaked")
 	}
 }
+
+// TestEmptyExports: no findings is an empty list in every format, never
+// null or a missing key, so a script can iterate without a special case.
+func TestEmptyExports(t *testing.T) {
+	for _, in := range [][]store.Finding{nil, {}} {
+		var js bytes.Buffer
+		if err := JSON(&js, in, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]json.RawMessage
+		if err := json.Unmarshal(js.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		var counts store.SeverityCounts
+		if string(doc["findings"]) != "[]" || json.Unmarshal(doc["finding_counts"], &counts) != nil || counts.Total() != 0 {
+			t.Errorf("JSON of %#v: findings %s, counts %s", in, doc["findings"], doc["finding_counts"])
+		}
+		var sarif bytes.Buffer
+		if err := SARIF(&sarif, in, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+		var log struct {
+			Runs []struct {
+				Results json.RawMessage `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(sarif.Bytes(), &log); err != nil || len(log.Runs) != 1 || string(log.Runs[0].Results) != "[]" {
+			t.Errorf("SARIF of %#v: %s (%v)", in, sarif.String(), err)
+		}
+		var csvOut bytes.Buffer
+		if err := CSV(&csvOut, in); err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "id,") {
+			t.Errorf("CSV of %#v: %q", in, csvOut.String())
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/redact"
 	"github.com/vegasec/vega/store"
 )
 
@@ -71,20 +72,39 @@ func normalizeTitle(t string) string {
 
 // Fingerprint links a finding across scans of one repository: engine,
 // category (or CWEs when there is none), normalized path and normalized
-// title — never line numbers, which move with every edit above. When the
-// engine says its key is stable (e.g. rule + secret hash) the key joins in,
-// so two different secrets of one rule in one file stay apart.
+// title — never line numbers, which move with every edit above.
+//
+// When the engine says its key is stable (the secrets engine: rule + a hash
+// of the secret) the key replaces path and title. Such an engine reports one
+// finding per secret wherever it occurs, with the first of its locations in
+// path order as the finding's path (and in its title), so path and title
+// depend on the scan's scope: the same secret scanned under paths:
+// ["config"] would otherwise get another fingerprint (docs/findings.md).
 func Fingerprint(engineName string, r engine.Report) string {
+	if r.StableKey && r.Key != "" {
+		return fingerprint("v2", engineName, findingClass(r), r.Key)
+	}
+	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(r.Title))
+}
+
+// legacyFingerprint is what Fingerprint gave a stable-key report before v2
+// (path and title included). Findings stored then carry it; link re-keys
+// one when it is seen again.
+func legacyFingerprint(engineName string, r engine.Report) string {
+	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(r.Title), r.Key)
+}
+
+func findingClass(r engine.Report) string {
 	class := strings.ToLower(strings.TrimSpace(r.Category))
 	if class == "" {
 		cwes := normalizeCWE(r.CWE)
 		sort.Strings(cwes)
 		class = strings.Join(cwes, ",")
 	}
-	parts := []string{"v1", engineName, class, NormalizePath(r.FilePath), normalizeTitle(r.Title)}
-	if r.StableKey && r.Key != "" {
-		parts = append(parts, r.Key)
-	}
+	return class
+}
+
+func fingerprint(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x1f")))
 	return hex.EncodeToString(sum[:16])
 }
@@ -184,9 +204,15 @@ func sanitize(r engine.Report) engine.Report {
 	r.CWE = normalizeCWE(r.CWE)
 	r.FilePath = NormalizePath(r.FilePath)
 	r.StartLine, r.EndLine = clampLines(r.StartLine, r.EndLine)
-	r.Description = truncate(r.Description, maxText)
-	r.Evidence = truncate(r.Evidence, maxText)
-	r.Recommendation = truncate(r.Recommendation, maxText)
+	// Every engine's text passes the shared redaction before it is stored,
+	// whatever the engine did itself (it may know more: the secrets engine
+	// shows a detected secret's prefix). Redaction is idempotent, so text an
+	// engine already redacted is unchanged; it runs before the cut so a cut
+	// never hides a secret from it. The title is left alone: it is part of
+	// the fingerprint, and engines keep secrets out of titles.
+	r.Description = truncate(redact.Text(r.Description), maxText)
+	r.Evidence = truncate(redact.Text(r.Evidence), maxText)
+	r.Recommendation = truncate(redact.Text(r.Recommendation), maxText)
 	locs := make([]store.Location, 0, len(r.Locations))
 	for _, l := range r.Locations {
 		if len(locs) == maxLocations {
@@ -198,7 +224,7 @@ func sanitize(r engine.Report) engine.Report {
 		}
 		l.StartLine, l.EndLine = clampLines(l.StartLine, l.EndLine)
 		l.Role = truncate(l.Role, 50)
-		l.Note = truncate(l.Note, 1000)
+		l.Note = truncate(redact.Text(l.Note), 1000)
 		locs = append(locs, l)
 	}
 	r.Locations = locs

@@ -82,10 +82,16 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 	fp := Fingerprint(engineName, rep)
 	for attempt := 0; attempt < 3; attempt++ {
 		existing, err := r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, fp)
+		if errors.Is(err, store.ErrNotFound) && rep.StableKey && rep.Key != "" {
+			// Stored before fingerprints v2: found by the old recipe, and
+			// re-keyed below so it keeps its triage (docs/findings.md).
+			existing, err = r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, legacyFingerprint(engineName, rep))
+		}
 		if err == nil {
 			var hist *store.FindingHistory
 			f, err := r.st.UpdateFinding(ctx, store.System(), existing.ID, func(f *store.Finding) error {
 				hist = nil
+				f.Fingerprint = fp
 				r.apply(f, rep)
 				if f.Status == store.FindingFixed {
 					// It came back. A dismissal is a human decision and stands;
@@ -95,6 +101,9 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 				}
 				return nil
 			})
+			if errors.Is(err, store.ErrConflict) {
+				continue // another finding took fp meanwhile: link to that one
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/redact"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -185,13 +186,16 @@ func (x *run) hasStage(engineName string) bool {
 	return false
 }
 
-// clean removes the private directory from messages: paths on the runner's
-// disk are nobody's business.
+// clean removes the private directory from messages (paths on the runner's
+// disk are nobody's business) and masks credentials an engine or an error
+// might quote: scan_log and stage messages are events, in every export of
+// them and in events.jsonl.
 func (x *run) clean(msg string) string {
 	if x.tmp != "" {
 		msg = strings.ReplaceAll(msg, x.tmp+string(os.PathSeparator), "")
 		msg = strings.ReplaceAll(msg, x.tmp, "")
 	}
+	msg = redact.Text(msg)
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}

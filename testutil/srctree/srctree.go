@@ -62,14 +62,19 @@ func Write(tb testing.TB, root string, n int, plant func(i int) string) int64 {
 	return total
 }
 
-// AWSKeyLine is a distinct, well-formed AWS access key ID line for i (the ID
-// is base32, A-Z and 2-7, so the suffix is letters), which gitleaks'
-// aws-access-token rule reports.
+// AWSKeyLine is a distinct, well-formed AWS access key ID line for i, which
+// gitleaks' aws-access-token rule reports.
 func AWSKeyLine(i int) string {
+	return "aws_access_key_id = " + AWSKeyID(i) + "\n"
+}
+
+// AWSKeyID is a distinct, well-formed AWS access key ID for i (the ID is
+// base32, A-Z and 2-7, so the suffix is letters).
+func AWSKeyID(i int) string {
 	suffix := ""
 	for k := 0; k < 4; k++ {
 		suffix = string(rune('A'+i%26)) + suffix
 		i /= 26
 	}
-	return "aws_access_key_id = AKIAQYLPMN5HHHFP" + suffix + "\n"
+	return "AKIAQYLPMN5HHHFP" + suffix
 }

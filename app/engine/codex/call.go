@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vegasec/vega/app/engine"
@@ -89,7 +90,10 @@ func (e *Engine) run(ctx context.Context, in engine.Input, emit engine.Emitter, 
 		Bin: e.cfg.Bin, Model: e.cfg.Model, ProxyURL: strings.TrimRight(in.LLM.BaseURL, "/"), Token: in.LLM.Token,
 		SourceDir: in.SourceDir, SchemaFile: schemaFile, HomeDir: home, Prompt: c.prompt,
 	})
-	proc, err := e.cfg.Runner.Start(cmd, &capWriter{w: stderr, left: maxRawOutput})
+	// stderr goes to the debug bundle too, scrubbed like stdout: Codex
+	// reports errors there and may quote what it read.
+	errOut := &scrubWriter{w: &capWriter{w: stderr, left: maxRawOutput}, token: in.LLM.Token}
+	proc, err := e.cfg.Runner.Start(cmd, errOut)
 	if err != nil {
 		return callResult{}, fmt.Errorf("codex: starting %s: %w", filepath.Base(cmd.Path), err)
 	}
@@ -115,7 +119,7 @@ loop:
 		select {
 		case line := <-lines:
 			idle.Reset(e.cfg.IdleTimeout)
-			_, _ = io.WriteString(rawOut, redact(string(line), in.LLM.Token)+"\n")
+			_, _ = io.WriteString(rawOut, scrub(string(line), in.LLM.Token)+"\n")
 			st.handle(line)
 		case err := <-readErr:
 			if errors.Is(err, errLineTooLong) {
@@ -139,6 +143,7 @@ loop:
 		proc.Kill()
 	}
 	waitErr := proc.Wait()
+	errOut.Flush()
 
 	res := callResult{final: st.final, usage: st.usage}
 	switch {
@@ -299,7 +304,7 @@ func (s *streamState) item(it *Item) {
 // clean makes model- or tool-supplied text safe for scan_log: the scan token
 // and key-like strings are redacted and the text is cut to a readable size.
 func (s *streamState) clean(t string) string {
-	t = redact(t, s.token)
+	t = scrub(t, s.token)
 	if len(t) > maxLogText {
 		t = t[:maxLogText] + "…"
 	}
@@ -314,6 +319,48 @@ func (s *streamState) clean(t string) string {
 func isBudgetError(msg string) bool {
 	m := strings.ToLower(msg)
 	return strings.Contains(m, "vega_scan_budget_exceeded") || strings.Contains(m, "quota exceeded")
+}
+
+// scrubChunk bounds what scrubWriter holds while waiting for a line end.
+const scrubChunk = 64 << 10
+
+// scrubWriter passes text through scrub a line at a time; a line longer
+// than scrubChunk is scrubbed in pieces. Flush writes what is left once the
+// writer is done (the process has exited).
+type scrubWriter struct {
+	w     io.Writer
+	token string
+	mu    sync.Mutex
+	buf   []byte
+}
+
+func (s *scrubWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = append(s.buf, p...)
+	for {
+		i := bytes.IndexByte(s.buf, '\n')
+		if i < 0 {
+			if len(s.buf) < scrubChunk {
+				return len(p), nil
+			}
+			i = scrubChunk - 1
+		}
+		if _, err := io.WriteString(s.w, scrub(string(s.buf[:i+1]), s.token)); err != nil {
+			return len(p), err
+		}
+		s.buf = s.buf[i+1:]
+	}
+}
+
+// Flush scrubs and writes a last line without a line end.
+func (s *scrubWriter) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.buf) > 0 {
+		_, _ = io.WriteString(s.w, scrub(string(s.buf), s.token))
+		s.buf = nil
+	}
 }
 
 // capWriter writes at most left bytes and silently drops the rest.

@@ -345,9 +345,9 @@ func TestCleanRel(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
+func TestScrub(t *testing.T) {
 	in := "token vst1.eyJzIjoxfQ.c2ln key sk-proj-abcdefghijklmnopqrstuv aws AKIAABCDEFGHIJKLMNOP -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- literal SECRETTOKEN"
-	out := redact(in, "SECRETTOKEN")
+	out := scrub(in, "SECRETTOKEN")
 	for _, leak := range []string{"eyJzIjoxfQ", "abcdefghijklmnop", "AKIAABCDEFGHIJKLMNOP", "MIIE", "SECRETTOKEN"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("%q survived: %s", leak, out)

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/redact"
 	"github.com/vegasec/vega/store"
 )
 
@@ -30,24 +31,19 @@ const (
 	maxFindings    = 50 // per component
 )
 
-// secretLike matches credentials a model might echo from code or its
-// environment. They never belong in a finding: the secrets engine reports
-// committed secrets with proper redaction.
-var secretLike = regexp.MustCompile(`(?i)` + strings.Join([]string{
-	`\b(sk|rk|pk)-[A-Za-z0-9_\-]{16,}`,
-	`\bvst1\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+`, // Vega scan tokens
-	`\b(AKIA|ASIA)[0-9A-Z]{16}\b`,
-	`\bgh[pousr]_[A-Za-z0-9]{30,}`,
-	`\bxox[abpr]-[A-Za-z0-9-]{10,}`,
-	`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)`,
-}, "|"))
+// scanToken matches Vega scan tokens (vst1.<payload>.<signature>), which
+// Codex holds as its API key: any of them, not only this scan's.
+var scanToken = regexp.MustCompile(`\bvst1\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+`)
 
-// redact removes the scan token and secret-looking strings from t.
-func redact(t, token string) string {
+// scrub removes the scan token from t, then every credential redact.Text
+// recognises (a model may echo one from code or its environment). The
+// secrets engine reports committed secrets; they never belong in an audit
+// finding, a log line or the debug bundle.
+func scrub(t, token string) string {
 	if token != "" {
-		t = strings.ReplaceAll(t, token, "[redacted]")
+		t = strings.ReplaceAll(t, token, redact.Marker)
 	}
-	return secretLike.ReplaceAllString(t, "[redacted]")
+	return redact.Text(scanToken.ReplaceAllString(t, redact.Marker))
 }
 
 // rawFinding is one finding as the audit schema describes it.
@@ -232,7 +228,7 @@ func (f filter) allowed(rel string) (bool, string) {
 var cweRe = regexp.MustCompile(`^(?i)cwe-?(\d{1,5})$`)
 
 func clip(s string, n int, token string) string {
-	s = strings.ToValidUTF8(redact(strings.TrimSpace(s), token), "")
+	s = strings.ToValidUTF8(scrub(strings.TrimSpace(s), token), "")
 	if len(s) > n {
 		cut := n
 		for cut > 0 && !utf8Start(s[cut]) {

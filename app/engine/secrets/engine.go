@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/redact"
 	"github.com/vegasec/vega/store"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -290,7 +291,9 @@ func readRegular(abs string, max int64) ([]byte, error) {
 }
 
 // toHits turns gitleaks findings of one file into redacted hits. Every
-// secret of the file is redacted from every evidence line.
+// secret of the file is redacted from every evidence line, and so is what
+// sits beside it (redact.Evidence: passwords in URLs, secret-named values,
+// other random-looking tokens).
 func toHits(findings []report.Finding) []hit {
 	if len(findings) == 0 {
 		return nil
@@ -312,7 +315,7 @@ func toHits(findings []report.Finding) []hit {
 		} else {
 			h.key = secretKey(f.RuleID, f.Secret)
 			h.secretLen = len([]rune(f.Secret))
-			h.evidence = redactLine(f.Line, f.Secret, secrets)
+			h.evidence = redact.Evidence(f.Line, f.Secret, secrets)
 		}
 		hits = append(hits, h)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // recorder is an engine.Emitter that keeps everything it is given.
@@ -336,29 +337,48 @@ func TestCancellationStopsPromptly(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	cases := map[string]string{
-		"AKIAABCDEFGHIJKLMNOP": "AKIA…[20 chars]",
-		"hunter2hunter2":       "hun…[14 chars]",
-		"abc":                  "…[3 chars]",
-		"ключключключключ":     "ключ…[16 chars]",
-	}
-	for in, want := range cases {
-		if got := redact(in); got != want {
-			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+// TestEvidenceMasksWhatSitsBeside runs the engine on the two lines of the
+// hostile-user report: a detected key next to a secret no rule matches, and
+// next to a password in a URL. Neither neighbour may reach a report.
+func TestEvidenceMasksWhatSitsBeside(t *testing.T) {
+	const (
+		lowEntropy = "8dyX8dyX8dyX8dyX8dyX8dyX8dyX8dyX8dyX8dyX"
+		password   = "Tr0ub4dor-horse"
+	)
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"config/aws.json": `{"aws_access_key_id":"` + srctree.AWSKeyID(1) + `","aws_secret_access_key":"` + lowEntropy + `"}` + "\n",
+		"deploy/.env":     "AWS_ACCESS_KEY_ID=" + srctree.AWSKeyID(2) + " DATABASE_URL=postgres://admin:" + password + "@db/app\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	line := "a=" + "SECRETVALUE1234567890" + " b=" + "OTHERSECRET0987654321"
-	got := redactLine(line, "SECRETVALUE1234567890", []string{"SECRETVALUE1234567890", "OTHERSECRET0987654321"})
-	if strings.Contains(got, "SECRETVALUE1234567890") || strings.Contains(got, "OTHERSECRET0987654321") {
-		t.Errorf("redactLine leaked: %q", got)
+	rec := &recorder{}
+	if err := New().Run(context.Background(), engine.Input{SourceDir: root}, rec); err != nil {
+		t.Fatal(err)
 	}
-	if got := redactLine("encoded=U0VDUkVU", "SECRET", []string{"SECRET"}); strings.Contains(got, "U0VDUkVU") {
-		t.Errorf("line with an untraceable secret must be withheld, got %q", got)
+	want := map[string]string{
+		"config/aws.json": `{"aws_access_key_id":"AKIA…[20 chars]","aws_secret_access_key":"[redacted]"}`,
+		"deploy/.env":     "AWS_ACCESS_KEY_ID=AKIA…[20 chars] DATABASE_URL=postgres://admin:[redacted]@db/app",
 	}
-	long := strings.Repeat("x", 5000) + "KEY=SECRETVALUE1234567890" + strings.Repeat("y", 5000)
-	got = redactLine(long, "SECRETVALUE1234567890", []string{"SECRETVALUE1234567890"})
-	if len(got) > maxEvidenceBytes+10 || !strings.Contains(got, "SECR…[21 chars]") {
-		t.Errorf("long line evidence %d bytes: %q", len(got), got)
+	for _, r := range byRule(rec.final(), "aws-access-token") {
+		if r.Evidence != want[r.FilePath] {
+			t.Errorf("%s evidence\n got %q\nwant %q", r.FilePath, r.Evidence, want[r.FilePath])
+		}
+		delete(want, r.FilePath)
+	}
+	if len(want) > 0 {
+		t.Errorf("no aws-access-token finding in %v", want)
+	}
+	dump := rec.dump(t)
+	for _, raw := range []string{lowEntropy, password, srctree.AWSKeyID(1), srctree.AWSKeyID(2)} {
+		if strings.Contains(dump, raw) {
+			t.Errorf("%q reached the engine's output", raw)
+		}
 	}
 }
