@@ -307,6 +307,9 @@ func TestSeverityThresholdAndScope(t *testing.T) {
 	}
 }
 
+// plainPassword is what a scripted engine quotes without redacting it.
+const plainPassword = "Tr0ub4dor-horse"
+
 // scripted is an engine whose behaviour each test sets: it reports one
 // finding, then blocks until cancelled or returns err.
 type scripted struct {
@@ -319,8 +322,10 @@ type scripted struct {
 func (e *scripted) Name() string { return e.name }
 func (e *scripted) Run(ctx context.Context, in engine.Input, emit engine.Emitter) error {
 	emit.Finding(engine.Report{Key: "k1", Title: "SQL injection in " + e.name, Severity: "high", Confidence: "medium",
-		Category: "injection", CWE: []string{"89"}, FilePath: "src/main.go", StartLine: 3, EndLine: 3})
+		Category: "injection", CWE: []string{"89"}, FilePath: "src/main.go", StartLine: 3, EndLine: 3,
+		Evidence: `db.connect(password="` + plainPassword + `")`}) // an engine that forgot to redact
 	emit.Log("info", "read "+in.SourceDir+"/src/main.go") // the private path must not leak
+	emit.Log("warn", "quoting DATABASE_URL=postgres://admin:"+plainPassword+"@db/app")
 	_ = os.WriteFile(in.ArtifactDir+"/prompt.txt", []byte("prompt"), 0o600)
 	if e.started != nil {
 		close(e.started)
@@ -343,6 +348,15 @@ func TestBudgetExceededKeepsFindings(t *testing.T) {
 		if strings.Contains(string(ev.Payload), h.tmp) {
 			t.Fatalf("event leaks the runner's directory: %s", ev.Payload)
 		}
+		if strings.Contains(string(ev.Payload), plainPassword) {
+			t.Fatalf("event leaks what an engine quoted: %s", ev.Payload)
+		}
+	}
+	if !strings.Contains(string(h.artifact(s, runner.ArtifactEvents)), "postgres://admin:[redacted]@db/app") {
+		t.Error("the engine's log line is not in events.jsonl, redacted")
+	}
+	if fs := h.findings(store.FindingFilter{ScanID: s.ID}); len(fs) != 1 || fs[0].Evidence != `db.connect(password="[redacted]")` {
+		t.Errorf("findings: %+v", fs)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(h.artifact(s, runner.ArtifactDebug)), int64(len(h.artifact(s, runner.ArtifactDebug))))
 	if err != nil {

@@ -18,7 +18,7 @@ func scanHarness(t *testing.T) (*harness, string) {
 	return h, h.debugToken()
 }
 
-// scanned uploads files as a new repository, waits for its ingest and
+// repository uploads files as a new repository, waits for its ingest and
 // returns the repository ID.
 func (h *harness) repository(tok string, files map[string]string) string {
 	h.t.Helper()
@@ -30,18 +30,29 @@ func (h *harness) repository(tok string, files map[string]string) string {
 	return repoID
 }
 
-// scan runs a scan with body to completion and returns it.
+// scan runs a scan with body to completion and returns it once its
+// artifacts are stored (they are uploaded after the terminal status; the
+// runner's "artifacts" stage is recorded last).
 func (h *harness) scan(tok, repoID string, body map[string]any) map[string]any {
 	h.t.Helper()
 	r := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, body)
 	if r.Status != 202 {
 		h.t.Fatalf("start scan: %d %s", r.Status, r.Body)
 	}
-	done := h.waitScan(tok, r.json(h.t)["id"].(string), time.Minute)
-	if done["status"] != "completed" {
+	id := r.json(h.t)["id"].(string)
+	if done := h.waitScan(tok, id, time.Minute); done["status"] != "completed" {
 		h.t.Fatalf("scan: %v", done)
 	}
-	return done
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		s := h.do("GET", "/v1/scans/"+id, tok, nil).json(h.t)
+		for _, st := range s["stages"].([]any) {
+			if st := st.(map[string]any); st["engine"] == "runner" && st["stage"] == "artifacts" {
+				return s
+			}
+		}
+	}
+	h.t.Fatalf("the artifacts of scan %s were not stored", id)
+	return nil
 }
 
 // TestScopedScanKeepsTheDismissal: a secret that sits in two files is one
