@@ -325,7 +325,7 @@ func isBudgetError(msg string) bool {
 const scrubChunk = 64 << 10
 
 // scrubWriter passes text through scrub a line at a time; a line longer
-// than scrubChunk is scrubbed in pieces. Flush writes what is left once the
+// than scrubChunk is scrubbed in pieces cut at blanks. Flush writes what is left once the
 // writer is done (the process has exited).
 type scrubWriter struct {
 	w     io.Writer
@@ -344,7 +344,10 @@ func (s *scrubWriter) Write(p []byte) (int, error) {
 			if len(s.buf) < scrubChunk {
 				return len(p), nil
 			}
-			i = scrubChunk - 1
+			// Cut at a blank, so a token is not split between pieces.
+			if i = bytes.LastIndexAny(s.buf[:scrubChunk], " \t"); i < 0 {
+				i = scrubChunk - 1
+			}
 		}
 		if _, err := io.WriteString(s.w, scrub(string(s.buf[:i+1]), s.token)); err != nil {
 			return len(p), err

@@ -346,9 +346,13 @@ func TestCleanRel(t *testing.T) {
 }
 
 func TestScrub(t *testing.T) {
-	in := "token vst1.eyJzIjoxfQ.c2ln key sk-proj-abcdefghijklmnopqrstuv aws AKIAABCDEFGHIJKLMNOP -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- literal SECRETTOKEN"
+	in := "token vst1.eyJzIjoxfQ.c2ln key sk-proj-abcdefghijklmnopqrstuv aws AKIAABCDEFGHIJKLMNOP -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- literal SECRETTOKEN" +
+		"\nThe settings hold password = \"hunter2\" and postgres://admin:Tr0ub4dor-horse@db/app"
 	out := scrub(in, "SECRETTOKEN")
-	for _, leak := range []string{"eyJzIjoxfQ", "abcdefghijklmnop", "AKIAABCDEFGHIJKLMNOP", "MIIE", "SECRETTOKEN"} {
+	if !strings.Contains(out, `password = "[redacted]"`) || !strings.Contains(out, "postgres://admin:[redacted]@db/app") {
+		t.Errorf("the shared rules did not apply: %s", out)
+	}
+	for _, leak := range []string{"eyJzIjoxfQ", "abcdefghijklmnop", "AKIAABCDEFGHIJKLMNOP", "MIIE", "SECRETTOKEN", "hunter2", "Tr0ub4dor"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("%q survived: %s", leak, out)
 		}
