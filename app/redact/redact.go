@@ -79,8 +79,8 @@ func replaceKnown(s string, known []string) string {
 	}
 	sorted := append([]string(nil), known...)
 	sort.SliceStable(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, k := range sorted {
-		if k != "" {
+	for i, k := range sorted {
+		if k != "" && (i == 0 || k != sorted[i-1]) && strings.Contains(s, k) {
 			s = strings.ReplaceAll(s, k, Secret(k))
 		}
 	}

@@ -121,17 +121,20 @@ func randomParts(tok string) [][2]int {
 }
 
 // pathLike: most '/'-separated segments are words or numbers, as in a path
-// or URL, where base64 gives random segments.
+// or URL, where base64 gives random ones.
 func pathLike(tok string) bool {
 	segs := strings.Split(strings.Trim(tok, "/"), "/")
 	wordy := 0
 	for _, s := range segs {
 		f := measure(s)
-		if f.digits == len(s) || (f.digits == 0 && len(s) <= 24) || f.wordy >= 0.7 {
+		short := len(s) <= 3 && f.upper == 0
+		if f.digits == len(s) || short || (f.wordy >= 0.6 && f.digits <= 2) {
 			wordy++
 		}
 	}
-	return len(segs) >= 2 && 2*wordy >= len(segs)
+	// Two segments are a path only if both read as words: "46BuiiXL/<40
+	// random characters>" is base64 with a slash in it.
+	return len(segs) >= 3 && 2*wordy > len(segs) || len(segs) == 2 && wordy == 2
 }
 
 // looksRandom is the entropy test for one token.
