@@ -21,28 +21,19 @@ func maskAssignments(l string) string {
 	if len(cands) == 0 {
 		return l
 	}
-	var b strings.Builder
-	done, pos := 0, 0 // l[:done] is written to b; masked values end before pos
+	var spans [][2]int
+	pos := 0 // masked values end before pos
 	for _, c := range cands {
 		if c[0] < pos {
 			continue
 		}
 		s, e, next := valueOf(l, c[0], c[1])
-		if next > pos {
-			pos = next
+		pos = max(pos, next)
+		if s >= 0 {
+			spans = append(spans, [2]int{s, e})
 		}
-		if s < 0 {
-			continue
-		}
-		b.WriteString(l[done:s])
-		b.WriteString(Marker)
-		done = e
 	}
-	if done > 0 {
-		b.WriteString(l[done:])
-		l = b.String()
-	}
-	return maskElements(l)
+	return maskElements(replaceSpans(l, spans))
 }
 
 // stems: every name sensitiveName accepts contains one of them.

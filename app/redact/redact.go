@@ -112,22 +112,32 @@ var knownFormats = func() []*regexp.Regexp {
 // maskFormats replaces every known-format credential that starts a word.
 func maskFormats(s string) string {
 	for _, re := range knownFormats {
-		var b strings.Builder
-		done := 0
+		var spans [][2]int
 		for _, m := range re.FindAllStringIndex(s, -1) {
-			if m[0] > 0 && isWordByte(s[m[0]-1]) {
-				continue
+			if m[0] == 0 || !isWordByte(s[m[0]-1]) {
+				spans = append(spans, [2]int{m[0], m[1]})
 			}
-			b.WriteString(s[done:m[0]])
-			b.WriteString(Marker)
-			done = m[1]
 		}
-		if done > 0 {
-			b.WriteString(s[done:])
-			s = b.String()
-		}
+		s = replaceSpans(s, spans)
 	}
 	return s
+}
+
+// replaceSpans returns s with each span (in order, not overlapping)
+// replaced by Marker.
+func replaceSpans(s string, spans [][2]int) string {
+	if len(spans) == 0 {
+		return s
+	}
+	var b strings.Builder
+	done := 0
+	for _, sp := range spans {
+		b.WriteString(s[done:sp[0]])
+		b.WriteString(Marker)
+		done = sp[1]
+	}
+	b.WriteString(s[done:])
+	return b.String()
 }
 
 // privateKey matches a PEM private-key header; its body runs to the footer

@@ -9,8 +9,7 @@ import (
 // authority ends at the first '/', '?' or '#' (RFC 3986) and the userinfo at
 // its last '@', so an '@' in a path ("/@scope/pkg") is not mistaken for one.
 func maskURLPasswords(l string) string {
-	var b strings.Builder
-	done := 0
+	var spans [][2]int
 	for from := 0; ; {
 		k := strings.Index(l[from:], "://")
 		if k < 0 {
@@ -31,19 +30,11 @@ func maskURLPasswords(l string) string {
 		if colon < 0 {
 			continue
 		}
-		pw := auth[colon+1 : at]
-		if pw == "" || masked(pw) || notASecret(pw) {
-			continue
+		if pw := auth[colon+1 : at]; pw != "" && !masked(pw) && !notASecret(pw) {
+			spans = append(spans, [2]int{start + colon + 1, start + at})
 		}
-		b.WriteString(l[done : start+colon+1])
-		b.WriteString(Marker)
-		done = start + at
 	}
-	if done == 0 {
-		return l
-	}
-	b.WriteString(l[done:])
-	return b.String()
+	return replaceSpans(l, spans)
 }
 
 // tokenByte: base64 and URL-safe base64 characters. '.' and ':' split a
@@ -57,39 +48,41 @@ func tokenByte(c byte) bool { return isWordByte(c) || c == '+' || c == '/' || c 
 // thresholds were measured on random tokens and on the identifiers of a
 // large Go corpus (docs/redaction.md).
 func maskHighEntropy(l string) string {
-	var b strings.Builder
-	done := 0
-	for i := 0; i < len(l); {
-		if !tokenByte(l[i]) {
-			i++
+	var spans [][2]int
+	for _, r := range runs(l, tokenByte) {
+		s, e := r[0], r[1]
+		if e-s < 20 {
 			continue
 		}
-		s := i
-		for i < len(l) && tokenByte(l[i]) {
-			i++
-		}
-		if i-s < 20 {
-			continue
-		}
-		e := i
-		for e < len(l) && e-i < 2 && l[e] == '=' {
+		for e < len(l) && e-r[1] < 2 && l[e] == '=' {
 			e++
 		}
 		if e < len(l) && isWordByte(l[e]) {
-			e = i // "=" followed by a word character is an assignment, not padding
+			e = r[1] // "=" followed by a word character is an assignment, not padding
 		}
-		i = e
 		for _, p := range randomParts(l[s:e]) {
-			b.WriteString(l[done : s+p[0]])
-			b.WriteString(Marker)
-			done = s + p[1]
+			spans = append(spans, [2]int{s + p[0], s + p[1]})
 		}
 	}
-	if done == 0 {
-		return l
+	return replaceSpans(l, spans)
+}
+
+// runs returns the maximal runs of bytes of s for which in is true.
+func runs(s string, in func(byte) bool) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s); {
+		if !in(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && in(s[j]) {
+			j++
+		}
+		out = append(out, [2]int{i, j})
+		i = j
 	}
-	b.WriteString(l[done:])
-	return b.String()
+	return out
 }
 
 func isWordByte(c byte) bool { return isUpper(c) || isLower(c) || isDigit(c) || c == '_' }
@@ -212,22 +205,13 @@ func measure(s string) features {
 			}
 		}
 	}
-	for i := 0; i < len(s); {
-		if !isLower(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isLower(s[j]) {
-			j++
-		}
-		if j-i >= 3 {
-			inWords += j - i
-			if i > 0 && isUpper(s[i-1]) {
+	for _, r := range runs(s, isLower) {
+		if r[1]-r[0] >= 3 {
+			inWords += r[1] - r[0]
+			if r[0] > 0 && isUpper(s[r[0]-1]) {
 				inWords++
 			}
 		}
-		i = j
 	}
 	n := float64(len(s))
 	for _, k := range counts {
