@@ -2,6 +2,7 @@ package redact
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -22,15 +23,18 @@ func maskAssignments(l string) string {
 		return l
 	}
 	var spans [][2]int
-	pos := 0 // masked values end before pos
+	decided := 0 // l[:decided] is masked or left as is
 	for _, c := range cands {
-		if c[0] < pos {
+		at, colon, restOfLine, ok := assigned(l, c[0], c[1])
+		if !ok || skipBlanks(l, at) < decided {
+			// Inside a value already masked. (A value starting where that
+			// one ends still counts: in `x: "token := "abc"` the quotes pair
+			// the other way than the code meant.)
 			continue
 		}
-		s, e, next := valueOf(l, c[0], c[1])
-		pos = max(pos, next)
-		if s >= 0 {
+		if s, e, _ := valueAt(l, at, colon, restOfLine); s >= 0 {
 			spans = append(spans, [2]int{s, e})
+			decided = e
 		}
 	}
 	return maskElements(replaceSpans(l, spans))
@@ -44,7 +48,6 @@ var stems = []string{"secret", "pass", "pw", "credential", "token", "key", "auth
 func candidates(l string) [][2]int {
 	lower := asciiLower(l)
 	var out [][2]int
-	seen := map[int]bool{}
 	for _, stem := range stems {
 		for from := 0; ; {
 			k := strings.Index(lower[from:], stem)
@@ -66,14 +69,14 @@ func candidates(l string) [][2]int {
 			for rs < k && !(isUpper(l[rs]) || isLower(l[rs]) || strings.IndexByte("_$@", l[rs]) >= 0) {
 				rs++
 			}
-			if !seen[rs] && sensitiveName(l[rs:re]) {
-				seen[rs] = true
+			if sensitiveName(l[rs:re]) {
 				out = append(out, [2]int{rs, re})
 			}
 		}
 	}
+	// Two stems of one name ("secret_key") find it twice.
 	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out
+	return slices.Compact(out)
 }
 
 func nameByte(c byte) bool { return isWordByte(c) || strings.IndexByte(".$@-", c) >= 0 }
@@ -91,9 +94,11 @@ func asciiLower(s string) string {
 // operators in the order they are tried (longest first).
 var operators = []string{":=", "=>", "===", "!==", "==", "!=", "??=", "||=", "+=", "=", ":"}
 
-// valueOf finds what is assigned to the name l[ns:ne] and returns the span
-// to mask (see valueAt), or s < 0.
-func valueOf(l string, ns, ne int) (s, e, next int) {
+// assigned finds where the value assigned to the name l[ns:ne] starts,
+// whether it follows ':' (a type annotation may come first) and whether an
+// unquoted value may take the rest of the line (after ':' or '=' at the
+// start of a line: YAML and env values hold spaces).
+func assigned(l string, ns, ne int) (at int, colon, restOfLine, ok bool) {
 	p := ne
 	switch {
 	case p < len(l) && isQuote(l[p]): // "password": or cfg["password"] =
@@ -104,23 +109,26 @@ func valueOf(l string, ns, ne int) (s, e, next int) {
 	case p < len(l) && l[p] == ']':
 		p++
 	}
-	q := p
-	for q < len(l) && (l[q] == ' ' || l[q] == '\t') {
-		q++
-	}
+	q := skipBlanks(l, p)
 	if op, end := operatorAt(l, q); op != "" {
-		restOfLine := (op == ":" || op == "=") && lineStart(l[:ns])
-		return valueAt(l, end, op == ":", restOfLine)
+		return end, op == ":", (op == ":" || op == "=") && lineStart(l, ns), true
 	}
 	if p == ne && q > ne && isFlag(l, ns) { // --password value
-		return valueAt(l, q, false, false)
+		return q, false, false, true
 	}
 	if m := declarationTail.FindStringIndex(l[ne:]); m != nil && declarationHead.MatchString(l[max(0, ns-32):ns]) {
 		if end := ne + m[1]; end >= len(l) || l[end] != '=' { // not "=="
-			return valueAt(l, end, false, false)
+			return end, false, false, true
 		}
 	}
-	return -1, -1, ne
+	return 0, false, false, false
+}
+
+func skipBlanks(l string, i int) int {
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
+		i++
+	}
+	return i
 }
 
 // operatorAt reads an assignment or comparison operator at i, after an
@@ -173,17 +181,31 @@ func maskElements(l string) string {
 }
 
 // lineStart reports whether only indentation, a YAML list dash or a shell
-// keyword precede a name: then an unquoted value is the rest of the line.
-func lineStart(before string) bool {
-	if k := strings.LastIndex(before, `\n`); k >= 0 { // an escaped line break (JSON)
-		before = before[k+2:]
+// keyword precede the name at ns on its line (or since an escaped "\n" in a
+// JSON string): then an unquoted value is the rest of the line. It reads
+// backwards from ns, so it costs what precedes the name on its line only.
+func lineStart(l string, ns int) bool {
+	for i := ns; ; {
+		k := i
+		for i > 0 && (l[i-1] == ' ' || l[i-1] == '\t') {
+			i--
+		}
+		if i == 0 || (i >= 2 && l[i-2:i] == `\n`) {
+			return true
+		}
+		if i == k {
+			return false // something else than a blank precedes (a keyword is followed by one)
+		}
+		p := lineKeywords.FindString(l[max(0, i-8):i])
+		if p == "" {
+			return false
+		}
+		i -= len(p)
 	}
-	before = strings.TrimLeft(before, " \t")
-	for _, p := range []string{"- ", "export ", "set ", "declare ", "readonly ", "ENV ", "ARG "} {
-		before = strings.TrimPrefix(before, p)
-	}
-	return strings.TrimLeft(before, " \t") == ""
 }
+
+// lineKeywords may precede a name at the start of a line.
+var lineKeywords = regexp.MustCompile(`(?:-|export|set|declare|readonly|ENV|ARG)$`)
 
 // valueAt reads the value starting at i (after the operator) and returns
 // the span to mask (inside quotes, if any) and where scanning continues;
@@ -246,20 +268,26 @@ func valueAt(l string, i int, colon, restOfLine bool) (s, e, next int) {
 	if j < len(l) && (l[j] == '(' || l[j] == '[') && reference.MatchString(l[i:j]) {
 		return -1, -1, j // a call or an index: code, not a literal
 	}
-	e = j
-	if restOfLine && !(strings.IndexByte("$%{<", l[i]) >= 0 && notASecret(l[i:j])) {
-		// (A reference such as $DB_PASSWORD ends the value: "X=$Y cmd".)
-		e = restOfLineEnd(l, i)
-	} else if isScheme(l[i:j]) {
-		// "Authorization: Bearer abc": the credential is the next word.
+	s, e = i, j
+	if isScheme(l[i:j]) {
+		// "Authorization: Bearer abc": the credential is what follows.
 		k := j
 		for k < len(l) && (l[k] == ' ' || l[k] == '\t') {
 			k++
 		}
-		for e = k; e < len(l) && !stopsValue(l[e]); e++ {
+		if masked(l[k:]) {
+			return -1, -1, k + 1
+		}
+		if k < len(l) && !stopsValue(l[k]) && !escapeAt(l, k) {
+			s = k
+			for e = k; e < len(l) && !stopsValue(l[e]) && !escapeAt(l, e); e++ {
+			}
 		}
 	}
-	s = skipScheme(l, i, e)
+	if restOfLine && !(strings.IndexByte("$%{<", l[i]) >= 0 && notASecret(l[i:j])) {
+		// (A reference such as $DB_PASSWORD ends the value: "X=$Y cmd".)
+		e = restOfLineEnd(l, s)
+	}
 	if s >= e || notASecret(l[s:e]) {
 		return -1, -1, e
 	}

@@ -60,6 +60,9 @@ func FuzzPlanted(f *testing.F) {
 			t.Skip()
 		}
 		line := before + strings.Replace(tmpl, "%s", secret, 1) + after
+		if strings.Count(line, secret) != 1 {
+			t.Skip() // the value also stands elsewhere, in text no rule covers
+		}
 		if got := Text(line); strings.Contains(got, secret) {
 			t.Fatalf("%q survived:\n in  %q\n out %q", secret, line, got)
 		}
@@ -72,6 +75,9 @@ func FuzzPlanted(f *testing.F) {
 func plantable(s, tmpl string) bool {
 	if len(s) < 6 || notASecret(s) || masked(s) || isScheme(s) || strings.Contains(tmpl+Marker, s) {
 		return false
+	}
+	if s[0] == '=' {
+		return false // "token==x" is a comparison; '=' is padding, at the end
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]

@@ -43,7 +43,8 @@ var secretForm = regexp.MustCompile(`^[^\s…]{0,4}…\[\d+ chars\]`)
 // masked reports whether s starts with a mask this package wrote, so a
 // second pass leaves it alone (Text is idempotent).
 func masked(s string) bool {
-	return strings.HasPrefix(s, Marker) || secretForm.MatchString(s[:min(len(s), 40)])
+	head := s[:min(len(s), 40)]
+	return strings.HasPrefix(s, Marker) || strings.Contains(head, "…[") && secretForm.MatchString(head)
 }
 
 // Text returns s with every credential it recognises masked. known are

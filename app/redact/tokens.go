@@ -20,7 +20,7 @@ func maskURLPasswords(l string) string {
 		for end < len(l) && strings.IndexByte("/?#\"'`<>\\ \t\r\n", l[end]) < 0 {
 			end++
 		}
-		from = end
+		from = start // (not end: "x://y:" may end just before the next "://")
 		auth := l[start:end]
 		at := strings.LastIndexByte(auth, '@')
 		if at < 0 {
