@@ -26,16 +26,19 @@ func maskAssignments(l string) string {
 	decided := 0 // l[:decided] is masked or left as is
 	for _, c := range cands {
 		at, colon, restOfLine, ok := assigned(l, c[0], c[1])
-		if !ok || skipBlanks(l, at) < decided {
-			// Inside a value already masked. (A value starting where that
-			// one ends still counts: in `x: "token := "abc"` the quotes pair
-			// the other way than the code meant.)
+		if !ok {
 			continue
 		}
-		if s, e, _ := valueAt(l, at, colon, restOfLine); s >= 0 {
-			spans = append(spans, [2]int{s, e})
-			decided = e
+		// A name inside a value already masked still counts when its own
+		// value runs past that one: in `x: "token := "abc"` the quotes pair
+		// the other way than the code meant. (Every value ends at the next
+		// delimiter of its kind, so reading them all stays linear.)
+		s, e, _ := valueAt(l, at, colon, restOfLine)
+		if s < 0 || e <= decided {
+			continue
 		}
+		spans = append(spans, [2]int{max(s, decided), e})
+		decided = e
 	}
 	return maskElements(replaceSpans(l, spans))
 }
@@ -421,24 +424,15 @@ func notASecret(v string) bool {
 	if strings.Trim(v, "*xX•.-_ ") == "" {
 		return true // ****, xxxx, ...
 	}
-	for _, p := range []string{"${", "$(", "{{", "%(", "process.env.", "import.meta.env.", "os.environ", "os.getenv",
-		"this.", "self.", "config.", "settings.", "env.", "cfg.", "props.", "options.", "opts.", "params.", "args.", "secrets."} {
-		if strings.HasPrefix(v, p) {
-			return true
-		}
-	}
-	switch {
-	case v[0] == '$' && reference.MatchString(v[1:]): // $DB_PASSWORD
-		return true
-	case v[0] == '<' && v[len(v)-1] == '>': // <your-token>
-		return true
-	case len(v) > 2 && v[0] == '%' && v[len(v)-1] == '%': // %DB_PASSWORD%
-		return true
-	case v == "%s" || v == "%v" || v == "%d":
-		return true
-	}
-	return false
+	return placeholder.MatchString(v)
 }
+
+// placeholder matches a whole value that refers to a secret kept elsewhere:
+// $NAME, ${NAME}, $(command), {{ template }}, %NAME%, %(name)s, %s,
+// <your-token>, and lookups in code (process.env.X, os.environ…, this.x).
+// A default inside one (${DB_PASSWORD:-hunter2}) is not a placeholder.
+var placeholder = regexp.MustCompile(`^(?:\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_.]*\}|\$\([^()]*\)|\{\{[^{}]*\}\}|%[A-Za-z_][A-Za-z0-9_]*%|%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|%[sdv]|<[^<>]*>|` +
+	`(?:process\.env|import\.meta\.env|os\.environ|os\.getenv|this|self|config|settings|env|cfg|props|options|opts|params|args|secrets)(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+|os\.environ)$`)
 
 // sensitiveName reports whether a key, variable or flag name says it holds
 // a secret. The last dotted segment is the name (spring.datasource.password);
