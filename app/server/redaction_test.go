@@ -87,7 +87,7 @@ func TestSecretsBesideADetectedKeyLeakNowhere(t *testing.T) {
 		polled += len(m["items"].([]any))
 		after, _ = m["next_cursor"].(string)
 	}
-	res, err := h.app.HTTP.Test(httptest.NewRequest("GET", "/v1/scans/"+scanID+"/events/stream?access_token="+tok, nil), -1)
+	res, err := h.app.HTTP.Test(h.addressed(httptest.NewRequest("GET", "/v1/scans/"+scanID+"/events/stream?access_token="+tok, nil)), -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,4 +197,3 @@ func TestEmptyJSONExport(t *testing.T) {
 		}
 	}
 }
-
