@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 )
 
 // MaxAttempts is how often the SDK tries one call. The standard retryer
@@ -31,6 +33,9 @@ type Options struct {
 	Credentials aws.CredentialsProvider
 	// HTTPClient, when set, carries every request (tests inject faults here).
 	HTTPClient aws.HTTPClient
+	// Log receives the SDK's own notices at debug level; nil drops them.
+	// (The SDK would otherwise print plain text to stderr beside our JSON logs.)
+	Log *slog.Logger
 }
 
 // ErrNoRegion is returned when neither the options nor the environment name a region.
@@ -42,6 +47,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(s *retry.StandardOptions) { s.MaxAttempts = MaxAttempts })
 		}),
+		config.WithLogger(sdkLogger{o.Log}),
 	}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
@@ -63,4 +69,13 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		return aws.Config{}, ErrNoRegion
 	}
 	return cfg, nil
+}
+
+// sdkLogger hands the SDK's messages to slog at debug level.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	if l.log != nil {
+		l.log.Debug(fmt.Sprintf(format, v...), "component", "aws-sdk", "classification", string(c))
+	}
 }

@@ -15,6 +15,12 @@ import (
 // ErrNotFound is returned for a key that holds nothing.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrUnavailable wraps failures of the storage service itself (network,
+// throttling that outlasted the retries, permissions, a missing bucket). The
+// API answers them 503 `unavailable` and never shows their text, which can
+// name buckets and ARNs; the log has it.
+var ErrUnavailable = errors.New("blob: storage unavailable")
+
 // Object is an open blob that supports random access, so a single entry of a
 // snapshot zip can be read without fetching or unpacking the whole archive.
 type Object interface {
@@ -49,6 +55,25 @@ func ValidKey(key string) error {
 	}
 	return nil
 }
+
+// IsSourceKey reports whether key holds customer source code: snapshots and
+// staged uploads. On S3 these live in the source bucket, everything else
+// (scan artifacts, exports) in the artifacts bucket (docs/aws.md).
+func IsSourceKey(key string) bool {
+	for _, p := range SourcePrefixes() {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// SourcePrefixes are the key prefixes IsSourceKey accepts.
+func SourcePrefixes() []string { return []string{"snapshots/", "uploads/"} }
+
+// IsSnapshotKey reports whether key is part of a snapshot. Snapshot keys are
+// immutable (every ingest writes a new snapshot ID), so they may be cached.
+func IsSnapshotKey(key string) bool { return strings.HasPrefix(key, "snapshots/") }
 
 // Keys used across the product (SPEC §7, §8.6).
 func SnapshotKey(repoID, snapID string) string {

@@ -170,7 +170,9 @@ func (l *Local) Ping(ctx context.Context) error {
 	return err
 }
 
-// contextReader stops a long copy when the context ends.
+// ContextReader stops a long copy from r when ctx ends.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return contextReader{ctx, r} }
+
 type contextReader struct {
 	ctx context.Context
 	r   io.Reader
