@@ -80,7 +80,7 @@ func New() (*Emulator, error) {
 			r.SetURL(target)
 			r.Out.Host = r.In.Host // S3 virtual-host routing and signatures see the client's host
 		},
-		FlushInterval: -1, // stream bodies both ways: objects can be large
+		FlushInterval: -1,                         // stream bodies both ways: objects can be large
 		ErrorLog:      log.New(io.Discard, "", 0), // clients that hang up early are normal in tests
 	}
 	e.front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -343,15 +343,15 @@ func putAll(t *testing.T, s blob.Store, ks []string) {
 func testList(t *testing.T, s blob.Store) {
 	putAll(t, s, listed)
 	for prefix, want := range map[string][]string{
-		"":                 listed,
-		"snapshots/":       listed[:3],
+		"":                  listed,
+		"snapshots/":        listed[:3],
 		"snapshots/repo_1/": listed[:2],
-		"uploads/":         listed[3:4],
-		"scans/":           listed[4:],
-		"scans/scan_1/":    listed[4:6],
-		"scans/scan_1":     listed[4:],
-		"s":                append(slices.Clone(listed[:3]), listed[4:]...),
-		"nothing/":         nil,
+		"uploads/":          listed[3:4],
+		"scans/":            listed[4:],
+		"scans/scan_1/":     listed[4:6],
+		"scans/scan_1":      listed[4:],
+		"s":                 append(slices.Clone(listed[:3]), listed[4:]...),
+		"nothing/":          nil,
 	} {
 		want = slices.Sorted(slices.Values(want))
 		if got := keys(t, s, prefix); !slices.Equal(got, want) {
