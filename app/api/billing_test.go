@@ -32,7 +32,7 @@ func TestBillingUsageRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	authSvc.MarkSeeded()
-	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	cfg, err := config.Load(context.Background(), config.Source{Env: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatal(err)
 	}

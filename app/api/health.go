@@ -30,6 +30,9 @@ func (r *Router) readyz(c *fiber.Ctx) error {
 	var failing []string
 	for name, check := range checks {
 		if err := check(); err != nil {
+			// The answer says which check failed; only the log says why
+			// (the cause can name buckets or hosts).
+			r.deps.Logger.Warn("readiness check failed", "check", name, "err", err)
 			status[name] = "unavailable"
 			failing = append(failing, name)
 		} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
 )
 
 // Code is a stable machine-readable error code (SPEC §5).
@@ -157,7 +158,8 @@ func Quota[N int | int64](limit, current N, format string, args ...any) *Error {
 }
 
 // From turns any error into an *Error: typed errors pass through, store errors
-// map to not_found/conflict, anything else is internal (its text is not shown).
+// map to not_found/conflict, blob storage failures to unavailable, anything
+// else is internal (its text is not shown).
 func From(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -168,6 +170,9 @@ func From(err error) *Error {
 		return &Error{Code: NotFound, Message: "Not found", Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: Conflict, Message: "The object changed or already exists", Err: err}
+	case errors.Is(err, blob.ErrUnavailable):
+		// The cause names buckets and carries the SDK's message: log only.
+		return &Error{Code: Unavailable, Message: "File storage is unavailable; try again shortly", Err: err}
 	}
 	return &Error{Code: Internal, Message: "Internal error", Err: err}
 }

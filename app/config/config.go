@@ -3,16 +3,33 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// Roles (SPEC §2). Each command runs one; `serve` is the api role, `migrate`
+// and `users` run as maintenance.
+const (
+	RoleAPI         = "api"
+	RoleWorker      = "worker"
+	RoleRunner      = "runner"
+	RoleLLMProxy    = "llm-proxy"
+	RoleMaintenance = "maintenance"
+)
+
+// Roles lists every role.
+func Roles() []string {
+	return []string{RoleAPI, RoleWorker, RoleRunner, RoleLLMProxy, RoleMaintenance}
+}
 
 // Default debug credentials of the custom provider. Starting with the default
 // password on a non-loopback address is refused.
@@ -55,6 +72,8 @@ type Config struct {
 	S3ArtifactsBucket  string
 	S3Endpoint         string
 	S3ForcePathStyle   bool
+	S3KMSKeyID         string
+	S3CacheMaxBytes    int64
 
 	ScanExecutionMode       string
 	ScanQueueURL            string
@@ -118,42 +137,92 @@ type Config struct {
 	AWSEndpointURL         string
 	SecretsManagerSecretID string
 
-	// set tracks which variables came from the environment, for defaults
-	// that depend on other settings.
+	// FromSecretsManager names the variables taken from the Secrets
+	// Manager secret (names only, for the start-up log).
+	FromSecretsManager []string
+
+	// set tracks which variables were given, for defaults that depend on
+	// other settings.
 	set map[string]bool
 }
 
-// IsSet reports whether the variable was given (directly or via _FILE).
+// IsSet reports whether the variable was given (directly, via _FILE or by
+// the Secrets Manager secret).
 func (c *Config) IsSet(name string) bool { return c.set[name] }
 
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
 type Lookup func(name string) (string, bool)
 
-// FromEnv loads the configuration from the process environment.
-func FromEnv() (*Config, error) { return Load(os.LookupEnv) }
+// SecretSource reads the string of a Secrets Manager secret (app/awssecrets).
+// Its errors must name the secret ID and never the value.
+type SecretSource interface {
+	SecretString(ctx context.Context, secretID string) (string, error)
+}
 
-// Load parses and validates the configuration. Every problem is reported, each
-// naming its variable.
-func Load(lookup Lookup) (*Config, error) {
+// LocalSecretFunc returns the value of a generated local secret, creating it
+// on first use (app/server keeps them in VEGA_DATA_DIR/secrets).
+type LocalSecretFunc func(dataDir, name string) (string, error)
+
+// Source is what Load reads.
+type Source struct {
+	// Role is the role of the command being run; "" takes VEGA_SERVICE_ROLE.
+	Role string
+	// Env reads the environment: os.LookupEnv in production, a map in tests.
+	Env Lookup
+	// Secrets reads VEGA_SECRETS_MANAGER_SECRET_ID; nil refuses that variable.
+	Secrets SecretSource
+	// LocalSecret, when set, generates the auth secret and the proxy admin
+	// token the bolt store's single process needs and nobody configured.
+	LocalSecret LocalSecretFunc
+}
+
+// FromEnv loads the configuration of role from the process environment and,
+// when VEGA_SECRETS_MANAGER_SECRET_ID is set, from that secret.
+func FromEnv(ctx context.Context, role string, secrets SecretSource, local LocalSecretFunc) (*Config, error) {
+	return Load(ctx, Source{Role: role, Env: os.LookupEnv, Secrets: secrets, LocalSecret: local})
+}
+
+// Load reads, completes and validates the configuration of one role, once:
+// the environment first, then the Secrets Manager secret for what the
+// environment leaves unset (only the keys that role takes), then generated
+// local secrets, then defaults. The result is final; nothing changes it
+// afterwards. Every problem is reported, each naming its variable.
+func Load(ctx context.Context, src Source) (*Config, error) {
+	role, err := resolveRole(src)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := loadSecret(ctx, src, role)
+	if err != nil {
+		return nil, err
+	}
 	c := &Config{set: map[string]bool{}}
 	var errs []error
 	for _, v := range variables {
-		raw, ok, err := read(lookup, v)
+		raw, from, err := read(src.Env, secret, v)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if ok {
+		switch from {
+		case fromSecret:
+			c.FromSecretsManager = append(c.FromSecretsManager, v.Name)
+			fallthrough
+		case fromEnv:
 			c.set[v.Name] = true
-		} else {
+		default:
 			raw = v.Default
 		}
 		if err := v.set(c, strings.TrimSpace(raw)); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", v.Name, err))
 		}
 	}
+	c.Role = role
 	if len(errs) == 0 {
 		c.applyDerivedDefaults()
+		errs = append(errs, c.generateLocalSecrets(src.LocalSecret)...)
+	}
+	if len(errs) == 0 {
 		errs = append(errs, c.validate()...)
 	}
 	if len(errs) > 0 {
@@ -162,23 +231,72 @@ func Load(lookup Lookup) (*Config, error) {
 	return c, nil
 }
 
-// read returns a variable's raw value, from NAME, an alias, or NAME_FILE.
-func read(lookup Lookup, v variable) (string, bool, error) {
+// resolveRole is the command's role, or VEGA_SERVICE_ROLE without a command.
+func resolveRole(src Source) (string, error) {
+	role := src.Role
+	if role == "" {
+		role = RoleAPI
+		if v, ok := src.Env("VEGA_SERVICE_ROLE"); ok && strings.TrimSpace(v) != "" {
+			role = strings.TrimSpace(v)
+		}
+	}
+	if !slices.Contains(Roles(), role) {
+		return "", fmt.Errorf("VEGA_SERVICE_ROLE: must be one of %s (got %q)", strings.Join(Roles(), ", "), role)
+	}
+	return role, nil
+}
+
+type origin int
+
+const (
+	fromDefault origin = iota
+	fromEnv
+	fromSecret
+)
+
+// read returns a variable's raw value: from NAME, an alias or NAME_FILE in
+// the environment, else from the secret.
+func read(env Lookup, secret map[string]string, v variable) (string, origin, error) {
 	for _, name := range append([]string{v.Name}, v.Aliases...) {
-		if val, ok := lookup(name); ok && val != "" {
-			return val, true, nil
+		if val, ok := env(name); ok && val != "" {
+			return val, fromEnv, nil
 		}
 	}
 	if v.Secret {
-		if path, ok := lookup(v.Name + "_FILE"); ok && path != "" {
+		if path, ok := env(v.Name + "_FILE"); ok && path != "" {
 			b, err := os.ReadFile(path)
 			if err != nil {
-				return "", false, fmt.Errorf("%s_FILE: cannot read the file it names: %w", v.Name, errors.Unwrap(err))
+				return "", fromDefault, fmt.Errorf("%s_FILE: cannot read the file it names: %w", v.Name, errors.Unwrap(err))
 			}
-			return strings.TrimRight(string(b), "\r\n"), true, nil
+			return strings.TrimRight(string(b), "\r\n"), fromEnv, nil
 		}
 	}
-	return "", false, nil
+	if val, ok := secret[v.Name]; ok && val != "" {
+		return val, fromSecret, nil
+	}
+	return "", fromDefault, nil
+}
+
+// generateLocalSecrets fills, for the bolt store's single process, the auth
+// secret and the proxy admin token nobody configured.
+func (c *Config) generateLocalSecrets(gen LocalSecretFunc) []error {
+	if gen == nil || c.PersistenceBackend != "bolt" {
+		return nil
+	}
+	var errs []error
+	for name, field := range map[string]*string{"VEGA_AUTH_SECRET": &c.AuthSecret, "VEGA_LLM_PROXY_ADMIN_TOKEN": &c.LLMProxyAdminToken} {
+		if *field != "" {
+			continue
+		}
+		file := strings.ToLower(strings.TrimPrefix(name, "VEGA_"))
+		v, err := gen(c.DataDir, file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: cannot generate it under VEGA_DATA_DIR (%s): %w", name, c.DataDir, err))
+			continue
+		}
+		*field = v
+	}
+	return errs
 }
 
 func (c *Config) applyDerivedDefaults() {
@@ -194,7 +312,9 @@ func (c *Config) applyDerivedDefaults() {
 			c.LogFormat = "json"
 		}
 	}
-	if !c.set["VEGA_LLM_PROXY_URL"] && c.Role != "api" {
+	if !c.set["VEGA_LLM_PROXY_URL"] && c.Role != RoleAPI {
+		// Only the api role hosts the LLM proxy in-process; every other role
+		// talks to a standalone one.
 		c.LLMProxyURL = "http://" + c.LLMProxyListenAddr
 	}
 	if c.PublicURL == "" {
@@ -235,6 +355,20 @@ func (c *Config) validate() []error {
 	if c.FileStorageBackend == "s3" && (c.S3SourceBucket == "" || c.S3ArtifactsBucket == "") {
 		bad("VEGA_S3_SOURCE_BUCKET and VEGA_S3_ARTIFACTS_BUCKET: both required when VEGA_FILE_STORAGE_BACKEND=s3")
 	}
+	if c.FileStorageBackend == "local" {
+		// Set but ignored would be worse than refused: files would silently
+		// stay on this machine, unencrypted by the key the operator chose.
+		for _, name := range []string{"VEGA_S3_SOURCE_BUCKET", "VEGA_S3_ARTIFACTS_BUCKET", "VEGA_S3_KMS_KEY_ID", "VEGA_S3_ENDPOINT"} {
+			if c.set[name] {
+				bad("%s is set but VEGA_FILE_STORAGE_BACKEND=local keeps files under VEGA_DATA_DIR: set VEGA_FILE_STORAGE_BACKEND=s3, or unset %s", name, name)
+			}
+		}
+	}
+	for name, v := range map[string]string{"VEGA_S3_ENDPOINT": c.S3Endpoint, "VEGA_AWS_ENDPOINT_URL": c.AWSEndpointURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			bad("%s: must be an http(s) URL such as http://127.0.0.1:4566 (got %q)", name, v)
+		}
+	}
 	if c.AuthProvider == "cognito" {
 		if c.Cognito.Issuer == "" {
 			bad("VEGA_COGNITO_REGION and VEGA_COGNITO_USER_POOL_ID (or VEGA_COGNITO_ISSUER): required when VEGA_AUTH_PROVIDER=cognito")
@@ -243,19 +377,33 @@ func (c *Config) validate() []error {
 			bad("VEGA_COGNITO_APP_CLIENT_ID: required when VEGA_AUTH_PROVIDER=cognito")
 		}
 	}
-	if c.AuthProvider == "custom" {
+	// Only the api role signs tokens and seeds the debug user.
+	if c.AuthProvider == "custom" && c.Role == RoleAPI {
 		if c.DebugPassword == DefaultDebugPassword && !isLoopback(c.ListenAddr) {
 			bad("VEGA_DEBUG_PASSWORD: the default debug password is only allowed on a loopback VEGA_LISTEN_ADDR (got %q); set a strong VEGA_DEBUG_PASSWORD or listen on 127.0.0.1", c.ListenAddr)
 		}
 		if c.AuthSecret == "" && c.PersistenceBackend != "bolt" {
-			bad("VEGA_AUTH_SECRET: required outside local mode (it is generated into VEGA_DATA_DIR only with the bolt store)")
-		}
-		if c.AuthSecret != "" && len(c.AuthSecret) < 32 {
-			bad("VEGA_AUTH_SECRET: must be at least 32 characters")
+			bad("VEGA_AUTH_SECRET: required for the api role outside local mode (it is generated into VEGA_DATA_DIR only with the bolt store)")
 		}
 	}
-	if c.Role == "llm-proxy" && c.LLMProxyAdminToken == "" {
-		bad("VEGA_LLM_PROXY_ADMIN_TOKEN: required for the llm-proxy role")
+	if c.AuthSecret != "" && len(c.AuthSecret) < 32 {
+		bad("VEGA_AUTH_SECRET: must be at least 32 characters")
+	}
+	switch c.Role {
+	case RoleLLMProxy:
+		if c.PersistenceBackend != "postgres" {
+			bad("vega llm-proxy shares the database with the API, so it needs VEGA_PERSISTENCE_BACKEND=postgres; locally `vega serve` hosts the proxy in-process")
+		}
+		if c.LLMProxyAdminToken == "" {
+			bad("VEGA_LLM_PROXY_ADMIN_TOKEN: required for the llm-proxy role (it guards token minting)")
+		}
+		if c.LLMProviderAPIKey == "" {
+			bad("VEGA_LLM_PROVIDER_API_KEY: required for the llm-proxy role")
+		}
+	case RoleWorker:
+		if c.ScanExecutionMode == "thread" {
+			bad("vega worker needs VEGA_SCAN_EXECUTION_MODE=external (with VEGA_PERSISTENCE_BACKEND=postgres); in thread mode `vega serve` runs scans itself")
+		}
 	}
 	if c.ScanHeartbeat >= c.ScanHeartbeatTTL {
 		bad("VEGA_SCAN_HEARTBEAT_SECONDS: must be shorter than VEGA_SCAN_HEARTBEAT_TTL_SECONDS, or live scans would be recovered")
@@ -388,17 +536,4 @@ func parseAddr(v string) (string, error) {
 		return "", fmt.Errorf("must be host:port (got %q)", v)
 	}
 	return v, nil
-}
-
-// SetRole switches the role a subcommand runs (flags beat VEGA_SERVICE_ROLE)
-// and re-derives the defaults that depend on it: only the api role hosts the
-// LLM proxy in-process; every other role talks to a standalone one.
-func (c *Config) SetRole(role string) {
-	c.Role = role
-	if !c.set["VEGA_LLM_PROXY_URL"] {
-		c.LLMProxyURL = ""
-		if role != "api" {
-			c.LLMProxyURL = "http://" + c.LLMProxyListenAddr
-		}
-	}
 }

@@ -15,7 +15,17 @@ type variable struct {
 	Default string
 	Doc     string
 	Secret  bool // may come from NAME_FILE; never logged
-	set     func(c *Config, raw string) error
+	// Roles that take the variable from the Secrets Manager secret; nil is
+	// every role. The environment is not filtered: it is set per process.
+	Roles []string
+	set   func(c *Config, raw string) error
+}
+
+// secretFor is a secret only the listed roles take from Secrets Manager.
+func secretFor(name, doc string, field func(*Config) *string, roles ...string) variable {
+	v := secret(name, doc, field)
+	v.Roles = roles
+	return v
 }
 
 func str(name, def, doc string, field func(*Config) *string) variable {
@@ -105,6 +115,8 @@ var variables = []variable{
 	str("VEGA_S3_ARTIFACTS_BUCKET", "", "Bucket for scan artifacts and exports", func(c *Config) *string { return &c.S3ArtifactsBucket }),
 	str("VEGA_S3_ENDPOINT", "", "S3-compatible endpoint (tests, emulators)", func(c *Config) *string { return &c.S3Endpoint }),
 	boolean("VEGA_S3_FORCE_PATH_STYLE", "false", "Path-style S3 addressing", func(c *Config) *bool { return &c.S3ForcePathStyle }),
+	str("VEGA_S3_KMS_KEY_ID", "", "KMS key (ID, ARN or alias) for SSE-KMS on every object; without it objects use SSE-S3 (`AES256`)", func(c *Config) *string { return &c.S3KMSKeyID }),
+	integer64("VEGA_S3_CACHE_MAX_BYTES", "2147483648", "Local copies of snapshots kept under the data dir for browsing and scans (0 = none: ranged reads only)", 0, func(c *Config) *int64 { return &c.S3CacheMaxBytes }),
 
 	enum("VEGA_SCAN_EXECUTION_MODE", "thread", "`thread` (in-process), `external` (`vega worker` polls Postgres), `sqs`", func(c *Config) *string { return &c.ScanExecutionMode }, "thread", "external", "sqs"),
 	str("VEGA_SCAN_QUEUE_URL", "", "SQS queue URL, required for `sqs`", func(c *Config) *string { return &c.ScanQueueURL }),
@@ -130,9 +142,9 @@ var variables = []variable{
 	seconds("VEGA_GIT_UPLOAD_TTL_SECONDS", "3600", "Lifetime of a temporary push remote", func(c *Config) *time.Duration { return &c.GitUploadTTL }),
 
 	enum("VEGA_AUTH_PROVIDER", "custom", "`custom` (debug + local users) or `cognito`", func(c *Config) *string { return &c.AuthProvider }, "custom", "cognito"),
-	secret("VEGA_AUTH_SECRET", "Signs custom-provider tokens (≥ 32 chars); generated into the data dir locally, required otherwise", func(c *Config) *string { return &c.AuthSecret }),
+	secretFor("VEGA_AUTH_SECRET", "Signs custom-provider tokens (≥ 32 chars); generated into the data dir locally, required for `api` otherwise", func(c *Config) *string { return &c.AuthSecret }, RoleAPI),
 	str("VEGA_DEBUG_EMAIL", DefaultDebugEmail, "The seeded local user (a root)", func(c *Config) *string { return &c.DebugEmail }),
-	{Name: "VEGA_DEBUG_PASSWORD", Default: DefaultDebugPassword, Secret: true, Doc: "Its password; the default is refused on a non-loopback address", set: func(c *Config, v string) error { c.DebugPassword = v; return nil }},
+	{Name: "VEGA_DEBUG_PASSWORD", Default: DefaultDebugPassword, Secret: true, Roles: []string{RoleAPI}, Doc: "Its password; the default is refused on a non-loopback address", set: func(c *Config, v string) error { c.DebugPassword = v; return nil }},
 	seconds("VEGA_ACCESS_TOKEN_TTL_SECONDS", "900", "Access token lifetime", func(c *Config) *time.Duration { return &c.AccessTokenTTL }),
 	seconds("VEGA_REFRESH_TOKEN_TTL_SECONDS", "2592000", "Refresh token lifetime", func(c *Config) *time.Duration { return &c.RefreshTokenTTL }),
 	str("VEGA_COGNITO_REGION", "", "Cognito region (required for `cognito`)", func(c *Config) *string { return &c.Cognito.Region }),
@@ -161,9 +173,9 @@ var variables = []variable{
 
 	str("VEGA_LLM_PROXY_URL", "", "Where runners send model traffic (default: in-process for `api`, `http://` + the proxy listen address otherwise)", func(c *Config) *string { return &c.LLMProxyURL }),
 	addr("VEGA_LLM_PROXY_LISTEN_ADDR", "127.0.0.1:8001", "Listen address of `vega llm-proxy`", func(c *Config) *string { return &c.LLMProxyListenAddr }),
-	secret("VEGA_LLM_PROXY_ADMIN_TOKEN", "Guards scan-token minting; generated locally, required for `llm-proxy`", func(c *Config) *string { return &c.LLMProxyAdminToken }),
+	secretFor("VEGA_LLM_PROXY_ADMIN_TOKEN", "Guards scan-token minting; generated locally, required for `llm-proxy`", func(c *Config) *string { return &c.LLMProxyAdminToken }, RoleAPI, RoleWorker, RoleRunner, RoleLLMProxy),
 	str("VEGA_LLM_PROVIDER_BASE_URL", "https://api.openai.com/v1", "Upstream model provider", func(c *Config) *string { return &c.LLMProviderBaseURL }),
-	secret("VEGA_LLM_PROVIDER_API_KEY", "Provider key; lives only in the proxy", func(c *Config) *string { return &c.LLMProviderAPIKey }),
+	secretFor("VEGA_LLM_PROVIDER_API_KEY", "Provider key; lives only in the proxy (from Secrets Manager, only `llm-proxy` takes it)", func(c *Config) *string { return &c.LLMProviderAPIKey }, RoleLLMProxy),
 	seconds("VEGA_LLM_PROXY_TOKEN_TTL_SECONDS", "21600", "Scan-scoped token lifetime", func(c *Config) *time.Duration { return &c.LLMProxyTokenTTL }),
 	integer64("VEGA_LLM_PROXY_MAX_REQUESTS_PER_SCAN", "0", "Per-scan request cap (0 = unlimited)", 0, func(c *Config) *int64 { return &c.LLMProxyMaxRequestsPerScan }),
 	integer64("VEGA_LLM_PROXY_MAX_TOKENS_PER_SCAN", "0", "Per-scan token cap (0 = unlimited)", 0, func(c *Config) *int64 { return &c.LLMProxyMaxTokensPerScan }),
@@ -177,7 +189,7 @@ var variables = []variable{
 	list("VEGA_ECS_SUBNETS", "", "Comma list of subnets for runner tasks", func(c *Config) *[]string { return &c.ECS.Subnets }),
 	list("VEGA_ECS_SECURITY_GROUPS", "", "Comma list of security groups for runner tasks", func(c *Config) *[]string { return &c.ECS.SecurityGroups }),
 	str("VEGA_AWS_ENDPOINT_URL", "", "One override endpoint for all AWS clients (tests, emulators)", func(c *Config) *string { return &c.AWSEndpointURL }),
-	str("VEGA_SECRETS_MANAGER_SECRET_ID", "", "Secrets Manager secret (JSON of `VEGA_*` keys) that fills values the environment does not set", func(c *Config) *string { return &c.SecretsManagerSecretID }),
+	str("VEGA_SECRETS_MANAGER_SECRET_ID", "", "Secrets Manager secret (name or ARN; JSON of `VEGA_*` keys) that fills values the environment does not set; each role takes only the secrets it needs (docs/aws.md)", func(c *Config) *string { return &c.SecretsManagerSecretID }),
 }
 
 // Markdown renders the variable table kept in the README.

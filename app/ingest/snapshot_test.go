@@ -314,7 +314,7 @@ func TestBuildSnapshotOversizedAndMissing(t *testing.T) {
 }
 
 func TestLimitsFromConfigMatchesDefaults(t *testing.T) {
-	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	cfg, err := config.Load(context.Background(), config.Source{Env: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatal(err)
 	}

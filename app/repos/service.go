@@ -208,6 +208,9 @@ func (s *Service) StageArchive(ctx context.Context, sc store.Scope, body io.Read
 			}
 			return "", 0, ae
 		}
+		if errors.Is(err, blob.ErrUnavailable) {
+			return "", 0, apperr.From(err) // our storage failed, not the client's upload
+		}
 		return "", 0, apperr.BadRequestf("The upload was interrupted").Wrap(err)
 	}
 	if size == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +24,7 @@ type harness struct {
 	app  *App
 	env  *Env
 	logs *logBuffer // everything the server logged (at VEGA_LOG_LEVEL)
+	aws  *s3Harness // set when blobs are in S3 (the emulator)
 }
 
 // logBuffer collects the server log; the server writes from many goroutines.
@@ -46,6 +48,12 @@ func (b *logBuffer) String() string {
 func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 	t.Helper()
 	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_LOG_LEVEL": "error"}
+	// `VEGA_TEST_BLOBS=s3 go test` runs the same suite with files in S3 (the
+	// in-process emulator), as the AWS runtime keeps them.
+	var aws *s3Harness
+	if os.Getenv("VEGA_TEST_BLOBS") == "s3" || extraEnv["VEGA_FILE_STORAGE_BACKEND"] == "s3" {
+		aws = newS3Harness(t, vars)
+	}
 	// The same API suite runs on both stores: `VEGA_TEST_STORE=postgres go test`
 	// gives every test its own database (pgtest; a skip without one, a failure under CI=true).
 	if os.Getenv("VEGA_TEST_STORE") == "postgres" {
@@ -57,14 +65,15 @@ func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 	for k, v := range extraEnv {
 		vars[k] = v
 	}
-	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, vars)
 	logs := &logBuffer{}
 	log := NewLogger(cfg, logs)
 	ctx := context.Background()
-	env, err := Open(ctx, cfg, log, "test")
+	var opts []Option
+	if aws != nil {
+		opts = append(opts, WithAWS(aws.emu.Options()))
+	}
+	env, err := Open(ctx, cfg, log, "test", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +83,21 @@ func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); env.Close() })
-	return &harness{t: t, app: a, env: env, logs: logs}
+	return &harness{t: t, app: a, env: env, logs: logs, aws: aws}
 }
+
+// loadConfig loads the api role's configuration from vars, as main does.
+func loadConfig(t *testing.T, vars map[string]string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(context.Background(), config.Source{Role: config.RoleAPI,
+		Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, LocalSecret: LocalSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 type response struct {
 	Status int

@@ -17,7 +17,7 @@ func openPostgres(ctx context.Context, cfg *config.Config) (*postgres.Store, err
 	if err != nil {
 		return nil, fmt.Errorf("connect to Postgres (VEGA_DATABASE_URL): %w", err)
 	}
-	if cfg.AutoMigrate || cfg.Role == "maintenance" {
+	if cfg.AutoMigrate || cfg.Role == config.RoleMaintenance {
 		if _, err := migrate.Migrate(ctx, st.Pool()); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("apply migrations: %w", err)

@@ -10,10 +10,10 @@ import (
 	"github.com/vegasec/vega/auth"
 )
 
-// localSecret returns the secret stored in <dataDir>/secrets/<name>, creating
-// it (0600) on first use. Only the local runtime does this; elsewhere secrets
-// must come from the environment or Secrets Manager.
-func localSecret(dataDir, name string) (string, error) {
+// LocalSecret returns the secret stored in <dataDir>/secrets/<name>, creating
+// it (0600) on first use (a config.LocalSecretFunc). Only the local runtime
+// does this; elsewhere secrets come from the environment or Secrets Manager.
+func LocalSecret(dataDir, name string) (string, error) {
 	dir := filepath.Join(dataDir, "secrets")
 	p := filepath.Join(dir, name)
 	b, err := os.ReadFile(p)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	vega "github.com/vegasec/vega"
 
 	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
 	"github.com/vegasec/vega/app/quota"
@@ -37,12 +39,34 @@ type Env struct {
 	Version string
 }
 
-// Close releases the store.
-func (e *Env) Close() error { return e.Store.Close() }
+// Close releases the store and the blob store.
+func (e *Env) Close() error {
+	err := e.Store.Close()
+	if c, ok := e.Blobs.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
 
-// Open prepares the shared environment of a role: data directory, local
-// secrets, store and blob store.
-func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version string) (*Env, error) {
+// Option adjusts how Open builds the environment.
+type Option func(*openOptions)
+
+type openOptions struct {
+	aws awsconf.Options
+}
+
+// WithAWS sets the AWS client options (tests point them at the emulator).
+// Production uses the SDK's defaults: the task role and AWS_REGION.
+func WithAWS(o awsconf.Options) Option { return func(x *openOptions) { x.aws = o } }
+
+// Open prepares the shared environment of a role: data directory, store and
+// blob store. The configuration is final (config.Load generated the local
+// secrets); Open only reads it.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version string, opts ...Option) (*Env, error) {
+	var o openOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	if err := notBuilt(cfg); err != nil {
 		return nil, err
 	}
@@ -51,24 +75,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version str
 			return nil, fmt.Errorf("VEGA_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
 		}
 	}
-	if cfg.PersistenceBackend == "bolt" {
-		var err error
-		if cfg.AuthSecret == "" {
-			if cfg.AuthSecret, err = localSecret(cfg.DataDir, "auth_secret"); err != nil {
-				return nil, fmt.Errorf("generate VEGA_AUTH_SECRET: %w", err)
-			}
-		}
-		if cfg.LLMProxyAdminToken == "" {
-			if cfg.LLMProxyAdminToken, err = localSecret(cfg.DataDir, "llm_proxy_admin_token"); err != nil {
-				return nil, fmt.Errorf("generate VEGA_LLM_PROXY_ADMIN_TOKEN: %w", err)
-			}
-		}
-	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := openBlobs(cfg)
+	blobs, err := openBlobs(ctx, cfg, log, o.aws)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -91,12 +102,14 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	return nil, fmt.Errorf("VEGA_PERSISTENCE_BACKEND=%s is not supported", cfg.PersistenceBackend)
 }
 
-func openBlobs(cfg *config.Config) (blob.Store, error) {
+func openBlobs(ctx context.Context, cfg *config.Config, log *slog.Logger, awsOpts awsconf.Options) (blob.Store, error) {
 	switch cfg.FileStorageBackend {
 	case "local":
 		return blob.NewLocal(filepath.Join(cfg.DataDir, "blobs"))
+	case "s3":
+		return openS3(ctx, cfg, log, awsOpts)
 	}
-	return nil, fmt.Errorf("VEGA_FILE_STORAGE_BACKEND=%s is not available in this build yet", cfg.FileStorageBackend)
+	return nil, fmt.Errorf("VEGA_FILE_STORAGE_BACKEND=%s is not supported", cfg.FileStorageBackend)
 }
 
 // NewAuth builds the auth service for the configured provider.
@@ -255,10 +268,8 @@ func notBuilt(cfg *config.Config) error {
 	switch {
 	case cfg.ScanExecutionMode == "sqs":
 		return errors.New("VEGA_SCAN_EXECUTION_MODE=sqs: SQS dispatch is not in this build yet; use external (vega worker on Postgres)")
-	case cfg.SecretsManagerSecretID != "":
-		return errors.New("VEGA_SECRETS_MANAGER_SECRET_ID: Secrets Manager loading is not in this build yet; pass secrets as VEGA_* variables or *_FILE files")
-	case cfg.FileStorageBackend == "s3":
-		return errors.New("VEGA_FILE_STORAGE_BACKEND=s3: S3 storage is not in this build yet; use local")
+	case cfg.ScanWorkerExecutionMode == "ecs":
+		return errors.New("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs: ECS runner tasks are not in this build yet; use local")
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/vegasec/vega/app/awsconf"
+	"github.com/vegasec/vega/app/awssecrets"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/server"
 )
@@ -54,7 +56,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, config.Markdown())
 		return 0
 	}
-	cfg, err := config.FromEnv()
+	role, known := commandRole(cmd)
+	if !known {
+		fmt.Fprintf(stderr, "vega: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The role is known before the configuration is read: validation runs
+	// once, for it, and only it takes its secrets from Secrets Manager.
+	secrets := awssecrets.New(awsconf.Options{Endpoint: os.Getenv("VEGA_AWS_ENDPOINT_URL")})
+	cfg, err := config.FromEnv(ctx, role, secrets, server.LocalSecret)
 	if err != nil {
 		fmt.Fprintf(stderr, "vega: invalid configuration:\n%v\n", err)
 		return 2
@@ -62,13 +74,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == "" {
 		cmd = roleCommand(cfg.Role)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	log := server.NewLogger(cfg, stdout)
+	if len(cfg.FromSecretsManager) > 0 {
+		log.Info("configuration read from Secrets Manager", "secret_id", cfg.SecretsManagerSecretID, "variables", cfg.FromSecretsManager)
+	}
 
 	switch cmd {
 	case "serve":
-		cfg.SetRole("api")
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return server.Serve(ctx, env, nil) })
 	case "users":
 		err = withEnv(ctx, cfg, func(env *server.Env) error { return usersCommand(ctx, env, args, stdout) })
@@ -110,10 +122,26 @@ func withEnv(ctx context.Context, cfg *config.Config, f func(env *server.Env) er
 
 func roleCommand(role string) string {
 	switch role {
-	case "api":
+	case config.RoleAPI:
 		return "serve"
 	}
 	return role
+}
+
+// commandRole is the role a command runs as; "" (no command) leaves it to
+// VEGA_SERVICE_ROLE.
+func commandRole(cmd string) (role string, known bool) {
+	switch cmd {
+	case "":
+		return "", true
+	case "serve", "users": // users acts on the api's accounts, with its settings
+		return config.RoleAPI, true
+	case "worker", "runner", "llm-proxy", "maintenance":
+		return cmd, true
+	case "migrate":
+		return config.RoleMaintenance, true
+	}
+	return "", false
 }
 
 // usageError is a mistake in the command line (exit 2, no log line).

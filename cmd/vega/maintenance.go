@@ -35,7 +35,6 @@ func migrateCommand(ctx context.Context, cfg *config.Config, out io.Writer) erro
 // maintenanceCommand runs migrations, stale-scan recovery and cleanup once,
 // printing what it did as JSON.
 func maintenanceCommand(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	cfg.SetRole("maintenance") // opening the store applies pending migrations
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		rec := scans.New(env.Store, scans.Options{MaxAttempts: cfg.ScanMaxAttempts, HeartbeatTTL: cfg.ScanHeartbeatTTL,
 			RunningStale: cfg.ScanRunningStale, Logger: env.Log})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,17 +15,8 @@ import (
 // workerCommand runs the claim loop of `external` mode until stopped: it
 // registers itself, heartbeats, recovers stale scans and runs queued ones.
 func workerCommand(ctx context.Context, cfg *config.Config) error {
-	switch cfg.ScanExecutionMode {
-	case "external":
-	case "sqs":
-		return errors.New("VEGA_SCAN_EXECUTION_MODE=sqs: the SQS dispatcher is not in this build yet; use external")
-	default:
-		return errors.New("vega worker needs VEGA_SCAN_EXECUTION_MODE=external (with VEGA_PERSISTENCE_BACKEND=postgres); in thread mode `vega serve` runs scans itself")
-	}
-	if cfg.ScanWorkerExecutionMode == "ecs" {
-		return errors.New("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs is not in this build yet; use local")
-	}
-	cfg.SetRole("worker")
+	// The configuration refused thread mode for this role, and server.Open
+	// refuses the modes not built yet (sqs, ecs).
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		st, err := server.NewScanStack(env, true)
 		if err != nil {
@@ -52,7 +42,6 @@ func runnerCommand(ctx context.Context, cfg *config.Config, args []string) error
 	if err := fs.Parse(args); err != nil || *scanID == "" {
 		return usageError{"runner needs --scan-id ID"}
 	}
-	cfg.SetRole("runner")
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		st, err := server.NewScanStack(env, false)
 		if err != nil {
@@ -69,16 +58,7 @@ func runnerCommand(ctx context.Context, cfg *config.Config, args []string) error
 // llmProxyCommand runs the standalone LLM proxy: the only process that holds
 // the provider key. It shares the database with the API (scan status, usage).
 func llmProxyCommand(ctx context.Context, cfg *config.Config) error {
-	cfg.SetRole("llm-proxy")
-	if cfg.PersistenceBackend != "postgres" {
-		return errors.New("the standalone LLM proxy shares the database with the API, so it needs VEGA_PERSISTENCE_BACKEND=postgres; locally `vega serve` hosts the proxy in-process")
-	}
-	if cfg.LLMProxyAdminToken == "" {
-		return errors.New("VEGA_LLM_PROXY_ADMIN_TOKEN: required for the llm-proxy role (it guards token minting)")
-	}
-	if cfg.LLMProviderAPIKey == "" {
-		return errors.New("VEGA_LLM_PROVIDER_API_KEY: required for the llm-proxy role")
-	}
+	// The configuration checked the database, admin token and provider key.
 	pcfg, err := llmproxy.FromConfig(cfg)
 	if err != nil {
 		return err

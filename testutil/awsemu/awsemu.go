@@ -5,6 +5,10 @@
 // requests with AWS-shaped errors (access denied, throttling, 5xx) and counts
 // what it saw, for the failure paths no emulator produces on its own.
 //
+// Every emulator in one process shares its state: kumo keeps its services in
+// package variables. Name buckets, queues and secrets with Unique (or after
+// the test) so tests do not see each other's.
+//
 // Only tests (and the bench command in ./cmd/awsemu) import this package: the
 // emulator registers ~80 services and takes about a minute to compile cold.
 package awsemu
@@ -15,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -92,6 +97,12 @@ func New() (*Emulator, error) {
 	}))
 	e.URL = e.front.URL
 	return e, nil
+}
+
+// Unique returns prefix plus a random suffix: a fresh bucket, queue or secret
+// name (lower case, digits and hyphens, valid for all three).
+func Unique(prefix string) string {
+	return fmt.Sprintf("%s-%08x", prefix, rand.Uint32())
 }
 
 // Close stops the emulator.

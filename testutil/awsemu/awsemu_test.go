@@ -21,11 +21,12 @@ import (
 func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 	ctx := context.Background()
 	e := Start(t)
-	e.CreateBucket(t, "b")
+	bucket := Unique("b")
+	e.CreateBucket(t, bucket)
 	c := e.S3(t)
 
 	part := bytes.Repeat([]byte("x"), 5<<20)
-	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("b"), Key: aws.String("k"),
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("k"),
 		ServerSideEncryption: s3types.ServerSideEncryptionAwsKms, SSEKMSKeyId: aws.String("alias/vega")})
 	if err != nil {
 		t.Fatal(err)
@@ -33,18 +34,18 @@ func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 	var parts []s3types.CompletedPart
 	for i, body := range [][]byte{part, []byte("tail")} {
 		n := int32(i + 1)
-		out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("b"), Key: aws.String("k"), UploadId: up.UploadId,
+		out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bucket), Key: aws.String("k"), UploadId: up.UploadId,
 			PartNumber: aws.Int32(n), Body: bytes.NewReader(body)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		parts = append(parts, s3types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
 	}
-	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("b"), Key: aws.String("k"),
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String("k"),
 		UploadId: up.UploadId, MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts}}); err != nil {
 		t.Fatal(err)
 	}
-	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 		aws.ToString(head.SSEKMSKeyId) != "alias/vega" {
 		t.Fatalf("head: size %d sse %q key %q", aws.ToInt64(head.ContentLength), head.ServerSideEncryption, aws.ToString(head.SSEKMSKeyId))
 	}
-	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k"),
+	got, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"),
 		Range: aws.String("bytes=5242878-5242881"), IfMatch: head.ETag})
 	if err != nil {
 		t.Fatal(err)
@@ -62,28 +63,29 @@ func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 	if string(b) != "xxta" || aws.ToString(got.ContentRange) == "" {
 		t.Fatalf("range read %q (Content-Range %q)", b, aws.ToString(got.ContentRange))
 	}
-	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k"), IfMatch: aws.String(`"other"`)}); err == nil {
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), IfMatch: aws.String(`"other"`)}); err == nil {
 		t.Fatal("If-Match with another ETag must fail")
 	}
 
-	arn := e.CreateSecret(t, "vega/test", `{"VEGA_AUTH_SECRET":"s"}`)
+	secret := Unique("vega/test")
+	arn := e.CreateSecret(t, secret, `{"VEGA_AUTH_SECRET":"s"}`)
 	sm := secretsmanager.NewFromConfig(e.Config(t))
 	if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)}); err != nil {
 		t.Fatalf("get secret by ARN: %v", err)
 	}
-	if url := e.CreateQueue(t, "scans", nil); url == "" {
+	if url := e.CreateQueue(t, Unique("scans"), nil); url == "" {
 		t.Fatal("no queue URL")
 	}
 
 	deny := e.Inject(t, AccessDenied(Target("secretsmanager.GetSecretValue")))
-	_, err = sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("vega/test")})
+	_, err = sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDeniedException" {
 		t.Fatalf("want AccessDeniedException, got %v", err)
 	}
 	deny()
-	denyS3 := e.Inject(t, AccessDenied(S3Object(http.MethodHead, "b", "k")))
-	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	denyS3 := e.Inject(t, AccessDenied(S3Object(http.MethodHead, bucket, "k")))
+	_, err = c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")})
 	var re interface{ HTTPStatusCode() int }
 	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusForbidden {
 		t.Fatalf("want 403, got %v", err)
@@ -91,9 +93,9 @@ func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 	denyS3()
 
 	// Transient errors are retried by the SDK's standard retryer.
-	f := Unavailable(S3Object(http.MethodGet, "b", "k"), 2)
+	f := Unavailable(S3Object(http.MethodGet, bucket, "k"), 2)
 	e.Inject(t, f)
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("k")})
 	if err != nil {
 		t.Fatalf("two 503s must be retried: %v", err)
 	}
@@ -101,7 +103,7 @@ func TestEmulatorSpeaksWhatVegaUses(t *testing.T) {
 	if f.Hits() != 2 {
 		t.Fatalf("fault answered %d requests, want 2", f.Hits())
 	}
-	if keys := e.Keys(t, "b"); len(keys) != 1 || keys[0] != "k" {
+	if keys := e.Keys(t, bucket); len(keys) != 1 || keys[0] != "k" {
 		t.Fatalf("keys %v", keys)
 	}
 }
