@@ -41,6 +41,8 @@ test-go:
 	$(GO) test $(GOTESTFLAGS) ./...
 	# The API suite again, on Postgres (needs VEGA_TEST_DATABASE_URL; .ci/postgres.sh sets it).
 	VEGA_TEST_STORE=postgres $(GO) test $(GOTESTFLAGS) ./app/server/
+	# And with files in S3 (the in-process AWS emulator; no account needed).
+	VEGA_TEST_BLOBS=s3 $(GO) test $(GOTESTFLAGS) ./app/server/
 
 test-ui: ui/node_modules/.package-lock.json
 	cd ui && npm test
@@ -62,6 +64,8 @@ deploy/aws/node_modules/.package-lock.json: deploy/aws/package-lock.json
 bench: build-go
 	./scripts/bench-startup.sh bin/vega
 	./scripts/bench-upload.sh bin/vega 1024
+	./scripts/bench-upload.sh bin/vega 1024 s3
+	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench FileView20k -benchtime 300x -timeout 60m ./app/server/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/bolt/ ./store/postgres/
 	$(GO) test -run '^$$' -bench Overhead -benchtime 5000x -count 3 ./app/llmproxy/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # Peak RSS of the server while a 1 GiB archive is uploaded through the API and
-# then ingested. Usage: scripts/bench-upload.sh bin/vega [size_mib]
+# then ingested. Usage: scripts/bench-upload.sh bin/vega [size_mib] [local|s3]
+# With s3, files go to the in-process AWS emulator (testutil/awsemu), run as
+# its own process so its memory is not counted.
 set -euo pipefail
 bin=$(realpath "${1:-bin/vega}")
 mib=${2:-1024}
+backend=${3:-local}
 work=$(mktemp -d)
 pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+emu=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$emu" ] && kill $emu 2>/dev/null; rm -rf "$work"' EXIT
+
+if [ "$backend" = s3 ]; then
+  go build -o "$work/awsemu" ./testutil/awsemu/cmd/awsemu
+  "$work/awsemu" -buckets vega-source,vega-artifacts >"$work/emu.env" &
+  emu=$!
+  until grep -q '^ready$' "$work/emu.env" 2>/dev/null; do sleep 0.05; done
+  # shellcheck disable=SC1091
+  source <(grep '^export ' "$work/emu.env")
+  export VEGA_FILE_STORAGE_BACKEND=s3 VEGA_S3_SOURCE_BUCKET=vega-source VEGA_S3_ARTIFACTS_BUCKET=vega-artifacts
+fi
 port=$(( 20000 + RANDOM % 20000 ))
 base="http://127.0.0.1:$port"
 
@@ -50,7 +64,7 @@ while :; do
 done
 ingest_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 after_ingest=$(hwm)
-echo "archive: $(( size / 1048576 )) MiB tar, ingest status: $st"
+echo "backend: $backend, archive: $(( size / 1048576 )) MiB tar, ingest status: $st"
 echo "peak RSS before upload: $(( before / 1024 )) MiB"
 echo "peak RSS after upload:  $(( after_upload / 1024 )) MiB (+$(( (after_upload - before) / 1024 )) MiB), upload took ${upload_ms} ms"
 echo "peak RSS after ingest:  $(( after_ingest / 1024 )) MiB (+$(( (after_ingest - before) / 1024 )) MiB), upload+ingest took ${ingest_ms} ms"

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -56,9 +55,7 @@ func aiHarness(t *testing.T, extra map[string]string) (*harness, *modelserver.Se
 		env[k] = v
 	}
 	h := newHarness(t, env)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
-	h.app.features.start(ctx)
+	h.runBackground()
 	return h, ms
 }
 

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -14,9 +13,7 @@ import (
 
 func TestRepositoryEventsAndTheStream(t *testing.T) {
 	h := newHarness(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
-	h.app.features.start(ctx)
+	h.runBackground()
 	tok := h.debugToken()
 	pid := h.project(tok, "events")
 	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"app/.env": srctree.AWSKeyLine(5), "app/main.py": "print(1)\n"})).json(t)["id"].(string)

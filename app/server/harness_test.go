@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store/postgres/pgtest"
@@ -20,7 +21,7 @@ import (
 // harness is the production api role on a temporary data directory, driven
 // through its real router without a network listener.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	app  *App
 	env  *Env
 	logs *logBuffer // everything the server logged (at VEGA_LOG_LEVEL)
@@ -45,7 +46,7 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-func newHarness(t *testing.T, extraEnv map[string]string) *harness {
+func newHarness(t testing.TB, extraEnv map[string]string) *harness {
 	t.Helper()
 	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_LOG_LEVEL": "error"}
 	// `VEGA_TEST_BLOBS=s3 go test` runs the same suite with files in S3 (the
@@ -86,8 +87,16 @@ func newHarness(t *testing.T, extraEnv map[string]string) *harness {
 	return &harness{t: t, app: a, env: env, logs: logs, aws: aws}
 }
 
+// runBackground starts the api role's background work (scan pool, sweeps)
+// until the test ends, as Serve does once it listens.
+func (h *harness) runBackground() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
+	h.app.features.start(ctx)
+}
+
 // loadConfig loads the api role's configuration from vars, as main does.
-func loadConfig(t *testing.T, vars map[string]string) *config.Config {
+func loadConfig(t testing.TB, vars map[string]string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(context.Background(), config.Source{Role: config.RoleAPI,
 		Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, LocalSecret: LocalSecret})
@@ -105,7 +114,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -115,7 +124,7 @@ func (r response) json(t *testing.T) map[string]any {
 }
 
 // errCode checks the body is the documented envelope and returns its code.
-func (r response) errCode(t *testing.T) string {
+func (r response) errCode(t testing.TB) string {
 	t.Helper()
 	m := r.json(t)
 	if m["schema_version"] != float64(1) {

@@ -15,7 +15,7 @@ import (
 )
 
 // zipOf builds a zip archive from name → content.
-func zipOf(t *testing.T, files map[string]string) []byte {
+func zipOf(t testing.TB, files map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)

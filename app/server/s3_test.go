@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,7 +23,7 @@ type s3Harness struct {
 	source, artifacts string
 }
 
-func newS3Harness(t *testing.T, vars map[string]string) *s3Harness {
+func newS3Harness(t testing.TB, vars map[string]string) *s3Harness {
 	t.Helper()
 	h := &s3Harness{emu: awsemu.Start(t), source: awsemu.Unique("vega-source"), artifacts: awsemu.Unique("vega-artifacts")}
 	h.emu.CreateBucket(t, h.source)
@@ -38,15 +37,13 @@ func newS3Harness(t *testing.T, vars map[string]string) *s3Harness {
 }
 
 // s3App is the api role with files in S3 and its background work running.
-func s3App(t *testing.T, extra map[string]string) *harness {
+func s3App(t testing.TB, extra map[string]string) *harness {
 	env := map[string]string{"VEGA_FILE_STORAGE_BACKEND": "s3", "VEGA_SCAN_ENGINES": "secrets"}
 	for k, v := range extra {
 		env[k] = v
 	}
 	h := newHarness(t, env)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
-	h.app.features.start(ctx)
+	h.runBackground()
 	return h
 }
 
@@ -201,8 +198,8 @@ func TestS3CleanupListsTheBuckets(t *testing.T) {
 	client := h.aws.emu.S3(t)
 	orphans := map[string]string{
 		"snapshots/repo_01J0000000000000000000000X/snap_01J0000000000000000000000X.zip": h.aws.source,
-		"uploads/repo_01J0000000000000000000000Y.archive":                                h.aws.source,
-		"scans/scan_01J0000000000000000000000X/report.json":                              h.aws.artifacts,
+		"uploads/repo_01J0000000000000000000000Y.archive":                               h.aws.source,
+		"scans/scan_01J0000000000000000000000X/report.json":                             h.aws.artifacts,
 	}
 	for k, b := range orphans {
 		if _, err := client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(b), Key: aws.String(k), Body: strings.NewReader("x")}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -106,20 +105,6 @@ func snapshot(i int) string { return blob.SnapshotKey("repo", fmt.Sprintf("snap_
 
 func body(i, size int) []byte { return bytes.Repeat([]byte{byte('a' + i%26)}, size) }
 
-func readAll(t *testing.T, s blob.Store, key string) []byte {
-	t.Helper()
-	o, err := s.Open(ctx, key)
-	if err != nil {
-		t.Fatalf("open %s: %v", key, err)
-	}
-	defer o.Close()
-	b, err := io.ReadAll(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestHitsMissesAndSharedFills(t *testing.T) {
 	inner := &counting{Store: local(t)}
 	c := newCache(t, inner, t.TempDir(), 10<<20)
@@ -133,7 +118,7 @@ func TestHitsMissesAndSharedFills(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if got := readAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, 300<<10)) {
+			if got := blobtest.ReadAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, 300<<10)) {
 				t.Error("wrong content")
 			}
 		}()
@@ -145,14 +130,14 @@ func TestHitsMissesAndSharedFills(t *testing.T) {
 	if inner.opens.Load() != 1 || inner.bytesRead.Load() != 300<<10 {
 		t.Fatalf("16 cold readers: %d remote opens, %d bytes read; want one fill", inner.opens.Load(), inner.bytesRead.Load())
 	}
-	readAll(t, c, snapshot(1))
+	blobtest.ReadAll(t, c, snapshot(1))
 	if inner.opens.Load() != 1 {
 		t.Fatal("a warm read went to the remote store")
 	}
 	// Non-snapshot keys are never cached.
 	inner.Store.Put(ctx, blob.ArtifactKey("s", "report.json"), strings.NewReader("{}"))
-	readAll(t, c, blob.ArtifactKey("s", "report.json"))
-	readAll(t, c, blob.ArtifactKey("s", "report.json"))
+	blobtest.ReadAll(t, c, blob.ArtifactKey("s", "report.json"))
+	blobtest.ReadAll(t, c, blob.ArtifactKey("s", "report.json"))
 	if inner.opens.Load() != 3 {
 		t.Fatalf("artifacts: %d remote opens, want 3", inner.opens.Load())
 	}
@@ -160,7 +145,7 @@ func TestHitsMissesAndSharedFills(t *testing.T) {
 	if _, err := c.Put(ctx, snapshot(1), strings.NewReader("new")); err != nil {
 		t.Fatal(err)
 	}
-	if got := readAll(t, c, snapshot(1)); string(got) != "new" {
+	if got := blobtest.ReadAll(t, c, snapshot(1)); string(got) != "new" {
 		t.Fatalf("after Put: %q", got)
 	}
 }
@@ -177,7 +162,7 @@ func TestBoundedLRUAndOpenCopiesStay(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i < 5; i++ {
-		readAll(t, c, snapshot(i))
+		blobtest.ReadAll(t, c, snapshot(i))
 		if st := c.Stats(); st.Bytes > max {
 			t.Fatalf("cache holds %d bytes, bound %d", st.Bytes, max)
 		}
@@ -189,18 +174,18 @@ func TestBoundedLRUAndOpenCopiesStay(t *testing.T) {
 	}
 	held.Close()
 	before := inner.opens.Load()
-	readAll(t, c, snapshot(0))
-	readAll(t, c, snapshot(4))
+	blobtest.ReadAll(t, c, snapshot(0))
+	blobtest.ReadAll(t, c, snapshot(4))
 	if inner.opens.Load() != before {
 		t.Fatal("the held and the most recent copy were evicted")
 	}
-	readAll(t, c, snapshot(1))
+	blobtest.ReadAll(t, c, snapshot(1))
 	if inner.opens.Load() != before+1 {
 		t.Fatal("the least recently used copy was not the one evicted")
 	}
 	// Bigger than the whole cache: served from the remote store, not cached.
 	inner.Store.Put(ctx, snapshot(9), bytes.NewReader(body(9, 2<<20)))
-	if got := readAll(t, c, snapshot(9)); !bytes.Equal(got, body(9, 2<<20)) {
+	if got := blobtest.ReadAll(t, c, snapshot(9)); !bytes.Equal(got, body(9, 2<<20)) {
 		t.Fatal("uncached read differs")
 	}
 	if st := c.Stats(); st.Bytes > max {
@@ -217,7 +202,7 @@ func TestRestartKeepsCopiesAndChecksThemOnce(t *testing.T) {
 	}
 	for i := range 3 {
 		inner.Store.Put(ctx, snapshot(i), bytes.NewReader(body(i, 100<<10)))
-		readAll(t, c, snapshot(i))
+		blobtest.ReadAll(t, c, snapshot(i))
 	}
 	slot := c.Dir()
 	c.Close()
@@ -237,17 +222,17 @@ func TestRestartKeepsCopiesAndChecksThemOnce(t *testing.T) {
 	if st := c.Stats(); st.Entries != 3 {
 		t.Fatalf("restart indexed %+v", st)
 	}
-	if got := readAll(t, c, snapshot(0)); !bytes.Equal(got, body(0, 100<<10)) {
+	if got := blobtest.ReadAll(t, c, snapshot(0)); !bytes.Equal(got, body(0, 100<<10)) {
 		t.Fatal("copy 0 differs after restart")
 	}
 	if inner.opens.Load() != 1 || inner.bytesRead.Load() != 0 {
 		t.Fatalf("first read after restart: %d opens, %d bytes; want one size check and no download", inner.opens.Load(), inner.bytesRead.Load())
 	}
-	readAll(t, c, snapshot(0))
+	blobtest.ReadAll(t, c, snapshot(0))
 	if inner.opens.Load() != 1 {
 		t.Fatal("a checked copy was checked again")
 	}
-	if got := readAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, 100<<10)) {
+	if got := blobtest.ReadAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, 100<<10)) {
 		t.Fatalf("a truncated copy was served (%d bytes)", len(got))
 	}
 	if _, err := c.Open(ctx, snapshot(2)); !errors.Is(err, blob.ErrNotFound) {
@@ -322,7 +307,7 @@ func TestKilledFillIsNeverServed(t *testing.T) {
 	if st := c.Stats(); st.Entries != 0 {
 		t.Fatalf("a half-written file was indexed: %+v", st)
 	}
-	if got := readAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, size)) {
+	if got := blobtest.ReadAll(t, c, snapshot(1)); !bytes.Equal(got, body(1, size)) {
 		t.Fatalf("served %d bytes after the crash", len(got))
 	}
 }

@@ -77,7 +77,9 @@ func put(t *testing.T, s blob.Store, key string, body []byte) {
 	}
 }
 
-func read(t *testing.T, s blob.Store, key string) []byte {
+// ReadAll opens key and reads it whole, failing the test on any error or
+// when the bytes read differ from the object's Size.
+func ReadAll(t testing.TB, s blob.Store, key string) []byte {
 	t.Helper()
 	o, err := s.Open(ctx, key)
 	if err != nil {
@@ -114,7 +116,7 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 	body := []byte("hello, snapshot\nsecond line\n")
 	for _, key := range []string{blob.SnapshotKey("repo_1", "snap_1"), blob.UploadKey("repo_1"), blob.ArtifactKey("scan_1", "report.json")} {
 		put(t, s, key, body)
-		if got := read(t, s, key); !bytes.Equal(got, body) {
+		if got := ReadAll(t, s, key); !bytes.Equal(got, body) {
 			t.Fatalf("%s: got %q", key, got)
 		}
 		o, err := s.Open(ctx, key)
@@ -146,7 +148,7 @@ func testRoundTrip(t *testing.T, s blob.Store) {
 func testEmpty(t *testing.T, s blob.Store) {
 	key := blob.ArtifactKey("scan_1", "events.jsonl")
 	put(t, s, key, nil)
-	if got := read(t, s, key); len(got) != 0 {
+	if got := ReadAll(t, s, key); len(got) != 0 {
 		t.Fatalf("empty blob read back %d bytes", len(got))
 	}
 }
@@ -155,7 +157,7 @@ func testReplace(t *testing.T, s blob.Store) {
 	key := blob.UploadKey("repo_2")
 	put(t, s, key, []byte("first, longer value"))
 	put(t, s, key, []byte("second"))
-	if got := read(t, s, key); string(got) != "second" {
+	if got := ReadAll(t, s, key); string(got) != "second" {
 		t.Fatalf("got %q after replace", got)
 	}
 }
@@ -292,7 +294,7 @@ func testFailedPut(t *testing.T, s blob.Store) {
 	if _, err := s.Put(ctx, key, &failingReader{n: 10 << 20, err: errBoom}); !errors.Is(err, errBoom) {
 		t.Fatalf("Put returned %v", err)
 	}
-	if got := read(t, s, key); string(got) != "kept" {
+	if got := ReadAll(t, s, key); string(got) != "kept" {
 		t.Fatalf("a failed replace changed the value to %d bytes", len(got))
 	}
 	if ks := keys(t, s, "uploads/"); !slices.Equal(ks, []string{key}) {
