@@ -419,7 +419,8 @@ func (c *Config) validate() []error {
 	// Every interface, and no name given: the API would answer only IP
 	// addresses and localhost, so a load balancer or DNS name in front would
 	// get 421 on everything. Say so now rather than at the first request.
-	if isUnspecified(c.ListenAddr) && !c.set["VEGA_PUBLIC_URL"] && len(c.AllowedHosts) == 0 {
+	// Only the api role listens on VEGA_LISTEN_ADDR.
+	if c.Role == RoleAPI && isUnspecified(c.ListenAddr) && !c.set["VEGA_PUBLIC_URL"] && len(c.AllowedHosts) == 0 {
 		bad("VEGA_LISTEN_ADDR=%s listens on every interface, but the API only answers a Host header that is an IP address, localhost or a configured name (DNS rebinding protection): set VEGA_PUBLIC_URL to the URL users and git clients reach, or VEGA_ALLOWED_HOSTS to the names they use", c.ListenAddr)
 	}
 	for _, e := range c.ScanEngines {
