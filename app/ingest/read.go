@@ -64,7 +64,7 @@ func openError(err error) error {
 }
 
 // openSnapshot reads the zip central directory from random-access storage.
-func openSnapshot(ctx context.Context, blobs blob.Store, snap *store.Snapshot) (*zip.Reader, io.Closer, error) {
+func openSnapshot(ctx context.Context, blobs blob.Store, snap *store.Snapshot) (*zip.Reader, blob.Object, error) {
 	obj, err := blobs.Open(ctx, snap.StorageKey)
 	if err != nil {
 		return nil, nil, openError(err)
@@ -89,6 +89,11 @@ func ReadTree(ctx context.Context, blobs blob.Store, snap *store.Snapshot, dir s
 		return nil, err
 	}
 	defer closer.Close()
+	return treeOf(zr, dir)
+}
+
+// treeOf lists the children of dir (already cleaned) in an open snapshot.
+func treeOf(zr *zip.Reader, dir string) ([]TreeEntry, error) {
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
@@ -149,6 +154,11 @@ func ReadFile(ctx context.Context, blobs blob.Store, snap *store.Snapshot, path 
 		return nil, err
 	}
 	defer closer.Close()
+	return fileOf(ctx, zr, p, maxBytes)
+}
+
+// fileOf reads the file p (already cleaned, not empty) of an open snapshot.
+func fileOf(ctx context.Context, zr *zip.Reader, p string, maxBytes int64) (*File, error) {
 	var entry *zip.File
 	for _, f := range zr.File {
 		if f.Name == p && f.Mode().IsRegular() {

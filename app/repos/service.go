@@ -41,6 +41,7 @@ type Service struct {
 	limits   ingest.Limits
 	tmpRoot  string
 	profiles ProfileGenerator
+	browser  *ingest.Browser // the tree and file views
 
 	// Background ingests are bounded; their context is the service's lifetime.
 	sem    chan struct{}
@@ -54,7 +55,7 @@ func New(st store.Store, blobs blob.Store, cfg *config.Config, quotas *quota.Che
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{st: st, blobs: blobs, cfg: cfg, quotas: quotas, log: log, now: time.Now,
 		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
-		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel}
+		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel, browser: ingest.NewBrowser(blobs, ingest.DefaultBrowseEntries)}
 	s.profiles = ManifestProfiles{Blobs: blobs}
 	return s
 }
@@ -67,6 +68,7 @@ func (s *Service) SetProfileGenerator(g ProfileGenerator) { s.profiles = g }
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.browser.Close()
 }
 
 // GitInput is the JSON body that adds a repository from a Git URL.
@@ -334,6 +336,7 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
 		return repoNotFound(id, err)
 	}
+	s.browser.Forget(r.ID)
 	s.deleteBlobs(ctx, r, scanIDs)
 	return nil
 }
@@ -394,7 +397,7 @@ func (s *Service) Tree(ctx context.Context, sc store.Scope, repoID, snapID, dir 
 	if err != nil {
 		return nil, err
 	}
-	entries, err := ingest.ReadTree(ctx, s.blobs, snap, dir)
+	entries, err := s.browser.Tree(ctx, snap, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +425,7 @@ func (s *Service) File(ctx context.Context, sc store.Scope, repoID, snapID, path
 	if err != nil {
 		return nil, err
 	}
-	f, err := ingest.ReadFile(ctx, s.blobs, snap, path, MaxFileBytes)
+	f, err := s.browser.File(ctx, snap, path, MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -168,6 +168,35 @@ func (e *Emulator) Keys(t testing.TB, bucket string) []string {
 	return keys
 }
 
+// MultipartUploads lists the keys of the multipart uploads open in a bucket.
+func (e *Emulator) MultipartUploads(t testing.TB, bucket string) []string {
+	t.Helper()
+	var keys []string
+	p := s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("list multipart uploads of %s: %v", bucket, err)
+		}
+		for _, u := range page.Uploads {
+			keys = append(keys, aws.ToString(u.Key))
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// StartMultipartUpload opens a multipart upload (what a writer killed
+// mid-stream leaves) and returns its ID.
+func (e *Emulator) StartMultipartUpload(t testing.TB, bucket, key string) string {
+	t.Helper()
+	out, err := e.S3(t).CreateMultipartUpload(context.Background(), &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("create multipart upload %s/%s: %v", bucket, key, err)
+	}
+	return aws.ToString(out.UploadId)
+}
+
 // CreateSecret stores a secret string and returns its ARN.
 func (e *Emulator) CreateSecret(t testing.TB, name, value string) string {
 	t.Helper()
