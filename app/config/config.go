@@ -16,19 +16,20 @@ import (
 	"time"
 )
 
-// Roles (SPEC §2). Each command runs one; `serve` is the api role, `migrate`
-// and `users` run as maintenance.
+// Roles (SPEC §2). Each command runs one: `serve` and `users` the api role,
+// the others the role of their name.
 const (
 	RoleAPI         = "api"
 	RoleWorker      = "worker"
 	RoleRunner      = "runner"
 	RoleLLMProxy    = "llm-proxy"
 	RoleMaintenance = "maintenance"
+	RoleMigrate     = "migrate"
 )
 
 // Roles lists every role.
 func Roles() []string {
-	return []string{RoleAPI, RoleWorker, RoleRunner, RoleLLMProxy, RoleMaintenance}
+	return []string{RoleAPI, RoleWorker, RoleRunner, RoleLLMProxy, RoleMaintenance, RoleMigrate}
 }
 
 // Default debug credentials of the custom provider. Starting with the default

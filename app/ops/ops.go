@@ -163,10 +163,9 @@ type CleanupResult struct {
 	Errors        []string `json:"errors"`
 }
 
-// partialSweeper is a blob store whose interrupted writes leave something
-// behind: blob.Local's temporary files, S3's unfinished multipart uploads
-// (not objects, but billed until aborted; a bucket lifecycle rule aborts
-// them too, docs/aws.md).
+// partialSweeper is a blob store whose interrupted writes leave files behind
+// (blob.Local's temporary files). S3 needs none: an unfinished multipart
+// upload is not an object, and a bucket lifecycle rule aborts it.
 type partialSweeper interface {
 	RemoveStalePartials(ctx context.Context, before time.Time) (int, error)
 }

@@ -98,7 +98,12 @@ func (h *harness) runBackground() {
 // loadConfig loads the api role's configuration from vars, as main does.
 func loadConfig(t testing.TB, vars map[string]string) *config.Config {
 	t.Helper()
-	cfg, err := config.Load(context.Background(), config.Source{Role: config.RoleAPI,
+	return loadConfigAs(t, config.RoleAPI, vars)
+}
+
+func loadConfigAs(t testing.TB, role string, vars map[string]string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(context.Background(), config.Source{Role: role,
 		Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, LocalSecret: LocalSecret})
 	if err != nil {
 		t.Fatal(err)

@@ -120,9 +120,9 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 		}
 	}
 	// Partial writes: one a killed process left two hours ago, one still
-	// streaming. On S3 a partial write is an open multipart upload, which
-	// cannot be made to look two hours old here: only the live one is made
-	// (store/blob/s3blob tests aborting old ones).
+	// streaming. On S3 a partial write is an open multipart upload, which the
+	// buckets' lifecycle rule aborts after a day (docs/aws.md): cleanup must
+	// leave a live one alone.
 	deadPartial, livePartial := h.blobDir("uploads/.tmp-dead"), h.blobDir("uploads/.tmp-live")
 	wantPartials := float64(1)
 	if h.aws == nil {

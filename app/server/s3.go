@@ -21,9 +21,10 @@ import (
 )
 
 // openS3 builds the S3 blob store, with the snapshot cache in front unless
-// VEGA_S3_CACHE_MAX_BYTES=0 (docs/aws.md). A bucket that does not exist or
-// may not be used stops start-up with the variable that names it; a
-// transient failure is only logged (/v1/readyz reports it).
+// VEGA_S3_CACHE_MAX_BYTES=0 (docs/aws.md). A bucket that does not exist stops
+// start-up with the variable that names it, and so does one the api or
+// maintenance role may not list; a transient failure is only logged
+// (/v1/readyz reports it).
 func openS3(ctx context.Context, cfg *config.Config, log *slog.Logger, o awsconf.Options) (blob.Store, error) {
 	if cfg.AWSEndpointURL != "" {
 		o.Endpoint = cfg.AWSEndpointURL
@@ -65,8 +66,13 @@ func sseName(cfg *config.Config) string {
 	return "AES256"
 }
 
-// checkBuckets asks for each bucket once at start-up.
+// checkBuckets asks for each bucket once at start-up. Only the roles that
+// list buckets (api, maintenance) must be allowed to: with least privilege a
+// runner may only read snapshots and write artifacts, and a worker that
+// launches ECS tasks touches no object at all (deploy/aws grants exactly
+// that), so for them a refusal says nothing wrong.
 func checkBuckets(ctx context.Context, client *s3.Client, cfg *config.Config, log *slog.Logger) error {
+	lists := cfg.Role == config.RoleAPI || cfg.Role == config.RoleMaintenance
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	var errs []error
@@ -79,6 +85,8 @@ func checkBuckets(ctx context.Context, client *s3.Client, cfg *config.Config, lo
 		case err == nil:
 		case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound:
 			errs = append(errs, fmt.Errorf("%s: bucket %s does not exist (or is in another region than %s)", b.name, b.bucket, client.Options().Region))
+		case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden && !lists:
+			log.Debug("S3 bucket not listable by this role (expected with least privilege)", "variable", b.name, "bucket", b.bucket)
 		case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
 			errs = append(errs, fmt.Errorf("%s: this process may not use bucket %s: its role needs s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it (and kms:GenerateDataKey and kms:Decrypt with VEGA_S3_KMS_KEY_ID)", b.name, b.bucket))
 		default:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store/blob/blobcache"
 	"github.com/vegasec/vega/testutil/awsemu"
 	"github.com/vegasec/vega/testutil/srctree"
@@ -235,5 +237,29 @@ func TestS3MissingBucketStopsStartUp(t *testing.T) {
 	_, err := Open(t.Context(), cfg, discardLog(), "test", WithAWS(a.emu.Options()))
 	if err == nil || !strings.Contains(err.Error(), "VEGA_S3_ARTIFACTS_BUCKET: bucket vega-no-such-bucket does not exist") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Start-up checks the buckets as far as the role may: a runner with least
+// privilege (no s3:ListBucket) starts, an api that may not list refuses.
+func TestS3StartUpCheckFollowsTheRole(t *testing.T) {
+	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_PERSISTENCE_BACKEND": "postgres",
+		"VEGA_DATABASE_URL": "postgres://unused", "VEGA_AUTH_SECRET": strings.Repeat("a", 40)}
+	a := newS3Harness(t, vars)
+	a.emu.Inject(t, awsemu.AccessDenied(func(r *http.Request) bool {
+		return awsemu.SigningName(r) == "s3" && r.Method == http.MethodHead && strings.Count(strings.Trim(r.URL.Path, "/"), "/") == 0
+	}))
+	for _, role := range []string{config.RoleRunner, config.RoleAPI} {
+		blobs, err := openBlobs(t.Context(), loadConfigAs(t, role, vars), discardLog(), a.emu.Options())
+		if role == config.RoleRunner {
+			if err != nil {
+				t.Fatalf("runner: %v", err)
+			}
+			blobs.(io.Closer).Close()
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "VEGA_S3_SOURCE_BUCKET: this process may not use bucket "+a.source) {
+			t.Fatalf("api: %v", err)
+		}
 	}
 }

@@ -136,10 +136,8 @@ func commandRole(cmd string) (role string, known bool) {
 		return "", true
 	case "serve", "users": // users acts on the api's accounts, with its settings
 		return config.RoleAPI, true
-	case "worker", "runner", "llm-proxy", "maintenance":
+	case "worker", "runner", "llm-proxy", "maintenance", "migrate":
 		return cmd, true
-	case "migrate":
-		return config.RoleMaintenance, true
 	}
 	return "", false
 }

@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/vegasec/vega/store/blob"
 )
@@ -408,18 +407,6 @@ func (c *Cache) List(ctx context.Context, prefix string) ([]string, error) {
 }
 
 func (c *Cache) Ping(ctx context.Context) error { return c.inner.Ping(ctx) }
-
-// RemoveStalePartials passes ops cleanup on to the remote store when it has
-// unfinished writes to sweep (S3's multipart uploads). The cache's own
-// half-written fills are removed at start-up.
-func (c *Cache) RemoveStalePartials(ctx context.Context, before time.Time) (int, error) {
-	if ps, ok := c.inner.(interface {
-		RemoveStalePartials(ctx context.Context, before time.Time) (int, error)
-	}); ok {
-		return ps.RemoveStalePartials(ctx, before)
-	}
-	return 0, nil
-}
 
 // Stats describe the cache (tests, benchmarks).
 type Stats struct {

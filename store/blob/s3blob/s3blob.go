@@ -15,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -40,7 +39,6 @@ type API interface {
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, opts ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
-	ListMultipartUploads(ctx context.Context, in *s3.ListMultipartUploadsInput, opts ...func(*s3.Options)) (*s3.ListMultipartUploadsOutput, error)
 	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, opts ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
 }
 
@@ -379,34 +377,6 @@ func (s *Store) bucketsFor(prefix string) []string {
 		out = append(out, s.opt.ArtifactsBucket)
 	}
 	return out
-}
-
-// RemoveStalePartials aborts the multipart uploads begun before the given
-// time in both buckets: what a process killed in the middle of a Put left
-// behind (`vega maintenance`, /v1/ops/cleanup). A bucket lifecycle rule does
-// the same; this covers a deployment without one. It returns how many it
-// aborted.
-func (s *Store) RemoveStalePartials(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	for _, bucket := range s.buckets() {
-		p := s3.NewListMultipartUploadsPaginator(s.api, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return n, unavailable("list multipart uploads", bucket, "", err)
-			}
-			for _, u := range page.Uploads {
-				if u.Initiated == nil || !u.Initiated.Before(before) {
-					continue
-				}
-				if _, err := s.api.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: u.Key, UploadId: u.UploadId}); err != nil && !isNotFound(err) {
-					return n, unavailable("abort multipart upload", bucket, aws.ToString(u.Key), err)
-				}
-				n++
-			}
-		}
-	}
-	return n, nil
 }
 
 // Ping checks both buckets answer (readiness).

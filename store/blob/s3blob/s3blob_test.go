@@ -12,7 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -305,23 +304,5 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		if _, err := s3blob.New(nil, o); err == nil {
 			t.Errorf("%+v accepted", o)
 		}
-	}
-}
-
-// Cleanup aborts multipart uploads a killed writer left, and only old ones.
-func TestRemoveStalePartials(t *testing.T) {
-	e := awsemu.Start(t)
-	src, art := buckets(t, e)
-	s := newStore(t, e, nil, s3blob.Options{SourceBucket: src, ArtifactsBucket: art})
-	e.StartMultipartUpload(t, src, "uploads/dead.archive")
-	e.StartMultipartUpload(t, art, "scans/s/dead.json")
-	if n, err := s.RemoveStalePartials(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
-		t.Fatalf("uploads begun just now: aborted %d, %v", n, err)
-	}
-	if n, err := s.RemoveStalePartials(ctx, time.Now().Add(time.Minute)); err != nil || n != 2 {
-		t.Fatalf("aborted %d, %v; want 2", n, err)
-	}
-	if left := append(e.MultipartUploads(t, src), e.MultipartUploads(t, art)...); len(left) != 0 {
-		t.Fatalf("still open: %v", left)
 	}
 }
