@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// Roles (SPEC §2). Each command runs one: `serve` and `users` the api role,
-// the others the role of their name.
+// Roles (README "Commands", docs/aws.md). Each command runs one: `serve` and
+// `users` the api role, the others the role of their name.
 const (
 	RoleAPI         = "api"
 	RoleWorker      = "worker"
