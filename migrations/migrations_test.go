@@ -53,9 +53,11 @@ func TestSchema(t *testing.T) {
 	}
 }
 
-// TestUpgradeWithData applies 0001, stores a finding the old way, then the
-// rest: later files must migrate existing rows (0002 backfills the
-// generated search column, 0003 the snapshots' stored bytes), not just empty tables.
+// TestUpgradeWithData applies 0001, stores a finding and a signed-in user the
+// old way, then the rest: later files must migrate existing rows (0002
+// backfills the generated search column, 0003 the snapshots' stored bytes,
+// 0004 gives users session generation 0 so tokens issued before the upgrade
+// stay valid), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -78,7 +80,10 @@ func TestUpgradeWithData(t *testing.T) {
 		INSERT INTO findings (id, repository_id, project_id, owner_user_id, title, description, file_path, status, created_at, updated_at)
 			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'open', now(), now());
 		INSERT INTO snapshots (id, repository_id, owner_user_id, total_bytes, created_at)
-			VALUES ('snap_1', 'repo_1', 'usr_1', 6442450944, now());`,
+			VALUES ('snap_1', 'repo_1', 'usr_1', 6442450944, now());
+		INSERT INTO users (id, email, created_at) VALUES ('usr_1', 'a@example.com', now());
+		INSERT INTO refresh_sessions (id, user_id, token_hash, family, expires_at, created_at)
+			VALUES ('rs_1', 'usr_1', 'h', 'fam_1', now() + interval '1 hour', now());`,
 		pgx.QueryExecModeSimpleProtocol); err != nil {
 		t.Fatal(err)
 	}
@@ -103,5 +108,10 @@ func TestUpgradeWithData(t *testing.T) {
 	}
 	if stored != 6442450944 {
 		t.Fatalf("stored_bytes = %d, want the source size", stored)
+	}
+	// 0004: a user of before session generations is at generation 0.
+	var gen int64
+	if err := pool.QueryRow(ctx, `SELECT session_generation FROM users WHERE id = 'usr_1'`).Scan(&gen); err != nil || gen != 0 {
+		t.Fatalf("session_generation of an existing user = %d, %v; want 0", gen, err)
 	}
 }

@@ -78,6 +78,8 @@ type APIKeyStore interface {
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 	ListAPIKeys(ctx context.Context, userID string, p Page) ([]APIKey, string, error)
 	DeleteAPIKey(ctx context.Context, userID, id string) error
+	// DeleteUserAPIKeys deletes every key of the user and says how many there were.
+	DeleteUserAPIKeys(ctx context.Context, userID string) (int, error)
 	// TouchAPIKeys records last use for many keys at once (coalesced by the caller).
 	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
 }
@@ -89,6 +91,13 @@ type RefreshSessionStore interface {
 	// ErrConflict when oldID was already revoked: the caller treats that as reuse.
 	RotateRefreshSession(ctx context.Context, oldID string, next *RefreshSession, now time.Time) error
 	RevokeRefreshFamily(ctx context.Context, family string, now time.Time) error
+	// RevokeUserRefreshSessions revokes every live session of the user.
+	RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error
+	// GetSessionUser returns the user when family still has a live (not
+	// revoked, not expired at now) session of that user, and ErrNotFound
+	// otherwise. It runs on every request made with an access token, so it is
+	// one indexed read.
+	GetSessionUser(ctx context.Context, userID, family string, now time.Time) (*User, error)
 	DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error)
 }
 

@@ -23,6 +23,10 @@ type User struct {
 	PasswordHash string     `json:"-"`
 	CreatedAt    time.Time  `json:"created_at"`
 	LastLoginAt  *time.Time `json:"last_login_at"`
+	// SessionGeneration is carried by every access and refresh token issued to
+	// the user; bumping it (password change, "sign out everywhere") makes all of
+	// them invalid at once. See docs/auth.md.
+	SessionGeneration int64 `json:"-"`
 }
 
 // HasGroup reports whether the user is a member of g.

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -80,6 +81,43 @@ func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 		}
 		return tx.Bucket(bktAPIKeys).Delete([]byte(id))
 	})
+}
+
+// DeleteUserAPIKeys deletes every key of the user (a walk: keys are few and
+// this runs on a password change only).
+func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, error) {
+	if userID == "" {
+		return 0, nil
+	}
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		keys, hashes := tx.Bucket(bktAPIKeys), tx.Bucket(idxAPIKeyHash)
+		var mine []*store.APIKey
+		err := keys.ForEach(func(k, v []byte) error {
+			var r apiKeyRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("bolt: decode %s: %w", k, err)
+			}
+			if r.UserID == userID {
+				mine = append(mine, r.apiKey())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range mine {
+			if err := hashes.Delete([]byte(k.Hash)); err != nil {
+				return err
+			}
+			if err := keys.Delete([]byte(k.ID)); err != nil {
+				return err
+			}
+		}
+		n = len(mine)
+		return nil
+	})
+	return n, err
 }
 
 // TouchAPIKeys sets last_used_at of every listed key that still exists; keys

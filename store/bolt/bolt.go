@@ -71,15 +71,18 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	s := &Store{db: db, now: o.now}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		// A database from before the owned index gets it built once.
-		buildOwned := tx.Bucket(idxOwned) == nil
 		for _, name := range allBuckets {
+			created := tx.Bucket(name) == nil
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
-		}
-		if buildOwned {
-			return buildOwnedIndex(tx)
+			// An index added after a file was first created is filled from
+			// its primary bucket on the first open that creates it.
+			if fill := backfills[string(name)]; created && fill != nil {
+				if err := fill(tx); err != nil {
+					return fmt.Errorf("fill %s: %w", name, err)
+				}
+			}
 		}
 		return nil
 	}); err != nil {

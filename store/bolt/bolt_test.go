@@ -29,6 +29,53 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
 }
 
+// A file written before idx_refresh_live existed gets the index filled on
+// open, so sessions issued before an upgrade keep working (and can be revoked).
+func TestOpenFillsTheLiveSessionIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vega.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "a@example.com"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, rs := range []*store.RefreshSession{
+		{UserID: u.ID, TokenHash: "live", Family: "fam-live", ExpiresAt: now.Add(time.Hour)},
+		{UserID: u.ID, TokenHash: "gone", Family: "fam-gone", ExpiresAt: now.Add(time.Hour), RevokedAt: &now},
+	} {
+		if err := s.CreateRefreshSession(ctx, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What an older file looks like: no index bucket at all.
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(idxRefreshLive) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.GetSessionUser(ctx, u.ID, "fam-live", now); err != nil {
+		t.Fatalf("a live session from before the index: %v", err)
+	}
+	if _, err := s.GetSessionUser(ctx, u.ID, "fam-gone", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a revoked session from before the index: %v", err)
+	}
+	if err := s.RevokeRefreshFamily(ctx, "fam-live", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSessionUser(ctx, u.ID, "fam-live", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoked after the upgrade but still live: %v", err)
+	}
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data", "vega.db")
 	ctx := context.Background()

@@ -21,6 +21,7 @@ var (
 	idxAPIKeyHash     = []byte("idx_api_key_hash") // hash -> key ID
 	bktRefresh        = []byte("refresh_sessions")
 	idxRefreshHash    = []byte("idx_refresh_hash") // token hash -> session ID
+	idxRefreshLive    = []byte("idx_refresh_live") // family -> ID of its one unrevoked session
 	bktProjects       = []byte("projects")
 	bktRepos          = []byte("repositories")
 	bktSnapshots      = []byte("snapshots")
@@ -44,12 +45,20 @@ var (
 var allBuckets = [][]byte{
 	bktUsers, idxUserEmail, idxUserSubject,
 	bktAPIKeys, idxAPIKeyHash,
-	bktRefresh, idxRefreshHash,
+	bktRefresh, idxRefreshHash, idxRefreshLive,
 	bktProjects, bktRepos, bktSnapshots, bktProfiles,
 	bktScans, idxScanStatus, bktEvents,
 	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory,
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
 	bktGitUploads, idxGitUploadToken, idxOwned,
+}
+
+// backfills fill an index bucket from data written before the index existed.
+// Buckets are created in allBuckets order, so a primary bucket listed before
+// its index already exists when the index's fill runs.
+var backfills = map[string]func(tx *bolt.Tx) error{
+	string(idxRefreshLive): fillRefreshLive,
+	string(idxOwned):       buildOwnedIndex,
 }
 
 // compositeKey joins parts with a NUL byte. Parts are IDs or fixed words, which

@@ -9,16 +9,18 @@ import "github.com/vegasec/vega/store"
 
 type userRecord struct {
 	store.User
-	PasswordHash string `json:"password_hash,omitempty"`
+	PasswordHash      string `json:"password_hash,omitempty"`
+	SessionGeneration int64  `json:"session_generation,omitempty"`
 }
 
 func userToRecord(u *store.User) *userRecord {
-	return &userRecord{User: *u, PasswordHash: u.PasswordHash}
+	return &userRecord{User: *u, PasswordHash: u.PasswordHash, SessionGeneration: u.SessionGeneration}
 }
 
 func (r *userRecord) user() *store.User {
 	u := r.User
 	u.PasswordHash = r.PasswordHash
+	u.SessionGeneration = r.SessionGeneration
 	return &u
 }
 

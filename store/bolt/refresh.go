@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -35,7 +36,57 @@ func insertRefresh(tx *bolt.Tx, rs *store.RefreshSession) error {
 	if err := hashes.Put([]byte(rs.TokenHash), []byte(rs.ID)); err != nil {
 		return err
 	}
+	if rs.RevokedAt == nil && rs.Family != "" {
+		if err := tx.Bucket(idxRefreshLive).Put([]byte(rs.Family), []byte(rs.ID)); err != nil {
+			return err
+		}
+	}
 	return putJSON(sessions, []byte(rs.ID), refreshToRecord(rs))
+}
+
+// revokeRefresh marks rs revoked at `at` and drops it from the live index.
+func revokeRefresh(tx *bolt.Tx, rs *store.RefreshSession, at time.Time) error {
+	rs.RevokedAt = &at
+	live := tx.Bucket(idxRefreshLive)
+	if string(live.Get([]byte(rs.Family))) == rs.ID {
+		if err := live.Delete([]byte(rs.Family)); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bktRefresh), []byte(rs.ID), refreshToRecord(rs))
+}
+
+// fillRefreshLive indexes the unrevoked sessions of a file written before
+// idxRefreshLive existed.
+func fillRefreshLive(tx *bolt.Tx) error {
+	live := tx.Bucket(idxRefreshLive)
+	return tx.Bucket(bktRefresh).ForEach(func(k, v []byte) error {
+		var r refreshRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("bolt: decode %s: %w", k, err)
+		}
+		if r.RevokedAt != nil || r.Family == "" {
+			return nil
+		}
+		return live.Put([]byte(r.Family), []byte(r.ID))
+	})
+}
+
+// sessionsWhere collects the sessions keep accepts (bbolt forbids writes
+// inside ForEach, so callers change them afterwards).
+func sessionsWhere(tx *bolt.Tx, keep func(*store.RefreshSession) bool) ([]*store.RefreshSession, error) {
+	var out []*store.RefreshSession
+	err := tx.Bucket(bktRefresh).ForEach(func(k, v []byte) error {
+		var r refreshRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("bolt: decode %s: %w", k, err)
+		}
+		if rs := r.session(); keep(rs) {
+			out = append(out, rs)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func getRefresh(tx *bolt.Tx, id string) (*store.RefreshSession, error) {
@@ -74,9 +125,7 @@ func (s *Store) RotateRefreshSession(ctx context.Context, oldID string, next *st
 		if old.RevokedAt != nil {
 			return store.ErrConflict
 		}
-		at := now.UTC()
-		old.RevokedAt = &at
-		if err := putJSON(tx.Bucket(bktRefresh), []byte(old.ID), refreshToRecord(old)); err != nil {
+		if err := revokeRefresh(tx, old, now.UTC()); err != nil {
 			return err
 		}
 		return insertRefresh(tx, next)
@@ -88,27 +137,28 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, now time
 	if family == "" {
 		return nil
 	}
+	return s.revokeWhere(ctx, now, func(rs *store.RefreshSession) bool { return rs.Family == family })
+}
+
+// RevokeUserRefreshSessions revokes every not yet revoked session of the user.
+func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error {
+	if userID == "" {
+		return nil
+	}
+	return s.revokeWhere(ctx, now, func(rs *store.RefreshSession) bool { return rs.UserID == userID })
+}
+
+// revokeWhere revokes the live sessions match accepts. Revocation is rare
+// (logout, reuse, password change), so a walk of the sessions is enough.
+func (s *Store) revokeWhere(ctx context.Context, now time.Time, match func(*store.RefreshSession) bool) error {
 	at := now.UTC()
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bktRefresh)
-		var changed []*store.RefreshSession
-		err := b.ForEach(func(k, v []byte) error {
-			var r refreshRecord
-			if err := getJSON(b, k, &r); err != nil {
-				return err
-			}
-			if r.Family == family && r.RevokedAt == nil {
-				rs := r.session()
-				rs.RevokedAt = &at
-				changed = append(changed, rs)
-			}
-			return nil
-		})
+		changed, err := sessionsWhere(tx, func(rs *store.RefreshSession) bool { return rs.RevokedAt == nil && match(rs) })
 		if err != nil {
 			return err
 		}
-		for _, rs := range changed { // bbolt forbids writes inside ForEach
-			if err := putJSON(b, []byte(rs.ID), refreshToRecord(rs)); err != nil {
+		for _, rs := range changed {
+			if err := revokeRefresh(tx, rs, at); err != nil {
 				return err
 			}
 		}
@@ -116,28 +166,44 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, now time
 	})
 }
 
+// GetSessionUser follows the family's live-session index: two point reads.
+func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now time.Time) (*store.User, error) {
+	var u *store.User
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id, err := idLookup(tx, idxRefreshLive, []byte(family))
+		if err != nil {
+			return err
+		}
+		rs, err := getRefresh(tx, id)
+		if err != nil {
+			return err
+		}
+		if rs.UserID != userID || rs.RevokedAt != nil || !rs.ExpiresAt.After(now) {
+			return store.ErrNotFound
+		}
+		u, err = getUser(tx, userID)
+		return err
+	})
+	return u, err
+}
+
 // DeleteExpiredRefreshSessions removes sessions that expired before `before`.
 func (s *Store) DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b, hashes := tx.Bucket(bktRefresh), tx.Bucket(idxRefreshHash)
-		var expired []*store.RefreshSession
-		err := b.ForEach(func(k, v []byte) error {
-			var r refreshRecord
-			if err := getJSON(b, k, &r); err != nil {
-				return err
-			}
-			if r.ExpiresAt.Before(before) {
-				expired = append(expired, r.session())
-			}
-			return nil
-		})
+		b, hashes, live := tx.Bucket(bktRefresh), tx.Bucket(idxRefreshHash), tx.Bucket(idxRefreshLive)
+		expired, err := sessionsWhere(tx, func(rs *store.RefreshSession) bool { return rs.ExpiresAt.Before(before) })
 		if err != nil {
 			return err
 		}
 		for _, rs := range expired {
 			if err := hashes.Delete([]byte(rs.TokenHash)); err != nil {
 				return err
+			}
+			if string(live.Get([]byte(rs.Family))) == rs.ID {
+				if err := live.Delete([]byte(rs.Family)); err != nil {
+					return err
+				}
 			}
 			if err := b.Delete([]byte(rs.ID)); err != nil {
 				return err

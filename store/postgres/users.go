@@ -13,12 +13,12 @@ import (
 
 // ---- users ----
 
-const userCols = `id, email, display_name, groups, auth_subject, password_hash, created_at, last_login_at`
+const userCols = `id, email, display_name, groups, auth_subject, password_hash, created_at, last_login_at, session_generation`
 
 func scanUser(r pgx.Row) (store.User, error) {
 	var u store.User
 	var groups []byte
-	if err := r.Scan(&u.ID, &u.Email, &u.DisplayName, &groups, &u.AuthSubject, &u.PasswordHash, &u.CreatedAt, &u.LastLoginAt); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.DisplayName, &groups, &u.AuthSubject, &u.PasswordHash, &u.CreatedAt, &u.LastLoginAt, &u.SessionGeneration); err != nil {
 		return u, err
 	}
 	return u, fromJSON(groups, &u.Groups)
@@ -44,8 +44,8 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	normUser(u)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration)
 	return mapErr("create user", err)
 }
 
@@ -91,8 +91,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			}
 			normUser(u)
 			_, err := tx.Exec(ctx, `UPDATE users SET email=$2, display_name=$3, groups=$4, auth_subject=$5,
-				password_hash=$6, created_at=$7, last_login_at=$8 WHERE id=$1`,
-				u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt)
+				password_hash=$6, created_at=$7, last_login_at=$8, session_generation=$9 WHERE id=$1`,
+				u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration)
 			return mapErr("update user", err)
 		})
 }
@@ -188,6 +188,19 @@ func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, error) {
+	if userID == "" {
+		return 0, nil
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, mapErr("delete user api keys", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // TouchAPIKeys sets last_used_at for many keys in one statement; a time never
@@ -298,6 +311,33 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, now time
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `UPDATE refresh_sessions SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, family, ts(now))
 	return mapErr("revoke refresh family", err)
+}
+
+func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error {
+	if userID == "" {
+		return nil
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `UPDATE refresh_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, ts(now))
+	return mapErr("revoke user refresh sessions", err)
+}
+
+// GetSessionUser is one round trip: the user row, present only while the
+// family has a live session (refresh_sessions_live_family_idx, migration 0004).
+func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now time.Time) (*store.User, error) {
+	if userID == "" || family == "" {
+		return nil, store.ErrNotFound
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND EXISTS (
+		SELECT 1 FROM refresh_sessions WHERE family = $2 AND revoked_at IS NULL AND user_id = $1 AND expires_at > $3)`,
+		userID, family, ts(now)))
+	if err != nil {
+		return nil, mapErr("get session user", err)
+	}
+	return &u, nil
 }
 
 func (s *Store) DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error) {

@@ -14,12 +14,12 @@ func testPing(t *testing.T, f *fixture) {
 func testUsers(t *testing.T, f *fixture) {
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "Alice@Example.com", DisplayName: "Alice",
 		Groups: []string{store.GroupUser, store.GroupOperator}, AuthSubject: "sub-alice",
-		PasswordHash: "$argon2id$v=19$secret", CreatedAt: f.tick()}
+		PasswordHash: "$argon2id$v=19$secret", CreatedAt: f.tick(), SessionGeneration: 3}
 	must(t, f.s.CreateUser(f.ctx, u), "CreateUser")
 
 	got, err := f.s.GetUser(f.ctx, u.ID)
 	must(t, err, "GetUser")
-	assertSame(t, u, got, "GetUser (password hash must round-trip)")
+	assertSame(t, u, got, "GetUser (password hash and session generation must round-trip)")
 
 	for _, email := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
 		got, err = f.s.GetUserByEmail(f.ctx, email)
@@ -55,8 +55,13 @@ func testUsers(t *testing.T, f *fixture) {
 	got, err = f.s.GetUserByEmail(f.ctx, "ALICE2@example.com")
 	must(t, err, "GetUserByEmail after email change")
 	sameTime(t, login, got.LastLoginAt, "last_login_at")
-	if got.PasswordHash != u.PasswordHash {
-		t.Fatalf("UpdateUser lost the password hash")
+	if got.PasswordHash != u.PasswordHash || got.SessionGeneration != 3 {
+		t.Fatalf("UpdateUser lost the password hash or session generation: %+v", got)
+	}
+	upd, err = f.s.UpdateUser(f.ctx, u.ID, func(x *store.User) error { x.SessionGeneration++; return nil })
+	must(t, err, "UpdateUser session generation")
+	if got, err = f.s.GetUser(f.ctx, u.ID); err != nil || got.SessionGeneration != 4 || upd.SessionGeneration != 4 {
+		t.Fatalf("session generation after a bump: returned %d, stored %+v (%v)", upd.SessionGeneration, got, err)
 	}
 	_, err = f.s.GetUserByEmail(f.ctx, "alice@example.com")
 	wantErr(t, err, store.ErrNotFound, "old email after change")
@@ -183,6 +188,35 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	xs, _, err := f.s.ListAPIKeys(f.ctx, bob.ID, store.Page{})
 	must(t, err, "ListAPIKeys bob")
 	sameOrder(t, []string{bobKey.ID}, ids(xs, func(x store.APIKey) string { return x.ID }), "bob's keys")
+
+	// DeleteUserAPIKeys removes all of one user's keys (a password change) and no one else's.
+	n, err := f.s.DeleteUserAPIKeys(f.ctx, alice.ID)
+	must(t, err, "DeleteUserAPIKeys")
+	if n != 3 {
+		t.Fatalf("DeleteUserAPIKeys deleted %d keys, want alice's remaining 3", n)
+	}
+	for i := range 3 {
+		_, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:alice-"+string(rune('a'+i)))
+		wantErr(t, err, store.ErrNotFound, "alice's key after DeleteUserAPIKeys")
+	}
+	xs, _, err = f.s.ListAPIKeys(f.ctx, alice.ID, store.Page{})
+	must(t, err, "ListAPIKeys alice")
+	if len(xs) != 0 {
+		t.Fatalf("alice still lists %d keys", len(xs))
+	}
+	if _, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:bob"); err != nil {
+		t.Fatalf("DeleteUserAPIKeys removed another user's key: %v", err)
+	}
+	if n, err := f.s.DeleteUserAPIKeys(f.ctx, alice.ID); err != nil || n != 0 {
+		t.Fatalf("DeleteUserAPIKeys again = %d, %v", n, err)
+	}
+	if n, err := f.s.DeleteUserAPIKeys(f.ctx, ""); err != nil || n != 0 {
+		t.Fatalf("DeleteUserAPIKeys without a user = %d, %v", n, err)
+	}
+	// The hash is free again (its index entry went with the key).
+	again := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: alice.ID, Name: "again", Prefix: "p",
+		Hash: "sha256:alice-a", CreatedAt: f.tick()}
+	must(t, f.s.CreateAPIKey(f.ctx, again), "CreateAPIKey with a freed hash")
 }
 
 func testRefreshSessions(t *testing.T, f *fixture) {
@@ -251,4 +285,78 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	if _, err := f.s.GetRefreshSessionByHash(f.ctx, "h2"); err != nil {
 		t.Fatalf("unexpired session deleted: %v", err)
 	}
+}
+
+// testSessionUser pins down GetSessionUser, the per-request check behind
+// access tokens, and per-user revocation.
+func testSessionUser(t *testing.T, f *fixture) {
+	alice, bob := f.user(), f.user()
+	now := f.tick()
+	session := func(u *store.User, hash, family string, ttl time.Duration) *store.RefreshSession {
+		rs := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: hash,
+			Family: family, ExpiresAt: now.Add(ttl), CreatedAt: now}
+		must(t, f.s.CreateRefreshSession(f.ctx, rs), "CreateRefreshSession")
+		return rs
+	}
+	live := func(userID, family string, at time.Time, what string) {
+		t.Helper()
+		u, err := f.s.GetSessionUser(f.ctx, userID, family, at)
+		must(t, err, what)
+		if u.ID != userID {
+			t.Fatalf("%s: got user %s, want %s", what, u.ID, userID)
+		}
+	}
+	dead := func(userID, family string, at time.Time, what string) {
+		t.Helper()
+		_, err := f.s.GetSessionUser(f.ctx, userID, family, at)
+		wantErr(t, err, store.ErrNotFound, what)
+	}
+
+	a1 := session(alice, "sa1", "fam-a1", time.Hour)
+	session(alice, "sa2", "fam-a2", time.Hour)
+	session(bob, "sb1", "fam-b1", time.Hour)
+	session(alice, "sa3", "fam-a3", time.Minute)
+
+	live(alice.ID, "fam-a1", now, "live family")
+	u, err := f.s.GetSessionUser(f.ctx, alice.ID, "fam-a1", now)
+	must(t, err, "GetSessionUser")
+	assertSame(t, alice, u, "GetSessionUser returns the whole user")
+	dead(bob.ID, "fam-a1", now, "a family of another user")
+	dead(alice.ID, "fam-unknown", now, "an unknown family")
+	dead(alice.ID, "", now, "no family")
+	dead("", "fam-a1", now, "no user")
+	live(alice.ID, "fam-a3", now.Add(30*time.Second), "before its expiry")
+	dead(alice.ID, "fam-a3", now.Add(2*time.Minute), "after its expiry")
+
+	// Rotation keeps the family live: the new head is its live session.
+	next := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: alice.ID, TokenHash: "sa1-next",
+		Family: "fam-a1", ExpiresAt: now.Add(time.Hour), CreatedAt: f.tick()}
+	must(t, f.s.RotateRefreshSession(f.ctx, a1.ID, next, f.tick()), "RotateRefreshSession")
+	live(alice.ID, "fam-a1", now, "after rotation")
+
+	// Logout (family revocation) ends one family only.
+	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-a1", f.tick()), "RevokeRefreshFamily")
+	dead(alice.ID, "fam-a1", now, "a revoked family")
+	live(alice.ID, "fam-a2", now, "another family of the same user")
+
+	// Per-user revocation ends every family of the user and nobody else's.
+	at := f.tick()
+	must(t, f.s.RevokeUserRefreshSessions(f.ctx, alice.ID, at), "RevokeUserRefreshSessions")
+	dead(alice.ID, "fam-a2", now, "after RevokeUserRefreshSessions")
+	got, err := f.s.GetRefreshSessionByHash(f.ctx, "sa2")
+	must(t, err, "read back")
+	sameTime(t, at, got.RevokedAt, "revoked_at set by RevokeUserRefreshSessions")
+	got, err = f.s.GetRefreshSessionByHash(f.ctx, "sa1")
+	must(t, err, "read back")
+	if got.RevokedAt == nil || got.RevokedAt.Equal(at) {
+		t.Fatalf("an already revoked session was revoked again: %+v", got)
+	}
+	live(bob.ID, "fam-b1", now, "another user's family after RevokeUserRefreshSessions")
+	must(t, f.s.RevokeUserRefreshSessions(f.ctx, "", at), "RevokeUserRefreshSessions without a user")
+
+	// A new login after revocation is live again, and a deleted user has no sessions.
+	session(alice, "sa4", "fam-a4", time.Hour)
+	live(alice.ID, "fam-a4", now, "a new family after revocation")
+	must(t, f.s.DeleteUser(f.ctx, alice.ID), "DeleteUser")
+	dead(alice.ID, "fam-a4", now, "a deleted user")
 }

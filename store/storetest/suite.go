@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UserEmailConflict", testUserConflicts},
 		{"APIKeys", testAPIKeys},
 		{"RefreshSessions", testRefreshSessions},
+		{"SessionUser", testSessionUser},
 		{"Projects", testProjects},
 		{"Pagination", testPagination},
 		{"Scoping", testScoping},
