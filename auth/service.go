@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/mail"
 	"strings"
@@ -19,12 +20,15 @@ import (
 type Principal struct {
 	User     *store.User
 	APIKeyID string // set when authenticated with an API key
+	// SessionFamily is the refresh family an access token belongs to (custom
+	// provider); logging out with the access token ends that family.
+	SessionFamily string
 }
 
 // Tokens is the answer to login and refresh.
 type Tokens struct {
 	AccessToken  string      `json:"access_token"`
-	RefreshToken string      `json:"refresh_token"`
+	RefreshToken string      `json:"refresh_token,omitempty"` // omitted when only the cookie carries it
 	TokenType    string      `json:"token_type"`
 	ExpiresIn    int         `json:"expires_in"`
 	User         *store.User `json:"user"`
@@ -46,8 +50,7 @@ type Service struct {
 	st       store.Store
 	opt      Options
 	sig      *signer
-	byAddr   *limiter
-	byUser   *limiter
+	limits   *loginLimiter
 	touchMu  sync.Mutex
 	touched  map[string]time.Time
 	dummy    func() []byte // bcrypt hash compared when the account does not exist
@@ -81,8 +84,7 @@ func New(st store.Store, opt Options) (*Service, error) {
 	s := &Service{
 		st: st, opt: opt,
 		sig:     &signer{key: opt.Secret, now: opt.Now},
-		byAddr:  newLimiter(30, 5*time.Minute, opt.Now),
-		byUser:  newLimiter(10, 15*time.Minute, opt.Now),
+		limits:  newLoginLimiter(opt.Now),
 		touched: map[string]time.Time{},
 		seeded:  make(chan struct{}),
 		// A hash to compare against when the account does not exist, so timing
@@ -118,6 +120,7 @@ func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 var errBadCredentials = apperr.Unauthorizedf("Email or password is incorrect")
 
 // Login checks a password and issues a token pair (custom provider only).
+// Failures are throttled per account and address (ratelimit.go).
 func (s *Service) Login(ctx context.Context, email, password, remoteAddr string) (*Tokens, error) {
 	if s.opt.Provider != "custom" {
 		return nil, apperr.BadRequestf("Password sign-in is disabled: this server uses %s", s.opt.Provider)
@@ -128,8 +131,10 @@ func (s *Service) Login(ctx context.Context, email, password, remoteAddr string)
 		return nil, ctx.Err()
 	}
 	email = normalizeEmail(email)
-	if s.byAddr.blocked(remoteAddr) || s.byUser.blocked(email) {
-		return nil, apperr.New(apperr.RateLimited, "Too many failed sign-in attempts; try again later")
+	if wait := s.limits.wait(email, remoteAddr); wait > 0 {
+		e := apperr.RateLimitedFor(wait, "Too many failed sign-in attempts")
+		e.Message += fmt.Sprintf("; try again in %d s", e.RetryAfterSeconds())
+		return nil, e
 	}
 	u, err := s.st.GetUserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -141,12 +146,20 @@ func (s *Service) Login(ctx context.Context, email, password, remoteAddr string)
 	} else {
 		hash = s.dummy()
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || u == nil || u.PasswordHash == "" {
-		s.byAddr.fail(remoteAddr)
-		s.byUser.fail(email)
+	// bcrypt reads only the first 72 bytes, so a longer password would match
+	// its own prefix. Such passwords cannot be set (hashPassword), and are
+	// refused here after the same comparison, so the answer and its timing
+	// match any other wrong password.
+	pw := []byte(password)
+	tooLong := len(pw) > maxPasswordBytes
+	if tooLong {
+		pw = pw[:maxPasswordBytes]
+	}
+	if bcrypt.CompareHashAndPassword(hash, pw) != nil || tooLong || u == nil || u.PasswordHash == "" {
+		s.limits.fail(email, remoteAddr)
 		return nil, errBadCredentials
 	}
-	s.byUser.reset(email)
+	s.limits.succeed(email, remoteAddr)
 	now := s.opt.Now().UTC()
 	u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.LastLoginAt = &now; return nil })
 	if err != nil {
@@ -163,13 +176,14 @@ func (s *Service) issue(ctx context.Context, u *store.User, family string) (*Tok
 	return s.issueWith(ctx, u, sess, func() error { return s.st.CreateRefreshSession(ctx, sess) })
 }
 
-// issueWith signs the pair for sess, then persists it with save.
+// issueWith signs the pair for sess, then persists it with save. Both tokens
+// carry the user's session generation and the family (docs/auth.md).
 func (s *Service) issueWith(ctx context.Context, u *store.User, sess *store.RefreshSession, save func() error) (*Tokens, error) {
-	access, _, err := s.sig.sign(TypeAccess, u.ID, store.NewID("atk_"), s.opt.AccessTokenTTL)
+	access, _, err := s.sig.sign(TypeAccess, u.ID, store.NewID("atk_"), u.SessionGeneration, sess.Family, s.opt.AccessTokenTTL)
 	if err != nil {
 		return nil, err
 	}
-	refresh, exp, err := s.sig.sign(TypeRefresh, u.ID, sess.ID, s.opt.RefreshTokenTTL)
+	refresh, exp, err := s.sig.sign(TypeRefresh, u.ID, sess.ID, u.SessionGeneration, sess.Family, s.opt.RefreshTokenTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +226,10 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Generation != u.SessionGeneration { // issued before a password change or "sign out everywhere"
+		s.revokeFamily(ctx, old.Family, now, "refresh token from an ended session generation")
+		return nil, errBadRefresh
+	}
 	next := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, Family: old.Family, CreatedAt: now}
 	t, err := s.issueWith(ctx, u, next, func() error { return s.st.RotateRefreshSession(ctx, old.ID, next, now) })
 	if errors.Is(err, store.ErrConflict) { // lost a race with another use of the same token
@@ -228,9 +246,17 @@ func (s *Service) revokeFamily(ctx context.Context, family string, now time.Time
 	}
 }
 
-// Logout revokes the refresh token's family. Unknown tokens are ignored so
-// logout is idempotent.
-func (s *Service) Logout(ctx context.Context, raw string) error {
+// Logout ends a session: the family of the refresh token raw and, when p
+// signed in with an access token, the family of that token. Ending the family
+// also ends every access token issued from it (Authenticate checks the family
+// on each request). Unknown tokens are ignored so logout is idempotent.
+func (s *Service) Logout(ctx context.Context, p *Principal, raw string) error {
+	now := s.opt.Now().UTC()
+	if p != nil && p.SessionFamily != "" {
+		if err := s.st.RevokeRefreshFamily(ctx, p.SessionFamily, now); err != nil {
+			return err
+		}
+	}
 	if raw == "" {
 		return nil
 	}
@@ -241,7 +267,46 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	return s.st.RevokeRefreshFamily(ctx, sess.Family, s.opt.Now().UTC())
+	if p != nil && p.User != nil && sess.UserID != p.User.ID {
+		return nil // someone else's token: not ours to end
+	}
+	return s.st.RevokeRefreshFamily(ctx, sess.Family, now)
+}
+
+// RevokeSessions ends every session of the user ("sign out everywhere"):
+// the session generation is bumped, which invalidates all access and refresh
+// tokens at once, and every refresh family is revoked. API keys are revoked
+// too when apiKeys is set. Cognito sessions live in Cognito and cannot be
+// ended here.
+func (s *Service) RevokeSessions(ctx context.Context, userID string, apiKeys bool) error {
+	if s.opt.Provider != "custom" {
+		return apperr.BadRequestf("Sessions are managed by %s; sign out there", s.opt.Provider)
+	}
+	_, err := s.st.UpdateUser(ctx, userID, func(u *store.User) error { u.SessionGeneration++; return nil })
+	if errors.Is(err, store.ErrNotFound) {
+		return apperr.NotFoundf("User %s not found", userID)
+	}
+	if err != nil {
+		return err
+	}
+	return s.endSessions(ctx, userID, apiKeys)
+}
+
+// endSessions revokes the refresh sessions (and API keys, when asked) of a
+// user whose generation was just bumped. The bump already refused every token;
+// this removes what is left so nothing is revived by a later change.
+func (s *Service) endSessions(ctx context.Context, userID string, apiKeys bool) error {
+	if err := s.st.RevokeUserRefreshSessions(ctx, userID, s.opt.Now().UTC()); err != nil {
+		return err
+	}
+	if apiKeys {
+		n, err := s.st.DeleteUserAPIKeys(ctx, userID)
+		if err != nil {
+			return err
+		}
+		s.opt.Logger.Info("revoked API keys", "user_id", userID, "count", n)
+	}
+	return nil
 }
 
 var errUnauthenticated = apperr.Unauthorizedf("Missing, invalid or expired credentials")
@@ -259,17 +324,23 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, 
 		return s.authenticateCognito(ctx, bearer)
 	}
 	c, err := s.sig.verify(bearer, TypeAccess)
-	if err != nil {
+	if err != nil || c.Family == "" {
 		return nil, errUnauthenticated
 	}
-	u, err := s.st.GetUser(ctx, c.Subject)
+	// One read answers all three questions: does the user exist, is the
+	// token's session still live (logout, reuse detection), and is its
+	// generation current (password change, sign out everywhere).
+	u, err := s.st.GetSessionUser(ctx, c.Subject, c.Family, s.opt.Now().UTC())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUnauthenticated
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{User: u}, nil
+	if c.Generation != u.SessionGeneration {
+		return nil, errUnauthenticated
+	}
+	return &Principal{User: u, SessionFamily: c.Family}, nil
 }
 
 func (s *Service) authenticateCognito(ctx context.Context, raw string) (*Principal, error) {

@@ -24,6 +24,11 @@ const (
 
 type claims struct {
 	Type string `json:"typ"`
+	// Generation is the user's session generation when the token was issued;
+	// a token from an older generation is refused (docs/auth.md).
+	Generation int64 `json:"gen"`
+	// Family is the refresh family (sign-in session) the token belongs to.
+	Family string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -33,10 +38,10 @@ type signer struct {
 	now func() time.Time
 }
 
-func (s *signer) sign(typ, subject, jti string, ttl time.Duration) (string, time.Time, error) {
+func (s *signer) sign(typ, subject, jti string, gen int64, family string, ttl time.Duration) (string, time.Time, error) {
 	now := s.now()
 	exp := now.Add(ttl)
-	c := claims{Type: typ, RegisteredClaims: jwt.RegisteredClaims{
+	c := claims{Type: typ, Generation: gen, Family: family, RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   subject,
 		ID:        jti,
 		IssuedAt:  jwt.NewNumericDate(now),

@@ -20,11 +20,14 @@ type NewUser struct {
 	Groups      []string `json:"groups"`
 }
 
-// UserPatch changes a local user; nil fields stay as they are.
+// UserPatch changes a local user; nil fields stay as they are. A new password
+// ends every session of the user and revokes their API keys, unless
+// KeepAPIKeys says otherwise (docs/auth.md).
 type UserPatch struct {
 	Password    *string   `json:"password"`
 	DisplayName *string   `json:"display_name"`
 	Groups      *[]string `json:"groups"`
+	KeepAPIKeys bool      `json:"keep_api_keys"`
 }
 
 const minPasswordLen = 12
@@ -38,8 +41,11 @@ func validGroups(gs []string) bool {
 	return true
 }
 
+// maxPasswordBytes is bcrypt's input limit: it ignores every byte after it.
+const maxPasswordBytes = 72
+
 func hashPassword(p string) (string, error) {
-	if len(p) > 72 { // bcrypt ignores the rest; refuse rather than silently truncate
+	if len(p) > maxPasswordBytes { // bcrypt ignores the rest; refuse rather than silently truncate
 		return "", apperr.Validation(map[string]string{"password": "must be at most 72 bytes"})
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
@@ -116,9 +122,12 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 	if len(problems) > 0 {
 		return nil, apperr.Validation(problems)
 	}
+	// The new hash and the generation bump land in one write, so no token
+	// issued under the old password works after it.
 	u, err := s.st.UpdateUser(ctx, id, func(u *store.User) error {
 		if hash != "" {
 			u.PasswordHash = hash
+			u.SessionGeneration++
 		}
 		if p.DisplayName != nil {
 			u.DisplayName = displayName
@@ -131,7 +140,15 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, apperr.NotFoundf("User %s not found", id)
 	}
-	return u, err
+	if err != nil {
+		return nil, err
+	}
+	if hash != "" {
+		if err := s.endSessions(ctx, id, !p.KeepAPIKeys); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }
 
 // DeleteUser removes a user. Nobody can delete themselves (no orphaned root).
@@ -180,5 +197,11 @@ func (s *Service) SeedDebugUser(ctx context.Context, email, password string) (*s
 			Groups: []string{store.GroupRoot, store.GroupUser}, PasswordHash: hash, CreatedAt: s.opt.Now().UTC()}
 		return u, s.st.CreateUser(ctx, u)
 	}
-	return s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.PasswordHash = hash; return nil })
+	// A changed VEGA_DEBUG_PASSWORD ends the sessions signed in with the old
+	// one. API keys stay: they belong to automation the operator set up.
+	u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.PasswordHash = hash; x.SessionGeneration++; return nil })
+	if err != nil {
+		return nil, err
+	}
+	return u, s.endSessions(ctx, u.ID, false)
 }

@@ -55,40 +55,93 @@ func (r *Router) authRoutes(v1 fiber.Router) {
 		if err != nil {
 			return err
 		}
+		setRefreshCookie(c, t.RefreshToken, cfg.RefreshTokenTTL)
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.JSON(t)
-	}, Op{Tag: "auth", Summary: "Sign in with email and password (custom provider)", Request: loginRequest{}, Response: auth.Tokens{}})
+	}, Op{Tag: "auth", Summary: "Sign in with email and password (custom provider); also sets the refresh token as an HttpOnly cookie for the dashboard",
+		Request: loginRequest{}, Response: auth.Tokens{}})
 
 	r.Public("POST", "/auth/refresh", func(c *fiber.Ctx) error {
-		var in refreshRequest
-		if err := Decode(c, &in); err != nil {
-			return err
-		}
-		if in.RefreshToken == "" {
-			return apperr.Validation(map[string]string{"refresh_token": "is required"})
-		}
-		t, err := r.deps.Auth.Refresh(c.UserContext(), in.RefreshToken)
-		if err != nil {
-			return err
-		}
-		return c.JSON(t)
-	}, Op{Tag: "auth", Summary: "Rotate a refresh token for a new token pair", Request: refreshRequest{}, Response: auth.Tokens{}})
-
-	r.Authed("POST", "/auth/logout", Op{Tag: "auth", Summary: "Revoke the refresh token's family", Request: refreshRequest{}}, func(c *fiber.Ctx) error {
 		var in refreshRequest
 		if hasBody(c) {
 			if err := Decode(c, &in); err != nil {
 				return err
 			}
 		}
-		if err := r.deps.Auth.Logout(c.UserContext(), in.RefreshToken); err != nil {
+		raw, fromCookie := in.RefreshToken, false
+		if raw == "" {
+			raw, fromCookie = c.Cookies(RefreshCookie), true
+		}
+		if raw == "" {
+			return apperr.Validation(map[string]string{"refresh_token": "is required (in the body or the " + RefreshCookie + " cookie)"})
+		}
+		t, err := r.deps.Auth.Refresh(c.UserContext(), raw)
+		if err != nil {
+			if apperr.IsCode(err, apperr.Unauthorized) {
+				clearRefreshCookie(c) // a dead cookie would only fail again
+			}
+			return err
+		}
+		setRefreshCookie(c, t.RefreshToken, cfg.RefreshTokenTTL)
+		if fromCookie {
+			// A cookie refresh answers with the cookie only: a script on the
+			// page could otherwise call this route and read a token the
+			// cookie exists to keep from it.
+			out := *t
+			out.RefreshToken = ""
+			t = &out
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.JSON(t)
+	}, Op{Tag: "auth", Summary: "Rotate a refresh token for a new pair. From the body: both tokens in JSON (API clients). From the " + RefreshCookie + " cookie: the rotated refresh token is only in the cookie",
+		Request: refreshRequest{}, BodyOptional: true, Response: auth.Tokens{}})
+
+	// Logout needs no valid access token: ending a session is allowed to
+	// whoever holds its refresh token (body or cookie), and a dashboard whose
+	// access token was already revoked must still be able to clear its cookie.
+	r.Public("POST", "/auth/logout", func(c *fiber.Ctx) error {
+		var in refreshRequest
+		if hasBody(c) {
+			if err := Decode(c, &in); err != nil {
+				return err
+			}
+		}
+		if in.RefreshToken == "" {
+			in.RefreshToken = c.Cookies(RefreshCookie)
+		}
+		var p *auth.Principal
+		if tok := bearerToken(c); tok != "" {
+			p, _ = r.deps.Auth.Authenticate(c.UserContext(), tok) // an invalid one has nothing left to end
+		}
+		clearRefreshCookie(c)
+		if err := r.deps.Auth.Logout(c.UserContext(), p, in.RefreshToken); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
-	})
+	}, Op{Tag: "auth", Summary: "End the session: revokes the refresh family of the refresh token (body or cookie) and of the bearer access token, which stops working at once; clears the cookie",
+		Request: refreshRequest{}, BodyOptional: true, Status: 204})
 
 	r.Authed("GET", "/auth/me", Op{Tag: "auth", Summary: "The signed-in user", Response: store.User{}}, func(c *fiber.Ctx) error {
 		return c.JSON(Principal(c).User)
 	})
+}
+
+// RefreshCookie carries the dashboard's refresh token, out of reach of page
+// scripts (docs/auth.md). Its path covers the two routes that read it,
+// refresh and logout; API clients use the JSON tokens instead.
+const (
+	RefreshCookie     = "vega_refresh"
+	refreshCookiePath = "/v1/auth"
+)
+
+func setRefreshCookie(c *fiber.Ctx, token string, ttl time.Duration) {
+	c.Cookie(&fiber.Cookie{Name: RefreshCookie, Value: token, Path: refreshCookiePath,
+		MaxAge: int(ttl.Seconds()), HTTPOnly: true, Secure: true, SameSite: fiber.CookieSameSiteStrictMode})
+}
+
+func clearRefreshCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: RefreshCookie, Value: "", Path: refreshCookiePath,
+		MaxAge: -1, Expires: time.Unix(0, 0), HTTPOnly: true, Secure: true, SameSite: fiber.CookieSameSiteStrictMode})
 }
 
 func requiredFields(fields map[string]string) map[string]string {
@@ -179,6 +232,21 @@ func (r *Router) userRoutes(v1 fiber.Router) {
 			return err
 		}
 		return c.JSON(u)
+	})
+	// Root may end anyone's sessions, a user their own. Anyone else is told
+	// the user does not exist, as for every object that is not theirs.
+	r.Authed("POST", "/users/:id/revoke-sessions", Op{Tag: "users", Summary: "Sign a user out everywhere (root, or the user themself): every access and refresh token stops working at once; API keys stay", Status: 204}, func(c *fiber.Ctx) error {
+		me, id := Principal(c).User, c.Params("id")
+		if me.ID != id && !me.HasGroup(store.GroupRoot) {
+			return apperr.NotFoundf("User %s not found", id)
+		}
+		if err := r.deps.Auth.RevokeSessions(c.UserContext(), id, false); err != nil {
+			return err
+		}
+		if me.ID == id {
+			clearRefreshCookie(c)
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	})
 	r.Authed("DELETE", "/users/:id", Op{Tag: "users", Summary: "Delete a local user (root)", Status: 204}, root, func(c *fiber.Ctx) error {
 		if err := r.deps.Auth.DeleteUser(c.UserContext(), Principal(c).User.ID, c.Params("id")); err != nil {

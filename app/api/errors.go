@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"log/slog"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -37,6 +38,9 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		details := e.Details
 		if details == nil {
 			details = map[string]any{}
+		}
+		if e.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfterSeconds()))
 		}
 		return c.Status(status).JSON(envelope{SchemaVersion: 1, Error: errorBody{
 			Code: e.Code, Message: e.Message, Retryable: e.Code.Retryable(), Details: details, RequestID: rid,

@@ -22,6 +22,10 @@ const (
 	sseHeartbeat   = 15 * time.Second
 	ssePoll        = 2 * time.Second
 	sseMaxLifetime = 30 * time.Minute
+	// sseRecheck is how often an open stream re-checks the credential it was
+	// opened with, so a revoked key, a logout or a password change ends it
+	// within seconds instead of at the lifetime cap (docs/auth.md).
+	sseRecheck = 3 * time.Second
 )
 
 func terminalEvent(kind store.EventKind) bool { return kind.Terminal() }
@@ -117,6 +121,11 @@ func (r *Router) eventRoutes(d ScanDeps) {
 		c.Set("X-Accel-Buffering", "no")
 		st := r.deps.Store
 		broker := d.Broker
+		authn, cred := r.deps.Auth, Credential(c)
+		stillAuthorized := func(ctx context.Context) bool {
+			_, err := authn.Authenticate(ctx, cred)
+			return err == nil
+		}
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			ctx, cancel := context.WithTimeout(context.Background(), sseMaxLifetime)
 			defer cancel()
@@ -126,15 +135,16 @@ func (r *Router) eventRoutes(d ScanDeps) {
 				defer unsub()
 				wake = ch
 			}
-			streamEvents(ctx, w, st, id, sc, last, wake)
+			streamEvents(ctx, w, st, id, sc, last, wake, stillAuthorized)
 		})
 		return nil
 	})
 }
 
 // streamEvents writes events after seq last until the terminal event, the
-// client leaves (a write fails) or ctx ends.
-func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID string, sc store.Scope, last int64, wake <-chan struct{}) {
+// client leaves (a write fails), ctx ends or stillAuthorized says no.
+func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID string, sc store.Scope, last int64, wake <-chan struct{},
+	stillAuthorized func(context.Context) bool) {
 	// "retry" makes EventSource reconnect quickly after the lifetime cap.
 	fmt.Fprint(w, "retry: 2000\n\n")
 	if w.Flush() != nil {
@@ -144,7 +154,22 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 	defer beat.Stop()
 	poll := time.NewTicker(ssePoll)
 	defer poll.Stop()
+	// Checks are due on a fixed grid that the ticker's ticks never precede,
+	// and are made at the top of the loop, not only on a tick, so a long
+	// replay of a big backlog cannot postpone one. Ending the response is all
+	// a revoked client gets: EventSource reconnects and that request is refused.
+	checkAt := time.Now().Add(sseRecheck)
+	recheck := time.NewTicker(sseRecheck)
+	defer recheck.Stop()
 	for {
+		if now := time.Now(); !now.Before(checkAt) {
+			if !stillAuthorized(ctx) {
+				return
+			}
+			for !checkAt.After(now) {
+				checkAt = checkAt.Add(sseRecheck)
+			}
+		}
 		evs, err := st.ListEvents(ctx, scanID, last, store.MaxLimit)
 		if err != nil {
 			return
@@ -175,6 +200,7 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 		case <-ctx.Done():
 			return
 		case <-wake:
+		case <-recheck.C: // wakes an idle stream for the check at the top
 		case <-poll.C:
 			// A scan that ended without a terminal event (its runner died
 			// between the two writes) must not keep the stream open forever.

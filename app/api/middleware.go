@@ -17,6 +17,9 @@ import (
 const (
 	localRequestID = "request_id"
 	localPrincipal = "principal"
+	// localCredential keeps the raw bearer credential for re-checks; it is
+	// never logged.
+	localCredential = "credential"
 )
 
 var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -70,12 +73,15 @@ func (r *Router) middleware() {
 		return c.Next()
 	})
 	if origins := r.deps.Config.CORSAllowedOrigins; len(origins) > 0 {
+		// Credentials are allowed for the listed origins so a dashboard hosted
+		// there can use the refresh cookie (docs/auth.md; config refuses "*").
 		r.app.Use(cors.New(cors.Config{
-			AllowOrigins:  strings.Join(origins, ","),
-			AllowHeaders:  "Authorization, Content-Type, X-Request-ID, Last-Event-ID",
-			ExposeHeaders: "X-Request-ID, Content-Disposition",
-			AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",
-			MaxAge:        600,
+			AllowOrigins:     strings.Join(origins, ","),
+			AllowHeaders:     "Authorization, Content-Type, X-Request-ID, Last-Event-ID",
+			ExposeHeaders:    "X-Request-ID, Content-Disposition, Retry-After",
+			AllowMethods:     "GET,POST,PUT,PATCH,DELETE,OPTIONS",
+			AllowCredentials: true,
+			MaxAge:           600,
 		}))
 	}
 }
@@ -93,11 +99,7 @@ func (r *Router) authenticate(allowQuery bool) fiber.Handler {
 		if r.deps.Auth == nil {
 			return apperr.New(apperr.Unavailable, "Authentication is not configured")
 		}
-		h := c.Get(fiber.HeaderAuthorization)
-		token := ""
-		if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			token = strings.TrimSpace(h[7:])
-		}
+		token := bearerToken(c)
 		if token == "" && allowQuery {
 			token = c.Query("access_token")
 		}
@@ -106,8 +108,25 @@ func (r *Router) authenticate(allowQuery bool) fiber.Handler {
 			return err
 		}
 		c.Locals(localPrincipal, p)
+		c.Locals(localCredential, token)
 		return c.Next()
 	}
+}
+
+// bearerToken is the credential of the Authorization header ("" if none).
+func bearerToken(c *fiber.Ctx) string {
+	h := c.Get(fiber.HeaderAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// Credential is the bearer credential the request authenticated with, for
+// long-lived responses that must re-check it (SSE); only valid behind authenticate.
+func Credential(c *fiber.Ctx) string {
+	v, _ := c.Locals(localCredential).(string)
+	return v
 }
 
 // Principal is the authenticated caller; only valid behind authenticate.

@@ -22,6 +22,7 @@ type Op struct {
 	Tag          string
 	Summary      string
 	Request      any  // zero value of the JSON body type, if any
+	BodyOptional bool // the JSON body may be omitted
 	Response     any  // zero value of the success body type, if any
 	Status       int  // success status (default 200)
 	Paged        bool // takes ?limit= and ?cursor=
@@ -69,7 +70,7 @@ func (r *Router) OpenAPI() map[string]any {
 				content["multipart/form-data"] = map[string]any{"schema": map[string]any{"type": "object",
 					"properties": map[string]any{"archive": map[string]any{"type": "string", "format": "binary"}, "name": map[string]any{"type": "string"}}}}
 			}
-			o["requestBody"] = map[string]any{"required": true, "content": content}
+			o["requestBody"] = map[string]any{"required": !op.BodyOptional, "content": content}
 		}
 		status := op.Status
 		if status == 0 {

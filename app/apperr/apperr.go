@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
@@ -76,6 +77,8 @@ type Error struct {
 	Details map[string]any
 	// Err is the underlying cause, logged but never sent to the client.
 	Err error
+	// RetryAfter, when set, is sent as the Retry-After header (RFC 9110 §10.2.3).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -136,6 +139,18 @@ func Validation(fields map[string]string) *Error {
 // Archive rejects an upload with one of the documented reasons.
 func Archive(reason, format string, args ...any) *Error {
 	return New(ArchiveRejected, format, args...).WithDetails(map[string]any{"reason": reason})
+}
+
+// RateLimitedFor says the client may try again after d (at least a second).
+func RateLimitedFor(d time.Duration, format string, args ...any) *Error {
+	e := New(RateLimited, format, args...)
+	e.RetryAfter = max(d, time.Second)
+	return e
+}
+
+// RetryAfterSeconds is RetryAfter rounded up to whole seconds, as the header carries it.
+func (e *Error) RetryAfterSeconds() int {
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // Bytes formats a size the way messages show limits ("2.0 GiB", "512 B").

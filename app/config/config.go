@@ -424,6 +424,14 @@ func (c *Config) validate() []error {
 	if c.Role == RoleAPI && isUnspecified(c.ListenAddr) && !c.set["VEGA_PUBLIC_URL"] && len(c.AllowedHosts) == 0 {
 		bad("VEGA_LISTEN_ADDR=%s listens on every interface, but the API only answers a Host header that is an IP address, localhost or a configured name (DNS rebinding protection): set VEGA_PUBLIC_URL to the URL users and git clients reach, or VEGA_ALLOWED_HOSTS to the names they use", c.ListenAddr)
 	}
+	for _, o := range c.CORSAllowedOrigins {
+		// Credentialed CORS (the dashboard's refresh cookie) needs exact
+		// origins; a wildcard would let any site use the cookie.
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			strings.Contains(u.Host, "*") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			bad("VEGA_CORS_ALLOWED_ORIGINS: %q is not an origin like https://vega.example.com (no wildcard, no path)", o)
+		}
+	}
 	for _, e := range c.ScanEngines {
 		if e != "auto" && e != "secrets" && e != "codex" {
 			bad("VEGA_SCAN_ENGINES: unknown engine %q (want auto, secrets, codex)", e)

@@ -83,12 +83,23 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"VEGA_AWS_ENDPOINT_URL": "ftp://x"}, "VEGA_AWS_ENDPOINT_URL"},
 		{map[string]string{"VEGA_S3_CACHE_MAX_BYTES": "-1"}, "VEGA_S3_CACHE_MAX_BYTES"},
 		{map[string]string{"VEGA_SECRETS_MANAGER_SECRET_ID": "vega/prod"}, "cannot read Secrets Manager"},
+		{map[string]string{"VEGA_CORS_ALLOWED_ORIGINS": "*"}, "VEGA_CORS_ALLOWED_ORIGINS"},
+		{map[string]string{"VEGA_CORS_ALLOWED_ORIGINS": "https://*.example.com"}, "VEGA_CORS_ALLOWED_ORIGINS"},
+		{map[string]string{"VEGA_CORS_ALLOWED_ORIGINS": "https://vega.example.com/app"}, "VEGA_CORS_ALLOWED_ORIGINS"},
+		{map[string]string{"VEGA_CORS_ALLOWED_ORIGINS": "vega.example.com"}, "VEGA_CORS_ALLOWED_ORIGINS"},
 	}
 	for _, c := range cases {
 		_, err := load(c.env)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v should name %s", c.env, err, c.want)
 		}
+	}
+}
+
+func TestCORSOriginsAreExactOrigins(t *testing.T) {
+	c, err := load(map[string]string{"VEGA_CORS_ALLOWED_ORIGINS": "https://vega.example.com, http://127.0.0.1:5173"})
+	if err != nil || len(c.CORSAllowedOrigins) != 2 {
+		t.Fatalf("two exact origins: %v %v", c, err)
 	}
 }
 

@@ -37,22 +37,22 @@ export class SessionEvents {
 
 export function App({ api, authConfig, events }: { api: ApiClient; authConfig: AuthConfig; events: SessionEvents }) {
   const [user, setUser] = useState<User | null>(null);
-  const [checking, setChecking] = useState(api.hasSession());
+  const [checking, setChecking] = useState(true);
   const [bootError, setBootError] = useState<unknown>(undefined);
   const [flash, setFlash] = useState('');
   const navigate = useNavigate();
   const location = useLocation();
 
+  // Tokens live in memory only, so every page load starts signed out and
+  // restores the session through the refresh cookie (docs/auth.md).
   const loadMe = useCallback(() => {
-    if (!api.hasSession()) {
-      setChecking(false);
-      return;
-    }
     setChecking(true);
     setBootError(undefined);
     api
-      .me()
-      .then((u) => setUser(u))
+      .restoreSession()
+      .then(async (restored) => {
+        if (restored) setUser(await api.me());
+      })
       .catch((e: unknown) => {
         // 401 is handled by onExpired; anything else is shown with a retry
         if (api.hasSession()) setBootError(e);

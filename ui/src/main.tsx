@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router-dom';
-import { ApiClient, BrowserTokenStore, errorMessage } from './api/client';
+import { ApiClient, MemoryTokenStore, errorMessage, forgetLegacySession } from './api/client';
 import { cognitoRefresher } from './auth/cognito';
 import { loadRuntimeConfig } from './boot';
 import { App, SessionEvents } from './App';
@@ -10,11 +10,12 @@ import './styles.css';
 async function boot() {
   const root = createRoot(document.getElementById('root')!);
   try {
+    forgetLegacySession();
     const cfg = await loadRuntimeConfig();
     const events = new SessionEvents();
     const api = new ApiClient({
       baseUrl: cfg.api_base_url,
-      tokens: new BrowserTokenStore(),
+      tokens: new MemoryTokenStore(),
       onSessionExpired: () => events.emitExpired(),
     });
     const authConfig = cfg.auth ?? (await api.authConfig());

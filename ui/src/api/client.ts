@@ -132,18 +132,26 @@ function genericCode(status: number): string {
   }
 }
 
+/**
+ * The session as this page holds it, in memory only: nothing token-like is
+ * ever written to localStorage or sessionStorage, where any script on the page
+ * could read it. With the built-in provider, refreshToken is empty: the
+ * refresh token lives in an HttpOnly cookie the server sets (docs/auth.md),
+ * and a reload restores the session through it. Cognito's refresh token is
+ * kept here, so a reload goes back through the hosted UI.
+ */
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;
 }
 
-/** Where the session's tokens live between page loads. */
+/** Where the session's tokens live. */
 export interface TokenStore {
   load(): TokenPair | null;
   save(tokens: TokenPair | null): void;
 }
 
-/** Keeps tokens in memory only (tests, or a browser without storage). */
+/** Keeps tokens in memory, for as long as the page lives. */
 export class MemoryTokenStore implements TokenStore {
   private tokens: TokenPair | null;
   constructor(initial: TokenPair | null = null) {
@@ -157,45 +165,38 @@ export class MemoryTokenStore implements TokenStore {
   }
 }
 
-/**
- * Keeps tokens in window.localStorage so a reload or a deep link in a new tab
- * stays signed in. The access token is short-lived (15 min); the refresh token
- * rotates on every use and its family is revoked on reuse (SPEC §6).
- */
-export class BrowserTokenStore implements TokenStore {
-  constructor(private readonly key = 'vega.session') {}
-  load(): TokenPair | null {
-    try {
-      const raw = window.localStorage.getItem(this.key);
-      if (!raw) return null;
-      const v = JSON.parse(raw) as Partial<TokenPair>;
-      if (typeof v.accessToken === 'string' && typeof v.refreshToken === 'string') {
-        return { accessToken: v.accessToken, refreshToken: v.refreshToken };
-      }
-    } catch {
-      // corrupt entry: treat as signed out
-    }
-    return null;
-  }
-  save(tokens: TokenPair | null) {
-    try {
-      if (tokens) window.localStorage.setItem(this.key, JSON.stringify(tokens));
-      else window.localStorage.removeItem(this.key);
-    } catch {
-      // storage disabled: the session lasts as long as the page
-    }
+/** Earlier versions kept the session here; it is removed on start. */
+export const LEGACY_SESSION_KEY = 'vega.session';
+
+export function forgetLegacySession(storage: Pick<Storage, 'removeItem'> | undefined = globalThis.localStorage) {
+  try {
+    storage?.removeItem(LEGACY_SESSION_KEY);
+  } catch {
+    // storage disabled: nothing was stored either
   }
 }
 
-/** Exchanges a refresh token for a new pair (the custom provider or Cognito). */
-export type Refresher = (refreshToken: string) => Promise<TokenPair>;
+/**
+ * Exchanges the current session for a new pair (the custom provider's cookie,
+ * or Cognito's refresh token); current is null when the page holds nothing.
+ */
+export type Refresher = (current: TokenPair | null) => Promise<TokenPair>;
+
+/**
+ * Runs fn while holding a lock shared by every tab of this origin. Refresh
+ * tokens rotate, and a second refresh with the cookie the first one just
+ * replaced would look like theft and end the session, so tabs take turns.
+ */
+export async function withRefreshLock<T>(fn: () => Promise<T>, locks: LockManager | undefined = globalThis.navigator?.locks): Promise<T> {
+  return locks ? await locks.request('vega.refresh', fn) : fn();
+}
 
 export interface ApiClientOptions {
   /** "" means same origin. */
   baseUrl: string;
   tokens: TokenStore;
   fetch?: typeof fetch;
-  /** Defaults to POST /v1/auth/refresh (custom provider). */
+  /** Defaults to POST /v1/auth/refresh with the cookie (custom provider). */
   refresher?: Refresher;
   /** Called once when a 401 could not be cured by a refresh. */
   onSessionExpired?: () => void;
@@ -211,6 +212,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** false for the auth endpoints that must not carry or refresh a token. */
   auth?: boolean;
+  /** Send cookies even to another origin (the refresh cookie on the auth endpoints). */
+  withCookies?: boolean;
 }
 
 export interface ListParams {
@@ -234,13 +237,14 @@ export class ApiClient {
   private readonly makeXhr: () => XMLHttpRequest;
   // Concurrent 401s share one refresh: refresh tokens rotate, so a second
   // refresh with the same token would look like reuse and revoke the family.
+  // withRefreshLock does the same across tabs.
   private refreshing: Promise<TokenPair | null> | null = null;
 
   constructor(opts: ApiClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.tokens = opts.tokens;
     this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.refresher = opts.refresher ?? ((rt) => this.refreshCustom(rt));
+    this.refresher = opts.refresher ?? (() => this.refreshCustom());
     this.onSessionExpired = opts.onSessionExpired ?? (() => undefined);
     this.makeXhr = opts.xhr ?? (() => new XMLHttpRequest());
   }
@@ -291,12 +295,14 @@ export class ApiClient {
         body = JSON.stringify(opts.body);
       }
       if (auth && token) headers.Authorization = `Bearer ${token}`;
-      return this.fetchImpl(this.url(path, opts.query), { method, headers, body, signal: opts.signal });
+      const init: RequestInit = { method, headers, body, signal: opts.signal };
+      if (opts.withCookies) init.credentials = 'include';
+      return this.fetchImpl(this.url(path, opts.query), init);
     };
     const before = auth ? this.tokens.load() : null;
     let res = await attempt(before?.accessToken ?? null);
     if (res.status === 401 && auth) {
-      const renewed = before ? await this.refreshOnce(before.refreshToken) : null;
+      const renewed = before ? await this.refreshOnce(before) : null;
       if (renewed) res = await attempt(renewed.accessToken);
       if (res.status === 401) {
         this.expire();
@@ -307,13 +313,16 @@ export class ApiClient {
     return res;
   }
 
-  /** Returns fresh tokens, or null when the session cannot be renewed. */
-  refreshOnce(usedRefreshToken: string): Promise<TokenPair | null> {
-    // Another request may already have rotated the token we hold.
+  /**
+   * Returns fresh tokens, or null when the session cannot be renewed. used is
+   * the pair a request failed with (null: the page holds no session yet).
+   */
+  refreshOnce(used: TokenPair | null): Promise<TokenPair | null> {
+    // Another request may already have renewed the pair we used.
     const current = this.tokens.load();
-    if (current && current.refreshToken !== usedRefreshToken) return Promise.resolve(current);
+    if (current && used && current.accessToken !== used.accessToken) return Promise.resolve(current);
     if (!this.refreshing) {
-      this.refreshing = this.refresher(usedRefreshToken)
+      this.refreshing = this.refresher(current)
         .then((pair) => {
           this.tokens.save(pair);
           return pair;
@@ -331,12 +340,21 @@ export class ApiClient {
     this.onSessionExpired();
   }
 
-  private async refreshCustom(refreshToken: string): Promise<TokenPair> {
-    const r = await this.request<TokenResponse>('POST', '/v1/auth/refresh', {
-      body: { refresh_token: refreshToken },
-      auth: false,
+  /** The custom provider: the HttpOnly cookie is the credential; no token is read or kept here. */
+  private refreshCustom(): Promise<TokenPair> {
+    return withRefreshLock(async () => {
+      const r = await this.request<TokenResponse>('POST', '/v1/auth/refresh', { auth: false, withCookies: true });
+      return { accessToken: r.access_token, refreshToken: '' };
     });
-    return { accessToken: r.access_token, refreshToken: r.refresh_token };
+  }
+
+  /**
+   * Brings back the session after a page load: the refresh cookie (custom
+   * provider) yields a new access token. False when there is none to restore.
+   */
+  async restoreSession(): Promise<boolean> {
+    if (this.hasSession()) return true;
+    return (await this.refreshOnce(null)) !== null;
   }
 
   /** Fetches a file with the bearer token (exports, artifacts) as a Blob. */
@@ -368,7 +386,7 @@ export class ApiClient {
       const before = this.tokens.load();
       let r = await once(before?.accessToken ?? null);
       if (r.status === 401) {
-        const renewed = before ? await this.refreshOnce(before.refreshToken) : null;
+        const renewed = before ? await this.refreshOnce(before) : null;
         if (renewed) r = await once(renewed.accessToken);
         if (r.status === 401) {
           this.expire();
@@ -400,16 +418,21 @@ export class ApiClient {
     return this.request<AuthConfig>('GET', '/v1/auth/config', { auth: false });
   }
   async login(email: string, password: string): Promise<User> {
-    const r = await this.request<TokenResponse>('POST', '/v1/auth/login', { body: { email, password }, auth: false });
-    this.tokens.save({ accessToken: r.access_token, refreshToken: r.refresh_token });
+    // The server also sets the refresh cookie; the JSON refresh token is for
+    // API clients and is dropped here.
+    const r = await this.request<TokenResponse>('POST', '/v1/auth/login', { body: { email, password }, auth: false, withCookies: true });
+    this.tokens.save({ accessToken: r.access_token, refreshToken: '' });
     return r.user;
   }
+  /** Ends this session on the server (access token, refresh family and cookie), then forgets it here. */
   async logout(): Promise<void> {
     const t = this.tokens.load();
     this.tokens.save(null);
-    if (t) {
-      await this.request('POST', '/v1/auth/logout', { body: { refresh_token: t.refreshToken }, auth: false }).catch(() => undefined);
-    }
+    await this.fetchImpl(this.url('/v1/auth/logout'), {
+      method: 'POST',
+      headers: t?.accessToken ? { Accept: 'application/json', Authorization: `Bearer ${t.accessToken}` } : { Accept: 'application/json' },
+      credentials: 'include',
+    }).catch(() => undefined);
   }
   me() {
     return this.request<User>('GET', '/v1/auth/me');
@@ -433,11 +456,16 @@ export class ApiClient {
   createUser(body: { email: string; display_name?: string; password: string; groups?: string[] }) {
     return this.request<User>('POST', '/v1/users', { body });
   }
-  updateUser(id: string, body: { display_name?: string; password?: string; groups?: string[] }) {
+  /** A new password ends the user's sessions and revokes their API keys unless keep_api_keys. */
+  updateUser(id: string, body: { display_name?: string; password?: string; groups?: string[]; keep_api_keys?: boolean }) {
     return this.request<User>('PATCH', `/v1/users/${enc(id)}`, { body });
   }
   deleteUser(id: string) {
     return this.request<void>('DELETE', `/v1/users/${enc(id)}`);
+  }
+  /** Ends every session of the user (theirs, or any as root); API keys keep working. */
+  revokeSessions(id: string) {
+    return this.request<void>('POST', `/v1/users/${enc(id)}/revoke-sessions`);
   }
 
   // ---- projects ----

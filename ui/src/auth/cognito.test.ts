@@ -38,7 +38,7 @@ describe('Cognito PKCE', () => {
 
   it('keeps the refresh token when Cognito does not rotate it', async () => {
     const fetchFn = vi.fn(async () => new Response(JSON.stringify({ access_token: 'new', expires_in: 3600, token_type: 'Bearer' }), { status: 200 })) as unknown as typeof fetch;
-    await expect(cognitoRefresher(settings, fetchFn)('rt')).resolves.toEqual({ accessToken: 'new', refreshToken: 'rt' });
+    await expect(cognitoRefresher(settings, fetchFn)({ accessToken: 'old', refreshToken: 'rt' })).resolves.toEqual({ accessToken: 'new', refreshToken: 'rt' });
   });
 
   it('normalises domains and refuses off-site return paths', () => {

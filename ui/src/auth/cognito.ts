@@ -1,7 +1,7 @@
 // Cognito hosted UI sign-in: authorization code + PKCE (RFC 7636). The
 // verifier never leaves this browser tab (sessionStorage) and the code is
 // exchanged directly at https://<domain>/oauth2/token.
-import type { TokenPair } from '../api/client';
+import type { Refresher, TokenPair } from '../api/client';
 
 export interface CognitoSettings {
   domain: string;
@@ -117,9 +117,13 @@ export async function completeSignIn(
   return { tokens: { accessToken: r.access_token, refreshToken: r.refresh_token ?? '' }, returnTo: safeReturn(returnTo) };
 }
 
-/** Refresher for ApiClient: Cognito does not rotate refresh tokens, so the old one is kept. */
-export function cognitoRefresher(c: CognitoSettings, fetchImpl: typeof fetch = fetch) {
-  return async (refreshToken: string): Promise<TokenPair> => {
+/**
+ * Refresher for ApiClient: Cognito does not rotate refresh tokens, so the old
+ * one is kept (in memory only: after a reload the hosted UI signs in again).
+ */
+export function cognitoRefresher(c: CognitoSettings, fetchImpl: typeof fetch = fetch): Refresher {
+  return async (current: TokenPair | null): Promise<TokenPair> => {
+    const refreshToken = current?.refreshToken;
     if (!refreshToken) throw new Error('no refresh token');
     const r = await tokenRequest(c, { grant_type: 'refresh_token', client_id: c.client_id, refresh_token: refreshToken }, fetchImpl);
     return { accessToken: r.access_token, refreshToken: r.refresh_token ?? refreshToken };

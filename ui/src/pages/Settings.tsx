@@ -18,7 +18,52 @@ export default function SettingsPage() {
         Signed in as <strong>{user?.email}</strong> ({(user?.groups ?? []).join(', ') || 'user'})
       </p>
       <ApiKeys />
+      {authConfig.provider === 'custom' && <Sessions />}
       {isRoot(user) && authConfig.provider === 'custom' && <Users />}
+    </section>
+  );
+}
+
+/** "Sign out everywhere": ends every session of the signed-in user, this one included. */
+export function Sessions() {
+  const api = useApi();
+  const { user, signOut } = useApp();
+  const [confirming, setConfirming] = useState(false);
+  const { busy, error, run } = useAction();
+  if (!user) return null;
+  return (
+    <section className="panel" aria-labelledby="sessions-title">
+      <div className="section-head">
+        <h2 id="sessions-title">Sessions</h2>
+        <button type="button" className="danger" onClick={() => setConfirming(true)}>
+          Sign out everywhere
+        </button>
+      </div>
+      <p className="muted small">Signs out every browser and device signed in as you, this one included. API keys keep working.</p>
+      {confirming && (
+        <Dialog title="Sign out everywhere?" onClose={() => setConfirming(false)}>
+          <p>Every session signed in as {user.email} ends at once, including this one. API keys keep working; revoke them above if needed.</p>
+          <InlineError error={error} />
+          <div className="dialog-actions">
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="danger"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  await api.revokeSessions(user.id);
+                  await signOut();
+                }, { stayBusy: true })
+              }
+            >
+              Sign out everywhere
+            </button>
+          </div>
+        </Dialog>
+      )}
     </section>
   );
 }
@@ -254,12 +299,19 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
   const [email, setEmail] = useState(user?.email ?? '');
   const [name, setName] = useState(user?.display_name ?? '');
   const [password, setPassword] = useState('');
+  const [keepKeys, setKeepKeys] = useState(false);
   const [groups, setGroups] = useState<Set<string>>(new Set(user?.groups ?? ['user']));
   const { busy, error, run } = useAction();
   const submit = (e: FormEvent) => {
     e.preventDefault();
     return run(async () => {
-      if (user) await api.updateUser(user.id, { display_name: name.trim(), groups: [...groups], password: password || undefined });
+      if (user)
+        await api.updateUser(user.id, {
+          display_name: name.trim(),
+          groups: [...groups],
+          password: password || undefined,
+          keep_api_keys: password ? keepKeys : undefined,
+        });
       else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
       onSaved();
     }, { stayBusy: true });
@@ -281,6 +333,14 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
           {user ? 'New password (leave empty to keep)' : 'Password'}
           <input type="password" autoComplete="new-password" required={!user} minLength={user && !password ? 0 : 12} value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
+        {user && password && (
+          <>
+            <p className="muted small">A new password signs {user.email} out everywhere and revokes their API keys.</p>
+            <label className="inline">
+              <input type="checkbox" checked={keepKeys} onChange={(e) => setKeepKeys(e.target.checked)} /> Keep their API keys
+            </label>
+          </>
+        )}
         <fieldset>
           <legend>Groups</legend>
           {GROUPS.map((g) => (

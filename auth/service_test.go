@@ -1,0 +1,89 @@
+package auth
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/bolt"
+)
+
+func newTestService(t *testing.T) (*Service, store.Store) {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MarkSeeded()
+	return s, st
+}
+
+// The generation check stands on its own: a bumped generation refuses both
+// tokens even while their refresh session is still live in the store.
+func TestGenerationAloneRefusesOlderTokens(t *testing.T) {
+	s, st := newTestService(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Login(ctx, "a@example.com", "a long password", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("fresh access token: %v", err)
+	}
+	if _, err := st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.SessionGeneration++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok.AccessToken); !apperr.IsCode(err, apperr.Unauthorized) {
+		t.Fatalf("access token of an older generation: %v", err)
+	}
+	if _, err := s.Refresh(ctx, tok.RefreshToken); !apperr.IsCode(err, apperr.Unauthorized) {
+		t.Fatalf("refresh token of an older generation: %v", err)
+	}
+	// A new sign-in carries the new generation.
+	tok, err = s.Login(ctx, "a@example.com", "a long password", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("access token of the current generation: %v", err)
+	}
+}
+
+// An access token must name its session: one signed without a family (with
+// the right key) is refused, so logout can always end an access token.
+func TestAccessTokenWithoutSessionIsRefused(t *testing.T) {
+	s, _ := newTestService(t)
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, NewUser{Email: "b@example.com", Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := s.sig.sign(TypeAccess, u.ID, "atk_x", 0, "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, raw); !apperr.IsCode(err, apperr.Unauthorized) {
+		t.Fatalf("access token without a session family: %v", err)
+	}
+}
+
+func TestRevokeSessionsNeedsTheCustomProvider(t *testing.T) {
+	s, _ := newTestService(t)
+	s.opt.Provider = "cognito"
+	if err := s.RevokeSessions(context.Background(), "usr_x", false); !apperr.IsCode(err, apperr.BadRequest) {
+		t.Fatalf("RevokeSessions under cognito: %v", err)
+	}
+}
