@@ -256,3 +256,5 @@ func BenchmarkOwnedTotals(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkSessionLookup(b *testing.B) { storetest.BenchmarkSessionLookup(b, openBench) }

@@ -29,6 +29,10 @@ func BenchmarkListEventsAfterSeq(b *testing.B) {
 	storetest.BenchmarkListEventsAfterSeq(b, func(tb testing.TB) store.Store { return openFresh(tb) })
 }
 
+func BenchmarkSessionLookup(b *testing.B) {
+	storetest.BenchmarkSessionLookup(b, func(tb testing.TB) store.Store { return openFresh(tb) })
+}
+
 // benchFindings is the repository size the findings list target names.
 const benchFindings = 10_000
 

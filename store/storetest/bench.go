@@ -165,3 +165,61 @@ func BenchmarkOwnedTotals(b *testing.B, s store.Store, userID string) {
 		CheckOwned(b, t)
 	}
 }
+
+// SessionRotations is how many rotated (revoked) sessions the family in
+// BenchmarkSessionLookup carries: a dashboard refreshing every 15 minutes for
+// 10 days. Rotated rows stay until they expire, so a family's history grows.
+const SessionRotations = 1000
+
+// BenchmarkSessionLookup measures the per-request check behind access tokens
+// (GetSessionUser: user + live family) against the plain user read it
+// replaced (GetUser, the baseline), with 1000 users, each with a live family
+// behind SessionRotations rotations, so the live-session index is what
+// keeps the lookup flat.
+func BenchmarkSessionLookup(b *testing.B, open func(tb testing.TB) store.Store) {
+	s := open(b)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	type session struct{ user, family string }
+	var sessions []session
+	for i := range 1000 {
+		u := &store.User{ID: store.NewID(store.PrefixUser), Email: fmt.Sprintf("u%d@bench.example", i), Groups: []string{store.GroupUser}, CreatedAt: now}
+		must(b, s.CreateUser(ctx, u), "CreateUser")
+		fam := store.NewID("fam_")
+		rs := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: store.NewID("h"), Family: fam, ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+		must(b, s.CreateRefreshSession(ctx, rs), "CreateRefreshSession")
+		rotations := 1
+		if i == 0 {
+			rotations = SessionRotations // the one measured below
+		}
+		for range rotations {
+			next := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: store.NewID("h"), Family: fam, ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+			must(b, s.RotateRefreshSession(ctx, rs.ID, next, now), "RotateRefreshSession")
+			rs = next
+		}
+		sessions = append(sessions, session{u.ID, fam})
+	}
+	long := sessions[0]
+	b.Run("GetUser (baseline)", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.GetUser(ctx, long.user); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run(fmt.Sprintf("GetSessionUser (family of %d rotations)", SessionRotations), func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.GetSessionUser(ctx, long.user, long.family, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetSessionUser (random user)", func(b *testing.B) {
+		for b.Loop() {
+			x := sessions[rand.IntN(len(sessions))]
+			if _, err := s.GetSessionUser(ctx, x.user, x.family, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -22,6 +22,7 @@ let page;
 const consoleErrors = [];
 const httpErrors = [];
 let expect401 = false; // set while a step provokes 401s on purpose
+let lastBearer = ''; // the access token the page last sent (it lives in the page's memory only)
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
@@ -37,6 +38,10 @@ before(async () => {
     consoleErrors.push(m.text());
   });
   page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => {
+    const h = r.headers().authorization;
+    if (h?.startsWith('Bearer ey')) lastBearer = h.slice(7);
+  });
   // the browser's console line for a failed request has no URL; keep it here
   page.on('response', (r) => {
     if (r.status() === 401 && expect401) return;
@@ -51,6 +56,38 @@ after(async () => {
 
 const shot = (name) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 const url = (p) => `${vega.base}${p}`;
+
+/** Signs in from outside the browser ("another device") and returns the access token and user ID. */
+async function apiLogin() {
+  const r = await fetch(url('/v1/auth/login'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+  });
+  assert.equal(r.status, 200, 'API login');
+  const j = await r.json();
+  return { token: j.access_token, userId: j.user.id };
+}
+
+const meStatus = async (token) => (await fetch(url('/v1/auth/me'), { headers: { Authorization: `Bearer ${token}` } })).status;
+
+/** The refresh cookie as the browser holds it (undefined when there is none). */
+const refreshCookie = async () => (await browser.context.cookies(url('/v1/auth/refresh'))).find((c) => c.name === 'vega_refresh');
+
+/** Asserts that no script on the page can read a token: web storage and document.cookie hold none. */
+async function assertNoTokenInReach(what) {
+  const reachable = await page.evaluate(() => {
+    const dump = (st) => Object.keys(st).map((k) => `${k}=${st.getItem(k)}`);
+    return [...dump(localStorage), ...dump(sessionStorage), document.cookie].join('\n');
+  });
+  assert.doesNotMatch(reachable, /eyJ|vega_[A-Za-z0-9_-]{20}|vega_refresh/, `${what}: a token is readable by page scripts`);
+}
+
+async function signInThroughTheForm() {
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
 
 // AWS's documentation key above is allow-listed by gitleaks' default rules
 // ("EXAMPLE"), so the fixture also plants a fresh random key pair of the real
@@ -111,10 +148,23 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     assert.ok(!(await page.content()).includes(PASSWORD), 'the sign-in page never shows a password');
     const authConfig = await page.evaluate(async () => (await fetch('/v1/auth/config')).text());
     assert.ok(!/password|debug/i.test(authConfig), `/v1/auth/config carries no credential: ${authConfig}`);
-    await page.getByLabel('Email').fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInThroughTheForm();
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    // The refresh token is an HttpOnly, Secure, SameSite=Strict cookie for the auth routes only.
+    const cookie = await refreshCookie();
+    assert.ok(cookie, 'the refresh cookie is set');
+    assert.deepEqual(
+      { httpOnly: cookie.httpOnly, secure: cookie.secure, sameSite: cookie.sameSite, path: cookie.path },
+      { httpOnly: true, secure: true, sameSite: 'Strict', path: '/v1/auth' },
+    );
+    await assertNoTokenInReach('after sign-in');
+  });
+
+  await step('reload restores the session through the cookie', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    assert.doesNotMatch(page.url(), /sign-in/);
+    await assertNoTokenInReach('after a reload');
   });
 
   await step('projects page: first-load JS and time to interactive', async () => {
@@ -232,10 +282,11 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     assert.equal(typeof summary, 'object', 'summary.json artifact downloads with the bearer token');
     // the SSE stream as the browser sees it: named events, id = seq, JSON data, token in the query
     const scanId = state.scanUrl.split('/').pop();
+    // the page's own token is out of reach of scripts (memory only); use one from another sign-in
+    const { token } = await apiLogin();
     const frames = await page.evaluate(
-      (id) =>
+      ({ id, token }) =>
         new Promise((resolve, reject) => {
-          const token = JSON.parse(localStorage.getItem('vega.session')).accessToken;
           const es = new EventSource(`/v1/scans/${id}/events/stream?access_token=${encodeURIComponent(token)}`);
           const got = [];
           const kinds = ['scan_started', 'scan_progress', 'scan_log', 'finding_updated', 'usage', 'scan_completed', 'scan_failed', 'scan_cancelled'];
@@ -253,7 +304,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
           };
           setTimeout(() => reject(new Error('stream timeout')), 15_000);
         }),
-      scanId,
+      { id: scanId, token },
     );
     assert.ok(frames.length >= 3, 'stream replays the scan');
     frames.forEach((f, i) => assert.equal(Number(f.id), i + 1, 'ids are gap-free seqs'));
@@ -311,16 +362,20 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     assert.equal(after.status, 401, 'revocation is immediate');
   }, { independent: true });
 
-  await step('an expired session sends the user to sign-in and back', async () => {
+  await step('a session revoked elsewhere sends the user to sign-in and back', async () => {
     expect401 = true;
     try {
-      await page.evaluate(() => localStorage.setItem('vega.session', JSON.stringify({ accessToken: 'expired', refreshToken: 'revoked' })));
-      await page.goto(url('/settings'));
+      await page.goto(url('/'));
+      await page.getByRole('heading', { name: 'Projects' }).waitFor();
+      // Root signs this user out everywhere from another device: the page's
+      // access token and its refresh cookie both stop working.
+      const other = await apiLogin();
+      const revoked = await fetch(url(`/v1/users/${other.userId}/revoke-sessions`), { method: 'POST', headers: { Authorization: `Bearer ${other.token}` } });
+      assert.equal(revoked.status, 204);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
       await page.getByRole('alert').filter({ hasText: 'Your session has expired' }).waitFor();
       assert.match(page.url(), /\/sign-in\?next=%2Fsettings$/);
-      await page.getByLabel('Email').fill(EMAIL);
-      await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signInThroughTheForm();
       await page.getByRole('heading', { name: 'Settings' }).waitFor();
     } finally {
       expect401 = false;
@@ -345,6 +400,50 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await card.getByText('Medium').waitFor(); // the open, undismissed finding
     await shot('11-projects');
   });
+
+  await step('sign out ends the session, the access token and the cookie', async () => {
+    await page.goto(url('/'));
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    const token = lastBearer;
+    assert.equal(await meStatus(token), 200, 'the page signed in with this token');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Email').waitFor();
+    assert.equal(await meStatus(token), 401, 'logout ends the access token too');
+    assert.equal(await refreshCookie(), undefined, 'logout clears the refresh cookie');
+    await page.reload();
+    await page.getByLabel('Email').waitFor();
+    assert.match(page.url(), /sign-in/, 'a reload after sign-out stays signed out');
+  }, { independent: true });
+
+  await step('sign out everywhere', async () => {
+    expect401 = true;
+    try {
+      await page.goto(url('/sign-in'));
+      await signInThroughTheForm();
+      await page.getByRole('heading', { name: 'Projects' }).waitFor();
+      const laptop = await apiLogin(); // another device of the same user
+      assert.equal(await meStatus(laptop.token), 200);
+      await page.goto(url('/settings'));
+      await page.getByRole('heading', { name: 'Sessions' }).waitFor();
+      const here = lastBearer;
+      await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await shot('12-sign-out-everywhere');
+      await page.getByRole('dialog', { name: 'Sign out everywhere?' }).getByRole('button', { name: 'Sign out everywhere' }).click();
+      await page.getByLabel('Email').waitFor();
+      console.log(`# after sign out everywhere: ${new URL(page.url()).pathname}${new URL(page.url()).search}`);
+      assert.equal(await page.getByText('Your session has expired').count(), 0, 'a deliberate sign-out is not reported as an expired session');
+      assert.equal(await meStatus(here), 401, "this browser's access token is revoked");
+      assert.equal(await meStatus(laptop.token), 401, "the other device's access token is revoked");
+      assert.equal(await refreshCookie(), undefined, 'the refresh cookie is cleared');
+      await page.reload();
+      await page.getByLabel('Email').waitFor();
+      // sign back in for the steps that follow
+      await signInThroughTheForm();
+      await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    } finally {
+      expect401 = false;
+    }
+  }, { independent: true });
 
   await step('usage page', async () => {
     await page.goto(url('/usage'));

@@ -7,6 +7,15 @@ import { loadRuntimeConfig } from './boot';
 import { App, SessionEvents } from './App';
 import './styles.css';
 
+/** localStorage, or nothing where the browser refuses access to it. */
+function browserStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 async function boot() {
   const root = createRoot(document.getElementById('root')!);
   try {
@@ -15,7 +24,7 @@ async function boot() {
     const events = new SessionEvents();
     const api = new ApiClient({
       baseUrl: cfg.api_base_url,
-      tokens: new MemoryTokenStore(),
+      tokens: new MemoryTokenStore(null, browserStorage()),
       onSessionExpired: () => events.emitExpired(),
     });
     const authConfig = cfg.auth ?? (await api.authConfig());

@@ -1,17 +1,30 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiClient, ApiError, MemoryTokenStore, SESSION_EXPIRED_MESSAGE, errorFromResponse, errorMessage } from './client';
+import {
+  ApiClient,
+  ApiError,
+  LEGACY_SESSION_KEY,
+  MemoryTokenStore,
+  SESSION_FLAG_KEY,
+  SESSION_EXPIRED_MESSAGE,
+  errorFromResponse,
+  errorMessage,
+  forgetLegacySession,
+  withRefreshLock,
+} from './client';
 
-type Handler = (req: { method: string; url: string; headers: Record<string, string>; body: string | undefined }) => Response | Promise<Response>;
+type Req = { method: string; url: string; headers: Record<string, string>; body: string | undefined; credentials: RequestCredentials | undefined };
+type Handler = (req: Req) => Response | Promise<Response>;
 
 /** A fetch double that records requests and answers from a handler, like a tiny server. */
 function fakeFetch(handler: Handler) {
-  const calls: { method: string; url: string; headers: Record<string, string>; body: string | undefined }[] = [];
+  const calls: Req[] = [];
   const fn = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
     const req = {
       method: init?.method ?? 'GET',
       url: String(input),
       headers: (init?.headers ?? {}) as Record<string, string>,
       body: typeof init?.body === 'string' ? init.body : undefined,
+      credentials: init?.credentials,
     };
     calls.push(req);
     return handler(req);
@@ -76,23 +89,48 @@ describe('ApiClient errors', () => {
   });
 });
 
+/** Fails the test when anything token-like was written to web storage (tokens live in memory only). */
+function expectNothingStored() {
+  for (const storage of [localStorage, sessionStorage]) {
+    for (const k of Object.keys(storage)) {
+      expect(k).toBe(SESSION_FLAG_KEY);
+      expect(storage.getItem(k)).toBe('1');
+    }
+  }
+}
+
 describe('ApiClient refresh-on-401', () => {
-  it('refreshes once, stores the rotated tokens and retries the request', async () => {
+  it('refreshes once through the cookie, keeps only the access token in memory and retries', async () => {
     const { fn, calls } = fakeFetch((req) => {
-      if (req.url.endsWith('/v1/auth/refresh')) {
-        expect(JSON.parse(req.body!)).toEqual({ refresh_token: 'r1' });
-        return json(200, { access_token: 'a2', refresh_token: 'r2', token_type: 'Bearer', expires_in: 900, user });
-      }
+      if (req.url.endsWith('/v1/auth/refresh')) return json(200, { access_token: 'a2', token_type: 'Bearer', expires_in: 900, user });
       return req.headers.Authorization === 'Bearer a2' ? json(200, user) : json(401, envelope('unauthorized', 'token expired'));
     });
-    const tokens = new MemoryTokenStore({ accessToken: 'a1', refreshToken: 'r1' });
+    const tokens = new MemoryTokenStore({ accessToken: 'a1', refreshToken: '' });
     const expired = vi.fn();
     const api = new ApiClient({ baseUrl: '', fetch: fn, tokens, onSessionExpired: expired });
     await expect(api.me()).resolves.toEqual(user);
-    expect(tokens.load()).toEqual({ accessToken: 'a2', refreshToken: 'r2' });
+    expect(tokens.load()).toEqual({ accessToken: 'a2', refreshToken: '' });
     expect(calls.map((c) => c.url)).toEqual(['/v1/auth/me', '/v1/auth/refresh', '/v1/auth/me']);
+    // the cookie is the credential: no body, no bearer, cookies sent even cross-origin
+    expect(calls[1]!.body).toBeUndefined();
     expect(calls[1]!.headers.Authorization).toBeUndefined();
+    expect(calls[1]!.credentials).toBe('include');
+    expect(calls[0]!.credentials).toBeUndefined(); // ordinary calls carry the bearer token only
     expect(expired).not.toHaveBeenCalled();
+    expectNothingStored();
+  });
+
+  it('drops a refresh token the server returns in JSON instead of keeping it', async () => {
+    const { fn } = fakeFetch((req) =>
+      req.url.endsWith('/v1/auth/refresh')
+        ? json(200, { access_token: 'a2', refresh_token: 'r-from-json', token_type: 'Bearer', expires_in: 900, user })
+        : req.headers.Authorization === 'Bearer a2'
+          ? json(200, user)
+          : json(401, envelope('unauthorized', 'expired')),
+    );
+    const tokens = new MemoryTokenStore({ accessToken: 'a1', refreshToken: '' });
+    await new ApiClient({ baseUrl: '', fetch: fn, tokens }).me();
+    expect(JSON.stringify(tokens.load())).not.toContain('r-from-json');
   });
 
   it('shares one refresh between concurrent 401s (rotation must not look like reuse)', async () => {
@@ -105,16 +143,50 @@ describe('ApiClient refresh-on-401', () => {
       }
       return req.headers.Authorization === 'Bearer a2' ? json(200, { items: [], next_cursor: null }) : json(401, envelope('unauthorized', 'expired'));
     });
-    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore({ accessToken: 'a1', refreshToken: 'r1' }) });
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore({ accessToken: 'a1', refreshToken: '' }) });
     await Promise.all([api.listProjects(), api.listApiKeys(), api.listUsers()]);
     expect(refreshes).toBe(1);
+  });
+
+  it('refreshes inside the cross-tab Web Lock, so two tabs never spend the same cookie', async () => {
+    const names: string[] = [];
+    let inside = false;
+    const locks = {
+      request: vi.fn(async (name: string, cb: () => Promise<unknown>) => {
+        names.push(name);
+        inside = true;
+        try {
+          return await cb();
+        } finally {
+          inside = false;
+        }
+      }),
+    } as unknown as LockManager;
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    try {
+      let refreshedInsideLock = false;
+      const { fn } = fakeFetch((req) => {
+        if (req.url.endsWith('/v1/auth/refresh')) {
+          refreshedInsideLock = inside;
+          return json(200, { access_token: 'a2', token_type: 'Bearer', expires_in: 900, user });
+        }
+        return json(200, user);
+      });
+      const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore() });
+      await expect(api.restoreSession()).resolves.toBe(true);
+      expect(names).toEqual(['vega.refresh']);
+      expect(refreshedInsideLock).toBe(true);
+    } finally {
+      Reflect.deleteProperty(navigator, 'locks');
+    }
+    await expect(withRefreshLock(async () => 'direct', undefined)).resolves.toBe('direct'); // no Web Locks: runs directly
   });
 
   it('ends the session with "Your session has expired" when the refresh fails', async () => {
     const { fn, calls } = fakeFetch((req) =>
       req.url.endsWith('/v1/auth/refresh') ? json(401, envelope('unauthorized', 'refresh token revoked')) : json(401, envelope('unauthorized', 'expired')),
     );
-    const tokens = new MemoryTokenStore({ accessToken: 'a1', refreshToken: 'r1' });
+    const tokens = new MemoryTokenStore({ accessToken: 'a1', refreshToken: '' });
     const expired = vi.fn();
     const api = new ApiClient({ baseUrl: '', fetch: fn, tokens, onSessionExpired: expired });
     const err = (await api.listProjects().catch((e: unknown) => e)) as ApiError;
@@ -134,18 +206,95 @@ describe('ApiClient refresh-on-401', () => {
     expect(expired).not.toHaveBeenCalled();
   });
 
-  it('login stores both tokens and logout revokes the refresh token server-side', async () => {
+  it('login keeps the access token in memory only; logout ends the session with the bearer and the cookie', async () => {
     const { fn, calls } = fakeFetch((req) =>
       req.url.endsWith('/login') ? json(200, { access_token: 'a', refresh_token: 'r', token_type: 'Bearer', expires_in: 900, user }) : new Response(null, { status: 204 }),
     );
     const tokens = new MemoryTokenStore();
-    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens });
+    const api = new ApiClient({ baseUrl: 'https://api.example.com', fetch: fn, tokens });
     await expect(api.login('a@example.com', 'pw')).resolves.toEqual(user);
-    expect(tokens.load()).toEqual({ accessToken: 'a', refreshToken: 'r' });
+    expect(tokens.load()).toEqual({ accessToken: 'a', refreshToken: '' });
+    expect(calls[0]!.credentials).toBe('include'); // so a cross-origin API may set the cookie
+    expectNothingStored();
     await api.logout();
     expect(tokens.load()).toBeNull();
-    expect(calls[1]!.url).toBe('/v1/auth/logout');
-    expect(JSON.parse(calls[1]!.body!)).toEqual({ refresh_token: 'r' });
+    expect(api.hasSession()).toBe(false);
+    expect(calls[1]!.url).toBe('https://api.example.com/v1/auth/logout');
+    expect(calls[1]!.headers.Authorization).toBe('Bearer a');
+    expect(calls[1]!.credentials).toBe('include');
+    expect(calls[1]!.body).toBeUndefined();
+  });
+
+  it('restores the session on page load through the cookie', async () => {
+    const { fn, calls } = fakeFetch(() => json(200, { access_token: 'restored', token_type: 'Bearer', expires_in: 900, user }));
+    const expired = vi.fn();
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore(), onSessionExpired: expired });
+    await expect(api.restoreSession()).resolves.toBe(true);
+    expect(api.accessToken()).toBe('restored');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.url).toBe('/v1/auth/refresh');
+    expect(calls[0]!.credentials).toBe('include');
+    await expect(api.restoreSession()).resolves.toBe(true); // already restored: no second refresh
+    expect(calls).toHaveLength(1);
+    expectNothingStored();
+  });
+
+  it('reports no session to restore without calling it expired', async () => {
+    const { fn } = fakeFetch(() => json(400, envelope('validation_failed', 'refresh_token is required')));
+    const expired = vi.fn();
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore(), onSessionExpired: expired });
+    await expect(api.restoreSession()).resolves.toBe(false);
+    expect(api.hasSession()).toBe(false);
+    expect(expired).not.toHaveBeenCalled();
+  });
+
+  it('remembers only whether a session exists, so signed-out loads send no refresh', async () => {
+    const { fn, calls } = fakeFetch((req) =>
+      req.url.endsWith('/login')
+        ? json(200, { access_token: 'a', refresh_token: 'r', token_type: 'Bearer', expires_in: 900, user })
+        : req.url.endsWith('/refresh')
+          ? json(200, { access_token: 'a2', token_type: 'Bearer', expires_in: 900, user })
+          : new Response(null, { status: 204 }),
+    );
+    const page = () => new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore(null, localStorage) });
+    await expect(page().restoreSession()).resolves.toBe(false); // first visit: nothing to restore
+    expect(calls).toHaveLength(0);
+    await page().login('a@example.com', 'pw');
+    expect(localStorage.getItem(SESSION_FLAG_KEY)).toBe('1');
+    expectNothingStored();
+    const reloaded = page();
+    await expect(reloaded.restoreSession()).resolves.toBe(true); // a reload restores through the cookie
+    expect(calls.map((c) => c.url)).toEqual(['/v1/auth/login', '/v1/auth/refresh']);
+    await reloaded.logout();
+    expect(localStorage.getItem(SESSION_FLAG_KEY)).toBeNull();
+    await expect(page().restoreSession()).resolves.toBe(false);
+    expect(calls).toHaveLength(3); // login, refresh, logout: no refresh after signing out
+  });
+
+  it('forgets a stale marker when the cookie no longer restores anything', async () => {
+    localStorage.setItem(SESSION_FLAG_KEY, '1');
+    const { fn, calls } = fakeFetch(() => json(401, envelope('unauthorized', 'revoked')));
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore(null, localStorage) });
+    await expect(api.restoreSession()).resolves.toBe(false);
+    expect(calls).toHaveLength(1);
+    expect(localStorage.getItem(SESSION_FLAG_KEY)).toBeNull();
+  });
+
+  it('signs out everywhere through the revoke-sessions route', async () => {
+    const { fn, calls } = fakeFetch(() => new Response(null, { status: 204 }));
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore({ accessToken: 't', refreshToken: '' }) });
+    await api.revokeSessions('usr_1');
+    expect(calls[0]!.method).toBe('POST');
+    expect(calls[0]!.url).toBe('/v1/users/usr_1/revoke-sessions');
+    expect(calls[0]!.headers.Authorization).toBe('Bearer t');
+  });
+
+  it('removes the session an earlier version kept in localStorage', () => {
+    localStorage.setItem(LEGACY_SESSION_KEY, JSON.stringify({ accessToken: 'old', refreshToken: 'old' }));
+    localStorage.setItem('unrelated', 'x');
+    forgetLegacySession();
+    expect(localStorage.getItem(LEGACY_SESSION_KEY)).toBeNull();
+    expect(localStorage.getItem('unrelated')).toBe('x');
   });
 });
 

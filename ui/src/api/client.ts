@@ -149,12 +149,27 @@ export interface TokenPair {
 export interface TokenStore {
   load(): TokenPair | null;
   save(tokens: TokenPair | null): void;
+  /** False when a page load need not try to restore a session (none was left behind). */
+  mayRestore?(): boolean;
 }
 
-/** Keeps tokens in memory, for as long as the page lives. */
+/** The key of the signed-in marker: a bare "1", never a token. */
+export const SESSION_FLAG_KEY = 'vega.signed-in';
+
+type FlagStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/**
+ * Keeps tokens in memory, for as long as the page lives. Given a storage, it
+ * also records there whether a session exists (a bare "1"), so a page load
+ * only asks the server to restore one when one was left behind, instead of
+ * sending a doomed refresh on every signed-out visit.
+ */
 export class MemoryTokenStore implements TokenStore {
   private tokens: TokenPair | null;
-  constructor(initial: TokenPair | null = null) {
+  constructor(
+    initial: TokenPair | null = null,
+    private readonly flag?: FlagStorage,
+  ) {
     this.tokens = initial;
   }
   load() {
@@ -162,6 +177,19 @@ export class MemoryTokenStore implements TokenStore {
   }
   save(tokens: TokenPair | null) {
     this.tokens = tokens;
+    try {
+      if (tokens) this.flag?.setItem(SESSION_FLAG_KEY, '1');
+      else this.flag?.removeItem(SESSION_FLAG_KEY);
+    } catch {
+      // storage disabled: every load then tries to restore
+    }
+  }
+  mayRestore() {
+    try {
+      return !this.flag || this.flag.getItem(SESSION_FLAG_KEY) === '1';
+    } catch {
+      return true;
+    }
   }
 }
 
@@ -354,7 +382,10 @@ export class ApiClient {
    */
   async restoreSession(): Promise<boolean> {
     if (this.hasSession()) return true;
-    return (await this.refreshOnce(null)) !== null;
+    if (this.tokens.mayRestore && !this.tokens.mayRestore()) return false;
+    if ((await this.refreshOnce(null)) !== null) return true;
+    this.tokens.save(null); // nothing to restore: do not try again on the next load
+    return false;
   }
 
   /** Fetches a file with the bearer token (exports, artifacts) as a Blob. */

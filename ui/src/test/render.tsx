@@ -17,7 +17,14 @@ export const testUser: User = {
 /** Renders inside the app context with a real ApiClient over the given fetch. */
 export function renderWithApp(
   ui: ReactElement,
-  opts: { fetch: typeof fetch; authConfig?: AuthConfig; user?: User | null; route?: string; setUser?: (u: User | null) => void },
+  opts: {
+    fetch: typeof fetch;
+    authConfig?: AuthConfig;
+    user?: User | null;
+    route?: string;
+    setUser?: (u: User | null) => void;
+    signOut?: () => Promise<void>;
+  },
 ) {
   const api = new ApiClient({ baseUrl: '', fetch: opts.fetch, tokens: new MemoryTokenStore({ accessToken: 't', refreshToken: 'r' }) });
   const value = {
@@ -25,7 +32,7 @@ export function renderWithApp(
     authConfig: opts.authConfig ?? { provider: 'custom' as const },
     user: opts.user === undefined ? testUser : opts.user,
     setUser: opts.setUser ?? (() => undefined),
-    signOut: async () => undefined,
+    signOut: opts.signOut ?? (async () => undefined),
   };
   return {
     api,
