@@ -174,7 +174,7 @@ func TestLogoutEndsTheAccessToken(t *testing.T) {
 }
 
 // refreshCookie returns the vega_refresh cookie a response sets.
-func refreshCookie(t *testing.T, r response) *http.Cookie {
+func refreshCookie(t testing.TB, r response) *http.Cookie {
 	t.Helper()
 	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
 		if c.Name == api.RefreshCookie {
