@@ -87,3 +87,39 @@ func TestRevokeSessionsNeedsTheCustomProvider(t *testing.T) {
 		t.Fatalf("RevokeSessions under cognito: %v", err)
 	}
 }
+
+// A changed VEGA_DEBUG_PASSWORD is a password change: sessions signed in with
+// the old one end at the next start, API keys (automation) stay.
+func TestNewDebugPasswordEndsOldSessions(t *testing.T) {
+	s, _ := newTestService(t)
+	ctx := context.Background()
+	if _, err := s.SeedDebugUser(ctx, "debug@example.com", "first debug password"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Login(ctx, "debug@example.com", "first debug password", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := s.CreateAPIKey(ctx, tok.User.ID, "ci", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SeedDebugUser(ctx, "debug@example.com", "first debug password"); err != nil { // unchanged: nothing ends
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok.AccessToken); err != nil {
+		t.Fatalf("an unchanged password ended the session: %v", err)
+	}
+	if _, err := s.SeedDebugUser(ctx, "debug@example.com", "second debug password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, tok.AccessToken); !apperr.IsCode(err, apperr.Unauthorized) {
+		t.Fatalf("access token after the debug password changed: %v", err)
+	}
+	if _, err := s.Refresh(ctx, tok.RefreshToken); !apperr.IsCode(err, apperr.Unauthorized) {
+		t.Fatalf("refresh token after the debug password changed: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, key.Secret); err != nil {
+		t.Fatalf("the debug user's API key after a password change at start-up: %v", err)
+	}
+}
