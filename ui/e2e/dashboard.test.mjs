@@ -430,7 +430,6 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
       await shot('12-sign-out-everywhere');
       await page.getByRole('dialog', { name: 'Sign out everywhere?' }).getByRole('button', { name: 'Sign out everywhere' }).click();
       await page.getByLabel('Email').waitFor();
-      console.log(`# after sign out everywhere: ${new URL(page.url()).pathname}${new URL(page.url()).search}`);
       assert.equal(await page.getByText('Your session has expired').count(), 0, 'a deliberate sign-out is not reported as an expired session');
       assert.equal(await meStatus(here), 401, "this browser's access token is revoked");
       assert.equal(await meStatus(laptop.token), 401, "the other device's access token is revoked");

@@ -25,7 +25,7 @@ export default function SettingsPage() {
 }
 
 /** "Sign out everywhere": ends every session of the signed-in user, this one included. */
-export function Sessions() {
+function Sessions() {
   const api = useApi();
   const { user, signOut } = useApp();
   const [confirming, setConfirming] = useState(false);
