@@ -56,7 +56,7 @@ func TestSchema(t *testing.T) {
 // TestUpgradeWithData applies 0001, stores a finding and a signed-in user the
 // old way, then the rest: later files must migrate existing rows (0002
 // backfills the generated search column, 0003 the snapshots' stored bytes,
-// 0004 gives users session generation 0 so tokens issued before the upgrade
+// 0005 gives users session generation 0 so tokens issued before the upgrade
 // stay valid), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -109,7 +109,7 @@ func TestUpgradeWithData(t *testing.T) {
 	if stored != 6442450944 {
 		t.Fatalf("stored_bytes = %d, want the source size", stored)
 	}
-	// 0004: a user of before session generations is at generation 0.
+	// 0005: a user of before session generations is at generation 0.
 	var gen int64
 	if err := pool.QueryRow(ctx, `SELECT session_generation FROM users WHERE id = 'usr_1'`).Scan(&gen); err != nil || gen != 0 {
 		t.Fatalf("session_generation of an existing user = %d, %v; want 0", gen, err)

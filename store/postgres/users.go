@@ -324,7 +324,7 @@ func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, no
 }
 
 // GetSessionUser is one round trip: the user row, present only while the
-// family has a live session (refresh_sessions_live_family_idx, migration 0004).
+// family has a live session (refresh_sessions_live_family_idx, migration 0005).
 func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now time.Time) (*store.User, error) {
 	if userID == "" || family == "" {
 		return nil, store.ErrNotFound
