@@ -213,8 +213,12 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
 	}
 	now := s.opt.Now().UTC()
 	if old.RevokedAt != nil {
-		s.revokeFamily(ctx, old.Family, now, "refresh token reuse detected")
-		return nil, errBadRefresh
+		head := s.lostRotation(ctx, old, now)
+		if head == nil {
+			s.revokeFamily(ctx, old.Family, now, "refresh token reuse detected")
+			return nil, errBadRefresh
+		}
+		old = head // the client never received head: rotate it in its place
 	}
 	if now.After(old.ExpiresAt) {
 		return nil, errBadRefresh
@@ -237,6 +241,29 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
 		return nil, errBadRefresh
 	}
 	return t, err
+}
+
+// RefreshRetryGrace is how long after its rotation a refresh token may be
+// presented again as a retry rather than as theft (docs/auth.md). A browser
+// that reloads or navigates while a refresh is in flight drops the answer,
+// and with it the new cookie, after the server rotated; its next page load
+// sends the old token again.
+const RefreshRetryGrace = 20 * time.Second
+
+// lostRotation returns the family's live session when old was rotated into it
+// less than RefreshRetryGrace ago (head is old's direct successor: created at
+// the instant old was revoked), so presenting old again is a retry of that
+// rotation; otherwise nil. A token two rotations back, one revoked by logout
+// or a password change (no live session), or one presented later is theft.
+func (s *Service) lostRotation(ctx context.Context, old *store.RefreshSession, now time.Time) *store.RefreshSession {
+	if now.Sub(*old.RevokedAt) > RefreshRetryGrace {
+		return nil
+	}
+	head, err := s.st.GetLiveRefreshSession(ctx, old.Family)
+	if err != nil || head.UserID != old.UserID || !head.CreatedAt.Equal(*old.RevokedAt) {
+		return nil
+	}
+	return head
 }
 
 func (s *Service) revokeFamily(ctx context.Context, family string, now time.Time, why string) {

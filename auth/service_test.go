@@ -123,3 +123,67 @@ func TestNewDebugPasswordEndsOldSessions(t *testing.T) {
 		t.Fatalf("the debug user's API key after a password change at start-up: %v", err)
 	}
 }
+
+// A browser that reloads while a refresh is in flight loses the answer (and
+// the new cookie) after the server rotated; its next page load presents the
+// old token again. Within RefreshRetryGrace that is a retry, not theft.
+func TestRefreshRetryOfALostRotation(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32)), Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.MarkSeeded()
+	ctx := context.Background()
+	if _, err := s.CreateUser(ctx, NewUser{Email: "r@example.com", Password: "a long password"}); err != nil {
+		t.Fatal(err)
+	}
+	login := func() *Tokens {
+		tok, err := s.Login(ctx, "r@example.com", "a long password", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	refresh := func(raw, what string, ok bool) *Tokens {
+		t.Helper()
+		clk.advance(time.Second)
+		tok, err := s.Refresh(ctx, raw)
+		if ok && err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if !ok && !apperr.IsCode(err, apperr.Unauthorized) {
+			t.Fatalf("%s: got %v, want unauthorized", what, err)
+		}
+		return tok
+	}
+
+	r0 := login().RefreshToken
+	refresh(r0, "first use", true) // its answer is lost
+	r2 := refresh(r0, "a retry within the grace", true)
+	if _, err := s.Authenticate(ctx, r2.AccessToken); err != nil {
+		t.Fatalf("access token from the retry: %v", err)
+	}
+	refresh(r0, "the same token two rotations back", false) // theft: the family is revoked
+	refresh(r2.RefreshToken, "the family after theft was detected", false)
+
+	// Later than the grace, presenting a rotated token again is theft.
+	r0 = login().RefreshToken
+	r1 := refresh(r0, "first use", true)
+	clk.advance(RefreshRetryGrace)
+	refresh(r0, "a retry after the grace", false)
+	refresh(r1.RefreshToken, "the family after a late retry", false)
+
+	// A retry cannot revive a session that was ended on purpose.
+	tok := login()
+	refresh(tok.RefreshToken, "first use", true)
+	if err := s.Logout(ctx, nil, tok.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	refresh(tok.RefreshToken, "a retry after logout", false)
+}

@@ -91,6 +91,10 @@ type RefreshSessionStore interface {
 	// ErrConflict when oldID was already revoked: the caller treats that as reuse.
 	RotateRefreshSession(ctx context.Context, oldID string, next *RefreshSession, now time.Time) error
 	RevokeRefreshFamily(ctx context.Context, family string, now time.Time) error
+	// GetLiveRefreshSession returns the family's session that is not revoked
+	// (there is at most one: rotation revokes the old one as it adds the new);
+	// ErrNotFound when the family has none.
+	GetLiveRefreshSession(ctx context.Context, family string) (*RefreshSession, error)
 	// RevokeUserRefreshSessions revokes every live session of the user.
 	RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error
 	// GetSessionUser returns the user when family still has a live (not

@@ -104,11 +104,21 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if r1 == r0 {
 		t.Fatal("refresh token was not rotated")
 	}
-	// Reusing the rotated token is theft: rejected, and the family (r1) dies too.
+	// Presenting r0 again at once is a retry of a rotation whose answer was
+	// lost (a reload mid-request): it rotates r1 away and answers a new pair.
+	res = h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": r0})
+	if res.Status != 200 {
+		t.Fatalf("retry of a lost rotation: %d %s", res.Status, res.Body)
+	}
+	r2 := res.json(t)["refresh_token"].(string)
+	if r2 == r1 || r2 == r0 {
+		t.Fatal("the retry did not issue a new refresh token")
+	}
+	// Now r0 is several rotations back: theft. Rejected, and the family dies too.
 	if res := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": r0}); res.Status != 401 {
 		t.Fatalf("reused refresh token accepted: %d", res.Status)
 	}
-	if res := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": r1}); res.Status != 401 {
+	if res := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": r2}); res.Status != 401 {
 		t.Fatalf("family survived reuse detection: %d", res.Status)
 	}
 

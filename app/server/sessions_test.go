@@ -482,3 +482,24 @@ func TestRevocationEndsOpenEventStreams(t *testing.T) {
 	case <-ctx.Done():
 	}
 }
+
+// The race a page load can lose: the browser reloads while its refresh is in
+// flight, the server has rotated the cookie, the new one never arrives, and
+// the next load sends the old cookie again. That must restore the session,
+// not end it as theft (docs/auth.md, RefreshRetryGrace).
+func TestRefreshRetryAfterAReload(t *testing.T) {
+	h := newHarness(t, nil)
+	login := h.do("POST", "/v1/auth/login", "", map[string]string{"email": "debug@example.com", "password": "vega-debug-password"})
+	c0 := refreshCookie(t, login).Value
+	if lost := h.do("POST", "/v1/auth/refresh", "", nil, "Cookie", api.RefreshCookie+"="+c0); lost.Status != 200 {
+		t.Fatalf("first refresh: %d %s", lost.Status, lost.Body)
+	}
+	again := h.do("POST", "/v1/auth/refresh", "", nil, "Cookie", api.RefreshCookie+"="+c0)
+	if again.Status != 200 {
+		t.Fatalf("the reload's refresh with the old cookie: %d %s", again.Status, again.Body)
+	}
+	if c := refreshCookie(t, again); c.Value == "" || c.Value == c0 {
+		t.Fatalf("no new cookie after the retry: %+v", c)
+	}
+	wantStatus(t, "access token after the retry", h.meStatus(again.json(t)["access_token"].(string)), 200)
+}

@@ -166,6 +166,21 @@ func (s *Store) revokeWhere(ctx context.Context, now time.Time, match func(*stor
 	})
 }
 
+func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*store.RefreshSession, error) {
+	var rs *store.RefreshSession
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id, err := idLookup(tx, idxRefreshLive, []byte(family))
+		if err != nil {
+			return err
+		}
+		if rs, err = getRefresh(tx, id); err == nil && rs.RevokedAt != nil {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	return rs, err
+}
+
 // GetSessionUser follows the family's live-session index: two point reads.
 func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now time.Time) (*store.User, error) {
 	var u *store.User

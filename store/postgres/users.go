@@ -313,6 +313,20 @@ func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, now time
 	return mapErr("revoke refresh family", err)
 }
 
+func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*store.RefreshSession, error) {
+	if family == "" {
+		return nil, store.ErrNotFound
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	x, err := scanRefresh(s.pool.QueryRow(ctx, `SELECT `+refreshCols+` FROM refresh_sessions
+		WHERE family = $1 AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1`, family))
+	if err != nil {
+		return nil, mapErr("get live refresh session", err)
+	}
+	return &x, nil
+}
+
 func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error {
 	if userID == "" {
 		return nil

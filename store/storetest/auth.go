@@ -328,15 +328,28 @@ func testSessionUser(t *testing.T, f *fixture) {
 	live(alice.ID, "fam-a3", now.Add(30*time.Second), "before its expiry")
 	dead(alice.ID, "fam-a3", now.Add(2*time.Minute), "after its expiry")
 
+	head, err := f.s.GetLiveRefreshSession(f.ctx, "fam-a1")
+	must(t, err, "GetLiveRefreshSession")
+	assertSame(t, a1, head, "the live session of a new family")
+
 	// Rotation keeps the family live: the new head is its live session.
 	next := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: alice.ID, TokenHash: "sa1-next",
 		Family: "fam-a1", ExpiresAt: now.Add(time.Hour), CreatedAt: f.tick()}
 	must(t, f.s.RotateRefreshSession(f.ctx, a1.ID, next, f.tick()), "RotateRefreshSession")
 	live(alice.ID, "fam-a1", now, "after rotation")
+	head, err = f.s.GetLiveRefreshSession(f.ctx, "fam-a1")
+	must(t, err, "GetLiveRefreshSession after rotation")
+	if head.ID != next.ID || head.RevokedAt != nil {
+		t.Fatalf("live session after rotation = %+v, want %s", head, next.ID)
+	}
+	_, err = f.s.GetLiveRefreshSession(f.ctx, "fam-unknown")
+	wantErr(t, err, store.ErrNotFound, "GetLiveRefreshSession of an unknown family")
 
 	// Logout (family revocation) ends one family only.
 	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-a1", f.tick()), "RevokeRefreshFamily")
 	dead(alice.ID, "fam-a1", now, "a revoked family")
+	_, err = f.s.GetLiveRefreshSession(f.ctx, "fam-a1")
+	wantErr(t, err, store.ErrNotFound, "GetLiveRefreshSession of a revoked family")
 	live(alice.ID, "fam-a2", now, "another family of the same user")
 
 	// Per-user revocation ends every family of the user and nobody else's.

@@ -1,11 +1,10 @@
 // Starts the real vega binary on a free loopback port with a throwaway data
 // directory, and a headless Debian Chromium driven by playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -23,7 +22,7 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export function freePort() {
+function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
@@ -116,29 +115,4 @@ export async function startBrowser() {
       rmSync(downloads, { recursive: true, force: true });
     },
   };
-}
-
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
-
-/**
- * Serves the built dashboard (ui/dist) on its own origin, as CloudFront would,
- * with a /config.json that points it at the API on another origin.
- */
-export async function startStaticDashboard({ port, apiBaseUrl }) {
-  const dist = resolve(import.meta.dirname, '..', 'dist');
-  if (!existsSync(join(dist, 'index.html'))) throw new Error('ui/dist is not built: run `make build`');
-  const server = createHttpServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
-    if (path === '/config.json') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-      res.end(JSON.stringify({ api_base_url: apiBaseUrl }));
-      return;
-    }
-    const asked = normalize(join(dist, path));
-    const file = asked.startsWith(dist + '/') && extname(asked) !== '' && existsSync(asked) ? asked : join(dist, 'index.html'); // SPA fallback
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((r) => server.listen(port, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }

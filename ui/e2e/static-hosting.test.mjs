@@ -4,7 +4,9 @@
 //   same origin   /v1/* forwarded to the API (CloudFront's /v1/* behaviour),
 //                 under the distribution's Content-Security-Policy;
 //   cross origin  the API on its own origin, allowed by VEGA_CORS_ALLOWED_ORIGINS.
-// Both sign in, upload, scan and watch the scan's live events in Chromium.
+// Both sign in, upload, scan and watch the scan's live events in Chromium;
+// across origins a reload also restores the session through the API's
+// refresh cookie, and sign-out clears it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -117,5 +119,20 @@ test('cross origin: dashboard on its own origin, API allowed by VEGA_CORS_ALLOWE
   assert.equal(allowed.headers.get('access-control-allow-origin'), edge.url);
   const other = await fetch(`${vega.base}/v1/healthz`, { headers: { Origin: 'https://evil.example' } });
   assert.equal(other.headers.get('access-control-allow-origin'), null);
+
+  // The session lives in the API origin's HttpOnly refresh cookie (set through
+  // credentialed CORS; the two origins are one site, docs/auth.md): a reload
+  // restores it, sign-out clears it.
+  const refreshCookie = async () =>
+    (await page.context().cookies(`${vega.base}/v1/auth/refresh`)).find((c) => c.name === 'vega_refresh' && c.httpOnly && c.sameSite === 'Strict');
+  assert.ok(await refreshCookie(), 'the API set its refresh cookie for the dashboard on another origin');
+  await page.reload();
+  await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor();
+  assert.match(page.url(), /\/scans\/scan_/, 'the reload restored the session through the cookie');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Email').waitFor();
+  assert.equal(await refreshCookie(), undefined, 'sign-out cleared the cookie');
+  await page.reload();
+  await page.getByLabel('Email').waitFor();
   assert.deepEqual(errors, []);
 });
