@@ -304,13 +304,24 @@ func (s *Store) RotateRefreshSession(ctx context.Context, oldID string, next *st
 }
 
 func (s *Store) RevokeRefreshFamily(ctx context.Context, family string, now time.Time) error {
-	if family == "" {
+	return s.revokeLiveSessions(ctx, "family", family, now)
+}
+
+func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error {
+	return s.revokeLiveSessions(ctx, "user_id", userID, now)
+}
+
+// revokeLiveSessions revokes the live sessions whose column (a constant of
+// this file, never input) equals value; the partial indexes of migration 0005
+// cover both columns.
+func (s *Store) revokeLiveSessions(ctx context.Context, column, value string, now time.Time) error {
+	if value == "" {
 		return nil
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `UPDATE refresh_sessions SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL`, family, ts(now))
-	return mapErr("revoke refresh family", err)
+	_, err := s.pool.Exec(ctx, `UPDATE refresh_sessions SET revoked_at = $2 WHERE `+column+` = $1 AND revoked_at IS NULL`, value, ts(now))
+	return mapErr("revoke refresh sessions by "+column, err)
 }
 
 func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*store.RefreshSession, error) {
@@ -325,16 +336,6 @@ func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*stor
 		return nil, mapErr("get live refresh session", err)
 	}
 	return &x, nil
-}
-
-func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, now time.Time) error {
-	if userID == "" {
-		return nil
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `UPDATE refresh_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, ts(now))
-	return mapErr("revoke user refresh sessions", err)
 }
 
 // GetSessionUser is one round trip: the user row, present only while the

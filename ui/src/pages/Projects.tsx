@@ -173,17 +173,19 @@ export function ConfirmDelete({
   onClose,
   onConfirm,
   confirmLabel = 'Delete',
+  title = `${confirmLabel} ${what}?`,
 }: {
   what: string;
   consequence: string;
   onClose: () => void;
   onConfirm: () => Promise<void>;
   confirmLabel?: string;
+  title?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   return (
-    <Dialog title={`${confirmLabel} ${what}?`} onClose={onClose}>
+    <Dialog title={title} onClose={onClose}>
       <p>{consequence}</p>
       <InlineError error={error} />
       <div className="dialog-actions">

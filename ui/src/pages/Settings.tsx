@@ -29,7 +29,6 @@ function Sessions() {
   const api = useApi();
   const { user, signOut } = useApp();
   const [confirming, setConfirming] = useState(false);
-  const { busy, error, run } = useAction();
   if (!user) return null;
   return (
     <section className="panel" aria-labelledby="sessions-title">
@@ -41,28 +40,17 @@ function Sessions() {
       </div>
       <p className="muted small">Signs out every browser and device signed in as you, this one included. API keys keep working.</p>
       {confirming && (
-        <Dialog title="Sign out everywhere?" onClose={() => setConfirming(false)}>
-          <p>Every session signed in as {user.email} ends at once, including this one. API keys keep working; revoke them above if needed.</p>
-          <InlineError error={error} />
-          <div className="dialog-actions">
-            <button type="button" onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="danger"
-              disabled={busy}
-              onClick={() =>
-                void run(async () => {
-                  await api.revokeSessions(user.id);
-                  await signOut();
-                }, { stayBusy: true })
-              }
-            >
-              Sign out everywhere
-            </button>
-          </div>
-        </Dialog>
+        <ConfirmDelete
+          title="Sign out everywhere?"
+          what="everywhere"
+          confirmLabel="Sign out everywhere"
+          consequence={`Every session signed in as ${user.email} ends at once, including this one. API keys keep working; revoke them above if needed.`}
+          onClose={() => setConfirming(false)}
+          onConfirm={async () => {
+            await api.revokeSessions(user.id);
+            await signOut();
+          }}
+        />
       )}
     </section>
   );
