@@ -57,7 +57,7 @@ func TestSchema(t *testing.T) {
 // old way, then the rest: later files must migrate existing rows (0002
 // backfills the generated search column, 0003 the snapshots' stored bytes,
 // 0005 gives users session generation 0 so tokens issued before the upgrade
-// stay valid), not just empty tables.
+// stay valid, 0006 frees Cognito users' emails), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -113,5 +113,18 @@ func TestUpgradeWithData(t *testing.T) {
 	var gen int64
 	if err := pool.QueryRow(ctx, `SELECT session_generation FROM users WHERE id = 'usr_1'`).Scan(&gen); err != nil || gen != 0 {
 		t.Fatalf("session_generation of an existing user = %d, %v; want 0", gen, err)
+	}
+	// 0006: nobody's sessions were ended; Cognito users may share an email
+	// with anyone, local users still may not share one.
+	var ended *time.Time
+	if err := pool.QueryRow(ctx, `SELECT sessions_ended_at FROM users WHERE id = 'usr_1'`).Scan(&ended); err != nil || ended != nil {
+		t.Fatalf("sessions_ended_at of an existing user = %v, %v; want NULL", ended, err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO users (id, email, auth_subject, created_at) VALUES
+		('usr_2', 'A@example.com', 'sub-2', now()), ('usr_3', 'a@example.com', 'sub-3', now())`); err != nil {
+		t.Fatalf("Cognito users with a local user's email: %v", err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO users (id, email, created_at) VALUES ('usr_4', ' A@EXAMPLE.com', now())`); err == nil {
+		t.Fatal("a second local user with the same email was accepted")
 	}
 }

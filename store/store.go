@@ -64,9 +64,12 @@ func (p Page) Normalize() Page {
 }
 
 type UserStore interface {
-	CreateUser(ctx context.Context, u *User) error // ErrConflict on a taken email or subject
+	// CreateUser stores u; ErrConflict when its subject is taken or, for a
+	// local user (no subject), its email is taken by another local user.
+	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
-	GetUserByEmail(ctx context.Context, email string) (*User, error) // case-insensitive
+	// GetUserByEmail finds the local user (no subject) with that email, ignoring case.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	GetUserBySubject(ctx context.Context, subject string) (*User, error)
 	UpdateUser(ctx context.Context, id string, fn func(*User) error) (*User, error)
 	DeleteUser(ctx context.Context, id string) error

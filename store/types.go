@@ -15,7 +15,11 @@ const (
 )
 
 type User struct {
-	ID           string     `json:"id"`
+	ID string `json:"id"`
+	// Email is how a local user (no AuthSubject) signs in, unique ignoring
+	// case among local users. A user of an external identity provider
+	// (Cognito) is identified by AuthSubject; their email is a copy of the
+	// provider's verified address, shown only and not unique (docs/auth.md).
 	Email        string     `json:"email"`
 	DisplayName  string     `json:"display_name"`
 	Groups       []string   `json:"groups"`
@@ -27,6 +31,9 @@ type User struct {
 	// the user; bumping it (password change, "sign out everywhere") makes all of
 	// them invalid at once. See docs/auth.md.
 	SessionGeneration int64 `json:"-"`
+	// SessionsEndedAt is the last "sign out everywhere". Cognito tokens cannot
+	// carry the generation, so one from a sign-in at or before it is refused.
+	SessionsEndedAt *time.Time `json:"-"`
 }
 
 // HasGroup reports whether the user is a member of g.

@@ -258,3 +258,40 @@ func BenchmarkOwnedTotals(b *testing.B) {
 }
 
 func BenchmarkSessionLookup(b *testing.B) { storetest.BenchmarkSessionLookup(b, openBench) }
+
+// Files written before users of an identity provider left the email index
+// hold entries for them. Such an entry neither finds that user by email nor
+// keeps a local user from taking the address (docs/auth.md).
+func TestEmailEntriesOfProviderUsersAreIgnored(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	c := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com", AuthSubject: "sub-carol",
+		Groups: []string{store.GroupUser}, CreatedAt: time.Now().UTC()}
+	if err := s.CreateUser(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(idxUserEmail).Put([]byte("carol@example.com"), []byte(c.ID))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetUserByEmail(ctx, "Carol@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetUserByEmail through an old entry: %v, want ErrNotFound", err)
+	}
+	local := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com", PasswordHash: "h",
+		Groups: []string{store.GroupUser}, CreatedAt: time.Now().UTC()}
+	if err := s.CreateUser(ctx, local); err != nil {
+		t.Fatalf("local user with the address of an old entry: %v", err)
+	}
+	got, err := s.GetUserByEmail(ctx, "carol@example.com")
+	if err != nil || got.ID != local.ID {
+		t.Fatalf("GetUserByEmail = %+v, %v; want the local user", got, err)
+	}
+	// Deleting the provider's user leaves the local user's entry.
+	if err := s.DeleteUser(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetUserByEmail(ctx, "carol@example.com"); err != nil || got.ID != local.ID {
+		t.Fatalf("after deleting the provider's user: %+v, %v", got, err)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // lookup key -> ID (or a composite key -> nothing when only presence matters).
 var (
 	bktUsers          = []byte("users")
-	idxUserEmail      = []byte("idx_user_email")   // lower(email) -> user ID
+	idxUserEmail      = []byte("idx_user_email")   // lower(email) -> ID of the local user (no subject)
 	idxUserSubject    = []byte("idx_user_subject") // auth subject -> user ID
 	bktAPIKeys        = []byte("api_keys")
 	idxAPIKeyHash     = []byte("idx_api_key_hash") // hash -> key ID

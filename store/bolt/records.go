@@ -1,6 +1,10 @@
 package bolt
 
-import "github.com/vegasec/vega/store"
+import (
+	"time"
+
+	"github.com/vegasec/vega/store"
+)
 
 // Domain types hide server-only fields from JSON (`json:"-"`) because they
 // double as API shapes. The records below embed each type and add those fields
@@ -9,18 +13,20 @@ import "github.com/vegasec/vega/store"
 
 type userRecord struct {
 	store.User
-	PasswordHash      string `json:"password_hash,omitempty"`
-	SessionGeneration int64  `json:"session_generation,omitempty"`
+	PasswordHash      string     `json:"password_hash,omitempty"`
+	SessionGeneration int64      `json:"session_generation,omitempty"`
+	SessionsEndedAt   *time.Time `json:"sessions_ended_at,omitempty"`
 }
 
 func userToRecord(u *store.User) *userRecord {
-	return &userRecord{User: *u, PasswordHash: u.PasswordHash, SessionGeneration: u.SessionGeneration}
+	return &userRecord{User: *u, PasswordHash: u.PasswordHash, SessionGeneration: u.SessionGeneration, SessionsEndedAt: u.SessionsEndedAt}
 }
 
 func (r *userRecord) user() *store.User {
 	u := r.User
 	u.PasswordHash = r.PasswordHash
 	u.SessionGeneration = r.SessionGeneration
+	u.SessionsEndedAt = r.SessionsEndedAt
 	return &u
 }
 

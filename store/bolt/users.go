@@ -13,7 +13,8 @@ import (
 
 func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimSpace(email))) }
 
-// CreateUser stores u; ErrConflict when its email (case-insensitive) or auth subject is taken.
+// CreateUser stores u; ErrConflict when its subject is taken or, for a local
+// user, its email (case-insensitive) is taken by another local user.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	if u.ID == "" {
 		u.ID = store.NewID(store.PrefixUser)
@@ -32,12 +33,17 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	})
 }
 
-// putUser writes u and moves its email/subject index entries from old (nil on create).
+// putUser writes u and moves its email/subject index entries from old (nil on
+// create). Only local users (no subject) are in the email index: they sign in
+// with it. A user of an identity provider is found by subject, and shares
+// their provider's email with whoever else has it (docs/auth.md).
 func putUser(tx *bolt.Tx, old, u *store.User) error {
 	emails, subjects := tx.Bucket(idxUserEmail), tx.Bucket(idxUserSubject)
 	newEmail := emailKey(u.Email)
-	if owner := emails.Get(newEmail); owner != nil && string(owner) != u.ID {
-		return store.ErrConflict
+	if u.AuthSubject == "" {
+		if owner := emails.Get(newEmail); owner != nil && string(owner) != u.ID && isLocalUser(tx, string(owner)) {
+			return store.ErrConflict
+		}
 	}
 	if u.AuthSubject != "" {
 		if owner := subjects.Get([]byte(u.AuthSubject)); owner != nil && string(owner) != u.ID {
@@ -45,7 +51,7 @@ func putUser(tx *bolt.Tx, old, u *store.User) error {
 		}
 	}
 	if old != nil {
-		if err := emails.Delete(emailKey(old.Email)); err != nil {
+		if err := deleteEmailEntry(tx, old); err != nil {
 			return err
 		}
 		if old.AuthSubject != "" {
@@ -54,8 +60,10 @@ func putUser(tx *bolt.Tx, old, u *store.User) error {
 			}
 		}
 	}
-	if err := emails.Put(newEmail, []byte(u.ID)); err != nil {
-		return err
+	if u.AuthSubject == "" {
+		if err := emails.Put(newEmail, []byte(u.ID)); err != nil {
+			return err
+		}
 	}
 	if u.AuthSubject != "" {
 		if err := subjects.Put([]byte(u.AuthSubject), []byte(u.ID)); err != nil {
@@ -63,6 +71,23 @@ func putUser(tx *bolt.Tx, old, u *store.User) error {
 		}
 	}
 	return putJSON(tx.Bucket(bktUsers), []byte(u.ID), userToRecord(u))
+}
+
+// isLocalUser reports whether id is a stored user without a subject. Files
+// written before identity-provider users left the email index may still have
+// entries pointing at such users, or at deleted ones; those do not hold the email.
+func isLocalUser(tx *bolt.Tx, id string) bool {
+	u, err := getUser(tx, id)
+	return err == nil && u.AuthSubject == ""
+}
+
+// deleteEmailEntry drops u's email index entry if it is u's.
+func deleteEmailEntry(tx *bolt.Tx, u *store.User) error {
+	emails := tx.Bucket(idxUserEmail)
+	if owner := emails.Get(emailKey(u.Email)); owner != nil && string(owner) == u.ID {
+		return emails.Delete(emailKey(u.Email))
+	}
+	return nil
 }
 
 func getUser(tx *bolt.Tx, id string) (*store.User, error) {
@@ -82,9 +107,13 @@ func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
 	return u, err
 }
 
-// GetUserByEmail matches the email case-insensitively.
+// GetUserByEmail finds the local user with that email, case-insensitively.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, error) {
-	return s.userByIndex(ctx, idxUserEmail, emailKey(email))
+	u, err := s.userByIndex(ctx, idxUserEmail, emailKey(email))
+	if err == nil && u.AuthSubject != "" { // an entry of before (see isLocalUser)
+		return nil, store.ErrNotFound
+	}
+	return u, err
 }
 
 func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.User, error) {
@@ -136,7 +165,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(idxUserEmail).Delete(emailKey(u.Email)); err != nil {
+		if err := deleteEmailEntry(tx, u); err != nil {
 			return err
 		}
 		if u.AuthSubject != "" {

@@ -13,12 +13,12 @@ import (
 
 // ---- users ----
 
-const userCols = `id, email, display_name, groups, auth_subject, password_hash, created_at, last_login_at, session_generation`
+const userCols = `id, email, display_name, groups, auth_subject, password_hash, created_at, last_login_at, session_generation, sessions_ended_at`
 
 func scanUser(r pgx.Row) (store.User, error) {
 	var u store.User
 	var groups []byte
-	if err := r.Scan(&u.ID, &u.Email, &u.DisplayName, &groups, &u.AuthSubject, &u.PasswordHash, &u.CreatedAt, &u.LastLoginAt, &u.SessionGeneration); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.DisplayName, &groups, &u.AuthSubject, &u.PasswordHash, &u.CreatedAt, &u.LastLoginAt, &u.SessionGeneration, &u.SessionsEndedAt); err != nil {
 		return u, err
 	}
 	return u, fromJSON(groups, &u.Groups)
@@ -27,6 +27,7 @@ func scanUser(r pgx.Row) (store.User, error) {
 func normUser(u *store.User) {
 	u.CreatedAt = ts(u.CreatedAt)
 	u.LastLoginAt = tsp(u.LastLoginAt)
+	u.SessionsEndedAt = tsp(u.SessionsEndedAt)
 }
 
 var errEmailRequired = errors.New("postgres: user email is required")
@@ -44,8 +45,8 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 	normUser(u)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-		u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration)
+	_, err := s.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration, u.SessionsEndedAt)
 	return mapErr("create user", err)
 }
 
@@ -63,12 +64,13 @@ func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
 	return s.getUserWhere(ctx, `id = $1`, id)
 }
 
-// GetUserByEmail matches ignoring case and surrounding space, like the unique index.
+// GetUserByEmail finds the local user (no auth subject) with that email,
+// ignoring case and surrounding space, like the partial unique index.
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, error) {
 	if strings.TrimSpace(email) == "" {
 		return nil, store.ErrNotFound
 	}
-	return s.getUserWhere(ctx, `lower(btrim(email)) = lower(btrim($1))`, email)
+	return s.getUserWhere(ctx, `lower(btrim(email)) = lower(btrim($1)) AND auth_subject = ''`, email)
 }
 
 func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.User, error) {
@@ -91,8 +93,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) 
 			}
 			normUser(u)
 			_, err := tx.Exec(ctx, `UPDATE users SET email=$2, display_name=$3, groups=$4, auth_subject=$5,
-				password_hash=$6, created_at=$7, last_login_at=$8, session_generation=$9 WHERE id=$1`,
-				u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration)
+				password_hash=$6, created_at=$7, last_login_at=$8, session_generation=$9, sessions_ended_at=$10 WHERE id=$1`,
+				u.ID, u.Email, u.DisplayName, toJSON(u.Groups), u.AuthSubject, u.PasswordHash, u.CreatedAt, u.LastLoginAt, u.SessionGeneration, u.SessionsEndedAt)
 			return mapErr("update user", err)
 		})
 }

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,14 +15,15 @@ func testPing(t *testing.T, f *fixture) {
 }
 
 func testUsers(t *testing.T, f *fixture) {
+	ended := f.tick()
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "Alice@Example.com", DisplayName: "Alice",
-		Groups: []string{store.GroupUser, store.GroupOperator}, AuthSubject: "sub-alice",
-		PasswordHash: "$argon2id$v=19$secret", CreatedAt: f.tick(), SessionGeneration: 3}
+		Groups:       []string{store.GroupUser, store.GroupOperator},
+		PasswordHash: "$argon2id$v=19$secret", CreatedAt: f.tick(), SessionGeneration: 3, SessionsEndedAt: &ended}
 	must(t, f.s.CreateUser(f.ctx, u), "CreateUser")
 
 	got, err := f.s.GetUser(f.ctx, u.ID)
 	must(t, err, "GetUser")
-	assertSame(t, u, got, "GetUser (password hash and session generation must round-trip)")
+	assertSame(t, u, got, "GetUser (password hash, session generation and end of sessions must round-trip)")
 
 	for _, email := range []string{"Alice@Example.com", "alice@example.com", "ALICE@EXAMPLE.COM"} {
 		got, err = f.s.GetUserByEmail(f.ctx, email)
@@ -28,9 +32,16 @@ func testUsers(t *testing.T, f *fixture) {
 			t.Fatalf("GetUserByEmail(%q) = %s, want %s", email, got.ID, u.ID)
 		}
 	}
-	got, err = f.s.GetUserBySubject(f.ctx, "sub-alice")
+
+	// A user of an identity provider is found by subject, never by email.
+	c := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com", DisplayName: "Carol",
+		Groups: []string{store.GroupUser}, AuthSubject: "sub-carol", CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, c), "CreateUser with a subject")
+	got, err = f.s.GetUserBySubject(f.ctx, "sub-carol")
 	must(t, err, "GetUserBySubject")
-	assertSame(t, u, got, "GetUserBySubject")
+	assertSame(t, c, got, "GetUserBySubject")
+	_, err = f.s.GetUserByEmail(f.ctx, "carol@example.com")
+	wantErr(t, err, store.ErrNotFound, "GetUserByEmail of a user with a subject")
 
 	_, err = f.s.GetUser(f.ctx, store.NewID(store.PrefixUser))
 	wantErr(t, err, store.ErrNotFound, "GetUser missing")
@@ -58,11 +69,18 @@ func testUsers(t *testing.T, f *fixture) {
 	if got.PasswordHash != u.PasswordHash || got.SessionGeneration != 3 {
 		t.Fatalf("UpdateUser lost the password hash or session generation: %+v", got)
 	}
+	sameTime(t, ended, got.SessionsEndedAt, "sessions_ended_at after an update that did not touch it")
 	upd, err = f.s.UpdateUser(f.ctx, u.ID, func(x *store.User) error { x.SessionGeneration++; return nil })
 	must(t, err, "UpdateUser session generation")
 	if got, err = f.s.GetUser(f.ctx, u.ID); err != nil || got.SessionGeneration != 4 || upd.SessionGeneration != 4 {
 		t.Fatalf("session generation after a bump: returned %d, stored %+v (%v)", upd.SessionGeneration, got, err)
 	}
+	later := f.tick()
+	_, err = f.s.UpdateUser(f.ctx, c.ID, func(x *store.User) error { x.SessionsEndedAt = &later; return nil })
+	must(t, err, "UpdateUser sessions_ended_at")
+	got, err = f.s.GetUserBySubject(f.ctx, "sub-carol")
+	must(t, err, "GetUserBySubject after ending sessions")
+	sameTime(t, later, got.SessionsEndedAt, "sessions_ended_at")
 	_, err = f.s.GetUserByEmail(f.ctx, "alice@example.com")
 	wantErr(t, err, store.ErrNotFound, "old email after change")
 
@@ -80,7 +98,7 @@ func testUsers(t *testing.T, f *fixture) {
 	wantErr(t, err, store.ErrNotFound, "UpdateUser missing")
 
 	// Pagination over users: 4 more users, pages of 2.
-	all := []string{u.ID}
+	all := []string{c.ID, u.ID}
 	for range 4 {
 		all = append(all, f.user().ID)
 	}
@@ -95,39 +113,103 @@ func testUsers(t *testing.T, f *fixture) {
 	_, err = f.s.GetUserByEmail(f.ctx, "alice2@example.com")
 	wantErr(t, err, store.ErrNotFound, "GetUserByEmail after delete")
 	wantErr(t, f.s.DeleteUser(f.ctx, u.ID), store.ErrNotFound, "DeleteUser twice")
+	must(t, f.s.DeleteUser(f.ctx, c.ID), "DeleteUser with a subject")
+	_, err = f.s.GetUserBySubject(f.ctx, "sub-carol")
+	wantErr(t, err, store.ErrNotFound, "GetUserBySubject after delete")
 	// The email and subject are free again.
-	again := &store.User{ID: store.NewID(store.PrefixUser), Email: "alice2@example.com", AuthSubject: "sub-alice",
+	again := &store.User{ID: store.NewID(store.PrefixUser), Email: "alice2@example.com",
 		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
 	must(t, f.s.CreateUser(f.ctx, again), "CreateUser with a freed email")
+	againC := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com", AuthSubject: "sub-carol",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, againC), "CreateUser with a freed subject")
 }
 
 func testUserConflicts(t *testing.T, f *fixture) {
-	a := &store.User{ID: store.NewID(store.PrefixUser), Email: "bob@example.com", AuthSubject: "sub-bob",
-		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
-	must(t, f.s.CreateUser(f.ctx, a), "CreateUser")
+	a := f.user()
 	b := f.user()
 
-	dupEmail := &store.User{ID: store.NewID(store.PrefixUser), Email: "BOB@Example.COM",
+	dupEmail := &store.User{ID: store.NewID(store.PrefixUser), Email: strings.ToUpper(a.Email),
 		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
 	wantErr(t, f.s.CreateUser(f.ctx, dupEmail), store.ErrConflict, "CreateUser same email other case")
-	dupSubject := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com",
-		AuthSubject: "sub-bob", Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
-	wantErr(t, f.s.CreateUser(f.ctx, dupSubject), store.ErrConflict, "CreateUser same subject")
 
-	_, err := f.s.UpdateUser(f.ctx, b.ID, func(x *store.User) error { x.Email = "Bob@example.com"; return nil })
+	// Users of an identity provider share emails with anyone: a user deleted
+	// and re-created there comes back with a new subject and the same email.
+	idp1 := &store.User{ID: store.NewID(store.PrefixUser), Email: a.Email, AuthSubject: "sub-old",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, idp1), "CreateUser with a subject and a local user's email")
+	idp2 := &store.User{ID: store.NewID(store.PrefixUser), Email: a.Email, AuthSubject: "sub-new",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, idp2), "CreateUser with a subject and another subject's email")
+	dupSubject := &store.User{ID: store.NewID(store.PrefixUser), Email: "carol@example.com",
+		AuthSubject: "sub-new", Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	wantErr(t, f.s.CreateUser(f.ctx, dupSubject), store.ErrConflict, "CreateUser same subject")
+	got, err := f.s.GetUserByEmail(f.ctx, a.Email)
+	must(t, err, "GetUserByEmail with users of a provider sharing the email")
+	if got.ID != a.ID {
+		t.Fatalf("GetUserByEmail = %s, want the local user %s", got.ID, a.ID)
+	}
+	// Changing or deleting a provider's user leaves the local user's email alone.
+	_, err = f.s.UpdateUser(f.ctx, idp1.ID, func(x *store.User) error { x.Email = "moved@example.com"; return nil })
+	must(t, err, "UpdateUser email of a provider's user")
+	must(t, f.s.DeleteUser(f.ctx, idp2.ID), "DeleteUser of a provider's user")
+	if got, err = f.s.GetUserByEmail(f.ctx, a.Email); err != nil || got.ID != a.ID {
+		t.Fatalf("local user's email after a provider's user changed: %+v, %v", got, err)
+	}
+	// A local user may take an email that only users of a provider have.
+	local := &store.User{ID: store.NewID(store.PrefixUser), Email: "Moved@example.com",
+		Groups: []string{store.GroupUser}, CreatedAt: f.tick()}
+	must(t, f.s.CreateUser(f.ctx, local), "CreateUser local with a provider's user's email")
+
+	_, err = f.s.UpdateUser(f.ctx, b.ID, func(x *store.User) error { x.Email = strings.ToUpper(a.Email); return nil })
 	wantErr(t, err, store.ErrConflict, "UpdateUser to a taken email")
-	got, err := f.s.GetUser(f.ctx, b.ID)
+	got, err = f.s.GetUser(f.ctx, b.ID)
 	must(t, err, "read back")
 	if got.Email != b.Email {
 		t.Fatalf("conflicting UpdateUser changed the email to %q", got.Email)
 	}
 	// A user may change only the case of their own email.
-	_, err = f.s.UpdateUser(f.ctx, a.ID, func(x *store.User) error { x.Email = "Bob@Example.com"; return nil })
+	_, err = f.s.UpdateUser(f.ctx, a.ID, func(x *store.User) error { x.Email = strings.ToUpper(a.Email); return nil })
 	must(t, err, "UpdateUser own email case change")
-	got, err = f.s.GetUserByEmail(f.ctx, "bob@example.com")
+	got, err = f.s.GetUserByEmail(f.ctx, a.Email)
 	must(t, err, "GetUserByEmail after case change")
 	if got.ID != a.ID {
 		t.Fatalf("email index points at %s, want %s", got.ID, a.ID)
+	}
+}
+
+// testUserSubjectRace: the first requests of a new identity-provider user
+// arrive together, and each creates the user. Exactly one create wins; the
+// others see ErrConflict and find the winner by subject.
+func testUserSubjectRace(t *testing.T, f *fixture) {
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f.s.CreateUser(f.ctx, &store.User{ID: store.NewID(store.PrefixUser), Email: "race@example.com",
+				AuthSubject: "sub-race", Groups: []string{store.GroupUser}, CreatedAt: time.Now().UTC()})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, store.ErrConflict):
+			t.Fatalf("concurrent CreateUser: %v, want nil or ErrConflict", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d concurrent creates of one subject succeeded, want exactly 1", won)
+	}
+	us, _, err := f.s.ListUsers(f.ctx, store.Page{Limit: store.MaxLimit})
+	must(t, err, "ListUsers")
+	if len(us) != 1 || us[0].AuthSubject != "sub-race" {
+		t.Fatalf("users after the race: %+v", us)
 	}
 }
 

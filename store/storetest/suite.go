@@ -11,7 +11,7 @@
 //     page and the next cursor is "" when no further item exists.
 //   - ErrNotFound for missing objects, objects outside the Scope and missing
 //     parents (a repository under an unknown project, events of an unknown scan).
-//   - ErrConflict for taken unique keys (email case-insensitively, auth subject,
+//   - ErrConflict for taken unique keys (a local user's email case-insensitively, auth subject,
 //     key/token hashes, fingerprint per repository, runner job per scan attempt).
 //   - Times are compared with time.Equal at microsecond precision; empty and nil
 //     slices/maps are equal; JSON payloads are compared by value, not bytes.
@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ping", testPing},
 		{"Users", testUsers},
 		{"UserEmailConflict", testUserConflicts},
+		{"UserSubjectRace", testUserSubjectRace},
 		{"APIKeys", testAPIKeys},
 		{"RefreshSessions", testRefreshSessions},
 		{"SessionUser", testSessionUser},
