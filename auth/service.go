@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
@@ -41,7 +42,10 @@ type Options struct {
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
 	Cognito         *CognitoVerifier // required for cognito
-	Now             func() time.Time
+	// CognitoUsers looks up a Cognito user's email and name at sign-in
+	// (AdminGetUser); nil keeps what the store has (docs/auth.md).
+	CognitoUsers CognitoDirectory
+	Now          func() time.Time
 	Logger          *slog.Logger
 }
 
@@ -56,6 +60,7 @@ type Service struct {
 	dummy    func() []byte // bcrypt hash compared when the account does not exist
 	seeded   chan struct{} // closed once start-up seeding is done; logins wait for it
 	seedOnce sync.Once
+	signIns  singleflight.Group // one record of each Cognito sign-in per process (cognitousers.go)
 }
 
 // New builds the service. The custom provider needs a secret of at least 32 bytes.
@@ -200,6 +205,9 @@ var errBadRefresh = apperr.Unauthorizedf("The refresh token is invalid or expire
 // Refresh rotates a refresh token. Presenting a token that was already rotated
 // is treated as theft: the whole family is revoked.
 func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
+	if s.opt.Provider != "custom" {
+		return nil, apperr.BadRequestf("Vega issues no refresh tokens: this server uses %s, which refreshes its own", s.opt.Provider)
+	}
 	c, err := s.sig.verify(raw, TypeRefresh)
 	if err != nil {
 		return nil, errBadRefresh
@@ -303,13 +311,16 @@ func (s *Service) Logout(ctx context.Context, p *Principal, raw string) error {
 // RevokeSessions ends every session of the user ("sign out everywhere"):
 // the session generation is bumped, which invalidates all access and refresh
 // tokens at once, and every refresh family is revoked. API keys are revoked
-// too when apiKeys is set. Cognito sessions live in Cognito and cannot be
-// ended here.
+// too when apiKeys is set. Cognito's tokens cannot carry the generation; for
+// them the time is recorded instead, and every token from a sign-in at or
+// before it is refused (docs/auth.md).
 func (s *Service) RevokeSessions(ctx context.Context, userID string, apiKeys bool) error {
-	if s.opt.Provider != "custom" {
-		return apperr.BadRequestf("Sessions are managed by %s; sign out there", s.opt.Provider)
-	}
-	_, err := s.st.UpdateUser(ctx, userID, func(u *store.User) error { u.SessionGeneration++; return nil })
+	now := s.opt.Now().UTC()
+	_, err := s.st.UpdateUser(ctx, userID, func(u *store.User) error {
+		u.SessionGeneration++
+		u.SessionsEndedAt = &now
+		return nil
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.NotFoundf("User %s not found", userID)
 	}
@@ -368,46 +379,6 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (*Principal, 
 		return nil, errUnauthenticated
 	}
 	return &Principal{User: u, SessionFamily: c.Family}, nil
-}
-
-func (s *Service) authenticateCognito(ctx context.Context, raw string) (*Principal, error) {
-	id, err := s.opt.Cognito.Verify(ctx, raw)
-	if err != nil {
-		return nil, errUnauthenticated
-	}
-	u, err := s.st.GetUserBySubject(ctx, id.Subject)
-	if errors.Is(err, store.ErrNotFound) {
-		u = &store.User{ID: store.NewID(store.PrefixUser), Email: normalizeEmail(id.Email), DisplayName: id.Username,
-			AuthSubject: id.Subject, Groups: id.Groups, CreatedAt: s.opt.Now().UTC()}
-		if u.Email == "" {
-			u.Email = id.Subject + "@cognito.invalid"
-		}
-		if err = s.st.CreateUser(ctx, u); errors.Is(err, store.ErrConflict) {
-			u, err = s.st.GetUserBySubject(ctx, id.Subject) // created concurrently
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Groups are managed in Cognito: the token is the source of truth.
-	if !sameStrings(u.Groups, id.Groups) {
-		if u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Groups = id.Groups; return nil }); err != nil {
-			return nil, err
-		}
-	}
-	return &Principal{User: u}, nil
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func validEmail(e string) bool {

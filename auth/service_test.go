@@ -80,14 +80,6 @@ func TestAccessTokenWithoutSessionIsRefused(t *testing.T) {
 	}
 }
 
-func TestRevokeSessionsNeedsTheCustomProvider(t *testing.T) {
-	s, _ := newTestService(t)
-	s.opt.Provider = "cognito"
-	if err := s.RevokeSessions(context.Background(), "usr_x", false); !apperr.IsCode(err, apperr.BadRequest) {
-		t.Fatalf("RevokeSessions under cognito: %v", err)
-	}
-}
-
 // A changed VEGA_DEBUG_PASSWORD is a password change: sessions signed in with
 // the old one end at the next start, API keys (automation) stay.
 func TestNewDebugPasswordEndsOldSessions(t *testing.T) {

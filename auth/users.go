@@ -52,8 +52,12 @@ func hashPassword(p string) (string, error) {
 	return string(h), err
 }
 
-// CreateUser adds a local user of the custom provider.
+// CreateUser adds a local user of the custom provider. With Cognito, users
+// are added to the user pool instead; their row appears at their first sign-in.
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*store.User, error) {
+	if s.opt.Provider != "custom" {
+		return nil, apperr.BadRequestf("Users sign in with %s: add them to the user pool, and Vega creates their account at their first sign-in", s.opt.Provider)
+	}
 	in.Email = normalizeEmail(in.Email)
 	problems := map[string]string{}
 	if !validEmail(in.Email) {
@@ -125,6 +129,15 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 	// The new hash and the generation bump land in one write, so no token
 	// issued under the old password works after it.
 	u, err := s.st.UpdateUser(ctx, id, func(u *store.User) error {
+		// A Cognito user's password and groups live in the pool: a password
+		// set here would be a second way in, and groups are re-read from
+		// every token (docs/auth.md).
+		if u.AuthSubject != "" && hash != "" {
+			return apperr.BadRequestf("User %s signs in with Cognito; change the password there", id)
+		}
+		if u.AuthSubject != "" && p.Groups != nil {
+			return apperr.BadRequestf("User %s gets their groups from Cognito group membership; change it there", id)
+		}
 		if hash != "" {
 			u.PasswordHash = hash
 			u.SessionGeneration++

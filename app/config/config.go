@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Roles (README "Commands", docs/aws.md). Each command runs one: `serve` and
@@ -45,6 +47,9 @@ type Cognito struct {
 	AppClientID string
 	Domain      string
 	Issuer      string // derived from region and pool unless set
+	// Cognito groups whose members are Vega's root and operator (docs/auth.md).
+	RootGroup     string
+	OperatorGroup string
 }
 
 type ECS struct {
@@ -377,6 +382,11 @@ func (c *Config) validate() []error {
 		if c.Cognito.AppClientID == "" {
 			bad("VEGA_COGNITO_APP_CLIENT_ID: required when VEGA_AUTH_PROVIDER=cognito")
 		}
+		for name, v := range map[string]string{"VEGA_COGNITO_ROOT_GROUP": c.Cognito.RootGroup, "VEGA_COGNITO_OPERATOR_GROUP": c.Cognito.OperatorGroup} {
+			if !validCognitoGroup(v) {
+				bad("%s: must be a Cognito group name (1 to 128 characters, no spaces or control characters; got %q)", name, v)
+			}
+		}
 	}
 	// Only the api role signs tokens and seeds the debug user.
 	if c.AuthProvider == "custom" && c.Role == RoleAPI {
@@ -546,4 +556,18 @@ func parseAddr(v string) (string, error) {
 		return "", fmt.Errorf("must be host:port (got %q)", v)
 	}
 	return v, nil
+}
+
+// validCognitoGroup follows Cognito's rule for group names: 1 to 128
+// letters, marks, symbols, numbers or punctuation.
+func validCognitoGroup(g string) bool {
+	if g == "" || utf8.RuneCountInString(g) > 128 || !utf8.ValidString(g) {
+		return false
+	}
+	for _, r := range g {
+		if !unicode.In(r, unicode.L, unicode.M, unicode.S, unicode.N, unicode.P) {
+			return false
+		}
+	}
+	return true
 }

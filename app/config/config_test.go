@@ -63,6 +63,10 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"VEGA_PERSISTENCE_BACKEND": "postgres", "VEGA_DATABASE_URL": "postgres://x", "VEGA_AUTH_SECRET": strings.Repeat("s", 32), "VEGA_SCAN_EXECUTION_MODE": "sqs"}, "VEGA_SCAN_QUEUE_URL"},
 		{map[string]string{"VEGA_SCAN_WORKER_EXECUTION_MODE": "ecs"}, "VEGA_FILE_STORAGE_BACKEND=s3"},
 		{map[string]string{"VEGA_AUTH_PROVIDER": "cognito"}, "VEGA_COGNITO_APP_CLIENT_ID"},
+		{map[string]string{"VEGA_AUTH_PROVIDER": "cognito", "VEGA_COGNITO_ISSUER": "https://idp.example.com/pool", "VEGA_COGNITO_APP_CLIENT_ID": "c",
+			"VEGA_COGNITO_ROOT_GROUP": "vega admins"}, "VEGA_COGNITO_ROOT_GROUP"},
+		{map[string]string{"VEGA_AUTH_PROVIDER": "cognito", "VEGA_COGNITO_ISSUER": "https://idp.example.com/pool", "VEGA_COGNITO_APP_CLIENT_ID": "c",
+			"VEGA_COGNITO_OPERATOR_GROUP": strings.Repeat("o", 129)}, "VEGA_COGNITO_OPERATOR_GROUP"},
 		{map[string]string{"VEGA_AUTH_SECRET": "short"}, "VEGA_AUTH_SECRET"},
 		{map[string]string{"VEGA_SCAN_HEARTBEAT_SECONDS": "200"}, "VEGA_SCAN_HEARTBEAT_SECONDS"},
 		{map[string]string{"VEGA_GIT_ALLOW_PRIVATE_HOSTS": "maybe"}, "VEGA_GIT_ALLOW_PRIVATE_HOSTS"},
@@ -93,6 +97,20 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v should name %s", c.env, err, c.want)
 		}
+	}
+}
+
+func TestCognitoGroupNames(t *testing.T) {
+	env := map[string]string{"VEGA_AUTH_PROVIDER": "cognito", "VEGA_COGNITO_REGION": "eu-west-1", "VEGA_COGNITO_USER_POOL_ID": "eu-west-1_abc",
+		"VEGA_COGNITO_APP_CLIENT_ID": "c"}
+	c, err := load(env)
+	if err != nil || c.Cognito.RootGroup != "root" || c.Cognito.OperatorGroup != "operator" ||
+		c.Cognito.Issuer != "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc" {
+		t.Fatalf("defaults: %+v, %v", c.Cognito, err)
+	}
+	env["VEGA_COGNITO_ROOT_GROUP"], env["VEGA_COGNITO_OPERATOR_GROUP"] = "Vega-Admins", "sec.ops@example"
+	if c, err = load(env); err != nil || c.Cognito.RootGroup != "Vega-Admins" || c.Cognito.OperatorGroup != "sec.ops@example" {
+		t.Fatalf("configured names: %+v, %v", c.Cognito, err)
 	}
 }
 

@@ -152,6 +152,8 @@ var variables = []variable{
 	str("VEGA_COGNITO_APP_CLIENT_ID", "", "Cognito app client (required for `cognito`)", func(c *Config) *string { return &c.Cognito.AppClientID }),
 	str("VEGA_COGNITO_DOMAIN", "", "Hosted UI domain for the dashboard's sign-in", func(c *Config) *string { return &c.Cognito.Domain }),
 	str("VEGA_COGNITO_ISSUER", "", "Overrides the issuer derived from region and pool (tests)", func(c *Config) *string { return &c.Cognito.Issuer }),
+	str("VEGA_COGNITO_ROOT_GROUP", "root", "Cognito group whose members are Vega root (read from `cognito:groups` in every token)", func(c *Config) *string { return &c.Cognito.RootGroup }),
+	str("VEGA_COGNITO_OPERATOR_GROUP", "operator", "Cognito group whose members are Vega operators", func(c *Config) *string { return &c.Cognito.OperatorGroup }),
 
 	boolean("VEGA_SERVE_UI", "true", "`false` when CloudFront serves the dashboard", func(c *Config) *bool { return &c.ServeUI }),
 	list("VEGA_CORS_ALLOWED_ORIGINS", "", "Comma list of origins allowed to call the API (dashboard on another origin)", func(c *Config) *[]string { return &c.CORSAllowedOrigins }),

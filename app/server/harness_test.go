@@ -46,7 +46,7 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-func newHarness(t testing.TB, extraEnv map[string]string) *harness {
+func newHarness(t testing.TB, extraEnv map[string]string, opts ...Option) *harness {
 	t.Helper()
 	vars := map[string]string{"VEGA_DATA_DIR": t.TempDir(), "VEGA_LOG_LEVEL": "error"}
 	// `VEGA_TEST_BLOBS=s3 go test` runs the same suite with files in S3 (the
@@ -70,7 +70,6 @@ func newHarness(t testing.TB, extraEnv map[string]string) *harness {
 	logs := &logBuffer{}
 	log := NewLogger(cfg, logs)
 	ctx := context.Background()
-	var opts []Option
 	if aws != nil {
 		opts = append(opts, WithAWS(aws.emu.Options()))
 	}

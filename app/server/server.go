@@ -19,6 +19,7 @@ import (
 	vega "github.com/vegasec/vega"
 
 	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/app/awscognito"
 	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/projects"
@@ -37,6 +38,7 @@ type Env struct {
 	Store   store.Store
 	Blobs   blob.Store
 	Version string
+	aws     awsconf.Options // for the AWS clients a role makes after Open
 }
 
 // Close releases the store and the blob store.
@@ -84,7 +86,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version str
 		st.Close()
 		return nil, err
 	}
-	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version}, nil
+	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version, aws: o.aws}, nil
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
@@ -118,16 +120,43 @@ func NewAuth(ctx context.Context, env *Env) (*auth.Service, error) {
 	opt := auth.Options{Provider: cfg.AuthProvider, Secret: []byte(cfg.AuthSecret),
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Logger: env.Log}
 	if cfg.AuthProvider == "cognito" {
-		v, err := auth.NewCognitoVerifier(ctx, cfg.Cognito.Issuer, cfg.Cognito.AppClientID, nil)
+		v, err := auth.NewCognitoVerifier(ctx, auth.CognitoVerifierOptions{Issuer: cfg.Cognito.Issuer, ClientID: cfg.Cognito.AppClientID,
+			Groups: auth.CognitoGroups{Root: cfg.Cognito.RootGroup, Operator: cfg.Cognito.OperatorGroup}, Logger: env.Log})
 		if err != nil {
 			return nil, err
 		}
 		opt.Cognito = v
+		opt.CognitoUsers = cognitoDirectory(ctx, env)
 		if len(opt.Secret) < 32 { // custom tokens are unused with Cognito, but the signer needs a key
 			opt.Secret = []byte(auth.RandomToken(32))
 		}
 	}
 	return auth.New(env.Store, opt)
+}
+
+// cognitoDirectory reads users' email and name from the pool at sign-in
+// (docs/auth.md). It needs the pool's ID; with only VEGA_COGNITO_ISSUER set
+// (a pool Vega cannot ask), users keep a placeholder email.
+func cognitoDirectory(ctx context.Context, env *Env) auth.CognitoDirectory {
+	cfg := env.Config
+	if cfg.Cognito.UserPoolID == "" {
+		env.Log.Warn("VEGA_COGNITO_USER_POOL_ID is not set: Cognito users' email and name are not read from the pool")
+		return nil
+	}
+	o := env.aws
+	if cfg.AWSEndpointURL != "" {
+		o.Endpoint = cfg.AWSEndpointURL
+	}
+	if cfg.Cognito.Region != "" {
+		o.Region = cfg.Cognito.Region // the pool's region, which may not be the task's
+	}
+	o.Log = env.Log
+	awsCfg, err := awsconf.Load(ctx, o)
+	if err != nil {
+		env.Log.Warn("Cognito users' email and name are not read from the pool", "err", err)
+		return nil
+	}
+	return awscognito.New(awsCfg, cfg.Cognito.UserPoolID)
 }
 
 // App is the api role's HTTP application and the background work behind it.
