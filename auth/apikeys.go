@@ -75,6 +75,12 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 	if err != nil {
 		return nil, err
 	}
+	if u.AuthSubject != "" {
+		// A Cognito user's root and operator come from group membership, which
+		// only a current Cognito token proves; the row's copy may be stale
+		// (docs/auth.md, "Groups"). Their keys act as a plain user.
+		u.Groups = []string{store.GroupUser}
+	}
 	s.touchMu.Lock()
 	s.touched[k.ID] = now
 	s.touchMu.Unlock()

@@ -283,12 +283,28 @@ func TestCognitoGroupsFollowTheToken(t *testing.T) {
 		t.Fatalf("the older token: %d", r.Status)
 	}
 
+	// An API key proves no group membership: it acts as a plain user.
+	r := h.do("POST", "/v1/api-keys", op, map[string]string{"name": "ops automation"})
+	if r.Status != 201 {
+		t.Fatalf("create key: %d %s", r.Status, r.Body)
+	}
+	key := r.json(t)["secret"].(string)
+	if got := fmt.Sprint(h.me(key)["groups"]); got != "[user]" {
+		t.Fatalf("groups of an operator's API key: %s", got)
+	}
+	if r := h.do("GET", "/v1/ops/queue", key, nil); r.Status != 403 {
+		t.Fatalf("operator's API key on ops: %d", r.Status)
+	}
+	if r := h.do("GET", "/v1/projects", key, nil); r.Status != 200 {
+		t.Fatalf("operator's API key on projects: %d", r.Status)
+	}
+
 	// The default names mean nothing when others are configured.
 	if r := h.do("GET", "/v1/users", tok("sub-x", "root", "operator"), nil); r.Status != 403 {
 		t.Fatalf("group 'root' with VEGA_COGNITO_ROOT_GROUP=vega-admins: %d", r.Status)
 	}
 	admin := tok("sub-admin", "vega-admins")
-	r := h.do("GET", "/v1/users", admin, nil)
+	r = h.do("GET", "/v1/users", admin, nil)
 	if r.Status != 200 {
 		t.Fatalf("root lists users: %d %s", r.Status, r.Body)
 	}

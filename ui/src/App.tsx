@@ -4,7 +4,7 @@ import type { ApiClient } from './api/client';
 import { SESSION_EXPIRED_MESSAGE } from './api/client';
 import type { AuthConfig, User } from './api/types';
 import { AppContext, isOperator, useApp, type AppContextValue } from './app-context';
-import { logoutUrl } from './auth/cognito';
+import { beginSignIn, CALLBACK_PATH, logoutUrl, revokeRefreshToken } from './auth/cognito';
 import { ErrorState, Loading } from './components/States';
 import { SignInPage } from './pages/SignIn';
 import { AuthCallbackPage } from './pages/AuthCallback';
@@ -35,7 +35,12 @@ export class SessionEvents {
   }
 }
 
-export function App({ api, authConfig, events }: { api: ApiClient; authConfig: AuthConfig; events: SessionEvents }) {
+/** Leaves the app for another page (the hosted UI); tests record it instead. */
+export type Leave = (url: string) => void;
+
+const leavePage: Leave = (url) => window.location.assign(url);
+
+export function App({ api, authConfig, events, leave = leavePage }: { api: ApiClient; authConfig: AuthConfig; events: SessionEvents; leave?: Leave }) {
   const [user, setUser] = useState<User | null>(null);
   const [checking, setChecking] = useState(true);
   const [bootError, setBootError] = useState<unknown>(undefined);
@@ -44,21 +49,31 @@ export function App({ api, authConfig, events }: { api: ApiClient; authConfig: A
   const location = useLocation();
 
   // Tokens live in memory only, so every page load starts signed out and
-  // restores the session through the refresh cookie (docs/auth.md).
+  // restores the session: through the refresh cookie with the built-in
+  // provider, through the hosted UI with Cognito (docs/auth.md).
   const loadMe = useCallback(() => {
     setChecking(true);
     setBootError(undefined);
+    const path = window.location.pathname;
+    const resumeWithCognito =
+      authConfig.provider === 'cognito' && api.hadSession() && path !== CALLBACK_PATH && !path.startsWith('/sign-in');
     api
       .restoreSession()
       .then(async (restored) => {
         if (restored) setUser(await api.me());
+        else if (resumeWithCognito && authConfig.provider === 'cognito') {
+          // Cognito's own session usually signs the user in again without a
+          // prompt. The marker is gone now, so a failure here cannot loop.
+          leave(await beginSignIn(authConfig.cognito, path + window.location.search));
+          return new Promise<never>(() => undefined); // keep "Starting Vega…" while the browser leaves
+        }
       })
       .catch((e: unknown) => {
         // 401 is handled by onExpired; anything else is shown with a retry
         if (api.hasSession()) setBootError(e);
       })
       .finally(() => setChecking(false));
-  }, [api]);
+  }, [api, authConfig, leave]);
 
   useEffect(loadMe, [loadMe]);
 
@@ -74,15 +89,22 @@ export function App({ api, authConfig, events }: { api: ApiClient; authConfig: A
   );
 
   const signOut = useCallback(async () => {
+    if (authConfig.provider === 'cognito') {
+      // Vega holds no Cognito session to end: forget the tokens, revoke the
+      // refresh token, and end Cognito's session in this browser.
+      const refreshToken = api.session()?.refreshToken ?? '';
+      api.setSession(null);
+      setUser(null);
+      setFlash('');
+      await revokeRefreshToken(authConfig.cognito, refreshToken);
+      leave(logoutUrl(authConfig.cognito));
+      return;
+    }
     await api.logout();
     setUser(null);
     setFlash('');
-    if (authConfig.provider === 'cognito') {
-      window.location.assign(logoutUrl(authConfig.cognito));
-      return;
-    }
     navigate('/sign-in', { replace: true });
-  }, [api, authConfig, navigate]);
+  }, [api, authConfig, navigate, leave]);
 
   const ctx: AppContextValue = useMemo(
     () => ({

@@ -134,6 +134,9 @@ export class Compute extends Construct {
     allowObjects('api', readWriteObjects, buckets.artifacts);
     allow('api', ['s3:ListBucket'], [buckets.source.bucketArn, buckets.artifacts.bucketArn]);
     allow('api', ['sqs:SendMessage', 'sqs:GetQueueAttributes'], [queue.queue.queueArn]);
+    // Access tokens carry no email or name: the api reads them from the pool
+    // at each sign-in (docs/auth.md, "Cognito users").
+    allow('api', ['cognito-idp:AdminGetUser'], [identity.pool.userPoolArn]);
 
     // worker: the queue (including re-sending scans whose send failed) and
     // exactly one task definition revision on this cluster.

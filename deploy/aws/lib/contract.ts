@@ -42,12 +42,15 @@ export const OLDEST_QUEUED_AGE_FIELD = 'oldest_queued_scan_age_seconds';
 /** Container name of the runner task definition (VEGA_ECS_RUNNER_CONTAINER's default). */
 export const RUNNER_CONTAINER = 'runner';
 
-/** Cognito groups that map to Vega's roles (a user in neither is a plain user). */
+/** Cognito groups that map to Vega's roles (a user in neither is a plain user); VEGA_COGNITO_ROOT_GROUP and VEGA_COGNITO_OPERATOR_GROUP. */
 export const COGNITO_ROOT_GROUP = 'root';
 export const COGNITO_OPERATOR_GROUP = 'operator';
 
 /** Dashboard callback route (ui/src/auth/cognito.ts CALLBACK_PATH). */
 export const COGNITO_CALLBACK_PATH = '/auth/callback';
+
+/** Where the hosted UI's logout returns to (ui/src/auth/cognito.ts SIGN_OUT_PATH): a registered sign-out URL. */
+export const COGNITO_SIGN_OUT_PATH = '/';
 
 /** Paths CloudFront sends to the API instead of the dashboard bucket (edge/cloudfront.cjs). */
 export const API_PATH_PATTERNS: readonly string[] = cloudfront.API_PATH_PATTERNS;

@@ -8,7 +8,7 @@
 // llm-proxy container and nothing else (docs/deploy-aws.md, "Secrets").
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { API_PORT, LLM_PROXY_PORT, RUNNER_CONTAINER } from './contract';
+import { API_PORT, COGNITO_OPERATOR_GROUP, COGNITO_ROOT_GROUP, LLM_PROXY_PORT, RUNNER_CONTAINER } from './contract';
 
 export const ROLES = ['api', 'worker', 'llm-proxy', 'runner', 'migrate', 'maintenance'] as const;
 export type Role = (typeof ROLES)[number];
@@ -81,6 +81,8 @@ export function roleEnvironment(role: Role, w: Wiring, s: VegaSecrets): RoleEnvi
           VEGA_PUBLIC_URL: w.publicUrl,
           VEGA_SERVE_UI: 'false', // CloudFront serves the dashboard from S3, same origin
           VEGA_COGNITO_DOMAIN: w.cognito.domain,
+          VEGA_COGNITO_ROOT_GROUP: COGNITO_ROOT_GROUP,
+          VEGA_COGNITO_OPERATOR_GROUP: COGNITO_OPERATOR_GROUP,
           VEGA_SCAN_EXECUTION_MODE: 'sqs',
           VEGA_SCAN_QUEUE_URL: w.queueUrl,
         },

@@ -6,7 +6,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import type { VegaConfig } from './config';
-import { COGNITO_CALLBACK_PATH, COGNITO_OPERATOR_GROUP, COGNITO_ROOT_GROUP } from './contract';
+import { COGNITO_CALLBACK_PATH, COGNITO_OPERATOR_GROUP, COGNITO_ROOT_GROUP, COGNITO_SIGN_OUT_PATH } from './contract';
 
 export class Identity extends Construct {
   readonly pool: cognito.UserPool;
@@ -52,7 +52,7 @@ export class Identity extends Construct {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
         callbackUrls: [`${origin}${COGNITO_CALLBACK_PATH}`],
-        logoutUrls: [`${origin}/`],
+        logoutUrls: [`${origin}${COGNITO_SIGN_OUT_PATH}`],
       },
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,

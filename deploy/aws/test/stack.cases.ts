@@ -334,12 +334,24 @@ describe('Cognito', () => {
       AllowedOAuthFlows: ['code'],
       AllowedOAuthScopes: Match.arrayWith(['openid', 'email', 'profile']),
       CallbackURLs: [`https://${s.cfg.domainName}${contract.COGNITO_CALLBACK_PATH}`],
+      LogoutURLs: [`https://${s.cfg.domainName}${contract.COGNITO_SIGN_OUT_PATH}`],
+      EnableTokenRevocation: true,
     });
     s.template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: s.cfg.cognitoDomainPrefix });
     const groups = ofType(s, 'AWS::Cognito::UserPoolGroup').map(([, g]) => g.Properties.GroupName).sort();
     assert.deepEqual(groups, [contract.COGNITO_OPERATOR_GROUP, contract.COGNITO_ROOT_GROUP].sort());
     const ui = fs.readFileSync(path.join(REPO, 'ui/src/auth/cognito.ts'), 'utf8');
     assert.ok(ui.includes(`CALLBACK_PATH = '${contract.COGNITO_CALLBACK_PATH}'`), 'the dashboard callback route moved');
+    assert.ok(ui.includes(`SIGN_OUT_PATH = '${contract.COGNITO_SIGN_OUT_PATH}'`), 'the dashboard signs out to an unregistered URL');
+  });
+
+  test('only the api reads users from the pool (their email and name), and only from this pool', () => {
+    const pool = logicalId(s, s.stack.identity.pool);
+    const reads = iamStatements(s).filter(({ statement }) => asList<string>(statement.Action).some((a) => a.startsWith('cognito-idp:')));
+    assert.equal(reads.length, 1);
+    assert.deepEqual(reads[0].roles, [taskRole('api')]);
+    assert.deepEqual(asList(reads[0].statement.Action), ['cognito-idp:AdminGetUser']);
+    assert.deepEqual(reads[0].statement.Resource, { 'Fn::GetAtt': [pool, 'Arn'] });
   });
 });
 

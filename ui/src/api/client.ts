@@ -295,6 +295,16 @@ export class ApiClient {
     return this.tokens.load() !== null;
   }
 
+  /** Whether an earlier page load of this browser left a session behind (the signed-in marker). */
+  hadSession(): boolean {
+    return this.tokens.mayRestore?.() ?? false;
+  }
+
+  /** The pair this page holds (Cognito's sign-out revokes its refresh token). */
+  session(): TokenPair | null {
+    return this.tokens.load();
+  }
+
   accessToken(): string | null {
     return this.tokens.load()?.accessToken ?? null;
   }

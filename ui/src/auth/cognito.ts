@@ -1,6 +1,7 @@
 // Cognito hosted UI sign-in: authorization code + PKCE (RFC 7636). The
-// verifier never leaves this browser tab (sessionStorage) and the code is
-// exchanged directly at https://<domain>/oauth2/token.
+// verifier never leaves this browser tab (sessionStorage, for the redirect's
+// round trip only) and the code is exchanged directly at
+// https://<domain>/oauth2/token. The tokens stay in memory (docs/auth.md).
 import type { Refresher, TokenPair } from '../api/client';
 
 export interface CognitoSettings {
@@ -14,6 +15,8 @@ const STATE_KEY = 'vega.pkce.state';
 const RETURN_KEY = 'vega.pkce.return';
 
 export const CALLBACK_PATH = '/auth/callback';
+/** Where the hosted UI's logout returns to; a sign-out URL of the app client (deploy/aws). */
+export const SIGN_OUT_PATH = '/';
 
 /** Accepts "x.auth.eu-west-1.amazoncognito.com" or a full https URL. */
 export function cognitoBase(domain: string): string {
@@ -130,9 +133,30 @@ export function cognitoRefresher(c: CognitoSettings, fetchImpl: typeof fetch = f
   };
 }
 
+/** The hosted UI's logout: ends Cognito's own session in this browser, then returns to SIGN_OUT_PATH. */
 export function logoutUrl(c: CognitoSettings): string {
-  const q = new URLSearchParams({ client_id: c.client_id, logout_uri: `${window.location.origin}/sign-in` });
+  const q = new URLSearchParams({ client_id: c.client_id, logout_uri: `${window.location.origin}${SIGN_OUT_PATH}` });
   return `${cognitoBase(c.domain)}/logout?${q.toString()}`;
+}
+
+/**
+ * Revokes the refresh token at Cognito (RFC 7009), which also ends the access
+ * tokens issued from it for Cognito's own APIs. Best effort: sign-out goes on
+ * whatever the answer, and Vega keeps accepting an access token already out
+ * until it expires (docs/auth.md).
+ */
+export async function revokeRefreshToken(c: CognitoSettings, refreshToken: string, fetchImpl: typeof fetch = fetch): Promise<void> {
+  if (!refreshToken) return;
+  try {
+    await fetchImpl(`${cognitoBase(c.domain)}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: refreshToken, client_id: c.client_id }).toString(),
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch {
+    // unreachable or slow: the hosted UI logout still ends Cognito's session
+  }
 }
 
 /** Only same-app paths: a crafted return value must not send the user elsewhere. */

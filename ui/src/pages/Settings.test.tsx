@@ -32,12 +32,21 @@ describe('Settings: sign out everywhere', () => {
     expect(calls).toContain(`POST /v1/users/${testUser.id}/revoke-sessions`);
   });
 
-  it('is not offered with Cognito, whose sessions live in Cognito', () => {
-    const { fetchFn } = settingsServer();
+  it('is offered with Cognito too, and says earlier sign-ins stop working', async () => {
+    const { fetchFn, calls } = settingsServer();
+    const signOut = vi.fn(async () => undefined);
     renderWithApp(<SettingsPage />, {
       fetch: fetchFn,
+      signOut,
       authConfig: { provider: 'cognito', cognito: { domain: 'x.auth.eu-west-1.amazoncognito.com', client_id: 'c', region: 'eu-west-1' } },
     });
-    expect(screen.queryByRole('button', { name: 'Sign out everywhere' })).toBeNull();
+    expect(screen.getByText(/refuses every token of your earlier sign-ins/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Sign out everywhere' }));
+    expect(screen.getByRole('dialog', { name: 'Sign out everywhere?' })).toHaveTextContent('earlier Cognito sign-in');
+    await userEvent.click(screen.getAllByRole('button', { name: 'Sign out everywhere' }).at(-1)!);
+    await waitFor(() => expect(signOut).toHaveBeenCalledTimes(1));
+    expect(calls).toContain(`POST /v1/users/${testUser.id}/revoke-sessions`);
+    // Local users are the built-in provider's; Cognito's live in the pool.
+    expect(screen.queryByRole('heading', { name: /Users/ })).toBeNull();
   });
 });

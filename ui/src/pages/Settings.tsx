@@ -18,18 +18,23 @@ export default function SettingsPage() {
         Signed in as <strong>{user?.email}</strong> ({(user?.groups ?? []).join(', ') || 'user'})
       </p>
       <ApiKeys />
-      {authConfig.provider === 'custom' && <Sessions />}
+      <Sessions />
       {isRoot(user) && authConfig.provider === 'custom' && <Users />}
     </section>
   );
 }
 
-/** "Sign out everywhere": ends every session of the signed-in user, this one included. */
+/**
+ * "Sign out everywhere": ends every session of the signed-in user, this one
+ * included. With Cognito, Vega refuses every token of an earlier sign-in
+ * (docs/auth.md); signing in again at Cognito works at once.
+ */
 function Sessions() {
   const api = useApi();
-  const { user, signOut } = useApp();
+  const { user, signOut, authConfig } = useApp();
   const [confirming, setConfirming] = useState(false);
   if (!user) return null;
+  const cognito = authConfig.provider === 'cognito';
   return (
     <section className="panel" aria-labelledby="sessions-title">
       <div className="section-head">
@@ -38,13 +43,19 @@ function Sessions() {
           Sign out everywhere
         </button>
       </div>
-      <p className="muted small">Signs out every browser and device signed in as you, this one included. API keys keep working.</p>
+      <p className="muted small">
+        Signs out every browser and device signed in as you, this one included.{' '}
+        {cognito ? 'Vega refuses every token of your earlier sign-ins, even renewed ones; sign in again afterwards. ' : ''}API keys keep
+        working.
+      </p>
       {confirming && (
         <ConfirmDelete
           title="Sign out everywhere?"
           what="everywhere"
           confirmLabel="Sign out everywhere"
-          consequence={`Every session signed in as ${user.email} ends at once, including this one. API keys keep working; revoke them above if needed.`}
+          consequence={`Every session signed in as ${user.email} ends at once, including this one${
+            cognito ? ': Vega refuses every token of an earlier Cognito sign-in' : ''
+          }. API keys keep working; revoke them above if needed.`}
           onClose={() => setConfirming(false)}
           onConfirm={async () => {
             await api.revokeSessions(user.id);

@@ -48,5 +48,9 @@ describe('SignInPage', () => {
     expect(screen.queryByLabelText('Password')).toBeNull();
     expect(screen.queryByText(/built-in debug account/)).toBeNull();
     expect(screen.getByRole('alert')).toHaveTextContent('Your session has expired');
+    // Cognito's own session would sign the same account in again: a way out of it.
+    const out = new URL(screen.getByRole('link', { name: 'Sign out of Cognito' }).getAttribute('href')!);
+    expect(out.origin + out.pathname).toBe('https://auth.example.com/logout');
+    expect(out.searchParams.get('logout_uri')).toBe(`${window.location.origin}/`);
   });
 });

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { useApp } from '../app-context';
-import { beginSignIn, safeReturn } from '../auth/cognito';
+import { beginSignIn, logoutUrl, safeReturn } from '../auth/cognito';
 import { useDocumentTitle } from '../lib/hooks';
 
 export function SignInPage({ flash }: { flash?: string }) {
@@ -53,9 +53,15 @@ export function SignInPage({ flash }: { flash?: string }) {
           </p>
         )}
         {authConfig.provider === 'cognito' ? (
-          <button type="button" className="primary wide" onClick={() => void cognito()} disabled={busy}>
-            Sign in with Cognito
-          </button>
+          <>
+            <button type="button" className="primary wide" onClick={() => void cognito()} disabled={busy}>
+              Sign in with Cognito
+            </button>
+            {/* Cognito's own session signs the same account in again without asking; this ends it first. */}
+            <p className="hint muted small">
+              Another account, or signed out everywhere? <a href={logoutUrl(authConfig.cognito)}>Sign out of Cognito</a> first.
+            </p>
+          </>
         ) : (
           <form onSubmit={(e) => void submit(e)} aria-label="Sign in">
             <label>
