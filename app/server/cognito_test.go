@@ -244,7 +244,7 @@ func TestCognitoFirstSignInMakesOneUser(t *testing.T) {
 // scriptedPool is the api role against cognitoidp: tokens with groups and
 // auth_time, as Cognito's hosted UI issues them, for group names configured
 // away from the defaults.
-func scriptedPool(t *testing.T) (*harness, *cognitoidp.Issuer) {
+func scriptedPool(t testing.TB) (*harness, *cognitoidp.Issuer) {
 	idp := cognitoidp.Start(t)
 	h := newHarness(t, map[string]string{"VEGA_AUTH_PROVIDER": "cognito", "VEGA_COGNITO_ISSUER": idp.URL(),
 		"VEGA_COGNITO_APP_CLIENT_ID": "client-1", "VEGA_COGNITO_DOMAIN": "auth.example.com",
