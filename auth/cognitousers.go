@@ -53,8 +53,13 @@ func (s *Service) authenticateCognito(ctx context.Context, raw string) (*Princip
 		u, err = s.cognitoSignIn(ctx, id)
 	case err == nil && !slices.Equal(u.Groups, id.Groups):
 		// Membership changed in Cognito, or a token of before the change is
-		// still in use beside a newer one; the row shows the latest seen.
-		u, err = s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Groups = id.Groups; return nil })
+		// still in use beside a newer one; the row shows the latest seen. It
+		// is a copy for display: failing to write it fails no request.
+		if upd, uerr := s.st.UpdateUser(ctx, u.ID, func(x *store.User) error { x.Groups = id.Groups; return nil }); uerr == nil {
+			u = upd
+		} else {
+			s.opt.Logger.Warn("cognito: record a user's groups", "user_id", u.ID, "err", uerr)
+		}
 	}
 	if err != nil {
 		return nil, err

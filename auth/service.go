@@ -46,7 +46,7 @@ type Options struct {
 	// (AdminGetUser); nil keeps what the store has (docs/auth.md).
 	CognitoUsers CognitoDirectory
 	Now          func() time.Time
-	Logger          *slog.Logger
+	Logger       *slog.Logger
 }
 
 // Service implements sign-in, token checks, API keys and local users.
