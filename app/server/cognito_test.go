@@ -99,6 +99,12 @@ func (p *kumoPool) env() map[string]string {
 		"VEGA_COGNITO_ISSUER": p.emu.URL + "/" + p.id}
 }
 
+// server is the api role configured for the pool. Sign someone in first: kumo
+// makes a pool's signing key at its first sign-in.
+func (p *kumoPool) server(t testing.TB) *harness {
+	return newHarness(t, p.env(), WithAWS(p.emu.Options()))
+}
+
 // subject reads a token's sub without checking it (the server checks).
 func subject(t testing.TB, tok string) string {
 	t.Helper()
@@ -143,7 +149,7 @@ func TestCognitoUsersFromThePool(t *testing.T) {
 	pool.addUser("alice", "Alice@Example.com", "Alice Liddell")
 	pool.addUser("bob", "bob@example.com", "")
 	alice := pool.signIn("alice", pool.app) // also makes the pool's signing key, which the server reads at start
-	h := newHarness(t, pool.env(), WithAWS(pool.emu.Options()))
+	h := pool.server(t)
 
 	me := h.me(alice)
 	if me["email"] != "alice@example.com" || me["display_name"] != "Alice Liddell" || me["auth_subject"] != subject(t, alice) ||
@@ -200,7 +206,7 @@ func TestCognitoFirstSignInMakesOneUser(t *testing.T) {
 	pool := newKumoPool(t)
 	pool.addUser("carol", "carol@example.com", "Carol")
 	tok := pool.signIn("carol", pool.app)
-	h := newHarness(t, pool.env(), WithAWS(pool.emu.Options()))
+	h := pool.server(t)
 	// A second api process on the same store (Postgres under
 	// VEGA_TEST_STORE=postgres): its own auth service, its own sign-in record.
 	other, err := NewAuth(context.Background(), h.env)
@@ -418,7 +424,7 @@ func TestCognitoSignOutEverywhereWithPoolTokens(t *testing.T) {
 	pool := newKumoPool(t)
 	pool.addUser("dave", "dave@example.com", "")
 	tok := pool.signIn("dave", pool.app)
-	h := newHarness(t, pool.env(), WithAWS(pool.emu.Options()))
+	h := pool.server(t)
 	id := h.me(tok)["id"].(string)
 	if r := h.do("POST", "/v1/users/"+url.PathEscape(id)+"/revoke-sessions", tok, nil); r.Status != 204 {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
