@@ -316,3 +316,47 @@ func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }
+
+// selectOne reads one row of table by id within scope sc (suffix may add FOR UPDATE).
+func selectOne[T any](ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, op, table, cols, ownerCol string, sc store.Scope, id, suffix string, scan func(pgx.Row) (T, error)) (*T, error) {
+	var q query
+	q.and("id = " + q.arg(id))
+	q.scope(sc, ownerCol)
+	v, err := scan(db.QueryRow(ctx, `SELECT `+cols+` FROM `+table+q.whereSQL()+suffix, q.args...))
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	return &v, nil
+}
+
+// deleteOne deletes one row of table by id within scope; ErrNotFound when none matched.
+func (s *Store) deleteOne(ctx context.Context, op, table, ownerCol string, sc store.Scope, id string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var q query
+	q.and("id = " + q.arg(id))
+	q.scope(sc, ownerCol)
+	tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+q.whereSQL(), q.args...)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// severityCounts reads a {"severity": n} object into SeverityCounts; unknown
+// severities are ignored, as SeverityCounts.Inc does.
+func severityCounts(b []byte) (store.SeverityCounts, error) {
+	var c store.SeverityCounts
+	var m map[string]int
+	if err := fromJSON(b, &m); err != nil {
+		return c, fmt.Errorf("postgres: decode severity counts: %w", err)
+	}
+	c.Critical, c.High, c.Medium = m[store.SeverityCritical], m[store.SeverityHigh], m[store.SeverityMedium]
+	c.Low, c.Info = m[store.SeverityLow], m[store.SeverityInfo]
+	return c, nil
+}

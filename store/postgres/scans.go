@@ -2,17 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/vegasec/vega/store"
 )
-
-// ---- scans ----
 
 const scanCols = `id, repository_id, project_id, owner_user_id, snapshot_id, requested_by, status, engines,
 	paths, threat_profile, progress, stages, error, stop_reason, attempt, claimed_by, heartbeat_at,
@@ -178,141 +173,4 @@ func sqlList(statuses []store.ScanStatus) string {
 		q[i] = "'" + string(st) + "'"
 	}
 	return strings.Join(q, ", ")
-}
-
-// ---- events ----
-
-// AppendEvents stores evs as the scan's next seqs in a single statement (so
-// a single round trip and a single implicit transaction): the UPDATE bumps the
-// scan's last_event_seq by len(evs) and holds the scan row lock until commit,
-// which serialises appenders of one scan and keeps seqs gap-free; the INSERT
-// numbers the batch from the old value. A missing scan updates no row,
-// inserts nothing and is reported as ErrNotFound.
-func (s *Store) AppendEvents(ctx context.Context, scanID string, evs []store.Event) ([]store.Event, error) {
-	if len(evs) == 0 {
-		return []store.Event{}, nil
-	}
-	now := s.nowUTC()
-	kinds := make([]string, len(evs))
-	payloads := make([]*string, len(evs))
-	created := make([]time.Time, len(evs))
-	for i, ev := range evs {
-		kinds[i] = string(ev.Kind)
-		if len(ev.Payload) > 0 {
-			p := string(ev.Payload)
-			payloads[i] = &p
-		}
-		created[i] = now
-		if !ev.CreatedAt.IsZero() {
-			created[i] = ts(ev.CreatedAt)
-		}
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `WITH bumped AS (
-			UPDATE scans SET last_event_seq = last_event_seq + $2 WHERE id = $1
-			RETURNING last_event_seq - $2 AS base)
-		INSERT INTO events (scan_id, seq, kind, payload, created_at)
-		SELECT $1, bumped.base + e.ord, e.kind, e.payload::json, e.created_at
-		FROM bumped, unnest($3::text[], $4::text[], $5::timestamptz[]) WITH ORDINALITY AS e(kind, payload, created_at, ord)
-		RETURNING seq`, scanID, int64(len(evs)), kinds, payloads, created)
-	if err != nil {
-		return nil, mapErr("append events", err)
-	}
-	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, mapErr("append events", err)
-	}
-	if len(seqs) == 0 {
-		return nil, store.ErrNotFound
-	}
-	// RETURNING order is not guaranteed by SQL; seqs are consecutive, so the
-	// smallest one belongs to evs[0].
-	first := seqs[0]
-	for _, q := range seqs {
-		first = min(first, q)
-	}
-	out := make([]store.Event, len(evs))
-	for i, ev := range evs {
-		ev.ScanID, ev.Seq, ev.CreatedAt = scanID, first+int64(i), created[i]
-		out[i] = ev
-	}
-	return out, nil
-}
-
-// ListEvents returns up to limit events with seq > afterSeq in seq order.
-// limit <= 0 means store.DefaultLimit; it is capped at store.MaxLimit.
-func (s *Store) ListEvents(ctx context.Context, scanID string, afterSeq int64, limit int) ([]store.Event, error) {
-	limit = store.Page{Limit: limit}.Normalize().Limit
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	return collect(ctx, s.pool, "list events", `SELECT scan_id, seq, kind, payload, created_at FROM events
-		WHERE scan_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, []any{scanID, max(afterSeq, 0), limit},
-		func(r pgx.Row) (store.Event, error) {
-			var ev store.Event
-			var payload []byte
-			err := r.Scan(&ev.ScanID, &ev.Seq, &ev.Kind, &payload, &ev.CreatedAt)
-			if payload != nil {
-				ev.Payload = json.RawMessage(payload)
-			}
-			return ev, err
-		})
-}
-
-// ---- runner jobs ----
-
-var errNegativeAttempt = errors.New("postgres: negative runner job attempt")
-
-const jobCols = `id, scan_id, attempt, idempotency_key, ecs_task_arn, status, stopped_reason, created_at`
-
-func scanJob(r pgx.Row) (store.RunnerJob, error) {
-	var j store.RunnerJob
-	err := r.Scan(&j.ID, &j.ScanID, &j.Attempt, &j.IdempotencyKey, &j.ECSTaskARN, &j.Status, &j.StoppedReason, &j.CreatedAt)
-	return j, err
-}
-
-// CreateRunnerJob stores j; ErrConflict when the scan attempt already has a
-// job, ErrNotFound when the scan does not exist.
-func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
-	if j.ID == "" {
-		j.ID = store.NewID(store.PrefixJob)
-	}
-	if j.CreatedAt.IsZero() {
-		j.CreatedAt = s.nowUTC()
-	}
-	if j.Attempt < 0 {
-		return errNegativeAttempt
-	}
-	j.CreatedAt = ts(j.CreatedAt)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO runner_jobs (`+jobCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		j.ID, j.ScanID, j.Attempt, j.IdempotencyKey, j.ECSTaskARN, j.Status, j.StoppedReason, j.CreatedAt)
-	return mapErr("create runner job", err)
-}
-
-func (s *Store) GetRunnerJob(ctx context.Context, scanID string, attempt int) (*store.RunnerJob, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobCols+` FROM runner_jobs WHERE scan_id = $1 AND attempt = $2`, scanID, attempt))
-	if err != nil {
-		return nil, mapErr("get runner job", err)
-	}
-	return &j, nil
-}
-
-func (s *Store) UpdateRunnerJob(ctx context.Context, id string, fn func(*store.RunnerJob) error) (*store.RunnerJob, error) {
-	return updateLocked(ctx, s, "update runner job",
-		func(ctx context.Context, tx pgx.Tx) (*store.RunnerJob, error) {
-			return selectOne(ctx, tx, "update runner job", "runner_jobs", jobCols, "", store.System(), id, " FOR UPDATE", scanJob)
-		}, fn,
-		// The (scan, attempt) identity is unique; keep it fixed.
-		func(old, j *store.RunnerJob) { j.ID, j.ScanID, j.Attempt = old.ID, old.ScanID, old.Attempt },
-		func(ctx context.Context, tx pgx.Tx, j *store.RunnerJob) error {
-			j.CreatedAt = ts(j.CreatedAt)
-			_, err := tx.Exec(ctx, `UPDATE runner_jobs SET idempotency_key=$2, ecs_task_arn=$3, status=$4,
-				stopped_reason=$5, created_at=$6 WHERE id=$1`,
-				j.ID, j.IdempotencyKey, j.ECSTaskARN, j.Status, j.StoppedReason, j.CreatedAt)
-			return mapErr("update runner job", err)
-		})
 }

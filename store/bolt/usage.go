@@ -1,0 +1,58 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/vegasec/vega/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {
+	if r.ID == "" {
+		r.ID = store.NewID(store.PrefixUsage)
+	}
+	if r.At.IsZero() {
+		r.At = s.nowUTC()
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktUsage)
+		if b.Get([]byte(r.ID)) != nil {
+			return store.ErrConflict
+		}
+		return putJSON(b, []byte(r.ID), r)
+	})
+}
+
+// ListUsageRecords returns the user's records with From <= At < To, oldest
+// first. A zero From or To leaves that side open.
+func (s *Store) ListUsageRecords(ctx context.Context, f store.UsageFilter) ([]store.UsageRecord, error) {
+	out := []store.UsageRecord{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if f.UserID == "" {
+			return nil
+		}
+		return tx.Bucket(bktUsage).ForEach(func(k, v []byte) error {
+			var r store.UsageRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("bolt: decode usage record %q: %w", k, err)
+			}
+			if r.UserID != f.UserID ||
+				(!f.From.IsZero() && r.At.Before(f.From)) ||
+				(!f.To.IsZero() && !r.At.Before(f.To)) {
+				return nil
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.Before(out[j].At)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, err
+}

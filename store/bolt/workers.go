@@ -1,0 +1,45 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/vegasec/vega/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+func (s *Store) UpsertWorker(ctx context.Context, w *store.Worker) error {
+	if w.ID == "" {
+		w.ID = store.NewID(store.PrefixWorker)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bktWorkers), []byte(w.ID), w)
+	})
+}
+
+// ListWorkers returns every registered worker ordered by ID.
+func (s *Store) ListWorkers(ctx context.Context) ([]store.Worker, error) {
+	out := []store.Worker{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktWorkers).ForEach(func(k, v []byte) error {
+			var w store.Worker
+			if err := json.Unmarshal(v, &w); err != nil {
+				return fmt.Errorf("bolt: decode worker %q: %w", k, err)
+			}
+			out = append(out, w)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func (s *Store) DeleteWorker(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktWorkers)
+		if id == "" || b.Get([]byte(id)) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete([]byte(id))
+	})
+}
