@@ -7,38 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/ingest"
-	"github.com/vegasec/vega/app/profile"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/blob"
 )
-
-// ManifestProfiles is the deterministic generator: languages, frameworks and
-// entry points recognised from the snapshot's manifest and dependency files.
-// It is the default, and the fallback when the AI generator fails.
-type ManifestProfiles struct{ Blobs blob.Store }
-
-// maxProfileRead bounds each dependency manifest the generator reads.
-const maxProfileRead = 512 << 10
-
-func (m ManifestProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
-	man, err := ingest.ReadManifest(ctx, m.Blobs, snap)
-	if err != nil {
-		return store.ThreatProfileContent{}, err
-	}
-	files := make([]profile.File, 0, len(man.Files))
-	for _, f := range man.Files {
-		files = append(files, profile.File{Path: f.Path, Size: f.Size, Language: f.Language})
-	}
-	read := func(path string) ([]byte, error) {
-		f, err := ingest.ReadFile(ctx, m.Blobs, snap, path, maxProfileRead)
-		if err != nil {
-			return nil, err
-		}
-		return []byte(f.Content), nil
-	}
-	return profile.Derive(files, read), nil
-}
 
 // Profile returns the repository's threat profile; one that was never made is
 // reported with status "empty".

@@ -19,17 +19,12 @@ import (
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/gitsource"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/profile"
 	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 )
-
-// ProfileGenerator derives a threat profile from a snapshot. The default is
-// deterministic (manifest-based); the AI one plugs in here with a fallback.
-type ProfileGenerator interface {
-	Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error)
-}
 
 type Service struct {
 	st       store.Store
@@ -40,7 +35,7 @@ type Service struct {
 	now      func() time.Time
 	limits   ingest.Limits
 	tmpRoot  string
-	profiles ProfileGenerator
+	profiles profile.Generator
 	browser  *ingest.Browser // the tree and file views
 
 	// Background ingests are bounded; their context is the service's lifetime.
@@ -56,12 +51,12 @@ func New(st store.Store, blobs blob.Store, cfg *config.Config, quotas *quota.Che
 	s := &Service{st: st, blobs: blobs, cfg: cfg, quotas: quotas, log: log, now: time.Now,
 		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
 		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel, browser: ingest.NewBrowser(blobs, ingest.DefaultBrowseEntries)}
-	s.profiles = ManifestProfiles{Blobs: blobs}
+	s.profiles = profile.Manifest{Blobs: blobs}
 	return s
 }
 
 // SetProfileGenerator replaces the deterministic generator (e.g. with Codex).
-func (s *Service) SetProfileGenerator(g ProfileGenerator) { s.profiles = g }
+func (s *Service) SetProfileGenerator(g profile.Generator) { s.profiles = g }
 
 // Close cancels running ingests and waits for them; an interrupted ingest is
 // picked up again by Recover at the next start.

@@ -2,10 +2,11 @@ package server
 
 import (
 	"context"
+	"time"
+
 	"github.com/vegasec/vega/app/billing"
 	"github.com/vegasec/vega/app/ops"
-	"github.com/vegasec/vega/app/repos"
-	"time"
+	"github.com/vegasec/vega/app/profile"
 
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/auth"
@@ -20,7 +21,7 @@ type features struct {
 	drainers []func(timeout time.Duration)
 	closers  []func()
 	ready    map[string]func() error // extra readiness checks (queue, proxy)
-	profiles repos.ProfileGenerator  // nil: the deterministic default
+	profiles profile.Generator       // nil: the deterministic default
 }
 
 func (f *features) start(ctx context.Context) {

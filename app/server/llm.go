@@ -11,10 +11,9 @@ import (
 	"github.com/vegasec/vega/app/engine/codex"
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/llmproxy"
-	"github.com/vegasec/vega/app/repos"
+	"github.com/vegasec/vega/app/profile"
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/auth"
-	"github.com/vegasec/vega/store"
 )
 
 // tokenSource mints scan- and profile-scoped proxy tokens (in-process or
@@ -76,45 +75,6 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 	return stack, nil
 }
 
-// codexProfiles generates threat profiles with Codex, falling back to the
-// deterministic manifest-based profile when Codex fails (SPEC §8.4).
-type codexProfiles struct {
-	env      *Env
-	engine   *codex.Engine
-	tokens   tokenSource
-	fallback repos.ProfileGenerator
-}
-
-func (g *codexProfiles) Generate(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
-	content, err := g.withCodex(ctx, snap)
-	if err == nil {
-		return content, nil
-	}
-	g.env.Log.Warn("codex threat profile failed; using the deterministic profile", "repository_id", snap.RepositoryID, "err", err)
-	return g.fallback.Generate(ctx, snap)
-}
-
-func (g *codexProfiles) withCodex(ctx context.Context, snap *store.Snapshot) (store.ThreatProfileContent, error) {
-	llm, err := g.tokens.ProfileToken(ctx, snap.RepositoryID)
-	if err != nil {
-		return store.ThreatProfileContent{}, err
-	}
-	work, err := os.MkdirTemp(filepath.Join(g.env.Config.DataDir, "tmp"), "profile-")
-	if err != nil {
-		return store.ThreatProfileContent{}, err
-	}
-	defer os.RemoveAll(work)
-	src := filepath.Join(work, "src")
-	if err := ingest.Unpack(ctx, g.env.Blobs, snap, src, ingest.LimitsFromConfig(g.env.Config)); err != nil {
-		return store.ThreatProfileContent{}, err
-	}
-	art := filepath.Join(work, "artifacts")
-	if err := os.MkdirAll(art, 0o700); err != nil {
-		return store.ThreatProfileContent{}, err
-	}
-	return g.engine.GenerateProfile(ctx, engine.Input{SourceDir: src, LLM: llm, ArtifactDir: art}, nil)
-}
-
 // runnerTokens is the runner's token source, nil without the codex engine.
 func (l *llmStack) runnerTokens() runner.TokenSource {
 	if l.tokens == nil {
@@ -125,11 +85,13 @@ func (l *llmStack) runnerTokens() runner.TokenSource {
 
 // profileGenerator is Codex with the deterministic fallback, or nil when
 // Codex is not usable (the repos service keeps its default).
-func (l *llmStack) profileGenerator(env *Env) repos.ProfileGenerator {
+func (l *llmStack) profileGenerator(env *Env) profile.Generator {
 	if l.codex == nil {
 		return nil
 	}
-	return &codexProfiles{env: env, engine: l.codex, tokens: l.tokens, fallback: repos.ManifestProfiles{Blobs: env.Blobs}}
+	return &profile.Codex{Engine: l.codex, Tokens: l.tokens, Blobs: env.Blobs,
+		Limits: ingest.LimitsFromConfig(env.Config), TempDir: filepath.Join(env.Config.DataDir, "tmp"),
+		Fallback: profile.Manifest{Blobs: env.Blobs}, Log: env.Log}
 }
 
 // scanTempDir keeps scan working copies under the data directory, on the
