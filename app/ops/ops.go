@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/vegasec/vega/app/config"
@@ -220,24 +219,23 @@ func (s *Service) sweepBlobs(ctx context.Context, res *CleanupResult) error {
 		repoGone[id] = err != nil
 		return err != nil, nil
 	}
-	keys, err := s.blobs.List(ctx, "snapshots/")
+	keys, err := s.blobs.List(ctx, blob.SnapshotsPrefix)
 	if err != nil {
 		return err
 	}
 	for _, k := range keys {
-		parts := strings.SplitN(strings.TrimPrefix(k, "snapshots/"), "/", 2)
-		if gone, err := repoCheck(parts[0]); err != nil {
+		if gone, err := repoCheck(blob.ParseKey(k).ID); err != nil {
 			return err
 		} else if gone {
 			s.deleteBlob(ctx, res, k, &res.OrphanedBlobs)
 		}
 	}
-	if keys, err = s.blobs.List(ctx, "scans/"); err != nil {
+	if keys, err = s.blobs.List(ctx, blob.ScansPrefix); err != nil {
 		return err
 	}
 	scanGone := map[string]bool{}
 	for _, k := range keys {
-		id := strings.SplitN(strings.TrimPrefix(k, "scans/"), "/", 2)[0]
+		id := blob.ParseKey(k).ID
 		gone, seen := scanGone[id]
 		if !seen {
 			_, err := s.st.GetScan(ctx, store.System(), id)
@@ -269,7 +267,7 @@ func (s *Service) sweepUploads(ctx context.Context, res *CleanupResult) error {
 	for _, r := range waiting {
 		wanted[r.PendingUploadKey] = true
 	}
-	keys, err := s.blobs.List(ctx, "uploads/")
+	keys, err := s.blobs.List(ctx, blob.UploadsPrefix)
 	if err != nil {
 		return err
 	}
@@ -285,7 +283,6 @@ func (s *Service) sweepUploads(ctx context.Context, res *CleanupResult) error {
 // attached: the ID it was staged under (a ULID, minted when its request began
 // streaming) is younger than StagedUploadMaxAge.
 func (s *Service) recentUpload(key string) bool {
-	id := strings.TrimSuffix(strings.TrimPrefix(key, "uploads/"), ".archive")
-	t, ok := store.IDTime(id)
+	t, ok := store.IDTime(blob.ParseKey(key).ID)
 	return ok && s.now().Sub(t) < StagedUploadMaxAge
 }

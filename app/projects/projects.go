@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -141,42 +140,31 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 	if _, err := s.st.GetProject(ctx, sc, id); err != nil {
 		return notFound(id, err)
 	}
-	var prefixes []string
+	// What the rows point at in blob storage, collected before they are gone.
+	var cascade []blob.RepositoryBlobs
 	for page := (store.Page{Limit: store.MaxLimit}); ; {
 		repos, next, err := s.st.ListRepositories(ctx, sc, id, page)
 		if err != nil {
 			return err
 		}
 		for _, r := range repos {
-			prefixes = append(prefixes, blob.RepositoryPrefix(r.ID))
-			if r.PendingUploadKey != "" {
-				prefixes = append(prefixes, r.PendingUploadKey)
+			scanIDs, err := store.ScanIDs(ctx, s.st, sc, store.ScanFilter{RepositoryID: r.ID})
+			if err != nil {
+				return err
 			}
+			cascade = append(cascade, blob.RepositoryBlobs{RepositoryID: r.ID, PendingUploadKey: r.PendingUploadKey, ScanIDs: scanIDs})
 		}
 		if next == "" {
 			break
 		}
 		page.Cursor = next
 	}
-	scanIDs, err := store.ScanIDs(ctx, s.st, sc, store.ScanFilter{ProjectID: id})
-	if err != nil {
-		return err
-	}
-	for _, scanID := range scanIDs {
-		prefixes = append(prefixes, blob.ScanPrefix(scanID))
-	}
 	if err := s.st.DeleteProject(ctx, sc, id); err != nil {
 		return notFound(id, err)
 	}
-	for _, p := range prefixes {
-		var err error
-		if strings.HasSuffix(p, "/") {
-			err = s.blobs.DeletePrefix(ctx, p)
-		} else {
-			err = s.blobs.Delete(ctx, p)
-		}
-		if err != nil {
-			s.log.Warn("delete project blobs", "project_id", id, "prefix", p, "err", err)
+	for _, b := range cascade {
+		if err := blob.DeleteRepository(ctx, s.blobs, b); err != nil {
+			s.log.Warn("delete project blobs", "project_id", id, "repository_id", b.RepositoryID, "err", err)
 		}
 	}
 	return nil

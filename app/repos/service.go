@@ -332,25 +332,10 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 		return repoNotFound(id, err)
 	}
 	s.browser.Forget(r.ID)
-	s.deleteBlobs(ctx, r, scanIDs)
+	if err := blob.DeleteRepository(ctx, s.blobs, blob.RepositoryBlobs{RepositoryID: r.ID, PendingUploadKey: r.PendingUploadKey, ScanIDs: scanIDs}); err != nil {
+		s.log.Warn("delete repository blobs", "repository_id", r.ID, "err", err)
+	}
 	return nil
-}
-
-func (s *Service) deleteBlobs(ctx context.Context, r *store.Repository, scanIDs []string) {
-	repoID := r.ID
-	ctx = context.WithoutCancel(ctx)
-	warn := func(what string, err error) {
-		if err != nil {
-			s.log.Warn("delete repository blobs", "repository_id", repoID, "what", what, "err", err)
-		}
-	}
-	warn("snapshots", s.blobs.DeletePrefix(ctx, blob.RepositoryPrefix(repoID)))
-	if r.PendingUploadKey != "" {
-		warn("upload", s.blobs.Delete(ctx, r.PendingUploadKey))
-	}
-	for _, id := range scanIDs {
-		warn("scan "+id, s.blobs.DeletePrefix(ctx, blob.ScanPrefix(id)))
-	}
 }
 
 func (s *Service) ListSnapshots(ctx context.Context, sc store.Scope, id string, p store.Page) ([]store.Snapshot, string, error) {

@@ -55,36 +55,3 @@ func ValidKey(key string) error {
 	}
 	return nil
 }
-
-// IsSourceKey reports whether key holds customer source code: snapshots and
-// staged uploads. On S3 these live in the source bucket, everything else
-// (scan artifacts, exports) in the artifacts bucket (docs/aws.md).
-func IsSourceKey(key string) bool {
-	for _, p := range SourcePrefixes() {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// SourcePrefixes are the key prefixes IsSourceKey accepts.
-func SourcePrefixes() []string { return []string{"snapshots/", "uploads/"} }
-
-// IsSnapshotKey reports whether key is part of a snapshot. Snapshot keys are
-// immutable (every ingest writes a new snapshot ID), so they may be cached.
-func IsSnapshotKey(key string) bool { return strings.HasPrefix(key, "snapshots/") }
-
-// Keys used across the product (SPEC §7, §8.6).
-func SnapshotKey(repoID, snapID string) string {
-	return "snapshots/" + repoID + "/" + snapID + ".zip"
-}
-func ManifestKey(repoID, snapID string) string {
-	return "snapshots/" + repoID + "/" + snapID + ".manifest.json"
-}
-func RepositoryPrefix(repoID string) string { return "snapshots/" + repoID + "/" }
-func UploadKey(repoID string) string        { return "uploads/" + repoID + ".archive" }
-func ArtifactKey(scanID, name string) string {
-	return "scans/" + scanID + "/" + name
-}
-func ScanPrefix(scanID string) string { return "scans/" + scanID + "/" }
