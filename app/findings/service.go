@@ -3,6 +3,7 @@ package findings
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,27 +48,18 @@ func splitList(s string) []string {
 
 var findingStatuses = []string{store.FindingOpen, store.FindingConfirmed, store.FindingDismissed, store.FindingFixed}
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Filter validates q into a store filter.
 func (q Query) Filter() (store.FindingFilter, error) {
 	problems := map[string]string{}
 	f := store.FindingFilter{Severities: splitList(q.Severity), Statuses: splitList(q.Status), Engines: splitList(q.Engine),
 		ScanID: strings.TrimSpace(q.ScanID), Query: strings.TrimSpace(q.Q)}
 	for _, s := range f.Severities {
-		if !contains(store.Severities, s) {
+		if !slices.Contains(store.Severities, s) {
 			problems["severity"] = "must be a comma list of critical, high, medium, low, info"
 		}
 	}
 	for _, s := range f.Statuses {
-		if !contains(findingStatuses, s) {
+		if !slices.Contains(findingStatuses, s) {
 			problems["status"] = "must be a comma list of open, confirmed, dismissed, fixed"
 		}
 	}
@@ -171,7 +163,7 @@ func (t Triage) validate() error {
 			problems["dismissed_reason"] = "is only allowed with status dismissed"
 		}
 	case store.FindingDismissed:
-		if !contains(dismissReasons, t.DismissedReason) {
+		if !slices.Contains(dismissReasons, t.DismissedReason) {
 			problems["dismissed_reason"] = "is required to dismiss: false_positive, wont_fix, accepted_risk or used_in_tests"
 		}
 	default:

@@ -7,6 +7,7 @@ package profile
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -290,7 +291,7 @@ func focus(f *facts, web bool, langs []string) []string {
 	add(f.has(traitHTTPClient), "Server-side request forgery (CWE-918): outbound requests via "+strings.Join(f.list(traitHTTPClient), ", "))
 	add(f.has(traitTemplate) || f.has(traitFrontEnd),
 		"Cross-site scripting (CWE-79): output encoding in "+strings.Join(append(f.list(traitTemplate), f.list(traitFrontEnd)...), ", "))
-	javaOrPython := contains(langs, "Java") || contains(langs, "Kotlin") || contains(langs, "Python")
+	javaOrPython := slices.Contains(langs, "Java") || slices.Contains(langs, "Kotlin") || slices.Contains(langs, "Python")
 	add(f.has(traitDeserialize) || (javaOrPython && web),
 		"Insecure deserialization (CWE-502)"+labelled(f.list(traitDeserialize)))
 	add(f.has(traitXML), "XML external entities (CWE-611): parsers "+strings.Join(f.list(traitXML), ", "))
@@ -311,15 +312,6 @@ func labelled(labels []string) string {
 		return ""
 	}
 	return ": " + strings.Join(labels, ", ")
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // summary is one sentence built from the facts, e.g. "A Go web application

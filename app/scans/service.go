@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,7 +105,7 @@ func (s *Service) validate(in CreateInput) (engines, paths []string, err error) 
 	seen := map[string]bool{}
 	for _, e := range in.Engines {
 		e = strings.ToLower(strings.TrimSpace(e))
-		if !contains(s.opt.KnownEngines, e) {
+		if !slices.Contains(s.opt.KnownEngines, e) {
 			problems["engines"] = textsafe.Sprintf("unknown engine %q; available: %s", e, strings.Join(s.opt.KnownEngines, ", "))
 			break
 		}
@@ -141,15 +142,6 @@ func (s *Service) validate(in CreateInput) (engines, paths []string, err error) 
 		paths = []string{}
 	}
 	return engines, paths, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func scanNotFound(id string, err error) error {

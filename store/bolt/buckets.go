@@ -188,12 +188,3 @@ func deleteSubBucket(b *bolt.Bucket, name []byte) error {
 	}
 	return b.DeleteBucket(name)
 }
-
-func containsString(xs []string, x string) bool {
-	for _, s := range xs {
-		if s == x {
-			return true
-		}
-	}
-	return false
-}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -134,11 +135,11 @@ func findingMatcher(tx *bolt.Tx, sc store.Scope, f store.FindingFilter) func(*st
 		if (f.ProjectID != "" && x.ProjectID != f.ProjectID) ||
 			(f.RepositoryID != "" && x.RepositoryID != f.RepositoryID) ||
 			(inScan != nil && !inScan[x.ID]) ||
-			(len(f.Severities) > 0 && !containsString(f.Severities, x.Severity)) ||
-			(len(f.Statuses) > 0 && !containsString(f.Statuses, x.Status)) ||
-			(len(f.Engines) > 0 && !containsString(f.Engines, x.Engine)) ||
+			(len(f.Severities) > 0 && !slices.Contains(f.Severities, x.Severity)) ||
+			(len(f.Statuses) > 0 && !slices.Contains(f.Statuses, x.Status)) ||
+			(len(f.Engines) > 0 && !slices.Contains(f.Engines, x.Engine)) ||
 			(f.PathPrefix != "" && !strings.HasPrefix(x.FilePath, f.PathPrefix)) ||
-			(f.CWE != "" && !containsString(x.CWE, f.CWE)) {
+			(f.CWE != "" && !slices.Contains(x.CWE, f.CWE)) {
 			return false
 		}
 		if query != "" &&

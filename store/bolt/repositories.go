@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -72,7 +73,7 @@ func (s *Store) ListRepositoriesByIngestStatus(ctx context.Context, statuses []s
 	out := []store.Repository{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return forEachRepo(tx, func(r *store.Repository) error {
-			if containsString(statuses, r.IngestStatus) {
+			if slices.Contains(statuses, r.IngestStatus) {
 				out = append(out, *r)
 			}
 			return nil
