@@ -36,37 +36,20 @@ type Store interface {
 	GetRepository(ctx context.Context, sc store.Scope, id string) (*store.Repository, error)
 }
 
-// Totals are summed usage.
-type Totals struct {
-	Requests          int64   `json:"requests"`
-	InputTokens       int64   `json:"input_tokens"`
-	CachedInputTokens int64   `json:"cached_input_tokens"`
-	OutputTokens      int64   `json:"output_tokens"`
-	CostUSD           float64 `json:"cost_usd"`
-}
-
-func (t *Totals) add(u store.Usage) {
-	t.Requests += u.Requests
-	t.InputTokens += u.InputTokens
-	t.CachedInputTokens += u.CachedInputTokens
-	t.OutputTokens += u.OutputTokens
-	t.CostUSD += u.CostUSD
-}
-
 // Row is one group: a day (YYYY-MM-DD, UTC), a project or a scan.
 type Row struct {
 	Key   string `json:"key"`
 	Label string `json:"label"`
-	Totals
+	store.Usage
 }
 
 // Report is the answer of GET /v1/billing/usage.
 type Report struct {
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	GroupBy string    `json:"group_by"`
-	Totals  Totals    `json:"totals"`
-	Rows    []Row     `json:"rows"`
+	From    time.Time   `json:"from"`
+	To      time.Time   `json:"to"`
+	GroupBy string      `json:"group_by"`
+	Totals  store.Usage `json:"totals"`
+	Rows    []Row       `json:"rows"`
 }
 
 // Service computes usage reports.
@@ -118,14 +101,14 @@ func (s *Service) Usage(ctx context.Context, userID string, from, to time.Time, 
 	rep := &Report{From: from, To: to, GroupBy: groupBy, Rows: []Row{}}
 	rows := map[string]*Row{}
 	for _, r := range recs {
-		rep.Totals.add(r.Usage)
+		rep.Totals.Add(r.Usage)
 		key := groupKey(r, groupBy)
 		row := rows[key]
 		if row == nil {
 			row = &Row{Key: key}
 			rows[key] = row
 		}
-		row.add(r.Usage)
+		row.Add(r.Usage)
 	}
 	labeler := labeler{st: s.st, scope: store.OwnedBy(userID)}
 	for _, row := range rows {
