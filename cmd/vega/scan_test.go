@@ -209,3 +209,110 @@ func TestScanStandalone(t *testing.T) {
 		t.Fatalf("--help: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestScanAgainstServer runs `vega scan --server` against the real binary
+// serving on a free port, authenticated by an API key: upload with progress
+// lines, findings and exit code, --new-only after a second scan, and triage
+// done on the server carrying over (a dismissed finding fails no build).
+func TestScanAgainstServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	api := startAPI(t, []string{"VEGA_DATA_DIR=" + t.TempDir(), "VEGA_SCAN_ENGINES=secrets"})
+	var key struct {
+		Secret string `json:"secret"`
+	}
+	api.call("POST", "/v1/api-keys", map[string]string{"name": "ci"}, &key)
+	env := []string{"VEGA_API_KEY=" + key.Secret, "TMPDIR=" + t.TempDir()}
+	tree := filepath.Join(t.TempDir(), "shop")
+	writeTree(t, tree, map[string]string{
+		"app/settings.py": srctree.AWSKeyLine(11),
+		"app/main.py":     "print('shop')\n",
+		".gitignore":      "local/\n",
+		"local/dev.env":   srctree.AWSKeyLine(12), // ignored: never uploaded
+	})
+	server := []string{"--server", api.base, "--project", "ci-project"}
+
+	// First scan: project and repository (named after the directory) are
+	// created; the upload, the ingest and the scan show progress lines.
+	r := runScan(t, env, append([]string{tree, "--format", "json"}, server...)...)
+	if r.code != 1 {
+		t.Fatalf("first scan: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	t.Logf("vega scan --server, stderr:\n%s", r.stderr)
+	for _, want := range []string{"vega: pack 100% 3/3 files", "vega: upload 100%", "uploaded 3 files", "vega: scan ", "1 open finding(s) at or above high"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Fatalf("progress: no %q in\n%s", want, r.stderr)
+		}
+	}
+	if got := strings.Join(parseReport(t, r.stdout).paths(), " "); got != "app/settings.py" {
+		t.Fatalf("first scan findings %q", got)
+	}
+	var projects struct {
+		Items []struct{ ID, Name string }
+	}
+	api.call("GET", "/v1/projects", nil, &projects)
+	if len(projects.Items) != 1 || projects.Items[0].Name != "ci-project" {
+		t.Fatalf("projects: %+v", projects.Items)
+	}
+	var repos struct {
+		Items []struct{ ID, Name string }
+	}
+	api.call("GET", "/v1/projects/"+projects.Items[0].ID+"/repositories", nil, &repos)
+	if len(repos.Items) != 1 || repos.Items[0].Name != "shop" {
+		t.Fatalf("repositories: %+v", repos.Items)
+	}
+	repoID := repos.Items[0].ID
+
+	// Second scan of the same repository with a new key: --new-only reports
+	// only that one.
+	writeTree(t, tree, map[string]string{"app/payments.py": srctree.AWSKeyLine(13)})
+	sarif := filepath.Join(t.TempDir(), "new.sarif")
+	r = runScan(t, env, append([]string{tree, "--format", "json", "--new-only", "--sarif", sarif}, server...)...)
+	if got := strings.Join(parseReport(t, r.stdout).paths(), " "); r.code != 1 || got != "app/payments.py" {
+		t.Fatalf("--new-only: exit %d, findings %q, want only app/payments.py\n%s", r.code, got, r.stderr)
+	}
+	raw, _ := os.ReadFile(sarif)
+	validateSARIF(t, raw)
+	api.call("GET", "/v1/projects/"+projects.Items[0].ID+"/repositories", nil, &repos)
+	if len(repos.Items) != 1 {
+		t.Fatalf("the second scan made another repository: %+v", repos.Items)
+	}
+
+	// Dismiss both in the dashboard's API: the next scan still reports them,
+	// as dismissed, and passes; SARIF marks them suppressed.
+	var found struct {
+		Items []struct{ ID, Status string }
+	}
+	api.call("GET", "/v1/repositories/"+repoID+"/findings", nil, &found)
+	if len(found.Items) != 2 {
+		t.Fatalf("repository findings: %+v", found.Items)
+	}
+	for _, f := range found.Items {
+		api.call("PATCH", "/v1/findings/"+f.ID, map[string]string{"status": "dismissed", "dismissed_reason": "used_in_tests"}, &struct{}{})
+	}
+	r = runScan(t, env, append([]string{tree, "--format", "json", "--sarif", sarif}, server...)...)
+	if r.code != 0 {
+		t.Fatalf("after dismissal: exit %d\n%s", r.code, r.stderr)
+	}
+	rep := parseReport(t, r.stdout)
+	if len(rep.Findings) != 2 || rep.Findings[0].Status != "dismissed" || rep.Findings[1].Status != "dismissed" {
+		t.Fatalf("after dismissal: exit %d, findings %+v\n%s", r.code, rep.Findings, r.stderr)
+	}
+	raw, _ = os.ReadFile(sarif)
+	validateSARIF(t, raw)
+	if strings.Count(string(raw), `"suppressions"`) != 2 {
+		t.Fatalf("SARIF should mark both dismissed findings suppressed:\n%s", raw)
+	}
+	// Nothing new since: --new-only reports nothing.
+	r = runScan(t, env, append([]string{tree, "--new-only"}, server...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "No findings.") {
+		t.Fatalf("--new-only with nothing new: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A bad key is an error (exit 2) that says what the server answered.
+	r = runScan(t, []string{"VEGA_API_KEY=vk_not-a-key"}, append([]string{tree}, server...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "401") {
+		t.Fatalf("bad key: exit %d\n%s", r.code, r.stderr)
+	}
+}
