@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +33,16 @@ var passThrough = []string{"VEGA_SCAN_ENGINES", "VEGA_CODEX_", "VEGA_LLM_PROVIDE
 // standaloneConfig is the configuration of an in-process scan: the api
 // role's (it hosts the LLM proxy in-process for codex), on a bolt store and
 // local blobs under dataDir.
-func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string) (*config.Config, error) {
+//
+// The archive limits guard a server against hostile uploads; here the tree
+// is the caller's own and already selected, so by default they are raised to
+// fit it (a monorepo of 80,000 files scans) unless set explicitly.
+func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string, sel *ingest.Selection) (*config.Config, error) {
+	def := ingest.DefaultLimits()
+	fitted := map[string]string{
+		"VEGA_MAX_ARCHIVE_ENTRIES":            strconv.Itoa(max(def.MaxEntries, len(sel.Files)+1)),
+		"VEGA_MAX_ARCHIVE_UNCOMPRESSED_BYTES": strconv.FormatInt(max(def.MaxTotalBytes, sel.TotalBytes+1), 10),
+	}
 	fixed := map[string]string{
 		"VEGA_DATA_DIR": dataDir, "VEGA_PERSISTENCE_BACKEND": "bolt", "VEGA_FILE_STORAGE_BACKEND": "local",
 		"VEGA_SCAN_EXECUTION_MODE": "thread", "VEGA_SCAN_WORKER_EXECUTION_MODE": "local", "VEGA_AUTH_PROVIDER": "custom",
@@ -44,11 +54,13 @@ func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) s
 		}
 		for _, p := range passThrough {
 			if strings.HasPrefix(name, p) {
-				v := getenv(name)
-				return v, v != ""
+				if v := getenv(name); v != "" {
+					return v, true
+				}
 			}
 		}
-		return "", false
+		v, ok := fitted[name]
+		return v, ok
 	}
 	return config.Load(ctx, config.Source{Role: config.RoleAPI, Env: lookup, LocalSecret: server.LocalSecret})
 }
@@ -64,7 +76,7 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv)
+	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv, sel)
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
