@@ -30,9 +30,11 @@ Scanned or uploaded: every regular file except .git, what .gitignore and
 and symlinks (never followed).
 
 Output:
-  -f, --format FORMAT        table (default) or json (the export's JSON document)
+  -f, --format FORMAT        table (default) or json (the export's JSON document);
+                             also --report-format as in gitleaks
       --json                 same as --format json
-  -o, --output FILE          write the table or JSON to FILE instead of stdout
+  -o, --output FILE          write the table or JSON to FILE instead of stdout;
+                             also -r/--report-path as in gitleaks
       --sarif FILE           also write SARIF 2.1.0 to FILE (for GitHub code scanning)
       --fail-on SEVERITY     exit 1 when an open finding at or above SEVERITY is
                              reported: critical, high (default), medium, low, info,
@@ -109,11 +111,11 @@ func parseArgs(args []string, getenv func(string) string) (*options, error) {
 	fs := flag.NewFlagSet("vega scan", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	for _, n := range []string{"f", "format"} {
+	for _, n := range []string{"f", "format", "report-format"} {
 		fs.StringVar(&o.format, n, o.format, "")
 	}
 	json := fs.Bool("json", false, "")
-	for _, n := range []string{"o", "output"} {
+	for _, n := range []string{"o", "output", "r", "report-path"} {
 		fs.StringVar(&o.output, n, "", "")
 	}
 	for _, n := range []string{"sarif", "sarif-output"} {
