@@ -35,6 +35,10 @@ type Meta struct {
 	GeneratedAt time.Time
 }
 
+// Sorted returns findings in export order (a copy), for callers that print
+// them in other forms (`vega scan`'s table).
+func Sorted(findings []store.Finding) []store.Finding { return sorted(findings) }
+
 // sorted returns findings ordered for export without modifying the input.
 // It is never nil, so an empty export says "findings": [] (not null).
 func sorted(findings []store.Finding) []store.Finding {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/app/awssecrets"
+	"github.com/vegasec/vega/app/cli/scan"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/server"
 )
@@ -30,6 +31,7 @@ Commands:
   migrate       apply pending database migrations and exit
   maintenance   migrations, stale-scan recovery and cleanup, then exit
   users         manage local users: users add|list|delete
+  scan          scan a working tree, standalone or on a server (vega scan --help)
   env-docs      print the environment variable table (Markdown)
   version       print the version
 
@@ -55,6 +57,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "env-docs":
 		fmt.Fprint(stdout, config.Markdown())
 		return 0
+	case "scan":
+		// A CI step, not a service role: it reads only the variables it needs
+		// (app/cli/scan) and exits 0, 1 or 2 (README "Vega in CI").
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return scan.Main(ctx, args, scan.IO{Stdout: stdout, Stderr: stderr, StderrTTY: isTerminal(stderr), Version: version})
 	}
 	role, known := commandRole(cmd)
 	if !known {
@@ -146,3 +154,13 @@ func commandRole(cmd string) (role string, known bool) {
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
+
+// isTerminal says w is a character device (a terminal), for progress bars.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,33 @@
+package scan
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseArgs(t *testing.T) {
+	env := func(string) string { return "" }
+	o, err := parseArgs([]string{"--sarif", "out.sarif", "src", "--json", "--fail-on", "CRITICAL", "-b", "base.json"}, env)
+	if err != nil || o.path != "src" || o.sarif != "out.sarif" || o.format != "json" || o.failOn != "critical" || o.baseline != "base.json" {
+		t.Fatalf("flags around PATH: %+v %v", o, err)
+	}
+	o, err = parseArgs(nil, func(k string) string {
+		if k == "VEGA_SERVER" {
+			return "https://vega.example.com"
+		}
+		return ""
+	})
+	if err == nil || !strings.Contains(err.Error(), "--project") {
+		t.Fatalf("VEGA_SERVER without --project: %+v %v", o, err)
+	}
+	if _, err := parseArgs([]string{"-h"}, env); !errors.Is(err, errHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, bad := range [][]string{{"a", "b"}, {"--format", "sarif"}, {"--fail-on", "severe"}, {"--new-only"},
+		{"--project", "p"}, {"--server", "https://x", "--project", "p", "--baseline", "b.json"}, {"--max-target-bytes", "-1"}, {"--nope"}} {
+		if _, err := parseArgs(bad, env); err == nil {
+			t.Fatalf("%v accepted", bad)
+		}
+	}
+}

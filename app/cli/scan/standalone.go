@@ -1,0 +1,187 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/export"
+	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/app/server"
+	"github.com/vegasec/vega/store"
+)
+
+// standaloneWorker names the claim of the one scan a standalone run makes.
+const standaloneWorker = "wrk_vega_scan_cli"
+
+// passThrough are the variables a standalone scan takes from the
+// environment: what the engines and their limits need. Everything else
+// (store, blobs, auth, listen address, AWS) is fixed by standaloneConfig, so a
+// CI job's VEGA_DATABASE_URL or S3 settings cannot point a throwaway scan at
+// a real deployment.
+var passThrough = []string{"VEGA_SCAN_ENGINES", "VEGA_CODEX_", "VEGA_LLM_PROVIDER_", "VEGA_LLM_PROXY_MAX_",
+	"VEGA_LLM_PROXY_PRICES", "VEGA_LLM_PROXY_TOKEN_TTL_SECONDS", "VEGA_MAX_ARCHIVE_", "VEGA_THREAD_CONCURRENCY"}
+
+// standaloneConfig is the configuration of an in-process scan: the api
+// role's (it hosts the LLM proxy in-process for codex), on a bolt store and
+// local blobs under dataDir.
+//
+// The archive limits guard a server against hostile uploads; here the tree
+// is the caller's own and already selected, so by default they are raised to
+// fit it (a monorepo of 80,000 files scans) unless set explicitly.
+func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string, sel *ingest.Selection) (*config.Config, error) {
+	def := ingest.DefaultLimits()
+	fitted := map[string]string{
+		"VEGA_MAX_ARCHIVE_ENTRIES":            strconv.Itoa(max(def.MaxEntries, len(sel.Files)+1)),
+		"VEGA_MAX_ARCHIVE_UNCOMPRESSED_BYTES": strconv.FormatInt(max(def.MaxTotalBytes, sel.TotalBytes+1), 10),
+	}
+	fixed := map[string]string{
+		"VEGA_DATA_DIR": dataDir, "VEGA_PERSISTENCE_BACKEND": "bolt", "VEGA_FILE_STORAGE_BACKEND": "local",
+		"VEGA_SCAN_EXECUTION_MODE": "thread", "VEGA_SCAN_WORKER_EXECUTION_MODE": "local", "VEGA_AUTH_PROVIDER": "custom",
+		"VEGA_LISTEN_ADDR": "127.0.0.1:0", "VEGA_ENVIRONMENT": "local",
+	}
+	lookup := func(name string) (string, bool) {
+		if v, ok := fixed[name]; ok {
+			return v, true
+		}
+		for _, p := range passThrough {
+			if strings.HasPrefix(name, p) {
+				if v := getenv(name); v != "" {
+					return v, true
+				}
+			}
+		}
+		v, ok := fitted[name]
+		return v, ok
+	}
+	return config.Load(ctx, config.Source{Role: config.RoleAPI, Env: lookup, LocalSecret: server.LocalSecret})
+}
+
+// runStandalone scans sel in this process: a temporary data directory holds
+// a bbolt store and the blobs; the tree becomes a snapshot exactly as an
+// upload would (ingest.BuildSnapshotWithOptions), and the real runner
+// (app/server.NewScanStack) runs the engines on it. The directory is removed
+// afterwards, whatever happened.
+func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *ingest.Selection, prog *progress) (*result, error) {
+	tmp, err := os.MkdirTemp("", "vega-scan-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv, sel)
+	if err != nil {
+		return nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	level := slog.LevelError
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	var logOut io.Writer = sys.Stderr
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	env, err := server.Open(ctx, cfg, log, sys.Version)
+	if err != nil {
+		return nil, err
+	}
+	defer env.Close()
+	stack, err := server.NewScanStack(env, false)
+	if err != nil {
+		return nil, err
+	}
+	defer stack.Close()
+
+	repoName := filepath.Base(root)
+	repo, snap, owner, err := standaloneRepository(ctx, env, root, repoName, sel)
+	if err != nil {
+		return nil, err
+	}
+	scan, err := stack.Scans.Create(ctx, store.OwnedBy(owner), owner, repo.ID, scans.CreateInput{Engines: o.engines})
+	if err != nil {
+		return nil, err
+	}
+	prog.line("scanning with %s", strings.Join(scan.Engines, ", "))
+	if _, err := stack.Scans.Claim(ctx, standaloneWorker); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := stack.Runner.Run(ctx, scan.ID); err != nil {
+		return nil, err
+	}
+	done, err := env.Store.GetScan(ctx, store.System(), scan.ID)
+	if err != nil {
+		return nil, err
+	}
+	if done.Status != store.ScanCompleted {
+		msg := string(done.Status)
+		if done.Error != nil {
+			msg += ": " + done.Error.Message
+		}
+		return nil, fmt.Errorf("the scan did not complete (%s)", msg)
+	}
+	prog.line("scanned %d files in %s", snap.FileCount, time.Since(start).Round(time.Millisecond))
+	findings, err := scanFindings(ctx, env.Store, store.OwnedBy(owner), scan.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &result{findings: findings, meta: export.Meta{ToolVersion: sys.Version, ScanID: scan.ID,
+		RepositoryID: repo.ID, RepositoryName: repoName, ScanStatus: done.Status}}, nil
+}
+
+// standaloneRepository makes the owner, project, repository and snapshot a
+// scan needs, in the throwaway store.
+func standaloneRepository(ctx context.Context, env *server.Env, root, name string, sel *ingest.Selection) (*store.Repository, *store.Snapshot, string, error) {
+	now := time.Now().UTC()
+	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "vega-scan@localhost", DisplayName: "vega scan",
+		Groups: []string{store.GroupUser}, CreatedAt: now}
+	if err := env.Store.CreateUser(ctx, u); err != nil {
+		return nil, nil, "", err
+	}
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: u.ID, Name: name, CreatedAt: now, UpdatedAt: now}
+	if err := env.Store.CreateProject(ctx, p); err != nil {
+		return nil, nil, "", err
+	}
+	repo := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: u.ID, Name: name,
+		SourceType: store.SourceArchive, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	if err := env.Store.CreateRepository(ctx, repo); err != nil {
+		return nil, nil, "", err
+	}
+	snap := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: repo.ID, OwnerUserID: u.ID, CreatedAt: now,
+		Skipped: sel.Skipped}
+	if err := ingest.BuildSnapshotWithOptions(ctx, root, env.Blobs, snap, ingest.SnapshotOptions{Files: sel.Paths()}); err != nil {
+		return nil, nil, "", fmt.Errorf("read the tree: %w", err)
+	}
+	if err := env.Store.CreateSnapshot(ctx, snap); err != nil {
+		return nil, nil, "", err
+	}
+	if _, err := env.Store.UpdateRepository(ctx, store.System(), repo.ID, func(r *store.Repository) error {
+		r.LatestSnapshotID = snap.ID
+		return nil
+	}); err != nil {
+		return nil, nil, "", err
+	}
+	return repo, snap, u.ID, nil
+}
+
+// scanFindings lists every finding the scan reported.
+func scanFindings(ctx context.Context, st store.Store, sc store.Scope, scanID string) ([]store.Finding, error) {
+	all := []store.Finding{}
+	page := store.Page{Limit: store.MaxLimit}
+	for {
+		items, next, err := st.ListFindings(ctx, sc, store.FindingFilter{ScanID: scanID}, page)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		page.Cursor = next
+	}
+}
