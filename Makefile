@@ -71,7 +71,7 @@ bench: build-go
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/
 	$(GO) test -run '^$$' -bench BenchmarkSecrets -benchtime 1x -timeout 60m ./app/engine/secrets/
 	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
-	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench BenchmarkScanCLI20k -benchtime 1x -timeout 60m ./app/cli/scan/
+	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench BenchmarkScanCLI20k -benchtime 2x -timeout 90m ./app/cli/scan/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
