@@ -53,11 +53,6 @@ type SnapshotOptions struct {
 	MaxFileBytes int64
 	// Workers compress files in parallel; zero means GOMAXPROCS.
 	Workers int
-	// Files, when not nil, is the list of slash paths to store (sorted, as
-	// SelectTree returns them) instead of walking srcDir: the caller already
-	// chose them and counts what it skipped. Each is still opened without
-	// following symlinks.
-	Files []string
 }
 
 const (
@@ -95,12 +90,9 @@ func BuildSnapshotWithOptions(ctx context.Context, srcDir string, blobs blob.Sto
 	if snap.RepositoryID == "" || snap.ID == "" {
 		return errors.New("ingest: snapshot needs RepositoryID and ID")
 	}
-	files, skipped := opt.Files, store.SkippedCounts{}
-	if files == nil {
-		var err error
-		if files, skipped, err = collectFiles(ctx, srcDir, opt); err != nil {
-			return err
-		}
+	files, skipped, err := collectFiles(ctx, srcDir, opt)
+	if err != nil {
+		return err
 	}
 	zipKey := blob.SnapshotKey(snap.RepositoryID, snap.ID)
 	manifestKey := blob.ManifestKey(snap.RepositoryID, snap.ID)

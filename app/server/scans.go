@@ -78,10 +78,29 @@ func (r *queueRef) Notify(ctx context.Context, id string) error {
 	return r.q.Notify(ctx, id)
 }
 
+// StackOption adjusts NewScanStack.
+type StackOption func(*stackOptions)
+
+type stackOptions struct {
+	unpacker runner.Unpacker
+}
+
+// WithUnpacker replaces how the runner materialises a snapshot. Only
+// `vega scan` uses it: its snapshot is the caller's own working tree, copied
+// straight from disk (app/cli/scan); every server role unpacks snapshot
+// blobs with app/ingest's archive limits.
+func WithUnpacker(u runner.Unpacker) StackOption {
+	return func(o *stackOptions) { o.unpacker = u }
+}
+
 // NewScanStack builds the scan services. runScans says whether this process
 // runs scans itself (api role in thread mode, worker role).
-func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
+func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, error) {
 	cfg := env.Config
+	o := stackOptions{unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg))}
+	for _, f := range opts {
+		f(&o)
+	}
 	llm, err := newLLM(context.Background(), env)
 	if err != nil {
 		return nil, err
@@ -97,7 +116,7 @@ func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
 		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
-		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg)), Engines: avail,
+		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
 		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir)})
 	if err != nil {

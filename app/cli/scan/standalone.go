@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,21 +27,14 @@ const standaloneWorker = "wrk_vega_scan_cli"
 // CI job's VEGA_DATABASE_URL or S3 settings cannot point a throwaway scan at
 // a real deployment.
 var passThrough = []string{"VEGA_SCAN_ENGINES", "VEGA_CODEX_", "VEGA_LLM_PROVIDER_", "VEGA_LLM_PROXY_MAX_",
-	"VEGA_LLM_PROXY_PRICES", "VEGA_LLM_PROXY_TOKEN_TTL_SECONDS", "VEGA_MAX_ARCHIVE_", "VEGA_THREAD_CONCURRENCY"}
+	"VEGA_LLM_PROXY_PRICES", "VEGA_LLM_PROXY_TOKEN_TTL_SECONDS", "VEGA_THREAD_CONCURRENCY"}
 
 // standaloneConfig is the configuration of an in-process scan: the api
 // role's (it hosts the LLM proxy in-process for codex), on a bolt store and
 // local blobs under dataDir.
-//
-// The archive limits guard a server against hostile uploads; here the tree
-// is the caller's own and already selected, so by default they are raised to
-// fit it (a monorepo of 80,000 files scans) unless set explicitly.
-func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string, sel *ingest.Selection) (*config.Config, error) {
-	def := ingest.DefaultLimits()
-	fitted := map[string]string{
-		"VEGA_MAX_ARCHIVE_ENTRIES":            strconv.Itoa(max(def.MaxEntries, len(sel.Files)+1)),
-		"VEGA_MAX_ARCHIVE_UNCOMPRESSED_BYTES": strconv.FormatInt(max(def.MaxTotalBytes, sel.TotalBytes+1), 10),
-	}
+// The archive limits (VEGA_MAX_ARCHIVE_*) do not apply: no archive is
+// unpacked (treeCopy), so a monorepo of any number of files scans.
+func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string) (*config.Config, error) {
 	fixed := map[string]string{
 		"VEGA_DATA_DIR": dataDir, "VEGA_PERSISTENCE_BACKEND": "bolt", "VEGA_FILE_STORAGE_BACKEND": "local",
 		"VEGA_SCAN_EXECUTION_MODE": "thread", "VEGA_SCAN_WORKER_EXECUTION_MODE": "local", "VEGA_AUTH_PROVIDER": "custom",
@@ -59,24 +51,23 @@ func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) s
 				}
 			}
 		}
-		v, ok := fitted[name]
-		return v, ok
+		return "", false
 	}
 	return config.Load(ctx, config.Source{Role: config.RoleAPI, Env: lookup, LocalSecret: server.LocalSecret})
 }
 
 // runStandalone scans sel in this process: a temporary data directory holds
-// a bbolt store and the blobs; the tree becomes a snapshot exactly as an
-// upload would (ingest.BuildSnapshotWithOptions), and the real runner
-// (app/server.NewScanStack) runs the engines on it. The directory is removed
-// afterwards, whatever happened.
+// a bbolt store and the blobs (artifacts); the real runner
+// (app/server.NewScanStack) runs the engines on a private copy of the
+// selected files (treeCopy). The directory is removed afterwards, whatever
+// happened.
 func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *ingest.Selection, prog *progress) (*result, error) {
 	tmp, err := os.MkdirTemp("", "vega-scan-")
 	if err != nil {
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv, sel)
+	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration:\n%w", err)
 	}
@@ -91,14 +82,14 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 		return nil, err
 	}
 	defer env.Close()
-	stack, err := server.NewScanStack(env, false)
+	stack, err := server.NewScanStack(env, false, server.WithUnpacker(treeCopy{root: root, files: sel.Files}))
 	if err != nil {
 		return nil, err
 	}
 	defer stack.Close()
 
 	repoName := filepath.Base(root)
-	repo, snap, owner, err := standaloneRepository(ctx, env, root, repoName, sel)
+	repo, snap, owner, err := standaloneRepository(ctx, env, repoName, sel)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +126,9 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 }
 
 // standaloneRepository makes the owner, project, repository and snapshot a
-// scan needs, in the throwaway store.
-func standaloneRepository(ctx context.Context, env *server.Env, root, name string, sel *ingest.Selection) (*store.Repository, *store.Snapshot, string, error) {
+// scan needs, in the throwaway store. The snapshot is a record of the
+// selection only: treeCopy, not a blob, gives the runner its files.
+func standaloneRepository(ctx context.Context, env *server.Env, name string, sel *ingest.Selection) (*store.Repository, *store.Snapshot, string, error) {
 	now := time.Now().UTC()
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "vega-scan@localhost", DisplayName: "vega scan",
 		Groups: []string{store.GroupUser}, CreatedAt: now}
@@ -153,10 +145,7 @@ func standaloneRepository(ctx context.Context, env *server.Env, root, name strin
 		return nil, nil, "", err
 	}
 	snap := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: repo.ID, OwnerUserID: u.ID, CreatedAt: now,
-		Skipped: sel.Skipped}
-	if err := ingest.BuildSnapshotWithOptions(ctx, root, env.Blobs, snap, ingest.SnapshotOptions{Files: sel.Paths()}); err != nil {
-		return nil, nil, "", fmt.Errorf("read the tree: %w", err)
-	}
+		FileCount: len(sel.Files), TotalBytes: sel.TotalBytes, Skipped: sel.Skipped}
 	if err := env.Store.CreateSnapshot(ctx, snap); err != nil {
 		return nil, nil, "", err
 	}
