@@ -11,6 +11,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/vegasec/vega/testutil/modelserver"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -314,5 +315,56 @@ func TestScanAgainstServer(t *testing.T) {
 	r = runScan(t, []string{"VEGA_API_KEY=vk_not-a-key"}, append([]string{tree}, server...)...)
 	if r.code != 2 || !strings.Contains(r.stderr, "401") {
 		t.Fatalf("bad key: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestScanStandaloneWithCodex: with the Codex CLI and a provider configured,
+// standalone `vega scan` runs the codex engine too (through its in-process
+// LLM proxy, against a scripted provider), and the provider key stays out
+// of every output.
+func TestScanStandaloneWithCodex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary and codex")
+	}
+	bin := os.Getenv("VEGA_TEST_CODEX_BIN")
+	if bin == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("VEGA_TEST_CODEX_BIN is not set")
+		}
+		t.Skip("VEGA_TEST_CODEX_BIN is not set")
+	}
+	const key = "sk-provider-key-for-the-cli-test"
+	ms := modelserver.New(func(req modelserver.Request) modelserver.Answer {
+		usage := modelserver.Usage{InputTokens: 100, OutputTokens: 20}
+		switch schema := string(req.Schema); {
+		case strings.Contains(schema, `"components"`):
+			return modelserver.Answer{Usage: usage, Text: `{"components":[{"name":"database","paths":["app/db.py"],"rationale":"SQL built from input","priority":"high"}]}`}
+		case strings.Contains(schema, `"verdicts"`):
+			return modelserver.Answer{Usage: usage, Text: `{"verdicts":[{"id":"F1","verdict":"confirmed","severity":"high","confidence":"high","reason":"reachable"}]}`}
+		case strings.Contains(schema, `"findings"`):
+			return modelserver.Answer{Usage: usage, Text: `{"findings":[{"title":"SQL injection in find_user","severity":"high","confidence":"high","category":"sql_injection","cwe":["CWE-89"],"file_path":"app/db.py","start_line":4,"end_line":4,"description":"name is concatenated into SQL","evidence":"conn.execute(\"...\" + name)","recommendation":"use query parameters","locations":[]}]}`}
+		}
+		return modelserver.Answer{Status: 400, ErrorBody: `{"error":{"message":"unscripted request","type":"invalid_request_error"}}`}
+	})
+	t.Cleanup(ms.Close)
+	tree := t.TempDir()
+	writeTree(t, tree, map[string]string{
+		"app/db.py": "import sqlite3\n\ndef find_user(conn, name):\n    return conn.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\").fetchall()\n",
+	})
+	env := []string{"VEGA_CODEX_BIN=" + bin, "VEGA_CODEX_SANDBOX=none", "VEGA_CODEX_MODEL=test-model",
+		"VEGA_LLM_PROVIDER_BASE_URL=" + ms.BaseURL(), "VEGA_LLM_PROVIDER_API_KEY=" + key, "VEGA_CODEX_CALL_TIMEOUT_SECONDS=120"}
+	r := runScan(t, env, tree, "--format", "json", "-v")
+	if r.code != 1 || !strings.Contains(r.stderr, "scanning with secrets, codex") {
+		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
+	}
+	rep := parseReport(t, r.stdout)
+	if len(rep.Findings) != 1 || rep.Findings[0].FilePath != "app/db.py" || rep.Findings[0].Severity != "high" {
+		t.Fatalf("findings: %+v", rep.Findings)
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Fatal("the provider key reached the output")
+	}
+	if len(ms.Requests()) < 3 {
+		t.Fatalf("the scripted provider saw %d requests", len(ms.Requests()))
 	}
 }

@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -31,8 +30,7 @@ var passThrough = []string{"VEGA_SCAN_ENGINES", "VEGA_CODEX_", "VEGA_LLM_PROVIDE
 
 // standaloneConfig is the configuration of an in-process scan: the api
 // role's (it hosts the LLM proxy in-process for codex), on a bolt store and
-// local blobs under dataDir.
-// The archive limits (VEGA_MAX_ARCHIVE_*) do not apply: no archive is
+// local blobs under dataDir. The archive limits (VEGA_MAX_ARCHIVE_*) do not apply: no archive is
 // unpacked (treeCopy), so a monorepo of any number of files scans.
 func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string) (*config.Config, error) {
 	fixed := map[string]string{
@@ -75,8 +73,7 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 	if o.verbose {
 		level = slog.LevelInfo
 	}
-	var logOut io.Writer = sys.Stderr
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(sys.Stderr, &slog.HandlerOptions{Level: level}))
 	env, err := server.Open(ctx, cfg, log, sys.Version)
 	if err != nil {
 		return nil, err
