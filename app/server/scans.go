@@ -9,7 +9,6 @@ import (
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
-	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/dispatch"
@@ -97,7 +96,7 @@ func NewScanStack(env *Env, runScans bool) (*ScanStack, error) {
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
 		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
-		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg)), Engines: avail,
+		Unpacker: runner.SnapshotUnpacker(env.Blobs, ingestLimits(cfg)), Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
 		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir)})
 	if err != nil {
