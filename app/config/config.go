@@ -1,5 +1,5 @@
 // Package config reads Vega's configuration from the environment once, at
-// start, and validates it with messages that name the variable (SPEC §3).
+// start, and validates it with messages that name the variable (README, "Configuration").
 package config
 
 import (
@@ -151,10 +151,6 @@ type Config struct {
 	// other settings.
 	set map[string]bool
 }
-
-// IsSet reports whether the variable was given (directly, via _FILE or by
-// the Secrets Manager secret).
-func (c *Config) IsSet(name string) bool { return c.set[name] }
 
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
 type Lookup func(name string) (string, bool)
