@@ -6,13 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/migrate"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/bolt"
-	"github.com/vegasec/vega/store/postgres"
 	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
@@ -25,24 +21,7 @@ func openBolt(t *testing.T) store.Store {
 	return s
 }
 
-func openPostgres(t *testing.T) store.Store {
-	dsn := pgtest.NewDatabase(t)
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrate.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	pool.Close()
-	s, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func openPostgres(t *testing.T) store.Store { return pgtest.OpenStore(t) }
 
 type world struct {
 	alice, bob         string

@@ -6,12 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/vegasec/vega/app/migrate"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/bolt"
-	"github.com/vegasec/vega/store/postgres"
 	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
@@ -27,26 +23,7 @@ func openBolt(tb testing.TB) store.Store {
 
 // openPostgres gives the test a fresh migrated database (skips without
 // VEGA_TEST_DATABASE_URL, fails under CI=true; see pgtest).
-func openPostgres(tb testing.TB) store.Store {
-	tb.Helper()
-	dsn := pgtest.NewDatabase(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := migrate.Migrate(ctx, pool); err != nil {
-		tb.Fatal(err)
-	}
-	pool.Close()
-	s, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func openPostgres(tb testing.TB) store.Store { return pgtest.OpenStore(tb) }
 
 // seedScan creates a user, project, repository and a running scan.
 func seedScan(tb testing.TB, st store.Store) *store.Scan {

@@ -16,21 +16,22 @@ import (
 
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 	"github.com/vegasec/vega/store/storetest"
 )
 
 // Shared benchmarks (same code measures bbolt): event append throughput and
 // ListEvents cost by position.
 func BenchmarkAppendEvents(b *testing.B) {
-	storetest.BenchmarkAppendEvents(b, func(tb testing.TB) store.Store { return openFresh(tb) })
+	storetest.BenchmarkAppendEvents(b, func(tb testing.TB) store.Store { return pgtest.OpenStore(tb) })
 }
 
 func BenchmarkListEventsAfterSeq(b *testing.B) {
-	storetest.BenchmarkListEventsAfterSeq(b, func(tb testing.TB) store.Store { return openFresh(tb) })
+	storetest.BenchmarkListEventsAfterSeq(b, func(tb testing.TB) store.Store { return pgtest.OpenStore(tb) })
 }
 
 func BenchmarkSessionLookup(b *testing.B) {
-	storetest.BenchmarkSessionLookup(b, func(tb testing.TB) store.Store { return openFresh(tb) })
+	storetest.BenchmarkSessionLookup(b, func(tb testing.TB) store.Store { return pgtest.OpenStore(tb) })
 }
 
 // benchFindings is the repository size the findings list target names.
@@ -41,7 +42,7 @@ const benchFindings = 10_000
 // minutes of fsyncs) and returns the store, the repository and the finding IDs.
 func seedFindings(b *testing.B, n int) (store.Store, *store.Repository, []string) {
 	b.Helper()
-	s := openFresh(b)
+	s := pgtest.OpenStore(b)
 	ctx := context.Background()
 	p := &store.Project{OwnerUserID: "usr_bench", Name: "bench"}
 	if err := s.CreateProject(ctx, p); err != nil {
@@ -195,7 +196,7 @@ func BenchmarkListFindingsConcurrent(b *testing.B) {
 // BenchmarkOwnedTotals measures the quota read with migration 0003's covering
 // index and, as the baseline on the same data, without it.
 func BenchmarkOwnedTotals(b *testing.B) {
-	s := openFresh(b)
+	s := pgtest.OpenStore(b)
 	user := storetest.SeedOwned(b, s)
 	ctx := context.Background()
 	if _, err := s.Pool().Exec(ctx, `VACUUM ANALYZE`); err != nil {
@@ -239,7 +240,7 @@ func BenchmarkClaimNextScan(b *testing.B) {
 	for _, name := range []string{"single-statement", "scans-rule"} {
 		claim := claims[name]
 		b.Run(name+"/queued", func(b *testing.B) {
-			s := openFresh(b)
+			s := pgtest.OpenStore(b)
 			ctx := context.Background()
 			first := seedScan(b, s, store.ScanQueued)
 			for range b.N {
@@ -256,7 +257,7 @@ func BenchmarkClaimNextScan(b *testing.B) {
 			}
 		})
 		b.Run(name+"/idle", func(b *testing.B) {
-			s := openFresh(b)
+			s := pgtest.OpenStore(b)
 			ctx := context.Background()
 			for range b.N {
 				if err := claim(ctx, s); !errors.Is(err, store.ErrNotFound) {

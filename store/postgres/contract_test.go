@@ -9,6 +9,7 @@ import (
 
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 	"github.com/vegasec/vega/store/storetest"
 )
 
@@ -17,7 +18,7 @@ import (
 // creating a database costs ~1 s here and TRUNCATE (new files, one fsync per
 // relation) most of that; DELETE on these tiny tables is one commit.
 func TestContract(t *testing.T) {
-	base := openFresh(t)
+	base := pgtest.OpenStore(t)
 	dsn := base.Pool().Config().ConnString()
 	storetest.Run(t, func(t *testing.T) store.Store {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 	"github.com/vegasec/vega/store/storetest"
 )
 
@@ -49,7 +50,7 @@ func secondStore(t *testing.T, s *postgres.Store) *postgres.Store {
 // must produce seqs 1..N with no gap and no duplicate, and UpdateScan must not
 // reset the event counter.
 func TestAppendEventsGapFreeAcrossProcessesWithHeartbeats(t *testing.T) {
-	s1 := openFresh(t)
+	s1 := pgtest.OpenStore(t)
 	s2 := secondStore(t, s1)
 	sc := seedScan(t, s1, store.ScanRunning)
 	ctx := context.Background()
@@ -138,7 +139,7 @@ func TestAppendEventsGapFreeAcrossProcessesWithHeartbeats(t *testing.T) {
 
 // A rejected batch (invalid JSON payload) must not consume seqs.
 func TestAppendEventsRejectedBatchLeavesNoGap(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	sc := seedScan(t, s, store.ScanRunning)
 	ctx := context.Background()
 	_, err := s.AppendEvents(ctx, sc.ID, []store.Event{
@@ -160,7 +161,7 @@ func TestAppendEventsRejectedBatchLeavesNoGap(t *testing.T) {
 
 // Read-modify-write through UpdateScan from two processes loses no update.
 func TestUpdateScanSerialisesAcrossProcesses(t *testing.T) {
-	s1 := openFresh(t)
+	s1 := pgtest.OpenStore(t)
 	s2 := secondStore(t, s1)
 	sc := seedScan(t, s1, store.ScanRunning)
 	ctx := context.Background()
@@ -194,7 +195,7 @@ func TestUpdateScanSerialisesAcrossProcesses(t *testing.T) {
 
 // Workers in two processes claim every queued scan exactly once.
 func TestClaimNextScanAcrossProcesses(t *testing.T) {
-	s1 := openFresh(t)
+	s1 := pgtest.OpenStore(t)
 	s2 := secondStore(t, s1)
 	ctx := context.Background()
 	first := seedScan(t, s1, store.ScanQueued)
@@ -249,7 +250,7 @@ func TestClaimNextScanAcrossProcesses(t *testing.T) {
 // context has none: a row held by another transaction makes UpdateScan wait,
 // and the wait must end with an error, not hang.
 func TestOpTimeoutBoundsBlockedCalls(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	sc := seedScan(t, s, store.ScanRunning)
 	ctx := context.Background()
 	quick, err := postgres.Open(ctx, s.Pool().Config().ConnString(), postgres.WithOpTimeout(300*time.Millisecond))
@@ -278,7 +279,7 @@ func TestOpTimeoutBoundsBlockedCalls(t *testing.T) {
 
 // Callback errors come back unchanged and nothing is written.
 func TestUpdateCallbackErrorIsReturnedAsIs(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	sc := seedScan(t, s, store.ScanQueued)
 	ctx := context.Background()
 	sentinel := errors.New("illegal transition")
@@ -316,7 +317,7 @@ func TestOpenDoesNotLeakPassword(t *testing.T) {
 // Times come back in UTC at microsecond precision, and the store trims the
 // caller's struct to the same value so what the caller holds equals a re-read.
 func TestTimesRoundTripExactly(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	ctx := context.Background()
 	loc := time.FixedZone("X", 5*3600+1800)
 	at := time.Date(2026, 11, 29, 10, 11, 12, 123456789, loc)
@@ -336,7 +337,7 @@ func TestTimesRoundTripExactly(t *testing.T) {
 // The q filter is a case-insensitive substring of one field: wildcards in
 // the term match literally and a term never spans two fields.
 func TestFindingQuerySemantics(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	sc := seedScan(t, s, store.ScanRunning)
 	ctx := context.Background()
 	mk := func(title, desc, path string) string {

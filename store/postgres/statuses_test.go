@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
 // TestStatusSetsMatchPartialIndexes: the queries build their status lists
@@ -15,7 +16,7 @@ import (
 // checks their predicates against the same sets: a status added to a set
 // without a migration fails here instead of silently losing the index.
 func TestStatusSetsMatchPartialIndexes(t *testing.T) {
-	s := openFresh(t)
+	s := pgtest.OpenStore(t)
 	quoted := regexp.MustCompile(`'([a-z_]+)'`)
 	for index, want := range map[string][]store.ScanStatus{
 		"scans_active_owner_idx": store.ActiveScanStatuses,

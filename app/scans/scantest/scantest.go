@@ -12,14 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/vegasec/vega/app/ingest"
-	"github.com/vegasec/vega/app/migrate"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 	"github.com/vegasec/vega/store/bolt"
-	"github.com/vegasec/vega/store/postgres"
 	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
@@ -51,22 +47,7 @@ func New(tb testing.TB) *Env {
 // (VEGA_TEST_DATABASE_URL; skipped when unset, a failure under CI=true).
 func NewPostgres(tb testing.TB) *Env {
 	tb.Helper()
-	dsn := pgtest.NewDatabase(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := migrate.Migrate(ctx, pool); err != nil {
-		tb.Fatal(err)
-	}
-	pool.Close()
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
+	st := pgtest.OpenStore(tb)
 	dir := tb.TempDir()
 	blobs, err := blob.NewLocal(filepath.Join(dir, "blobs"))
 	if err != nil {

@@ -21,8 +21,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	"github.com/vegasec/vega/app/migrate"
+	"github.com/vegasec/vega/store/postgres"
 )
 
 // EnvDSN names the variable holding the server tests create databases on.
@@ -139,4 +142,28 @@ func dockerHealthy() (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return p.Health(ctx)
+}
+
+// OpenStore returns a store on a fresh database of its own, migrated to the
+// latest schema, closed when tb finishes. It is the one Postgres fixture of
+// the store contract, service and API tests.
+func OpenStore(tb testing.TB, opts ...postgres.Option) *postgres.Store {
+	tb.Helper()
+	dsn := NewDatabase(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := migrate.Migrate(ctx, pool); err != nil {
+		tb.Fatal(err)
+	}
+	pool.Close()
+	s, err := postgres.Open(ctx, dsn, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
 }
