@@ -117,9 +117,6 @@ func (s *Service) Seeded() bool {
 	}
 }
 
-// Provider is "custom" or "cognito".
-func (s *Service) Provider() string { return s.opt.Provider }
-
 func normalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 var errBadCredentials = apperr.Unauthorizedf("Email or password is incorrect")

@@ -27,18 +27,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// Dispatcher takes queued scans to runners.
-type Dispatcher interface {
-	// Notify says scanID was queued; it never blocks on the scan.
-	Notify(ctx context.Context, scanID string) error
-	// Start recovers abandoned scans and starts taking work.
-	Start(ctx context.Context) error
-	// Stop stops taking work, waits up to grace for running scans, then
-	// cancels them (they are handed back, not left half-written) and waits
-	// for them to let go.
-	Stop(grace time.Duration)
-}
-
 // Runner runs one claimed scan (app/runner.Runner).
 type Runner interface {
 	Run(ctx context.Context, scanID string) error
@@ -90,8 +78,6 @@ type Pool struct {
 	current  map[string]bool
 	startAt  time.Time
 }
-
-var _ Dispatcher = (*Pool)(nil)
 
 // NewThread is the in-process pool of the api role (VEGA_SCAN_EXECUTION_MODE=thread).
 func NewThread(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {

@@ -152,10 +152,6 @@ type Config struct {
 	set map[string]bool
 }
 
-// IsSet reports whether the variable was given (directly, via _FILE or by
-// the Secrets Manager secret).
-func (c *Config) IsSet(name string) bool { return c.set[name] }
-
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
 type Lookup func(name string) (string, bool)
 

@@ -56,10 +56,6 @@ func WithScanCacheTTL(d time.Duration) Option { return func(p *Proxy) { p.scans.
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Proxy) { p.log = l } }
 
-// WithTransport replaces the upstream transport (default: a clone of
-// http.DefaultTransport with generous idle connections).
-func WithTransport(rt http.RoundTripper) Option { return func(p *Proxy) { p.rp.Transport = rt } }
-
 // New builds a proxy. cfg.ProviderBaseURL must be an absolute http(s) URL;
 // an invalid one makes every forwarded request fail with 502, which Validate
 // reports up front.

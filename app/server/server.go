@@ -165,14 +165,6 @@ type App struct {
 	Router   *api.Router
 	Auth     *auth.Service
 	features *features
-	seedErr  chan error
-}
-
-// WaitSeeded blocks until start-up seeding finished and returns its error.
-func (a *App) WaitSeeded() error {
-	err := <-a.seedErr
-	a.seedErr <- err
-	return err
 }
 
 // NewApp builds the api role: services, feature routes and background work,
@@ -183,7 +175,6 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	seedErr := make(chan error, 1)
 	if cfg.AuthProvider == "custom" {
 		// Seeding costs a bcrypt operation; do it beside start-up rather than
 		// before the listener. Logins wait for it; /v1/readyz reports it.
@@ -192,11 +183,9 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 			if err != nil {
 				log.Error("seed the debug user", "err", err)
 			}
-			seedErr <- err
 		}()
 	} else {
 		authSvc.MarkSeeded()
-		seedErr <- nil
 	}
 	feats, err := buildFeatures(ctx, env, authSvc)
 	if err != nil {
@@ -227,7 +216,7 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 		}
 		return nil
 	}
-	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats, seedErr: seedErr}, nil
+	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats}, nil
 }
 
 // Close stops background work that NewApp created.
