@@ -1,10 +1,8 @@
 package ingest
 
-import "github.com/vegasec/vega/app/config"
-
 // Limits bound what one ingest may consume (SPEC §3). A zero or negative field
 // means "no limit" so tests can relax one bound at a time; production callers
-// build Limits from the configuration with LimitsFromConfig.
+// get Limits from the configuration (app/server).
 type Limits struct {
 	// MaxSourceBytes caps the archive file itself (compressed size).
 	MaxSourceBytes int64
@@ -14,16 +12,6 @@ type Limits struct {
 	MaxFileBytes int64
 	// MaxTotalBytes caps the uncompressed size of all files together.
 	MaxTotalBytes int64
-}
-
-// LimitsFromConfig maps the VEGA_MAX_* variables onto Limits.
-func LimitsFromConfig(c *config.Config) Limits {
-	return Limits{
-		MaxSourceBytes: c.MaxSourceBytes,
-		MaxEntries:     c.MaxArchiveEntries,
-		MaxFileBytes:   c.MaxArchiveFileBytes,
-		MaxTotalBytes:  c.MaxArchiveUncompressedBytes,
-	}
 }
 
 // DefaultLimits are the SPEC §3 defaults, for callers without a configuration.

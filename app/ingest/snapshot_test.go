@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
 )
@@ -310,15 +309,5 @@ func TestBuildSnapshotOversizedAndMissing(t *testing.T) {
 	}
 	if _, err := ReadFile(context.Background(), blobs, gone, "a", 1); !apperr.IsCode(err, apperr.NotFound) {
 		t.Errorf("ReadFile of a missing blob: %v", err)
-	}
-}
-
-func TestLimitsFromConfigMatchesDefaults(t *testing.T) {
-	cfg, err := config.Load(context.Background(), config.Source{Env: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := LimitsFromConfig(cfg); got != DefaultLimits() {
-		t.Fatalf("config defaults %+v differ from DefaultLimits %+v", got, DefaultLimits())
 	}
 }

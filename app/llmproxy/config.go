@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/vegasec/vega/app/config"
 )
 
 // Price is what one model costs, in USD per 1M tokens.
@@ -15,7 +13,8 @@ type Price struct {
 	Output float64 `json:"output"`
 }
 
-// Config is everything the proxy needs; build it from app/config with FromConfig.
+// Config is everything the proxy needs; the composition root (app/server)
+// builds it from the process configuration.
 type Config struct {
 	ProviderBaseURL string // e.g. https://api.openai.com/v1
 	ProviderAPIKey  string
@@ -31,28 +30,6 @@ type Config struct {
 
 	// MaxRequestBodyBytes bounds what a runner may send (default 32 MiB).
 	MaxRequestBodyBytes int64
-}
-
-// FromConfig maps the process configuration onto the proxy's.
-func FromConfig(c *config.Config) (Config, error) {
-	pc := Config{
-		ProviderBaseURL:    c.LLMProviderBaseURL,
-		ProviderAPIKey:     c.LLMProviderAPIKey,
-		AdminToken:         c.LLMProxyAdminToken,
-		TokenTTL:           c.LLMProxyTokenTTL,
-		MaxRequestsPerScan: c.LLMProxyMaxRequestsPerScan,
-		MaxTokensPerScan:   c.LLMProxyMaxTokensPerScan,
-		MaxCostUSDPerScan:  c.LLMProxyMaxCostUSDPerScan,
-		PriceUSDPer1K:      c.LLMProxyPriceUSDPer1K,
-	}
-	if c.LLMProxyPrices != "" {
-		prices, err := ParsePrices(c.LLMProxyPrices)
-		if err != nil {
-			return Config{}, err
-		}
-		pc.Prices = prices
-	}
-	return pc, nil
 }
 
 // ParsePrices reads VEGA_LLM_PROXY_PRICES: {"model": {"input":…, "cached":…, "output":…}}.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/quota"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
@@ -23,18 +22,34 @@ type Recoverer interface {
 	Recover(ctx context.Context, now time.Time) (scans.RecoverResult, error)
 }
 
+// Options configure the service; the composition root (app/server) fills
+// them from the configuration.
+type Options struct {
+	// WorkerHeartbeatTTL is how old a worker's heartbeat may be before the
+	// worker is shown as stale (VEGA_WORKER_HEARTBEAT_TTL_SECONDS).
+	WorkerHeartbeatTTL time.Duration
+	// InForce are the limits reported by Limits, as configured; PerUser and
+	// Usage are filled per call from Quotas.
+	InForce Limits
+	Quotas  *quota.Checker
+	Logger  *slog.Logger
+}
+
 type Service struct {
 	st     store.Store
 	blobs  blob.Store
-	cfg    *config.Config
+	opt    Options
 	rec    Recoverer
 	quotas *quota.Checker
 	now    func() time.Time
 	log    *slog.Logger
 }
 
-func New(st store.Store, blobs blob.Store, cfg *config.Config, rec Recoverer, log *slog.Logger) *Service {
-	return &Service{st: st, blobs: blobs, cfg: cfg, rec: rec, quotas: quota.New(st, quota.LimitsFromConfig(cfg)), now: time.Now, log: log}
+func New(st store.Store, blobs blob.Store, rec Recoverer, opt Options) *Service {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{st: st, blobs: blobs, opt: opt, rec: rec, quotas: opt.Quotas, now: time.Now, log: opt.Logger}
 }
 
 // WorkerView is a registered worker with its staleness.
@@ -53,7 +68,7 @@ func (s *Service) Workers(ctx context.Context) ([]WorkerView, error) {
 	out := make([]WorkerView, 0, len(ws))
 	for _, w := range ws {
 		age := now.Sub(w.LastHeartbeatAt)
-		out = append(out, WorkerView{Worker: w, Stale: age > s.cfg.WorkerHeartbeatTTL, HeartbeatAgeSecs: age.Seconds()})
+		out = append(out, WorkerView{Worker: w, Stale: age > s.opt.WorkerHeartbeatTTL, HeartbeatAgeSecs: age.Seconds()})
 	}
 	return out, nil
 }
@@ -89,14 +104,9 @@ func (s *Service) Limits(ctx context.Context, userID string) (*Limits, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := s.cfg
-	return &Limits{PerUser: s.quotas.Limits(), Usage: usage,
-		ExecutionMode: c.ScanExecutionMode, WorkerExecutionMode: c.ScanWorkerExecutionMode, ThreadConcurrency: c.ThreadConcurrency,
-		MaxActiveScansPerUser: c.MaxActiveScansPerUser, ScanMaxAttempts: c.ScanMaxAttempts,
-		ScanHeartbeatSeconds: int(c.ScanHeartbeat.Seconds()), ScanHeartbeatTTLSeconds: int(c.ScanHeartbeatTTL.Seconds()),
-		ScanRunningStaleSeconds: int(c.ScanRunningStale.Seconds()), MaxSourceBytes: c.MaxSourceBytes, MaxArchiveEntries: c.MaxArchiveEntries,
-		MaxArchiveFileBytes: c.MaxArchiveFileBytes, MaxArchiveUncompressed: c.MaxArchiveUncompressedBytes, CodexConcurrency: c.CodexConcurrency,
-		LLMMaxRequestsPerScan: c.LLMProxyMaxRequestsPerScan, LLMMaxTokensPerScan: c.LLMProxyMaxTokensPerScan, LLMMaxCostUSDPerScan: c.LLMProxyMaxCostUSDPerScan}, nil
+	lim := s.opt.InForce
+	lim.PerUser, lim.Usage = s.quotas.Limits(), usage
+	return &lim, nil
 }
 
 // Queue is the depth of the scan queue.

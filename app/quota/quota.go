@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store"
 )
 
@@ -21,11 +20,6 @@ type Limits struct {
 	Projects     int   `json:"max_projects"`
 	Repositories int   `json:"max_repositories"`
 	StoredBytes  int64 `json:"max_stored_bytes"`
-}
-
-// LimitsFromConfig reads the caps from the configuration.
-func LimitsFromConfig(c *config.Config) Limits {
-	return Limits{Projects: c.MaxProjectsPerUser, Repositories: c.MaxRepositoriesPerUser, StoredBytes: c.MaxStoredBytesPerUser}
 }
 
 // Checker checks and guards additions against the caps.

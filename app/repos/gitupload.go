@@ -51,11 +51,11 @@ func (s *Service) CreateGitUpload(ctx context.Context, sc store.Scope, userID st
 	token := auth.RandomToken(32)
 	now := s.now().UTC()
 	g := store.GitUpload{ID: store.NewID(store.PrefixGitUpload), UserID: userID, ProjectID: p.ID, RepositoryName: name,
-		TokenHash: auth.HashToken(token), ExpiresAt: now.Add(s.cfg.GitUploadTTL), Status: store.GitUploadWaiting, CreatedAt: now}
+		TokenHash: auth.HashToken(token), ExpiresAt: now.Add(s.opt.GitUploadTTL), Status: store.GitUploadWaiting, CreatedAt: now}
 	if err := s.st.CreateGitUpload(ctx, &g); err != nil {
 		return nil, err
 	}
-	return &CreatedGitUpload{GitUpload: g, RemoteURL: s.cfg.PublicURL + "/git/" + token + ".git"}, nil
+	return &CreatedGitUpload{GitUpload: g, RemoteURL: s.opt.PublicURL + "/git/" + token + ".git"}, nil
 }
 
 // GetGitUpload reports an upload's status ("expired" once its time is up).
@@ -151,7 +151,7 @@ func (s *Service) ReceivePush(ctx context.Context, token string, body io.Reader,
 		release()
 		return nil, err
 	}
-	pushed, err := gitpush.ReceivePack(ctx, body, w, bare, gitpush.ReceiveOptions{MaxBytes: s.cfg.MaxSourceBytes, Gzip: gzip})
+	pushed, err := gitpush.ReceivePack(ctx, body, w, bare, gitpush.ReceiveOptions{MaxBytes: s.limits.MaxSourceBytes, Gzip: gzip})
 	if err != nil {
 		release() // nothing was made: the remote may be pushed to again
 		return nil, err

@@ -139,7 +139,7 @@ func (s *Service) buildSnapshot(ctx context.Context, r *store.Repository, gitTok
 	case store.SourceGit:
 		res, err := gitsource.CloneRepo(ctx, gitsource.CloneOptions{
 			URL: r.GitURL, Ref: r.GitRef, Token: gitToken,
-			AllowPrivateHosts: s.cfg.GitAllowPrivateHosts, Timeout: s.cfg.GitCloneTimeout, MaxBytes: s.cfg.MaxSourceBytes,
+			AllowPrivateHosts: s.opt.GitAllowPrivateHosts, Timeout: s.opt.GitCloneTimeout, MaxBytes: s.limits.MaxSourceBytes,
 			Checkout: s.checkoutLimits(),
 		}, src)
 		if err != nil {

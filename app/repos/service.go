@@ -10,13 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/gitsource"
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/profile"
@@ -29,7 +27,7 @@ import (
 type Service struct {
 	st       store.Store
 	blobs    blob.Store
-	cfg      *config.Config
+	opt      Options
 	quotas   *quota.Checker
 	log      *slog.Logger
 	now      func() time.Time
@@ -45,18 +43,36 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// New builds the service; Close stops background ingests.
-func New(st store.Store, blobs blob.Store, cfg *config.Config, quotas *quota.Checker, log *slog.Logger) *Service {
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{st: st, blobs: blobs, cfg: cfg, quotas: quotas, log: log, now: time.Now,
-		limits: ingest.LimitsFromConfig(cfg), tmpRoot: filepath.Join(cfg.DataDir, "tmp"),
-		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel, browser: ingest.NewBrowser(blobs, ingest.DefaultBrowseEntries)}
-	s.profiles = profile.Manifest{Blobs: blobs}
-	return s
+// Options configure the service; the composition root (app/server) fills
+// them from the configuration.
+type Options struct {
+	Limits  ingest.Limits // bound every ingest (VEGA_MAX_SOURCE_BYTES, VEGA_MAX_ARCHIVE_*)
+	TempDir string        // working copies of ingests, on the data disk
+	// PublicURL is where users reach the API; temporary push remotes are under it.
+	PublicURL    string
+	GitUploadTTL time.Duration // how long a push remote accepts a push
+	// GitAllowPrivateHosts lets Git URLs name private addresses (docs/limits.md).
+	GitAllowPrivateHosts bool
+	GitCloneTimeout      time.Duration
+	Quotas               *quota.Checker
+	// Profiles generates threat profiles; nil is profile.Manifest.
+	Profiles profile.Generator
+	Logger   *slog.Logger
 }
 
-// SetProfileGenerator replaces the deterministic generator (e.g. with Codex).
-func (s *Service) SetProfileGenerator(g profile.Generator) { s.profiles = g }
+// New builds the service; Close stops background ingests.
+func New(st store.Store, blobs blob.Store, opt Options) *Service {
+	ctx, cancel := context.WithCancel(context.Background())
+	if opt.Profiles == nil {
+		opt.Profiles = profile.Manifest{Blobs: blobs}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{st: st, blobs: blobs, opt: opt, quotas: opt.Quotas, log: opt.Logger, now: time.Now,
+		limits: opt.Limits, tmpRoot: opt.TempDir, profiles: opt.Profiles,
+		sem: make(chan struct{}, 2), ctx: ctx, cancel: cancel, browser: ingest.NewBrowser(blobs, ingest.DefaultBrowseEntries)}
+}
 
 // Close cancels running ingests and waits for them; an interrupted ingest is
 // picked up again by Recover at the next start.

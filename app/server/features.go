@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/billing"
-	"github.com/vegasec/vega/app/ops"
 	"github.com/vegasec/vega/app/profile"
 
 	"github.com/vegasec/vega/app/api"
@@ -51,7 +50,7 @@ func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*featu
 	}
 	f.profiles = scanStack.llm.profileGenerator(env)
 	f.routes = append(f.routes,
-		api.OpsRoutes(ops.New(env.Store, env.Blobs, env.Config, scanStack.Scans, env.Log)),
+		api.OpsRoutes(NewOps(env, scanStack.Scans)),
 		api.BillingRoutes(billing.New(env.Store, nil)),
 	)
 	return f, nil

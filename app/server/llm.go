@@ -9,7 +9,6 @@ import (
 
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/engine/codex"
-	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/llmproxy"
 	"github.com/vegasec/vega/app/profile"
 	"github.com/vegasec/vega/app/runner"
@@ -37,7 +36,7 @@ type llmStack struct {
 // scans then run the offline engines only.
 func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 	cfg := env.Config
-	if err := codex.Usable(cfg); err != nil {
+	if err := codex.Usable(codexSetup(cfg)); err != nil {
 		env.Log.Info("AI audit (codex engine) unavailable; scans run the offline engines", "reason", err.Error())
 		return &llmStack{close: func() {}}, nil
 	}
@@ -47,7 +46,7 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 	} else {
 		// Local mode: the api process hosts the proxy on a loopback port, so
 		// the provider key stays in this process and out of Codex's environment.
-		pcfg, err := llmproxy.FromConfig(cfg)
+		pcfg, err := LLMProxyConfig(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -70,8 +69,7 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 		}
 		env.Log.Info("LLM proxy running in-process", "url", ls.URL)
 	}
-	ccfg := codex.FromConfig(cfg, codex.ResolveSandbox(ctx, cfg, "vega-llm"))
-	stack.codex = codex.New(ccfg)
+	stack.codex = codex.New(codexConfig(ctx, cfg, "vega-llm"))
 	return stack, nil
 }
 
@@ -90,7 +88,7 @@ func (l *llmStack) profileGenerator(env *Env) profile.Generator {
 		return nil
 	}
 	return &profile.Codex{Engine: l.codex, Tokens: l.tokens, Blobs: env.Blobs,
-		Limits: ingest.LimitsFromConfig(env.Config), TempDir: filepath.Join(env.Config.DataDir, "tmp"),
+		Limits: ingestLimits(env.Config), TempDir: tempDir(env.Config),
 		Fallback: profile.Manifest{Blobs: env.Blobs}, Log: env.Log}
 }
 

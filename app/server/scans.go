@@ -9,7 +9,6 @@ import (
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
-	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/dispatch"
@@ -97,7 +96,7 @@ func WithUnpacker(u runner.Unpacker) StackOption {
 // runs scans itself (api role in thread mode, worker role).
 func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, error) {
 	cfg := env.Config
-	o := stackOptions{unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.LimitsFromConfig(cfg))}
+	o := stackOptions{unpacker: runner.SnapshotUnpacker(env.Blobs, ingestLimits(cfg))}
 	for _, f := range opts {
 		f(&o)
 	}

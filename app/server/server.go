@@ -191,11 +191,8 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	quotas := quota.New(env.Store, quota.LimitsFromConfig(cfg))
-	reposSvc := repos.New(env.Store, env.Blobs, cfg, quotas, log)
-	if feats.profiles != nil {
-		reposSvc.SetProfileGenerator(feats.profiles)
-	}
+	quotas := quota.New(env.Store, quotaLimits(cfg))
+	reposSvc := repos.New(env.Store, env.Blobs, reposOptions(env, quotas, feats.profiles))
 	feats.closers = append(feats.closers, reposSvc.Close)
 	feats.starters = append(feats.starters, func(ctx context.Context) {
 		if err := reposSvc.Recover(ctx); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/config"
-	"github.com/vegasec/vega/app/ops"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/server"
 )
@@ -38,7 +37,7 @@ func maintenanceCommand(ctx context.Context, cfg *config.Config, out io.Writer) 
 	return withEnv(ctx, cfg, func(env *server.Env) error {
 		rec := scans.New(env.Store, scans.Options{MaxAttempts: cfg.ScanMaxAttempts, HeartbeatTTL: cfg.ScanHeartbeatTTL,
 			RunningStale: cfg.ScanRunningStale, Logger: env.Log})
-		svc := ops.New(env.Store, env.Blobs, cfg, rec, env.Log)
+		svc := server.NewOps(env, rec)
 		recovered, err := svc.Recover(ctx)
 		if err != nil {
 			return fmt.Errorf("recover stale scans: %w", err)

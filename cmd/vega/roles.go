@@ -59,7 +59,7 @@ func runnerCommand(ctx context.Context, cfg *config.Config, args []string) error
 // the provider key. It shares the database with the API (scan status, usage).
 func llmProxyCommand(ctx context.Context, cfg *config.Config) error {
 	// The configuration checked the database, admin token and provider key.
-	pcfg, err := llmproxy.FromConfig(cfg)
+	pcfg, err := server.LLMProxyConfig(cfg)
 	if err != nil {
 		return err
 	}

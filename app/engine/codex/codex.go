@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/store"
 )
@@ -25,7 +24,8 @@ import (
 // Name is the engine name used in scans and findings.
 const Name = "codex"
 
-// Config tunes the engine; FromConfig fills it from the process configuration.
+// Config tunes the engine; the composition root (app/server) fills it from
+// the process configuration.
 type Config struct {
 	Bin         string
 	Model       string
@@ -45,22 +45,12 @@ type Config struct {
 	Cost func(model string, input, cached, output int64) float64
 }
 
-// FromConfig maps app/config onto the engine. sandbox is the resolved
-// sandbox (see ResolveSandbox).
-func FromConfig(c *config.Config, sandbox Sandbox) Config {
-	return Config{
-		Bin: c.CodexBin, Model: c.CodexModel, Concurrency: c.CodexConcurrency,
-		CallTimeout: c.CodexCallTimeout, IdleTimeout: c.CodexIdleTimeout, Validate: c.CodexValidate,
-		Sandbox: sandbox,
-	}
-}
-
-// ResolveSandbox picks the sandbox for VEGA_CODEX_SANDBOX: docker, none, or
-// auto (docker when an engine answers). network is the proxy-only Docker
-// network the container joins.
-func ResolveSandbox(ctx context.Context, c *config.Config, network string) Sandbox {
-	docker := DockerSandbox{Image: c.CodexImage, Network: network}
-	switch c.CodexSandbox {
+// ResolveSandbox picks the sandbox for VEGA_CODEX_SANDBOX (mode): docker,
+// none, or auto (docker when an engine answers). image is VEGA_CODEX_IMAGE;
+// network is the proxy-only Docker network the container joins.
+func ResolveSandbox(ctx context.Context, mode, image, network string) Sandbox {
+	docker := DockerSandbox{Image: image, Network: network}
+	switch mode {
 	case "docker":
 		return docker
 	case "none":
@@ -72,19 +62,28 @@ func ResolveSandbox(ctx context.Context, c *config.Config, network string) Sandb
 	return HostSandbox{}
 }
 
+// Setup is what Usable looks at: how Codex would run and where its model
+// traffic would go.
+type Setup struct {
+	Sandbox     string // VEGA_CODEX_SANDBOX
+	Bin         string // VEGA_CODEX_BIN
+	ProviderKey bool   // VEGA_LLM_PROVIDER_API_KEY is set (for the in-process proxy)
+	ProxyURL    string // VEGA_LLM_PROXY_URL
+}
+
 // Usable tells whether the codex engine can run here (for VEGA_SCAN_ENGINES=auto):
 // the CLI must be found (the docker CLI instead, with VEGA_CODEX_SANDBOX=docker,
 // since Codex then lives in the image) and model traffic must have somewhere
 // to go — a provider key for the in-process proxy, or a remote proxy URL.
-func Usable(c *config.Config) error {
-	if c.CodexSandbox == "docker" {
+func Usable(c Setup) error {
+	if c.Sandbox == "docker" {
 		if _, err := exec.LookPath("docker"); err != nil {
 			return errors.New("VEGA_CODEX_SANDBOX=docker but the docker CLI is not installed")
 		}
-	} else if _, err := exec.LookPath(c.CodexBin); err != nil {
-		return fmt.Errorf("codex CLI %q not found (VEGA_CODEX_BIN)", c.CodexBin)
+	} else if _, err := exec.LookPath(c.Bin); err != nil {
+		return fmt.Errorf("codex CLI %q not found (VEGA_CODEX_BIN)", c.Bin)
 	}
-	if c.LLMProviderAPIKey == "" && c.LLMProxyURL == "" {
+	if !c.ProviderKey && c.ProxyURL == "" {
 		return errors.New("no model provider configured (VEGA_LLM_PROVIDER_API_KEY or VEGA_LLM_PROXY_URL)")
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/vegasec/vega/app/config"
 )
 
 func TestUsable(t *testing.T) {
@@ -15,20 +13,20 @@ func TestUsable(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct {
-		cfg  config.Config
+		cfg  Setup
 		want string // "" = usable
 	}{
-		"binary and key":     {config.Config{CodexBin: bin, LLMProviderAPIKey: "sk-x"}, ""},
-		"binary and proxy":   {config.Config{CodexBin: bin, LLMProxyURL: "http://proxy:8001"}, ""},
-		"no binary":          {config.Config{CodexBin: filepath.Join(t.TempDir(), "nope"), LLMProviderAPIKey: "sk-x"}, "not found"},
-		"no provider":        {config.Config{CodexBin: bin}, "no model provider"},
-		"docker without cli": {config.Config{CodexSandbox: "docker", CodexBin: bin, LLMProviderAPIKey: "sk-x"}, "docker"},
+		"binary and key":     {Setup{Bin: bin, ProviderKey: true}, ""},
+		"binary and proxy":   {Setup{Bin: bin, ProxyURL: "http://proxy:8001"}, ""},
+		"no binary":          {Setup{Bin: filepath.Join(t.TempDir(), "nope"), ProviderKey: true}, "not found"},
+		"no provider":        {Setup{Bin: bin}, "no model provider"},
+		"docker without cli": {Setup{Sandbox: "docker", Bin: bin, ProviderKey: true}, "docker"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if c.cfg.CodexSandbox == "docker" {
+			if c.cfg.Sandbox == "docker" {
 				t.Setenv("PATH", t.TempDir()) // no docker on this PATH; restored after the subtest
 			}
-			err := Usable(&c.cfg)
+			err := Usable(c.cfg)
 			switch {
 			case c.want == "" && err != nil:
 				t.Errorf("%v", err)
