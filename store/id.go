@@ -8,7 +8,8 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// ID prefixes (SPEC §4).
+// ID prefixes: an ID is prefix + ULID, time-ordered (docs/architecture.md,
+// "API conventions").
 const (
 	PrefixUser      = "usr_"
 	PrefixAPIKey    = "key_"

@@ -46,7 +46,7 @@ type Page struct {
 	Cursor string
 }
 
-// DefaultLimit and MaxLimit bound every list (SPEC §5).
+// DefaultLimit and MaxLimit bound every list (docs/architecture.md, "API conventions").
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500

@@ -368,7 +368,8 @@ type Finding struct {
 }
 
 // ScanFinding says that scan ScanID reported finding FindingID under the
-// engine-local Key (SPEC §8.3: within a scan, later events update the same finding).
+// engine-local Key (within a scan, a later report under the same key updates the same
+// finding; docs/findings.md).
 type ScanFinding struct {
 	ScanID    string `json:"scan_id"`
 	Key       string `json:"key"`

@@ -14,7 +14,7 @@ import (
 	"github.com/vegasec/vega/store/blob"
 )
 
-// Code is a stable machine-readable error code (SPEC §5).
+// Code is a stable machine-readable error code (docs/architecture.md, "API conventions").
 type Code string
 
 const (

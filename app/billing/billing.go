@@ -1,5 +1,5 @@
 // Package billing reports model usage and its estimated cost per user,
-// grouped by day, project or scan (SPEC §5 billing, §10 Usage screen). The
+// grouped by day, project or scan (GET /v1/billing/usage, the dashboard's Usage screen). The
 // numbers come from the usage records the LLM proxy writes per model call.
 package billing
 

@@ -1,5 +1,5 @@
 // Package config reads Vega's configuration from the environment once, at
-// start, and validates it with messages that name the variable (SPEC §3).
+// start, and validates it with messages that name the variable (README, "Configuration").
 package config
 
 import (

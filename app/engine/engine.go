@@ -1,4 +1,4 @@
-// Package engine defines the analyzer interface (SPEC §8.5). An engine reads an
+// Package engine defines the analyzer interface (docs/architecture.md, "Layers"). An engine reads an
 // unpacked snapshot and reports what it finds through an Emitter; the runner
 // turns those reports into events, findings and stage results.
 package engine

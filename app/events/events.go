@@ -1,4 +1,4 @@
-// Package events moves scan events (SPEC §8.2) from producers to the store
+// Package events moves scan events (docs/scan-lifecycle.md, "Events") from producers to the store
 // and to live subscribers: a Writer batches appends (a scan emits thousands
 // of events), and a Broker wakes SSE streams in the same process when new
 // events landed, so they read the store only when there is something to read.

@@ -1,5 +1,5 @@
 // Package export writes findings in the formats users take elsewhere
-// (SPEC §8.3, §8.6): SARIF 2.1.0 for code-scanning tools, CSV for
+// (downloads and scan artifacts): SARIF 2.1.0 for code-scanning tools, CSV for
 // spreadsheets, JSON for scripts. Output is deterministic for a given input:
 // findings are ordered by severity, path, line and title.
 package export

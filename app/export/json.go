@@ -29,7 +29,7 @@ type jsonGenerator struct {
 }
 
 // JSON writes findings as one JSON document: the API's finding shape plus
-// the scan context and per-severity counts (report.json of SPEC §8.6).
+// the scan context and per-severity counts (the scan's report.json artifact).
 func JSON(w io.Writer, findings []store.Finding, meta Meta) error {
 	rep := jsonReport{
 		SchemaVersion: JSONSchemaVersion,

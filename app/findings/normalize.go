@@ -1,4 +1,4 @@
-// Package findings turns engine reports into findings (SPEC §8.3): upsert
+// Package findings turns engine reports into findings (docs/findings.md): upsert
 // within a scan, a fingerprint that links the same issue across scans,
 // marking issues absent from a complete scan as fixed, and triage with a
 // history of every status change.
@@ -109,7 +109,7 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// scanKey identifies a report within one scan (SPEC §8.3): the engine key
+// scanKey identifies a report within one scan (docs/findings.md): the engine key
 // when given, else title + file path; prefixed by the engine so two engines
 // cannot collide.
 func scanKey(engineName string, r engine.Report) string {

@@ -25,7 +25,7 @@ func NewService(st store.Store, now func() time.Time) *Service {
 	return &Service{st: st, now: now}
 }
 
-// Query is the user's filter of a findings list (SPEC §5); empty fields match everything.
+// Query is the user's filter of a findings list (GET /v1/findings); empty fields match everything.
 type Query struct {
 	Severity   string `json:"severity,omitempty"` // comma list
 	Status     string `json:"status,omitempty"`   // comma list

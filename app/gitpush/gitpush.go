@@ -1,5 +1,5 @@
 // Package gitpush implements the server side of the temporary `git push`
-// remote (SPEC §5 "git uploads", §7 "Git push remote"): Git smart HTTP,
+// remote (POST /v1/git-uploads; docs/architecture.md, "Sources"): Git smart HTTP,
 // receive-pack only, into a fresh bare repository, and a safe checkout of
 // what was pushed.
 //
@@ -379,7 +379,7 @@ func ReceivePack(ctx context.Context, body io.Reader, w io.Writer, repoDir strin
 }
 
 // pushedMarker is created in the bare repository once a push landed; the
-// remote takes exactly one push (SPEC §7).
+// remote takes exactly one push.
 const pushedMarker = "vega-pushed"
 
 // lockRepo serialises pushes into one repository: a second concurrent push

@@ -1,4 +1,4 @@
-// Package gitsource clones a repository by URL (SPEC §7, "Git URL"): https
+// Package gitsource clones a repository by URL (docs/limits.md has the errors): https
 // or http only, shallow, with every connection and redirect checked against
 // an address policy that keeps clones away from loopback/private networks
 // (unless allowed) and, always, from link-local and cloud metadata
@@ -44,7 +44,8 @@ import (
 	"github.com/vegasec/vega/app/textsafe"
 )
 
-// Defaults for zero CloneOptions fields (SPEC §3).
+// Defaults for zero CloneOptions fields: those of VEGA_GIT_CLONE_TIMEOUT_SECONDS
+// and VEGA_MAX_SOURCE_BYTES.
 const (
 	DefaultTimeout  = 10 * time.Minute
 	DefaultMaxBytes = 2 << 30

@@ -11,7 +11,7 @@ directory is deleted. A git checkout goes straight to BuildSnapshot. Scans call
 Unpack; the dashboard calls ReadTree and ReadFile, which read the snapshot's
 central directory and a single entry without unpacking anything.
 
-# Archive policy (SPEC §7, documented decisions)
+# Archive policy
 
 Format is decided by magic bytes only: "PK\x03\x04"/"PK\x05\x06" zip, gzip or
 zstd holding a tar, or a bare tar with a ustar header. Anything else, or a

@@ -1,6 +1,6 @@
 package ingest
 
-// Limits bound what one ingest may consume (SPEC §3). A zero or negative field
+// Limits bound what one ingest may consume (VEGA_MAX_SOURCE_BYTES, VEGA_MAX_ARCHIVE_*). A zero or negative field
 // means "no limit" so tests can relax one bound at a time; production callers
 // get Limits from the configuration (app/server).
 type Limits struct {
@@ -14,7 +14,7 @@ type Limits struct {
 	MaxTotalBytes int64
 }
 
-// DefaultLimits are the SPEC §3 defaults, for callers without a configuration.
+// DefaultLimits are the defaults of those variables, for callers without a configuration.
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSourceBytes: 2 << 30,

@@ -8,7 +8,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 )
 
-// Reasons an archive is rejected (SPEC §5, archive_rejected details.reason).
+// Reasons an archive is rejected (details.reason of an archive_rejected error).
 const (
 	ReasonTooLarge             = "too_large"
 	ReasonTooManyEntries       = "too_many_entries"

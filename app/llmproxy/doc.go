@@ -1,4 +1,4 @@
-// Package llmproxy is Vega's OpenAI-compatible model proxy (SPEC §9). It holds
+// Package llmproxy is Vega's OpenAI-compatible model proxy (docs/architecture.md, "Roles"). It holds
 // the provider key, authenticates runners with scan-scoped tokens, enforces
 // per-scan caps, streams responses through untouched and records usage.
 //

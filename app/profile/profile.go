@@ -1,5 +1,5 @@
 // Package profile derives a threat profile from a snapshot's manifest when no
-// model is available (SPEC §8.4). The derivation is deterministic: the same
+// model is available (docs/architecture.md, "Sources and threat profiles"). The derivation is deterministic: the same
 // files and contents always give the same profile, so it can be tested,
 // diffed and trusted as a baseline the user edits.
 package profile

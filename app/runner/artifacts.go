@@ -21,7 +21,7 @@ import (
 // and raw model output there, which is useful but unbounded.
 const maxDebugBundle = 64 << 20
 
-// Artifact names (SPEC §8.6).
+// Artifact names under scans/<scan>/ (docs/architecture.md, "A scan's life").
 const (
 	ArtifactEvents  = "events.jsonl"
 	ArtifactSummary = "summary.json"

@@ -24,7 +24,8 @@ type Queue interface {
 	Notify(ctx context.Context, scanID string) error
 }
 
-// Options configure the service. Zero durations and counts take SPEC §3 defaults.
+// Options configure the service. Zero durations and counts take the
+// defaults of the variables named beside them (README, "Configuration").
 type Options struct {
 	MaxActivePerUser int           // VEGA_MAX_ACTIVE_SCANS_PER_USER (4)
 	MaxAttempts      int           // VEGA_SCAN_MAX_ATTEMPTS (2)

@@ -74,7 +74,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		cfg.MaxConns = DefaultMaxConns
 	}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
-		// Read timestamptz back in UTC (SPEC §4: timestamps are UTC) rather
+		// Read timestamptz back in UTC (Vega's timestamps are UTC everywhere) rather
 		// than in the process' local zone.
 		c.TypeMap().RegisterType(&pgtype.Type{
 			Name: "timestamptz", OID: pgtype.TimestamptzOID,

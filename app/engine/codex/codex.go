@@ -1,4 +1,4 @@
-// Package codex is the AI audit engine (SPEC §8.5): it drives the Codex CLI
+// Package codex is the AI audit engine (docs/architecture.md, "A scan's life"): it drives the Codex CLI
 // through three stages — plan, audit per component, validate — with prompts
 // and JSON schemas embedded from versioned files, and treats everything the
 // model says as hostile input.

@@ -21,7 +21,7 @@ const (
 )
 
 // GenerateProfile asks Codex to read in.SourceDir and describe it as a threat
-// profile (SPEC §8.4). in.LLM is a profile token from the proxy
+// profile (docs/architecture.md, "Sources and threat profiles"). in.LLM is a profile token from the proxy
 // (llmproxy.ProfileTokenSource); in.ArtifactDir keeps prompt and raw output.
 // emit may be nil. Callers fall back to the deterministic app/profile when
 // this fails.

@@ -30,7 +30,7 @@ const (
 )
 
 // DefaultExclusions are the classes a security audit of code should not
-// report: noise that drowns real findings (SPEC §8.5 hard exclusions).
+// report: noise that drowns real findings (the hard exclusions every prompt carries).
 var DefaultExclusions = []string{
 	"denial of service, resource exhaustion or algorithmic complexity issues",
 	"missing rate limiting or brute-force protection",

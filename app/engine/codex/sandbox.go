@@ -36,8 +36,9 @@ type Sandbox interface {
 	Command(inv Invocation) Command
 }
 
-// codexArgs is the exact `codex exec` argv (SPEC §8.5, Appendix). The provider
-// points at the proxy and reads its key from VEGA_SCAN_TOKEN;
+// codexArgs is the exact `codex exec` argv; its flags decide what Codex may
+// read and where its traffic goes (README, "Decisions"). The provider points
+// at the proxy and reads its key from VEGA_SCAN_TOKEN;
 // project_doc_max_bytes=0 stops Codex from reading the scanned repository's
 // AGENTS.md, which is attacker-controlled.
 func codexArgs(model, proxyURL, schemaFile, prompt string) []string {

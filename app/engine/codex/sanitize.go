@@ -307,7 +307,7 @@ func toReport(rf rawFinding, t *tree, f filter, token string) (engine.Report, st
 		s, e := clampLines(l.StartLine, l.EndLine, ln)
 		r.Locations = append(r.Locations, store.Location{FilePath: lrel, StartLine: s, EndLine: e, Note: clip(l.Note, maxNote, token)})
 	}
-	// Within a scan, (title, file) identifies a finding (SPEC §8.3).
+	// Within a scan, (title, file) identifies a finding (docs/findings.md).
 	h := sha256.Sum256([]byte(strings.ToLower(title) + "\x00" + rel))
 	r.Key = "codex:" + hex.EncodeToString(h[:8])
 	return r, ""

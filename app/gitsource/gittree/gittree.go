@@ -74,7 +74,7 @@ type Stats struct {
 	Oversized  int   `json:"oversized"`
 }
 
-// Reject reasons, aligned with the archive_rejected reasons of SPEC §5
+// Reject reasons, aligned with the archive_rejected reasons of app/ingest (names.go)
 // where one exists.
 const (
 	ReasonPathTraversal  = "path_traversal"

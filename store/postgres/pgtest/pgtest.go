@@ -6,7 +6,7 @@
 //     dropped when the test ends, so tests never see each other's rows.
 //  2. A throwaway container via testcontainers, when a Docker engine answers.
 //  3. Otherwise the test is skipped with a message, except under CI=true
-//     where a missing database is a failure (SPEC §12).
+//     where a missing database is a failure (docs/architecture.md, "Tests").
 package pgtest
 
 import (

@@ -1,4 +1,4 @@
-// The one typed client for the Vega API (SPEC §5). Every screen goes through it so
+// The one typed client for the Vega API (docs/architecture.md, "API conventions"). Every screen goes through it so
 // that bearer tokens, the error envelope and refresh-on-401 are handled in one
 // place. It has no global state: the app creates one instance at boot.
 import type {
@@ -76,7 +76,7 @@ function describeDetails(details: Record<string, unknown>): string {
     .join('; ');
 }
 
-/** Turns a non-2xx response into an ApiError, reading the SPEC §5 envelope when present. */
+/** Turns a non-2xx response into an ApiError, reading the error envelope (docs/architecture.md) when present. */
 export async function errorFromResponse(res: Response): Promise<ApiError> {
   const requestId = res.headers.get('X-Request-ID') ?? '';
   let text = '';
@@ -656,7 +656,7 @@ export class ApiClient {
   }
 }
 
-/** Accepts a list envelope or a bare array (SPEC §5 lists are envelopes; be lenient on reads). */
+/** Accepts a list envelope or a bare array (lists are envelopes, docs/architecture.md; be lenient on reads). */
 function asItems<T>(v: ListPage<T> | T[]): T[] {
   return Array.isArray(v) ? v : (v?.items ?? []);
 }

@@ -1,5 +1,5 @@
 // JSON shapes of the Vega API. They mirror store/types.go (the domain types are
-// the API's wire format) plus the few response envelopes defined in SPEC §5.
+// the API's wire format) plus the few response envelopes of docs/architecture.md, "API conventions".
 // Timestamps are RFC 3339 strings; optional server fields are `| null`.
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
@@ -148,7 +148,7 @@ export interface Artifact {
   name: string;
   size: number;
   key: string;
-  /** Download link added by GET /v1/scans/:id (SPEC §5); may be absent. */
+  /** Download link added by GET /v1/scans/:id; may be absent. */
   url?: string;
 }
 
@@ -322,7 +322,7 @@ export interface GitUpload {
   repository_name?: string;
 }
 
-// ---- envelopes and request/response bodies (SPEC §5) ----
+// ---- envelopes and request/response bodies (docs/architecture.md) ----
 
 export interface ListPage<T> {
   items: T[];
