@@ -4,10 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/billing"
 	"github.com/vegasec/vega/app/profile"
-
-	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/auth"
 )
 

@@ -34,24 +34,11 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 }
 
 func getAPIKey(tx *bolt.Tx, id string) (*store.APIKey, error) {
-	var r apiKeyRecord
-	if err := getJSON(tx.Bucket(bktAPIKeys), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	return r.apiKey(), nil
+	return getRecord(tx, bktAPIKeys, id, (*apiKeyRecord).apiKey)
 }
 
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
-	var k *store.APIKey
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id, err := idLookup(tx, idxAPIKeyHash, []byte(hash))
-		if err != nil {
-			return err
-		}
-		k, err = getAPIKey(tx, id)
-		return err
-	})
-	return k, err
+	return viewByIndex(ctx, s, idxAPIKeyHash, []byte(hash), getAPIKey)
 }
 
 // ListAPIKeys lists one user's keys. Keys are few per user, so a filtered walk is enough.

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -113,6 +114,31 @@ func idLookup(tx *bolt.Tx, idx []byte, key []byte) (string, error) {
 		return "", store.ErrNotFound
 	}
 	return string(id), nil
+}
+
+// getRecord reads the record stored under id in bucket and converts it to
+// its store type; ErrNotFound when there is none.
+func getRecord[R, T any](tx *bolt.Tx, bucket []byte, id string, conv func(*R) *T) (*T, error) {
+	var r R
+	if err := getJSON(tx.Bucket(bucket), []byte(id), &r); err != nil {
+		return nil, err
+	}
+	return conv(&r), nil
+}
+
+// viewByIndex follows index idx from key to an ID and reads that object with
+// get, in one read transaction.
+func viewByIndex[T any](ctx context.Context, s *Store, idx, key []byte, get func(*bolt.Tx, string) (*T, error)) (*T, error) {
+	var out *T
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id, err := idLookup(tx, idx, key)
+		if err != nil {
+			return err
+		}
+		out, err = get(tx, id)
+		return err
+	})
+	return out, err
 }
 
 // listDesc walks bucket b newest first (IDs are time-ordered) starting below

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vegasec/vega/store"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
 )
 
 func (s *Store) CreateGitUpload(ctx context.Context, g *store.GitUpload) error {
@@ -31,11 +32,7 @@ func (s *Store) CreateGitUpload(ctx context.Context, g *store.GitUpload) error {
 }
 
 func getGitUpload(tx *bolt.Tx, id string) (*store.GitUpload, error) {
-	var r gitUploadRecord
-	if err := getJSON(tx.Bucket(bktGitUploads), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	return r.gitUpload(), nil
+	return getRecord(tx, bktGitUploads, id, (*gitUploadRecord).gitUpload)
 }
 
 func (s *Store) GetGitUpload(ctx context.Context, sc store.Scope, id string) (*store.GitUpload, error) {
@@ -54,16 +51,7 @@ func (s *Store) GetGitUpload(ctx context.Context, sc store.Scope, id string) (*s
 }
 
 func (s *Store) GetGitUploadByTokenHash(ctx context.Context, hash string) (*store.GitUpload, error) {
-	var out *store.GitUpload
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id, err := idLookup(tx, idxGitUploadToken, []byte(hash))
-		if err != nil {
-			return err
-		}
-		out, err = getGitUpload(tx, id)
-		return err
-	})
-	return out, err
+	return viewByIndex(ctx, s, idxGitUploadToken, []byte(hash), getGitUpload)
 }
 
 func (s *Store) UpdateGitUpload(ctx context.Context, id string, fn func(*store.GitUpload) error) (*store.GitUpload, error) {

@@ -90,24 +90,11 @@ func sessionsWhere(tx *bolt.Tx, keep func(*store.RefreshSession) bool) ([]*store
 }
 
 func getRefresh(tx *bolt.Tx, id string) (*store.RefreshSession, error) {
-	var r refreshRecord
-	if err := getJSON(tx.Bucket(bktRefresh), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	return r.session(), nil
+	return getRecord(tx, bktRefresh, id, (*refreshRecord).session)
 }
 
 func (s *Store) GetRefreshSessionByHash(ctx context.Context, hash string) (*store.RefreshSession, error) {
-	var rs *store.RefreshSession
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id, err := idLookup(tx, idxRefreshHash, []byte(hash))
-		if err != nil {
-			return err
-		}
-		rs, err = getRefresh(tx, id)
-		return err
-	})
-	return rs, err
+	return viewByIndex(ctx, s, idxRefreshHash, []byte(hash), getRefresh)
 }
 
 // RotateRefreshSession revokes oldID and stores next in one transaction. A

@@ -5,8 +5,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vegasec/vega/store"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
 )
 
 func jobKey(scanID string, attempt int) []byte {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/vegasec/vega/store"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
 )
 
 // GetThreatProfile returns the repository's profile, ErrNotFound when it has none.

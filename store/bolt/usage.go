@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/vegasec/vega/store"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
 )
 
 func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {

@@ -91,11 +91,7 @@ func deleteEmailEntry(tx *bolt.Tx, u *store.User) error {
 }
 
 func getUser(tx *bolt.Tx, id string) (*store.User, error) {
-	var r userRecord
-	if err := getJSON(tx.Bucket(bktUsers), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	return r.user(), nil
+	return getRecord(tx, bktUsers, id, (*userRecord).user)
 }
 
 func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
@@ -121,16 +117,7 @@ func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.Us
 }
 
 func (s *Store) userByIndex(ctx context.Context, idx, key []byte) (*store.User, error) {
-	var u *store.User
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id, err := idLookup(tx, idx, key)
-		if err != nil {
-			return err
-		}
-		u, err = getUser(tx, id)
-		return err
-	})
-	return u, err
+	return viewByIndex(ctx, s, idx, key, getUser)
 }
 
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (*store.User, error) {

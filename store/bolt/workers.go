@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/vegasec/vega/store"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
 )
 
 func (s *Store) UpsertWorker(ctx context.Context, w *store.Worker) error {
