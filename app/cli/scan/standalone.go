@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/export"
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/scans"
@@ -19,40 +18,6 @@ import (
 
 // standaloneWorker names the claim of the one scan a standalone run makes.
 const standaloneWorker = "wrk_vega_scan_cli"
-
-// passThrough are the variables a standalone scan takes from the
-// environment: what the engines and their limits need. Everything else
-// (store, blobs, auth, listen address, AWS) is fixed by standaloneConfig, so a
-// CI job's VEGA_DATABASE_URL or S3 settings cannot point a throwaway scan at
-// a real deployment.
-var passThrough = []string{"VEGA_SCAN_ENGINES", "VEGA_CODEX_", "VEGA_LLM_PROVIDER_", "VEGA_LLM_PROXY_MAX_",
-	"VEGA_LLM_PROXY_PRICES", "VEGA_LLM_PROXY_TOKEN_TTL_SECONDS", "VEGA_THREAD_CONCURRENCY"}
-
-// standaloneConfig is the configuration of an in-process scan: the api
-// role's (it hosts the LLM proxy in-process for codex), on a bolt store and
-// local blobs under dataDir. The archive limits (VEGA_MAX_ARCHIVE_*) do not apply: no archive is
-// unpacked (treeCopy), so a monorepo of any number of files scans.
-func standaloneConfig(ctx context.Context, dataDir string, getenv func(string) string) (*config.Config, error) {
-	fixed := map[string]string{
-		"VEGA_DATA_DIR": dataDir, "VEGA_PERSISTENCE_BACKEND": "bolt", "VEGA_FILE_STORAGE_BACKEND": "local",
-		"VEGA_SCAN_EXECUTION_MODE": "thread", "VEGA_SCAN_WORKER_EXECUTION_MODE": "local", "VEGA_AUTH_PROVIDER": "custom",
-		"VEGA_LISTEN_ADDR": "127.0.0.1:0", "VEGA_ENVIRONMENT": "local",
-	}
-	lookup := func(name string) (string, bool) {
-		if v, ok := fixed[name]; ok {
-			return v, true
-		}
-		for _, p := range passThrough {
-			if strings.HasPrefix(name, p) {
-				if v := getenv(name); v != "" {
-					return v, true
-				}
-			}
-		}
-		return "", false
-	}
-	return config.Load(ctx, config.Source{Role: config.RoleAPI, Env: lookup, LocalSecret: server.LocalSecret})
-}
 
 // runStandalone scans sel in this process: a temporary data directory holds
 // a bbolt store and the blobs (artifacts); the real runner
@@ -65,16 +30,12 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 		return nil, fmt.Errorf("temporary directory: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	cfg, err := standaloneConfig(ctx, filepath.Join(tmp, "data"), sys.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("configuration:\n%w", err)
-	}
 	level := slog.LevelError
 	if o.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(sys.Stderr, &slog.HandlerOptions{Level: level}))
-	env, err := server.Open(ctx, cfg, log, sys.Version)
+	env, err := server.OpenStandalone(ctx, filepath.Join(tmp, "data"), sys.Getenv, log, sys.Version)
 	if err != nil {
 		return nil, err
 	}
