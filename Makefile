@@ -71,6 +71,7 @@ bench: build-go
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/
 	$(GO) test -run '^$$' -bench BenchmarkSecrets -benchtime 1x -timeout 60m ./app/engine/secrets/
 	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
+	$(GO) test -run '^$$' -bench EnqueueToRunning -benchtime 20x -timeout 20m ./dispatch/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
