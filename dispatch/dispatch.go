@@ -27,6 +27,19 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
+// Dispatcher takes queued scans to runners: the thread and external pools
+// and the sqs worker (app/server picks one per process).
+type Dispatcher interface {
+	// Notify says scanID was queued; it never blocks on the scan.
+	Notify(ctx context.Context, scanID string) error
+	// Start recovers abandoned scans and starts taking work.
+	Start(ctx context.Context) error
+	// Stop stops taking work, waits up to grace for running scans, then
+	// cancels them (they are handed back, not left half-written) and waits
+	// for them to let go.
+	Stop(grace time.Duration)
+}
+
 // Runner runs one claimed scan (app/runner.Runner).
 type Runner interface {
 	Run(ctx context.Context, scanID string) error
@@ -51,6 +64,7 @@ type Options struct {
 	// (bolt in thread mode): nothing else can be running its scans.
 	RecoverAbandonedAtStart bool
 	Role                    string // worker row role: "api" or "worker"
+	Mode                    string // worker row mode, e.g. "external+local"
 	Version                 string
 	// ReleaseTimeout bounds the wait for cancelled runs to hand their scans
 	// back after the grace period (10s).
@@ -197,8 +211,12 @@ func (p *Pool) loop() {
 		}
 		scan, err := p.lc.Claim(context.Background(), p.id)
 		if err == nil {
-			p.runOne(scan.ID)
-			continue // more may be waiting
+			if !p.runOne(scan.ID) {
+				continue // more may be waiting
+			}
+			// The runner could not start and handed the scan back
+			// (RetryError): wait for the next poll instead of spinning.
+			err = store.ErrNotFound
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			p.opt.Logger.Error("claim scan", "err", err)
@@ -212,7 +230,9 @@ func (p *Pool) loop() {
 	}
 }
 
-func (p *Pool) runOne(scanID string) {
+// runOne runs one claimed scan; retry says the runner could not start it
+// and handed it back to the queue.
+func (p *Pool) runOne(scanID string) (retry bool) {
 	p.mu.Lock()
 	p.current[scanID] = true
 	p.mu.Unlock()
@@ -231,10 +251,12 @@ func (p *Pool) runOne(scanID string) {
 	log := p.opt.Logger.With("scan_id", scanID, "worker_id", p.id)
 	log.Info("scan claimed")
 	if err := p.run.Run(p.runCtx, scanID); err != nil {
+		var r *RetryError
 		log.Warn("scan run ended early", "err", err)
-		return
+		return errors.As(err, &r)
 	}
 	log.Info("scan finished")
+	return false
 }
 
 // housekeeping refreshes the worker row and recovers stale scans.
@@ -271,7 +293,7 @@ func (p *Pool) Running() []string {
 
 func (p *Pool) beat(ctx context.Context) {
 	host, _ := os.Hostname()
-	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Version: p.opt.Version,
+	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Mode: p.opt.Mode, Version: p.opt.Version,
 		StartedAt: p.startAt, LastHeartbeatAt: p.opt.Now().UTC(), CurrentScanIDs: p.Running()}
 	if err := p.st.UpsertWorker(ctx, w); err != nil {
 		p.opt.Logger.Warn("worker heartbeat", "worker_id", p.id, "err", err)
