@@ -31,3 +31,12 @@ func TestParseArgs(t *testing.T) {
 		}
 	}
 }
+
+func TestInsecureServer(t *testing.T) {
+	for base, want := range map[string]bool{"http://vega.example.com": true, "http://10.0.0.5:8080": true,
+		"https://vega.example.com": false, "http://127.0.0.1:8080": false, "http://localhost:8080": false, "http://[::1]:80": false} {
+		if got := insecure(base); got != want {
+			t.Errorf("%s: %v", base, got)
+		}
+	}
+}

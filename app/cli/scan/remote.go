@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ func runRemote(ctx context.Context, o *options, sys IO, root string, sel *ingest
 	c, err := newClient(o.server, sys.Getenv("VEGA_API_KEY"), sys.Version)
 	if err != nil {
 		return nil, err
+	}
+	if insecure(c.base) {
+		prog.line("warning: %s is plain http; the API key and the source cross the network unencrypted", c.base)
 	}
 	timeout, err := time.ParseDuration(o.timeout)
 	if err != nil || timeout <= 0 {
@@ -327,4 +331,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		c.n(c.sent)
 	}
 	return n, err
+}
+
+// insecure says base is plain http to a host other than this machine.
+func insecure(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(h)
+	return ip == nil || !ip.IsLoopback()
 }
