@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -141,6 +143,19 @@ func viewByIndex[T any](ctx context.Context, s *Store, idx, key []byte, get func
 		return err
 	})
 	return out, err
+}
+
+// sortOldestFirst orders xs by time, then by ID, as the Postgres store's
+// ORDER BY at, id does.
+func sortOldestFirst[T any](xs []T, key func(*T) (time.Time, string)) {
+	sort.SliceStable(xs, func(i, j int) bool {
+		ti, idi := key(&xs[i])
+		tj, idj := key(&xs[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return idi < idj
+	})
 }
 
 // listDesc walks bucket b newest first (IDs are time-ordered) starting below

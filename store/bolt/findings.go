@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -245,12 +245,7 @@ func (s *Store) ListFindingHistory(ctx context.Context, findingID string) ([]sto
 		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.Before(out[j].At)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortOldestFirst(out, func(x *store.FindingHistory) (time.Time, string) { return x.At, x.ID })
 	return out, err
 }
 

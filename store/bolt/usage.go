@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -49,11 +49,6 @@ func (s *Store) ListUsageRecords(ctx context.Context, f store.UsageFilter) ([]st
 			return nil
 		})
 	})
-	sort.SliceStable(out, func(i, j int) bool {
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.Before(out[j].At)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortOldestFirst(out, func(x *store.UsageRecord) (time.Time, string) { return x.At, x.ID })
 	return out, err
 }
