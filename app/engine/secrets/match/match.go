@@ -213,11 +213,17 @@ func (m *Matcher) pass(seg Segment, segNL []int, currentRaw string, encoded []*c
 		if !whole && !triggered[si] {
 			continue
 		}
+		hs := ruleHits[si]
+		if !whole && exact && sh.anchor != nil {
+			if hs = live(sh, hs, currentRaw); len(hs) == 0 {
+				continue
+			}
+		}
 		var wins []window
 		if whole || !exact || sh.maxNL == unbounded || !sh.asciiKeywords {
 			wins = []window{{s: 0, e: len(currentRaw)}}
 		} else {
-			wins = windows(sh, ruleHits[si], currentRaw, nl)
+			wins = windows(sh, hs, currentRaw, nl)
 		}
 		for _, w := range wins {
 			if len(encoded) > 0 && len(codec.SegmentsWithDecodedOverlap(encoded, w.s, w.e)) == 0 {
@@ -228,6 +234,30 @@ func (m *Matcher) pass(seg Segment, segNL []int, currentRaw string, encoded []*c
 					out = append(out, f)
 				}
 			}
+		}
+	}
+	return out
+}
+
+// live keeps the hits where the rule's keyword-led tail matches: only
+// around those can the whole regex match (see anchorOf).
+func live(sh ruleShape, hs []hit, raw string) []hit {
+	sort.Slice(hs, func(i, j int) bool { return hs[i].pos < hs[j].pos })
+	out := hs[:0]
+	last := -1
+	for _, h := range hs {
+		if h.pos == last {
+			continue
+		}
+		last = h.pos
+		var ok bool
+		if h.pos == 0 {
+			ok = sh.anchorAtStart.MatchString(raw)
+		} else {
+			ok = sh.anchor.MatchString(raw[h.pos-1:])
+		}
+		if ok {
+			out = append(out, h)
 		}
 	}
 	return out

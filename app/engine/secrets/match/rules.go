@@ -1,6 +1,7 @@
 package match
 
 import (
+	"regexp"
 	"regexp/syntax"
 
 	"github.com/zricethezav/gitleaks/v8/config"
@@ -23,6 +24,9 @@ type ruleShape struct {
 	// ASCII-lowered text could miss it; such a rule runs on the whole
 	// segment.
 	asciiKeywords bool
+	// anchor and anchorAtStart are the keyword-led tail of the regex,
+	// anchored (see anchorOf); nil when the regex has none.
+	anchor, anchorAtStart *regexp.Regexp
 }
 
 func shapeOf(r config.Rule) ruleShape {
@@ -44,6 +48,9 @@ func shapeOf(r config.Rule) ruleShape {
 	re = re.Simplify()
 	s.maxLen = measure(re, byteLen)
 	s.maxNL = measure(re, newlines)
+	if s.asciiKeywords {
+		s.anchor, s.anchorAtStart = anchorOf(r.Regex.String(), r.Keywords)
+	}
 	return s
 }
 
