@@ -20,7 +20,7 @@ import (
 type RepoShape struct {
 	SmallFiles int // source files of 1–6 KiB
 	// LargeFiles are JSON/YAML fixtures, generated code and minified
-	// bundles in rotation, log-uniformly sized in [LargeMin, LargeMax].
+	// bundles in rotation, sized in [LargeMin, LargeMax].
 	LargeFiles         int
 	LargeMin, LargeMax int
 	VendorFiles        int // small files under vendor/ and third_party/
@@ -87,8 +87,11 @@ func WriteRepo(tb testing.TB, root string, shape RepoShape) RepoStats {
 	}
 	largeSecrets := shape.Secrets - smallSecrets
 	for i := 0; i < shape.LargeFiles; i++ {
+		// Skewed towards the small end, as in real repositories: the
+		// median is ~1 MB for 0.5–5 MB.
 		lo, hi := math.Log(float64(shape.LargeMin)), math.Log(float64(max(shape.LargeMax, shape.LargeMin)))
-		size := int(math.Exp(lo + g.rng.Float64()*(hi-lo)))
+		u := g.rng.Float64()
+		size := int(math.Exp(lo + u*u*(hi-lo)))
 		n := largeSecrets / max(1, shape.LargeFiles)
 		if i < largeSecrets%max(1, shape.LargeFiles) {
 			n++

@@ -97,7 +97,8 @@ func runSide(b *testing.B, side, root string) sideResult {
 // (sources.Files + DetectSource, CLI defaults) on the same realistic tree
 // (srctree.BenchRepoShape) in one run, each in its own process, and reports
 // wall time, CPU time, peak RSS and the location diff (docs/benchmarks.md).
-// VEGA_SECRETS_BENCH_TREE reuses (or creates) the tree at that path.
+// VEGA_SECRETS_BENCH_TREE reuses (or creates) the tree at that path;
+// VEGA_SECRETS_BENCH_SHAPE=small uses the parity test's small tree.
 //
 //	go test ./app/engine/secrets -run '^$' -bench BenchmarkSecretsRepo -benchtime 1x -timeout 60m
 func BenchmarkSecretsRepo(b *testing.B) {
@@ -107,7 +108,11 @@ func BenchmarkSecretsRepo(b *testing.B) {
 	}
 	var stats srctree.RepoStats
 	if _, err := os.Stat(filepath.Join(root, ".srctree-done")); err != nil {
-		stats = srctree.WriteRepo(b, root, srctree.BenchRepoShape())
+		shape := srctree.BenchRepoShape()
+		if os.Getenv("VEGA_SECRETS_BENCH_SHAPE") == "small" {
+			shape = srctree.SmallRepoShape() // a quick check of the harness
+		}
+		stats = srctree.WriteRepo(b, root, shape)
 		if err := os.WriteFile(filepath.Join(root, ".srctree-done"), nil, 0o644); err != nil {
 			b.Fatal(err)
 		}

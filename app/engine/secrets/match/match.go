@@ -151,7 +151,7 @@ func (m *Matcher) Detect(ctx context.Context, seg Segment) []report.Finding {
 			return nil
 		}
 		all = append(all, m.pass(seg, nl, currentRaw, encoded, active)...)
-		if depth+1 > m.opt.MaxDecodeDepth {
+		if depth+1 > m.opt.MaxDecodeDepth || (depth == 0 && !mayDecode(seg.Raw)) {
 			break
 		}
 		currentRaw, encoded = decoder.Decode(currentRaw, encoded)
