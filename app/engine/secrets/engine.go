@@ -1,4 +1,4 @@
-// Package secrets is Vega's offline secret-detection engine (SPEC §8.5): it
+// Package secrets is Vega's offline secret-detection engine (docs/secrets-engine.md): it
 // runs gitleaks' default rules, as a library, over an unpacked snapshot and
 // reports each distinct secret once, redacted, with a key that is stable
 // across scans.
