@@ -69,7 +69,9 @@ bench: build-go
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/bolt/ ./store/postgres/
 	$(GO) test -run '^$$' -bench Overhead -benchtime 5000x -count 3 ./app/llmproxy/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/
-	$(GO) test -run '^$$' -bench BenchmarkSecrets -benchtime 1x -timeout 60m ./app/engine/secrets/
+	$(GO) test -run '^$$' -bench 'BenchmarkSecrets$$' -benchtime 1x -timeout 60m ./app/engine/secrets/
+	$(GO) test -run '^$$' -bench BenchmarkSecretsRepo -benchtime 1x -timeout 60m ./app/engine/secrets/
+	$(GO) test -run '^$$' -bench BenchmarkScanRepo -benchtime 2x -timeout 60m ./app/runner/
 	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench BenchmarkScanCLI20k -benchtime 2x -timeout 90m ./app/cli/scan/
 	$(GO) test -run '^$$' -bench EnqueueToRunning -benchtime 20x -timeout 20m ./dispatch/

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/spf13/viper"
+	"github.com/vegasec/vega/app/engine/secrets/match"
 	"github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 )
@@ -45,6 +46,16 @@ func DefaultRules() (config.Config, error) {
 	// our config, so make sure no file is silently exempted.
 	cfg.Path = ""
 	return cfg, nil
+}
+
+// newMatcher prepares cfg for the engine's windowed matching
+// (app/engine/secrets/match) with gitleaks' `dir` defaults except where
+// Vega deliberately differs: inline "gitleaks:allow" comments in the
+// scanned code are not honoured (triage happens in Vega, not in the
+// attacker-controlled repository). Decoding passes (base64, hex, percent)
+// run to gitleaks' default depth, so encoded secrets it finds are found.
+func newMatcher(cfg config.Config) *match.Matcher {
+	return match.New(cfg, match.Options{MaxDecodeDepth: match.DefaultMaxDecodeDepth})
 }
 
 // newDetector wraps cfg in a detector configured the way Vega scans:

@@ -1,11 +1,10 @@
-// Package secrets is Vega's offline secret-detection engine (SPEC §8.5): it
+// Package secrets is Vega's offline secret-detection engine (docs/secrets-engine.md): it
 // runs gitleaks' default rules, as a library, over an unpacked snapshot and
 // reports each distinct secret once, redacted, with a key that is stable
 // across scans.
 package secrets
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,14 +13,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/secrets/match"
 	"github.com/vegasec/vega/app/redact"
 	"github.com/vegasec/vega/store"
 	"github.com/zricethezav/gitleaks/v8/config"
-	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
 )
 
@@ -53,11 +53,11 @@ type Options struct {
 type Engine struct {
 	opt Options
 
-	once     sync.Once
-	cfg      config.Config
-	detector *detect.Detector
-	ratings  map[string]ruleRating
-	initErr  error
+	once    sync.Once
+	cfg     config.Config
+	matcher *match.Matcher
+	ratings map[string]ruleRating
+	initErr error
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -86,7 +86,7 @@ func (e *Engine) init() error {
 			return
 		}
 		e.cfg = cfg
-		e.detector = newDetector(cfg)
+		e.matcher = newMatcher(cfg)
 		e.ratings = make(map[string]ruleRating, len(cfg.Rules))
 		for id, r := range cfg.Rules {
 			e.ratings[id] = rate(r)
@@ -147,9 +147,11 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 		lastAt                     = time.Now()
 	)
 	for r := range results {
-		done++
+		if r.final {
+			done++
+		}
 		switch {
-		case r.err != nil:
+		case r.err != nil && r.final:
 			unreadable++
 		case r.binary:
 			binaries++
@@ -195,6 +197,9 @@ type fileResult struct {
 	hits   []hit
 	binary bool
 	err    error
+	// final marks a file's last result: files larger than one segment
+	// report once per segment.
+	final bool
 }
 
 type hit struct {
@@ -206,18 +211,45 @@ type hit struct {
 	secretLen int
 }
 
-// scanAll fans targets out to the workers; the channel closes when every
-// worker has stopped (after the last file, or promptly on cancellation).
+// unit is one piece of work: a whole small file (seg == nil, the worker
+// reads it) or one segment of a large file, read by the feeder.
+type unit struct {
+	t   target
+	seg *segmentText
+}
+
+// scanAll fans files and segments out to the workers (files and segments
+// are the units of work, so both cores stay busy on a tree whose time is in
+// a few large files); the channel closes when every worker has stopped
+// (after the last unit, or promptly on cancellation). Large files are
+// streamed by the feeder, once, front to back: at most a few segments are
+// in memory at any time.
 func (e *Engine) scanAll(ctx context.Context, targets []target) <-chan fileResult {
-	jobs := make(chan target)
+	jobs := make(chan unit, e.opt.Workers)
 	results := make(chan fileResult, 2*e.opt.Workers)
+	send := func(u unit) bool {
+		select {
+		case jobs <- u:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	go func() {
 		defer close(jobs)
 		for _, t := range targets {
-			select {
-			case jobs <- t:
-			case <-ctx.Done():
-				return
+			if t.Size <= segmentBytes+segmentOverlap {
+				if !send(unit{t: t}) {
+					return
+				}
+				continue
+			}
+			if err := e.feedSegments(ctx, t, send); err != nil {
+				select {
+				case results <- fileResult{rel: t.Rel, err: err, final: true}:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
@@ -226,11 +258,15 @@ func (e *Engine) scanAll(ctx context.Context, targets []target) <-chan fileResul
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for t := range jobs {
+			for u := range jobs {
 				if ctx.Err() != nil {
 					continue // drain quickly; the feeder stops too
 				}
-				results <- e.scanFile(ctx, t)
+				if u.seg == nil {
+					results <- e.scanFile(ctx, u.t)
+				} else {
+					results <- e.scanSegment(ctx, u.t, *u.seg)
+				}
 			}
 		}()
 	}
@@ -241,45 +277,102 @@ func (e *Engine) scanAll(ctx context.Context, targets []target) <-chan fileResul
 	return results
 }
 
+// errStopped ends a feed whose scan was cancelled.
+var errStopped = errors.New("scan stopped")
+
+// feedSegments streams a large file into segments and sends each as a
+// unit. A binary file (NUL in its first bytes) is sent as one segment
+// without content, so only path rules apply.
+func (e *Engine) feedSegments(ctx context.Context, t target, send func(unit) bool) error {
+	f, err := openRegular(t.Abs)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = streamSegments(io.LimitReader(f, e.opt.MaxFileBytes), segmentBytes, segmentOverlap, func(s segmentText) error {
+		if s.first && isBinary(s.raw) {
+			s = segmentText{first: true, last: true}
+			if !send(unit{t: t, seg: &s}) {
+				return errStopped
+			}
+			return errBinary
+		}
+		if !send(unit{t: t, seg: &s}) {
+			return errStopped
+		}
+		return nil
+	})
+	if errors.Is(err, errBinary) || errors.Is(err, errStopped) {
+		return nil
+	}
+	return err
+}
+
+var errBinary = errors.New("binary file")
+
 // binarySniffBytes is how much of a file is checked for NUL bytes, the same
 // heuristic git uses to call a file binary.
 const binarySniffBytes = 8000
 
+func isBinary(raw string) bool {
+	return strings.IndexByte(raw[:min(len(raw), binarySniffBytes)], 0) >= 0
+}
+
 func (e *Engine) scanFile(ctx context.Context, t target) fileResult {
-	res := fileResult{rel: t.Rel}
 	data, err := readRegular(t.Abs, e.opt.MaxFileBytes)
 	if err != nil {
-		res.err = err
-		return res
+		return fileResult{rel: t.Rel, err: err, final: true}
 	}
-	frag := detect.Fragment{FilePath: t.Rel, StartLine: 1}
-	if bytes.IndexByte(data[:min(len(data), binarySniffBytes)], 0) >= 0 {
+	raw := string(data)
+	if isBinary(raw) {
 		// Content rules are meaningless on binaries, but path rules (key
 		// stores such as .p12/.pfx) still apply.
-		res.binary = true
-	} else {
-		frag.Raw = string(data)
+		raw = ""
 	}
-	findings := e.detector.DetectContext(ctx, frag)
-	res.hits = toHits(findings)
-	return res
+	return e.scanSegment(ctx, t, segmentText{raw: raw, startLine: 1, ownEnd: len(raw), first: true, last: true})
+}
+
+// scanSegment runs the rules over one segment; the first segment of a file
+// also carries the path-only rules.
+func (e *Engine) scanSegment(ctx context.Context, t target, s segmentText) fileResult {
+	var findings []report.Finding
+	if s.first {
+		findings = e.matcher.PathFindings(t.Rel)
+	}
+	if s.raw != "" {
+		findings = append(findings, e.matcher.Detect(ctx, match.Segment{
+			Path: t.Rel, Raw: s.raw, StartLine: s.startLine, OwnStart: s.ownStart, OwnEnd: s.ownEnd,
+		})...)
+	}
+	return fileResult{rel: t.Rel, hits: toHits(findings), binary: s.first && s.last && s.raw == "" && t.Size > 0, final: s.last}
+}
+
+// openRegular opens a regular file without following symlinks.
+func openRegular(abs string) (*os.File, error) {
+	f, err := os.OpenFile(abs, openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("not a regular file")
+	}
+	return f, nil
 }
 
 // readRegular reads a regular file of at most max bytes without following
 // symlinks.
 func readRegular(abs string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(abs, openFlags, 0)
+	f, err := openRegular(abs)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, err
