@@ -256,6 +256,7 @@ type Store interface {
 	EventStore
 	FindingStore
 	RunnerJobStore
+	ScanQueueStore
 	UsageStore
 	WorkerStore
 	GitUploadStore

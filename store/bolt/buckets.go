@@ -40,6 +40,7 @@ var (
 	bktGitUploads     = []byte("git_uploads")
 	idxGitUploadToken = []byte("idx_git_upload_token") // token hash -> upload ID
 	idxOwned          = []byte("idx_owned")            // owner \x00 kind \x00 ID -> stored bytes (snapshots) or nothing
+	bktScanQueueSent  = []byte("scan_queue_sent")      // scan ID -> when its queue message was last sent (scanqueue.go)
 )
 
 var allBuckets = [][]byte{
@@ -51,6 +52,7 @@ var allBuckets = [][]byte{
 	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory,
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
 	bktGitUploads, idxGitUploadToken, idxOwned,
+	bktScanQueueSent,
 }
 
 // backfills fill an index bucket from data written before the index existed.

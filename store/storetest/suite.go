@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteRepositoryCascade", testDeleteRepositoryCascade},
 		{"DeleteProjectCascade", testDeleteProjectCascade},
 		{"RunnerJobs", testRunnerJobs},
+		{"ScanQueue", testScanQueue},
 		{"UsageRecords", testUsageRecords},
 		{"Workers", testWorkers},
 		{"GitUploads", testGitUploads},
