@@ -285,3 +285,109 @@ func (s *Service) notifyQueue(ctx context.Context, scanID string) {
 		s.opt.Logger.Warn("scan queue notification failed", "scan_id", scanID, "err", err)
 	}
 }
+
+// ErrNotQueued is returned by ClaimScan when the scan exists but is not
+// queued: another worker claimed it, it ran, or it was cancelled.
+var ErrNotQueued = errors.New("scans: scan is not queued")
+
+// ClaimScan claims one named queued scan for workerID (claimed, attempt+1),
+// as Claim does for the oldest. The sqs dispatcher uses it: a queue message
+// names its scan (docs/aws.md). ErrNotQueued when the scan is not queued,
+// store.ErrNotFound when there is no such scan.
+func (s *Service) ClaimScan(ctx context.Context, id, workerID string) (*store.Scan, error) {
+	now := s.opt.Now()
+	return s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if scan.Status != store.ScanQueued {
+			return ErrNotQueued
+		}
+		return claim(scan, workerID, now)
+	})
+}
+
+// Unclaim puts a claimed scan of attempt back in the queue without counting
+// the attempt, because its run never began: the runner task could not be
+// launched (no capacity, throttling). why goes to the scan's log. The caller
+// tells the queue when to try again; a cancel requested meanwhile ends the
+// scan cancelled instead. ErrLostClaim when the scan is no longer claimed by
+// that attempt.
+func (s *Service) Unclaim(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if scan.Status != store.ScanClaimed || scan.Attempt != attempt {
+			return ErrLostClaim
+		}
+		if scan.CancelRequestedAt != nil {
+			return Transition(scan, store.ScanCancelled, s.opt.Now())
+		}
+		if err := Transition(scan, store.ScanQueued, s.opt.Now()); err != nil {
+			return err
+		}
+		scan.Attempt--
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrLostClaim
+	}
+	if err != nil {
+		return "", err
+	}
+	if scan.Status == store.ScanCancelled {
+		s.emit(ctx, id, cancelled(scan))
+	} else {
+		s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan stays queued and is tried again"})
+	}
+	return scan.Status, nil
+}
+
+// Abort ends the claimed or running scan of attempt whose runner went away
+// without finishing it (its ECS task stopped): cancelled when a cancel was
+// requested (the task was stopped for it), otherwise failed with code and
+// message. ErrLostClaim when the scan is no longer that attempt's (the
+// runner finished it, or recovery handed it on).
+func (s *Service) Abort(ctx context.Context, id string, attempt int, code store.ScanErrorCode, message string) (*store.Scan, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if !scan.Status.Held() || scan.Attempt != attempt {
+			return ErrLostClaim
+		}
+		if scan.CancelRequestedAt != nil {
+			return Transition(scan, store.ScanCancelled, s.opt.Now())
+		}
+		return fail(scan, code, message, store.StopError, s.opt.Now())
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLostClaim
+	}
+	if err != nil {
+		return nil, err
+	}
+	if scan.Status == store.ScanCancelled {
+		s.emit(ctx, id, cancelled(scan))
+	} else {
+		s.emit(ctx, id, store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message})
+	}
+	return scan, nil
+}
+
+// Watch records that workerID watches the runner task of the held scan of
+// attempt: it becomes the scan's claimed_by (a worker that restarted takes
+// over the tasks of one that died), and a scan still claimed — its task is
+// starting, so no runner heartbeats yet — gets a fresh heartbeat, so
+// recovery does not hand back a scan whose task is only slow to start.
+// It returns the scan as stored (with its cancel request, if any).
+// ErrLostClaim when the scan is no longer held by that attempt.
+func (s *Service) Watch(ctx context.Context, id string, attempt int, workerID string) (*store.Scan, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if !scan.Status.Held() || scan.Attempt != attempt {
+			return ErrLostClaim
+		}
+		scan.ClaimedBy = workerID
+		if scan.Status == store.ScanClaimed {
+			now := s.opt.Now().UTC()
+			scan.HeartbeatAt = &now
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrLostClaim
+	}
+	return scan, err
+}
