@@ -51,6 +51,7 @@ type Options struct {
 	// (bolt in thread mode): nothing else can be running its scans.
 	RecoverAbandonedAtStart bool
 	Role                    string // worker row role: "api" or "worker"
+	Mode                    string // worker row mode, e.g. "external+local"
 	Version                 string
 	// ReleaseTimeout bounds the wait for cancelled runs to hand their scans
 	// back after the grace period (10s).
@@ -271,7 +272,7 @@ func (p *Pool) Running() []string {
 
 func (p *Pool) beat(ctx context.Context) {
 	host, _ := os.Hostname()
-	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Version: p.opt.Version,
+	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Mode: p.opt.Mode, Version: p.opt.Version,
 		StartedAt: p.startAt, LastHeartbeatAt: p.opt.Now().UTC(), CurrentScanIDs: p.Running()}
 	if err := p.st.UpsertWorker(ctx, w); err != nil {
 		p.opt.Logger.Warn("worker heartbeat", "worker_id", p.id, "err", err)

@@ -424,6 +424,9 @@ type Worker struct {
 	StartedAt       time.Time `json:"started_at"`
 	LastHeartbeatAt time.Time `json:"last_heartbeat_at"`
 	CurrentScanIDs  []string  `json:"current_scan_ids"`
+	// Mode is how the worker takes and runs scans: the execution mode, and
+	// where runs happen ("thread+local", "external+local", "sqs+ecs", …).
+	Mode string `json:"mode"`
 }
 
 // Git upload statuses.

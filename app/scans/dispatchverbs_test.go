@@ -47,11 +47,14 @@ func dispatchVerbs(t *testing.T, open func(testing.TB) *scantest.Env) {
 		t.Fatal(err)
 	}
 	v.clock.t = v.clock.t.Add(30 * time.Second)
-	w, err := v.svc.Watch(ctx, named.ID, 1, "wrk_c")
+	w, err := v.svc.Watch(ctx, named.ID, 1, "wrk_a", "wrk_c")
 	if err != nil || w.ClaimedBy != "wrk_c" || !w.HeartbeatAt.Equal(v.clock.t) {
 		t.Fatalf("watch: %+v %v", w, err)
 	}
-	if _, err := v.svc.Watch(ctx, old.ID, 1, "wrk_c"); !errors.Is(err, scans.ErrLostClaim) {
+	if _, err := v.svc.Watch(ctx, named.ID, 1, "wrk_a", "wrk_d"); !errors.Is(err, scans.ErrLostClaim) {
+		t.Fatalf("a second taker of the same task: %v", err)
+	}
+	if _, err := v.svc.Watch(ctx, old.ID, 1, "", "wrk_c"); !errors.Is(err, scans.ErrLostClaim) {
 		t.Fatalf("watch of a queued scan: %v", err)
 	}
 

@@ -367,19 +367,20 @@ func (s *Service) Abort(ctx context.Context, id string, attempt int, code store.
 	return scan, nil
 }
 
-// Watch records that workerID watches the runner task of the held scan of
-// attempt: it becomes the scan's claimed_by (a worker that restarted takes
-// over the tasks of one that died), and a scan still claimed — its task is
+// Watch records that worker `to` watches the runner task of the held scan
+// of attempt, if the scan's claimed_by is still `from`: it becomes the
+// scan's claimed_by (a worker that restarted takes over, once, the tasks of
+// one that died; two survivors never both take one), and a scan still claimed — its task is
 // starting, so no runner heartbeats yet — gets a fresh heartbeat, so
 // recovery does not hand back a scan whose task is only slow to start.
 // It returns the scan as stored (with its cancel request, if any).
 // ErrLostClaim when the scan is no longer held by that attempt.
-func (s *Service) Watch(ctx context.Context, id string, attempt int, workerID string) (*store.Scan, error) {
+func (s *Service) Watch(ctx context.Context, id string, attempt int, from, to string) (*store.Scan, error) {
 	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
-		if !scan.Status.Held() || scan.Attempt != attempt {
+		if !scan.Status.Held() || scan.Attempt != attempt || scan.ClaimedBy != from {
 			return ErrLostClaim
 		}
-		scan.ClaimedBy = workerID
+		scan.ClaimedBy = to
 		if scan.Status == store.ScanClaimed {
 			now := s.opt.Now().UTC()
 			scan.HeartbeatAt = &now

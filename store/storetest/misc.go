@@ -77,7 +77,7 @@ func testUsageRecords(t *testing.T, f *fixture) {
 }
 
 func testWorkers(t *testing.T, f *fixture) {
-	w := &store.Worker{ID: store.NewID(store.PrefixWorker), Hostname: "host-a", Role: "worker", Version: "1.0.0",
+	w := &store.Worker{ID: store.NewID(store.PrefixWorker), Hostname: "host-a", Role: "worker", Mode: "sqs+ecs", Version: "1.0.0",
 		StartedAt: f.tick(), LastHeartbeatAt: f.tick(), CurrentScanIDs: []string{"scan_1"}}
 	must(t, f.s.UpsertWorker(f.ctx, w), "UpsertWorker insert")
 	w2 := &store.Worker{ID: store.NewID(store.PrefixWorker), Hostname: "host-b", Role: "api", Version: "1.0.0",
