@@ -1,0 +1,119 @@
+package dispatch_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/app/engine/secrets"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/dispatch"
+	"github.com/vegasec/vega/dispatch/queue"
+	"github.com/vegasec/vega/store"
+)
+
+// failingQueue fails sends while down.
+type failingQueue struct {
+	*queue.Memory
+	mu   sync.Mutex
+	down bool
+}
+
+func (q *failingQueue) Send(ctx context.Context, body string, delay time.Duration) error {
+	q.mu.Lock()
+	down := q.down
+	q.mu.Unlock()
+	if down {
+		return errors.New("queue unreachable")
+	}
+	return q.Memory.Send(ctx, body, delay)
+}
+
+func (q *failingQueue) setDown(v bool) { q.mu.Lock(); q.down = v; q.mu.Unlock() }
+
+// retryOnce hands the first run of each scan back as "no capacity".
+type retryOnce struct {
+	inner dispatch.Runner
+	svc   *scans.Service
+	st    store.Store
+	mu    sync.Mutex
+	seen  map[string]bool
+}
+
+func (r *retryOnce) Run(ctx context.Context, id string) error {
+	r.mu.Lock()
+	first := !r.seen[id]
+	r.seen[id] = true
+	r.mu.Unlock()
+	if first {
+		s, _ := r.st.GetScan(ctx, store.System(), id)
+		if _, err := r.svc.Unclaim(ctx, id, s.Attempt, "no capacity"); err != nil {
+			return err
+		}
+		return &dispatch.RetryError{Err: errors.New("no capacity")}
+	}
+	return r.inner.Run(ctx, id)
+}
+
+func TestSQSDispatch(t *testing.T) {
+	ctx := context.Background()
+	q := &failingQueue{Memory: queue.NewMemory(2 * time.Second)}
+	env, u, repo, r, _, known := setup(t, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}})
+	send := &dispatch.Sender{Q: q, Store: env.Store}
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known, Queue: send})
+	run := &counting{inner: &retryOnce{inner: r, svc: svc, st: env.Store, seen: map[string]bool{}}, running: map[string]bool{}}
+	d := dispatch.NewSQS(env.Store, q, send, run, svc, dispatch.SQSOptions{Options: dispatch.Options{Concurrency: 3,
+		RecoverInterval: 200 * time.Millisecond, Mode: "sqs+local"}, Wait: 100 * time.Millisecond,
+		NeverSentGrace: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+
+	// Garbage and strangers before the start: dropped, the worker goes on.
+	for _, body := range []string{"not json", `{"scan_id": 7}`, `{"scan_id":"scan_01NOSUCHSCAN000000000000000"}`, `[]`} {
+		_ = q.Memory.Send(ctx, body, 0)
+	}
+	var ids []string
+	for i := 0; i < 4; i++ {
+		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	// A duplicate delivery of the first scan.
+	_ = q.Memory.Send(ctx, queue.ScanMessage{ScanID: ids[0]}.Encode(), 0)
+	// A scan created while the queue is unreachable: queued and unsent.
+	q.setDown(true)
+	lost, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+	if err != nil {
+		t.Fatalf("creating a scan while the queue is down: %v", err)
+	}
+	ids = append(ids, lost.ID)
+	q.setDown(false)
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(time.Second)
+	waitFor(t, "every scan, the unsent one by the sweeper", func() bool { return allDone(env, ids) })
+	waitFor(t, "an empty queue", func() bool { return q.Len() == 0 })
+	if run.twice.Load() {
+		t.Fatal("a scan ran twice at once")
+	}
+	for _, id := range ids {
+		s, _ := env.Store.GetScan(ctx, store.System(), id)
+		if s.Attempt != 1 {
+			t.Fatalf("scan %s ran %d attempts; the launch retry must not count", id, s.Attempt)
+		}
+	}
+	// Cancel of a queued scan works as in the other modes; its message is dropped.
+	q.setDown(true)
+	c, _ := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+	if s, err := svc.Cancel(ctx, store.OwnedBy(u.ID), u.ID, c.ID); err != nil || s.Status != store.ScanCancelled {
+		t.Fatalf("cancel queued: %+v %v", s, err)
+	}
+	q.setDown(false)
+	ws, _ := env.Store.ListWorkers(ctx)
+	if len(ws) != 1 || ws[0].Mode != "sqs+local" {
+		t.Fatalf("worker row: %+v", ws)
+	}
+}
