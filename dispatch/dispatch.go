@@ -10,8 +10,8 @@
 //     Postgres store; Notify from the api process is not needed.
 //
 // Both register a store.Worker with a heartbeat and run stale-scan recovery
-// periodically. An sqs dispatcher would replace the poll with a queue
-// receive and reuse the pool.
+// periodically. The sqs mode (sqs.go) replaces the poll with a queue
+// receive that names the scan to claim (docs/aws.md).
 package dispatch
 
 import (

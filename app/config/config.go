@@ -58,6 +58,9 @@ type ECS struct {
 	Container      string
 	Subnets        []string
 	SecurityGroups []string
+	// ScanToken is the scan-scoped LLM token a worker hands its runner task
+	// (VEGA_LLM_SCAN_TOKEN, a per-scan RunTask override; runner role only).
+	ScanToken string
 }
 
 // Config is the validated configuration of every role.
@@ -341,7 +344,16 @@ func (c *Config) validate() []error {
 	if c.ScanExecutionMode == "sqs" && c.ScanQueueURL == "" {
 		bad("VEGA_SCAN_QUEUE_URL: required when VEGA_SCAN_EXECUTION_MODE=sqs")
 	}
+	if c.ScanExecutionMode != "sqs" && c.set["VEGA_SCAN_QUEUE_URL"] {
+		bad("VEGA_SCAN_QUEUE_URL is set but VEGA_SCAN_EXECUTION_MODE=%s does not use a queue: set VEGA_SCAN_EXECUTION_MODE=sqs, or unset VEGA_SCAN_QUEUE_URL", c.ScanExecutionMode)
+	}
+	if c.ECS.ScanToken != "" && c.Role != RoleRunner {
+		bad("VEGA_LLM_SCAN_TOKEN is only for `vega runner` in an ECS task (its worker sets it per scan); unset it for the %s role", c.Role)
+	}
 	if c.ScanWorkerExecutionMode == "ecs" {
+		if c.ScanExecutionMode == "thread" && (c.Role == RoleAPI || c.Role == RoleWorker) {
+			bad("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs needs VEGA_SCAN_EXECUTION_MODE=sqs (or external): runner tasks are launched by `vega worker`, while in thread mode `vega serve` runs scans itself")
+		}
 		if c.FileStorageBackend == "local" {
 			bad("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs needs VEGA_FILE_STORAGE_BACKEND=s3: an ECS task cannot read this machine's local files")
 		}

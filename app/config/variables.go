@@ -190,6 +190,7 @@ var variables = []variable{
 	str("VEGA_ECS_RUNNER_CONTAINER", "runner", "Container name in the task definition", func(c *Config) *string { return &c.ECS.Container }),
 	list("VEGA_ECS_SUBNETS", "", "Comma list of subnets for runner tasks", func(c *Config) *[]string { return &c.ECS.Subnets }),
 	list("VEGA_ECS_SECURITY_GROUPS", "", "Comma list of security groups for runner tasks", func(c *Config) *[]string { return &c.ECS.SecurityGroups }),
+	secretFor("VEGA_LLM_SCAN_TOKEN", "Scan-scoped LLM proxy token of one runner task; its worker sets it as a RunTask override (never set it by hand)", func(c *Config) *string { return &c.ECS.ScanToken }, RoleRunner),
 	str("VEGA_AWS_ENDPOINT_URL", "", "One override endpoint for all AWS clients (tests, emulators)", func(c *Config) *string { return &c.AWSEndpointURL }),
 	str("VEGA_SECRETS_MANAGER_SECRET_ID", "", "Secrets Manager secret (name or ARN; JSON of `VEGA_*` keys) that fills values the environment does not set; each role takes only the secrets it needs (docs/aws.md)", func(c *Config) *string { return &c.SecretsManagerSecretID }),
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/vegasec/vega/app/quota"
@@ -52,11 +53,24 @@ func New(st store.Store, blobs blob.Store, rec Recoverer, opt Options) *Service 
 	return &Service{st: st, blobs: blobs, opt: opt, rec: rec, quotas: opt.Quotas, now: time.Now, log: opt.Logger}
 }
 
-// WorkerView is a registered worker with its staleness.
+// WorkerView is a registered worker with its staleness and, in the ecs
+// mode, the runner tasks it watches.
 type WorkerView struct {
 	store.Worker
-	Stale            bool    `json:"stale"`
-	HeartbeatAgeSecs float64 `json:"heartbeat_age_seconds"`
+	Stale            bool         `json:"stale"`
+	HeartbeatAgeSecs float64      `json:"heartbeat_age_seconds"`
+	Tasks            []RunnerTask `json:"tasks"`
+}
+
+// RunnerTask is the ECS task of a scan a worker watches. TaskID is the last
+// part of the task's ARN: what `aws ecs describe-tasks --tasks` and the
+// runner's log stream (runner/runner/<task ID>) take; the account and
+// cluster stay out of the API.
+type RunnerTask struct {
+	ScanID  string `json:"scan_id"`
+	Attempt int    `json:"attempt"`
+	TaskID  string `json:"task_id"`
+	Status  string `json:"status"`
 }
 
 func (s *Service) Workers(ctx context.Context) ([]WorkerView, error) {
@@ -68,7 +82,8 @@ func (s *Service) Workers(ctx context.Context) ([]WorkerView, error) {
 	out := make([]WorkerView, 0, len(ws))
 	for _, w := range ws {
 		age := now.Sub(w.LastHeartbeatAt)
-		out = append(out, WorkerView{Worker: w, Stale: age > s.opt.WorkerHeartbeatTTL, HeartbeatAgeSecs: age.Seconds()})
+		out = append(out, WorkerView{Worker: w, Stale: age > s.opt.WorkerHeartbeatTTL, HeartbeatAgeSecs: age.Seconds(),
+			Tasks: s.tasks(ctx, w.CurrentScanIDs)})
 	}
 	return out, nil
 }
@@ -295,4 +310,25 @@ func (s *Service) sweepUploads(ctx context.Context, res *CleanupResult) error {
 func (s *Service) recentUpload(key string) bool {
 	t, ok := store.IDTime(blob.ParseKey(key).ID)
 	return ok && s.now().Sub(t) < StagedUploadMaxAge
+}
+
+// tasks lists the recorded runner tasks of the scans a worker holds.
+func (s *Service) tasks(ctx context.Context, scanIDs []string) []RunnerTask {
+	out := []RunnerTask{}
+	for _, id := range scanIDs {
+		scan, err := s.st.GetScan(ctx, store.System(), id)
+		if err != nil {
+			continue
+		}
+		j, err := s.st.GetRunnerJob(ctx, id, scan.Attempt)
+		if err != nil {
+			continue
+		}
+		task := j.ECSTaskARN
+		if i := strings.LastIndexByte(task, '/'); i >= 0 {
+			task = task[i+1:]
+		}
+		out = append(out, RunnerTask{ScanID: id, Attempt: j.Attempt, TaskID: task, Status: j.Status})
+	}
+	return out
 }

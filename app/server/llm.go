@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/engine/codex"
 	"github.com/vegasec/vega/app/llmproxy"
@@ -41,9 +43,14 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 		return &llmStack{close: func() {}}, nil
 	}
 	stack := &llmStack{close: func() {}}
-	if cfg.LLMProxyURL != "" {
+	switch {
+	case cfg.Role == config.RoleRunner && cfg.ECS.ScanToken != "":
+		// An ECS runner task: its worker minted the scan's token; the task
+		// holds no admin token (docs/aws.md).
+		stack.tokens = fixedToken{engine.LLM{BaseURL: strings.TrimRight(cfg.LLMProxyURL, "/"), Token: cfg.ECS.ScanToken}}
+	case cfg.LLMProxyURL != "":
 		stack.tokens = llmproxy.RemoteTokenSource{ProxyURL: cfg.LLMProxyURL, AdminToken: cfg.LLMProxyAdminToken}
-	} else {
+	default:
 		// Local mode: the api process hosts the proxy on a loopback port, so
 		// the provider key stays in this process and out of Codex's environment.
 		pcfg, err := LLMProxyConfig(cfg)

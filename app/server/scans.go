@@ -12,6 +12,7 @@ import (
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/dispatch"
+	"github.com/vegasec/vega/dispatch/queue"
 )
 
 // ScanStack is the scan machinery of one process: services, runner and
@@ -21,7 +22,8 @@ type ScanStack struct {
 	Findings *findings.Service
 	Runner   *runner.Runner
 	Broker   *events.Broker
-	Pool     *dispatch.Pool // nil unless this process runs scans
+	Pool     WorkerDispatcher // nil unless this process runs scans
+	Queue    queue.Queue      // the scan queue (sqs mode), nil otherwise
 	llm      *llmStack
 }
 
@@ -110,10 +112,22 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 		known = append(known, n)
 	}
 	broker := events.NewBroker()
-	queue := &queueRef{}
+	ref := &queueRef{}
+	q, err := scanQueue(context.Background(), env)
+	if err != nil {
+		llm.close()
+		return nil, err
+	}
+	var send *dispatch.Sender
+	if q != nil {
+		// Every process of the sqs mode sends when a scan becomes queued
+		// (created, retried, recovered) and records when.
+		send = &dispatch.Sender{Q: q, Store: env.Store}
+		ref.q = send
+	}
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
-		KnownEngines: known, Queue: queue, Events: broker, Logger: env.Log})
+		KnownEngines: known, Queue: ref, Events: broker, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
@@ -122,19 +136,17 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 		llm.close()
 		return nil, err
 	}
-	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker, llm: llm}
+	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker, Queue: q, llm: llm}
 	if runScans {
-		opt := dispatch.Options{Concurrency: cfg.ThreadConcurrency, Version: env.Version, Logger: env.Log,
-			RecoverInterval: recoverInterval(cfg.ScanHeartbeatTTL),
-			// The bolt file is locked by this process: nothing else can be
-			// running its scans, so whatever is claimed/running was abandoned.
-			RecoverAbandonedAtStart: cfg.PersistenceBackend == "bolt"}
-		if cfg.ScanExecutionMode == "thread" {
-			st.Pool = dispatch.NewThread(env.Store, run, svc, opt)
-		} else {
-			st.Pool = dispatch.NewExternal(env.Store, run, svc, opt)
+		d, err := newWorkerDispatcher(context.Background(), env, svc, run, q, send, llm)
+		if err != nil {
+			llm.close()
+			return nil, err
 		}
-		queue.q = st.Pool
+		st.Pool = d
+		if send == nil {
+			ref.q = d
+		}
 	}
 	return st, nil
 }
@@ -154,6 +166,14 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 		return nil, err
 	}
 	f.closers = append(f.closers, st.Close)
+	if st.Queue != nil {
+		f.ready["queue"] = func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			_, err := st.Queue.VisibilityTimeout(ctx)
+			return err
+		}
+	}
 	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Broker: st.Broker,
 		Blobs: env.Blobs, Version: env.Version}))
 	if st.Pool != nil {

@@ -69,9 +69,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version str
 	for _, f := range opts {
 		f(&o)
 	}
-	if err := notBuilt(cfg); err != nil {
-		return nil, err
-	}
 	if cfg.PersistenceBackend == "bolt" || cfg.FileStorageBackend == "local" {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("VEGA_DATA_DIR: cannot create %s: %w", cfg.DataDir, err)
@@ -275,16 +272,4 @@ func uiFS() fs.FS {
 		return nil
 	}
 	return f
-}
-
-// notBuilt refuses configurations that name parts of the AWS runtime this
-// build does not have yet, instead of silently running without them.
-func notBuilt(cfg *config.Config) error {
-	switch {
-	case cfg.ScanExecutionMode == "sqs":
-		return errors.New("VEGA_SCAN_EXECUTION_MODE=sqs: SQS dispatch is not in this build yet; use external (vega worker on Postgres)")
-	case cfg.ScanWorkerExecutionMode == "ecs":
-		return errors.New("VEGA_SCAN_WORKER_EXECUTION_MODE=ecs: ECS runner tasks are not in this build yet; use local")
-	}
-	return nil
 }
