@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/events"
@@ -113,10 +114,14 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	}
 	broker := events.NewBroker()
 	ref := &queueRef{}
-	q, err := scanQueue(context.Background(), env)
-	if err != nil {
-		llm.close()
-		return nil, err
+	var q queue.Queue
+	if cfg.Role != config.RoleRunner {
+		// A runner task may not use the queue (docs/deploy-aws.md): a scan
+		// it hands back is sent again by a worker's sweeper.
+		if q, err = scanQueue(context.Background(), env); err != nil {
+			llm.close()
+			return nil, err
+		}
 	}
 	var send *dispatch.Sender
 	if q != nil {
