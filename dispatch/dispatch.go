@@ -198,8 +198,12 @@ func (p *Pool) loop() {
 		}
 		scan, err := p.lc.Claim(context.Background(), p.id)
 		if err == nil {
-			p.runOne(scan.ID)
-			continue // more may be waiting
+			if !p.runOne(scan.ID) {
+				continue // more may be waiting
+			}
+			// The runner could not start and handed the scan back
+			// (RetryError): wait for the next poll instead of spinning.
+			err = store.ErrNotFound
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			p.opt.Logger.Error("claim scan", "err", err)
@@ -213,7 +217,9 @@ func (p *Pool) loop() {
 	}
 }
 
-func (p *Pool) runOne(scanID string) {
+// runOne runs one claimed scan; retry says the runner could not start it
+// and handed it back to the queue.
+func (p *Pool) runOne(scanID string) (retry bool) {
 	p.mu.Lock()
 	p.current[scanID] = true
 	p.mu.Unlock()
@@ -232,10 +238,12 @@ func (p *Pool) runOne(scanID string) {
 	log := p.opt.Logger.With("scan_id", scanID, "worker_id", p.id)
 	log.Info("scan claimed")
 	if err := p.run.Run(p.runCtx, scanID); err != nil {
+		var r *RetryError
 		log.Warn("scan run ended early", "err", err)
-		return
+		return errors.As(err, &r)
 	}
 	log.Info("scan finished")
+	return false
 }
 
 // housekeeping refreshes the worker row and recovers stale scans.

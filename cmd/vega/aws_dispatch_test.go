@@ -252,9 +252,12 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		strings.Join(c.Command, " ") != "runner --scan-id "+first || strings.Join(c.Subnets, ",") != "subnet-0a,subnet-0b" {
 		t.Fatalf("RunTask: %+v", c)
 	}
-	srcKeys, artKeys := strings.Join(d.emu.Keys(t, d.src), " "), strings.Join(d.emu.Keys(t, d.art), " ")
-	if !strings.Contains(srcKeys, "snapshots/") || !strings.Contains(artKeys, "scans/"+first+"/report.json") {
-		t.Fatalf("buckets: source %s; artifacts %s", srcKeys, artKeys)
+	// The runner uploads the artifacts right after it ends the scan.
+	waitFor(t, 30*time.Second, "the report in the artifacts bucket", func() bool {
+		return contains(d.emu.Keys(t, d.art), "scans/"+first+"/report.json")
+	})
+	if srcKeys := strings.Join(d.emu.Keys(t, d.src), " "); !strings.Contains(srcKeys, "snapshots/") {
+		t.Fatalf("source bucket: %s", srcKeys)
 	}
 
 	t.Run("twelve scans, twelve tasks, each run once", func(t *testing.T) {
@@ -304,16 +307,31 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	t.Run("kill -9 every worker mid-task; new workers re-attach", func(t *testing.T) {
 		id := d.createScan(big)
 		d.waitScan(id, time.Minute, "running")
+		task := d.fargate.Tasks()[id][0].ARN
+		// Hold the task while the workers die and others take over, so the
+		// take-over happens while it runs.
+		if err := d.fargate.Pause(task); err != nil {
+			t.Fatal(err)
+		}
 		for _, w := range workers {
 			_ = w.cmd.Process.Signal(syscall.SIGKILL)
 			_, _ = w.cmd.Process.Wait()
 		}
 		workers = []*proc{d.startWorker(), d.startWorker()}
+		waitFor(t, 30*time.Second, "a new worker to re-attach to the task", func() bool {
+			return strings.Contains(workers[0].output()+workers[1].output(), "re-attaching to the runner")
+		})
+		if err := d.fargate.Resume(task); err != nil {
+			t.Fatal(err)
+		}
 		if s := d.waitScan(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
 			t.Fatalf("after the kill: %+v", s)
 		}
 		if n := d.tasksOf(id); n != 1 {
 			t.Fatalf("a second task was started: %d", n)
+		}
+		if n := count(d.api.eventKinds(id), "scan_started"); n != 1 {
+			t.Fatalf("scan_started %d times", n)
 		}
 	})
 
@@ -360,6 +378,23 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("no Fargate capacity: the scan stays queued and runs later", func(t *testing.T) {
+		d.fargate.FailRunTasks(1, "RESOURCE:MEMORY")
+		id := d.createScan(repo)
+		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 || d.tasksOf(id) != 1 {
+			t.Fatalf("after a capacity failure: %+v, %d tasks", s, d.tasksOf(id))
+		}
+		tries := 0
+		for _, c := range d.fargate.Calls() {
+			if c.StartedBy == id {
+				tries++
+			}
+		}
+		if tries != 2 {
+			t.Fatalf("RunTask calls for the scan: %d, want the failed one and the retry", tries)
+		}
+	})
+
 	t.Run("ops workers and readiness", func(t *testing.T) {
 		var ready map[string]any
 		if code := d.api.call("GET", "/v1/readyz", nil, &ready); code != 200 {
@@ -370,8 +405,14 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		}
 	})
 
-	// No blob on local disk: no process used the local blob store.
-	for _, dir := range d.dataDirs {
+	// No blob on local disk: no process, task or not, used the local blob store.
+	dirs := append([]string{}, d.dataDirs...)
+	for _, ts := range d.fargate.Tasks() {
+		for _, task := range ts {
+			dirs = append(dirs, task.Dir)
+		}
+	}
+	for _, dir := range dirs {
 		_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 			if err == nil && e.IsDir() && e.Name() == "blobs" {
 				t.Errorf("local blob store used: %s", p)

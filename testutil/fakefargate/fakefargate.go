@@ -515,3 +515,20 @@ func (f *Fargate) stopTask(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, 200, map[string]any{"task": view})
 }
+
+// Pause stops a task's process (SIGSTOP) until Resume: a task that is slow,
+// for tests that must act while it runs.
+func (f *Fargate) Pause(arn string) error { return f.signal(arn, syscall.SIGSTOP) }
+
+// Resume continues a paused task (SIGCONT).
+func (f *Fargate) Resume(arn string) error { return f.signal(arn, syscall.SIGCONT) }
+
+func (f *Fargate) signal(arn string, sig syscall.Signal) error {
+	f.mu.Lock()
+	t := f.find(arn)
+	f.mu.Unlock()
+	if t == nil || t.cmd.Process == nil {
+		return fmt.Errorf("fakefargate: no task %s", arn)
+	}
+	return t.cmd.Process.Signal(sig)
+}
