@@ -72,6 +72,7 @@ bench: build-go
 	$(GO) test -run '^$$' -bench BenchmarkSecrets -benchtime 1x -timeout 60m ./app/engine/secrets/
 	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench BenchmarkScanCLI20k -benchtime 2x -timeout 90m ./app/cli/scan/
+	$(GO) test -run '^$$' -bench EnqueueToRunning -benchtime 20x -timeout 20m ./dispatch/
 
 ## fuzz: a short run of every fuzz target
 fuzz:
