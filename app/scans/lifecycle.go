@@ -19,6 +19,10 @@ import (
 //	verb     called by                 move                                  event
 //	enqueue  Create, Retry             → queued                              — (queue notified)
 //	Claim    dispatch                  queued → claimed                      —
+//	ClaimScan sqs dispatch (named scan)  queued → claimed                      —
+//	Unclaim  ecs runner (no task)      claimed → queued, attempt not counted scan_log
+//	Watch    ecs runner                held: claimed_by handed over          —
+//	Abort    ecs runner (task stopped) held → failed|cancelled               scan_failed|scan_cancelled
 //	Start    runner                    claimed → running                     scan_started
 //	                                   claimed → cancelled (cancel asked)    scan_cancelled
 //	Finish   runner                    running → completed|failed|cancelled  scan_completed|scan_failed|scan_cancelled
