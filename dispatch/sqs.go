@@ -134,8 +134,6 @@ type SQS struct {
 	bgWG     sync.WaitGroup // receive loop and housekeeping
 }
 
-var _ Dispatcher = (*SQS)(nil)
-
 // NewSQS builds the sqs dispatcher; send is the process's Sender.
 func NewSQS(st SQSStore, q queue.Queue, send *Sender, run Runner, lc SQSLifecycle, opt SQSOptions) *SQS {
 	if opt.Concurrency <= 0 {
