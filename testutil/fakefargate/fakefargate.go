@@ -51,6 +51,8 @@ type Options struct {
 	StopGrace time.Duration // SIGTERM → SIGKILL after StopTask (30s)
 	// Output, when set, receives each task's combined output.
 	Output func(taskID string) io.Writer
+	// Started, when set, is told of each task once its process runs.
+	Started func(t Task)
 }
 
 // Call is one RunTask as ECS saw it.
@@ -72,6 +74,7 @@ type Task struct {
 	LastStatus, StopCode, StoppedReason     string
 	ExitCode                                *int
 	Stops                                   int // StopTask calls
+	PID                                     int // the task's process
 
 	cmd     *exec.Cmd
 	done    chan struct{}
@@ -404,6 +407,10 @@ func (f *Fargate) launch(arn, cluster, taskDef string, in runTaskInput, def cont
 		LastStatus: "RUNNING", cmd: cmd, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		return nil, err
+	}
+	t.PID = cmd.Process.Pid
+	if f.opt.Started != nil {
+		f.opt.Started(*t)
 	}
 	f.mu.Lock()
 	f.tasks[arn] = t

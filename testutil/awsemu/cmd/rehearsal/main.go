@@ -1,0 +1,479 @@
+// Command rehearsal brings up Vega's AWS runtime on one machine, without an
+// AWS account (`make aws-rehearsal`; docs/deploy-aws.md, "Local rehearsal"):
+// Postgres, the AWS emulator (testutil/awsemu) with Fargate's data plane in
+// front of it (testutil/fakefargate, each runner task a local `vega runner`
+// process), and `vega serve`, `vega worker` and `vega llm-proxy` as child
+// processes with the environment deploy/aws gives each role
+// (deploy/aws/lib/environment.ts). Every secret lives in one Secrets Manager
+// secret, from which each role takes only its own (docs/aws.md).
+//
+// It prints the dashboard's address and how to sign in, streams every
+// child's JSON log lines with the role in front, and on Ctrl-C stops the
+// children, the tasks and the emulator before it exits.
+//
+// Dev tooling: it links the emulator, so it lives beside it under testutil
+// and is never part of the vega binary.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/vegasec/vega/app/awsconf"
+	"github.com/vegasec/vega/testutil/awsemu"
+	"github.com/vegasec/vega/testutil/fakefargate"
+)
+
+// The names deploy/aws gives the resources (deploy/aws/lib/contract.ts for
+// the queue's numbers). The emulator is fresh every run, so fixed names do
+// not collide.
+const (
+	sourceBucket    = "vega-source"
+	artifactsBucket = "vega-artifacts"
+	secretName      = "vega/rehearsal"
+	clusterName     = "vega-rehearsal"
+	runnerFamily    = "vega-runner"
+	runnerContainer = "runner"
+	localPostgres   = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	rehearsalDB     = "vega_rehearsal"
+	debugEmail      = "debug@example.com"
+)
+
+func main() {
+	vegaBin := flag.String("vega", "bin/vega", "the vega binary every role and runner task runs")
+	listen := flag.String("listen", "127.0.0.1:8000", "address of the API and dashboard (loopback: nothing public)")
+	workers := flag.Int("workers", 2, "`vega worker` processes")
+	dir := flag.String("dir", "", "working directory for data dirs and tasks (default: a temporary one, removed on exit)")
+	flag.Parse()
+	if err := run(*vegaBin, *listen, *workers, *dir); err != nil {
+		fmt.Fprintln(os.Stderr, "rehearsal:", err)
+		os.Exit(1)
+	}
+}
+
+func run(vegaBin, listen string, workers int, dir string) error {
+	bin, err := filepath.Abs(vegaBin)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("the vega binary: %w (run `make build-go`, or pass -vega)", err)
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "vega-rehearsal-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	out := &console{w: os.Stdout}
+	ctx := context.Background()
+
+	dbURL, err := database(ctx)
+	if err != nil {
+		return err
+	}
+
+	emu, err := awsemu.New()
+	if err != nil {
+		return err
+	}
+	defer emu.Close()
+	tb := &fatalTB{}
+	ff, err := fakefargate.Start(fakefargate.Options{Upstream: emu.URL, Binary: bin, WorkDir: mkdir(dir, "tasks"),
+		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + mkdir(dir, "home")}, StopGrace: 10 * time.Second,
+		Output: func(id string) io.Writer { return out.prefixed("task " + short(id)) },
+		Started: func(t fakefargate.Task) {
+			out.line("fargate", fmt.Sprintf("RunTask: task %s for scan %s started (pid %d)", short(t.ARN), t.StartedBy, t.PID))
+		}})
+	if err != nil {
+		return err
+	}
+	defer ff.Close()
+
+	// Buckets, the secret, the queue with its dead-letter queue.
+	emu.CreateBucket(tb, sourceBucket)
+	emu.CreateBucket(tb, artifactsBucket)
+	providerKey, codexEngines := os.Getenv("VEGA_LLM_PROVIDER_API_KEY"), true
+	if providerKey == "" {
+		// llm-proxy needs a key to start; without a real one only the
+		// secrets engine runs (VEGA_SCAN_ENGINES below).
+		providerKey, codexEngines = "rehearsal-placeholder-provider-key", false
+	}
+	debugPassword := os.Getenv("VEGA_DEBUG_PASSWORD")
+	if debugPassword == "" {
+		debugPassword = random(12)
+	}
+	secret, _ := json.Marshal(map[string]string{"VEGA_DATABASE_URL": dbURL, "VEGA_AUTH_SECRET": random(32),
+		"VEGA_LLM_PROXY_ADMIN_TOKEN": random(32), "VEGA_LLM_PROVIDER_API_KEY": providerKey})
+	emu.CreateSecret(tb, secretName, string(secret))
+	queueURL, err := scanQueue(ctx, emu, tb)
+	if err != nil {
+		return err
+	}
+
+	// What every process gets: the emulator's endpoint (through the Fargate
+	// data plane, which forwards all but ECS's task calls) and the secret.
+	proxyAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	common := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + mkdir(dir, "home"), "VEGA_ENVIRONMENT=dev",
+		"VEGA_PERSISTENCE_BACKEND=postgres", "VEGA_AUTH_PROVIDER=custom", "VEGA_SECRETS_MANAGER_SECRET_ID=" + secretName,
+		"VEGA_LOG_FORMAT=json"}
+	for k, v := range emu.Env() {
+		if k == "VEGA_AWS_ENDPOINT_URL" {
+			v = ff.URL
+		}
+		common = append(common, k+"="+v)
+	}
+	for _, k := range []string{"VEGA_LOG_LEVEL", "VEGA_CODEX_BIN", "VEGA_CODEX_MODEL"} {
+		if v, ok := os.LookupEnv(k); ok {
+			common = append(common, k+"="+v)
+		}
+	}
+	blobs := []string{"VEGA_FILE_STORAGE_BACKEND=s3", "VEGA_S3_SOURCE_BUCKET=" + sourceBucket, "VEGA_S3_ARTIFACTS_BUCKET=" + artifactsBucket}
+	codex := []string{"VEGA_LLM_PROXY_URL=http://" + proxyAddr, "VEGA_CODEX_SANDBOX=none"}
+	if v, ok := os.LookupEnv("VEGA_SCAN_ENGINES"); ok {
+		codex = append(codex, "VEGA_SCAN_ENGINES="+v)
+	} else if !codexEngines {
+		codex = append(codex, "VEGA_SCAN_ENGINES=secrets")
+	}
+	sqsMode := []string{"VEGA_SCAN_EXECUTION_MODE=sqs", "VEGA_SCAN_QUEUE_URL=" + queueURL}
+
+	taskDef, err := ecsRunner(ctx, emu, ff, join(common, blobs, codex, []string{"VEGA_SERVICE_ROLE=runner"}))
+	if err != nil {
+		return err
+	}
+
+	// Roles, in the order the stack brings them up.
+	if b, err := runOnce(bin, join(common, []string{"VEGA_DATA_DIR=" + mkdir(dir, "migrate")}), "migrate"); err != nil {
+		return fmt.Errorf("vega migrate: %v\n%s", err, b)
+	}
+	out.line("rehearsal", "vega migrate: done")
+	g := &group{out: out}
+	defer g.stop()
+	providerBase := os.Getenv("VEGA_LLM_PROVIDER_BASE_URL")
+	if providerBase == "" {
+		providerBase = "https://api.openai.com/v1"
+	}
+	if err := g.start(bin, "llm-proxy", join(common, []string{"VEGA_DATA_DIR=" + mkdir(dir, "llm-proxy"),
+		"VEGA_LLM_PROXY_LISTEN_ADDR=" + proxyAddr, "VEGA_LLM_PROVIDER_BASE_URL=" + providerBase}), "llm-proxy"); err != nil {
+		return err
+	}
+	if err := g.waitHTTP("http://"+proxyAddr+"/healthz", 30*time.Second); err != nil {
+		return err
+	}
+	if err := g.start(bin, "serve", join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, "serve"),
+		"VEGA_LISTEN_ADDR=" + listen, "VEGA_PUBLIC_URL=http://" + listen, "VEGA_SERVE_UI=true",
+		"VEGA_DEBUG_EMAIL=" + debugEmail, "VEGA_DEBUG_PASSWORD=" + debugPassword}), "serve"); err != nil {
+		return err
+	}
+	if err := g.waitHTTP("http://"+listen+"/v1/readyz", 60*time.Second); err != nil {
+		return err
+	}
+	for i := 1; i <= workers; i++ {
+		role := fmt.Sprintf("worker-%d", i)
+		if err := g.start(bin, role, join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, role),
+			"VEGA_SCAN_WORKER_EXECUTION_MODE=ecs", "VEGA_THREAD_CONCURRENCY=4", "VEGA_ECS_CLUSTER=" + clusterName,
+			"VEGA_ECS_RUNNER_TASK_DEFINITION=" + taskDef, "VEGA_ECS_RUNNER_CONTAINER=" + runnerContainer,
+			"VEGA_ECS_SUBNETS=subnet-rehearsal-a,subnet-rehearsal-b", "VEGA_ECS_SECURITY_GROUPS=sg-rehearsal-runner"}), "worker"); err != nil {
+			return err
+		}
+	}
+	out.banner(fmt.Sprintf(`
+Vega AWS rehearsal is ready (Postgres + emulated S3/SQS/ECS/Secrets Manager).
+  dashboard:  http://%s/
+  sign in:    %s / %s
+  queue:      %s
+  emulator:   %s (AWS_ACCESS_KEY_ID=%s, region %s)
+Scans go API -> SQS -> worker -> one ECS task per scan ("fargate" lines). Ctrl-C stops everything.
+rehearsal ready
+`, listen, debugEmail, debugPassword, queueURL, emu.URL, awsemu.AccessKey, awsemu.Region))
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		out.line("rehearsal", "got "+s.String()+", stopping")
+		g.stop()
+		ff.Close()
+		out.line("rehearsal", "stopped")
+		return nil
+	case name := <-g.exited:
+		g.stop()
+		return fmt.Errorf("%s exited on its own; stopped the rest", name)
+	}
+}
+
+// database is VEGA_DATABASE_URL, or a fresh vega_rehearsal database on the
+// local Postgres: the emulator forgets its buckets at exit, so rows kept
+// from an earlier run would point at snapshots that are gone.
+func database(ctx context.Context) (string, error) {
+	if u := os.Getenv("VEGA_DATABASE_URL"); u != "" {
+		return u, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, localPostgres)
+	if err != nil {
+		return "", fmt.Errorf("no VEGA_DATABASE_URL and no local Postgres at %s: %w (source .ci/postgres.sh starts one)", localPostgres, err)
+	}
+	defer c.Close(ctx)
+	name := pgx.Identifier{rehearsalDB}.Sanitize()
+	if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return "", fmt.Errorf("drop the previous %s: %w", rehearsalDB, err)
+	}
+	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			return "", fmt.Errorf("create %s: %w", rehearsalDB, err)
+		}
+		return "", fmt.Errorf("create %s: %s (set VEGA_DATABASE_URL to a database you may use)", rehearsalDB, pe.Message)
+	}
+	u, _ := url.Parse(localPostgres)
+	u.Path = "/" + rehearsalDB
+	return u.String(), nil
+}
+
+// scanQueue makes the scan queue as deploy/aws does: a dead-letter queue
+// after five receives, a 120 s visibility timeout the worker extends, long
+// polling.
+func scanQueue(ctx context.Context, emu *awsemu.Emulator, tb testing.TB) (string, error) {
+	dlq := emu.CreateQueue(tb, "vega-scans-dlq", nil)
+	attrs, err := sqs.NewFromConfig(emu.Config(tb)).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlq,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", fmt.Errorf("dead-letter queue: %w", err)
+	}
+	return emu.CreateQueue(tb, "vega-scans", map[string]string{"VisibilityTimeout": "120", "ReceiveMessageWaitTimeSeconds": "20",
+		"RedrivePolicy": `{"deadLetterTargetArn":"` + attrs.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`}), nil
+}
+
+// ecsRunner makes the cluster and the runner task definition, whose
+// environment is the runner role's; it returns the definition's ARN.
+func ecsRunner(ctx context.Context, emu *awsemu.Emulator, ff *fakefargate.Fargate, env []string) (string, error) {
+	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: ff.URL, Region: awsemu.Region, Credentials: emu.Options().Credentials})
+	if err != nil {
+		return "", err
+	}
+	ec := ecs.NewFromConfig(cfg)
+	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(clusterName)}); err != nil {
+		return "", fmt.Errorf("ECS cluster: %w", err)
+	}
+	var kvs []ecstypes.KeyValuePair
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "PATH" || k == "HOME" {
+			continue // the data plane's base environment, like the image's
+		}
+		kvs = append(kvs, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
+	}
+	td, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(runnerFamily),
+		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		Cpu: aws.String("2048"), Memory: aws.String("4096"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String(runnerContainer), Image: aws.String("vega:rehearsal"),
+			Essential: aws.Bool(true), Environment: kvs}}})
+	if err != nil {
+		return "", fmt.Errorf("runner task definition: %w", err)
+	}
+	return aws.ToString(td.TaskDefinition.TaskDefinitionArn), nil
+}
+
+// group is the long-running children.
+type group struct {
+	out    *console
+	mu     sync.Mutex
+	procs  []*child
+	exited chan string
+	once   sync.Once
+}
+
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func (g *group) start(bin, name string, env []string, args ...string) error {
+	g.mu.Lock()
+	if g.exited == nil {
+		g.exited = make(chan string, 16)
+	}
+	g.mu.Unlock()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	w := g.out.prefixed(name)
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	g.mu.Lock()
+	g.procs = append(g.procs, c)
+	g.mu.Unlock()
+	g.out.line("rehearsal", fmt.Sprintf("started %s (pid %d)", name, cmd.Process.Pid))
+	go func() {
+		_ = cmd.Wait()
+		close(c.done)
+		g.exited <- name
+	}()
+	return nil
+}
+
+// waitHTTP waits for a 200, or fails early when a child dies meanwhile.
+func (g *group) waitHTTP(u string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(u); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case name := <-g.exited:
+			return fmt.Errorf("%s exited while starting", name)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not answer 200 within %s", u, within)
+}
+
+// stop ends the children newest first (workers before the API before the
+// proxy): SIGTERM, then SIGKILL after 20 s. It waits for every one.
+func (g *group) stop() {
+	g.once.Do(func() {
+		g.mu.Lock()
+		procs := append([]*child{}, g.procs...)
+		g.mu.Unlock()
+		for i := len(procs) - 1; i >= 0; i-- {
+			_ = procs[i].cmd.Process.Signal(syscall.SIGTERM)
+		}
+		for i := len(procs) - 1; i >= 0; i-- {
+			c := procs[i]
+			select {
+			case <-c.done:
+			case <-time.After(20 * time.Second):
+				g.out.line("rehearsal", c.name+" ignored SIGTERM for 20s; killing it")
+				_ = c.cmd.Process.Kill()
+				<-c.done
+			}
+		}
+	})
+}
+
+func runOnce(bin string, env []string, args ...string) ([]byte, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	return cmd.CombinedOutput()
+}
+
+// console writes whole lines from many processes, each with its source.
+type console struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (c *console) line(who, s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintf(c.w, "%-10s | %s\n", who, s)
+}
+
+func (c *console) banner(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprint(c.w, s)
+}
+
+// prefixed is a writer that emits each complete line with who in front.
+func (c *console) prefixed(who string) io.Writer {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			c.line(who, string(bytes.TrimRight(sc.Bytes(), "\r")))
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return pw
+}
+
+func join(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func mkdir(parent, name string) string {
+	p := filepath.Join(parent, name)
+	_ = os.MkdirAll(p, 0o700)
+	return p
+}
+
+func short(arn string) string {
+	id := arn[strings.LastIndexByte(arn, '/')+1:]
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// fatalTB lets the emulator's helpers run outside a test: a failure exits.
+type fatalTB struct{ testing.TB }
+
+func (fatalTB) Helper() {}
+func (fatalTB) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{"rehearsal:"}, args...)...)
+	os.Exit(1)
+}
+func (fatalTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "rehearsal: "+format+"\n", args...)
+	os.Exit(1)
+}

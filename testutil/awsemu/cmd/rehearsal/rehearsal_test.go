@@ -1,0 +1,287 @@
+package main
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/srctree"
+)
+
+// The test binary doubles as the command: with this variable set it runs
+// main, so the test runs the rehearsal as its own process without a second
+// build of the emulator.
+const asMain = "VEGA_REHEARSAL_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asMain) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestRehearsal runs the rehearsal as a developer does, signs in with what it
+// prints, scans a planted AWS key through SQS and an ECS task, then sends
+// SIGINT and checks that every process it started is gone.
+func TestRehearsal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dbURL := pgtest.NewDatabase(t) // under CI=true a missing Postgres fails
+	tmp := t.TempDir()
+	vega := filepath.Join(tmp, "vega")
+	if out, err := exec.Command("go", "build", "-o", vega, "github.com/vegasec/vega/cmd/vega").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	addr := freeTestAddr(t)
+	cmd := exec.Command(os.Args[0], "-vega", vega, "-listen", addr, "-workers", "2", "-dir", filepath.Join(tmp, "work"))
+	cmd.Env = []string{asMain + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "VEGA_DATABASE_URL=" + dbURL}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	log := &lines{}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		for sc.Scan() {
+			log.add(sc.Text())
+		}
+	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); pw.Close() }()
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			_ = cmd.Process.Signal(os.Interrupt)
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+			}
+		}
+		if t.Failed() {
+			t.Logf("rehearsal output:\n%s", tail(log.all(), 6000))
+		}
+	})
+
+	waitLine(t, log, exited, 75*time.Second, "rehearsal ready")
+	m := regexp.MustCompile(`sign in:\s+(\S+) / (\S+)`).FindStringSubmatch(log.all())
+	if m == nil {
+		t.Fatal("no sign-in line")
+	}
+	base := "http://" + addr
+	if res, err := http.Get(base + "/"); err != nil || res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("dashboard: %v %v", res, err)
+	}
+
+	c := &api{t: t, base: base}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	c.call("POST", "/v1/auth/login", map[string]string{"email": m[1], "password": m[2]}, &tok)
+	c.token = tok.AccessToken
+	repo := c.upload(map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
+	var scan struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	c.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{"engines": []string{"secrets"}}, &scan)
+	deadline := time.Now().Add(60 * time.Second)
+	for scan.Status != "completed" {
+		if scan.Status == "failed" || scan.Status == "cancelled" || time.Now().After(deadline) {
+			t.Fatalf("scan: %+v", scan)
+		}
+		time.Sleep(200 * time.Millisecond)
+		c.call("GET", "/v1/scans/"+scan.ID, nil, &scan)
+	}
+	var found struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	c.call("GET", "/v1/scans/"+scan.ID+"/findings", nil, &found)
+	if len(found.Items) != 1 || !strings.Contains(string(found.Items[0]), "config/settings.py") {
+		t.Fatalf("findings: %s", found.Items)
+	}
+	// The scan ran in a Fargate task: the data plane logged its RunTask.
+	if !strings.Contains(log.all(), "for scan "+scan.ID+" started (pid ") {
+		t.Fatal("no Fargate task ran the scan")
+	}
+
+	pids := map[int]string{}
+	for _, l := range strings.Split(log.all(), "\n") {
+		if sm := regexp.MustCompile(`(started \S+|RunTask: task \S+) .*\(pid (\d+)\)`).FindStringSubmatch(l); sm != nil {
+			pid, _ := strconv.Atoi(sm[2])
+			pids[pid] = sm[1]
+		}
+	}
+	if len(pids) < 5 { // llm-proxy, serve, two workers, one task
+		t.Fatalf("started processes: %v", pids)
+	}
+
+	stopped = true
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("rehearsal exited with %v", err)
+		}
+	case <-time.After(45 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("rehearsal did not stop within 45s of SIGINT")
+	}
+	if !strings.Contains(log.all(), "rehearsal  | stopped") {
+		t.Fatal("no clean stop logged")
+	}
+	for pid, what := range pids {
+		// Reaped children are gone; an orphan would still answer signal 0.
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("%s (pid %d) is still running after the rehearsal exited: %v", what, pid, err)
+		}
+	}
+}
+
+type lines struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *lines) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.WriteString(s + "\n")
+}
+
+func (l *lines) all() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func waitLine(t *testing.T, l *lines, exited chan error, within time.Duration, want string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(l.all(), want) {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("rehearsal exited before %q: %v", want, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within %s", want, within)
+		}
+	}
+}
+
+type api struct {
+	t           *testing.T
+	base, token string
+}
+
+func (c *api) call(method, path string, body any, out any) {
+	c.t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case [2]any:
+		rd, ct = b[0].(*bytes.Buffer), b[1].(string)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+}
+
+// upload makes a project and a repository from a zip of files and waits
+// until it is ingested.
+func (c *api) upload(files map[string]string) string {
+	c.t.Helper()
+	var prj struct{ ID string }
+	c.call("POST", "/v1/projects", map[string]string{"name": "rehearsal"}, &prj)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for name, content := range files {
+		w, _ := zw.Create(name)
+		_, _ = io.WriteString(w, content)
+	}
+	_ = zw.Close()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("archive", "src.zip")
+	_, _ = fw.Write(zbuf.Bytes())
+	_ = mw.WriteField("name", "repo")
+	_ = mw.Close()
+	var repo struct {
+		ID           string `json:"id"`
+		IngestStatus string `json:"ingest_status"`
+	}
+	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", [2]any{&body, mw.FormDataContentType()}, &repo)
+	deadline := time.Now().Add(60 * time.Second)
+	for repo.IngestStatus != "ready" {
+		if repo.IngestStatus == "failed" || time.Now().After(deadline) {
+			c.t.Fatalf("ingest: %+v", repo)
+		}
+		time.Sleep(100 * time.Millisecond)
+		c.call("GET", "/v1/repositories/"+repo.ID, nil, &repo)
+	}
+	return repo.ID
+}
+
+func freeTestAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return fmt.Sprintf("…%s", s[len(s)-n:])
+	}
+	return s
+}
