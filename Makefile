@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO ?= go
 GOTESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build build-go ui run test test-go test-ui test-e2e lint bench fuzz docs check-docs deploy-check clean
+.PHONY: all build build-go ui run aws-rehearsal test test-go test-ui test-e2e lint bench fuzz docs check-docs deploy-check clean
 
 all: build
 
@@ -28,6 +28,12 @@ build-go:
 ## run: build and start on http://127.0.0.1:8000 (sign in: debug@example.com / vega-debug-password)
 run: build
 	./bin/vega serve
+
+## aws-rehearsal: the AWS runtime on this machine, no account (docs/deploy-aws.md, "Local rehearsal"):
+## Postgres (VEGA_DATABASE_URL or a fresh vega_rehearsal database on the local server), the AWS
+## emulator with a local Fargate, and serve + 2 workers + llm-proxy; prints where to sign in; Ctrl-C stops all
+aws-rehearsal: build
+	$(GO) run ./testutil/awsemu/cmd/rehearsal -vega bin/vega
 
 ## test: lint, Go tests (store contract on bolt and Postgres, API, engines…), UI unit tests, browser e2e
 test: lint build test-go test-ui test-e2e
