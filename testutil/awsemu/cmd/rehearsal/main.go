@@ -109,7 +109,7 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	tb := &fatalTB{}
 	ff, err := fakefargate.Start(fakefargate.Options{Upstream: emu.URL, Binary: bin, WorkDir: mkdir(dir, "tasks"),
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + mkdir(dir, "home")}, StopGrace: 10 * time.Second,
-		Output: func(id string) io.Writer { return out.prefixed("task " + short(id)) },
+		Output: func(id string) io.Writer { return out.prefixed("task "+short(id), nil) },
 		Started: func(t fakefargate.Task) {
 			out.line("fargate", fmt.Sprintf("RunTask: task %s for scan %s started (pid %d)", short(t.ARN), t.StartedBy, t.PID))
 		}})
@@ -168,7 +168,17 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	}
 	sqsMode := []string{"VEGA_SCAN_EXECUTION_MODE=sqs", "VEGA_SCAN_QUEUE_URL=" + queueURL}
 
-	taskDef, err := ecsRunner(ctx, emu, ff, join(common, blobs, codex, []string{"VEGA_SERVICE_ROLE=runner"}))
+	// The runner's one secret, the database URL, is injected by ECS into its
+	// environment on AWS (deploy/aws: `secrets`); here it is in the task
+	// definition, and the runner gets no secret ID: no admin token, no
+	// provider key reaches a task.
+	var runnerEnv []string
+	for _, kv := range common {
+		if !strings.HasPrefix(kv, "VEGA_SECRETS_MANAGER_SECRET_ID=") {
+			runnerEnv = append(runnerEnv, kv)
+		}
+	}
+	taskDef, err := ecsRunner(ctx, emu, ff, join(runnerEnv, blobs, codex, []string{"VEGA_SERVICE_ROLE=runner", "VEGA_DATABASE_URL=" + dbURL}))
 	if err != nil {
 		return err
 	}
@@ -184,14 +194,14 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	if providerBase == "" {
 		providerBase = "https://api.openai.com/v1"
 	}
-	if err := g.start(bin, "llm-proxy", join(common, []string{"VEGA_DATA_DIR=" + mkdir(dir, "llm-proxy"),
+	if err := g.start(bin, "llm-proxy", "", join(common, []string{"VEGA_DATA_DIR=" + mkdir(dir, "llm-proxy"),
 		"VEGA_LLM_PROXY_LISTEN_ADDR=" + proxyAddr, "VEGA_LLM_PROVIDER_BASE_URL=" + providerBase}), "llm-proxy"); err != nil {
 		return err
 	}
 	if err := g.waitHTTP("http://"+proxyAddr+"/healthz", 30*time.Second); err != nil {
 		return err
 	}
-	if err := g.start(bin, "serve", join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, "serve"),
+	if err := g.start(bin, "serve", "", join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, "serve"),
 		"VEGA_LISTEN_ADDR=" + listen, "VEGA_PUBLIC_URL=http://" + listen, "VEGA_SERVE_UI=true",
 		"VEGA_DEBUG_EMAIL=" + debugEmail, "VEGA_DEBUG_PASSWORD=" + debugPassword}), "serve"); err != nil {
 		return err
@@ -201,22 +211,25 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	}
 	for i := 1; i <= workers; i++ {
 		role := fmt.Sprintf("worker-%d", i)
-		if err := g.start(bin, role, join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, role),
+		if err := g.start(bin, role, `"msg":"worker started"`, join(common, blobs, codex, sqsMode, []string{"VEGA_DATA_DIR=" + mkdir(dir, role),
 			"VEGA_SCAN_WORKER_EXECUTION_MODE=ecs", "VEGA_THREAD_CONCURRENCY=4", "VEGA_ECS_CLUSTER=" + clusterName,
 			"VEGA_ECS_RUNNER_TASK_DEFINITION=" + taskDef, "VEGA_ECS_RUNNER_CONTAINER=" + runnerContainer,
 			"VEGA_ECS_SUBNETS=subnet-rehearsal-a,subnet-rehearsal-b", "VEGA_ECS_SECURITY_GROUPS=sg-rehearsal-runner"}), "worker"); err != nil {
 			return err
 		}
 	}
+	if err := g.waitReady(60 * time.Second); err != nil {
+		return err
+	}
 	out.banner(fmt.Sprintf(`
 Vega AWS rehearsal is ready (Postgres + emulated S3/SQS/ECS/Secrets Manager).
   dashboard:  http://%s/
   sign in:    %s / %s
-  queue:      %s
+  AWS:        buckets %s + %s, queue vega-scans (dead letters: vega-scans-dlq), secret %s, cluster %s
   emulator:   %s (AWS_ACCESS_KEY_ID=%s, region %s)
 Scans go API -> SQS -> worker -> one ECS task per scan ("fargate" lines). Ctrl-C stops everything.
 rehearsal ready
-`, listen, debugEmail, debugPassword, queueURL, emu.URL, awsemu.AccessKey, awsemu.Region))
+`, listen, debugEmail, debugPassword, sourceBucket, artifactsBucket, secretName, clusterName, emu.URL, awsemu.AccessKey, awsemu.Region))
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -320,9 +333,30 @@ type child struct {
 	name string
 	cmd  *exec.Cmd
 	done chan struct{}
+	up   chan struct{} // closed at its ready line
 }
 
-func (g *group) start(bin, name string, env []string, args ...string) error {
+// waitReady waits until every child started with a ready line has logged it.
+func (g *group) waitReady(within time.Duration) error {
+	g.mu.Lock()
+	procs := append([]*child{}, g.procs...)
+	g.mu.Unlock()
+	timeout := time.After(within)
+	for _, c := range procs {
+		select {
+		case <-c.up:
+		case <-c.done:
+			return fmt.Errorf("%s exited while starting", c.name)
+		case <-timeout:
+			return fmt.Errorf("%s did not start within %s", c.name, within)
+		}
+	}
+	return nil
+}
+
+// readyLine, when not "", is a log line's text that says the child is up;
+// waitReady waits for it.
+func (g *group) start(bin, name, readyLine string, env []string, args ...string) error {
 	g.mu.Lock()
 	if g.exited == nil {
 		g.exited = make(chan string, 16)
@@ -330,12 +364,20 @@ func (g *group) start(bin, name string, env []string, args ...string) error {
 	g.mu.Unlock()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	w := g.out.prefixed(name)
+	c := &child{name: name, cmd: cmd, done: make(chan struct{}), up: make(chan struct{})}
+	var once sync.Once
+	if readyLine == "" {
+		once.Do(func() { close(c.up) }) // the caller waits for it otherwise (HTTP)
+	}
+	w := g.out.prefixed(name, func(l string) {
+		if readyLine != "" && strings.Contains(l, readyLine) {
+			once.Do(func() { close(c.up) })
+		}
+	})
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)
 	}
-	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
 	g.mu.Lock()
 	g.procs = append(g.procs, c)
 	g.mu.Unlock()
@@ -415,13 +457,18 @@ func (c *console) banner(s string) {
 }
 
 // prefixed is a writer that emits each complete line with who in front.
-func (c *console) prefixed(who string) io.Writer {
+// seen, when set, is told of every line too.
+func (c *console) prefixed(who string, seen func(line string)) io.Writer {
 	pr, pw := io.Pipe()
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
-			c.line(who, string(bytes.TrimRight(sc.Bytes(), "\r")))
+			l := string(bytes.TrimRight(sc.Bytes(), "\r"))
+			c.line(who, l)
+			if seen != nil {
+				seen(l)
+			}
 		}
 		_, _ = io.Copy(io.Discard, pr)
 	}()

@@ -90,6 +90,16 @@ func TestRehearsal(t *testing.T) {
 	if m == nil {
 		t.Fatal("no sign-in line")
 	}
+	// Each role took only its secrets from the one secret: the provider
+	// key reached llm-proxy and nothing else (docs/deploy-aws.md).
+	took := secretReads(t, log.all())
+	for who, want := range map[string]string{"llm-proxy": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN,VEGA_LLM_PROVIDER_API_KEY",
+		"serve": "VEGA_DATABASE_URL,VEGA_AUTH_SECRET,VEGA_LLM_PROXY_ADMIN_TOKEN", "worker-1": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN",
+		"worker-2": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN"} {
+		if took[who] != want {
+			t.Errorf("%s took %q from the secret, want %q", who, took[who], want)
+		}
+	}
 	base := "http://" + addr
 	if res, err := http.Get(base + "/"); err != nil || res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("dashboard: %v %v", res, err)
@@ -127,6 +137,12 @@ func TestRehearsal(t *testing.T) {
 		t.Fatal("no Fargate task ran the scan")
 	}
 
+	for who, vars := range secretReads(t, log.all()) {
+		if strings.HasPrefix(who, "task ") {
+			t.Errorf("runner %s read the secret (%s); ECS injects its database URL only", who, vars)
+		}
+	}
+
 	pids := map[int]string{}
 	for _, l := range strings.Split(log.all(), "\n") {
 		if sm := regexp.MustCompile(`(started \S+|RunTask: task \S+) .*\(pid (\d+)\)`).FindStringSubmatch(l); sm != nil {
@@ -160,6 +176,24 @@ func TestRehearsal(t *testing.T) {
 			t.Errorf("%s (pid %d) is still running after the rehearsal exited: %v", what, pid, err)
 		}
 	}
+}
+
+// secretReads is, per process, the variables it logged taking from the
+// Secrets Manager secret.
+func secretReads(t *testing.T, log string) map[string]string {
+	took := map[string]string{}
+	for _, l := range strings.Split(log, "\n") {
+		who, js, ok := strings.Cut(l, " | ")
+		if !ok || !strings.Contains(js, "configuration read from Secrets Manager") {
+			continue
+		}
+		var e struct{ Variables []string }
+		if err := json.Unmarshal([]byte(js), &e); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		took[strings.TrimSpace(who)] = strings.Join(e.Variables, ",")
+	}
+	return took
 }
 
 type lines struct {
