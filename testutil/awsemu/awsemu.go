@@ -9,7 +9,8 @@
 // package variables. Name buckets, queues and secrets with Unique (or after
 // the test) so tests do not see each other's.
 //
-// Only tests (and the bench command in ./cmd/awsemu) import this package: the
+// Only tests and dev commands (./cmd/awsemu for benchmarks, ./cmd/rehearsal for
+// `make aws-rehearsal`) import this package: the
 // emulator registers ~80 services and takes about a minute to compile cold.
 package awsemu
 
