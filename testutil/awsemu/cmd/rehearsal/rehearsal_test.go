@@ -137,6 +137,16 @@ func TestRehearsal(t *testing.T) {
 		t.Fatal("no Fargate task ran the scan")
 	}
 
+	// Both workers are registered and alive (the ops view of the dashboard).
+	var workers struct {
+		Items []struct {
+			Stale bool `json:"stale"`
+		} `json:"items"`
+	}
+	c.call("GET", "/v1/ops/workers", nil, &workers)
+	if len(workers.Items) != 2 || workers.Items[0].Stale || workers.Items[1].Stale {
+		t.Fatalf("ops workers: %+v", workers)
+	}
 	for who, vars := range secretReads(t, log.all()) {
 		if strings.HasPrefix(who, "task ") {
 			t.Errorf("runner %s read the secret (%s); ECS injects its database URL only", who, vars)
