@@ -122,8 +122,8 @@ describe('the binary accepts each role\'s configuration', { skip: !fs.existsSync
       VEGA_PERSISTENCE_BACKEND: 'bolt', VEGA_FILE_STORAGE_BACKEND: 'local', VEGA_SCAN_EXECUTION_MODE: 'thread',
       VEGA_SERVE_UI: 'true', VEGA_LISTEN_ADDR: `127.0.0.1:${port}`, VEGA_DATA_DIR: dir,
     };
-    // Local files: the S3 settings would be refused as ignored (app/config).
-    for (const name of ['VEGA_DATABASE_URL', 'VEGA_S3_SOURCE_BUCKET', 'VEGA_S3_ARTIFACTS_BUCKET']) delete (env as Record<string, string>)[name];
+    // Local files and thread dispatch: the S3 settings and the queue URL would be refused as ignored (app/config).
+    for (const name of ['VEGA_DATABASE_URL', 'VEGA_S3_SOURCE_BUCKET', 'VEGA_S3_ARTIFACTS_BUCKET', 'VEGA_SCAN_QUEUE_URL']) delete (env as Record<string, string>)[name];
     const child = spawn(BIN, ['serve'], { env: { PATH: '/usr/bin:/bin', ...env }, stdio: 'ignore' });
     try {
       const get = (host: string) =>
