@@ -57,7 +57,7 @@ func TestSchema(t *testing.T) {
 // old way, then the rest: later files must migrate existing rows (0002
 // backfills the generated search column, 0003 the snapshots' stored bytes,
 // 0005 gives users session generation 0 so tokens issued before the upgrade
-// stay valid, 0006 frees Cognito users' emails), not just empty tables.
+// stay valid, 0006 frees Cognito users' emails, 0009 gives findings their category as rule), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -77,8 +77,8 @@ func TestUpgradeWithData(t *testing.T) {
 		INSERT INTO projects (id, owner_user_id, name, created_at, updated_at) VALUES ('prj_1', 'usr_1', 'p', now(), now());
 		INSERT INTO repositories (id, project_id, owner_user_id, name, source_type, ingest_status, created_at, updated_at)
 			VALUES ('repo_1', 'prj_1', 'usr_1', 'r', 'git', 'ready', now(), now());
-		INSERT INTO findings (id, repository_id, project_id, owner_user_id, title, description, file_path, status, created_at, updated_at)
-			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'open', now(), now());
+		INSERT INTO findings (id, repository_id, project_id, owner_user_id, title, description, file_path, category, status, created_at, updated_at)
+			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'Injection', 'open', now(), now());
 		INSERT INTO snapshots (id, repository_id, owner_user_id, total_bytes, created_at)
 			VALUES ('snap_1', 'repo_1', 'usr_1', 6442450944, now());
 		INSERT INTO users (id, email, created_at) VALUES ('usr_1', 'a@example.com', now());
@@ -94,12 +94,13 @@ func TestUpgradeWithData(t *testing.T) {
 	if len(applied) != len(files)-1 {
 		t.Fatalf("applied %v after 0001, want the %d later files", applied, len(files)-1)
 	}
-	var search string
-	if err := pool.QueryRow(ctx, `SELECT search FROM findings WHERE id = 'fnd_1'`).Scan(&search); err != nil {
+	// 0009: the category becomes the rule and the search column gains it.
+	var search, rule string
+	if err := pool.QueryRow(ctx, `SELECT search, rule_id FROM findings WHERE id = 'fnd_1'`).Scan(&search, &rule); err != nil {
 		t.Fatal(err)
 	}
-	if want := "sql injection\x1fbody\x1fsrc/a.go"; search != want {
-		t.Fatalf("search = %q, want %q", search, want)
+	if want := "sql injection\x1fbody\x1fsrc/a.go\x1finjection"; search != want || rule != "Injection" {
+		t.Fatalf("search = %q, rule_id = %q; want %q, Injection", search, rule, want)
 	}
 	// 0003: a snapshot of before the quotas counts its source size.
 	var stored int64

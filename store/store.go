@@ -185,9 +185,16 @@ type FindingFilter struct {
 	Severities   []string
 	Statuses     []string
 	Engines      []string
+	Rules        []string // rule_id, exact
 	PathPrefix   string
 	CWE          string
-	Query        string // case-insensitive substring of title, description or path
+	Query        string // case-insensitive substring of title, description, path or rule_id
+	// AlsoInScanID and NotInScanID narrow further to findings that scan did
+	// (or did not) report: a scan compared with the one before it.
+	AlsoInScanID string
+	NotInScanID  string
+	// Sort orders ListFindings (the other calls ignore it); see FindingSort.
+	Sort FindingSort
 }
 
 type FindingStore interface {
@@ -197,6 +204,21 @@ type FindingStore interface {
 	UpdateFinding(ctx context.Context, sc Scope, id string, fn func(*Finding) error) (*Finding, error)
 	ListFindings(ctx context.Context, sc Scope, f FindingFilter, p Page) ([]Finding, string, error)
 	CountFindings(ctx context.Context, sc Scope, f FindingFilter) (SeverityCounts, error)
+	// CountFindingsByStatus counts the findings matching f per status,
+	// ignoring f.Statuses: the tabs of a list, each with the other filters.
+	CountFindingsByStatus(ctx context.Context, sc Scope, f FindingFilter) (StatusCounts, error)
+	// ListFindingRules groups the findings matching f by rule_id, ordered
+	// as SortRuleGroups does.
+	ListFindingRules(ctx context.Context, sc Scope, f FindingFilter) ([]RuleGroup, error)
+	// FindingIDs returns the IDs of at most limit findings matching f, newest first.
+	FindingIDs(ctx context.Context, sc Scope, f FindingFilter, limit int) ([]string, error)
+	// TriageFindings runs fn on each listed finding sc may see and, in one
+	// transaction, saves the triage fields (Status, DismissedReason,
+	// TriageNote, UpdatedAt) of those for which fn returns a history entry,
+	// and the entries. fn returning nil leaves the finding unchanged; other
+	// fields fn edits are not saved. It returns how many changed and the IDs
+	// that are missing or not visible in sc.
+	TriageFindings(ctx context.Context, sc Scope, ids []string, fn func(*Finding) *FindingHistory) (int, []string, error)
 	// PutScanFinding records that a scan reported a finding under a key (idempotent).
 	PutScanFinding(ctx context.Context, sf ScanFinding) error
 	// GetScanFinding returns the finding ID a scan recorded under key, or ErrNotFound.

@@ -339,17 +339,20 @@ type Location struct {
 // reports the same fingerprint, so triage carries over; ScanID is the latest
 // scan that reported it and ScanFinding records membership per scan.
 type Finding struct {
-	ID              string     `json:"id"`
-	ScanID          string     `json:"scan_id"`
-	RepositoryID    string     `json:"repository_id"`
-	ProjectID       string     `json:"project_id"`
-	OwnerUserID     string     `json:"-"`
-	Fingerprint     string     `json:"fingerprint"`
-	Engine          string     `json:"engine"`
-	Title           string     `json:"title"`
-	Severity        string     `json:"severity"`
-	Confidence      string     `json:"confidence"`
-	Category        string     `json:"category"`
+	ID           string `json:"id"`
+	ScanID       string `json:"scan_id"`
+	RepositoryID string `json:"repository_id"`
+	ProjectID    string `json:"project_id"`
+	OwnerUserID  string `json:"-"`
+	Fingerprint  string `json:"fingerprint"`
+	Engine       string `json:"engine"`
+	Title        string `json:"title"`
+	Severity     string `json:"severity"`
+	Confidence   string `json:"confidence"`
+	Category     string `json:"category"`
+	// RuleID is what reported it: the gitleaks rule for the secrets engine,
+	// the category for Codex (docs/findings.md).
+	RuleID          string     `json:"rule_id"`
 	CWE             []string   `json:"cwe"`
 	FilePath        string     `json:"file_path"`
 	StartLine       int        `json:"start_line"`

@@ -9,42 +9,72 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-var findingQuery = []string{"severity", "status", "engine", "path_prefix", "cwe", "q", "scan_id"}
+var findingQuery = []string{"severity", "status", "engine", "rule", "path_prefix", "cwe", "q", "scan_id", "sort"}
+
+// findingQueryDoc describes the list parameters in the OpenAPI document
+// (README, "Findings lists").
+var findingQueryDoc = map[string]string{
+	"severity":    "Comma list of critical, high, medium, low, info",
+	"status":      "Comma list of open, confirmed, dismissed, fixed (counts ignores it: one number per status tab)",
+	"engine":      "Comma list of engine names",
+	"rule":        "Comma list of rule IDs (gitleaks rule, or the Codex category), exact",
+	"path_prefix": "Findings under this repository path",
+	"cwe":         "One CWE, e.g. CWE-79",
+	"q":           "Case-insensitive substring of title, description, path or rule ID",
+	"scan_id":     "Findings this scan reported",
+	"sort": "severity, path, rule, first_seen, last_seen or status, - first for descending; applied before paging. " +
+		"Ascending is info→critical, A→Z, oldest first, open→fixed; ties by path then ID. Default -severity (most severe first, then path). " +
+		"The cursor is a keyset position of this sort: pass it back with the same sort and filters",
+	"change": "new, fixed or unchanged: relative to the previous complete scan of the repository (base_scan_id in the answer)",
+}
 
 func queryOf(c *fiber.Ctx) findings.Query {
-	return findings.Query{Severity: c.Query("severity"), Status: c.Query("status"), Engine: c.Query("engine"),
-		PathPrefix: c.Query("path_prefix"), CWE: c.Query("cwe"), Q: c.Query("q"), ScanID: c.Query("scan_id")}
+	return findings.Query{Severity: c.Query("severity"), Status: c.Query("status"), Engine: c.Query("engine"), Rule: c.Query("rule"),
+		PathPrefix: c.Query("path_prefix"), CWE: c.Query("cwe"), Q: c.Query("q"), ScanID: c.Query("scan_id"),
+		Sort: c.Query("sort"), Change: c.Query("change")}
 }
 
 func (r *Router) findingRoutes(d ScanDeps) {
 	svc := d.Findings
 	tag := "findings"
-	type lister func(c *fiber.Ctx, q findings.Query, p store.Page) ([]store.Finding, string, error)
-	list := func(fn lister) fiber.Handler {
+	list := func(target func(id string) findings.Target) fiber.Handler {
 		return func(c *fiber.Ctx) error {
 			p, err := PageParams(c)
 			if err != nil {
 				return err
 			}
-			items, next, err := fn(c, queryOf(c), p)
+			l, err := svc.List(c.UserContext(), Scope(c), target(c.Params("id")), queryOf(c), p)
 			if err != nil {
 				return err
 			}
-			return c.JSON(NewList(items, next))
+			return c.JSON(l)
 		}
 	}
-	r.Authed("GET", "/repositories/:id/findings", Op{Tag: tag, Summary: "List a repository's findings with filters (comma lists for severity, status, engine)",
-		Response: List[store.Finding]{}, Paged: true, Query: findingQuery}, list(func(c *fiber.Ctx, q findings.Query, p store.Page) ([]store.Finding, string, error) {
-		return svc.ListForRepository(c.UserContext(), Scope(c), c.Params("id"), q, p)
-	}))
+	rules := func(target func(id string) findings.Target) fiber.Handler {
+		return func(c *fiber.Ctx) error {
+			l, err := svc.Rules(c.UserContext(), Scope(c), target(c.Params("id")), queryOf(c))
+			if err != nil {
+				return err
+			}
+			return c.JSON(l)
+		}
+	}
+	byRepo := func(id string) findings.Target { return findings.Target{RepositoryID: id} }
+	byProject := func(id string) findings.Target { return findings.Target{ProjectID: id} }
+	byScan := func(id string) findings.Target { return findings.Target{ScanID: id} }
+	scanQuery := append(append([]string{}, findingQuery...), "change")
+	r.Authed("GET", "/repositories/:id/findings", Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
+		Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}, list(byRepo))
 	r.Authed("GET", "/projects/:id/findings", Op{Tag: tag, Summary: "List the findings of every repository of a project",
-		Response: List[store.Finding]{}, Paged: true, Query: findingQuery}, list(func(c *fiber.Ctx, q findings.Query, p store.Page) ([]store.Finding, string, error) {
-		return svc.ListForProject(c.UserContext(), Scope(c), c.Params("id"), q, p)
-	}))
-	r.Authed("GET", "/scans/:id/findings", Op{Tag: tag, Summary: "List the findings a scan reported",
-		Response: List[store.Finding]{}, Paged: true, Query: findingQuery}, list(func(c *fiber.Ctx, q findings.Query, p store.Page) ([]store.Finding, string, error) {
-		return svc.ListForScan(c.UserContext(), Scope(c), c.Params("id"), q, p)
-	}))
+		Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}, list(byProject))
+	r.Authed("GET", "/scans/:id/findings", Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
+		Response: findings.List{}, Paged: true, Query: scanQuery, QueryDoc: findingQueryDoc}, list(byScan))
+	r.Authed("GET", "/repositories/:id/findings/rules", Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
+		Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}, rules(byRepo))
+	r.Authed("GET", "/projects/:id/findings/rules", Op{Tag: tag, Summary: "A project's findings grouped by rule",
+		Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}, rules(byProject))
+	r.Authed("GET", "/scans/:id/findings/rules", Op{Tag: tag, Summary: "A scan's findings grouped by rule",
+		Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}, rules(byScan))
 	r.Authed("GET", "/findings/:id", Op{Tag: tag, Summary: "Get a finding", Response: store.Finding{}}, func(c *fiber.Ctx) error {
 		f, err := svc.Get(c.UserContext(), Scope(c), c.Params("id"))
 		if err != nil {
@@ -64,7 +94,7 @@ func (r *Router) findingRoutes(d ScanDeps) {
 		}
 		return c.JSON(f)
 	})
-	r.Authed("POST", "/findings/bulk-triage", Op{Tag: tag, Summary: "Triage up to 500 findings at once",
+	r.Authed("POST", "/findings/bulk-triage", Op{Tag: tag, Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
 		Request: findings.BulkTriage{}, Response: findings.BulkResult{}}, func(c *fiber.Ctx) error {
 		var in findings.BulkTriage
 		if err := Decode(c, &in); err != nil {

@@ -29,8 +29,9 @@ type Op struct {
 	Public       bool // no bearer credential needed
 	QueryToken   bool // also accepts ?access_token= (EventSource)
 	Query        []string
-	Multipart    bool   // body may also be multipart/form-data
-	Produces     string // non-JSON success content type
+	QueryDoc     map[string]string // description of a query parameter, by name
+	Multipart    bool              // body may also be multipart/form-data
+	Produces     string            // non-JSON success content type
 }
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)\??`)
@@ -59,7 +60,11 @@ func (r *Router) OpenAPI() map[string]any {
 				map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range op.Query {
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}})
+			p := map[string]any{"name": q, "in": "query", "schema": map[string]any{"type": "string"}}
+			if d := op.QueryDoc[q]; d != "" {
+				p["description"] = d
+			}
+			params = append(params, p)
 		}
 		if params != nil {
 			o["parameters"] = params

@@ -47,7 +47,8 @@ func PageParams(c *fiber.Ctx) (store.Page, error) {
 		}
 		p.Limit = n
 	}
-	if len(p.Cursor) > 128 {
+	// Findings cursors carry a sort position (a path of up to 1 KiB, base64).
+	if len(p.Cursor) > 2048 {
 		return p, apperr.Validation(map[string]string{"cursor": "is not a valid cursor"})
 	}
 	return p.Normalize(), nil

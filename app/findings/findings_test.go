@@ -141,7 +141,7 @@ func triageBulkAndHistory(t *testing.T, open func(testing.TB) *scantest.Env) {
 	}
 	res, err := svc.BulkTriage(ctx, sc, u.ID, findings.BulkTriage{IDs: []string{ids[1], ids[2], ids[2], "fnd_missing"},
 		Triage: findings.Triage{Status: store.FindingDismissed, DismissedReason: store.DismissWontFix}})
-	if err != nil || len(res.Items) != 2 || len(res.NotFound) != 1 {
+	if err != nil || res.Matched != 2 || res.Changed != 2 || len(res.NotFound) != 1 {
 		t.Fatalf("bulk: %+v %v", res, err)
 	}
 	hist, err := svc.History(ctx, sc, ids[1])
@@ -149,16 +149,16 @@ func triageBulkAndHistory(t *testing.T, open func(testing.TB) *scantest.Env) {
 		hist[1].Reason != store.DismissWontFix || hist[1].Actor != u.ID {
 		t.Fatalf("history: %+v %v", hist, err)
 	}
-	list, _, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{Status: "dismissed"}, store.Page{})
-	if err != nil || len(list) != 2 {
-		t.Fatalf("filter by status: %d %v", len(list), err)
+	list, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{Status: "dismissed"}, store.Page{})
+	if err != nil || len(list.Items) != 2 || list.Total != 2 || list.Counts != (store.StatusCounts{Open: 0, Confirmed: 1, Dismissed: 2}) {
+		t.Fatalf("filter by status: %+v %v", list, err)
 	}
-	if _, _, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{Severity: "urgent"}, store.Page{}); !apperr.IsCode(err, apperr.ValidationFailed) {
+	if _, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{Severity: "urgent"}, store.Page{}); !apperr.IsCode(err, apperr.ValidationFailed) {
 		t.Fatalf("bad severity filter: %v", err)
 	}
-	list, _, err = svc.ListForScan(ctx, sc, s.ID, findings.Query{}, store.Page{})
-	if err != nil || len(list) != 3 {
-		t.Fatalf("scan findings: %d %v", len(list), err)
+	list, err = svc.ListForScan(ctx, sc, s.ID, findings.Query{}, store.Page{})
+	if err != nil || len(list.Items) != 3 || list.Total != 3 {
+		t.Fatalf("scan findings: %+v %v", list, err)
 	}
 	stats, _ := env.Store.ProjectStats(ctx, sc, repo.ProjectID)
 	if stats.OpenFindingCounts.Medium != 1 {

@@ -149,6 +149,9 @@ func (r *Recorder) apply(f *store.Finding, rep engine.Report) {
 	f.Severity = rep.Severity
 	f.Confidence = rep.Confidence
 	f.Category = rep.Category
+	// The secrets engine reports its gitleaks rule as category, Codex its
+	// category: either is the finding's rule (docs/findings.md).
+	f.RuleID = rep.Category
 	f.CWE = rep.CWE
 	f.FilePath = rep.FilePath
 	f.StartLine, f.EndLine = rep.StartLine, rep.EndLine

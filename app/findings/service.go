@@ -25,111 +25,11 @@ func NewService(st store.Store, now func() time.Time) *Service {
 	return &Service{st: st, now: now}
 }
 
-// Query is the user's filter of a findings list (GET /v1/findings); empty fields match everything.
-type Query struct {
-	Severity   string `json:"severity,omitempty"` // comma list
-	Status     string `json:"status,omitempty"`   // comma list
-	Engine     string `json:"engine,omitempty"`   // comma list
-	PathPrefix string `json:"path_prefix,omitempty"`
-	CWE        string `json:"cwe,omitempty"`
-	Q          string `json:"q,omitempty"`
-	ScanID     string `json:"scan_id,omitempty"`
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-var findingStatuses = []string{store.FindingOpen, store.FindingConfirmed, store.FindingDismissed, store.FindingFixed}
-
-// Filter validates q into a store filter.
-func (q Query) Filter() (store.FindingFilter, error) {
-	problems := map[string]string{}
-	f := store.FindingFilter{Severities: splitList(q.Severity), Statuses: splitList(q.Status), Engines: splitList(q.Engine),
-		ScanID: strings.TrimSpace(q.ScanID), Query: strings.TrimSpace(q.Q)}
-	for _, s := range f.Severities {
-		if !slices.Contains(store.Severities, s) {
-			problems["severity"] = "must be a comma list of critical, high, medium, low, info"
-		}
-	}
-	for _, s := range f.Statuses {
-		if !slices.Contains(findingStatuses, s) {
-			problems["status"] = "must be a comma list of open, confirmed, dismissed, fixed"
-		}
-	}
-	if q.PathPrefix != "" {
-		f.PathPrefix = NormalizePath(q.PathPrefix)
-		if f.PathPrefix == "" {
-			problems["path_prefix"] = "must be a path inside the repository"
-		}
-	}
-	if q.CWE != "" {
-		c := normalizeCWE([]string{q.CWE})
-		if len(c) == 0 {
-			problems["cwe"] = "must look like CWE-79"
-		} else {
-			f.CWE = c[0]
-		}
-	}
-	if len(f.Query) > 200 {
-		problems["q"] = "must be at most 200 characters"
-	}
-	if len(problems) > 0 {
-		return f, apperr.Validation(problems)
-	}
-	return f, nil
-}
-
 func notFound(kind, id string, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return apperr.NotFoundf("%s %s not found", kind, id)
 	}
 	return err
-}
-
-// ListForRepository lists the findings of a repository the scope may see.
-func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID string, q Query, p store.Page) ([]store.Finding, string, error) {
-	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
-		return nil, "", notFound("Repository", repoID, err)
-	}
-	f, err := q.Filter()
-	if err != nil {
-		return nil, "", err
-	}
-	f.RepositoryID = repoID
-	return s.st.ListFindings(ctx, sc, f, p)
-}
-
-// ListForProject lists the findings of every repository of a project.
-func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID string, q Query, p store.Page) ([]store.Finding, string, error) {
-	if _, err := s.st.GetProject(ctx, sc, projectID); err != nil {
-		return nil, "", notFound("Project", projectID, err)
-	}
-	f, err := q.Filter()
-	if err != nil {
-		return nil, "", err
-	}
-	f.ProjectID = projectID
-	return s.st.ListFindings(ctx, sc, f, p)
-}
-
-// ListForScan lists the findings a scan reported.
-func (s *Service) ListForScan(ctx context.Context, sc store.Scope, scanID string, q Query, p store.Page) ([]store.Finding, string, error) {
-	if _, err := s.st.GetScan(ctx, sc, scanID); err != nil {
-		return nil, "", notFound("Scan", scanID, err)
-	}
-	f, err := q.Filter()
-	if err != nil {
-		return nil, "", err
-	}
-	f.ScanID = scanID
-	return s.st.ListFindings(ctx, sc, f, p)
 }
 
 // Get returns one finding.
@@ -156,6 +56,13 @@ type Triage struct {
 var dismissReasons = []string{store.DismissFalsePositive, store.DismissWontFix, store.DismissAcceptedRisk, store.DismissUsedInTests}
 
 func (t Triage) validate() error {
+	if problems := t.problems(); len(problems) > 0 {
+		return apperr.Validation(problems)
+	}
+	return nil
+}
+
+func (t Triage) problems() map[string]string {
 	problems := map[string]string{}
 	switch t.Status {
 	case store.FindingOpen, store.FindingConfirmed:
@@ -172,10 +79,7 @@ func (t Triage) validate() error {
 	if t.Note != nil && len(*t.Note) > 5000 {
 		problems["note"] = "must be at most 5000 characters"
 	}
-	if len(problems) > 0 {
-		return apperr.Validation(problems)
-	}
-	return nil
+	return problems
 }
 
 // Triage applies t to one finding and records the change in its history.
@@ -208,44 +112,4 @@ func (s *Service) triage(ctx context.Context, sc store.Scope, actor, id string, 
 		return nil, err
 	}
 	return f, nil
-}
-
-// BulkTriage applies one decision to many findings (at most store.MaxLimit).
-type BulkTriage struct {
-	IDs []string `json:"ids"`
-	Triage
-}
-
-// BulkResult lists what changed and which IDs were not found (or not yours).
-type BulkResult struct {
-	Items    []store.Finding `json:"items"`
-	NotFound []string        `json:"not_found"`
-}
-
-// BulkTriage triages every listed finding the scope may see.
-func (s *Service) BulkTriage(ctx context.Context, sc store.Scope, actor string, b BulkTriage) (*BulkResult, error) {
-	if len(b.IDs) == 0 || len(b.IDs) > store.MaxLimit {
-		return nil, apperr.Validation(map[string]string{"ids": "must list 1 to 500 finding IDs"})
-	}
-	if err := b.Triage.validate(); err != nil {
-		return nil, err
-	}
-	out := &BulkResult{Items: []store.Finding{}, NotFound: []string{}}
-	seen := map[string]bool{}
-	for _, id := range b.IDs {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		f, err := s.triage(ctx, sc, actor, id, b.Triage)
-		if apperr.IsCode(err, apperr.NotFound) {
-			out.NotFound = append(out.NotFound, id)
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out.Items = append(out.Items, *f)
-	}
-	return out, nil
 }

@@ -36,6 +36,7 @@ var (
 	idxFindingFP      = []byte("idx_finding_fingerprint") // repo ID \x00 fingerprint -> finding ID
 	bktScanFindings   = []byte("scan_findings")           // scan ID -> sub-bucket: key -> finding ID
 	bktFindingHistory = []byte("finding_history")         // finding ID \x00 history ID -> entry
+	idxFindingMeta    = []byte("idx_finding_meta")        // repo ID \x00 finding ID -> findingMeta (findingmeta.go)
 	bktJobs           = []byte("runner_jobs")
 	idxJobScanAttempt = []byte("idx_job_scan_attempt") // scan ID \x00 big-endian attempt -> job ID
 	bktUsage          = []byte("usage_records")
@@ -52,7 +53,7 @@ var allBuckets = [][]byte{
 	bktRefresh, idxRefreshHash, idxRefreshLive,
 	bktProjects, bktRepos, bktSnapshots, bktProfiles,
 	bktScans, idxScanStatus, bktEvents,
-	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory,
+	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory, idxFindingMeta,
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
 	bktGitUploads, idxGitUploadToken, idxOwned,
 	bktScanQueueSent,
@@ -64,6 +65,7 @@ var allBuckets = [][]byte{
 var backfills = map[string]func(tx *bolt.Tx) error{
 	string(idxRefreshLive): fillRefreshLive,
 	string(idxOwned):       buildOwnedIndex,
+	string(idxFindingMeta): buildFindingMeta,
 }
 
 // compositeKey joins parts with a NUL byte. Parts are IDs or fixed words, which

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,6 +58,9 @@ func putFinding(tx *bolt.Tx, old, f *store.Finding) error {
 		if err := idx.Put(fingerprintKey(f), []byte(f.ID)); err != nil {
 			return err
 		}
+	}
+	if err := putMeta(tx, f); err != nil {
+		return err
 	}
 	return putJSON(tx.Bucket(bktFindings), []byte(f.ID), findingToRecord(f))
 }
@@ -117,46 +121,11 @@ func (s *Store) UpdateFinding(ctx context.Context, sc store.Scope, id string, fn
 	return out, err
 }
 
-// findingMatcher turns a filter into a predicate. The scan membership set is
-// read from the scan's link bucket once, up front.
-func findingMatcher(tx *bolt.Tx, sc store.Scope, f store.FindingFilter) func(*store.Finding) bool {
-	var inScan map[string]bool
-	if f.ScanID != "" {
-		inScan = map[string]bool{}
-		if b := tx.Bucket(bktScanFindings).Bucket([]byte(f.ScanID)); b != nil {
-			_ = b.ForEach(func(_, v []byte) error { inScan[string(v)] = true; return nil })
-		}
-	}
-	query := strings.ToLower(f.Query)
-	return func(x *store.Finding) bool {
-		if !sc.Allows(x.OwnerUserID) {
-			return false
-		}
-		if (f.ProjectID != "" && x.ProjectID != f.ProjectID) ||
-			(f.RepositoryID != "" && x.RepositoryID != f.RepositoryID) ||
-			(inScan != nil && !inScan[x.ID]) ||
-			(len(f.Severities) > 0 && !slices.Contains(f.Severities, x.Severity)) ||
-			(len(f.Statuses) > 0 && !slices.Contains(f.Statuses, x.Status)) ||
-			(len(f.Engines) > 0 && !slices.Contains(f.Engines, x.Engine)) ||
-			(f.PathPrefix != "" && !strings.HasPrefix(x.FilePath, f.PathPrefix)) ||
-			(f.CWE != "" && !slices.Contains(x.CWE, f.CWE)) {
-			return false
-		}
-		if query != "" &&
-			!strings.Contains(strings.ToLower(x.Title), query) &&
-			!strings.Contains(strings.ToLower(x.Description), query) &&
-			!strings.Contains(strings.ToLower(x.FilePath), query) {
-			return false
-		}
-		return true
-	}
-}
-
 func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.FindingFilter, p store.Page) ([]store.Finding, string, error) {
 	var out []store.Finding
 	var next string
 	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, next, err = listDesc(tx.Bucket(bktFindings), p, decodeAs((*findingRecord).finding, findingMatcher(tx, sc, f)))
+		out, next, err = listFindings(tx, sc, f, p)
 		return err
 	})
 	return out, next, err
@@ -165,15 +134,100 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 func (s *Store) CountFindings(ctx context.Context, sc store.Scope, f store.FindingFilter) (store.SeverityCounts, error) {
 	var counts store.SeverityCounts
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		match := findingMatcher(tx, sc, f)
-		return forEachFinding(tx, func(x *store.Finding) error {
-			if match(x) {
-				counts.Inc(x.Severity)
+		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
+			if ok {
+				counts.Inc(m.Severity)
 			}
-			return nil
 		})
 	})
 	return counts, err
+}
+
+func (s *Store) CountFindingsByStatus(ctx context.Context, sc store.Scope, f store.FindingFilter) (store.StatusCounts, error) {
+	var counts store.StatusCounts
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, _ bool) { counts.Add(m.Status, 1) })
+	})
+	return counts, err
+}
+
+func (s *Store) ListFindingRules(ctx context.Context, sc store.Scope, f store.FindingFilter) ([]store.RuleGroup, error) {
+	groups := map[string]*store.RuleGroup{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
+			if !ok {
+				return
+			}
+			g := groups[m.RuleID]
+			if g == nil {
+				g = &store.RuleGroup{RuleID: m.RuleID}
+				groups[m.RuleID] = g
+			}
+			g.Add(m.Severity, 1)
+		})
+	})
+	out := make([]store.RuleGroup, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, *g)
+	}
+	store.SortRuleGroups(out)
+	return out, err
+}
+
+func (s *Store) FindingIDs(ctx context.Context, sc store.Scope, f store.FindingFilter, limit int) ([]string, error) {
+	out := []string{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
+			if ok {
+				out = append(out, m.ID)
+			}
+		})
+	})
+	slices.SortFunc(out, func(a, b string) int { return strings.Compare(b, a) })
+	if len(out) > limit {
+		out = out[:max(limit, 0)]
+	}
+	return out, err
+}
+
+// TriageFindings applies fn to each finding in one write transaction (one
+// fsync however many change).
+func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string, fn func(*store.Finding) *store.FindingHistory) (int, []string, error) {
+	changed, missing := 0, []string{}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		changed, missing = 0, missing[:0]
+		hist := tx.Bucket(bktFindingHistory)
+		for _, id := range ids {
+			old, err := getFinding(tx, sc, id)
+			if errors.Is(err, store.ErrNotFound) {
+				missing = append(missing, id)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			f := *old
+			h := fn(&f)
+			if h == nil {
+				continue
+			}
+			saved := *old
+			saved.Status, saved.DismissedReason, saved.TriageNote, saved.UpdatedAt = f.Status, f.DismissedReason, f.TriageNote, f.UpdatedAt
+			if err := putFinding(tx, old, &saved); err != nil {
+				return err
+			}
+			if h.ID == "" {
+				h.ID = store.NewID(store.PrefixHistory)
+			}
+			h.FindingID = id
+			if err := putJSON(hist, compositeKey(id, h.ID), h); err != nil {
+				return err
+			}
+			changed++
+		}
+		return nil
+	})
+	return changed, missing, err
 }
 
 // PutScanFinding links a scan to a finding under key; repeating it is a no-op
@@ -265,6 +319,9 @@ func deleteFinding(tx *bolt.Tx, f *store.Finding) error {
 		if err := tx.Bucket(idxFindingFP).Delete(fingerprintKey(f)); err != nil {
 			return err
 		}
+	}
+	if err := tx.Bucket(idxFindingMeta).Delete(metaKey(f)); err != nil {
+		return err
 	}
 	if err := deletePrefix(tx.Bucket(bktFindingHistory), compositeKey(f.ID, "")); err != nil {
 		return err

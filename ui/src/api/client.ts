@@ -10,6 +10,11 @@ import type {
   FileContent,
   Finding,
   FindingFilters,
+  FindingListPage,
+  FindingChange,
+  RuleGroupList,
+  BulkTriageFilter,
+  BulkTriageResult,
   FindingHistory,
   GitUpload,
   ListPage,
@@ -532,7 +537,7 @@ export class ApiClient {
     return this.request<ListPage<Scan>>('GET', `/v1/projects/${enc(id)}/scans`, { query: { ...p } });
   }
   listProjectFindings(id: string, f: FindingFilters & ListParams = {}) {
-    return this.request<ListPage<Finding>>('GET', `/v1/projects/${enc(id)}/findings`, { query: { ...f } });
+    return this.request<FindingListPage>('GET', `/v1/projects/${enc(id)}/findings`, { query: { ...f } });
   }
 
   // ---- repositories ----
@@ -597,8 +602,8 @@ export class ApiClient {
       signal,
     });
   }
-  listScanFindings(id: string, f: FindingFilters & ListParams = {}) {
-    return this.request<ListPage<Finding>>('GET', `/v1/scans/${enc(id)}/findings`, { query: { ...f } });
+  listScanFindings(id: string, f: FindingFilters & ListParams & { change?: FindingChange } = {}) {
+    return this.request<FindingListPage>('GET', `/v1/scans/${enc(id)}/findings`, { query: { ...f } });
   }
   downloadArtifact(scanId: string, name: string) {
     return this.download(`/v1/scans/${enc(scanId)}/artifacts/${enc(name)}`);
@@ -606,7 +611,16 @@ export class ApiClient {
 
   // ---- findings ----
   listRepositoryFindings(repoId: string, f: FindingFilters & ListParams = {}) {
-    return this.request<ListPage<Finding>>('GET', `/v1/repositories/${enc(repoId)}/findings`, { query: { ...f } });
+    return this.request<FindingListPage>('GET', `/v1/repositories/${enc(repoId)}/findings`, { query: { ...f } });
+  }
+  /** Findings grouped by rule; scope is a repository, project or scan. */
+  findingRules(scope: { repositoryId?: string; projectId?: string; scanId?: string }, f: FindingFilters = {}) {
+    const base = scope.scanId
+      ? `/v1/scans/${enc(scope.scanId)}`
+      : scope.projectId
+        ? `/v1/projects/${enc(scope.projectId)}`
+        : `/v1/repositories/${enc(scope.repositoryId ?? '')}`;
+    return this.request<RuleGroupList>('GET', `${base}/findings/rules`, { query: { ...f } });
   }
   getFinding(id: string) {
     return this.request<Finding>('GET', `/v1/findings/${enc(id)}`);
@@ -615,7 +629,11 @@ export class ApiClient {
     return this.request<Finding>('PATCH', `/v1/findings/${enc(id)}`, { body });
   }
   bulkTriage(ids: string[], body: TriageRequest) {
-    return this.request<unknown>('POST', '/v1/findings/bulk-triage', { body: { ids, ...body } });
+    return this.request<BulkTriageResult>('POST', '/v1/findings/bulk-triage', { body: { ids, ...body } });
+  }
+  /** Triage every finding matching filter (at most 10,000; more is a validation error). */
+  bulkTriageByFilter(filter: BulkTriageFilter, body: TriageRequest) {
+    return this.request<BulkTriageResult>('POST', '/v1/findings/bulk-triage', { body: { filter, ...body } });
   }
   findingHistory(id: string) {
     return this.request<ListPage<FindingHistory> | FindingHistory[]>('GET', `/v1/findings/${enc(id)}/history`).then(asItems);

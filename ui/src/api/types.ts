@@ -253,6 +253,8 @@ export interface Finding {
   severity: Severity;
   confidence: Confidence | string;
   category: string;
+  /** gitleaks rule ID for the secrets engine, the category for Codex. */
+  rule_id: string;
   cwe: string[] | null;
   file_path: string;
   start_line: number;
@@ -398,14 +400,66 @@ export interface TriageRequest {
   note?: string;
 }
 
+/** Keys of ?sort=; prefix "-" for descending (default "-severity", then path). */
+export type FindingSortKey = 'severity' | 'path' | 'rule' | 'first_seen' | 'last_seen' | 'status';
+export type FindingSort = FindingSortKey | `-${FindingSortKey}`;
+export type FindingChange = 'new' | 'fixed' | 'unchanged';
+
+/** Query parameters of a findings list; severity, status, engine and rule are comma lists. */
 export interface FindingFilters {
   severity?: string;
   status?: string;
   engine?: string;
+  rule?: string;
   path_prefix?: string;
   cwe?: string;
   q?: string;
   scan_id?: string;
+  sort?: FindingSort;
+}
+
+/** Findings per status for the filter without its status: the numbers on the status tabs. */
+export interface FindingStatusCounts {
+  open: number;
+  confirmed: number;
+  dismissed: number;
+  fixed: number;
+}
+
+/** One page of a findings list (sorted on the server before paging). */
+export interface FindingListPage extends ListPage<Finding> {
+  total: number;
+  counts: FindingStatusCounts;
+  /** For ?change=: the previous complete scan compared with (absent: none, all is new). */
+  base_scan_id?: string;
+}
+
+/** A findings list grouped by rule. */
+export interface RuleGroup {
+  rule_id: string;
+  /** Highest severity among the rule's findings. */
+  severity: Severity;
+  count: number;
+  counts: Record<Severity, number>;
+}
+
+export interface RuleGroupList {
+  items: RuleGroup[];
+  total: number;
+}
+
+/** Scope plus the list's filters: what POST /v1/findings/bulk-triage applies to. */
+export interface BulkTriageFilter extends FindingFilters {
+  repository_id?: string;
+  project_id?: string;
+  change?: FindingChange;
+}
+
+export interface BulkTriageResult {
+  matched: number;
+  changed: number;
+  unchanged: number;
+  not_found: string[];
 }
 
 export type ExportFormat = 'sarif' | 'csv' | 'json';

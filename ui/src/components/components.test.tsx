@@ -21,6 +21,7 @@ const finding = (over: Partial<Finding>): Finding => ({
   severity: 'high',
   confidence: 'high',
   category: 'secret',
+  rule_id: 'aws-access-token',
   cwe: ['CWE-798'],
   file_path: 'config/app.py',
   start_line: 3,

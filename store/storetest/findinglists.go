@@ -1,0 +1,243 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/vegasec/vega/store"
+)
+
+// listAll pages through a sorted list with the given page size and returns
+// every ID in order, failing on a cursor that repeats or a page over limit.
+func listAll(t *testing.T, f *fixture, sc store.Scope, flt store.FindingFilter, limit int) []string {
+	t.Helper()
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 100 {
+			t.Fatalf("pagination does not terminate; cursor %q", cursor)
+		}
+		xs, next, err := f.s.ListFindings(f.ctx, sc, flt, store.Page{Limit: limit, Cursor: cursor})
+		must(t, err, "ListFindings "+flt.Sort.String())
+		if len(xs) > limit || (len(xs) == 0 && pages > 0) {
+			t.Fatalf("sort %s: page of %d items after cursor %q (limit %d)", flt.Sort, len(xs), cursor, limit)
+		}
+		got = append(got, ids(xs, func(x store.Finding) string { return x.ID })...)
+		if next == "" {
+			return got
+		}
+		cursor = next
+	}
+}
+
+func testFindingSort(t *testing.T, f *fixture) {
+	u := f.user()
+	r := f.repo(f.project(u.ID))
+	s1, s2 := f.scan(r, store.ScanCompleted), f.scan(r, store.ScanCompleted)
+	mk := func(sev, status, path, rule, first, last string) string {
+		return f.finding(r, last, func(x *store.Finding) {
+			x.Severity, x.Status, x.FilePath, x.RuleID, x.FirstSeenScanID, x.LastSeenScanID = sev, status, path, rule, first, last
+		}).ID
+	}
+	// Ties on purpose: two criticals in one file, equal rules and scans.
+	a := mk(store.SeverityCritical, store.FindingOpen, "src/z.go", "aws-access-token", s1.ID, s2.ID)
+	b := mk(store.SeverityCritical, store.FindingOpen, "src/z.go", "aws-access-token", s1.ID, s2.ID)
+	c := mk(store.SeverityCritical, store.FindingDismissed, "lib/a.go", "sql-injection", s2.ID, s2.ID)
+	d := mk(store.SeverityLow, store.FindingFixed, "README.md", "generic-api-key", s1.ID, s1.ID)
+	e := mk(store.SeverityHigh, store.FindingConfirmed, "src/Z.go", "aws-access-token", s2.ID, s2.ID)
+	g := mk(store.SeverityInfo, store.FindingOpen, "src/a b/é.go", "", s1.ID, s1.ID)
+	h := mk(store.SeverityMedium, store.FindingOpen, "src/z.go", "xss", s2.ID, s2.ID)
+	tie := func(x, y string) []string { // equal key and path: by ID
+		if x < y {
+			return []string{x, y}
+		}
+		return []string{y, x}
+	}
+	cat := func(parts ...[]string) []string {
+		var out []string
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	// Paths compare byte-wise: "README.md" < "lib/…" < "src/Z.go" < "src/a b/…" < "src/z.go".
+	want := map[string][]string{
+		"-severity":   cat([]string{c}, tie(a, b), []string{e, h, d, g}),
+		"severity":    cat([]string{g, d, h, e, c}, tie(a, b)),
+		"path":        cat([]string{d, c, e, g}, tie(a, b)[:1], tie(a, b)[1:], []string{h}),
+		"status":      cat([]string{g}, tie(a, b), []string{h, e, c, d}),
+		"-status":     cat([]string{d, c, e, g}, tie(a, b), []string{h}),
+		"rule":        cat([]string{g, e}, tie(a, b), []string{d, c, h}),
+		"-rule":       cat([]string{h, c, d, e}, tie(a, b), []string{g}),
+		"first_seen":  cat([]string{d, g}, tie(a, b), []string{c, e, h}),
+		"-last_seen":  cat([]string{c, e}, tie(a, b), []string{h, d, g}),
+		"last_seen":   cat([]string{d, g, c, e}, tie(a, b), []string{h}),
+		"-first_seen": cat([]string{c, e, h, d, g}, tie(a, b)),
+	}
+	// "path" sorts h (src/z.go) with a and b: all three share the path, so by ID.
+	zs := []string{a, b, h}
+	for i := range zs {
+		for j := i + 1; j < len(zs); j++ {
+			if zs[j] < zs[i] {
+				zs[i], zs[j] = zs[j], zs[i]
+			}
+		}
+	}
+	want["path"] = cat([]string{d, c, e, g}, zs)
+	want["-path"] = cat(zs, []string{g, e, c, d})
+	for spelled, order := range want {
+		srt, ok := store.ParseFindingSort(spelled)
+		if !ok {
+			t.Fatalf("ParseFindingSort(%q) failed", spelled)
+		}
+		for _, limit := range []int{1, 2, 3, 50} {
+			got := listAll(t, f, store.OwnedBy(u.ID), store.FindingFilter{RepositoryID: r.ID, Sort: srt}, limit)
+			sameOrder(t, order, got, "sort "+spelled)
+		}
+	}
+	// Sort applies before paging with filters too, and a cursor of one sort
+	// is refused by another.
+	srt, _ := store.ParseFindingSort("-severity")
+	got := listAll(t, f, store.OwnedBy(u.ID), store.FindingFilter{RepositoryID: r.ID, Sort: srt,
+		Statuses: []string{store.FindingOpen, store.FindingConfirmed}}, 2)
+	sameOrder(t, cat(tie(a, b), []string{e, h, g}), got, "sorted and filtered")
+	_, next, err := f.s.ListFindings(f.ctx, store.OwnedBy(u.ID), store.FindingFilter{RepositoryID: r.ID, Sort: srt}, store.Page{Limit: 1})
+	must(t, err, "first page")
+	other, _ := store.ParseFindingSort("path")
+	_, _, err = f.s.ListFindings(f.ctx, store.OwnedBy(u.ID), store.FindingFilter{RepositoryID: r.ID, Sort: other}, store.Page{Limit: 1, Cursor: next})
+	wantErr(t, err, store.ErrBadCursor, "cursor of another sort")
+	_, _, err = f.s.ListFindings(f.ctx, store.OwnedBy(u.ID), store.FindingFilter{RepositoryID: r.ID, Sort: srt}, store.Page{Limit: 1, Cursor: "fnd_not-a-cursor"})
+	wantErr(t, err, store.ErrBadCursor, "garbage cursor")
+	// Another owner sees nothing, sorted or not.
+	if got := listAll(t, f, store.OwnedBy(f.user().ID), store.FindingFilter{Sort: srt}, 5); len(got) != 0 {
+		t.Fatalf("another user sees %v", got)
+	}
+}
+
+func testFindingCountsAndRules(t *testing.T, f *fixture) {
+	u := f.user()
+	p := f.project(u.ID)
+	r, r2 := f.repo(p), f.repo(p)
+	s1, s2 := f.scan(r, store.ScanCompleted), f.scan(r, store.ScanCompleted)
+	mk := func(repo *store.Repository, sev, status, rule string, scans ...*store.Scan) string {
+		x := f.finding(repo, "", func(x *store.Finding) {
+			x.Severity, x.Status, x.RuleID, x.Category = sev, status, rule, "cat-"+rule
+		})
+		for _, s := range scans {
+			must(t, f.s.PutScanFinding(f.ctx, store.ScanFinding{ScanID: s.ID, Key: x.ID, FindingID: x.ID}), "PutScanFinding")
+		}
+		return x.ID
+	}
+	a := mk(r, store.SeverityCritical, store.FindingOpen, "aws-access-token", s1, s2)
+	b := mk(r, store.SeverityLow, store.FindingOpen, "aws-access-token", s1)
+	c := mk(r, store.SeverityHigh, store.FindingDismissed, "sql-injection", s2)
+	d := mk(r, store.SeverityHigh, store.FindingConfirmed, "xss")
+	e := mk(r2, store.SeverityMedium, store.FindingFixed, "aws-access-token")
+	sc := store.OwnedBy(u.ID)
+
+	got, err := f.s.GetFinding(f.ctx, sc, a)
+	must(t, err, "GetFinding")
+	if got.RuleID != "aws-access-token" {
+		t.Fatalf("rule_id = %q", got.RuleID)
+	}
+	counts, err := f.s.CountFindingsByStatus(f.ctx, sc, store.FindingFilter{RepositoryID: r.ID, Statuses: []string{store.FindingOpen}})
+	must(t, err, "CountFindingsByStatus")
+	if want := (store.StatusCounts{Open: 2, Confirmed: 1, Dismissed: 1}); counts != want {
+		t.Fatalf("status counts %+v, want %+v (the status filter is ignored)", counts, want)
+	}
+	counts, err = f.s.CountFindingsByStatus(f.ctx, sc, store.FindingFilter{ProjectID: p.ID, Rules: []string{"aws-access-token"}})
+	must(t, err, "CountFindingsByStatus by rule")
+	if want := (store.StatusCounts{Open: 2, Fixed: 1}); counts != want {
+		t.Fatalf("status counts by rule %+v, want %+v", counts, want)
+	}
+	counts, err = f.s.CountFindingsByStatus(f.ctx, store.OwnedBy(f.user().ID), store.FindingFilter{})
+	must(t, err, "CountFindingsByStatus other user")
+	if counts != (store.StatusCounts{}) {
+		t.Fatalf("another user counts %+v", counts)
+	}
+
+	cases := []struct {
+		name string
+		f    store.FindingFilter
+		want []string
+	}{
+		{"rules", store.FindingFilter{Rules: []string{"xss", "sql-injection"}}, []string{c, d}},
+		{"rule in q", store.FindingFilter{Query: "SQL-INJ"}, []string{c}},
+		{"new in s2", store.FindingFilter{ScanID: s2.ID, NotInScanID: s1.ID}, []string{c}},
+		{"fixed by s2", store.FindingFilter{ScanID: s1.ID, NotInScanID: s2.ID}, []string{b}},
+		{"unchanged", store.FindingFilter{ScanID: s2.ID, AlsoInScanID: s1.ID}, []string{a}},
+		{"scan of another repository", store.FindingFilter{ScanID: s1.ID, RepositoryID: r2.ID}, nil},
+	}
+	for _, x := range cases {
+		xs, _, err := f.s.ListFindings(f.ctx, sc, x.f, store.Page{})
+		must(t, err, x.name)
+		sameOrder(t, newestFirst(x.want), ids(xs, func(x store.Finding) string { return x.ID }), x.name)
+		fids, err := f.s.FindingIDs(f.ctx, sc, x.f, 100)
+		must(t, err, "FindingIDs "+x.name)
+		sameOrder(t, newestFirst(x.want), fids, "FindingIDs "+x.name)
+	}
+	fids, err := f.s.FindingIDs(f.ctx, sc, store.FindingFilter{ProjectID: p.ID}, 2)
+	must(t, err, "FindingIDs limit")
+	sameOrder(t, newestFirst([]string{a, b, c, d, e})[:2], fids, "FindingIDs limit")
+
+	groups, err := f.s.ListFindingRules(f.ctx, sc, store.FindingFilter{RepositoryID: r.ID})
+	must(t, err, "ListFindingRules")
+	wantGroups := []store.RuleGroup{
+		{RuleID: "aws-access-token", Severity: store.SeverityCritical, Count: 2, Counts: store.SeverityCounts{Critical: 1, Low: 1}},
+		{RuleID: "sql-injection", Severity: store.SeverityHigh, Count: 1, Counts: store.SeverityCounts{High: 1}},
+		{RuleID: "xss", Severity: store.SeverityHigh, Count: 1, Counts: store.SeverityCounts{High: 1}},
+	}
+	assertSame(t, wantGroups, groups, "rule groups")
+	groups, err = f.s.ListFindingRules(f.ctx, sc, store.FindingFilter{ProjectID: p.ID, Statuses: []string{store.FindingFixed}})
+	must(t, err, "ListFindingRules fixed")
+	assertSame(t, []store.RuleGroup{{RuleID: "aws-access-token", Severity: store.SeverityMedium, Count: 1, Counts: store.SeverityCounts{Medium: 1}}}, groups, "rule groups of fixed")
+}
+
+func testTriageFindings(t *testing.T, f *fixture) {
+	u, other := f.user(), f.user()
+	r := f.repo(f.project(u.ID))
+	a := f.finding(r, "", nil)
+	b := f.finding(r, "", func(x *store.Finding) { x.Status = store.FindingDismissed; x.DismissedReason = store.DismissWontFix })
+	theirs := f.finding(f.repo(f.project(other.ID)), "", nil)
+	missing := store.NewID(store.PrefixFinding)
+	at := f.tick()
+	changed, notFound, err := f.s.TriageFindings(f.ctx, store.OwnedBy(u.ID), []string{a.ID, b.ID, theirs.ID, missing},
+		func(x *store.Finding) *store.FindingHistory {
+			if x.Status == store.FindingDismissed {
+				return nil // already decided: left alone
+			}
+			h := &store.FindingHistory{Actor: u.ID, FromStatus: x.Status, ToStatus: store.FindingConfirmed, Note: "bulk", At: at}
+			x.Status, x.TriageNote, x.UpdatedAt = store.FindingConfirmed, "bulk", at
+			x.Title = "not saved" // only triage fields are saved
+			return h
+		})
+	must(t, err, "TriageFindings")
+	if changed != 1 {
+		t.Fatalf("changed %d, want 1", changed)
+	}
+	sameSet(t, []string{theirs.ID, missing}, notFound, "missing or not visible")
+	got, err := f.s.GetFinding(f.ctx, store.System(), a.ID)
+	must(t, err, "GetFinding")
+	if got.Status != store.FindingConfirmed || got.TriageNote != "bulk" || !got.UpdatedAt.Equal(at) || got.Title != a.Title {
+		t.Fatalf("after TriageFindings: %+v", got)
+	}
+	xs, _, err := f.s.ListFindings(f.ctx, store.System(), store.FindingFilter{Statuses: []string{store.FindingConfirmed}}, store.Page{})
+	must(t, err, "list after triage")
+	sameOrder(t, []string{a.ID}, ids(xs, func(x store.Finding) string { return x.ID }), "status filter sees the change")
+	h, err := f.s.ListFindingHistory(f.ctx, a.ID)
+	must(t, err, "history")
+	if len(h) != 1 || h[0].ToStatus != store.FindingConfirmed || h[0].FindingID != a.ID || h[0].Actor != u.ID {
+		t.Fatalf("history %+v", h)
+	}
+	for _, id := range []string{b.ID, theirs.ID} {
+		h, err := f.s.ListFindingHistory(f.ctx, id)
+		must(t, err, "history unchanged")
+		if len(h) != 0 {
+			t.Fatalf("%s has history %+v", id, h)
+		}
+	}
+	got, err = f.s.GetFinding(f.ctx, store.System(), theirs.ID)
+	must(t, err, "GetFinding theirs")
+	if got.Status != store.FindingOpen {
+		t.Fatalf("another user's finding changed: %+v", got)
+	}
+}
