@@ -128,8 +128,10 @@ type cursorJSON struct {
 }
 
 // Cursor encodes the position of f as the opaque cursor of the next page.
-func (s FindingSort) Cursor(f *Finding) string {
-	p := s.Position(f)
+func (s FindingSort) Cursor(f *Finding) string { return s.CursorAt(s.Position(f)) }
+
+// CursorAt encodes a position as a cursor.
+func (s FindingSort) CursorAt(p FindingPosition) string {
 	if s.Key == SortPath {
 		p.Path = "" // the same as S: sent once, so a 1 KiB path fits the cursor limit
 	}

@@ -1,11 +1,12 @@
 package bolt
 
 import (
+	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,10 +23,13 @@ import (
 
 const metaVersion = 1
 
-// findingMeta is the list-relevant part of a finding.
+// findingMeta is a view of one meta record: every field aliases the bbolt
+// value (no copies), so it is valid only inside the transaction and a
+// caller copies what it keeps.
 type findingMeta struct {
-	store.Finding           // ID, owner, project, repository, severity, status, engine, rule, path, seen, CWE
-	search        [4]string // lower(title), lower(description), lower(path), lower(rule)
+	id, owner, project, repo, severity, status, engine, rule, path, first, last []byte
+	search                                                                      [4][]byte // lower(title), lower(description), lower(path), lower(rule)
+	cwe                                                                         [][]byte
 }
 
 func metaKey(f *store.Finding) []byte { return compositeKey(f.RepositoryID, f.ID) }
@@ -52,53 +56,41 @@ func encodeMeta(f *store.Finding) []byte {
 
 var errMeta = errors.New("bolt: corrupt finding meta record")
 
-// metaReader decodes one record; strings are copied out (bbolt memory is only
-// valid inside the transaction).
-type metaReader struct {
-	b   []byte
-	err error
-}
-
-func (r *metaReader) uvarint() int {
-	n, k := binary.Uvarint(r.b)
-	if k <= 0 || n > uint64(len(r.b)) {
-		r.err, r.b = errMeta, nil
-		return 0
-	}
-	r.b = r.b[k:]
-	return int(n)
-}
-
-func (r *metaReader) str() string {
-	n := r.uvarint()
-	if r.err != nil || n > len(r.b) {
-		r.err = errMeta
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
 func decodeMeta(v []byte, m *findingMeta) error {
 	if len(v) == 0 || v[0] != metaVersion {
 		return errMeta
 	}
-	r := metaReader{b: v[1:]}
-	f := &m.Finding
-	for _, p := range []*string{&f.ID, &f.OwnerUserID, &f.ProjectID, &f.RepositoryID, &f.Severity, &f.Status, &f.Engine,
-		&f.RuleID, &f.FilePath, &f.FirstSeenScanID, &f.LastSeenScanID, &m.search[0], &m.search[1], &m.search[2], &m.search[3]} {
-		*p = r.str()
+	b := v[1:]
+	next := func() ([]byte, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, false
+		}
+		out := b[k : k+int(n) : k+int(n)]
+		b = b[k+int(n):]
+		return out, true
 	}
-	n := r.uvarint()
-	if n > len(r.b) {
+	for _, p := range []*[]byte{&m.id, &m.owner, &m.project, &m.repo, &m.severity, &m.status, &m.engine,
+		&m.rule, &m.path, &m.first, &m.last, &m.search[0], &m.search[1], &m.search[2], &m.search[3]} {
+		var ok bool
+		if *p, ok = next(); !ok {
+			return errMeta
+		}
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
 		return errMeta
 	}
-	f.CWE = f.CWE[:0]
-	for i := 0; i < n; i++ {
-		f.CWE = append(f.CWE, r.str())
+	b = b[k:]
+	m.cwe = m.cwe[:0]
+	for i := uint64(0); i < n; i++ {
+		c, ok := next()
+		if !ok {
+			return errMeta
+		}
+		m.cwe = append(m.cwe, c)
 	}
-	return r.err
+	return nil
 }
 
 // putMeta keeps the meta record of f in step with its JSON record.
@@ -138,7 +130,7 @@ type metaFilter struct {
 	sc                  store.Scope
 	prefix              []byte
 	inScan, also, notIn map[string]bool
-	query               string
+	query, pathPrefix   []byte
 	none                bool // nothing can match (unknown scan)
 }
 
@@ -151,7 +143,10 @@ func scanMembers(tx *bolt.Tx, scanID string) map[string]bool {
 }
 
 func prepareFilter(tx *bolt.Tx, sc store.Scope, f store.FindingFilter) *metaFilter {
-	mf := &metaFilter{f: f, sc: sc, query: strings.ToLower(f.Query)}
+	mf := &metaFilter{f: f, sc: sc, pathPrefix: []byte(f.PathPrefix)}
+	if f.Query != "" {
+		mf.query = []byte(strings.ToLower(f.Query))
+	}
 	repo := f.RepositoryID
 	if f.ScanID != "" {
 		mf.inScan = scanMembers(tx, f.ScanID)
@@ -176,27 +171,47 @@ func prepareFilter(tx *bolt.Tx, sc store.Scope, f store.FindingFilter) *metaFilt
 	return mf
 }
 
-// match reports whether m passes every condition; statuses are checked only
-// when withStatus is set (status counts ignore them).
-func (mf *metaFilter) match(m *findingMeta, withStatus bool) bool {
-	f, x := &mf.f, &m.Finding
-	if !mf.sc.Allows(x.OwnerUserID) ||
-		(f.ProjectID != "" && x.ProjectID != f.ProjectID) ||
-		(f.RepositoryID != "" && x.RepositoryID != f.RepositoryID) ||
-		(mf.inScan != nil && !mf.inScan[x.ID]) ||
-		(mf.also != nil && !mf.also[x.ID]) ||
-		(mf.notIn != nil && mf.notIn[x.ID]) ||
-		(len(f.Severities) > 0 && !slices.Contains(f.Severities, x.Severity)) ||
-		(withStatus && len(f.Statuses) > 0 && !slices.Contains(f.Statuses, x.Status)) ||
-		(len(f.Engines) > 0 && !slices.Contains(f.Engines, x.Engine)) ||
-		(len(f.Rules) > 0 && !slices.Contains(f.Rules, x.RuleID)) ||
-		(f.PathPrefix != "" && !strings.HasPrefix(x.FilePath, f.PathPrefix)) ||
-		(f.CWE != "" && !slices.Contains(x.CWE, f.CWE)) {
+// in reports whether b equals one of list (no allocation).
+func in(list []string, b []byte) bool {
+	for _, s := range list {
+		if string(b) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// match reports whether m passes every condition but the statuses (status
+// counts ignore them; eachMeta checks them apart).
+func (mf *metaFilter) match(m *findingMeta) bool {
+	f := &mf.f
+	if !mf.sc.Allows(string(m.owner)) ||
+		(f.ProjectID != "" && string(m.project) != f.ProjectID) ||
+		(f.RepositoryID != "" && string(m.repo) != f.RepositoryID) ||
+		(mf.inScan != nil && !mf.inScan[string(m.id)]) ||
+		(mf.also != nil && !mf.also[string(m.id)]) ||
+		(mf.notIn != nil && mf.notIn[string(m.id)]) ||
+		(len(f.Severities) > 0 && !in(f.Severities, m.severity)) ||
+		(len(f.Engines) > 0 && !in(f.Engines, m.engine)) ||
+		(len(f.Rules) > 0 && !in(f.Rules, m.rule)) ||
+		(f.PathPrefix != "" && !bytes.HasPrefix(m.path, mf.pathPrefix)) {
 		return false
 	}
-	if mf.query != "" {
+	if f.CWE != "" {
+		found := false
+		for _, c := range m.cwe {
+			if string(c) == f.CWE {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	if mf.query != nil {
 		for _, s := range m.search {
-			if strings.Contains(s, mf.query) {
+			if bytes.Contains(s, mf.query) {
 				return true
 			}
 		}
@@ -224,8 +239,8 @@ func eachMeta(tx *bolt.Tx, mf *metaFilter, fn func(m *findingMeta, statusOK bool
 		if err := decodeMeta(v, &m); err != nil {
 			return fmt.Errorf("%w %q", err, k)
 		}
-		if mf.match(&m, false) {
-			fn(&m, len(mf.f.Statuses) == 0 || slices.Contains(mf.f.Statuses, m.Status))
+		if mf.match(&m) {
+			fn(&m, len(mf.f.Statuses) == 0 || in(mf.f.Statuses, m.status))
 		}
 	}
 	return nil
@@ -233,58 +248,113 @@ func eachMeta(tx *bolt.Tx, mf *metaFilter, fn func(m *findingMeta, statusOK bool
 
 func hasPrefix(k, p []byte) bool { return len(k) >= len(p) && string(k[:len(p)]) == string(p) }
 
-// listFindings sorts every match and cuts the page after the cursor.
+// rank is store.SeverityRank or store.FindingStatusRank of b, without
+// allocating.
+func rank(values []string, b []byte, reversed bool) int {
+	for i, v := range values {
+		if string(b) == v {
+			if reversed {
+				return len(values) - 1 - i
+			}
+			return i
+		}
+	}
+	return -1
+}
+
+// position is m's place in sort s (store.FindingSort.Position on the view).
+func position(s store.FindingSort, m *findingMeta) store.FindingPosition {
+	p := store.FindingPosition{Path: string(m.path), ID: string(m.id)}
+	switch s.Key {
+	case store.SortSeverity:
+		p.N = rank(store.Severities, m.severity, true)
+	case store.SortStatus:
+		p.N = rank(store.FindingStatuses, m.status, false)
+	case store.SortPath:
+		p.S = p.Path
+	case store.SortRule:
+		p.S = string(m.rule)
+	case store.SortFirstSeen:
+		p.S = string(m.first)
+	case store.SortLastSeen:
+		p.S = string(m.last)
+	}
+	return p
+}
+
+// listFindings sorts the position of every match and cuts the page after
+// the cursor; only the page's rows are decoded in full.
 func listFindings(tx *bolt.Tx, sc store.Scope, f store.FindingFilter, p store.Page) ([]store.Finding, string, error) {
 	p = p.Normalize()
-	type row struct {
-		pos store.FindingPosition
-		f   store.Finding
-	}
-	var rows []row
 	srt := f.Sort
+	var after *store.FindingPosition
+	if p.Cursor != "" && srt.Key != "" {
+		a, err := srt.ParseCursor(p.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		after = &a
+	}
+	order := srt.Compare
+	if srt.Key == "" { // newest first by ID; the cursor is an ID
+		order = func(a, b store.FindingPosition) int { return strings.Compare(b.ID, a.ID) }
+	}
+	// Only the page (and one look-ahead row) is kept: a bounded heap
+	// whose root is the worst kept row, so most rows cost one comparison.
+	top := &positionHeap{cmp: order}
+	k := p.Limit + 1
 	err := eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
-		if ok {
-			rows = append(rows, row{pos: srt.Position(&m.Finding), f: store.Finding{ID: m.ID, FilePath: m.FilePath,
-				Severity: m.Severity, Status: m.Status, RuleID: m.RuleID, FirstSeenScanID: m.FirstSeenScanID, LastSeenScanID: m.LastSeenScanID}})
+		if !ok || (srt.Key == "" && p.Cursor != "" && string(m.id) >= p.Cursor) {
+			return
+		}
+		pos := position(srt, m)
+		if after != nil && srt.Compare(pos, *after) <= 0 {
+			return
+		}
+		if len(top.items) < k {
+			heap.Push(top, pos)
+		} else if order(pos, top.items[0]) < 0 {
+			top.items[0] = pos
+			heap.Fix(top, 0)
 		}
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	start := 0
-	if srt.Key == "" { // newest first by ID; the cursor is an ID
-		sort.Slice(rows, func(i, j int) bool { return rows[i].pos.ID > rows[j].pos.ID })
-		if p.Cursor != "" {
-			start = sort.Search(len(rows), func(i int) bool { return rows[i].pos.ID < p.Cursor })
-		}
-	} else {
-		sort.Slice(rows, func(i, j int) bool { return srt.Compare(rows[i].pos, rows[j].pos) < 0 })
-		if p.Cursor != "" {
-			after, err := srt.ParseCursor(p.Cursor)
-			if err != nil {
-				return nil, "", err
-			}
-			start = sort.Search(len(rows), func(i int) bool { return srt.Compare(rows[i].pos, after) > 0 })
-		}
-	}
-	rows = rows[start:]
+	rows := top.items
+	slices.SortFunc(rows, order)
 	next := ""
 	if len(rows) > p.Limit {
 		rows = rows[:p.Limit]
-		last := &rows[p.Limit-1].f
-		if srt.Key == "" {
+		if last := rows[p.Limit-1]; srt.Key == "" {
 			next = last.ID
 		} else {
-			next = srt.Cursor(last)
+			next = srt.CursorAt(last)
 		}
 	}
 	out := make([]store.Finding, 0, len(rows))
 	for _, r := range rows {
-		x, err := getFinding(tx, store.System(), r.f.ID)
+		x, err := getFinding(tx, store.System(), r.ID)
 		if err != nil {
-			return nil, "", fmt.Errorf("bolt: finding %s indexed but unreadable: %w", r.f.ID, err)
+			return nil, "", fmt.Errorf("bolt: finding %s indexed but unreadable: %w", r.ID, err)
 		}
 		out = append(out, *x)
 	}
 	return out, next, nil
+}
+
+// positionHeap is a max-heap of positions under cmp (the root sorts last).
+type positionHeap struct {
+	items []store.FindingPosition
+	cmp   func(a, b store.FindingPosition) int
+}
+
+func (h *positionHeap) Len() int           { return len(h.items) }
+func (h *positionHeap) Less(i, j int) bool { return h.cmp(h.items[i], h.items[j]) > 0 }
+func (h *positionHeap) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *positionHeap) Push(x any)         { h.items = append(h.items, x.(store.FindingPosition)) }
+func (h *positionHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
 }

@@ -136,7 +136,7 @@ func (s *Store) CountFindings(ctx context.Context, sc store.Scope, f store.Findi
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
 			if ok {
-				counts.Inc(m.Severity)
+				counts.Inc(string(m.severity))
 			}
 		})
 	})
@@ -146,7 +146,7 @@ func (s *Store) CountFindings(ctx context.Context, sc store.Scope, f store.Findi
 func (s *Store) CountFindingsByStatus(ctx context.Context, sc store.Scope, f store.FindingFilter) (store.StatusCounts, error) {
 	var counts store.StatusCounts
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, _ bool) { counts.Add(m.Status, 1) })
+		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, _ bool) { counts.Add(string(m.status), 1) })
 	})
 	return counts, err
 }
@@ -158,12 +158,12 @@ func (s *Store) ListFindingRules(ctx context.Context, sc store.Scope, f store.Fi
 			if !ok {
 				return
 			}
-			g := groups[m.RuleID]
+			g := groups[string(m.rule)]
 			if g == nil {
-				g = &store.RuleGroup{RuleID: m.RuleID}
-				groups[m.RuleID] = g
+				g = &store.RuleGroup{RuleID: string(m.rule)}
+				groups[g.RuleID] = g
 			}
-			g.Add(m.Severity, 1)
+			g.Add(string(m.severity), 1)
 		})
 	})
 	out := make([]store.RuleGroup, 0, len(groups))
@@ -179,7 +179,7 @@ func (s *Store) FindingIDs(ctx context.Context, sc store.Scope, f store.FindingF
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, ok bool) {
 			if ok {
-				out = append(out, m.ID)
+				out = append(out, string(m.id))
 			}
 		})
 	})
