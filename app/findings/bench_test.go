@@ -153,6 +153,22 @@ func BenchmarkFindingsList10k(b *testing.B) {
 					}
 				})
 			})
+			// The two store calls a list makes, apart.
+			def, _ := store.ParseFindingSort(findings.DefaultSort)
+			b.Run("parts/sorted-page", func(b *testing.B) {
+				latencies(b, func() {
+					if xs, _, err := s.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repo.ID, Sort: def}, store.Page{}); err != nil || len(xs) != 50 {
+						b.Fatal(len(xs), err)
+					}
+				})
+			})
+			b.Run("parts/status-counts", func(b *testing.B) {
+				latencies(b, func() {
+					if c, err := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); err != nil || c.Open != benchN {
+						b.Fatal(c, err)
+					}
+				})
+			})
 			for _, q := range []findings.Query{
 				{},                                   // default: -severity, then path
 				{Sort: "path"},                       // text key

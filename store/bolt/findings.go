@@ -54,7 +54,7 @@ func putFinding(tx *bolt.Tx, old, f *store.Finding) error {
 			return err
 		}
 	}
-	if f.Fingerprint != "" {
+	if f.Fingerprint != "" && (old == nil || old.Fingerprint != f.Fingerprint) {
 		if err := idx.Put(fingerprintKey(f), []byte(f.ID)); err != nil {
 			return err
 		}

@@ -159,7 +159,10 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 		return listPage(ctx, s.pool, "list findings", findingCols, "findings", &q, p, scanFinding, func(x *store.Finding) string { return x.ID })
 	}
 	// Keyset paging over (key, file_path, id), compared byte-wise (COLLATE
-	// "C") as the bbolt store and store.FindingSort.Compare do.
+	// "C") as the bbolt store and store.FindingSort.Compare do. A rank key
+	// sorted descending is negated so the three columns share one
+	// direction: the cursor is then one row comparison that an index on
+	// (repository_id, key, file_path, id) serves as a range (0009).
 	p = p.Normalize()
 	key, dir := sortExpr(f.Sort)
 	if p.Cursor != "" {
@@ -167,17 +170,20 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 		if err != nil {
 			return nil, "", err
 		}
-		v := any(after.S)
-		if f.Sort.Numeric() {
-			v = after.N
+		path, id := q.arg(after.Path), q.arg(after.ID)
+		switch {
+		case f.Sort.Numeric():
+			n := after.N
+			if f.Sort.Desc {
+				n = -n
+			}
+			q.and("(" + key + `, file_path COLLATE "C", id COLLATE "C") > (` + q.arg(n) + "::integer, " + path + "::text, " + id + "::text)")
+		case !f.Sort.Desc:
+			q.and("(" + key + `, file_path COLLATE "C", id COLLATE "C") > (` + q.arg(after.S) + "::text, " + path + "::text, " + id + "::text)")
+		default:
+			v := q.arg(after.S)
+			q.and("(" + key + " < " + v + " OR (" + key + " = " + v + ` AND (file_path COLLATE "C", id COLLATE "C") > (` + path + "::text, " + id + "::text)))")
 		}
-		op := ">"
-		if f.Sort.Desc {
-			op = "<"
-		}
-		kv, pv, iv := q.arg(v), q.arg(after.Path), q.arg(after.ID)
-		q.and("(" + key + " " + op + " " + kv + " OR (" + key + " = " + kv + " AND (file_path COLLATE \"C\" > " + pv +
-			" OR (file_path COLLATE \"C\" = " + pv + " AND id COLLATE \"C\" > " + iv + "))))")
 	}
 	sql := `SELECT ` + findingCols + ` FROM findings` + q.whereSQL() + ` ORDER BY ` + key + ` ` + dir +
 		`, file_path COLLATE "C", id COLLATE "C" LIMIT ` + strconv.Itoa(p.Limit+1)
@@ -192,17 +198,22 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 	return items, f.Sort.Cursor(&items[p.Limit-1]), nil
 }
 
-// sortExpr is the SQL of a sort key's value and its direction.
+// sortExpr is the SQL of a sort key's value and its direction; ranks
+// sorted descending are negated and sorted ascending instead.
 func sortExpr(s store.FindingSort) (string, string) {
 	dir := "ASC"
 	if s.Desc {
 		dir = "DESC"
 	}
+	neg := ""
+	if s.Desc {
+		neg = "-"
+	}
 	switch s.Key {
 	case store.SortSeverity:
-		return rankExpr("severity", store.Severities, true), dir
+		return "(" + neg + rankExpr("severity", store.Severities, true) + ")", "ASC"
 	case store.SortStatus:
-		return rankExpr("status", store.FindingStatuses, false), dir
+		return "(" + neg + rankExpr("status", store.FindingStatuses, false) + ")", "ASC"
 	case store.SortPath:
 		return `file_path COLLATE "C"`, dir
 	case store.SortRule:
