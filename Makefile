@@ -73,6 +73,8 @@ bench: build-go
 	./scripts/bench-upload.sh bin/vega 1024 s3
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench FileView20k -benchtime 300x -timeout 60m ./app/server/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/bolt/ ./store/postgres/
+	$(GO) test -run '^$$' -bench FindingsList10k -benchtime 50x -timeout 30m ./app/findings/
+	$(GO) test -run '^$$' -bench BulkTriage10k -benchtime 5x -timeout 30m ./app/findings/
 	$(GO) test -run '^$$' -bench Overhead -benchtime 5000x -count 3 ./app/llmproxy/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench IngestVsUnzip -benchtime 1x -timeout 60m ./app/ingest/
 	$(GO) test -run '^$$' -bench 'BenchmarkSecrets$$' -benchtime 1x -timeout 60m ./app/engine/secrets/
