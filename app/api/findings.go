@@ -130,12 +130,12 @@ func (r *Router) findingRoutes(d ScanDeps) {
 			// Rendered in memory first so an error is still answered in the
 			// envelope instead of cutting a half-written file.
 			var buf bytes.Buffer
-			if err := svc.Export(c.UserContext(), Scope(c), &buf, format, t); err != nil {
+			name, err := svc.Export(c.UserContext(), Scope(c), &buf, format, t)
+			if err != nil {
 				return err
 			}
-			ext := map[string]string{"sarif": "sarif", "csv": "csv", "json": "json"}[format]
 			c.Set(fiber.HeaderContentType, ct)
-			c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+c.Params("id")+"-findings."+ext+`"`)
+			c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 			return c.Send(buf.Bytes())
 		}
 	}

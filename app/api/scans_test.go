@@ -214,6 +214,11 @@ func TestScanAndFindingRoutes(t *testing.T) {
 			resp := do("GET", url, key.Secret, "")
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			cd := resp.Header.Get("Content-Disposition")
+			if want := time.Now().UTC().Format("2006-01-02"); !strings.Contains(cd, want) || !strings.HasSuffix(cd, "-findings."+format+`"`) ||
+				!strings.HasPrefix(cd, `attachment; filename="`+repo.Name+"-"+want) || strings.Contains(cd, repo.ID) {
+				t.Fatalf("export %s: Content-Disposition %q lacks the repository name and date", url, cd)
+			}
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) || !strings.Contains(string(b), "deploy/prod.env") || strings.Contains(string(b), secret) {
 				t.Fatalf("export %s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 			}

@@ -3,6 +3,8 @@ package findings
 import (
 	"context"
 	"io"
+	"strings"
+	"unicode"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/export"
@@ -36,24 +38,63 @@ type ExportTarget struct {
 	Version      string // Vega's version for the report's tool metadata
 }
 
-// Export writes the selected findings in format (sarif, csv or json).
-func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, format string, t ExportTarget) error {
+// Export writes the selected findings in format (sarif, csv or json) and
+// returns the file name to offer: repository name, UTC date, "findings"
+// (plus the scan ID for a scan), e.g. "shop-api-2026-12-02-findings.sarif".
+func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, format string, t ExportTarget) (string, error) {
+	meta, err := s.export(ctx, sc, w, format, t)
+	if err != nil {
+		return "", err
+	}
+	if format == "" {
+		format = "sarif"
+	}
+	name := fileSafe(meta.RepositoryName) + "-" + s.now().UTC().Format("2006-01-02")
+	if meta.ScanID != "" {
+		name += "-" + fileSafe(meta.ScanID)
+	}
+	return name + "-findings." + format, nil
+}
+
+// fileSafe keeps letters, digits, dot, dash and underscore of a name (at
+// most 80 bytes), so it is safe in a Content-Disposition file name.
+func fileSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_'):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 80 {
+			break
+		}
+	}
+	out := strings.Trim(b.String(), "._")
+	if out == "" {
+		return "repository"
+	}
+	return out
+}
+
+func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, format string, t ExportTarget) (export.Meta, error) {
 	if _, err := ExportFormat(format); err != nil {
-		return err
+		return export.Meta{}, err
 	}
 	if format == "" {
 		format = "sarif"
 	}
 	f, err := t.Query.Filter()
 	if err != nil {
-		return err
+		return export.Meta{}, err
 	}
 	meta := export.Meta{ToolVersion: t.Version}
 	repoID := t.RepositoryID
 	if t.ScanID != "" {
 		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
 		if err != nil {
-			return notFound("Scan", t.ScanID, err)
+			return export.Meta{}, notFound("Scan", t.ScanID, err)
 		}
 		f.ScanID, repoID = scan.ID, scan.RepositoryID
 		meta.ScanID, meta.ScanStatus = scan.ID, scan.Status
@@ -63,7 +104,7 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	repo, err := s.st.GetRepository(ctx, sc, repoID)
 	if err != nil {
-		return notFound("Repository", repoID, err)
+		return export.Meta{}, notFound("Repository", repoID, err)
 	}
 	f.RepositoryID = repo.ID
 	meta.RepositoryID, meta.RepositoryName = repo.ID, repo.Name
@@ -72,7 +113,7 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	for {
 		items, next, err := s.st.ListFindings(ctx, sc, f, page)
 		if err != nil {
-			return err
+			return export.Meta{}, err
 		}
 		all = append(all, items...)
 		if next == "" {
@@ -82,9 +123,9 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	switch format {
 	case "csv":
-		return export.CSV(w, all)
+		return meta, export.CSV(w, all)
 	case "json":
-		return export.JSON(w, all, meta)
+		return meta, export.JSON(w, all, meta)
 	}
-	return export.SARIF(w, all, meta)
+	return meta, export.SARIF(w, all, meta)
 }
