@@ -15,24 +15,21 @@ import (
 	"github.com/vegasec/vega/app/projects"
 	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/auth"
-	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/blob"
 )
 
 // Deps are the services the API calls. Optional ones (nil) leave their routes
 // answering 503 unavailable, so a partially configured process still starts.
 type Deps struct {
 	Config   *config.Config
-	Store    store.Store
-	Blobs    blob.Store
 	Auth     *auth.Service
 	Projects *projects.Service
 	Repos    *repos.Service
 	Logger   *slog.Logger
 	UI       fs.FS // built dashboard (ui/dist); nil or without index.html = build hint page
 	Version  string
-	// Ready lists extra readiness checks (queue, proxy…) by name.
-	Ready map[string]func() error
+	// Ready are the readiness checks /v1/readyz runs (store, blobs, queue…),
+	// built by the composition root.
+	Ready []ReadyCheck
 	// Extra lets feature packages register more routes on /v1 (scans, findings,
 	// billing…) without this package knowing them.
 	Extra []func(r *Router)

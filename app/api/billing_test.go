@@ -49,7 +49,7 @@ func TestBillingUsageRoute(t *testing.T) {
 		Usage: store.Usage{Requests: 2, InputTokens: 100, CachedInputTokens: 10, OutputTokens: 20, CostUSD: 0.5}, At: at}); err != nil {
 		t.Fatal(err)
 	}
-	router := NewRouter(Deps{Config: cfg, Store: st, Auth: authSvc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	router := NewRouter(Deps{Config: cfg, Auth: authSvc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Extra: []func(*Router){BillingRoutes(billing.New(st, nil))}})
 
 	get := func(url, bearer string) (int, map[string]any) {

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
 )
 
@@ -74,22 +75,7 @@ func (r *Router) eventRoutes(d ScanDeps) {
 		if err != nil {
 			return err
 		}
-		repoID, scanID := c.Params("id"), c.Query("scan_id")
-		latest, _, err := svc.ListForRepository(c.UserContext(), Scope(c), repoID, nil, store.Page{Limit: 1})
-		if err != nil {
-			return err
-		}
-		if scanID == "" {
-			if len(latest) == 0 {
-				return c.JSON(NewList([]store.Event{}, ""))
-			}
-			scanID = latest[0].ID
-		} else if s, err := svc.Get(c.UserContext(), Scope(c), scanID); err != nil {
-			return err
-		} else if s.RepositoryID != repoID {
-			return apperr.NotFoundf("Scan %s not found in repository %s", scanID, repoID)
-		}
-		evs, err := svc.Events(c.UserContext(), Scope(c), scanID, after, p.Limit)
+		evs, err := svc.RepositoryEvents(c.UserContext(), Scope(c), c.Params("id"), c.Query("scan_id"), after, p.Limit)
 		if err != nil {
 			return err
 		}
@@ -101,8 +87,6 @@ func (r *Router) eventRoutes(d ScanDeps) {
 	})
 	r.Authed("GET", "/scans/:id/events/stream", Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
 		QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}, func(c *fiber.Ctx) error {
-		id := c.Params("id")
-		sc := Scope(c)
 		last, err := parseSeq("Last-Event-ID", c.Get("Last-Event-ID"))
 		if err != nil {
 			return err
@@ -112,15 +96,14 @@ func (r *Router) eventRoutes(d ScanDeps) {
 				return err
 			}
 		}
-		if _, err := svc.Get(c.UserContext(), sc, id); err != nil {
+		feed, err := svc.OpenFeed(c.UserContext(), Scope(c), c.Params("id"))
+		if err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderContentType, "text/event-stream")
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		c.Set(fiber.HeaderConnection, "keep-alive")
 		c.Set("X-Accel-Buffering", "no")
-		st := r.deps.Store
-		broker := d.Broker
 		authn, cred := r.deps.Auth, Credential(c)
 		stillAuthorized := func(ctx context.Context) bool {
 			_, err := authn.Authenticate(ctx, cred)
@@ -129,13 +112,9 @@ func (r *Router) eventRoutes(d ScanDeps) {
 		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 			ctx, cancel := context.WithTimeout(context.Background(), sseMaxLifetime)
 			defer cancel()
-			var wake <-chan struct{}
-			if broker != nil {
-				ch, unsub := broker.Subscribe(id)
-				defer unsub()
-				wake = ch
-			}
-			streamEvents(ctx, w, st, id, sc, last, wake, stillAuthorized)
+			wake, stop := feed.Watch()
+			defer stop()
+			streamEvents(ctx, w, feed, last, wake, stillAuthorized)
 		})
 		return nil
 	})
@@ -143,7 +122,7 @@ func (r *Router) eventRoutes(d ScanDeps) {
 
 // streamEvents writes events after seq last until the terminal event, the
 // client leaves (a write fails), ctx ends or stillAuthorized says no.
-func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID string, sc store.Scope, last int64, wake <-chan struct{},
+func streamEvents(ctx context.Context, w *bufio.Writer, feed *scans.Feed, last int64, wake <-chan struct{},
 	stillAuthorized func(context.Context) bool) {
 	// "retry" makes EventSource reconnect quickly after the lifetime cap.
 	fmt.Fprint(w, "retry: 2000\n\n")
@@ -170,7 +149,7 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 				checkAt = checkAt.Add(sseRecheck)
 			}
 		}
-		evs, err := st.ListEvents(ctx, scanID, last, store.MaxLimit)
+		evs, err := feed.After(ctx, last, store.MaxLimit)
 		if err != nil {
 			return
 		}
@@ -204,10 +183,8 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 		case <-poll.C:
 			// A scan that ended without a terminal event (its runner died
 			// between the two writes) must not keep the stream open forever.
-			if s, err := st.GetScan(ctx, sc, scanID); err != nil || s.Terminal() {
-				if more, err := st.ListEvents(ctx, scanID, last, 1); err == nil && len(more) == 0 {
-					return
-				}
+			if feed.Ended(ctx, last) {
+				return
 			}
 		case <-beat.C:
 			fmt.Fprint(w, ": keepalive\n\n")

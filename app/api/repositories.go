@@ -2,11 +2,6 @@ package api
 
 import (
 	"bytes"
-	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
-	"path"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,7 +9,6 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/gitpush"
 	"github.com/vegasec/vega/app/repos"
-	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -29,14 +23,7 @@ func (r *Router) repositoryRoutes() {
 		Request: repos.GitInput{}, Multipart: true, Response: store.Repository{}, Status: 201}, func(c *fiber.Ctx) error {
 		projectID := c.Params("id")
 		if isMultipart(c) {
-			if err := svc.BeforeUpload(c.UserContext(), Scope(c), repos.UploadTarget{ProjectID: projectID}); err != nil {
-				return err // before storing a byte of the upload
-			}
-			up, err := r.readArchiveUpload(c)
-			if err != nil {
-				return err
-			}
-			repo, err := svc.CreateFromArchive(c.UserContext(), Scope(c), projectID, up.stagedID, up.name)
+			repo, err := svc.CreateFromUpload(c.UserContext(), Scope(c), projectID, c.Get(fiber.HeaderContentType), BodyReader(c))
 			if err != nil {
 				return err
 			}
@@ -79,24 +66,19 @@ func (r *Router) repositoryRoutes() {
 	r.Authed("POST", "/repositories/:id/ingest", Op{Tag: tag, Summary: "Re-ingest into a new snapshot: clone a Git repository again (JSON, optional git_token), or upload a new archive for an archive or push repository (multipart; 409 for a Git repository)",
 		Request: reingestRequest{}, Multipart: true, Response: store.Repository{}, Status: 202}, func(c *fiber.Ctx) error {
 		id := c.Params("id")
-		var token, staged string
+		var repo *store.Repository
+		var err error
 		if isMultipart(c) {
-			if err := svc.BeforeUpload(c.UserContext(), Scope(c), repos.UploadTarget{RepositoryID: id}); err != nil {
-				return err // before storing a byte: e.g. a Git repository takes no archive
-			}
-			up, err := r.readArchiveUpload(c)
-			if err != nil {
-				return err
-			}
-			staged = up.stagedID
-		} else if hasBody(c) {
+			repo, err = svc.ReingestUpload(c.UserContext(), Scope(c), id, c.Get(fiber.HeaderContentType), BodyReader(c))
+		} else {
 			var in reingestRequest
-			if err := Decode(c, &in); err != nil {
-				return err
+			if hasBody(c) {
+				if err := Decode(c, &in); err != nil {
+					return err
+				}
 			}
-			token = in.GitToken
+			repo, err = svc.Reingest(c.UserContext(), Scope(c), id, in.GitToken, "")
 		}
-		repo, err := svc.Reingest(c.UserContext(), Scope(c), id, token, staged)
 		if err != nil {
 			return err
 		}
@@ -183,82 +165,6 @@ func isMultipart(c *fiber.Ctx) bool {
 
 func hasBody(c *fiber.Ctx) bool {
 	return len(c.Body()) > 0 || c.Context().RequestBodyStream() != nil || c.Request().Header.ContentLength() > 0
-}
-
-type archiveUpload struct {
-	stagedID string
-	name     string
-}
-
-// readArchiveUpload parses a multipart body as it streams in: the archive part
-// goes straight to blob storage (cut off at VEGA_MAX_SOURCE_BYTES), never to memory.
-func (r *Router) readArchiveUpload(c *fiber.Ctx) (*archiveUpload, error) {
-	_, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if err != nil || params["boundary"] == "" {
-		return nil, apperr.BadRequestf("The multipart body has no boundary")
-	}
-	mr := multipart.NewReader(BodyReader(c), params["boundary"])
-	up := &archiveUpload{}
-	fileName := ""
-	fail := func(err error) (*archiveUpload, error) {
-		if up.stagedID != "" {
-			r.deps.Repos.DiscardStaged(c.UserContext(), up.stagedID)
-		}
-		return nil, err
-	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fail(apperr.BadRequestf("The multipart body is malformed"))
-		}
-		switch part.FormName() {
-		case "name":
-			var b bytes.Buffer
-			if n, _ := io.Copy(&b, io.LimitReader(part, 1025)); n > 1024 {
-				return fail(apperr.Validation(map[string]string{"name": "must be at most 200 characters"}))
-			}
-			up.name = b.String()
-		case "archive":
-			if up.stagedID != "" {
-				return fail(apperr.Validation(map[string]string{"archive": "send exactly one archive"}))
-			}
-			fileName = part.FileName()
-			id, _, err := r.deps.Repos.StageArchive(c.UserContext(), Scope(c), part)
-			if err != nil {
-				return fail(err)
-			}
-			up.stagedID = id
-		default:
-			if _, err := io.Copy(io.Discard, io.LimitReader(part, 1<<20)); err != nil {
-				return fail(apperr.BadRequestf("The multipart body is malformed"))
-			}
-		}
-		part.Close()
-	}
-	if up.stagedID == "" {
-		return nil, apperr.Validation(map[string]string{"archive": "is required (a zip, tar or tar.gz file)"})
-	}
-	if strings.TrimSpace(up.name) == "" {
-		up.name = archiveBaseName(fileName)
-	}
-	return up, nil
-}
-
-// archiveBaseName turns "shop-v2.tar.gz" into "shop-v2".
-func archiveBaseName(fileName string) string {
-	n := path.Base(strings.ReplaceAll(fileName, "\\", "/"))
-	for _, ext := range []string{".tar.gz", ".tgz", ".tar.zst", ".tar", ".zip"} {
-		if strings.HasSuffix(strings.ToLower(n), ext) {
-			return n[:len(n)-len(ext)]
-		}
-	}
-	if _, problem := textsafe.Name(n, textsafe.MaxName); problem != "" || n == "." || n == "/" {
-		return "upload" // the name was not given, so a hostile file name is not the client's error
-	}
-	return n
 }
 
 // gitPushRoutes serves the temporary push remotes (Git smart HTTP, receive-pack

@@ -1,28 +1,20 @@
 package api
 
 import (
-	"errors"
-	"io"
-	"path"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/blob"
 )
 
 // ScanDeps are the services behind the scan, event and finding routes.
 type ScanDeps struct {
 	Scans    *scans.Service
 	Findings *findings.Service
-	Broker   *events.Broker // live event wake-ups; nil falls back to polling
-	Blobs    blob.Store     // artifacts
-	Version  string         // stamped into exports
+	Version  string // stamped into exports
 }
 
 // ScanRoutes registers the scan, event and finding routes; add it to Deps.Extra:
@@ -66,13 +58,6 @@ func statusFilter(c *fiber.Ctx) []string {
 		}
 	}
 	return out
-}
-
-var artifactTypes = map[string]string{
-	".jsonl": "application/x-ndjson",
-	".json":  "application/json",
-	".sarif": "application/sarif+json",
-	".zip":   "application/zip",
 }
 
 func (r *Router) scanRoutes(d ScanDeps) {
@@ -140,39 +125,13 @@ func (r *Router) scanRoutes(d ScanDeps) {
 		return JSON(c, fiber.StatusAccepted, scanView(s))
 	})
 	r.Authed("GET", "/scans/:id/artifacts/:name", Op{Tag: tag, Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}, func(c *fiber.Ctx) error {
-		s, err := svc.Get(c.UserContext(), Scope(c), c.Params("id"))
+		a, err := svc.OpenArtifact(c.UserContext(), Scope(c), c.Params("id"), c.Params("name"))
 		if err != nil {
 			return err
 		}
-		name := c.Params("name")
-		for _, a := range s.Artifacts {
-			if a.Name != name {
-				continue
-			}
-			if d.Blobs == nil {
-				return apperr.New(apperr.Unavailable, "Artifact storage is not configured")
-			}
-			obj, err := d.Blobs.Open(c.UserContext(), a.Key)
-			if errors.Is(err, blob.ErrNotFound) {
-				return apperr.NotFoundf("Artifact %s of scan %s not found", name, s.ID)
-			}
-			if err != nil {
-				return err
-			}
-			ct := artifactTypes[path.Ext(name)]
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			c.Set(fiber.HeaderContentType, ct)
-			c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+s.ID+"-"+name+`"`)
-			c.Set("X-Content-Type-Options", "nosniff")
-			return c.SendStream(readCloser{obj}, int(obj.Size()))
-		}
-		return apperr.NotFoundf("Artifact %s of scan %s not found", name, s.ID)
+		c.Set(fiber.HeaderContentType, a.ContentType)
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+a.FileName+`"`)
+		c.Set("X-Content-Type-Options", "nosniff")
+		return c.SendStream(a.Body, int(a.Size))
 	})
 }
-
-// readCloser lets fiber close the blob after streaming it.
-type readCloser struct{ blob.Object }
-
-var _ io.ReadCloser = readCloser{}

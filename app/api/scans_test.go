@@ -49,14 +49,14 @@ func TestScanAndFindingRoutes(t *testing.T) {
 	repo, _ := env.Repo(t, u.ID, map[string]string{"deploy/prod.env": "AWS_ACCESS_KEY_ID=" + secret + "\n", "main.go": "package main\n"})
 
 	broker := events.NewBroker()
-	scanSvc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, Events: broker})
+	scanSvc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, Events: broker, Blobs: env.Blobs})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: scanSvc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
 		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Events: broker, TempDir: t.TempDir(), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	router := NewRouter(Deps{Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc, Logger: quiet,
-		Extra: []func(*Router){ScanRoutes(ScanDeps{Scans: scanSvc, Findings: findings.NewService(env.Store, nil), Broker: broker, Blobs: env.Blobs, Version: "test"})}})
+	router := NewRouter(Deps{Config: cfg, Auth: authSvc, Logger: quiet,
+		Extra: []func(*Router){ScanRoutes(ScanDeps{Scans: scanSvc, Findings: findings.NewService(env.Store, nil), Version: "test"})}})
 
 	do := func(method, url, bearer, body string, hdr ...string) *http.Response {
 		t.Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
 )
 
 // Queue is told about a scan that became queued (new, retried or
@@ -37,7 +38,8 @@ type Options struct {
 	// KnownEngines are the engine names a request may ask for.
 	KnownEngines []string
 	Queue        Queue           // nil: nobody is told (scans wait for a poll)
-	Events       events.Notifier // wakes live event streams; may be nil
+	Events       events.Notifier // wakes live event streams (a Subscriber feeds them); may be nil
+	Blobs        blob.Store      // artifacts, for downloads; nil answers 503
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
@@ -266,12 +268,4 @@ func (s *Service) Retry(ctx context.Context, sc store.Scope, userID, id string) 
 		SnapshotID: old.SnapshotID, RequestedBy: userID, Engines: append([]string(nil), old.Engines...),
 		Paths: append([]string{}, old.Paths...), ThreatProfile: old.ThreatProfile}
 	return s.enqueue(ctx, scan)
-}
-
-// Events returns up to limit events of a scan after seq afterSeq.
-func (s *Service) Events(ctx context.Context, sc store.Scope, id string, afterSeq int64, limit int) ([]store.Event, error) {
-	if _, err := s.st.GetScan(ctx, sc, id); err != nil {
-		return nil, scanNotFound(id, err)
-	}
-	return s.st.ListEvents(ctx, id, afterSeq, limit)
 }

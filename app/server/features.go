@@ -18,8 +18,10 @@ type features struct {
 	starters []func(ctx context.Context)
 	drainers []func(timeout time.Duration)
 	closers  []func()
-	ready    map[string]func() error // extra readiness checks (queue, proxy)
-	profiles profile.Generator       // nil: the deterministic default
+	// ready are readiness checks beyond store, blobs and auth (queue,
+	// buckets…); add one with f.ready = append(f.ready, api.ReadyCheck{…}).
+	ready    []api.ReadyCheck
+	profiles profile.Generator // nil: the deterministic default
 }
 
 func (f *features) start(ctx context.Context) {
@@ -42,7 +44,7 @@ func (f *features) stop() {
 
 // buildFeatures wires every feature service into the api role.
 func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
-	f := &features{ready: map[string]func() error{}}
+	f := &features{}
 	scanStack, err := f.addScans(env)
 	if err != nil {
 		return nil, err
