@@ -9,11 +9,16 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 )
 
-func (r *Router) healthRoutes(v1 fiber.Router) {
-	r.Public("GET", "/healthz", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"status": "ok", "version": r.deps.Version})
-	}, Op{Tag: "health", Summary: "Process is up"})
-	r.Public("GET", "/readyz", r.readyz, Op{Tag: "health", Summary: "Store, blob store and queue are reachable (503 names the failing one)"})
+func (r *Router) healthRoutes() {
+	const tag = "health"
+	r.Add(
+		Route{"GET", "/healthz", r.healthz, Op{Tag: tag, Summary: "Process is up", Public: true}},
+		Route{"GET", "/readyz", r.readyz, Op{Tag: tag, Summary: "Store, blob store and queue are reachable (503 names the failing one)", Public: true}},
+	)
+}
+
+func (r *Router) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "version": r.deps.Version})
 }
 
 // ReadyCheck is one readiness check: Check returns nil when the dependency

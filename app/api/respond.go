@@ -85,6 +85,27 @@ func Decode(c *fiber.Ctx, v any) error {
 	return nil
 }
 
+// DecodeOptional is Decode for a route whose body may be left out (its Op
+// says BodyOptional): no body leaves v as it is. The rule for "no body" is
+// hasBody's, the same for every route.
+func DecodeOptional(c *fiber.Ctx, v any) error {
+	if !hasBody(c) {
+		return nil
+	}
+	return Decode(c, v)
+}
+
+// hasBody reports whether the request carries a body: bytes already read, a
+// body still streaming in, or a declared length.
+func hasBody(c *fiber.Ctx) bool {
+	return len(c.Body()) > 0 || c.Context().RequestBodyStream() != nil || c.Request().Header.ContentLength() > 0
+}
+
+// isMultipart reports whether the body is a multipart form (an upload).
+func isMultipart(c *fiber.Ctx) bool {
+	return strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm)
+}
+
 func jsonTypeName(kind string) string {
 	switch kind {
 	case "string":

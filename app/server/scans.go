@@ -164,7 +164,7 @@ func recoverInterval(ttl time.Duration) time.Duration {
 	return time.Second
 }
 
-// addScans wires scans, findings and events into the api role.
+// addScans builds the scan machinery of the api role and its background work.
 func (f *features) addScans(env *Env) (*ScanStack, error) {
 	st, err := NewScanStack(env, env.Config.ScanExecutionMode == "thread")
 	if err != nil {
@@ -177,7 +177,7 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 			return err
 		}})
 	}
-	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Version: env.Version}))
+	f.scans = st
 	if st.Pool != nil {
 		f.starters = append(f.starters, func(ctx context.Context) {
 			if err := st.Pool.Start(ctx); err != nil {

@@ -161,6 +161,7 @@ type App struct {
 	HTTP     *fiber.App
 	Router   *api.Router
 	Auth     *auth.Service
+	Scans    *ScanStack // the scan services, runner and (thread mode) dispatcher
 	features *features
 }
 
@@ -210,11 +211,14 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 		Config: cfg, Auth: authSvc,
 		Projects: projects.New(env.Store, env.Blobs, quotas, log),
 		Repos:    reposSvc,
+		Scans:    feats.scans.Scans,
+		Findings: feats.scans.Findings,
+		Billing:  feats.billing,
+		Ops:      feats.ops,
 		Logger:   log, UI: uiFS(), Version: env.Version,
 		Ready: feats.ready,
-		Extra: feats.routes,
 	})
-	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats}, nil
+	return &App{HTTP: router.App(), Router: router, Auth: authSvc, Scans: feats.scans, features: feats}, nil
 }
 
 // Close stops background work that NewApp created.
