@@ -15,7 +15,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// List is the shape of every list response (SPEC §5).
+// List is the shape of every list response (README "API"): one page of
+// items and the cursor of the next, null at the end.
 type List[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`

@@ -53,7 +53,7 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	if t.ScanID != "" {
 		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
 		if err != nil {
-			return notFound("Scan", t.ScanID, err)
+			return apperr.NotFoundAs("Scan", t.ScanID, err)
 		}
 		f.ScanID, repoID = scan.ID, scan.RepositoryID
 		meta.ScanID, meta.ScanStatus = scan.ID, scan.Status
@@ -63,7 +63,7 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	repo, err := s.st.GetRepository(ctx, sc, repoID)
 	if err != nil {
-		return notFound("Repository", repoID, err)
+		return apperr.NotFoundAs("Repository", repoID, err)
 	}
 	f.RepositoryID = repo.ID
 	meta.RepositoryID, meta.RepositoryName = repo.ID, repo.Name

@@ -2,7 +2,6 @@ package findings
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -86,17 +85,10 @@ func (q Query) Filter() (store.FindingFilter, error) {
 	return f, nil
 }
 
-func notFound(kind, id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("%s %s not found", kind, id)
-	}
-	return err
-}
-
 // ListForRepository lists the findings of a repository the scope may see.
 func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID string, q Query, p store.Page) ([]store.Finding, string, error) {
 	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
-		return nil, "", notFound("Repository", repoID, err)
+		return nil, "", apperr.NotFoundAs("Repository", repoID, err)
 	}
 	f, err := q.Filter()
 	if err != nil {
@@ -109,7 +101,7 @@ func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID 
 // ListForProject lists the findings of every repository of a project.
 func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID string, q Query, p store.Page) ([]store.Finding, string, error) {
 	if _, err := s.st.GetProject(ctx, sc, projectID); err != nil {
-		return nil, "", notFound("Project", projectID, err)
+		return nil, "", apperr.NotFoundAs("Project", projectID, err)
 	}
 	f, err := q.Filter()
 	if err != nil {
@@ -122,7 +114,7 @@ func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID 
 // ListForScan lists the findings a scan reported.
 func (s *Service) ListForScan(ctx context.Context, sc store.Scope, scanID string, q Query, p store.Page) ([]store.Finding, string, error) {
 	if _, err := s.st.GetScan(ctx, sc, scanID); err != nil {
-		return nil, "", notFound("Scan", scanID, err)
+		return nil, "", apperr.NotFoundAs("Scan", scanID, err)
 	}
 	f, err := q.Filter()
 	if err != nil {
@@ -135,13 +127,13 @@ func (s *Service) ListForScan(ctx context.Context, sc store.Scope, scanID string
 // Get returns one finding.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Finding, error) {
 	f, err := s.st.GetFinding(ctx, sc, id)
-	return f, notFound("Finding", id, err)
+	return f, apperr.NotFoundAs("Finding", id, err)
 }
 
 // History lists every status change of a finding, oldest first.
 func (s *Service) History(ctx context.Context, sc store.Scope, id string) ([]store.FindingHistory, error) {
 	if _, err := s.st.GetFinding(ctx, sc, id); err != nil {
-		return nil, notFound("Finding", id, err)
+		return nil, apperr.NotFoundAs("Finding", id, err)
 	}
 	return s.st.ListFindingHistory(ctx, id)
 }
@@ -202,7 +194,7 @@ func (s *Service) triage(ctx context.Context, sc store.Scope, actor, id string, 
 		return nil
 	})
 	if err != nil {
-		return nil, notFound("Finding", id, err)
+		return nil, apperr.NotFoundAs("Finding", id, err)
 	}
 	if err := s.st.AppendFindingHistory(ctx, &h); err != nil {
 		return nil, err

@@ -92,10 +92,7 @@ type GitInput struct {
 
 func (s *Service) project(ctx context.Context, sc store.Scope, projectID string) (*store.Project, error) {
 	p, err := s.st.GetProject(ctx, sc, projectID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.NotFoundf("Project %s not found", projectID)
-	}
-	return p, err
+	return p, apperr.NotFoundAs("Project", projectID, err)
 }
 
 // CreateFromGit registers a repository and clones it in the background. The
@@ -258,16 +255,9 @@ func (s *Service) createFromArchive(ctx context.Context, sc store.Scope, project
 	return r, nil
 }
 
-func repoNotFound(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("Repository %s not found", id)
-	}
-	return err
-}
-
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Repository, error) {
 	r, err := s.st.GetRepository(ctx, sc, id)
-	return r, repoNotFound(id, err)
+	return r, apperr.NotFoundAs("Repository", id, err)
 }
 
 func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Repository, string, error) {
@@ -320,7 +310,7 @@ func (s *Service) reingest(ctx context.Context, sc store.Scope, id, gitToken, st
 		return nil
 	})
 	if err != nil {
-		return nil, repoNotFound(id, err)
+		return nil, apperr.NotFoundAs("Repository", id, err)
 	}
 	s.startIngest(id, gitToken)
 	return r, nil
@@ -338,7 +328,7 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 		return err
 	}
 	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
-		return repoNotFound(id, err)
+		return apperr.NotFoundAs("Repository", id, err)
 	}
 	s.browser.Forget(r.ID)
 	if err := blob.DeleteRepository(ctx, s.blobs, blob.RepositoryBlobs{RepositoryID: r.ID, PendingUploadKey: r.PendingUploadKey, ScanIDs: scanIDs}); err != nil {

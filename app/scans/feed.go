@@ -15,7 +15,7 @@ import (
 // Events lists a scan's events after a seq, for a caller the scope lets see it.
 func (s *Service) Events(ctx context.Context, sc store.Scope, id string, afterSeq int64, limit int) ([]store.Event, error) {
 	if _, err := s.st.GetScan(ctx, sc, id); err != nil {
-		return nil, scanNotFound(id, err)
+		return nil, apperr.NotFoundAs("Scan", id, err)
 	}
 	return s.st.ListEvents(ctx, id, afterSeq, limit)
 }
