@@ -20,6 +20,7 @@ import (
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/server"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/awsemu"
 )
 
 // Harness is one api role on its own data directory.
@@ -32,7 +33,8 @@ type Harness struct {
 // New builds the api role from vars (VEGA_* variables; the data directory
 // and an error-level log are set unless given). `VEGA_TEST_STORE=postgres`
 // gives it a database of its own (pgtest: a skip without one, a failure
-// under CI=true). Its background work (the scan pool, sweeps) does not run:
+// under CI=true), and `VEGA_TEST_BLOBS=s3` keeps its files in S3 (the
+// in-process emulator, testutil/awsemu). Its background work (the scan pool, sweeps) does not run:
 // a test runs scans itself, or calls Start.
 func New(t testing.TB, vars map[string]string) *Harness {
 	t.Helper()
@@ -43,6 +45,19 @@ func New(t testing.TB, vars map[string]string) *Harness {
 		all["VEGA_AUTO_MIGRATE"] = "true"
 		all["VEGA_AUTH_SECRET"] = strings.Repeat("t", 40)
 	}
+	var opts []server.Option
+	if os.Getenv("VEGA_TEST_BLOBS") == "s3" {
+		emu := awsemu.Start(t)
+		source, artifacts := awsemu.Unique("vega-source"), awsemu.Unique("vega-artifacts")
+		emu.CreateBucket(t, source)
+		emu.CreateBucket(t, artifacts)
+		all["VEGA_FILE_STORAGE_BACKEND"] = "s3"
+		all["VEGA_S3_SOURCE_BUCKET"] = source
+		all["VEGA_S3_ARTIFACTS_BUCKET"] = artifacts
+		all["VEGA_S3_FORCE_PATH_STYLE"] = "true"
+		all["VEGA_AWS_ENDPOINT_URL"] = emu.URL
+		opts = append(opts, server.WithAWS(emu.Options()))
+	}
 	for k, v := range vars {
 		all[k] = v
 	}
@@ -52,7 +67,7 @@ func New(t testing.TB, vars map[string]string) *Harness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	env, err := server.Open(ctx, cfg, server.NewLogger(cfg, io.Discard), "test")
+	env, err := server.Open(ctx, cfg, server.NewLogger(cfg, io.Discard), "test", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
