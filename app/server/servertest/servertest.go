@@ -97,12 +97,25 @@ func (r Response) JSON(t testing.TB) map[string]any {
 	return m
 }
 
-// ErrCode checks the body is the error envelope and returns its code.
+// ErrCode checks the body is the documented error envelope, its request_id
+// the X-Request-ID header, and returns its code.
 func (r Response) ErrCode(t testing.TB) string {
 	t.Helper()
-	e, ok := r.JSON(t)["error"].(map[string]any)
+	m := r.JSON(t)
+	if m["schema_version"] != float64(1) {
+		t.Fatalf("no schema_version 1 in error body: %s", r.Body)
+	}
+	e, ok := m["error"].(map[string]any)
 	if !ok {
 		t.Fatalf("no error object: %s", r.Body)
+	}
+	for _, k := range []string{"code", "message", "retryable", "details", "request_id"} {
+		if _, ok := e[k]; !ok {
+			t.Fatalf("error envelope lacks %q: %s", k, r.Body)
+		}
+	}
+	if e["request_id"] == "" || e["request_id"] != r.Header.Get("X-Request-ID") {
+		t.Fatalf("request_id %v does not match X-Request-ID %q", e["request_id"], r.Header.Get("X-Request-ID"))
 	}
 	code, _ := e["code"].(string)
 	return code
@@ -117,6 +130,8 @@ func (h *Harness) Do(method, path, bearer string, body any, headers ...string) R
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -156,4 +171,33 @@ func (h *Harness) Open(req *http.Request) *http.Response {
 		h.T.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	return res
+}
+
+// Login signs in with the custom provider and returns the access and
+// refresh tokens.
+func (h *Harness) Login(email, password string) (access, refresh string) {
+	h.T.Helper()
+	r := h.Do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
+	if r.Status != 200 {
+		h.T.Fatalf("login %s: %d %s", email, r.Status, r.Body)
+	}
+	m := r.JSON(h.T)
+	return m["access_token"].(string), m["refresh_token"].(string)
+}
+
+// DebugToken is an access token of the built-in debug account (root).
+func (h *Harness) DebugToken() string {
+	a, _ := h.Login(config.DefaultDebugEmail, config.DefaultDebugPassword)
+	return a
+}
+
+// NewUser creates a plain user through the API and returns their access token.
+func (h *Harness) NewUser(rootToken, email string) string {
+	h.T.Helper()
+	r := h.Do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
+	if r.Status != 201 {
+		h.T.Fatalf("create user: %d %s", r.Status, r.Body)
+	}
+	a, _ := h.Login(email, "correct horse battery")
+	return a
 }
