@@ -76,10 +76,13 @@ func (s *Service) ingest(ctx context.Context, repoID, gitToken string) {
 			log.Info("ingest interrupted by shutdown")
 			return
 		}
-		s.fail(ctx, repoID, err)
+		// The staged upload goes before the failure is recorded, so whoever
+		// sees "failed" also sees nothing of the upload left (and a crash in
+		// between leaves an ingest whose source is gone, which fails again).
 		if r.PendingUploadKey != "" {
 			_ = s.blobs.Delete(context.WithoutCancel(ctx), r.PendingUploadKey)
 		}
+		s.fail(ctx, repoID, err)
 		return
 	}
 	if _, err := s.st.UpdateRepository(ctx, store.System(), repoID, func(x *store.Repository) error {
