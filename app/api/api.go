@@ -1,6 +1,7 @@
 // Package api is Vega's HTTP surface: the /v1 REST API, the git push remote,
 // the OpenAPI document and the embedded dashboard. Handlers only parse input,
-// call a service and write JSON; errors are mapped to HTTP in errors.go only.
+// call a service and write JSON; they never hold the store or the blob store
+// (docs/architecture.md). Errors are mapped to HTTP in errors.go only.
 package api
 
 import (

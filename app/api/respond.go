@@ -15,8 +15,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// List is the shape of every list response (README "API"): one page of
-// items and the cursor of the next, null at the end.
+// List is the shape of every list response (docs/architecture.md, "API
+// conventions"): one page of items and the cursor of the next, null at the end.
 type List[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
