@@ -46,9 +46,9 @@ lint:
 test-go:
 	$(GO) test $(GOTESTFLAGS) ./...
 	# The API suite again, on Postgres (needs VEGA_TEST_DATABASE_URL; .ci/postgres.sh sets it).
-	VEGA_TEST_STORE=postgres $(GO) test $(GOTESTFLAGS) ./app/server/
+	VEGA_TEST_STORE=postgres $(GO) test $(GOTESTFLAGS) ./app/server/ ./app/api/
 	# And with files in S3 (the in-process AWS emulator; no account needed).
-	VEGA_TEST_BLOBS=s3 $(GO) test $(GOTESTFLAGS) ./app/server/
+	VEGA_TEST_BLOBS=s3 $(GO) test $(GOTESTFLAGS) ./app/server/ ./app/api/
 
 test-ui: ui/node_modules/.package-lock.json
 	cd ui && npm test

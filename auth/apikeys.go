@@ -49,11 +49,7 @@ func (s *Service) ListAPIKeys(ctx context.Context, userID string, p store.Page) 
 
 // RevokeAPIKey deletes the key; the next request with it is rejected.
 func (s *Service) RevokeAPIKey(ctx context.Context, userID, id string) error {
-	err := s.st.DeleteAPIKey(ctx, userID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("API key %s not found", id)
-	}
-	return err
+	return apperr.NotFoundAs("API key", id, s.st.DeleteAPIKey(ctx, userID, id))
 }
 
 func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Principal, error) {

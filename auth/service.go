@@ -318,11 +318,8 @@ func (s *Service) RevokeSessions(ctx context.Context, userID string, apiKeys boo
 		u.SessionsEndedAt = &now
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("User %s not found", userID)
-	}
 	if err != nil {
-		return err
+		return apperr.NotFoundAs("User", userID, err)
 	}
 	return s.endSessions(ctx, userID, apiKeys)
 }

@@ -150,11 +150,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, p UserPatch) (*stor
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.NotFoundf("User %s not found", id)
-	}
 	if err != nil {
-		return nil, err
+		return nil, apperr.NotFoundAs("User", id, err)
 	}
 	if hash != "" {
 		if err := s.endSessions(ctx, id, !p.KeepAPIKeys); err != nil {
@@ -169,11 +166,7 @@ func (s *Service) DeleteUser(ctx context.Context, actorID, id string) error {
 	if actorID == id {
 		return apperr.Conflictf("You cannot delete your own account")
 	}
-	err := s.st.DeleteUser(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("User %s not found", id)
-	}
-	return err
+	return apperr.NotFoundAs("User", id, s.st.DeleteUser(ctx, id))
 }
 
 func (s *Service) ListUsers(ctx context.Context, p store.Page) ([]store.User, string, error) {
@@ -182,10 +175,7 @@ func (s *Service) ListUsers(ctx context.Context, p store.Page) ([]store.User, st
 
 func (s *Service) GetUser(ctx context.Context, id string) (*store.User, error) {
 	u, err := s.st.GetUser(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.NotFoundf("User %s not found", id)
-	}
-	return u, err
+	return u, apperr.NotFoundAs("User", id, err)
 }
 
 // SeedDebugUser makes sure the debug user exists with the configured password,

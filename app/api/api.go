@@ -1,6 +1,7 @@
 // Package api is Vega's HTTP surface: the /v1 REST API, the git push remote,
 // the OpenAPI document and the embedded dashboard. Handlers only parse input,
-// call a service and write JSON; errors are mapped to HTTP in errors.go only.
+// call a service and write JSON; they never hold the store or the blob store
+// (docs/architecture.md). Errors are mapped to HTTP in errors.go only.
 package api
 
 import (
@@ -11,31 +12,33 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/vegasec/vega/app/billing"
 	"github.com/vegasec/vega/app/config"
+	"github.com/vegasec/vega/app/findings"
+	"github.com/vegasec/vega/app/ops"
 	"github.com/vegasec/vega/app/projects"
 	"github.com/vegasec/vega/app/repos"
+	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/auth"
-	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/blob"
 )
 
-// Deps are the services the API calls. Optional ones (nil) leave their routes
-// answering 503 unavailable, so a partially configured process still starts.
+// Deps are the services the API calls, built by the composition root
+// (app/server). An area whose service is nil is not registered: its routes
+// answer 404 like any unknown route, so a partial router (a test) still starts.
 type Deps struct {
 	Config   *config.Config
-	Store    store.Store
-	Blobs    blob.Store
 	Auth     *auth.Service
 	Projects *projects.Service
-	Repos    *repos.Service
+	Repos    *repos.Service    // repositories, threat profiles, git uploads and the push remote
+	Scans    *scans.Service    // scans and their events
+	Findings *findings.Service // findings, triage and exports
+	Billing  *billing.Service  // model usage
+	Ops      *ops.Service      // operator routes
 	Logger   *slog.Logger
-	UI       fs.FS // built dashboard (ui/dist); nil or without index.html = build hint page
-	Version  string
-	// Ready lists extra readiness checks (queue, proxy…) by name.
-	Ready map[string]func() error
-	// Extra lets feature packages register more routes on /v1 (scans, findings,
-	// billing…) without this package knowing them.
-	Extra []func(r *Router)
+	UI       fs.FS  // built dashboard (ui/dist); nil or without index.html = build hint page
+	Version  string // reported by /v1/healthz, the OpenAPI document and exports
+	// Ready are the readiness checks /v1/readyz runs (store, blobs, queue…).
+	Ready []ReadyCheck
 }
 
 // maxJSONBody caps JSON request bodies; uploads stream separately.
@@ -92,6 +95,3 @@ type Router struct {
 	v1    fiber.Router
 	ops   []Op // every documented operation, for the OpenAPI document
 }
-
-// Deps exposes the shared dependencies to feature route files.
-func (r *Router) Deps() Deps { return r.deps }

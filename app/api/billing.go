@@ -6,26 +6,28 @@ import (
 	"github.com/vegasec/vega/app/billing"
 )
 
-// BillingRoutes registers GET /v1/billing/usage; add it to Deps.Extra:
-//
-//	Extra: []func(*api.Router){api.BillingRoutes(billing.New(st, nil))}
-func BillingRoutes(svc *billing.Service) func(r *Router) {
-	return func(r *Router) {
-		r.Authed("GET", "/billing/usage", Op{Tag: "billing", Summary: "Your model usage and estimated cost in [from, to), grouped by day, project or scan",
-			Query: []string{"from", "to", "group_by"}, Response: billing.Report{}}, func(c *fiber.Ctx) error {
-			from, err := billing.ParseTime("from", c.Query("from"))
-			if err != nil {
-				return err
-			}
-			to, err := billing.ParseTime("to", c.Query("to"))
-			if err != nil {
-				return err
-			}
-			rep, err := svc.Usage(c.UserContext(), Principal(c).User.ID, from, to, c.Query("group_by"))
-			if err != nil {
-				return err
-			}
-			return c.JSON(rep)
-		})
+func (r *Router) billingRoutes() {
+	h := billingAPI{svc: r.deps.Billing}
+	r.Add(
+		Route{"GET", "/billing/usage", h.usage, Op{Tag: "billing", Summary: "Your model usage and estimated cost in [from, to), grouped by day, project or scan",
+			Query: []string{"from", "to", "group_by"}, Response: billing.Report{}}},
+	)
+}
+
+type billingAPI struct{ svc *billing.Service }
+
+func (h billingAPI) usage(c *fiber.Ctx) error {
+	from, err := billing.ParseTime("from", c.Query("from"))
+	if err != nil {
+		return err
 	}
+	to, err := billing.ParseTime("to", c.Query("to"))
+	if err != nil {
+		return err
+	}
+	rep, err := h.svc.Usage(c.UserContext(), Principal(c).User.ID, from, to, c.Query("group_by"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(rep)
 }

@@ -1,46 +1,25 @@
-package api
+package api_test
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/vegasec/vega/app/billing"
-	"github.com/vegasec/vega/app/config"
-	"github.com/vegasec/vega/auth"
+	"github.com/vegasec/vega/app/server/servertest"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 )
 
-// TestBillingUsageRoute drives GET /v1/billing/usage through the real router
-// with a real API key on a bolt store.
+// TestBillingUsageRoute drives GET /v1/billing/usage through the production
+// router with a real API key.
 func TestBillingUsageRoute(t *testing.T) {
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	authSvc, err := auth.New(st, auth.Options{Secret: []byte(strings.Repeat("s", 32)), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	authSvc.MarkSeeded()
-	cfg, err := config.Load(context.Background(), config.Source{Env: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := servertest.New(t, nil)
+	st := h.Env.Store
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "b@example.com", Groups: []string{store.GroupUser}, CreatedAt: time.Now()}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	key, err := authSvc.CreateAPIKey(ctx, u.ID, "test", nil)
+	key, err := h.App.Auth.CreateAPIKey(ctx, u.ID, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,23 +28,10 @@ func TestBillingUsageRoute(t *testing.T) {
 		Usage: store.Usage{Requests: 2, InputTokens: 100, CachedInputTokens: 10, OutputTokens: 20, CostUSD: 0.5}, At: at}); err != nil {
 		t.Fatal(err)
 	}
-	router := NewRouter(Deps{Config: cfg, Store: st, Auth: authSvc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Extra: []func(*Router){BillingRoutes(billing.New(st, nil))}})
 
 	get := func(url, bearer string) (int, map[string]any) {
-		req := httptest.NewRequest("GET", url, nil)
-		req.Host = cfg.ListenAddr // httptest's example.com is a foreign host (DNS rebinding check)
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		resp, err := router.App().Test(req, 5000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		return resp.StatusCode, m
+		r := h.Do("GET", url, bearer, nil)
+		return r.Status, r.JSON(t)
 	}
 
 	status, body := get("/v1/billing/usage?from=2026-11-01&to=2026-11-30&group_by=project", key.Secret)
@@ -97,7 +63,7 @@ func TestBillingUsageRoute(t *testing.T) {
 		t.Errorf("anonymous: %d", status)
 	}
 	found := false
-	for _, op := range router.ops {
+	for _, op := range h.App.Router.Ops() {
 		found = found || (op.Path == "/v1/billing/usage" && op.Method == "GET")
 	}
 	if !found {

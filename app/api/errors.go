@@ -10,7 +10,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 )
 
-// envelope is the one error shape of the API (SPEC §5).
+// envelope is the one error shape of the API (docs/architecture.md, "API conventions").
 type envelope struct {
 	SchemaVersion int       `json:"schema_version"`
 	Error         errorBody `json:"error"`

@@ -11,8 +11,23 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/auth"
 	"github.com/vegasec/vega/store"
 )
+
+func (r *Router) eventRoutes() {
+	h := eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth}
+	const tag = "scans"
+	r.Add(
+		Route{"GET", "/scans/:id/events", h.list, Op{Tag: tag, Summary: "List a scan's events after a seq (poll with the last seq you have)",
+			Response: List[store.Event]{}, Query: []string{"after_seq", "limit"}}},
+		Route{"GET", "/repositories/:id/events", h.listForRepository, Op{Tag: tag, Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
+			Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}},
+		Route{"GET", "/scans/:id/events/stream", h.stream, Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
+			QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}},
+	)
+}
 
 // SSE timing: a comment line keeps proxies from closing an idle stream; the
 // poll catches events written by other processes (external workers), which
@@ -28,8 +43,6 @@ const (
 	sseRecheck = 3 * time.Second
 )
 
-func terminalEvent(kind store.EventKind) bool { return kind.Terminal() }
-
 func parseSeq(name, v string) (int64, error) {
 	if v == "" {
 		return 0, nil
@@ -41,109 +54,89 @@ func parseSeq(name, v string) (int64, error) {
 	return n, nil
 }
 
-func (r *Router) eventRoutes(d ScanDeps) {
-	svc := d.Scans
-	tag := "scans"
-	r.Authed("GET", "/scans/:id/events", Op{Tag: tag, Summary: "List a scan's events after a seq (poll with the last seq you have)",
-		Response: List[store.Event]{}, Query: []string{"after_seq", "limit"}}, func(c *fiber.Ctx) error {
-		after, err := parseSeq("after_seq", c.Query("after_seq"))
-		if err != nil {
+type eventsAPI struct {
+	svc  *scans.Service
+	auth *auth.Service
+}
+
+// eventPage parses ?after_seq= and ?limit=.
+func eventPage(c *fiber.Ctx) (after int64, limit int, err error) {
+	if after, err = parseSeq("after_seq", c.Query("after_seq")); err != nil {
+		return 0, 0, err
+	}
+	p, err := PageParams(c)
+	return after, p.Limit, err
+}
+
+// eventList is a page of events; the next cursor is the last seq of a full page.
+func eventList(evs []store.Event, limit int) List[store.Event] {
+	next := ""
+	if len(evs) == limit {
+		next = strconv.FormatInt(evs[len(evs)-1].Seq, 10)
+	}
+	return NewList(evs, next)
+}
+
+func (h eventsAPI) list(c *fiber.Ctx) error {
+	after, limit, err := eventPage(c)
+	if err != nil {
+		return err
+	}
+	evs, err := h.svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(eventList(evs, limit))
+}
+
+func (h eventsAPI) listForRepository(c *fiber.Ctx) error {
+	after, limit, err := eventPage(c)
+	if err != nil {
+		return err
+	}
+	evs, err := h.svc.RepositoryEvents(c.UserContext(), Scope(c), c.Params("id"), c.Query("scan_id"), after, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(eventList(evs, limit))
+}
+
+func (h eventsAPI) stream(c *fiber.Ctx) error {
+	last, err := parseSeq("Last-Event-ID", c.Get("Last-Event-ID"))
+	if err != nil {
+		return err
+	}
+	if q := c.Query("last_event_id"); q != "" && c.Get("Last-Event-ID") == "" {
+		if last, err = parseSeq("last_event_id", q); err != nil {
 			return err
 		}
-		p, err := PageParams(c)
-		if err != nil {
-			return err
-		}
-		evs, err := svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, p.Limit)
-		if err != nil {
-			return err
-		}
-		next := ""
-		if len(evs) == p.Limit {
-			next = strconv.FormatInt(evs[len(evs)-1].Seq, 10)
-		}
-		return c.JSON(NewList(evs, next))
+	}
+	feed, err := h.svc.OpenFeed(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderConnection, "keep-alive")
+	c.Set("X-Accel-Buffering", "no")
+	authn, cred := h.auth, Credential(c)
+	stillAuthorized := func(ctx context.Context) bool {
+		_, err := authn.Authenticate(ctx, cred)
+		return err == nil
+	}
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), sseMaxLifetime)
+		defer cancel()
+		wake, stop := feed.Watch()
+		defer stop()
+		streamEvents(ctx, w, feed, last, wake, stillAuthorized)
 	})
-	r.Authed("GET", "/repositories/:id/events", Op{Tag: tag, Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
-		Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}, func(c *fiber.Ctx) error {
-		after, err := parseSeq("after_seq", c.Query("after_seq"))
-		if err != nil {
-			return err
-		}
-		p, err := PageParams(c)
-		if err != nil {
-			return err
-		}
-		repoID, scanID := c.Params("id"), c.Query("scan_id")
-		latest, _, err := svc.ListForRepository(c.UserContext(), Scope(c), repoID, nil, store.Page{Limit: 1})
-		if err != nil {
-			return err
-		}
-		if scanID == "" {
-			if len(latest) == 0 {
-				return c.JSON(NewList([]store.Event{}, ""))
-			}
-			scanID = latest[0].ID
-		} else if s, err := svc.Get(c.UserContext(), Scope(c), scanID); err != nil {
-			return err
-		} else if s.RepositoryID != repoID {
-			return apperr.NotFoundf("Scan %s not found in repository %s", scanID, repoID)
-		}
-		evs, err := svc.Events(c.UserContext(), Scope(c), scanID, after, p.Limit)
-		if err != nil {
-			return err
-		}
-		next := ""
-		if len(evs) == p.Limit {
-			next = strconv.FormatInt(evs[len(evs)-1].Seq, 10)
-		}
-		return c.JSON(NewList(evs, next))
-	})
-	r.Authed("GET", "/scans/:id/events/stream", Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
-		QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}, func(c *fiber.Ctx) error {
-		id := c.Params("id")
-		sc := Scope(c)
-		last, err := parseSeq("Last-Event-ID", c.Get("Last-Event-ID"))
-		if err != nil {
-			return err
-		}
-		if q := c.Query("last_event_id"); q != "" && c.Get("Last-Event-ID") == "" {
-			if last, err = parseSeq("last_event_id", q); err != nil {
-				return err
-			}
-		}
-		if _, err := svc.Get(c.UserContext(), sc, id); err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderContentType, "text/event-stream")
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		c.Set(fiber.HeaderConnection, "keep-alive")
-		c.Set("X-Accel-Buffering", "no")
-		st := r.deps.Store
-		broker := d.Broker
-		authn, cred := r.deps.Auth, Credential(c)
-		stillAuthorized := func(ctx context.Context) bool {
-			_, err := authn.Authenticate(ctx, cred)
-			return err == nil
-		}
-		c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-			ctx, cancel := context.WithTimeout(context.Background(), sseMaxLifetime)
-			defer cancel()
-			var wake <-chan struct{}
-			if broker != nil {
-				ch, unsub := broker.Subscribe(id)
-				defer unsub()
-				wake = ch
-			}
-			streamEvents(ctx, w, st, id, sc, last, wake, stillAuthorized)
-		})
-		return nil
-	})
+	return nil
 }
 
 // streamEvents writes events after seq last until the terminal event, the
 // client leaves (a write fails), ctx ends or stillAuthorized says no.
-func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID string, sc store.Scope, last int64, wake <-chan struct{},
+func streamEvents(ctx context.Context, w *bufio.Writer, feed *scans.Feed, last int64, wake <-chan struct{},
 	stillAuthorized func(context.Context) bool) {
 	// "retry" makes EventSource reconnect quickly after the lifetime cap.
 	fmt.Fprint(w, "retry: 2000\n\n")
@@ -170,7 +163,7 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 				checkAt = checkAt.Add(sseRecheck)
 			}
 		}
-		evs, err := st.ListEvents(ctx, scanID, last, store.MaxLimit)
+		evs, err := feed.After(ctx, last, store.MaxLimit)
 		if err != nil {
 			return
 		}
@@ -183,7 +176,7 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 			}
 			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Seq, ev.Kind, data)
 			last = ev.Seq
-			if terminalEvent(ev.Kind) {
+			if ev.Kind.Terminal() {
 				_ = w.Flush()
 				return
 			}
@@ -204,10 +197,8 @@ func streamEvents(ctx context.Context, w *bufio.Writer, st store.Store, scanID s
 		case <-poll.C:
 			// A scan that ended without a terminal event (its runner died
 			// between the two writes) must not keep the stream open forever.
-			if s, err := st.GetScan(ctx, sc, scanID); err != nil || s.Terminal() {
-				if more, err := st.ListEvents(ctx, scanID, last, 1); err == nil && len(more) == 0 {
-					return
-				}
+			if feed.Ended(ctx, last) {
+				return
 			}
 		case <-beat.C:
 			fmt.Fprint(w, ": keepalive\n\n")

@@ -9,10 +9,45 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
+func (r *Router) findingRoutes() {
+	h := findingsAPI{svc: r.deps.Findings, version: r.deps.Version}
+	const tag = "findings"
+	scanQuery := append(append([]string{}, findingQuery...), "change")
+	export := append([]string{"format"}, findingQuery...)
+	r.Add(
+		Route{"GET", "/repositories/:id/findings", h.listForRepository, Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
+			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/projects/:id/findings", h.listForProject, Op{Tag: tag, Summary: "List the findings of every repository of a project",
+			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/scans/:id/findings", h.listForScan, Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
+			Response: findings.List{}, Paged: true, Query: scanQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/repositories/:id/findings/rules", h.rulesForRepository, Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
+			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/projects/:id/findings/rules", h.rulesForProject, Op{Tag: tag, Summary: "A project's findings grouped by rule",
+			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/scans/:id/findings/rules", h.rulesForScan, Op{Tag: tag, Summary: "A scan's findings grouped by rule",
+			Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/findings/:id", h.get, Op{Tag: tag, Summary: "Get a finding", Response: store.Finding{}}},
+		Route{"PATCH", "/findings/:id", h.triage, Op{Tag: tag, Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
+			Request: findings.Triage{}, Response: store.Finding{}}},
+		Route{"POST", "/findings/bulk-triage", h.bulkTriage, Op{Tag: tag, Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
+			Request: findings.BulkTriage{}, Response: findings.BulkResult{}}},
+		Route{"GET", "/findings/:id/history", h.history, Op{Tag: tag, Summary: "Every status change of a finding, oldest first",
+			Response: List[store.FindingHistory]{}}},
+		Route{"GET", "/repositories/:id/findings/export", h.exportRepository, Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/scans/:id/findings/export", h.exportScan, Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+	)
+}
+
+type findingsAPI struct {
+	svc     *findings.Service
+	version string // stamped into exports
+}
+
 var findingQuery = []string{"severity", "status", "engine", "rule", "path_prefix", "cwe", "q", "scan_id", "sort"}
 
 // findingQueryDoc describes the list parameters in the OpenAPI document
-// (README, "Findings lists").
+// (docs/findings.md).
 var findingQueryDoc = map[string]string{
 	"severity":    "Comma list of critical, high, medium, low, info",
 	"status":      "Comma list of open, confirmed, dismissed, fixed (counts ignores it: one number per status tab)",
@@ -34,112 +69,115 @@ func queryOf(c *fiber.Ctx) findings.Query {
 		Sort: c.Query("sort"), Change: c.Query("change")}
 }
 
-func (r *Router) findingRoutes(d ScanDeps) {
-	svc := d.Findings
-	tag := "findings"
-	list := func(target func(id string) findings.Target) fiber.Handler {
-		return func(c *fiber.Ctx) error {
-			p, err := PageParams(c)
-			if err != nil {
-				return err
-			}
-			l, err := svc.List(c.UserContext(), Scope(c), target(c.Params("id")), queryOf(c), p)
-			if err != nil {
-				return err
-			}
-			return c.JSON(l)
-		}
+// list answers one page of the findings of a target (repository, project or scan).
+func (h findingsAPI) list(c *fiber.Ctx, t findings.Target) error {
+	p, err := PageParams(c)
+	if err != nil {
+		return err
 	}
-	rules := func(target func(id string) findings.Target) fiber.Handler {
-		return func(c *fiber.Ctx) error {
-			l, err := svc.Rules(c.UserContext(), Scope(c), target(c.Params("id")), queryOf(c))
-			if err != nil {
-				return err
-			}
-			return c.JSON(l)
-		}
+	l, err := h.svc.List(c.UserContext(), Scope(c), t, queryOf(c), p)
+	if err != nil {
+		return err
 	}
-	byRepo := func(id string) findings.Target { return findings.Target{RepositoryID: id} }
-	byProject := func(id string) findings.Target { return findings.Target{ProjectID: id} }
-	byScan := func(id string) findings.Target { return findings.Target{ScanID: id} }
-	scanQuery := append(append([]string{}, findingQuery...), "change")
-	r.Authed("GET", "/repositories/:id/findings", Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
-		Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}, list(byRepo))
-	r.Authed("GET", "/projects/:id/findings", Op{Tag: tag, Summary: "List the findings of every repository of a project",
-		Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}, list(byProject))
-	r.Authed("GET", "/scans/:id/findings", Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
-		Response: findings.List{}, Paged: true, Query: scanQuery, QueryDoc: findingQueryDoc}, list(byScan))
-	r.Authed("GET", "/repositories/:id/findings/rules", Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
-		Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}, rules(byRepo))
-	r.Authed("GET", "/projects/:id/findings/rules", Op{Tag: tag, Summary: "A project's findings grouped by rule",
-		Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}, rules(byProject))
-	r.Authed("GET", "/scans/:id/findings/rules", Op{Tag: tag, Summary: "A scan's findings grouped by rule",
-		Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}, rules(byScan))
-	r.Authed("GET", "/findings/:id", Op{Tag: tag, Summary: "Get a finding", Response: store.Finding{}}, func(c *fiber.Ctx) error {
-		f, err := svc.Get(c.UserContext(), Scope(c), c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(f)
-	})
-	r.Authed("PATCH", "/findings/:id", Op{Tag: tag, Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
-		Request: findings.Triage{}, Response: store.Finding{}}, func(c *fiber.Ctx) error {
-		var in findings.Triage
-		if err := Decode(c, &in); err != nil {
-			return err
-		}
-		f, err := svc.Triage(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
-		if err != nil {
-			return err
-		}
-		return c.JSON(f)
-	})
-	r.Authed("POST", "/findings/bulk-triage", Op{Tag: tag, Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
-		Request: findings.BulkTriage{}, Response: findings.BulkResult{}}, func(c *fiber.Ctx) error {
-		var in findings.BulkTriage
-		if err := Decode(c, &in); err != nil {
-			return err
-		}
-		res, err := svc.BulkTriage(c.UserContext(), Scope(c), Principal(c).User.ID, in)
-		if err != nil {
-			return err
-		}
-		return c.JSON(res)
-	})
-	r.Authed("GET", "/findings/:id/history", Op{Tag: tag, Summary: "Every status change of a finding, oldest first",
-		Response: List[store.FindingHistory]{}}, func(c *fiber.Ctx) error {
-		h, err := svc.History(c.UserContext(), Scope(c), c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(NewList(h, ""))
-	})
-	exporter := func(byScan bool) fiber.Handler {
-		return func(c *fiber.Ctx) error {
-			format := c.Query("format", "sarif")
-			ct, err := findings.ExportFormat(format)
-			if err != nil {
-				return err
-			}
-			t := findings.ExportTarget{Query: queryOf(c), Version: d.Version}
-			if byScan {
-				t.ScanID = c.Params("id")
-			} else {
-				t.RepositoryID = c.Params("id")
-			}
-			// Rendered in memory first so an error is still answered in the
-			// envelope instead of cutting a half-written file.
-			var buf bytes.Buffer
-			name, err := svc.Export(c.UserContext(), Scope(c), &buf, format, t)
-			if err != nil {
-				return err
-			}
-			c.Set(fiber.HeaderContentType, ct)
-			c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-			return c.Send(buf.Bytes())
-		}
+	return c.JSON(l)
+}
+
+func (h findingsAPI) listForRepository(c *fiber.Ctx) error {
+	return h.list(c, findings.Target{RepositoryID: c.Params("id")})
+}
+
+func (h findingsAPI) listForProject(c *fiber.Ctx) error {
+	return h.list(c, findings.Target{ProjectID: c.Params("id")})
+}
+
+func (h findingsAPI) listForScan(c *fiber.Ctx) error {
+	return h.list(c, findings.Target{ScanID: c.Params("id")})
+}
+
+// rules answers a target's findings grouped by rule.
+func (h findingsAPI) rules(c *fiber.Ctx, t findings.Target) error {
+	l, err := h.svc.Rules(c.UserContext(), Scope(c), t, queryOf(c))
+	if err != nil {
+		return err
 	}
-	q := append([]string{"format"}, findingQuery...)
-	r.Authed("GET", "/repositories/:id/findings/export", Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: q, Produces: "application/octet-stream"}, exporter(false))
-	r.Authed("GET", "/scans/:id/findings/export", Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: q, Produces: "application/octet-stream"}, exporter(true))
+	return c.JSON(l)
+}
+
+func (h findingsAPI) rulesForRepository(c *fiber.Ctx) error {
+	return h.rules(c, findings.Target{RepositoryID: c.Params("id")})
+}
+
+func (h findingsAPI) rulesForProject(c *fiber.Ctx) error {
+	return h.rules(c, findings.Target{ProjectID: c.Params("id")})
+}
+
+func (h findingsAPI) rulesForScan(c *fiber.Ctx) error {
+	return h.rules(c, findings.Target{ScanID: c.Params("id")})
+}
+
+func (h findingsAPI) get(c *fiber.Ctx) error {
+	f, err := h.svc.Get(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (h findingsAPI) triage(c *fiber.Ctx) error {
+	var in findings.Triage
+	if err := Decode(c, &in); err != nil {
+		return err
+	}
+	f, err := h.svc.Triage(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (h findingsAPI) bulkTriage(c *fiber.Ctx) error {
+	var in findings.BulkTriage
+	if err := Decode(c, &in); err != nil {
+		return err
+	}
+	res, err := h.svc.BulkTriage(c.UserContext(), Scope(c), Principal(c).User.ID, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(res)
+}
+
+func (h findingsAPI) history(c *fiber.Ctx) error {
+	hist, err := h.svc.History(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(NewList(hist, ""))
+}
+
+func (h findingsAPI) exportRepository(c *fiber.Ctx) error {
+	return h.export(c, findings.ExportTarget{RepositoryID: c.Params("id")})
+}
+
+func (h findingsAPI) exportScan(c *fiber.Ctx) error {
+	return h.export(c, findings.ExportTarget{ScanID: c.Params("id")})
+}
+
+// export renders in memory first, so an error is still answered in the
+// envelope instead of cutting a half-written file.
+func (h findingsAPI) export(c *fiber.Ctx, t findings.ExportTarget) error {
+	format := c.Query("format", "sarif")
+	ct, err := findings.ExportFormat(format)
+	if err != nil {
+		return err
+	}
+	t.Query, t.Version = queryOf(c), h.version
+	var buf bytes.Buffer
+	name, err := h.svc.Export(c.UserContext(), Scope(c), &buf, format, t)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	return c.Send(buf.Bytes())
 }

@@ -9,34 +9,39 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 )
 
-func (r *Router) healthRoutes(v1 fiber.Router) {
-	r.Public("GET", "/healthz", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"status": "ok", "version": r.deps.Version})
-	}, Op{Tag: "health", Summary: "Process is up"})
-	r.Public("GET", "/readyz", r.readyz, Op{Tag: "health", Summary: "Store, blob store and queue are reachable (503 names the failing one)"})
+func (r *Router) healthRoutes() {
+	const tag = "health"
+	r.Add(
+		Route{"GET", "/healthz", r.healthz, Op{Tag: tag, Summary: "Process is up", Public: true}},
+		Route{"GET", "/readyz", r.readyz, Op{Tag: tag, Summary: "Store, blob store and queue are reachable (503 names the failing one)", Public: true}},
+	)
+}
+
+func (r *Router) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "ok", "version": r.deps.Version})
+}
+
+// ReadyCheck is one readiness check: Check returns nil when the dependency
+// called Name answers.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
 }
 
 func (r *Router) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
-	checks := map[string]func() error{
-		"store": func() error { return r.deps.Store.Ping(ctx) },
-		"blobs": func() error { return r.deps.Blobs.Ping(ctx) },
-	}
-	for name, f := range r.deps.Ready {
-		checks[name] = f
-	}
 	status := map[string]string{}
 	var failing []string
-	for name, check := range checks {
-		if err := check(); err != nil {
+	for _, check := range r.deps.Ready {
+		if err := check.Check(ctx); err != nil {
 			// The answer says which check failed; only the log says why
 			// (the cause can name buckets or hosts).
-			r.deps.Logger.Warn("readiness check failed", "check", name, "err", err)
-			status[name] = "unavailable"
-			failing = append(failing, name)
+			r.deps.Logger.Warn("readiness check failed", "check", check.Name, "err", err)
+			status[check.Name] = "unavailable"
+			failing = append(failing, check.Name)
 		} else {
-			status[name] = "ok"
+			status[check.Name] = "ok"
 		}
 	}
 	if len(failing) > 0 {

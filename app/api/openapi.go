@@ -18,11 +18,11 @@ import (
 
 // Op documents one route for the OpenAPI document.
 type Op struct {
-	Method, Path string // filled by the registering helper
+	Method, Path string // filled by Router.Add
 	Tag          string
 	Summary      string
 	Request      any  // zero value of the JSON body type, if any
-	BodyOptional bool // the JSON body may be omitted
+	BodyOptional bool // the JSON body may be omitted (the handler uses DecodeOptional)
 	Response     any  // zero value of the success body type, if any
 	Status       int  // success status (default 200)
 	Paged        bool // takes ?limit= and ?cursor=
@@ -32,6 +32,7 @@ type Op struct {
 	QueryDoc     map[string]string // description of a query parameter, by name
 	Multipart    bool              // body may also be multipart/form-data
 	Produces     string            // non-JSON success content type
+	Groups       []string          // the caller must be in one of these groups (none: any caller)
 }
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)\??`)
@@ -56,7 +57,7 @@ func (r *Router) OpenAPI() map[string]any {
 		}
 		if op.Paged {
 			params = append(params,
-				map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+				map[string]any{"name": "limit", "in": "query", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": store.MaxLimit, "default": store.DefaultLimit}},
 				map[string]any{"name": "cursor", "in": "query", "schema": map[string]any{"type": "string"}})
 		}
 		for _, q := range op.Query {

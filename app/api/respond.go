@@ -15,7 +15,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// List is the shape of every list response (SPEC §5).
+// List is the shape of every list response (docs/architecture.md, "API
+// conventions"): one page of items and the cursor of the next, null at the end.
 type List[T any] struct {
 	Items      []T     `json:"items"`
 	NextCursor *string `json:"next_cursor"`
@@ -84,6 +85,27 @@ func Decode(c *fiber.Ctx, v any) error {
 		return apperr.BadRequestf("The request body must hold exactly one JSON value")
 	}
 	return nil
+}
+
+// DecodeOptional is Decode for a route whose body may be left out (its Op
+// says BodyOptional): no body leaves v as it is. The rule for "no body" is
+// hasBody's, the same for every route.
+func DecodeOptional(c *fiber.Ctx, v any) error {
+	if !hasBody(c) {
+		return nil
+	}
+	return Decode(c, v)
+}
+
+// hasBody reports whether the request carries a body: bytes already read, a
+// body still streaming in, or a declared length.
+func hasBody(c *fiber.Ctx) bool {
+	return len(c.Body()) > 0 || c.Context().RequestBodyStream() != nil || c.Request().Header.ContentLength() > 0
+}
+
+// isMultipart reports whether the body is a multipart form (an upload).
+func isMultipart(c *fiber.Ctx) bool {
+	return strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEMultipartForm)
 }
 
 func jsonTypeName(kind string) string {

@@ -4,46 +4,70 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// routes registers every route. Feature areas live in their own files; each
-// route is declared with its OpenAPI operation (see openapi.go) so the
-// document and the router cannot drift (a test compares them).
+// routes registers every route. Each /v1 area has its own file that starts
+// with its route table (one Route per operation, registered through Add) and
+// continues with the named handlers the table points at.
 func (r *Router) routes() {
 	r.app.Get("/v1/openapi.json", r.openAPIJSON)
 	r.app.Get("/docs", r.docsPage)
 
-	v1 := r.app.Group("/v1")
-	r.v1 = v1
-	r.healthRoutes(v1)
-	r.authRoutes(v1)
-	r.userRoutes(v1)
-	r.apiKeyRoutes(v1)
-	r.projectRoutes(v1)
+	r.v1 = r.app.Group("/v1")
+	r.healthRoutes()
+	r.authRoutes()
+	r.userRoutes()
+	r.apiKeyRoutes()
+	r.projectRoutes()
 	if r.deps.Repos != nil {
 		r.repositoryRoutes()
+		r.threatProfileRoutes()
+		r.gitUploadRoutes()
 		r.gitPushRoutes()
 	}
-	for _, extra := range r.deps.Extra {
-		extra(r)
+	if r.deps.Scans != nil {
+		r.scanRoutes()
+		r.eventRoutes()
+	}
+	if r.deps.Findings != nil {
+		r.findingRoutes()
+	}
+	if r.deps.Billing != nil {
+		r.billingRoutes()
+	}
+	if r.deps.Ops != nil {
+		r.opsRoutes()
 	}
 	// Anything else under /v1 is an unknown route: 404 in the envelope.
-	v1.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	r.v1.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	r.uiRoutes()
 }
 
-// Public registers an unauthenticated /v1 route.
-func (r *Router) Public(method, path string, h fiber.Handler, op Op) {
-	op.Method, op.Path, op.Public = method, "/v1"+path, true
-	r.ops = append(r.ops, op)
-	r.v1.Add(method, path, h)
+// Route is one row of an area's route table: a /v1 operation, its handler
+// and its OpenAPI description. Registering the two together is what keeps
+// the document and the router from drifting (a test compares them).
+type Route struct {
+	Method  string
+	Path    string // below /v1
+	Handler fiber.Handler
+	Op      Op
 }
 
-// Authed registers a /v1 route that needs a bearer credential; extra handlers
-// (group checks) run after authentication.
-func (r *Router) Authed(method, path string, op Op, hs ...fiber.Handler) {
-	op.Method, op.Path = method, "/v1"+path
-	r.ops = append(r.ops, op)
-	r.v1.Add(method, path, append([]fiber.Handler{r.authenticate(op.QueryToken)}, hs...)...)
+// Add registers routes on /v1. A route needs a bearer credential unless its
+// Op is Public, and the caller must be in one of Op.Groups when it lists any.
+func (r *Router) Add(routes ...Route) {
+	for _, rt := range routes {
+		op := rt.Op
+		op.Method, op.Path = rt.Method, "/v1"+rt.Path
+		r.ops = append(r.ops, op)
+		var hs []fiber.Handler
+		if !op.Public {
+			hs = append(hs, r.authenticate(op.QueryToken))
+		}
+		if len(op.Groups) > 0 {
+			hs = append(hs, requireGroup(op.Groups...))
+		}
+		r.v1.Add(rt.Method, rt.Path, append(hs, rt.Handler)...)
+	}
 }
 
-// App exposes the fiber app for routes outside /v1 (the git push remote).
+// App exposes the fiber app (the process serves it; tests drive it).
 func (r *Router) App() *fiber.App { return r.app }

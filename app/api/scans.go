@@ -1,40 +1,30 @@
 package api
 
 import (
-	"errors"
-	"io"
-	"path"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/vegasec/vega/app/apperr"
-	"github.com/vegasec/vega/app/events"
-	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/blob"
 )
 
-// ScanDeps are the services behind the scan, event and finding routes.
-type ScanDeps struct {
-	Scans    *scans.Service
-	Findings *findings.Service
-	Broker   *events.Broker // live event wake-ups; nil falls back to polling
-	Blobs    blob.Store     // artifacts
-	Version  string         // stamped into exports
+func (r *Router) scanRoutes() {
+	h := scansAPI{svc: r.deps.Scans}
+	const tag = "scans"
+	r.Add(
+		Route{"POST", "/repositories/:id/scans", h.create, Op{Tag: tag, Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
+			Request: scans.CreateInput{}, BodyOptional: true, Response: ScanView{}, Status: 202}},
+		Route{"GET", "/repositories/:id/scans", h.listForRepository, Op{Tag: tag, Summary: "List a repository's scans, newest first", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
+		Route{"GET", "/projects/:id/scans", h.listForProject, Op{Tag: tag, Summary: "List the scans of every repository of a project", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
+		Route{"GET", "/scans/:id", h.get, Op{Tag: tag, Summary: "Get a scan with progress, stages, counts and artifact download links", Response: ScanView{}}},
+		Route{"POST", "/scans/:id/cancel", h.cancel, Op{Tag: tag, Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}},
+		Route{"POST", "/scans/:id/retry", h.retry, Op{Tag: tag, Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}},
+		Route{"GET", "/scans/:id/artifacts/:name", h.artifact, Op{Tag: tag, Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}},
+	)
 }
 
-// ScanRoutes registers the scan, event and finding routes; add it to Deps.Extra:
-//
-//	Extra: []func(*api.Router){api.ScanRoutes(api.ScanDeps{...})}
-func ScanRoutes(d ScanDeps) func(r *Router) {
-	return func(r *Router) {
-		r.scanRoutes(d)
-		r.eventRoutes(d)
-		r.findingRoutes(d)
-	}
-}
+type scansAPI struct{ svc *scans.Service }
 
 // ScanView is a scan as the API returns it: the scan plus download links of
 // its artifacts (rows keep keys, never URLs).
@@ -58,6 +48,14 @@ func scanView(s *store.Scan) ScanView {
 	return v
 }
 
+func scanViews(items []store.Scan, next string) List[ScanView] {
+	views := make([]ScanView, 0, len(items))
+	for i := range items {
+		views = append(views, scanView(&items[i]))
+	}
+	return NewList(views, next)
+}
+
 func statusFilter(c *fiber.Ctx) []string {
 	var out []string
 	for _, s := range strings.Split(c.Query("status"), ",") {
@@ -68,111 +66,74 @@ func statusFilter(c *fiber.Ctx) []string {
 	return out
 }
 
-var artifactTypes = map[string]string{
-	".jsonl": "application/x-ndjson",
-	".json":  "application/json",
-	".sarif": "application/sarif+json",
-	".zip":   "application/zip",
-}
-
-func (r *Router) scanRoutes(d ScanDeps) {
-	svc := d.Scans
-	tag := "scans"
-	r.Authed("POST", "/repositories/:id/scans", Op{Tag: tag, Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
-		Request: scans.CreateInput{}, Response: ScanView{}, Status: 202}, func(c *fiber.Ctx) error {
-		var in scans.CreateInput
-		// The body is optional: no body means default engines, whole repository.
-		if c.Request().Header.ContentLength() != 0 {
-			if err := Decode(c, &in); err != nil {
-				return err
-			}
-		}
-		s, err := svc.Create(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
-		if err != nil {
-			return err
-		}
-		return JSON(c, fiber.StatusAccepted, scanView(s))
-	})
-	list := func(byProject bool) fiber.Handler {
-		return func(c *fiber.Ctx) error {
-			p, err := PageParams(c)
-			if err != nil {
-				return err
-			}
-			var items []store.Scan
-			var next string
-			if byProject {
-				items, next, err = svc.ListForProject(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
-			} else {
-				items, next, err = svc.ListForRepository(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
-			}
-			if err != nil {
-				return err
-			}
-			views := make([]ScanView, 0, len(items))
-			for i := range items {
-				views = append(views, scanView(&items[i]))
-			}
-			return c.JSON(NewList(views, next))
-		}
+// create queues a scan; no body means the default engines on the whole repository.
+func (h scansAPI) create(c *fiber.Ctx) error {
+	var in scans.CreateInput
+	if err := DecodeOptional(c, &in); err != nil {
+		return err
 	}
-	r.Authed("GET", "/repositories/:id/scans", Op{Tag: tag, Summary: "List a repository's scans, newest first", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}, list(false))
-	r.Authed("GET", "/projects/:id/scans", Op{Tag: tag, Summary: "List the scans of every repository of a project", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}, list(true))
-	r.Authed("GET", "/scans/:id", Op{Tag: tag, Summary: "Get a scan with progress, stages, counts and artifact download links", Response: ScanView{}}, func(c *fiber.Ctx) error {
-		s, err := svc.Get(c.UserContext(), Scope(c), c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(scanView(s))
-	})
-	r.Authed("POST", "/scans/:id/cancel", Op{Tag: tag, Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}, func(c *fiber.Ctx) error {
-		s, err := svc.Cancel(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(scanView(s))
-	})
-	r.Authed("POST", "/scans/:id/retry", Op{Tag: tag, Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}, func(c *fiber.Ctx) error {
-		s, err := svc.Retry(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
-		if err != nil {
-			return err
-		}
-		return JSON(c, fiber.StatusAccepted, scanView(s))
-	})
-	r.Authed("GET", "/scans/:id/artifacts/:name", Op{Tag: tag, Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}, func(c *fiber.Ctx) error {
-		s, err := svc.Get(c.UserContext(), Scope(c), c.Params("id"))
-		if err != nil {
-			return err
-		}
-		name := c.Params("name")
-		for _, a := range s.Artifacts {
-			if a.Name != name {
-				continue
-			}
-			if d.Blobs == nil {
-				return apperr.New(apperr.Unavailable, "Artifact storage is not configured")
-			}
-			obj, err := d.Blobs.Open(c.UserContext(), a.Key)
-			if errors.Is(err, blob.ErrNotFound) {
-				return apperr.NotFoundf("Artifact %s of scan %s not found", name, s.ID)
-			}
-			if err != nil {
-				return err
-			}
-			ct := artifactTypes[path.Ext(name)]
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			c.Set(fiber.HeaderContentType, ct)
-			c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+s.ID+"-"+name+`"`)
-			c.Set("X-Content-Type-Options", "nosniff")
-			return c.SendStream(readCloser{obj}, int(obj.Size()))
-		}
-		return apperr.NotFoundf("Artifact %s of scan %s not found", name, s.ID)
-	})
+	s, err := h.svc.Create(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return JSON(c, fiber.StatusAccepted, scanView(s))
 }
 
-// readCloser lets fiber close the blob after streaming it.
-type readCloser struct{ blob.Object }
+func (h scansAPI) listForRepository(c *fiber.Ctx) error {
+	p, err := PageParams(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.svc.ListForRepository(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(scanViews(items, next))
+}
 
-var _ io.ReadCloser = readCloser{}
+func (h scansAPI) listForProject(c *fiber.Ctx) error {
+	p, err := PageParams(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.svc.ListForProject(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(scanViews(items, next))
+}
+
+func (h scansAPI) get(c *fiber.Ctx) error {
+	s, err := h.svc.Get(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(scanView(s))
+}
+
+func (h scansAPI) cancel(c *fiber.Ctx) error {
+	s, err := h.svc.Cancel(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(scanView(s))
+}
+
+func (h scansAPI) retry(c *fiber.Ctx) error {
+	s, err := h.svc.Retry(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return JSON(c, fiber.StatusAccepted, scanView(s))
+}
+
+func (h scansAPI) artifact(c *fiber.Ctx) error {
+	a, err := h.svc.OpenArtifact(c.UserContext(), Scope(c), c.Params("id"), c.Params("name"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, a.ContentType)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+a.FileName+`"`)
+	c.Set("X-Content-Type-Options", "nosniff")
+	return c.SendStream(a.Body, int(a.Size)) // fiber closes the body when sent
+}

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bufio"
@@ -6,57 +6,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vegasec/vega/app/config"
-	"github.com/vegasec/vega/app/engine"
-	"github.com/vegasec/vega/app/engine/secrets"
-	"github.com/vegasec/vega/app/events"
-	"github.com/vegasec/vega/app/findings"
-	"github.com/vegasec/vega/app/ingest"
-	"github.com/vegasec/vega/app/runner"
-	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/scans/scantest"
-	"github.com/vegasec/vega/auth"
+	"github.com/vegasec/vega/app/server/servertest"
 )
 
-// TestScanAndFindingRoutes drives a whole scan through the real router: queue,
-// run with the real secrets engine, poll and stream events, triage, export,
-// download artifacts; plus scoping and bad input.
+// TestScanAndFindingRoutes drives a whole scan through the production router:
+// queue, run with the real secrets engine, poll and stream events, triage,
+// export, download artifacts; plus scoping and bad input.
 func TestScanAndFindingRoutes(t *testing.T) {
 	ctx := context.Background()
-	env := scantest.New(t)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	authSvc, err := auth.New(env.Store, auth.Options{Secret: []byte(strings.Repeat("s", 32)), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	authSvc.MarkSeeded()
-	cfg, err := config.Load(context.Background(), config.Source{Env: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := servertest.New(t, map[string]string{"VEGA_SCAN_ENGINES": "secrets"})
+	env := &scantest.Env{Store: h.Env.Store, Blobs: h.Env.Blobs, Dir: t.TempDir()}
 	u := env.User(t)
 	other := env.User(t)
-	key, _ := authSvc.CreateAPIKey(ctx, u.ID, "k", nil)
-	otherKey, _ := authSvc.CreateAPIKey(ctx, other.ID, "k", nil)
+	key, _ := h.App.Auth.CreateAPIKey(ctx, u.ID, "k", nil)
+	otherKey, _ := h.App.Auth.CreateAPIKey(ctx, other.ID, "k", nil)
 	secret := "AKIA" + "QZ7XK2LMN4PB6RTW" // random-looking, not a documentation example
 	repo, _ := env.Repo(t, u.ID, map[string]string{"deploy/prod.env": "AWS_ACCESS_KEY_ID=" + secret + "\n", "main.go": "package main\n"})
-
-	broker := events.NewBroker()
-	scanSvc := scans.New(env.Store, scans.Options{DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}, Events: broker})
-	run, err := runner.New(runner.Config{Store: env.Store, Scans: scanSvc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Events: broker, TempDir: t.TempDir(), Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	router := NewRouter(Deps{Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc, Logger: quiet,
-		Extra: []func(*Router){ScanRoutes(ScanDeps{Scans: scanSvc, Findings: findings.NewService(env.Store, nil), Broker: broker, Blobs: env.Blobs, Version: "test"})}})
+	stack := h.App.Scans // the dispatcher is not started: the test runs the scan
 
 	do := func(method, url, bearer, body string, hdr ...string) *http.Response {
 		t.Helper()
@@ -65,7 +38,6 @@ func TestScanAndFindingRoutes(t *testing.T) {
 			rd = strings.NewReader(body)
 		}
 		req := httptest.NewRequest(method, url, rd)
-		req.Host = cfg.ListenAddr // httptest's example.com is a foreign host (DNS rebinding check)
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -75,11 +47,7 @@ func TestScanAndFindingRoutes(t *testing.T) {
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
-		resp, err := router.App().Test(req, 10000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
+		return h.Open(req)
 	}
 	call := func(method, url, bearer, body string, want int) map[string]any {
 		t.Helper()
@@ -123,10 +91,10 @@ func TestScanAndFindingRoutes(t *testing.T) {
 		streamed <- string(b)
 	}()
 	time.Sleep(100 * time.Millisecond)
-	if _, err := scanSvc.Claim(ctx, "wrk_test"); err != nil {
+	if _, err := stack.Scans.Claim(ctx, "wrk_test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := run.Run(ctx, scanID); err != nil {
+	if err := stack.Runner.Run(ctx, scanID); err != nil {
 		t.Fatal(err)
 	}
 	var body string

@@ -127,6 +127,17 @@ func Unauthorizedf(format string, args ...any) *Error {
 	return New(Unauthorized, format, args...)
 }
 
+// NotFoundAs names what a lookup did not find: store.ErrNotFound becomes
+// not_found "<kind> <id> not found" (id echoed safely); any other error,
+// nil included, is returned as it is. (NotFound is the code's name, so the
+// helper cannot share it.)
+func NotFoundAs(kind, id string, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFoundf("%s %s not found", kind, id)
+	}
+	return err
+}
+
 // Validation reports invalid fields: field name → what is wrong with it.
 func Validation(fields map[string]string) *Error {
 	d := make(map[string]any, len(fields))

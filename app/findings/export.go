@@ -94,7 +94,7 @@ func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	if t.ScanID != "" {
 		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
 		if err != nil {
-			return export.Meta{}, notFound("Scan", t.ScanID, err)
+			return export.Meta{}, apperr.NotFoundAs("Scan", t.ScanID, err)
 		}
 		f.ScanID, repoID = scan.ID, scan.RepositoryID
 		meta.ScanID, meta.ScanStatus = scan.ID, scan.Status
@@ -104,7 +104,7 @@ func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	repo, err := s.st.GetRepository(ctx, sc, repoID)
 	if err != nil {
-		return export.Meta{}, notFound("Repository", repoID, err)
+		return export.Meta{}, apperr.NotFoundAs("Repository", repoID, err)
 	}
 	f.RepositoryID = repo.ID
 	meta.RepositoryID, meta.RepositoryName = repo.ID, repo.Name

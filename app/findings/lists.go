@@ -168,7 +168,7 @@ func (s *Service) resolve(ctx context.Context, sc store.Scope, t Target, q Query
 	case t.ScanID != "":
 		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
 		if err != nil {
-			return f, false, "", notFound("Scan", t.ScanID, err)
+			return f, false, "", apperr.NotFoundAs("Scan", t.ScanID, err)
 		}
 		f.ScanID = scan.ID
 		if t.RepositoryID != "" && t.RepositoryID != scan.RepositoryID {
@@ -198,12 +198,12 @@ func (s *Service) resolve(ctx context.Context, sc store.Scope, t Target, q Query
 		return f, false, "", apperr.Validation(map[string]string{"change": "applies to a scan's findings only"})
 	case t.RepositoryID != "":
 		if _, err := s.st.GetRepository(ctx, sc, t.RepositoryID); err != nil {
-			return f, false, "", notFound("Repository", t.RepositoryID, err)
+			return f, false, "", apperr.NotFoundAs("Repository", t.RepositoryID, err)
 		}
 		f.RepositoryID = t.RepositoryID
 	case t.ProjectID != "":
 		if _, err := s.st.GetProject(ctx, sc, t.ProjectID); err != nil {
-			return f, false, "", notFound("Project", t.ProjectID, err)
+			return f, false, "", apperr.NotFoundAs("Project", t.ProjectID, err)
 		}
 		f.ProjectID = t.ProjectID
 	default:

@@ -2,7 +2,6 @@ package findings
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -25,23 +24,16 @@ func NewService(st store.Store, now func() time.Time) *Service {
 	return &Service{st: st, now: now}
 }
 
-func notFound(kind, id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("%s %s not found", kind, id)
-	}
-	return err
-}
-
 // Get returns one finding.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Finding, error) {
 	f, err := s.st.GetFinding(ctx, sc, id)
-	return f, notFound("Finding", id, err)
+	return f, apperr.NotFoundAs("Finding", id, err)
 }
 
 // History lists every status change of a finding, oldest first.
 func (s *Service) History(ctx context.Context, sc store.Scope, id string) ([]store.FindingHistory, error) {
 	if _, err := s.st.GetFinding(ctx, sc, id); err != nil {
-		return nil, notFound("Finding", id, err)
+		return nil, apperr.NotFoundAs("Finding", id, err)
 	}
 	return s.st.ListFindingHistory(ctx, id)
 }
@@ -106,7 +98,7 @@ func (s *Service) triage(ctx context.Context, sc store.Scope, actor, id string, 
 		return nil
 	})
 	if err != nil {
-		return nil, notFound("Finding", id, err)
+		return nil, apperr.NotFoundAs("Finding", id, err)
 	}
 	if err := s.st.AppendFindingHistory(ctx, &h); err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ package projects
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -78,17 +77,10 @@ func (s *Service) Create(ctx context.Context, ownerID string, in Input) (*WithSt
 	return &WithStats{Project: *p, ProjectStats: store.ProjectStats{}}, nil
 }
 
-func notFound(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("Project %s not found", id)
-	}
-	return err
-}
-
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*WithStats, error) {
 	p, err := s.st.GetProject(ctx, sc, id)
 	if err != nil {
-		return nil, notFound(id, err)
+		return nil, apperr.NotFoundAs("Project", id, err)
 	}
 	stats, err := s.st.ProjectStats(ctx, sc, id)
 	if err != nil {
@@ -129,7 +121,7 @@ func (s *Service) Update(ctx context.Context, sc store.Scope, id string, in Inpu
 		return nil
 	})
 	if err != nil {
-		return nil, notFound(id, err)
+		return nil, apperr.NotFoundAs("Project", id, err)
 	}
 	return s.Get(ctx, sc, id)
 }
@@ -138,7 +130,7 @@ func (s *Service) Update(ctx context.Context, sc store.Scope, id string, in Inpu
 // logged, not returned: the rows are gone and `vega maintenance` sweeps orphans.
 func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 	if _, err := s.st.GetProject(ctx, sc, id); err != nil {
-		return notFound(id, err)
+		return apperr.NotFoundAs("Project", id, err)
 	}
 	// What the rows point at in blob storage, collected before they are gone.
 	var cascade []blob.RepositoryBlobs
@@ -160,7 +152,7 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 		page.Cursor = next
 	}
 	if err := s.st.DeleteProject(ctx, sc, id); err != nil {
-		return notFound(id, err)
+		return apperr.NotFoundAs("Project", id, err)
 	}
 	for _, b := range cascade {
 		if err := blob.DeleteRepository(ctx, s.blobs, b); err != nil {

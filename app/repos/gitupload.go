@@ -61,11 +61,8 @@ func (s *Service) CreateGitUpload(ctx context.Context, sc store.Scope, userID st
 // GetGitUpload reports an upload's status ("expired" once its time is up).
 func (s *Service) GetGitUpload(ctx context.Context, sc store.Scope, id string) (*store.GitUpload, error) {
 	g, err := s.st.GetGitUpload(ctx, sc, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.NotFoundf("Git upload %s not found", id)
-	}
 	if err != nil {
-		return nil, err
+		return nil, apperr.NotFoundAs("Git upload", id, err)
 	}
 	if g.Status == store.GitUploadWaiting && s.now().After(g.ExpiresAt) {
 		g.Status = store.GitUploadExpired

@@ -76,11 +76,23 @@ func (s *Service) ingest(ctx context.Context, repoID, gitToken string) {
 			log.Info("ingest interrupted by shutdown")
 			return
 		}
-		s.fail(ctx, repoID, err)
+		// The staged upload goes before the failure is recorded, so whoever
+		// sees "failed" also sees nothing of the upload left (and a crash in
+		// between leaves an ingest whose source is gone, which fails again).
 		if r.PendingUploadKey != "" {
 			_ = s.blobs.Delete(context.WithoutCancel(ctx), r.PendingUploadKey)
 		}
+		s.fail(ctx, repoID, err)
 		return
+	}
+	// The staged upload is in the snapshot now; it goes before the
+	// repository says ready, so whoever sees ready sees no upload left. (A
+	// crash in between leaves an ingest whose source is gone: Recover fails
+	// it, and the upload is sent again.)
+	if r.PendingUploadKey != "" {
+		if err := s.blobs.Delete(ctx, r.PendingUploadKey); err != nil {
+			log.Warn("delete staged upload", "err", err)
+		}
 	}
 	if _, err := s.st.UpdateRepository(ctx, store.System(), repoID, func(x *store.Repository) error {
 		x.IngestStatus, x.IngestError, x.LatestSnapshotID, x.PendingUploadKey = store.IngestReady, nil, snap.ID, ""
@@ -89,11 +101,6 @@ func (s *Service) ingest(ctx context.Context, repoID, gitToken string) {
 	}); err != nil {
 		log.Error("finish ingest", "err", err)
 		return
-	}
-	if r.PendingUploadKey != "" {
-		if err := s.blobs.Delete(ctx, r.PendingUploadKey); err != nil {
-			log.Warn("delete staged upload", "err", err)
-		}
 	}
 	log.Info("ingest finished", "snapshot_id", snap.ID, "files", snap.FileCount, "bytes", snap.TotalBytes)
 	s.ensureProfile(ctx, r, snap)

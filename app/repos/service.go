@@ -92,10 +92,7 @@ type GitInput struct {
 
 func (s *Service) project(ctx context.Context, sc store.Scope, projectID string) (*store.Project, error) {
 	p, err := s.st.GetProject(ctx, sc, projectID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apperr.NotFoundf("Project %s not found", projectID)
-	}
-	return p, err
+	return p, apperr.NotFoundAs("Project", projectID, err)
 }
 
 // CreateFromGit registers a repository and clones it in the background. The
@@ -145,25 +142,18 @@ func nameFromURL(u string) string {
 	return "repository"
 }
 
-// ArchiveUpload is an archive being streamed in by the HTTP layer.
-type ArchiveUpload struct {
-	Name string
-	// Body is read once, up to VEGA_MAX_SOURCE_BYTES; it is never held in memory.
-	Body io.Reader
-}
-
-// UploadTarget is what an archive upload is for: a new repository in
+// uploadTarget is what an archive upload is for: a new repository in
 // ProjectID, or a new snapshot of the existing RepositoryID.
-type UploadTarget struct {
+type uploadTarget struct {
 	ProjectID    string
 	RepositoryID string
 }
 
-// BeforeUpload refuses an archive upload before a byte of it is stored: an
+// beforeUpload refuses an archive upload before a byte of it is stored: an
 // unknown project or repository, a repository that clones from a Git URL or
 // is being ingested, or a quota the user has already reached. What may
 // change meanwhile is checked again when the upload is attached.
-func (s *Service) BeforeUpload(ctx context.Context, sc store.Scope, t UploadTarget) error {
+func (s *Service) beforeUpload(ctx context.Context, sc store.Scope, t uploadTarget) error {
 	if t.RepositoryID == "" {
 		p, err := s.project(ctx, sc, t.ProjectID)
 		if err != nil {
@@ -199,11 +189,11 @@ func ingesting(r *store.Repository) bool {
 	return r.IngestStatus == store.IngestPending || r.IngestStatus == store.IngestIngesting
 }
 
-// StageArchive streams an uploaded archive into blob storage under a new
+// stageArchive streams an uploaded archive into blob storage under a new
 // repository ID, cut off at the source size cap or at what the scope's user
 // may still store, whichever is smaller. The caller then calls
-// CreateFromArchive or Reingest (or DiscardStaged on failure).
-func (s *Service) StageArchive(ctx context.Context, sc store.Scope, body io.Reader) (repoID string, size int64, err error) {
+// createFromArchive or Reingest (or discardStaged on failure).
+func (s *Service) stageArchive(ctx context.Context, sc store.Scope, body io.Reader) (repoID string, size int64, err error) {
 	room, err := s.quotas.RoomToStore(ctx, sc.UserID())
 	if err != nil {
 		return "", 0, err
@@ -233,48 +223,41 @@ func (s *Service) StageArchive(ctx context.Context, sc store.Scope, body io.Read
 	return repoID, size, nil
 }
 
-// DiscardStaged removes a staged upload that will not become a repository.
-func (s *Service) DiscardStaged(ctx context.Context, repoID string) {
+// discardStaged removes a staged upload that will not become a repository.
+func (s *Service) discardStaged(ctx context.Context, repoID string) {
 	if err := s.blobs.Delete(ctx, blob.UploadKey(repoID)); err != nil {
 		s.log.Warn("discard staged upload", "repository_id", repoID, "err", err)
 	}
 }
 
-// CreateFromArchive registers the repository of a staged upload and ingests it
+// createFromArchive registers the repository of a staged upload and ingests it
 // in the background. For an existing repository (re-ingest with a new archive)
 // pass its ID as existingID.
-func (s *Service) CreateFromArchive(ctx context.Context, sc store.Scope, projectID, stagedID, name string) (*store.Repository, error) {
+func (s *Service) createFromArchive(ctx context.Context, sc store.Scope, projectID, stagedID, name string) (*store.Repository, error) {
 	p, err := s.project(ctx, sc, projectID)
 	if err != nil {
-		s.DiscardStaged(ctx, stagedID)
+		s.discardStaged(ctx, stagedID)
 		return nil, err
 	}
 	n, problem := textsafe.Name(name, textsafe.MaxName)
 	if problem != "" {
-		s.DiscardStaged(ctx, stagedID)
+		s.discardStaged(ctx, stagedID)
 		return nil, apperr.Validation(map[string]string{"name": problem})
 	}
 	now := s.now().UTC()
 	r := &store.Repository{ID: stagedID, ProjectID: p.ID, OwnerUserID: p.OwnerUserID, Name: n, SourceType: store.SourceArchive,
 		IngestStatus: store.IngestPending, PendingUploadKey: blob.UploadKey(stagedID), CreatedAt: now, UpdatedAt: now}
 	if err := s.quotas.AddRepository(ctx, p.OwnerUserID, func() error { return s.st.CreateRepository(ctx, r) }); err != nil {
-		s.DiscardStaged(ctx, stagedID)
+		s.discardStaged(ctx, stagedID)
 		return nil, err
 	}
 	s.startIngest(r.ID, "")
 	return r, nil
 }
 
-func repoNotFound(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("Repository %s not found", id)
-	}
-	return err
-}
-
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Repository, error) {
 	r, err := s.st.GetRepository(ctx, sc, id)
-	return r, repoNotFound(id, err)
+	return r, apperr.NotFoundAs("Repository", id, err)
 }
 
 func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Repository, string, error) {
@@ -291,7 +274,7 @@ func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p 
 func (s *Service) Reingest(ctx context.Context, sc store.Scope, id, gitToken, stagedID string) (*store.Repository, error) {
 	r, err := s.reingest(ctx, sc, id, gitToken, stagedID)
 	if err != nil && stagedID != "" {
-		s.DiscardStaged(context.WithoutCancel(ctx), stagedID)
+		s.discardStaged(context.WithoutCancel(ctx), stagedID)
 	}
 	return r, err
 }
@@ -327,7 +310,7 @@ func (s *Service) reingest(ctx context.Context, sc store.Scope, id, gitToken, st
 		return nil
 	})
 	if err != nil {
-		return nil, repoNotFound(id, err)
+		return nil, apperr.NotFoundAs("Repository", id, err)
 	}
 	s.startIngest(id, gitToken)
 	return r, nil
@@ -345,7 +328,7 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 		return err
 	}
 	if err := s.st.DeleteRepository(ctx, sc, id); err != nil {
-		return repoNotFound(id, err)
+		return apperr.NotFoundAs("Repository", id, err)
 	}
 	s.browser.Forget(r.ID)
 	if err := blob.DeleteRepository(ctx, s.blobs, blob.RepositoryBlobs{RepositoryID: r.ID, PendingUploadKey: r.PendingUploadKey, ScanIDs: scanIDs}); err != nil {

@@ -213,7 +213,7 @@ func (s *Service) Cancel(ctx context.Context, sc store.Scope, actor, id string) 
 		return nil
 	})
 	if err != nil {
-		return nil, scanNotFound(id, err)
+		return nil, apperr.NotFoundAs("Scan", id, err)
 	}
 	if scan.Status == store.ScanCancelled {
 		s.emit(ctx, id, cancelled(scan))

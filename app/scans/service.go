@@ -14,6 +14,7 @@ import (
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
 )
 
 // Queue is told about a scan that became queued (new, retried or
@@ -37,7 +38,8 @@ type Options struct {
 	// KnownEngines are the engine names a request may ask for.
 	KnownEngines []string
 	Queue        Queue           // nil: nobody is told (scans wait for a poll)
-	Events       events.Notifier // wakes live event streams; may be nil
+	Events       events.Notifier // wakes live event streams (a Subscriber feeds them); may be nil
+	Blobs        blob.Store      // artifacts, for downloads; nil answers 503
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
@@ -145,13 +147,6 @@ func (s *Service) validate(in CreateInput) (engines, paths []string, err error) 
 	return engines, paths, nil
 }
 
-func scanNotFound(id string, err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return apperr.NotFoundf("Scan %s not found", id)
-	}
-	return err
-}
-
 // Create queues a scan of the repository's latest snapshot with its current
 // threat profile, then tells the queue. It never waits for the scan.
 func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID string, in CreateInput) (*store.Scan, error) {
@@ -161,10 +156,7 @@ func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID str
 	}
 	repo, err := s.st.GetRepository(ctx, sc, repoID)
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, apperr.NotFoundf("Repository %s not found", repoID)
-		}
-		return nil, err
+		return nil, apperr.NotFoundAs("Repository", repoID, err)
 	}
 	if repo.IngestStatus != store.IngestReady || repo.LatestSnapshotID == "" {
 		return nil, apperr.Conflictf("Repository %s is %s; scans need a ready repository", repo.ID, repo.IngestStatus).
@@ -199,16 +191,13 @@ func (s *Service) currentProfile(ctx context.Context, sc store.Scope, repoID str
 // Get returns a scan the scope may see.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Scan, error) {
 	scan, err := s.st.GetScan(ctx, sc, id)
-	return scan, scanNotFound(id, err)
+	return scan, apperr.NotFoundAs("Scan", id, err)
 }
 
 // ListForRepository lists a repository's scans, newest first.
 func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
 	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", apperr.NotFoundf("Repository %s not found", repoID)
-		}
-		return nil, "", err
+		return nil, "", apperr.NotFoundAs("Repository", repoID, err)
 	}
 	st, err := parseStatuses(statuses)
 	if err != nil {
@@ -220,10 +209,7 @@ func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID 
 // ListForProject lists the scans of every repository of a project.
 func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
 	if _, err := s.st.GetProject(ctx, sc, projectID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, "", apperr.NotFoundf("Project %s not found", projectID)
-		}
-		return nil, "", err
+		return nil, "", apperr.NotFoundAs("Project", projectID, err)
 	}
 	st, err := parseStatuses(statuses)
 	if err != nil {
@@ -254,24 +240,16 @@ func parseStatuses(statuses []string) ([]store.ScanStatus, error) {
 func (s *Service) Retry(ctx context.Context, sc store.Scope, userID, id string) (*store.Scan, error) {
 	old, err := s.st.GetScan(ctx, sc, id)
 	if err != nil {
-		return nil, scanNotFound(id, err)
+		return nil, apperr.NotFoundAs("Scan", id, err)
 	}
 	if !old.Terminal() {
 		return nil, apperr.Conflictf("Scan %s is still %s; only a finished scan can be retried", old.ID, old.Status)
 	}
 	if _, err := s.st.GetRepository(ctx, sc, old.RepositoryID); err != nil {
-		return nil, scanNotFound(id, err)
+		return nil, apperr.NotFoundAs("Scan", id, err)
 	}
 	scan := &store.Scan{RepositoryID: old.RepositoryID, ProjectID: old.ProjectID, OwnerUserID: old.OwnerUserID,
 		SnapshotID: old.SnapshotID, RequestedBy: userID, Engines: append([]string(nil), old.Engines...),
 		Paths: append([]string{}, old.Paths...), ThreatProfile: old.ThreatProfile}
 	return s.enqueue(ctx, scan)
-}
-
-// Events returns up to limit events of a scan after seq afterSeq.
-func (s *Service) Events(ctx context.Context, sc store.Scope, id string, afterSeq int64, limit int) ([]store.Event, error) {
-	if _, err := s.st.GetScan(ctx, sc, id); err != nil {
-		return nil, scanNotFound(id, err)
-	}
-	return s.st.ListEvents(ctx, id, afterSeq, limit)
 }

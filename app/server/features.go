@@ -6,20 +6,26 @@ import (
 
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/billing"
+	"github.com/vegasec/vega/app/ops"
 	"github.com/vegasec/vega/app/profile"
 	"github.com/vegasec/vega/auth"
 )
 
 // features are the parts of the api role beyond projects and auth: scans,
-// findings, repositories, billing… Each contributes routes and, optionally,
-// background work that starts after the listener is up and drains on shutdown.
+// findings, billing, ops… Each contributes its service to the router and,
+// optionally, background work that starts after the listener is up and
+// drains on shutdown.
 type features struct {
-	routes   []func(r *api.Router)
+	scans    *ScanStack
+	billing  *billing.Service
+	ops      *ops.Service
 	starters []func(ctx context.Context)
 	drainers []func(timeout time.Duration)
 	closers  []func()
-	ready    map[string]func() error // extra readiness checks (queue, proxy)
-	profiles profile.Generator       // nil: the deterministic default
+	// ready are readiness checks beyond store, blobs and auth (queue,
+	// buckets…); add one with f.ready = append(f.ready, api.ReadyCheck{…}).
+	ready    []api.ReadyCheck
+	profiles profile.Generator // nil: the deterministic default
 }
 
 func (f *features) start(ctx context.Context) {
@@ -42,15 +48,13 @@ func (f *features) stop() {
 
 // buildFeatures wires every feature service into the api role.
 func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*features, error) {
-	f := &features{ready: map[string]func() error{}}
+	f := &features{}
 	scanStack, err := f.addScans(env)
 	if err != nil {
 		return nil, err
 	}
 	f.profiles = scanStack.llm.profileGenerator(env)
-	f.routes = append(f.routes,
-		api.OpsRoutes(NewOps(env, scanStack.Scans)),
-		api.BillingRoutes(billing.New(env.Store, nil)),
-	)
+	f.ops = NewOps(env, scanStack.Scans)
+	f.billing = billing.New(env.Store, nil)
 	return f, nil
 }

@@ -132,7 +132,7 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	}
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
-		KnownEngines: known, Queue: ref, Events: broker, Logger: env.Log})
+		KnownEngines: known, Queue: ref, Events: broker, Blobs: env.Blobs, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
@@ -164,7 +164,7 @@ func recoverInterval(ttl time.Duration) time.Duration {
 	return time.Second
 }
 
-// addScans wires scans, findings and events into the api role.
+// addScans builds the scan machinery of the api role and its background work.
 func (f *features) addScans(env *Env) (*ScanStack, error) {
 	st, err := NewScanStack(env, env.Config.ScanExecutionMode == "thread")
 	if err != nil {
@@ -172,15 +172,12 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 	}
 	f.closers = append(f.closers, st.Close)
 	if st.Queue != nil {
-		f.ready["queue"] = func() error {
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-			defer cancel()
+		f.ready = append(f.ready, api.ReadyCheck{Name: "queue", Check: func(ctx context.Context) error {
 			_, err := st.Queue.VisibilityTimeout(ctx)
 			return err
-		}
+		}})
 	}
-	f.routes = append(f.routes, api.ScanRoutes(api.ScanDeps{Scans: st.Scans, Findings: st.Findings, Broker: st.Broker,
-		Blobs: env.Blobs, Version: env.Version}))
+	f.scans = st
 	if st.Pool != nil {
 		f.starters = append(f.starters, func(ctx context.Context) {
 			if err := st.Pool.Start(ctx); err != nil {

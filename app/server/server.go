@@ -161,6 +161,7 @@ type App struct {
 	HTTP     *fiber.App
 	Router   *api.Router
 	Auth     *auth.Service
+	Scans    *ScanStack // the scan services, runner and (thread mode) dispatcher
 	features *features
 }
 
@@ -196,21 +197,28 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 			log.Error("resume interrupted ingests", "err", err)
 		}
 	})
+	feats.ready = append([]api.ReadyCheck{
+		{Name: "store", Check: env.Store.Ping},
+		{Name: "blobs", Check: env.Blobs.Ping},
+		{Name: "auth", Check: func(context.Context) error {
+			if !authSvc.Seeded() {
+				return errors.New("seeding the debug user")
+			}
+			return nil
+		}},
+	}, feats.ready...)
 	router := api.NewRouter(api.Deps{
-		Config: cfg, Store: env.Store, Blobs: env.Blobs, Auth: authSvc,
+		Config: cfg, Auth: authSvc,
 		Projects: projects.New(env.Store, env.Blobs, quotas, log),
 		Repos:    reposSvc,
+		Scans:    feats.scans.Scans,
+		Findings: feats.scans.Findings,
+		Billing:  feats.billing,
+		Ops:      feats.ops,
 		Logger:   log, UI: uiFS(), Version: env.Version,
 		Ready: feats.ready,
-		Extra: feats.routes,
 	})
-	feats.ready["auth"] = func() error {
-		if !authSvc.Seeded() {
-			return errors.New("seeding the debug user")
-		}
-		return nil
-	}
-	return &App{HTTP: router.App(), Router: router, Auth: authSvc, features: feats}, nil
+	return &App{HTTP: router.App(), Router: router, Auth: authSvc, Scans: feats.scans, features: feats}, nil
 }
 
 // Close stops background work that NewApp created.

@@ -1,9 +1,11 @@
-package server
+package api_test
 
 import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/vegasec/vega/app/server/servertest"
 )
 
 var pathParam = regexp.MustCompile(`:[A-Za-z_]+`)
@@ -13,9 +15,9 @@ var pathParam = regexp.MustCompile(`:[A-Za-z_]+`)
 // input clients send. Nothing may produce a 500, and every error must be the
 // documented envelope with the right class of code.
 func TestEveryRouteAnswersBadInputWithTheEnvelope(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
-	ops := h.app.Router.Ops()
+	h := servertest.New(t, nil)
+	tok := h.DebugToken()
+	ops := h.App.Router.Ops()
 	if len(ops) < 15 {
 		t.Fatalf("only %d operations registered", len(ops))
 	}
@@ -29,31 +31,31 @@ func TestEveryRouteAnswersBadInputWithTheEnvelope(t *testing.T) {
 		path := pathParam.ReplaceAllString(op.Path, "repo_01J0000000000000000000000X")
 		t.Run(op.Method+" "+op.Path, func(t *testing.T) {
 			if !op.Public {
-				r := h.do(op.Method, path, "", nil)
-				if r.Status != 401 || r.errCode(t) != "unauthorized" {
+				r := h.Do(op.Method, path, "", nil)
+				if r.Status != 401 || r.ErrCode(t) != "unauthorized" {
 					t.Fatalf("without a token: %d %s", r.Status, r.Body)
 				}
-				r = h.do(op.Method, path, "Bearer-garbage", nil)
+				r = h.Do(op.Method, path, "Bearer-garbage", nil)
 				if r.Status != 401 {
 					t.Fatalf("with a garbage token: %d", r.Status)
 				}
 			}
 			if strings.Contains(op.Path, ":") {
-				r := h.do(op.Method, path, tok, nil)
+				r := h.Do(op.Method, path, tok, nil)
 				if r.Status >= 500 {
 					t.Fatalf("unknown id: %d %s", r.Status, r.Body)
 				}
 				if r.Status >= 400 {
-					r.errCode(t)
+					r.ErrCode(t)
 				}
 			}
 			if op.Request != nil && (op.Method == "POST" || op.Method == "PUT" || op.Method == "PATCH") {
 				for name, b := range bodies {
-					r := h.do(op.Method, path, tok, b)
+					r := h.Do(op.Method, path, tok, b)
 					if r.Status >= 500 || r.Status < 400 {
 						t.Fatalf("%s body: %d %s", name, r.Status, truncate(r.Body))
 					}
-					code := r.errCode(t)
+					code := r.ErrCode(t)
 					if name == "oversized" && code != "payload_too_large" && code != "not_found" && code != "unauthorized" {
 						t.Fatalf("oversized body: %s", code)
 					}
@@ -62,8 +64,8 @@ func TestEveryRouteAnswersBadInputWithTheEnvelope(t *testing.T) {
 		})
 	}
 	for _, p := range []string{"/v1/nope", "/v1/projects/x/y/z", "/v1/"} {
-		r := h.do("GET", p, tok, nil)
-		if r.Status != 404 || r.errCode(t) != "not_found" {
+		r := h.Do("GET", p, tok, nil)
+		if r.Status != 404 || r.ErrCode(t) != "not_found" {
 			t.Fatalf("%s: %d %s", p, r.Status, r.Body)
 		}
 	}
@@ -79,14 +81,14 @@ func truncate(b []byte) string {
 // TestOpenAPICoversEveryRoute fails when a route is registered on the router
 // without being in /v1/openapi.json.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
-	h := newHarness(t, nil)
-	doc := h.do("GET", "/v1/openapi.json", "", nil).json(t)
+	h := servertest.New(t, nil)
+	doc := h.Do("GET", "/v1/openapi.json", "", nil).JSON(t)
 	if doc["openapi"] != "3.1.0" {
 		t.Fatalf("openapi version %v", doc["openapi"])
 	}
 	paths := doc["paths"].(map[string]any)
 	missing := 0
-	for _, rt := range h.app.HTTP.GetRoutes(true) {
+	for _, rt := range h.App.HTTP.GetRoutes(true) {
 		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Method == "HEAD" || rt.Method == "OPTIONS" || rt.Path == "/v1/openapi.json" {
 			continue
 		}
@@ -103,7 +105,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	if missing == 0 && len(paths) < 10 {
 		t.Fatalf("suspiciously few paths: %d", len(paths))
 	}
-	if r := h.do("GET", "/docs", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), "/v1/projects") {
+	if r := h.Do("GET", "/docs", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), "/v1/projects") {
 		t.Fatalf("/docs: %d", r.Status)
 	}
 }

@@ -1,26 +1,28 @@
-package server
+package api_test
 
 import (
 	"fmt"
 	"testing"
+
+	"github.com/vegasec/vega/app/server/servertest"
 )
 
 func TestProjectsCRUDAndScoping(t *testing.T) {
-	h := newHarness(t, nil)
-	me := h.debugToken()
-	other := h.newUser(me, "other@example.com")
+	h := servertest.New(t, nil)
+	me := h.DebugToken()
+	other := h.NewUser(me, "other@example.com")
 
-	r := h.do("POST", "/v1/projects", me, map[string]string{"name": "  Payments  ", "description": "card flows"})
+	r := h.Do("POST", "/v1/projects", me, map[string]string{"name": "  Payments  ", "description": "card flows"})
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	p := r.json(t)
+	p := r.JSON(t)
 	id := p["id"].(string)
 	if p["name"] != "Payments" || p["repository_count"] != float64(0) || p["open_finding_counts"] == nil {
 		t.Fatalf("unexpected project: %s", r.Body)
 	}
 
-	if r := h.do("PUT", "/v1/projects/"+id, me, map[string]string{"name": "Billing"}); r.Status != 200 || r.json(t)["name"] != "Billing" || r.json(t)["description"] != "card flows" {
+	if r := h.Do("PUT", "/v1/projects/"+id, me, map[string]string{"name": "Billing"}); r.Status != 200 || r.JSON(t)["name"] != "Billing" || r.JSON(t)["description"] != "card flows" {
 		t.Fatalf("rename: %d %s", r.Status, r.Body)
 	}
 	// Another user's project does not exist for them, whatever they try.
@@ -32,11 +34,11 @@ func TestProjectsCRUDAndScoping(t *testing.T) {
 		{"PUT", "/v1/projects/" + id, map[string]string{"name": "mine now"}},
 		{"DELETE", "/v1/projects/" + id, nil},
 	} {
-		if r := h.do(c.method, c.path, other, c.body); r.Status != 404 || r.errCode(t) != "not_found" {
+		if r := h.Do(c.method, c.path, other, c.body); r.Status != 404 || r.ErrCode(t) != "not_found" {
 			t.Fatalf("%s by another user: %d %s", c.method, r.Status, r.Body)
 		}
 	}
-	if r := h.do("GET", "/v1/projects", other, nil); len(r.json(t)["items"].([]any)) != 0 {
+	if r := h.Do("GET", "/v1/projects", other, nil); len(r.JSON(t)["items"].([]any)) != 0 {
 		t.Fatalf("another user sees my projects: %s", r.Body)
 	}
 
@@ -52,24 +54,24 @@ func TestProjectsCRUDAndScoping(t *testing.T) {
 		{"malformed", `{"name":`, "bad_request"},
 	}
 	for _, c := range bad {
-		if r := h.do("POST", "/v1/projects", me, c.body); r.Status != 400 || r.errCode(t) != c.code {
+		if r := h.Do("POST", "/v1/projects", me, c.body); r.Status != 400 || r.ErrCode(t) != c.code {
 			t.Fatalf("%s: %d %s", c.name, r.Status, r.Body)
 		}
 	}
 
-	if r := h.do("DELETE", "/v1/projects/"+id, me, nil); r.Status != 204 {
+	if r := h.Do("DELETE", "/v1/projects/"+id, me, nil); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if r := h.do("GET", "/v1/projects/"+id, me, nil); r.Status != 404 {
+	if r := h.Do("GET", "/v1/projects/"+id, me, nil); r.Status != 404 {
 		t.Fatalf("deleted project still there: %d", r.Status)
 	}
 }
 
 func TestProjectsPagination(t *testing.T) {
-	h := newHarness(t, nil)
-	me := h.debugToken()
+	h := servertest.New(t, nil)
+	me := h.DebugToken()
 	for i := 0; i < 5; i++ {
-		if r := h.do("POST", "/v1/projects", me, map[string]string{"name": fmt.Sprintf("p%d", i)}); r.Status != 201 {
+		if r := h.Do("POST", "/v1/projects", me, map[string]string{"name": fmt.Sprintf("p%d", i)}); r.Status != 201 {
 			t.Fatal(r.Status)
 		}
 	}
@@ -81,7 +83,7 @@ func TestProjectsPagination(t *testing.T) {
 		if cursor != "" {
 			path += "&cursor=" + cursor
 		}
-		m := h.do("GET", path, me, nil).json(t)
+		m := h.Do("GET", path, me, nil).JSON(t)
 		for _, it := range m["items"].([]any) {
 			seen[it.(map[string]any)["name"].(string)] = true
 		}
@@ -99,7 +101,7 @@ func TestProjectsPagination(t *testing.T) {
 		t.Fatalf("saw %d projects in %d pages", len(seen), pages)
 	}
 	for _, q := range []string{"limit=0", "limit=501", "limit=abc"} {
-		if r := h.do("GET", "/v1/projects?"+q, me, nil); r.Status != 400 || r.errCode(t) != "validation_failed" {
+		if r := h.Do("GET", "/v1/projects?"+q, me, nil); r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 			t.Fatalf("%s: %d %s", q, r.Status, r.Body)
 		}
 	}

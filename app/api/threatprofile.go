@@ -1,0 +1,48 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/repos"
+	"github.com/vegasec/vega/store"
+)
+
+func (r *Router) threatProfileRoutes() {
+	h := threatProfileAPI{svc: r.deps.Repos}
+	const tag = "threat profile"
+	r.Add(
+		Route{"GET", "/repositories/:id/threat-profile", h.get, Op{Tag: tag, Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
+		Route{"PUT", "/repositories/:id/threat-profile", h.put, Op{Tag: tag, Summary: "Replace the threat profile's content (an edit)", Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
+		Route{"POST", "/repositories/:id/threat-profile/generate", h.generate, Op{Tag: tag, Summary: "Generate the threat profile in the background (status generating, then ready or failed)", Response: store.ThreatProfile{}, Status: 202}},
+	)
+}
+
+type threatProfileAPI struct{ svc *repos.Service }
+
+func (h threatProfileAPI) get(c *fiber.Ctx) error {
+	tp, err := h.svc.Profile(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(tp)
+}
+
+func (h threatProfileAPI) put(c *fiber.Ctx) error {
+	var in store.ThreatProfileContent
+	if err := Decode(c, &in); err != nil {
+		return err
+	}
+	tp, err := h.svc.PutProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(tp)
+}
+
+func (h threatProfileAPI) generate(c *fiber.Ctx) error {
+	tp, err := h.svc.GenerateProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return JSON(c, fiber.StatusAccepted, tp)
+}
