@@ -50,3 +50,15 @@ func IDTime(id string) (time.Time, bool) {
 	}
 	return ulid.Time(u.Time()), true
 }
+
+// Stamp fills the defaults every store applies on create: a new ID with the
+// given prefix when *id is empty, and now when *at is zero. Caller-set values
+// are kept (imports and tests pin them).
+func Stamp(id *string, at *time.Time, prefix string, now time.Time) {
+	if *id == "" {
+		*id = NewID(prefix)
+	}
+	if at.IsZero() {
+		*at = now
+	}
+}

@@ -12,12 +12,7 @@ import (
 )
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
-	if k.ID == "" {
-		k.ID = store.NewID(store.PrefixAPIKey)
-	}
-	if k.CreatedAt.IsZero() {
-		k.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
 	if k.Hash == "" {
 		return fmt.Errorf("bolt: api key hash is required")
 	}

@@ -9,13 +9,7 @@ import (
 )
 
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
-	if p.ID == "" {
-		p.ID = store.NewID(store.PrefixProject)
-	}
-	now := s.nowUTC()
-	if p.CreatedAt.IsZero() {
-		p.CreatedAt = now
-	}
+	store.Stamp(&p.ID, &p.CreatedAt, store.PrefixProject, s.nowUTC())
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
 	}

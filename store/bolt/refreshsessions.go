@@ -20,12 +20,7 @@ func (s *Store) CreateRefreshSession(ctx context.Context, rs *store.RefreshSessi
 }
 
 func (s *Store) fillRefresh(rs *store.RefreshSession) {
-	if rs.ID == "" {
-		rs.ID = store.NewID(store.PrefixRefresh)
-	}
-	if rs.CreatedAt.IsZero() {
-		rs.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&rs.ID, &rs.CreatedAt, store.PrefixRefresh, s.nowUTC())
 }
 
 func insertRefresh(tx *bolt.Tx, rs *store.RefreshSession) error {

@@ -16,12 +16,7 @@ func jobKey(scanID string, attempt int) []byte {
 
 // CreateRunnerJob stores j; ErrConflict when the scan attempt already has a job.
 func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
-	if j.ID == "" {
-		j.ID = store.NewID(store.PrefixJob)
-	}
-	if j.CreatedAt.IsZero() {
-		j.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&j.ID, &j.CreatedAt, store.PrefixJob, s.nowUTC())
 	if j.Attempt < 0 {
 		return fmt.Errorf("bolt: negative runner job attempt")
 	}

@@ -16,12 +16,7 @@ import (
 // CreateScan stores sc (queued when no status is given); ErrNotFound when its
 // repository does not exist.
 func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {
-	if sc.ID == "" {
-		sc.ID = store.NewID(store.PrefixScan)
-	}
-	if sc.CreatedAt.IsZero() {
-		sc.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&sc.ID, &sc.CreatedAt, store.PrefixScan, s.nowUTC())
 	if sc.Status == "" {
 		sc.Status = store.ScanQueued
 	}

@@ -11,12 +11,7 @@ import (
 
 // CreateSnapshot stores sn; ErrNotFound when its repository does not exist.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
-	if sn.ID == "" {
-		sn.ID = store.NewID(store.PrefixSnapshot)
-	}
-	if sn.CreatedAt.IsZero() {
-		sn.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&sn.ID, &sn.CreatedAt, store.PrefixSnapshot, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if _, err := getRepository(tx, store.System(), sn.RepositoryID); err != nil {
 			return fmt.Errorf("repository %q: %w", sn.RepositoryID, err)

@@ -12,12 +12,7 @@ import (
 )
 
 func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {
-	if r.ID == "" {
-		r.ID = store.NewID(store.PrefixUsage)
-	}
-	if r.At.IsZero() {
-		r.At = s.nowUTC()
-	}
+	store.Stamp(&r.ID, &r.At, store.PrefixUsage, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktUsage)
 		if b.Get([]byte(r.ID)) != nil {

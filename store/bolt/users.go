@@ -16,12 +16,7 @@ func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimS
 // CreateUser stores u; ErrConflict when its subject is taken or, for a local
 // user, its email (case-insensitive) is taken by another local user.
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	if u.ID == "" {
-		u.ID = store.NewID(store.PrefixUser)
-	}
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&u.ID, &u.CreatedAt, store.PrefixUser, s.nowUTC())
 	if len(emailKey(u.Email)) == 0 {
 		return fmt.Errorf("bolt: user email is required")
 	}

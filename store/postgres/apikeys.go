@@ -19,12 +19,7 @@ func scanAPIKey(r pgx.Row) (store.APIKey, error) {
 }
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
-	if k.ID == "" {
-		k.ID = store.NewID(store.PrefixAPIKey)
-	}
-	if k.CreatedAt.IsZero() {
-		k.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
 	if k.Hash == "" {
 		return errors.New("postgres: api key hash is required")
 	}

@@ -18,12 +18,7 @@ func scanGitUpload(r pgx.Row) (store.GitUpload, error) {
 }
 
 func (s *Store) CreateGitUpload(ctx context.Context, g *store.GitUpload) error {
-	if g.ID == "" {
-		g.ID = store.NewID(store.PrefixGitUpload)
-	}
-	if g.CreatedAt.IsZero() {
-		g.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&g.ID, &g.CreatedAt, store.PrefixGitUpload, s.nowUTC())
 	if g.TokenHash == "" {
 		return errors.New("postgres: git upload token hash is required")
 	}

@@ -17,12 +17,7 @@ func scanProject(r pgx.Row) (store.Project, error) {
 }
 
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
-	if p.ID == "" {
-		p.ID = store.NewID(store.PrefixProject)
-	}
-	if p.CreatedAt.IsZero() {
-		p.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&p.ID, &p.CreatedAt, store.PrefixProject, s.nowUTC())
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = p.CreatedAt
 	}

@@ -19,12 +19,7 @@ func scanRefresh(r pgx.Row) (store.RefreshSession, error) {
 }
 
 func (s *Store) fillRefresh(rs *store.RefreshSession) error {
-	if rs.ID == "" {
-		rs.ID = store.NewID(store.PrefixRefresh)
-	}
-	if rs.CreatedAt.IsZero() {
-		rs.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&rs.ID, &rs.CreatedAt, store.PrefixRefresh, s.nowUTC())
 	if rs.TokenHash == "" {
 		return errors.New("postgres: refresh token hash is required")
 	}

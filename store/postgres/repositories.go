@@ -23,12 +23,7 @@ func scanRepo(r pgx.Row) (store.Repository, error) {
 
 // CreateRepository stores r; ErrNotFound when its project does not exist.
 func (s *Store) CreateRepository(ctx context.Context, r *store.Repository) error {
-	if r.ID == "" {
-		r.ID = store.NewID(store.PrefixRepo)
-	}
-	if r.CreatedAt.IsZero() {
-		r.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&r.ID, &r.CreatedAt, store.PrefixRepo, s.nowUTC())
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = r.CreatedAt
 	}

@@ -22,12 +22,7 @@ func scanJob(r pgx.Row) (store.RunnerJob, error) {
 // CreateRunnerJob stores j; ErrConflict when the scan attempt already has a
 // job, ErrNotFound when the scan does not exist.
 func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
-	if j.ID == "" {
-		j.ID = store.NewID(store.PrefixJob)
-	}
-	if j.CreatedAt.IsZero() {
-		j.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&j.ID, &j.CreatedAt, store.PrefixJob, s.nowUTC())
 	if j.Attempt < 0 {
 		return errNegativeAttempt
 	}

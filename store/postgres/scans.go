@@ -53,12 +53,7 @@ func scanArgs(x *store.Scan) []any {
 // CreateScan stores x (queued when no status is given); ErrNotFound when its
 // repository does not exist.
 func (s *Store) CreateScan(ctx context.Context, x *store.Scan) error {
-	if x.ID == "" {
-		x.ID = store.NewID(store.PrefixScan)
-	}
-	if x.CreatedAt.IsZero() {
-		x.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&x.ID, &x.CreatedAt, store.PrefixScan, s.nowUTC())
 	if x.Status == "" {
 		x.Status = store.ScanQueued
 	}

@@ -26,12 +26,7 @@ func scanSnapshot(r pgx.Row) (store.Snapshot, error) {
 
 // CreateSnapshot stores sn; ErrNotFound when its repository does not exist.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
-	if sn.ID == "" {
-		sn.ID = store.NewID(store.PrefixSnapshot)
-	}
-	if sn.CreatedAt.IsZero() {
-		sn.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&sn.ID, &sn.CreatedAt, store.PrefixSnapshot, s.nowUTC())
 	sn.CreatedAt = ts(sn.CreatedAt)
 	ctx, cancel := s.op(ctx)
 	defer cancel()

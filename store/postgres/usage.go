@@ -9,12 +9,7 @@ import (
 )
 
 func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {
-	if r.ID == "" {
-		r.ID = store.NewID(store.PrefixUsage)
-	}
-	if r.At.IsZero() {
-		r.At = s.nowUTC()
-	}
+	store.Stamp(&r.ID, &r.At, store.PrefixUsage, s.nowUTC())
 	r.At = ts(r.At)
 	ctx, cancel := s.op(ctx)
 	defer cancel()

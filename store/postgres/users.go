@@ -30,12 +30,7 @@ func normUser(u *store.User) {
 var errEmailRequired = errors.New("postgres: user email is required")
 
 func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
-	if u.ID == "" {
-		u.ID = store.NewID(store.PrefixUser)
-	}
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = s.nowUTC()
-	}
+	store.Stamp(&u.ID, &u.CreatedAt, store.PrefixUser, s.nowUTC())
 	if strings.TrimSpace(u.Email) == "" {
 		return errEmailRequired
 	}
