@@ -118,7 +118,8 @@ func NewExternal(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	return newPool(st, run, lc, opt)
 }
 
-func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
+// defaults fills the settings both dispatchers (Pool and SQS) share.
+func (opt *Options) defaults() {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 2
 	}
@@ -137,6 +138,10 @@ func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+}
+
+func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
+	opt.defaults()
 	return &Pool{st: st, run: run, lc: lc, opt: opt, id: store.NewID(store.PrefixWorker),
 		wake: make(chan struct{}, opt.Concurrency), current: map[string]bool{}, stopping: make(chan struct{})}
 }
@@ -283,21 +288,11 @@ func (p *Pool) housekeeping() {
 func (p *Pool) Running() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ids := make([]string, 0, len(p.current))
-	for id := range p.current {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return sortedIDs(p.current)
 }
 
 func (p *Pool) beat(ctx context.Context) {
-	host, _ := os.Hostname()
-	w := &store.Worker{ID: p.id, Hostname: host, Role: p.opt.Role, Mode: p.opt.Mode, Version: p.opt.Version,
-		StartedAt: p.startAt, LastHeartbeatAt: p.opt.Now().UTC(), CurrentScanIDs: p.Running()}
-	if err := p.st.UpsertWorker(ctx, w); err != nil {
-		p.opt.Logger.Warn("worker heartbeat", "worker_id", p.id, "err", err)
-	}
+	writeWorkerRow(ctx, p.st, p.opt, p.id, p.startAt, p.Running())
 }
 
 // Stop stops claiming, lets running scans finish for up to grace, then
@@ -319,21 +314,61 @@ func (p *Pool) Stop(grace time.Duration) {
 	p.mu.Unlock()
 	p.bgWG.Wait()
 
+	drainRuns(&p.wg, grace, p.opt, p.cancel, p.Running)
+	removeWorkerRow(p.st, p.opt.Logger, p.id)
+}
+
+// sortedIDs lists the keys of a dispatcher's current-runs set in order.
+func sortedIDs(current map[string]bool) []string {
+	ids := make([]string, 0, len(current))
+	for id := range current {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// workerRows is the part of the store that keeps a dispatcher's worker row.
+type workerRows interface {
+	UpsertWorker(ctx context.Context, w *store.Worker) error
+	DeleteWorker(ctx context.Context, id string) error
+}
+
+// writeWorkerRow refreshes the worker row (the heartbeat ops reads).
+func writeWorkerRow(ctx context.Context, st workerRows, opt Options, id string, startAt time.Time, running []string) {
+	host, _ := os.Hostname()
+	w := &store.Worker{ID: id, Hostname: host, Role: opt.Role, Mode: opt.Mode, Version: opt.Version,
+		StartedAt: startAt, LastHeartbeatAt: opt.Now().UTC(), CurrentScanIDs: running}
+	if err := st.UpsertWorker(ctx, w); err != nil {
+		opt.Logger.Warn("worker heartbeat", "worker_id", id, "err", err)
+	}
+}
+
+// drainRuns waits up to grace for the runs in wg, then cancels them and waits
+// up to ReleaseTimeout more for them to hand their scans back; a zero grace
+// cancels at once without the "grace period over" warning.
+func drainRuns(wg *sync.WaitGroup, grace time.Duration, opt Options, cancel func(), running func() []string) {
 	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(grace):
-		p.opt.Logger.Warn("grace period over; handing running scans back", "scans", p.Running())
-		p.cancel()
+		if grace > 0 {
+			opt.Logger.Warn("grace period over; handing running scans back", "scans", running())
+		}
+		cancel()
 		select {
 		case <-done:
-		case <-time.After(p.opt.ReleaseTimeout):
-			p.opt.Logger.Error("scans did not stop in time; recovery will hand them back", "scans", p.Running())
+		case <-time.After(opt.ReleaseTimeout):
+			opt.Logger.Error("scans did not stop in time; recovery will hand them back", "scans", running())
 		}
 	}
-	p.cancel()
-	if err := p.st.DeleteWorker(context.Background(), p.id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		p.opt.Logger.Warn("remove worker row", "worker_id", p.id, "err", err)
+	cancel()
+}
+
+// removeWorkerRow deletes the worker row on a clean stop.
+func removeWorkerRow(st workerRows, log *slog.Logger, id string) {
+	if err := st.DeleteWorker(context.Background(), id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		log.Warn("remove worker row", "worker_id", id, "err", err)
 	}
 }

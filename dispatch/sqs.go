@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
-	"sort"
 	"sync"
 	"time"
 
@@ -136,18 +134,7 @@ type SQS struct {
 
 // NewSQS builds the sqs dispatcher; send is the process's Sender.
 func NewSQS(st SQSStore, q queue.Queue, send *Sender, run Runner, lc SQSLifecycle, opt SQSOptions) *SQS {
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 2
-	}
-	if opt.RecoverInterval <= 0 {
-		opt.RecoverInterval = 30 * time.Second
-	}
-	if opt.WorkerHeartbeat <= 0 {
-		opt.WorkerHeartbeat = 10 * time.Second
-	}
-	if opt.ReleaseTimeout <= 0 {
-		opt.ReleaseTimeout = 10 * time.Second
-	}
+	opt.defaults()
 	if opt.Wait <= 0 {
 		opt.Wait = 20 * time.Second
 	}
@@ -165,12 +152,6 @@ func NewSQS(st SQSStore, q queue.Queue, send *Sender, run Runner, lc SQSLifecycl
 	}
 	if opt.MaxBackoff <= 0 {
 		opt.MaxBackoff = 5 * time.Minute
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.Default()
 	}
 	if opt.Role == "" {
 		opt.Role = "worker"
@@ -491,21 +472,11 @@ func (d *SQS) stats(ctx context.Context) {
 func (d *SQS) Running() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	ids := make([]string, 0, len(d.current))
-	for id := range d.current {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return sortedIDs(d.current)
 }
 
 func (d *SQS) beat(ctx context.Context) {
-	host, _ := os.Hostname()
-	w := &store.Worker{ID: d.id, Hostname: host, Role: d.opt.Role, Mode: d.opt.Mode, Version: d.opt.Version,
-		StartedAt: d.startAt, LastHeartbeatAt: d.opt.Now().UTC(), CurrentScanIDs: d.Running()}
-	if err := d.st.UpsertWorker(ctx, w); err != nil {
-		d.log.Warn("worker heartbeat", "worker_id", d.id, "err", err)
-	}
+	writeWorkerRow(ctx, d.st, d.opt.Options, d.id, d.startAt, d.Running())
 }
 
 // Stop stops receiving, waits up to grace for runs, then cancels them: a
@@ -525,25 +496,8 @@ func (d *SQS) Stop(grace time.Duration) {
 	if dt, ok := d.run.(Detacher); ok && dt.Detaches() {
 		grace = 0 // nothing to wait for: the tasks run on
 	}
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
-		if grace > 0 {
-			d.log.Warn("grace period over; handing running scans back", "scans", d.Running())
-		}
-		d.cancel()
-		select {
-		case <-done:
-		case <-time.After(d.opt.ReleaseTimeout):
-			d.log.Error("scans did not stop in time; recovery will hand them back", "scans", d.Running())
-		}
-	}
-	d.cancel()
-	if err := d.st.DeleteWorker(context.Background(), d.id); err != nil && !errors.Is(err, store.ErrNotFound) {
-		d.log.Warn("remove worker row", "worker_id", d.id, "err", err)
-	}
+	drainRuns(&d.wg, grace, d.opt.Options, d.cancel, d.Running)
+	removeWorkerRow(d.st, d.log, d.id)
 }
 
 // String names the dispatcher in logs.
