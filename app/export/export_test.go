@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/vegasec/vega/app/export/sariftest"
 	"github.com/vegasec/vega/store"
 )
 
@@ -43,29 +43,6 @@ func sampleFindings() []store.Finding {
 	}
 }
 
-func compileSARIFSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open("testdata/sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sch
-}
-
 func validate(t *testing.T, sch *jsonschema.Schema, raw []byte) error {
 	t.Helper()
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
@@ -82,7 +59,7 @@ var fullMeta = Meta{
 }
 
 func TestSARIFValidatesAgainstSchema(t *testing.T) {
-	sch := compileSARIFSchema(t)
+	sch := sariftest.Schema(t)
 	for name, tc := range map[string]struct {
 		findings []store.Finding
 		meta     Meta
@@ -104,7 +81,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 }
 
 func TestSARIFSchemaRejectsInvalidDocuments(t *testing.T) {
-	sch := compileSARIFSchema(t)
+	sch := sariftest.Schema(t)
 	var buf bytes.Buffer
 	if err := SARIF(&buf, sampleFindings(), fullMeta); err != nil {
 		t.Fatal(err)

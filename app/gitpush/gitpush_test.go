@@ -28,6 +28,8 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/vegasec/vega/app/apperr"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // pushServer is a minimal HTTP layer over this package, shaped like the one
@@ -128,25 +130,12 @@ func needGit(t *testing.T) {
 	}
 }
 
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for p, c := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func TestPushWithRealGitClient(t *testing.T) {
 	needGit(t)
 	srv, remote := newPushServer(t, 0)
 	work := t.TempDir()
 	mustGit(t, work, "init", "-q", "-b", "work")
-	writeFiles(t, work, map[string]string{"README.md": "hello\n", "src/main.go": "package main\n", "bin/run.sh": "#!/bin/sh\n"})
+	srctree.WriteFiles(t, work, map[string]string{"README.md": "hello\n", "src/main.go": "package main\n", "bin/run.sh": "#!/bin/sh\n"})
 	if err := os.Chmod(filepath.Join(work, "bin/run.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +183,7 @@ func TestPushWithRealGitClient(t *testing.T) {
 
 	// The remote accepts one push per ref: pushing main again is refused
 	// and the client shows why.
-	writeFiles(t, work, map[string]string{"README.md": "again\n"})
+	srctree.WriteFiles(t, work, map[string]string{"README.md": "again\n"})
 	mustGit(t, work, "commit", "-q", "-am", "second")
 	out, err := gitCLI(t, work, "push", remote, "HEAD:main")
 	if err == nil {
@@ -220,7 +209,7 @@ func TestPushSizeCapWithRealGitClient(t *testing.T) {
 	if _, err := rand.Read(big); err != nil {
 		t.Fatal(err)
 	}
-	writeFiles(t, work, map[string]string{"big.bin": string(big)})
+	srctree.WriteFiles(t, work, map[string]string{"big.bin": string(big)})
 	mustGit(t, work, "add", "-A")
 	mustGit(t, work, "commit", "-q", "-m", "big")
 	out, err := gitCLI(t, work, "push", remote, "HEAD:main")

@@ -11,6 +11,8 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // countingBlobs counts opens and closes of the blobs it hands out.
@@ -47,7 +49,7 @@ func browseSnapshots(t *testing.T, blobs blob.Store, n int) []*store.Snapshot {
 		for j := range 50 {
 			files[fmt.Sprintf("src/mod%02d.py", j)] = fmt.Sprintf("def f():\n    return %d\n", i*100+j)
 		}
-		writeTree(t, src, files)
+		srctree.WriteFiles(t, src, files)
 		snap := &store.Snapshot{ID: fmt.Sprintf("snap_%d", i), RepositoryID: fmt.Sprintf("repo_%d", i)}
 		if err := BuildSnapshot(context.Background(), src, blobs, snap); err != nil {
 			t.Fatal(err)

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // SelectTree applies every directory's ignore files below it, skips .git,
 // links, oversized files and names the archive policy refuses.
 func TestSelectTree(t *testing.T) {
 	src := t.TempDir()
-	writeTree(t, src, map[string]string{
+	srctree.WriteFiles(t, src, map[string]string{
 		".gitignore":               "*.log\n!keep.log\nbuild/\n",
 		"keep.log":                 "kept: negated in its own file",
 		"debug.log":                "ignored",

@@ -15,20 +15,9 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
-)
 
-func writeTree(tb testing.TB, root string, files map[string]string) {
-	tb.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
-}
+	"github.com/vegasec/vega/testutil/srctree"
+)
 
 func newBlobs(tb testing.TB) *blob.Local {
 	b, err := blob.NewLocal(tb.TempDir())
@@ -41,7 +30,7 @@ func newBlobs(tb testing.TB) *blob.Local {
 func TestBuildSnapshotAndRead(t *testing.T) {
 	src := t.TempDir()
 	big := strings.Repeat("line of go code\n", (inMemoryMax/16)+100) // streamed path
-	writeTree(t, src, map[string]string{
+	srctree.WriteFiles(t, src, map[string]string{
 		"main.go":               "package main\n",
 		"web/app.ts":            "export const x = 1\n",
 		"web/logo.png":          "\x89PNG\r\n\x1a\n\x00\x00binary",
@@ -198,7 +187,7 @@ func TestBuildSnapshotAndRead(t *testing.T) {
 
 func TestUnpackKeepsSingleTopFolder(t *testing.T) {
 	src := t.TempDir()
-	writeTree(t, src, map[string]string{"src/only.go": "package only"})
+	srctree.WriteFiles(t, src, map[string]string{"src/only.go": "package only"})
 	blobs := newBlobs(t)
 	snap := &store.Snapshot{ID: "snap_1", RepositoryID: "repo_1"}
 	if err := BuildSnapshot(context.Background(), src, blobs, snap); err != nil {
@@ -240,7 +229,7 @@ func (f failingManifest) Put(ctx context.Context, key string, r io.Reader) (int6
 
 func TestBuildSnapshotFailureLeavesNothing(t *testing.T) {
 	src := t.TempDir()
-	writeTree(t, src, map[string]string{"a.go": "package a", "b/c.go": "package c"})
+	srctree.WriteFiles(t, src, map[string]string{"a.go": "package a", "b/c.go": "package c"})
 	local := newBlobs(t)
 	snap := &store.Snapshot{ID: "snap_1", RepositoryID: "repo_1"}
 	if err := BuildSnapshot(context.Background(), src, failingManifest{local}, snap); err == nil {
@@ -294,7 +283,7 @@ func TestExtractThenSnapshot(t *testing.T) {
 
 func TestBuildSnapshotOversizedAndMissing(t *testing.T) {
 	src := t.TempDir()
-	writeTree(t, src, map[string]string{"small.txt": "12345", "big.txt": "1234567890"})
+	srctree.WriteFiles(t, src, map[string]string{"small.txt": "12345", "big.txt": "1234567890"})
 	blobs := newBlobs(t)
 	snap := &store.Snapshot{ID: "snap_1", RepositoryID: "repo_1"}
 	if err := BuildSnapshotWithOptions(context.Background(), src, blobs, snap, SnapshotOptions{MaxFileBytes: 5}); err != nil {

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/vegasec/vega/testutil/modelserver"
 	"github.com/vegasec/vega/testutil/srctree"
+
+	"github.com/vegasec/vega/app/export/sariftest"
 )
 
 // scanRun is one `vega scan` process: exit code and both streams.
@@ -37,19 +37,6 @@ func runScan(t *testing.T, env []string, args ...string) scanRun {
 		t.Fatal(err)
 	}
 	return scanRun{code, out.String(), errb.String()}
-}
-
-func writeTree(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for name, body := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 type scanReport struct {
@@ -79,35 +66,6 @@ func (r scanReport) paths() []string {
 	return out
 }
 
-func validateSARIF(t *testing.T, raw []byte) {
-	t.Helper()
-	f, err := os.Open("../../app/export/testdata/sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("sarif-schema-2.1.0.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	sch, err := c.Compile("sarif-schema-2.1.0.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("SARIF is not JSON: %v", err)
-	}
-	if err := sch.Validate(inst); err != nil {
-		t.Fatalf("SARIF does not validate against the 2.1.0 schema: %v", err)
-	}
-}
-
 // TestScanStandalone runs `vega scan` as a CI job would, with the binary
 // alone: planted keys fail the build and give schema-valid SARIF; ignored,
 // .git and linked files are not scanned; a clean tree passes; a baseline
@@ -123,7 +81,7 @@ func TestScanStandalone(t *testing.T) {
 		t.Fatal(err)
 	}
 	tree := t.TempDir()
-	writeTree(t, tree, map[string]string{
+	srctree.WriteFiles(t, tree, map[string]string{
 		"app/settings.py":         srctree.AWSKeyLine(1),
 		"app/main.py":             "print('hello')\n",
 		"deploy/.env":             srctree.AWSKeyLine(2),
@@ -160,7 +118,7 @@ func TestScanStandalone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	validateSARIF(t, raw)
+	sariftest.Validate(t, raw)
 	if !strings.Contains(string(raw), "deploy/.env") || strings.Contains(string(raw), srctree.AWSKeyID(1)) {
 		t.Fatalf("SARIF misses a finding or quotes a key:\n%s", raw)
 	}
@@ -184,7 +142,7 @@ func TestScanStandalone(t *testing.T) {
 	if r := runScan(t, env, tree, "--baseline", base); r.code != 0 || !strings.Contains(r.stdout, "No findings.") {
 		t.Fatalf("unchanged tree against its baseline: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	writeTree(t, tree, map[string]string{"app/new.py": srctree.AWSKeyLine(8)})
+	srctree.WriteFiles(t, tree, map[string]string{"app/new.py": srctree.AWSKeyLine(8)})
 	r = runScan(t, env, tree, "--baseline", base, "--format", "json")
 	if got := strings.Join(parseReport(t, r.stdout).paths(), " "); r.code != 1 || got != "app/new.py" {
 		t.Fatalf("baseline: exit %d, findings %q, want only app/new.py\n%s", r.code, got, r.stderr)
@@ -192,13 +150,13 @@ func TestScanStandalone(t *testing.T) {
 
 	// A clean tree passes, with an empty but valid SARIF.
 	clean := t.TempDir()
-	writeTree(t, clean, map[string]string{"main.go": "package main\n\nfunc main() {}\n", "README.md": "# clean\n"})
+	srctree.WriteFiles(t, clean, map[string]string{"main.go": "package main\n\nfunc main() {}\n", "README.md": "# clean\n"})
 	r = runScan(t, env, clean, "--sarif", sarif)
 	if r.code != 0 || !strings.Contains(r.stdout, "No findings.") {
 		t.Fatalf("clean tree: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	raw, _ = os.ReadFile(sarif)
-	validateSARIF(t, raw)
+	sariftest.Validate(t, raw)
 
 	// Errors exit 2 with a sentence.
 	for _, args := range [][]string{{filepath.Join(tree, "missing")}, {tree, "--fail-on", "severe"}, {tree, "--baseline", filepath.Join(tree, "app/main.py")}, {tree, "--new-only"}} {
@@ -226,7 +184,7 @@ func TestScanAgainstServer(t *testing.T) {
 	api.call("POST", "/v1/api-keys", map[string]string{"name": "ci"}, &key)
 	env := []string{"VEGA_API_KEY=" + key.Secret, "TMPDIR=" + t.TempDir()}
 	tree := filepath.Join(t.TempDir(), "shop")
-	writeTree(t, tree, map[string]string{
+	srctree.WriteFiles(t, tree, map[string]string{
 		"app/settings.py": srctree.AWSKeyLine(11),
 		"app/main.py":     "print('shop')\n",
 		".gitignore":      "local/\n",
@@ -267,14 +225,14 @@ func TestScanAgainstServer(t *testing.T) {
 
 	// Second scan of the same repository with a new key: --new-only reports
 	// only that one.
-	writeTree(t, tree, map[string]string{"app/payments.py": srctree.AWSKeyLine(13)})
+	srctree.WriteFiles(t, tree, map[string]string{"app/payments.py": srctree.AWSKeyLine(13)})
 	sarif := filepath.Join(t.TempDir(), "new.sarif")
 	r = runScan(t, env, append([]string{tree, "--format", "json", "--new-only", "--sarif", sarif}, server...)...)
 	if got := strings.Join(parseReport(t, r.stdout).paths(), " "); r.code != 1 || got != "app/payments.py" {
 		t.Fatalf("--new-only: exit %d, findings %q, want only app/payments.py\n%s", r.code, got, r.stderr)
 	}
 	raw, _ := os.ReadFile(sarif)
-	validateSARIF(t, raw)
+	sariftest.Validate(t, raw)
 	api.call("GET", "/v1/projects/"+projects.Items[0].ID+"/repositories", nil, &repos)
 	if len(repos.Items) != 1 {
 		t.Fatalf("the second scan made another repository: %+v", repos.Items)
@@ -301,7 +259,7 @@ func TestScanAgainstServer(t *testing.T) {
 		t.Fatalf("after dismissal: exit %d, findings %+v\n%s", r.code, rep.Findings, r.stderr)
 	}
 	raw, _ = os.ReadFile(sarif)
-	validateSARIF(t, raw)
+	sariftest.Validate(t, raw)
 	if strings.Count(string(raw), `"suppressions"`) != 2 {
 		t.Fatalf("SARIF should mark both dismissed findings suppressed:\n%s", raw)
 	}
@@ -348,7 +306,7 @@ func TestScanStandaloneWithCodex(t *testing.T) {
 	})
 	t.Cleanup(ms.Close)
 	tree := t.TempDir()
-	writeTree(t, tree, map[string]string{
+	srctree.WriteFiles(t, tree, map[string]string{
 		"app/db.py": "import sqlite3\n\ndef find_user(conn, name):\n    return conn.execute(\"SELECT * FROM users WHERE name = '\" + name + \"'\").fetchall()\n",
 	})
 	env := []string{"VEGA_CODEX_BIN=" + bin, "VEGA_CODEX_SANDBOX=none", "VEGA_CODEX_MODEL=test-model",

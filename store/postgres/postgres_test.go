@@ -110,26 +110,7 @@ func TestAppendEventsGapFreeAcrossProcessesWithHeartbeats(t *testing.T) {
 	}
 
 	total := writers * batches * perBatch
-	var all []store.Event
-	for after := int64(0); ; {
-		page, err := s1.ListEvents(ctx, sc.ID, after, store.MaxLimit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(page) == 0 {
-			break
-		}
-		all = append(all, page...)
-		after = page[len(page)-1].Seq
-	}
-	if len(all) != total {
-		t.Fatalf("stored %d events, want %d", len(all), total)
-	}
-	for i, ev := range all {
-		if ev.Seq != int64(i+1) {
-			t.Fatalf("event %d has seq %d: gap or duplicate", i, ev.Seq)
-		}
-	}
+	storetest.CheckDenseSeqs(t, storetest.ReadAllEvents(t, ctx, s1, sc.ID, store.MaxLimit), total)
 	// The next append continues the sequence.
 	out, err := s1.AppendEvents(ctx, sc.ID, []store.Event{{Kind: store.EventScanLog, Payload: json.RawMessage(`{}`)}})
 	if err != nil || out[0].Seq != int64(total+1) {

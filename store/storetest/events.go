@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -132,20 +133,32 @@ func testEventsConcurrent(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	total := appenders * batches * perBatch
-	var seen []store.Event
+	CheckDenseSeqs(t, ReadAllEvents(t, f.ctx, f.s, sc.ID, 64), total)
+}
+
+// ReadAllEvents pages through a scan's whole event log, limit events a page.
+func ReadAllEvents(t testing.TB, ctx context.Context, s store.EventStore, scanID string, limit int) []store.Event {
+	t.Helper()
+	var all []store.Event
 	for after := int64(0); ; {
-		page, err := f.s.ListEvents(f.ctx, sc.ID, after, 64)
+		page, err := s.ListEvents(ctx, scanID, after, limit)
 		must(t, err, "ListEvents")
 		if len(page) == 0 {
-			break
+			return all
 		}
-		seen = append(seen, page...)
+		all = append(all, page...)
 		after = page[len(page)-1].Seq
 	}
-	if len(seen) != total {
-		t.Fatalf("%d events stored, want %d", len(seen), total)
+}
+
+// CheckDenseSeqs fails unless events are exactly want events numbered
+// 1..want in order: no gap and no duplicate, whatever wrote them concurrently.
+func CheckDenseSeqs(t testing.TB, events []store.Event, want int) {
+	t.Helper()
+	if len(events) != want {
+		t.Fatalf("%d events stored, want %d", len(events), want)
 	}
-	for i, ev := range seen {
+	for i, ev := range events {
 		if ev.Seq != int64(i+1) {
 			t.Fatalf("event %d has seq %d: gap or duplicate", i, ev.Seq)
 		}

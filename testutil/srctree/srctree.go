@@ -78,3 +78,18 @@ func AWSKeyID(i int) string {
 	}
 	return "AKIAQYLPMN5HHHFP" + suffix
 }
+
+// WriteFiles writes files (slash-separated path → content) under root,
+// creating directories as needed: the hand-written fixture trees tests share.
+func WriteFiles(tb testing.TB, root string, files map[string]string) {
+	tb.Helper()
+	for rel, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}

@@ -120,22 +120,9 @@ func plant(seed uint64) planted {
 	}
 }
 
-func writeTree(t *testing.T, root string, files map[string]string) {
-	t.Helper()
-	for rel, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func fixture(t *testing.T, s planted) string {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	srctree.WriteFiles(t, root, map[string]string{
 		"config/app.env":    "# app settings\nREGION=eu-west-1\nAWS_ACCESS_KEY_ID=" + s.aws + "\n",
 		"deploy/ci.env":     "AWS_ACCESS_KEY_ID=" + s.aws + "\n",
 		"keys/server.pem":   "\n" + s.privateKey + "\n",
@@ -234,7 +221,7 @@ func TestScopePaths(t *testing.T) {
 	s := plant(1)
 	root := fixture(t, s)
 	outside := t.TempDir()
-	writeTree(t, outside, map[string]string{"leak.env": "AWS_ACCESS_KEY_ID=" + plant(2).aws + "\n"})
+	srctree.WriteFiles(t, outside, map[string]string{"leak.env": "AWS_ACCESS_KEY_ID=" + plant(2).aws + "\n"})
 	if err := os.Symlink(outside, filepath.Join(root, "linkdir")); err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +276,7 @@ func TestScopePaths(t *testing.T) {
 func TestBinaryAndOversizedFilesAreSkipped(t *testing.T) {
 	s := plant(3)
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	srctree.WriteFiles(t, root, map[string]string{
 		"bin/blob.dat":  "\x00\x01AWS_ACCESS_KEY_ID=" + s.aws + "\n",
 		"big/dump.sql":  strings.Repeat("-- padding\n", 200) + "token=" + s.github + "\n",
 		"small/ok.conf": "token=" + s.github + "\n",
@@ -314,7 +301,7 @@ func TestCancellationStopsPromptly(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		files[fmt.Sprintf("pkg%02d/file%04d.js", i%30, i)] = line
 	}
-	writeTree(t, root, files)
+	srctree.WriteFiles(t, root, files)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

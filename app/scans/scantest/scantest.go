@@ -6,7 +6,6 @@ package scantest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -17,6 +16,8 @@ import (
 	"github.com/vegasec/vega/store/blob"
 	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // Env is one isolated store + blob store.
@@ -99,7 +100,7 @@ func (e *Env) Snapshot(tb testing.TB, r *store.Repository, files map[string]stri
 	tb.Helper()
 	ctx := context.Background()
 	src := tb.TempDir()
-	WriteTree(tb, src, files)
+	srctree.WriteFiles(tb, src, files)
 	snap := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID, CreatedAt: time.Now().UTC()}
 	if err := ingest.BuildSnapshot(ctx, src, e.Blobs, snap); err != nil {
 		tb.Fatalf("build snapshot: %v", err)
@@ -136,18 +137,4 @@ func (e *Env) Events(tb testing.TB, id string) []store.Event {
 		tb.Fatalf("list events of %s: %v", id, err)
 	}
 	return evs
-}
-
-// WriteTree writes files under root.
-func WriteTree(tb testing.TB, root string, files map[string]string) {
-	tb.Helper()
-	for name, content := range files {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
 }
