@@ -4,7 +4,7 @@ import type { GitUpload, Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useInterval } from '../lib/hooks';
-import { Dialog } from './Dialog';
+import { Dialog, FormActions } from './Dialog';
 import { ProgressBar } from './Misc';
 import { InlineError } from './States';
 
@@ -101,15 +101,9 @@ function GitForm({ projectId, onClose, onCreated }: FormProps) {
         <input type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
         <span className="hint small muted">Used for this clone only and never stored.</span>
       </label>
-      <InlineError error={error} />
-      <div className="dialog-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={busy || !url.trim()}>
-          {busy ? 'Adding…' : 'Add repository'}
-        </button>
-      </div>
+      <FormActions error={error} onCancel={onClose} disabled={busy || !url.trim()}>
+        {busy ? 'Adding…' : 'Add repository'}
+      </FormActions>
     </form>
   );
 }
@@ -211,15 +205,9 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
           Repository name
           <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        <InlineError error={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !name.trim()}>
-            Create push remote
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+          Create push remote
+        </FormActions>
       </form>
     );
   const command = `git push ${upload.remote_url} HEAD:refs/heads/main`;

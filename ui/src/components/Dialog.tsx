@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { InlineError } from './States';
 
 /**
  * A modal dialog with role="dialog", a labelled title, Escape to close, focus
@@ -54,5 +55,25 @@ export function Dialog({ title, onClose, children, wide = false }: { title: stri
         {children}
       </div>
     </div>
+  );
+}
+
+/**
+ * The foot every dialog form shares: the form's error, Cancel, and the primary
+ * submit button (labelled by children, disabled while busy or incomplete).
+ */
+export function FormActions({ error, onCancel, disabled, children }: { error: unknown; onCancel: () => void; disabled: boolean; children: ReactNode }) {
+  return (
+    <>
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={disabled}>
+          {children}
+        </button>
+      </div>
+    </>
   );
 }

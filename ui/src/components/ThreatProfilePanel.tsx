@@ -6,6 +6,7 @@ import { formatDate, humanize, linesOf } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Async, InlineError } from './States';
+import { FormActions } from './Dialog';
 
 type ListField = 'assets' | 'entry_points' | 'trust_boundaries' | 'focus' | 'out_of_scope';
 export const LIST_FIELDS: [ListField, string, string][] = [
@@ -181,15 +182,9 @@ export function ThreatProfileEditor({
           ))}
         </select>
       </label>
-      <InlineError error={error} />
-      <div className="dialog-actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" className="primary" disabled={busy}>
-          Save threat profile
-        </button>
-      </div>
+      <FormActions error={error} onCancel={onCancel} disabled={busy}>
+        Save threat profile
+      </FormActions>
     </form>
   );
 }

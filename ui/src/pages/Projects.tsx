@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import type { Project } from '../api/types';
 import { useApi } from '../app-context';
 import { SeverityCounts } from '../components/Badges';
-import { Dialog } from '../components/Dialog';
+import { Dialog, FormActions } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
 import { Empty, ErrorState, InlineError, Loading } from '../components/States';
 import { formatAge } from '../lib/format';
@@ -153,15 +153,9 @@ export function ProjectForm({
           Description
           <textarea rows={3} maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
         </label>
-        <InlineError error={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !name.trim()}>
-            {submitLabel}
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+          {submitLabel}
+        </FormActions>
       </form>
     </Dialog>
   );

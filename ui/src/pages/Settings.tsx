@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
-import { Dialog } from '../components/Dialog';
+import { Dialog, FormActions } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
-import { Async, Empty, InlineError } from '../components/States';
+import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
 import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
 import { ConfirmDelete } from './Projects';
@@ -190,15 +190,9 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
           Expires on (optional)
           <input type="date" value={expires} min={new Date().toISOString().slice(0, 10)} onChange={(e) => setExpires(e.target.value)} />
         </label>
-        <InlineError error={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy || !name.trim()}>
-            Create key
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+          Create key
+        </FormActions>
       </form>
     </Dialog>
   );
@@ -360,15 +354,9 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
             </label>
           ))}
         </fieldset>
-        <InlineError error={error} />
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={busy}>
-            {user ? 'Save user' : 'Add user'}
-          </button>
-        </div>
+        <FormActions error={error} onCancel={onClose} disabled={busy}>
+          {user ? 'Save user' : 'Add user'}
+        </FormActions>
       </form>
     </Dialog>
   );
