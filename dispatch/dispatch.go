@@ -82,15 +82,46 @@ type Pool struct {
 	id   string
 	wake chan struct{}
 
+	runState // wg: claim goroutines; bgWG: housekeeping
+}
+
+// runState is what Pool and SQS both keep while started: the runs' context,
+// the set of scans running now, and the wait groups Stop drains.
+type runState struct {
 	mu       sync.Mutex
 	started  bool
 	stopping chan struct{}
 	runCtx   context.Context
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // claim goroutines
-	bgWG     sync.WaitGroup // housekeeping
+	wg       sync.WaitGroup // runs
+	bgWG     sync.WaitGroup // background loops
 	current  map[string]bool
 	startAt  time.Time
+}
+
+func newRunState() runState {
+	return runState{current: map[string]bool{}, stopping: make(chan struct{})}
+}
+
+// begin marks the dispatcher started at now, with runs under a context that
+// keeps ctx's values but is cancelled only by Stop; an error if already started.
+func (r *runState) begin(ctx context.Context, now time.Time, already string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New(already)
+	}
+	r.started = true
+	r.startAt = now.UTC()
+	r.runCtx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	return nil
+}
+
+// Running lists the scans running (or watched) now.
+func (r *runState) Running() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return sortedIDs(r.current)
 }
 
 // NewThread is the in-process pool of the api role (VEGA_SCAN_EXECUTION_MODE=thread).
@@ -143,7 +174,7 @@ func (opt *Options) defaults() {
 func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 	opt.defaults()
 	return &Pool{st: st, run: run, lc: lc, opt: opt, id: store.NewID(store.PrefixWorker),
-		wake: make(chan struct{}, opt.Concurrency), current: map[string]bool{}, stopping: make(chan struct{})}
+		wake: make(chan struct{}, opt.Concurrency), runState: newRunState()}
 }
 
 // ID is the worker ID this pool claims scans as.
@@ -161,16 +192,9 @@ func (p *Pool) Notify(ctx context.Context, scanID string) error {
 // Start registers the worker, recovers abandoned scans and starts the pool.
 // Scans run under a context derived from ctx's values but cancelled only by Stop.
 func (p *Pool) Start(ctx context.Context) error {
-	p.mu.Lock()
-	if p.started {
-		p.mu.Unlock()
-		return errors.New("dispatch: pool already started")
+	if err := p.begin(ctx, p.opt.Now(), "dispatch: pool already started"); err != nil {
+		return err
 	}
-	p.started = true
-	p.startAt = p.opt.Now().UTC()
-	p.runCtx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	p.mu.Unlock()
-
 	p.beat(ctx)
 	p.recover(ctx, p.opt.RecoverAbandonedAtStart)
 	for i := 0; i < p.opt.Concurrency; i++ {
@@ -282,13 +306,6 @@ func (p *Pool) housekeeping() {
 			p.recover(ctx, false)
 		}
 	}
-}
-
-// Running lists the scans this pool is running now.
-func (p *Pool) Running() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return sortedIDs(p.current)
 }
 
 func (p *Pool) beat(ctx context.Context) {

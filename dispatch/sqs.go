@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/vegasec/vega/app/scans"
@@ -110,26 +109,18 @@ type SQSOptions struct {
 
 // SQS is the `vega worker` dispatcher of the sqs mode.
 type SQS struct {
-	st     SQSStore
-	q      queue.Queue
-	send   *Sender
-	run    Runner
-	lc     SQSLifecycle
-	opt    SQSOptions
-	id     string
-	vis    time.Duration
-	slots  chan struct{}
-	log    *slog.Logger
-	runCtx context.Context
-	cancel context.CancelFunc
+	st    SQSStore
+	q     queue.Queue
+	send  *Sender
+	run   Runner
+	lc    SQSLifecycle
+	opt   SQSOptions
+	id    string
+	vis   time.Duration
+	slots chan struct{}
+	log   *slog.Logger
 
-	mu       sync.Mutex
-	started  bool
-	stopping chan struct{}
-	current  map[string]bool
-	startAt  time.Time
-	wg       sync.WaitGroup // runs
-	bgWG     sync.WaitGroup // receive loop and housekeeping
+	runState // wg: runs; bgWG: receive loop and housekeeping
 }
 
 // NewSQS builds the sqs dispatcher; send is the process's Sender.
@@ -157,7 +148,7 @@ func NewSQS(st SQSStore, q queue.Queue, send *Sender, run Runner, lc SQSLifecycl
 		opt.Role = "worker"
 	}
 	return &SQS{st: st, q: q, send: send, run: run, lc: lc, opt: opt, id: store.NewID(store.PrefixWorker),
-		slots: make(chan struct{}, opt.Concurrency), log: opt.Logger, current: map[string]bool{}, stopping: make(chan struct{})}
+		slots: make(chan struct{}, opt.Concurrency), log: opt.Logger, runState: newRunState()}
 }
 
 // ID is the worker ID this dispatcher claims scans as.
@@ -169,16 +160,9 @@ func (d *SQS) Notify(ctx context.Context, scanID string) error { return d.send.N
 // Start reads the queue's visibility timeout, registers the worker,
 // re-attaches to orphaned runs and starts receiving.
 func (d *SQS) Start(ctx context.Context) error {
-	d.mu.Lock()
-	if d.started {
-		d.mu.Unlock()
-		return errors.New("dispatch: already started")
+	if err := d.begin(ctx, d.opt.Now(), "dispatch: already started"); err != nil {
+		return err
 	}
-	d.started = true
-	d.startAt = d.opt.Now().UTC()
-	d.runCtx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	d.mu.Unlock()
-
 	vis, err := d.q.VisibilityTimeout(ctx)
 	if err != nil {
 		// The queue may come back; runs are kept hidden on the deployment's
@@ -466,13 +450,6 @@ func (d *SQS) stats(ctx context.Context) {
 		age = int(d.opt.Now().Sub(oldest).Seconds())
 	}
 	d.log.Info("scan queue stats", "queued_scans", n, "oldest_queued_scan_age_seconds", age)
-}
-
-// Running lists the scans this worker runs or watches now.
-func (d *SQS) Running() []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return sortedIDs(d.current)
 }
 
 func (d *SQS) beat(ctx context.Context) {

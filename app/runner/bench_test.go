@@ -59,20 +59,8 @@ func BenchmarkScan20k(b *testing.B) {
 		b.ResetTimer()
 		var found int
 		for i := 0; i < b.N; i++ {
-			s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := svc.Claim(ctx, "wrk_bench"); err != nil {
-				b.Fatal(err)
-			}
-			if err := run.Run(ctx, s.ID); err != nil {
-				b.Fatal(err)
-			}
-			got, _ := env.Store.GetScan(ctx, store.System(), s.ID)
-			if got.Status != store.ScanCompleted {
-				b.Fatalf("scan %s: %+v", got.Status, got.Error)
-			}
+			id := scanOnce(b, svc, run, u.ID, repo.ID)
+			got := completedScan(b, env, id)
 			found = got.FindingCounts.Total()
 		}
 		b.ReportMetric(float64(found), "findings")
@@ -81,6 +69,34 @@ func BenchmarkScan20k(b *testing.B) {
 
 // scanSetup makes a project, a repository and a snapshot of src in a
 // fresh store and a runner with the secrets engine, ready to scan.
+// scanOnce creates, claims and runs one scan of the repository, as a worker
+// would, and returns its ID.
+func scanOnce(b *testing.B, svc *scans.Service, run *runner.Runner, userID, repoID string) string {
+	b.Helper()
+	ctx := context.Background()
+	s, err := svc.Create(ctx, store.OwnedBy(userID), userID, repoID, scans.CreateInput{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Claim(ctx, "wrk_bench"); err != nil {
+		b.Fatal(err)
+	}
+	if err := run.Run(ctx, s.ID); err != nil {
+		b.Fatal(err)
+	}
+	return s.ID
+}
+
+// completedScan reads the scan back and fails unless it completed.
+func completedScan(b *testing.B, env *scantest.Env, id string) *store.Scan {
+	b.Helper()
+	got, _ := env.Store.GetScan(context.Background(), store.System(), id)
+	if got.Status != store.ScanCompleted {
+		b.Fatalf("scan %s: %+v", got.Status, got.Error)
+	}
+	return got
+}
+
 func scanSetup(b *testing.B, src string) (*scantest.Env, *scans.Service, *runner.Runner, *store.User, *store.Repository) {
 	b.Helper()
 	ctx := context.Background()
@@ -150,21 +166,9 @@ func BenchmarkScanRepo(b *testing.B) {
 		engineFound = len(em.keys)
 
 		start = time.Now()
-		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := svc.Claim(ctx, "wrk_bench"); err != nil {
-			b.Fatal(err)
-		}
-		if err := run.Run(ctx, s.ID); err != nil {
-			b.Fatal(err)
-		}
+		id := scanOnce(b, svc, run, u.ID, repo.ID)
 		scanT += time.Since(start)
-		got, _ := env.Store.GetScan(ctx, store.System(), s.ID)
-		if got.Status != store.ScanCompleted {
-			b.Fatalf("scan %s: %+v", got.Status, got.Error)
-		}
+		got := completedScan(b, env, id)
 		scanFound = got.FindingCounts.Total()
 	}
 	b.ReportMetric(engineT.Seconds()/float64(b.N), "engine-s/op")

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -75,11 +74,7 @@ func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, erro
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		keys, hashes := tx.Bucket(bktAPIKeys), tx.Bucket(idxAPIKeyHash)
 		var mine []*store.APIKey
-		err := keys.ForEach(func(k, v []byte) error {
-			var r apiKeyRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("bolt: decode %s: %w", k, err)
-			}
+		err := eachJSON(keys, "api key", func(r *apiKeyRecord) error {
 			if r.UserID == userID {
 				mine = append(mine, r.apiKey())
 			}

@@ -102,6 +102,19 @@ func getJSON(b *bolt.Bucket, key []byte, v any) error {
 	return nil
 }
 
+// eachJSON decodes every value of b as an R and calls fn with it; what names
+// the record kind in a decode error. fn must not change b (bbolt forbids it
+// during ForEach).
+func eachJSON[R any](b *bolt.Bucket, what string, fn func(r *R) error) error {
+	return b.ForEach(func(k, v []byte) error {
+		var r R
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("bolt: decode %s %q: %w", what, k, err)
+		}
+		return fn(&r)
+	})
+}
+
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -72,11 +70,7 @@ func (s *Store) OwnedTotals(ctx context.Context, userID string) (store.OwnedTota
 // before the index existed. Snapshots of that time did not record their
 // stored size; their source size stands in for it (docs/limits.md).
 func buildOwnedIndex(tx *bolt.Tx) error {
-	err := tx.Bucket(bktProjects).ForEach(func(k, v []byte) error {
-		var p store.Project
-		if err := json.Unmarshal(v, &p); err != nil {
-			return fmt.Errorf("bolt: decode project %q: %w", k, err)
-		}
+	err := eachJSON(tx.Bucket(bktProjects), "project", func(p *store.Project) error {
 		return putOwned(tx, p.OwnerUserID, ownedProject, p.ID, 0)
 	})
 	if err != nil {
@@ -89,14 +83,10 @@ func buildOwnedIndex(tx *bolt.Tx) error {
 	}
 	snaps := tx.Bucket(bktSnapshots)
 	var sized []*snapshotRecord
-	if err := snaps.ForEach(func(k, v []byte) error {
-		var r snapshotRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode snapshot %q: %w", k, err)
-		}
+	if err := eachJSON(snaps, "snapshot", func(r *snapshotRecord) error {
 		if r.StoredBytes == 0 {
 			r.StoredBytes = r.TotalBytes
-			sized = append(sized, &r)
+			sized = append(sized, r)
 		}
 		return putOwned(tx, r.OwnerUserID, ownedSnapshot, r.ID, r.StoredBytes)
 	}); err != nil {

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -55,11 +54,7 @@ func revokeRefresh(tx *bolt.Tx, rs *store.RefreshSession, at time.Time) error {
 // idxRefreshLive existed.
 func fillRefreshLive(tx *bolt.Tx) error {
 	live := tx.Bucket(idxRefreshLive)
-	return tx.Bucket(bktRefresh).ForEach(func(k, v []byte) error {
-		var r refreshRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode %s: %w", k, err)
-		}
+	return eachJSON(tx.Bucket(bktRefresh), "refresh session", func(r *refreshRecord) error {
 		if r.RevokedAt != nil || r.Family == "" {
 			return nil
 		}
@@ -71,11 +66,7 @@ func fillRefreshLive(tx *bolt.Tx) error {
 // inside ForEach, so callers change them afterwards).
 func sessionsWhere(tx *bolt.Tx, keep func(*store.RefreshSession) bool) ([]*store.RefreshSession, error) {
 	var out []*store.RefreshSession
-	err := tx.Bucket(bktRefresh).ForEach(func(k, v []byte) error {
-		var r refreshRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode %s: %w", k, err)
-		}
+	err := eachJSON(tx.Bucket(bktRefresh), "refresh session", func(r *refreshRecord) error {
 		if rs := r.session(); keep(rs) {
 			out = append(out, rs)
 		}

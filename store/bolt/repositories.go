@@ -171,11 +171,7 @@ func deleteRepository(tx *bolt.Tx, id string) error {
 }
 
 func forEachRepo(tx *bolt.Tx, fn func(*store.Repository) error) error {
-	return tx.Bucket(bktRepos).ForEach(func(k, v []byte) error {
-		var r repoRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode repository %q: %w", k, err)
-		}
+	return eachJSON(tx.Bucket(bktRepos), "repository", func(r *repoRecord) error {
 		return fn(r.repo())
 	})
 }

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -173,11 +172,7 @@ func (s *Store) ListHeldScans(ctx context.Context) ([]store.Scan, error) {
 }
 
 func forEachScan(tx *bolt.Tx, fn func(*store.Scan) error) error {
-	return tx.Bucket(bktScans).ForEach(func(k, v []byte) error {
-		var r scanRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode scan %q: %w", k, err)
-		}
+	return eachJSON(tx.Bucket(bktScans), "scan", func(r *scanRecord) error {
 		return fn(r.scan())
 	})
 }

@@ -2,8 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,17 +28,13 @@ func (s *Store) ListUsageRecords(ctx context.Context, f store.UsageFilter) ([]st
 		if f.UserID == "" {
 			return nil
 		}
-		return tx.Bucket(bktUsage).ForEach(func(k, v []byte) error {
-			var r store.UsageRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("bolt: decode usage record %q: %w", k, err)
-			}
+		return eachJSON(tx.Bucket(bktUsage), "usage record", func(r *store.UsageRecord) error {
 			if r.UserID != f.UserID ||
 				(!f.From.IsZero() && r.At.Before(f.From)) ||
 				(!f.To.IsZero() && !r.At.Before(f.To)) {
 				return nil
 			}
-			out = append(out, r)
+			out = append(out, *r)
 			return nil
 		})
 	})

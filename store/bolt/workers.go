@@ -2,8 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -23,12 +21,8 @@ func (s *Store) UpsertWorker(ctx context.Context, w *store.Worker) error {
 func (s *Store) ListWorkers(ctx context.Context) ([]store.Worker, error) {
 	out := []store.Worker{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bktWorkers).ForEach(func(k, v []byte) error {
-			var w store.Worker
-			if err := json.Unmarshal(v, &w); err != nil {
-				return fmt.Errorf("bolt: decode worker %q: %w", k, err)
-			}
-			out = append(out, w)
+		return eachJSON(tx.Bucket(bktWorkers), "worker", func(w *store.Worker) error {
+			out = append(out, *w)
 			return nil
 		})
 	})
