@@ -25,6 +25,7 @@ func (r *Router) routes() {
 	}
 	if r.deps.Scans != nil {
 		r.scanRoutes()
+		r.engineRoutes()
 		r.eventRoutes()
 	}
 	if r.deps.Findings != nil {

@@ -37,11 +37,15 @@ type Options struct {
 	DefaultEngines []string
 	// KnownEngines are the engine names a request may ask for.
 	KnownEngines []string
-	Queue        Queue           // nil: nobody is told (scans wait for a poll)
-	Events       events.Notifier // wakes live event streams (a Subscriber feeds them); may be nil
-	Blobs        blob.Store      // artifacts, for downloads; nil answers 503
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Unavailable are engines this installation knows of but cannot run,
+	// with why (GET /v1/engines; a scan asking for one is refused with
+	// the same text).
+	Unavailable []EngineStatus
+	Queue       Queue           // nil: nobody is told (scans wait for a poll)
+	Events      events.Notifier // wakes live event streams (a Subscriber feeds them); may be nil
+	Blobs       blob.Store      // artifacts, for downloads; nil answers 503
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Service is the scan lifecycle (lifecycle.go) and the scan API's logic.
@@ -103,12 +107,52 @@ func cleanScopePath(p string) (string, bool) {
 	return p, true
 }
 
+// EngineStatus is one engine as GET /v1/engines shows it: whether this
+// installation can run it, whether a scan that names no engine runs it, and
+// when it cannot run, why and how an operator enables it.
+type EngineStatus struct {
+	Name      string `json:"name"`
+	Available bool   `json:"available"`
+	Default   bool   `json:"default"`
+	Reason    string `json:"reason,omitempty"`
+	Enable    string `json:"enable,omitempty"`
+}
+
+// Engines lists every engine: the runnable ones first (sorted), then the
+// unavailable ones with their reason.
+func (s *Service) Engines() []EngineStatus {
+	out := make([]EngineStatus, 0, len(s.opt.KnownEngines)+len(s.opt.Unavailable))
+	known := slices.Clone(s.opt.KnownEngines)
+	slices.Sort(known)
+	for _, n := range known {
+		out = append(out, EngineStatus{Name: n, Available: true, Default: slices.Contains(s.opt.DefaultEngines, n)})
+	}
+	for _, u := range s.opt.Unavailable {
+		u.Available, u.Default = false, false
+		out = append(out, u)
+	}
+	return out
+}
+
+func (s *Service) unavailable(name string) (EngineStatus, bool) {
+	for _, u := range s.opt.Unavailable {
+		if u.Name == name {
+			return u, true
+		}
+	}
+	return EngineStatus{}, false
+}
+
 func (s *Service) validate(in CreateInput) (engines, paths []string, err error) {
 	problems := map[string]string{}
 	seen := map[string]bool{}
 	for _, e := range in.Engines {
 		e = strings.ToLower(strings.TrimSpace(e))
 		if !slices.Contains(s.opt.KnownEngines, e) {
+			if u, ok := s.unavailable(e); ok {
+				problems["engines"] = textsafe.Sprintf("engine %q is not available: %s; to enable it: %s", e, u.Reason, u.Enable)
+				break
+			}
 			problems["engines"] = textsafe.Sprintf("unknown engine %q; available: %s", e, strings.Join(s.opt.KnownEngines, ", "))
 			break
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,9 +29,10 @@ type tokenSource interface {
 // llmStack is the AI side of a process: the codex engine when it is usable,
 // the token source it needs, and what to close at shutdown.
 type llmStack struct {
-	codex  *codex.Engine
-	tokens tokenSource
-	close  func()
+	codex    *codex.Engine
+	unusable *codex.Unusable // why codex is nil, for GET /v1/engines
+	tokens   tokenSource
+	close    func()
 }
 
 // newLLM builds the codex engine and its proxy access. Without a usable Codex
@@ -40,7 +42,9 @@ func newLLM(ctx context.Context, env *Env) (*llmStack, error) {
 	cfg := env.Config
 	if err := codex.Usable(codexSetup(cfg)); err != nil {
 		env.Log.Info("AI audit (codex engine) unavailable; scans run the offline engines", "reason", err.Error())
-		return &llmStack{close: func() {}}, nil
+		u := &codex.Unusable{Reason: err.Error()}
+		errors.As(err, &u)
+		return &llmStack{unusable: u, close: func() {}}, nil
 	}
 	stack := &llmStack{close: func() {}}
 	switch {

@@ -7,6 +7,7 @@ import (
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/codex"
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
@@ -39,6 +40,15 @@ func availableEngines(llm *llmStack) map[string]engine.Engine {
 		avail[llm.codex.Name()] = llm.codex
 	}
 	return avail
+}
+
+// unavailableEngines are the engines this build knows but this process
+// cannot run, with why and how to enable them (GET /v1/engines).
+func unavailableEngines(llm *llmStack) []scans.EngineStatus {
+	if llm.codex != nil || llm.unusable == nil {
+		return nil
+	}
+	return []scans.EngineStatus{{Name: codex.Name, Reason: llm.unusable.Reason, Enable: llm.unusable.Enable}}
 }
 
 // defaultEngines resolves VEGA_SCAN_ENGINES: `auto` means every available
@@ -132,7 +142,7 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	}
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
-		KnownEngines: known, Queue: ref, Events: broker, Blobs: env.Blobs, Logger: env.Log})
+		KnownEngines: known, Unavailable: unavailableEngines(llm), Queue: ref, Events: broker, Blobs: env.Blobs, Logger: env.Log})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,

@@ -78,16 +78,29 @@ type Setup struct {
 func Usable(c Setup) error {
 	if c.Sandbox == "docker" {
 		if _, err := exec.LookPath("docker"); err != nil {
-			return errors.New("VEGA_CODEX_SANDBOX=docker but the docker CLI is not installed")
+			return &Unusable{Reason: "VEGA_CODEX_SANDBOX=docker but the docker CLI is not installed",
+				Enable: "install the docker CLI, or set VEGA_CODEX_SANDBOX=none to run Codex on the host"}
 		}
 	} else if _, err := exec.LookPath(c.Bin); err != nil {
-		return fmt.Errorf("codex CLI %q not found (VEGA_CODEX_BIN)", c.Bin)
+		return &Unusable{Reason: fmt.Sprintf("codex CLI %q not found (VEGA_CODEX_BIN)", c.Bin),
+			Enable: "install the Codex CLI (npm install -g @openai/codex) on PATH, or set VEGA_CODEX_BIN to its path"}
 	}
 	if !c.ProviderKey && c.ProxyURL == "" {
-		return errors.New("no model provider configured (VEGA_LLM_PROVIDER_API_KEY or VEGA_LLM_PROXY_URL)")
+		return &Unusable{Reason: "no model provider configured (VEGA_LLM_PROVIDER_API_KEY or VEGA_LLM_PROXY_URL)",
+			Enable: "set VEGA_LLM_PROVIDER_API_KEY (the in-process LLM proxy) or VEGA_LLM_PROXY_URL (a remote one)"}
 	}
 	return nil
 }
+
+// Unusable says why the codex engine cannot run here and how an operator
+// enables it. Both texts name variables and programs, never their values
+// beyond the CLI path (GET /v1/engines shows them to every user).
+type Unusable struct {
+	Reason string
+	Enable string
+}
+
+func (u *Unusable) Error() string { return u.Reason }
 
 // Engine is the codex engine. It is safe to run several scans at once.
 type Engine struct {

@@ -81,6 +81,19 @@ describe('ApiClient errors', () => {
     expect(JSON.parse(calls[0]!.body!)).toEqual({ name: 'x', description: '' });
   });
 
+  it('lists the scan engines with why one is unavailable', async () => {
+    const items = [
+      { name: 'secrets', available: true, default: true },
+      { name: 'codex', available: false, default: false, reason: 'no model provider configured', enable: 'set VEGA_LLM_PROVIDER_API_KEY' },
+    ];
+    const { fn, calls } = fakeFetch(() => json(200, { items }));
+    const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore({ accessToken: 'a', refreshToken: 'r' }) });
+    const page = await api.listEngines();
+    expect(calls[0].method).toBe('GET');
+    expect(calls[0].url).toBe('/v1/engines');
+    expect(page.items[1].reason).toBe('no model provider configured');
+  });
+
   it('drops empty filter values from the query string', async () => {
     const { fn, calls } = fakeFetch(() => json(200, { items: [], next_cursor: null }));
     const api = new ApiClient({ baseUrl: '', fetch: fn, tokens: new MemoryTokenStore({ accessToken: 't', refreshToken: 'r' }) });

@@ -15,6 +15,7 @@ import type {
   RuleGroupList,
   BulkTriageFilter,
   BulkTriageResult,
+  EngineStatus,
   FindingHistory,
   GitUpload,
   ListPage,
@@ -581,6 +582,9 @@ export class ApiClient {
   }
 
   // ---- scans ----
+  listEngines() {
+    return this.request<ListPage<EngineStatus>>('GET', '/v1/engines');
+  }
   startScan(repoId: string, body: { engines?: string[]; paths?: string[] }) {
     return this.request<Scan>('POST', `/v1/repositories/${enc(repoId)}/scans`, { body });
   }

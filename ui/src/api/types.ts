@@ -123,6 +123,19 @@ export interface ThreatProfile {
   updated_by: string;
 }
 
+/** One scan engine as GET /v1/engines reports it. */
+export interface EngineStatus {
+  name: string;
+  /** Whether this installation can run the engine. */
+  available: boolean;
+  /** Whether a scan that names no engine runs it. */
+  default: boolean;
+  /** Why the engine cannot run (only when available is false). */
+  reason?: string;
+  /** What an operator sets or installs to enable it (only when available is false). */
+  enable?: string;
+}
+
 export type ScanStatus = 'queued' | 'claimed' | 'running' | 'completed' | 'failed' | 'cancelled';
 export const ACTIVE_SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'claimed', 'running'];
 

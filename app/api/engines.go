@@ -1,0 +1,22 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/vegasec/vega/app/scans"
+)
+
+func (r *Router) engineRoutes() {
+	h := enginesAPI{svc: r.deps.Scans}
+	const tag = "scans"
+	r.Add(
+		Route{"GET", "/engines", h.list, Op{Tag: tag, Summary: "List the scan engines: whether each can run here, which run by default, and for an unavailable one why and how to enable it",
+			Response: List[scans.EngineStatus]{}}},
+	)
+}
+
+type enginesAPI struct{ svc *scans.Service }
+
+func (h enginesAPI) list(c *fiber.Ctx) error {
+	return c.JSON(NewList(h.svc.Engines(), ""))
+}
