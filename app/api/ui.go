@@ -36,6 +36,23 @@ func (r *Router) uiRoutes() {
 		index = []byte(buildHint)
 	}
 	csp := contentSecurityPolicy(r.deps.Config)
+	cache := &assetCache{}
+	// send writes a dashboard file in the encoding the client prefers. A
+	// Range request gets the whole identity body (ranges of a compressed
+	// representation help nobody for files this size), and Accept-Ranges
+	// says so.
+	send := func(c *fiber.Ctx, p string, raw []byte) error {
+		c.Vary(fiber.HeaderAcceptEncoding)
+		c.Set(fiber.HeaderAcceptRanges, "none")
+		body, enc := raw, ""
+		if c.Get(fiber.HeaderRange) == "" {
+			body, enc = cache.get(p, raw).pick(c.Get(fiber.HeaderAcceptEncoding))
+		}
+		if enc != "" {
+			c.Set(fiber.HeaderContentEncoding, enc)
+		}
+		return c.Send(body)
+	}
 	r.app.Get("/*", func(c *fiber.Ctx) error {
 		p := strings.TrimPrefix(path.Clean("/"+c.Params("*")), "/")
 		if strings.HasPrefix(p, "v1/") || p == "v1" || strings.HasPrefix(p, "git/") {
@@ -51,7 +68,7 @@ func (r *Router) uiRoutes() {
 				} else {
 					c.Set(fiber.HeaderCacheControl, "no-cache")
 				}
-				return c.Send(b)
+				return send(c, p, b)
 			}
 			if strings.HasPrefix(p, "assets/") {
 				return fiber.ErrNotFound // a missing asset must not become index.html
@@ -60,7 +77,7 @@ func (r *Router) uiRoutes() {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		c.Set("Content-Security-Policy", csp)
 		c.Type("html", "utf-8")
-		return c.Send(index)
+		return send(c, "index.html", index)
 	})
 }
 
