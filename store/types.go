@@ -70,12 +70,18 @@ type RefreshSession struct {
 }
 
 type Project struct {
-	ID          string    `json:"id"`
-	OwnerUserID string    `json:"owner_user_id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	OwnerUserID string `json:"owner_user_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// IgnoreSuppressions turns the project setting honor_suppressions
+	// (default on, hence stored inverted so the zero value is the default)
+	// off: in-source suppressions are then not honoured and every suppressed
+	// finding stays open (docs/findings.md). The API shows it as
+	// honor_suppressions (app/projects).
+	IgnoreSuppressions bool      `json:"-"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // OwnedTotals is what one user has stored, against the per-user quotas
