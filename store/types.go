@@ -70,12 +70,18 @@ type RefreshSession struct {
 }
 
 type Project struct {
-	ID          string    `json:"id"`
-	OwnerUserID string    `json:"owner_user_id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string `json:"id"`
+	OwnerUserID string `json:"owner_user_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// IgnoreSuppressions turns the project setting honor_suppressions
+	// (default on, hence stored inverted so the zero value is the default)
+	// off: in-source suppressions are then not honoured and every suppressed
+	// finding stays open (docs/findings.md). The API shows it as
+	// honor_suppressions (app/projects).
+	IgnoreSuppressions bool      `json:"-"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // OwnedTotals is what one user has stored, against the per-user quotas
@@ -325,6 +331,9 @@ const (
 	DismissWontFix       = "wont_fix"
 	DismissAcceptedRisk  = "accepted_risk"
 	DismissUsedInTests   = "used_in_tests"
+	// DismissSuppressedInSource is set by Vega, never by a user: the code
+	// carries a suppression (docs/findings.md, "In-source suppressions").
+	DismissSuppressedInSource = "suppressed_in_source"
 )
 
 type Location struct {
@@ -364,10 +373,31 @@ type Finding struct {
 	Status          string     `json:"status"`
 	DismissedReason string     `json:"dismissed_reason,omitempty"`
 	TriageNote      string     `json:"triage_note,omitempty"`
-	FirstSeenScanID string     `json:"first_seen_scan_id"`
-	LastSeenScanID  string     `json:"last_seen_scan_id"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
+	// Suppression is the in-source suppression covering the finding in its
+	// latest scan, nil when there is none (docs/findings.md).
+	Suppression     *Suppression `json:"suppression,omitempty"`
+	FirstSeenScanID string       `json:"first_seen_scan_id"`
+	LastSeenScanID  string       `json:"last_seen_scan_id"`
+	CreatedAt       time.Time    `json:"created_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
+}
+
+// Suppression kinds (docs/findings.md, "In-source suppressions").
+const (
+	SuppressGitleaksAllow  = "gitleaks_allow" // "gitleaks:allow" on the line
+	SuppressGitleaksIgnore = "gitleaksignore" // an entry in the root .gitleaksignore
+	SuppressVegaIgnore     = "vega_ignore"    // "vega:ignore" on or directly above the line
+)
+
+// Suppression is where the scanned source asks for a finding to be ignored.
+// Text is the comment or entry, redacted and capped like evidence.
+type Suppression struct {
+	Kind     string `json:"kind"`
+	FilePath string `json:"file_path"`
+	Line     int    `json:"line"`
+	Text     string `json:"text"`
+	RuleID   string `json:"rule_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 }
 
 // ScanFinding says that scan ScanID reported finding FindingID under the

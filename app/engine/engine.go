@@ -33,6 +33,10 @@ type Report struct {
 	Evidence       string           `json:"evidence"`
 	Recommendation string           `json:"recommendation"`
 	Locations      []store.Location `json:"locations"`
+	// Suppression is set when the source suppresses the finding in place
+	// (secrets engine: gitleaks:allow, .gitleaksignore, vega:ignore). The
+	// report is still emitted; the recorder decides (docs/findings.md).
+	Suppression *store.Suppression `json:"suppression,omitempty"`
 }
 
 // UsageReport is model usage of one LLM call.

@@ -109,6 +109,8 @@ type sarifSuppression struct {
 	Kind          string `json:"kind"`
 	Status        string `json:"status"`
 	Justification string `json:"justification,omitempty"`
+	// Location is where an inSource suppression is written.
+	Location *sarifLocation `json:"location,omitempty"`
 }
 
 const (
@@ -308,7 +310,12 @@ func sarifResultOf(f store.Finding, ruleIndex int) sarifResult {
 		id++
 		res.RelatedLocations = append(res.RelatedLocations, loc)
 	}
-	if f.Status == store.FindingDismissed {
+	if f.Status == store.FindingDismissed && f.DismissedReason == store.DismissSuppressedInSource && f.Suppression != nil {
+		// Suppressed by a comment or .gitleaksignore entry in the code
+		// (docs/findings.md): SARIF's inSource kind, with where it is.
+		loc := physical(f.Suppression.FilePath, f.Suppression.Line, f.Suppression.Line, "", "")
+		res.Suppressions = []sarifSuppression{{Kind: "inSource", Status: "accepted", Justification: f.Suppression.Text, Location: &loc}}
+	} else if f.Status == store.FindingDismissed {
 		just := f.DismissedReason
 		if f.TriageNote != "" {
 			if just != "" {

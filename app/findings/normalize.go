@@ -213,6 +213,7 @@ func sanitize(r engine.Report) engine.Report {
 	r.Description = truncate(redact.Text(r.Description), maxText)
 	r.Evidence = truncate(redact.Text(r.Evidence), maxText)
 	r.Recommendation = truncate(redact.Text(r.Recommendation), maxText)
+	r.Suppression = sanitizeSuppression(r.Suppression, r)
 	locs := make([]store.Location, 0, len(r.Locations))
 	for _, l := range r.Locations {
 		if len(locs) == maxLocations {

@@ -23,6 +23,9 @@ type Recorder struct {
 	threshold int // lowest severity rank reported; -1 = everything
 
 	mu sync.Mutex
+
+	honorOnce sync.Once
+	honor     bool // the project honours in-source suppressions (suppress.go)
 }
 
 // NewRecorder prepares recording for scan. The threat profile copied onto the
@@ -52,11 +55,18 @@ func (r *Recorder) Record(ctx context.Context, engineName string, rep engine.Rep
 	switch {
 	case err == nil:
 		// A later report of the same finding in this scan refines it.
+		var hist *store.FindingHistory
 		f, err := r.st.UpdateFinding(ctx, store.System(), id, func(f *store.Finding) error {
 			r.apply(f, rep)
+			hist = r.suppress(ctx, f, rep)
 			return nil
 		})
 		if err == nil {
+			if hist != nil {
+				if err := r.st.AppendFindingHistory(ctx, hist); err != nil {
+					return nil, err
+				}
+			}
 			return f, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -93,6 +103,9 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 				hist = nil
 				f.Fingerprint = fp
 				r.apply(f, rep)
+				if hist = r.suppress(ctx, f, rep); hist != nil {
+					return nil
+				}
 				if f.Status == store.FindingFixed {
 					// It came back. A dismissal is a human decision and stands;
 					// a fix that did not hold reopens.
@@ -124,6 +137,7 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 			FirstSeenScanID: r.scan.ID, CreatedAt: now,
 		}
 		r.apply(f, rep)
+		suppressed := r.suppress(ctx, f, rep)
 		err = r.st.CreateFinding(ctx, f)
 		if errors.Is(err, store.ErrConflict) {
 			continue // another scan of this repository created it first: link to it
@@ -135,6 +149,13 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 		h.FromStatus = ""
 		if err := r.st.AppendFindingHistory(ctx, h); err != nil {
 			return nil, err
+		}
+		if suppressed != nil {
+			// After "detected", in time and in ID order.
+			suppressed.ID, suppressed.At = store.NewID(store.PrefixHistory), r.now().UTC()
+			if err := r.st.AppendFindingHistory(ctx, suppressed); err != nil {
+				return nil, err
+			}
 		}
 		return f, nil
 	}

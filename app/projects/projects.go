@@ -17,13 +17,24 @@ import (
 // WithStats is a project plus its rollups, as the API returns it.
 type WithStats struct {
 	store.Project
+	// HonorSuppressions (default true): in-source suppressions are recorded
+	// as dismissals; false, every suppressed finding stays open
+	// (docs/findings.md, "In-source suppressions").
+	HonorSuppressions bool `json:"honor_suppressions"`
 	store.ProjectStats
+}
+
+func withStats(p store.Project, stats store.ProjectStats) WithStats {
+	return WithStats{Project: p, HonorSuppressions: !p.IgnoreSuppressions, ProjectStats: stats}
 }
 
 // Input is what a user can set on a project.
 type Input struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	// HonorSuppressions turns in-source suppressions on or off; omitted,
+	// it stays as it is (on for a new project).
+	HonorSuppressions *bool `json:"honor_suppressions,omitempty"`
 }
 
 type Service struct {
@@ -70,11 +81,13 @@ func (s *Service) Create(ctx context.Context, ownerID string, in Input) (*WithSt
 		return nil, err
 	}
 	now := s.now().UTC()
-	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: ownerID, Name: name, Description: desc, CreatedAt: now, UpdatedAt: now}
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: ownerID, Name: name, Description: desc, CreatedAt: now, UpdatedAt: now,
+		IgnoreSuppressions: in.HonorSuppressions != nil && !*in.HonorSuppressions}
 	if err := s.quotas.AddProject(ctx, ownerID, func() error { return s.st.CreateProject(ctx, p) }); err != nil {
 		return nil, err
 	}
-	return &WithStats{Project: *p, ProjectStats: store.ProjectStats{}}, nil
+	w := withStats(*p, store.ProjectStats{})
+	return &w, nil
 }
 
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*WithStats, error) {
@@ -86,7 +99,8 @@ func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*WithStat
 	if err != nil {
 		return nil, err
 	}
-	return &WithStats{Project: *p, ProjectStats: stats}, nil
+	w := withStats(*p, stats)
+	return &w, nil
 }
 
 func (s *Service) List(ctx context.Context, sc store.Scope, page store.Page) ([]WithStats, string, error) {
@@ -100,7 +114,7 @@ func (s *Service) List(ctx context.Context, sc store.Scope, page store.Page) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		out = append(out, WithStats{Project: p, ProjectStats: stats})
+		out = append(out, withStats(p, stats))
 	}
 	return out, next, nil
 }
@@ -116,6 +130,9 @@ func (s *Service) Update(ctx context.Context, sc store.Scope, id string, in Inpu
 		}
 		if in.Description != nil {
 			p.Description = desc
+		}
+		if in.HonorSuppressions != nil {
+			p.IgnoreSuppressions = !*in.HonorSuppressions
 		}
 		p.UpdatedAt = s.now().UTC()
 		return nil

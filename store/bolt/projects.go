@@ -21,20 +21,37 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 		if err := putOwned(tx, p.OwnerUserID, ownedProject, p.ID, 0); err != nil {
 			return err
 		}
-		return putJSON(b, []byte(p.ID), p)
+		return putJSON(b, []byte(p.ID), projectToRecord(p))
 	})
+}
+
+// projectRecord is a stored project with the fields the API does not show.
+type projectRecord struct {
+	store.Project
+	IgnoreSuppressions bool `json:"ignore_suppressions,omitempty"`
+}
+
+func projectToRecord(p *store.Project) *projectRecord {
+	return &projectRecord{Project: *p, IgnoreSuppressions: p.IgnoreSuppressions}
+}
+
+func (r *projectRecord) project() *store.Project {
+	p := r.Project
+	p.IgnoreSuppressions = r.IgnoreSuppressions
+	return &p
 }
 
 // getProject returns the project if sc may see it, ErrNotFound otherwise.
 func getProject(tx *bolt.Tx, sc store.Scope, id string) (*store.Project, error) {
-	var p store.Project
-	if err := getJSON(tx.Bucket(bktProjects), []byte(id), &p); err != nil {
+	var r projectRecord
+	if err := getJSON(tx.Bucket(bktProjects), []byte(id), &r); err != nil {
 		return nil, err
 	}
+	p := r.project()
 	if !sc.Allows(p.OwnerUserID) {
 		return nil, store.ErrNotFound
 	}
-	return &p, nil
+	return p, nil
 }
 
 func (s *Store) GetProject(ctx context.Context, sc store.Scope, id string) (*store.Project, error) {
@@ -50,7 +67,7 @@ func (s *Store) ListProjects(ctx context.Context, sc store.Scope, p store.Page) 
 	var out []store.Project
 	var next string
 	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, next, err = listDesc(tx.Bucket(bktProjects), p, decodeAs(identity[store.Project],
+		out, next, err = listDesc(tx.Bucket(bktProjects), p, decodeAs((*projectRecord).project,
 			func(x *store.Project) bool { return sc.Allows(x.OwnerUserID) }))
 		return err
 	})
@@ -70,7 +87,7 @@ func (s *Store) UpdateProject(ctx context.Context, sc store.Scope, id string, fn
 		}
 		p.ID, p.OwnerUserID = id, owner
 		out = p
-		return putJSON(tx.Bucket(bktProjects), []byte(id), p)
+		return putJSON(tx.Bucket(bktProjects), []byte(id), projectToRecord(p))
 	})
 	return out, err
 }

@@ -15,15 +15,18 @@ import (
 
 const findingCols = `id, scan_id, repository_id, project_id, owner_user_id, fingerprint, engine, title, severity,
 	confidence, category, rule_id, cwe, file_path, start_line, end_line, description, evidence, recommendation,
-	locations, status, dismissed_reason, triage_note, first_seen_scan_id, last_seen_scan_id, created_at, updated_at`
+	locations, status, dismissed_reason, triage_note, first_seen_scan_id, last_seen_scan_id, created_at, updated_at, suppression`
 
 func scanFinding(r pgx.Row) (store.Finding, error) {
 	var f store.Finding
-	var locs []byte
+	var locs, sup []byte
 	if err := r.Scan(&f.ID, &f.ScanID, &f.RepositoryID, &f.ProjectID, &f.OwnerUserID, &f.Fingerprint, &f.Engine,
 		&f.Title, &f.Severity, &f.Confidence, &f.Category, &f.RuleID, &f.CWE, &f.FilePath, &f.StartLine, &f.EndLine,
 		&f.Description, &f.Evidence, &f.Recommendation, &locs, &f.Status, &f.DismissedReason, &f.TriageNote,
-		&f.FirstSeenScanID, &f.LastSeenScanID, &f.CreatedAt, &f.UpdatedAt); err != nil {
+		&f.FirstSeenScanID, &f.LastSeenScanID, &f.CreatedAt, &f.UpdatedAt, &sup); err != nil {
+		return f, err
+	}
+	if err := fromJSON(sup, &f.Suppression); err != nil {
 		return f, err
 	}
 	return f, fromJSON(locs, &f.Locations)
@@ -33,7 +36,7 @@ func findingArgs(f *store.Finding) []any {
 	return []any{f.ID, f.ScanID, f.RepositoryID, f.ProjectID, f.OwnerUserID, f.Fingerprint, f.Engine,
 		f.Title, f.Severity, f.Confidence, f.Category, f.RuleID, f.CWE, f.FilePath, f.StartLine, f.EndLine,
 		f.Description, f.Evidence, f.Recommendation, toJSON(f.Locations), f.Status, f.DismissedReason, f.TriageNote,
-		f.FirstSeenScanID, f.LastSeenScanID, f.CreatedAt, f.UpdatedAt}
+		f.FirstSeenScanID, f.LastSeenScanID, f.CreatedAt, f.UpdatedAt, toJSON(f.Suppression)}
 }
 
 // CreateFinding stores f. ErrConflict when the repository already has a
@@ -52,7 +55,7 @@ func (s *Store) CreateFinding(ctx context.Context, f *store.Finding) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO findings (`+findingCols+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27)`, findingArgs(f)...)
+		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28)`, findingArgs(f)...)
 	return mapErr("create finding", err)
 }
 
@@ -91,7 +94,7 @@ func (s *Store) UpdateFinding(ctx context.Context, sc store.Scope, id string, fn
 				category=$11, rule_id=$12, cwe=$13, file_path=$14, start_line=$15, end_line=$16, description=$17,
 				evidence=$18, recommendation=$19, locations=$20, status=$21, dismissed_reason=$22,
 				triage_note=$23, first_seen_scan_id=$24, last_seen_scan_id=$25, created_at=$26,
-				updated_at=$27 WHERE id=$1`, findingArgs(f)...)
+				updated_at=$27, suppression=$28 WHERE id=$1`, findingArgs(f)...)
 			return mapErr("update finding", err)
 		})
 }

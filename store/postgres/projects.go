@@ -8,11 +8,11 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-const projectCols = `id, owner_user_id, name, description, created_at, updated_at`
+const projectCols = `id, owner_user_id, name, description, created_at, updated_at, ignore_suppressions`
 
 func scanProject(r pgx.Row) (store.Project, error) {
 	var p store.Project
-	err := r.Scan(&p.ID, &p.OwnerUserID, &p.Name, &p.Description, &p.CreatedAt, &p.UpdatedAt)
+	err := r.Scan(&p.ID, &p.OwnerUserID, &p.Name, &p.Description, &p.CreatedAt, &p.UpdatedAt, &p.IgnoreSuppressions)
 	return p, err
 }
 
@@ -24,8 +24,8 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	p.CreatedAt, p.UpdatedAt = ts(p.CreatedAt), ts(p.UpdatedAt)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1,$2,$3,$4,$5,$6)`,
-		p.ID, p.OwnerUserID, p.Name, p.Description, p.CreatedAt, p.UpdatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		p.ID, p.OwnerUserID, p.Name, p.Description, p.CreatedAt, p.UpdatedAt, p.IgnoreSuppressions)
 	return mapErr("create project", err)
 }
 
@@ -51,8 +51,8 @@ func (s *Store) UpdateProject(ctx context.Context, sc store.Scope, id string, fn
 		func(old, p *store.Project) { p.ID, p.OwnerUserID = old.ID, old.OwnerUserID },
 		func(ctx context.Context, tx pgx.Tx, p *store.Project) error {
 			p.CreatedAt, p.UpdatedAt = ts(p.CreatedAt), ts(p.UpdatedAt)
-			_, err := tx.Exec(ctx, `UPDATE projects SET name=$2, description=$3, created_at=$4, updated_at=$5 WHERE id=$1`,
-				p.ID, p.Name, p.Description, p.CreatedAt, p.UpdatedAt)
+			_, err := tx.Exec(ctx, `UPDATE projects SET name=$2, description=$3, created_at=$4, updated_at=$5, ignore_suppressions=$6 WHERE id=$1`,
+				p.ID, p.Name, p.Description, p.CreatedAt, p.UpdatedAt, p.IgnoreSuppressions)
 			return mapErr("update project", err)
 		})
 }

@@ -50,9 +50,10 @@ func DefaultRules() (config.Config, error) {
 
 // newMatcher prepares cfg for the engine's windowed matching
 // (app/engine/secrets/match) with gitleaks' `dir` defaults except where
-// Vega deliberately differs: inline "gitleaks:allow" comments in the
-// scanned code are not honoured (triage happens in Vega, not in the
-// attacker-controlled repository). Decoding passes (base64, hex, percent)
+// Vega deliberately differs: the matcher never drops a hit for an inline
+// "gitleaks:allow" comment; suppress.go marks it instead, so a suppression
+// in the attacker-controlled repository is visible, never silent
+// (docs/findings.md, "In-source suppressions"). Decoding passes (base64, hex, percent)
 // run to gitleaks' default depth, so encoded secrets it finds are found.
 func newMatcher(cfg config.Config) *match.Matcher {
 	return match.New(cfg, match.Options{MaxDecodeDepth: match.DefaultMaxDecodeDepth})

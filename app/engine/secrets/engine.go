@@ -139,6 +139,12 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 		len(targets), len(e.cfg.Rules), stats.Ignored, stats.Symlinks, stats.Oversized, e.opt.MaxFileBytes, stats.Special, stats.Empty))
 	emit.Progress(store.ScanProgress{Percent: 0, Message: fmt.Sprintf("secrets: 0/%d files scanned", len(targets)), Component: Name})
 
+	// The root .gitleaksignore only (as gitleaks reads it); a symlink or
+	// oversized file is read no further than the caps.
+	ignores := e.readIgnoreFile(root)
+	if n := len(ignores.global); n > 0 || ignores.commits > 0 {
+		emit.Log("info", fmt.Sprintf("secrets: .gitleaksignore: %d entries (%d commit entries do not apply to a snapshot)", n, ignores.commits))
+	}
 	results := e.scanAll(ctx, targets)
 	c := newCollector(emit, e.ratings, e.cfg)
 	var (
@@ -155,6 +161,12 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 			unreadable++
 		case r.binary:
 			binaries++
+		}
+		for i := range r.hits {
+			h := &r.hits[i]
+			if h.suppression == nil {
+				h.suppression = ignores.match(r.rel, h.ruleID, h.startLine)
+			}
 		}
 		c.add(r)
 		pct := 100
@@ -179,6 +191,21 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 	emit.Log("info", "secrets: "+msg)
 	emit.Stage(store.StageResult{Engine: Name, Stage: "detect", Status: "succeeded", Message: msg})
 	return nil
+}
+
+// readIgnoreFile reads root/.gitleaksignore without following a symlink;
+// a missing or unreadable file means no entries.
+func (e *Engine) readIgnoreFile(root string) *ignoreList {
+	f, err := openRegular(filepath.Join(root, ignoreFileName))
+	if err != nil {
+		return parseIgnoreFile(nil)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxIgnoreFileBytes))
+	if err != nil {
+		return parseIgnoreFile(nil)
+	}
+	return parseIgnoreFile(data)
 }
 
 func (e *Engine) stop(ctx context.Context, emit engine.Emitter, err error) error {
@@ -209,6 +236,8 @@ type hit struct {
 	endLine   int
 	evidence  string
 	secretLen int
+	// suppression is the in-source suppression of this location, if any.
+	suppression *store.Suppression
 }
 
 // unit is one piece of work: a whole small file (seg == nil, the worker
@@ -344,7 +373,20 @@ func (e *Engine) scanSegment(ctx context.Context, t target, s segmentText) fileR
 			Path: t.Rel, Raw: s.raw, StartLine: s.startLine, OwnStart: s.ownStart, OwnEnd: s.ownEnd,
 		})...)
 	}
-	return fileResult{rel: t.Rel, hits: toHits(findings), binary: s.first && s.last && s.raw == "" && t.Size > 0, final: s.last}
+	hits := toHits(findings)
+	if len(hits) > 0 && s.raw != "" {
+		src := &lineSource{raw: s.raw, startLine: s.startLine}
+		secrets := make([]string, 0, len(findings))
+		for _, f := range findings {
+			secrets = append(secrets, f.Secret)
+		}
+		for i := range hits {
+			if hits[i].startLine > 0 {
+				hits[i].suppression = inlineSuppression(src, t.Rel, hits[i].ruleID, hits[i].startLine, hits[i].endLine, secrets)
+			}
+		}
+	}
+	return fileResult{rel: t.Rel, hits: hits, binary: s.first && s.last && s.raw == "" && t.Size > 0, final: s.last}
 }
 
 // openRegular opens a regular file without following symlinks.
@@ -432,6 +474,9 @@ type aggregate struct {
 	locs  []store.Location
 	seen  map[store.Location]bool
 	multi bool
+	// open is set once any location of the secret is not suppressed: a
+	// suppression covers its own place only, never a copy elsewhere.
+	open bool
 }
 
 func newCollector(emit engine.Emitter, ratings map[string]ruleRating, cfg config.Config) *collector {
@@ -445,7 +490,7 @@ func (c *collector) add(r fileResult) {
 		loc := store.Location{FilePath: r.rel, StartLine: h.startLine, EndLine: h.endLine, Role: "occurrence"}
 		a, ok := c.byKey[h.key]
 		if !ok {
-			a = &aggregate{first: h, rel: r.rel, seen: map[store.Location]bool{loc: true}, locs: []store.Location{loc}}
+			a = &aggregate{first: h, rel: r.rel, seen: map[store.Location]bool{loc: true}, locs: []store.Location{loc}, open: h.suppression == nil}
 			c.byKey[h.key] = a
 			c.emit.Finding(c.report(a))
 			continue
@@ -455,6 +500,7 @@ func (c *collector) add(r fileResult) {
 		}
 		a.seen[loc] = true
 		a.multi = true
+		a.open = a.open || h.suppression == nil
 		if len(a.locs) < maxLocations {
 			a.locs = append(a.locs, loc)
 		}
@@ -502,7 +548,12 @@ func (c *collector) report(a *aggregate) engine.Report {
 		desc += fmt.Sprintf(" The same value appears in %d places.", len(a.locs))
 	}
 	locs := append([]store.Location(nil), a.locs...)
+	var sup *store.Suppression
+	if !a.open {
+		sup = h.suppression
+	}
 	return engine.Report{
+		Suppression:    sup,
 		Key:            h.key,
 		StableKey:      true,
 		Title:          label(h.ruleID) + " in " + a.rel,

@@ -525,7 +525,7 @@ export class ApiClient {
   getProject(id: string) {
     return this.request<Project>('GET', `/v1/projects/${enc(id)}`);
   }
-  updateProject(id: string, body: { name: string; description: string }) {
+  updateProject(id: string, body: { name?: string; description?: string; honor_suppressions?: boolean }) {
     return this.request<Project>('PUT', `/v1/projects/${enc(id)}`, { body });
   }
   deleteProject(id: string) {

@@ -47,6 +47,9 @@ export interface Project {
   description: string;
   created_at: string;
   updated_at: string;
+  // In-source suppressions are recorded as dismissals (default true);
+  // false, suppressed findings stay open (docs/findings.md).
+  honor_suppressions: boolean;
   // ProjectStats, added by GET /v1/projects/:id and on list items.
   repository_count?: number;
   active_scans?: number;
@@ -247,6 +250,21 @@ export const DISMISSED_REASONS: readonly DismissedReason[] = [
   'used_in_tests',
 ];
 
+// Set by Vega, never chosen by a user: the code suppresses the finding.
+export type SystemDismissedReason = 'suppressed_in_source';
+
+export type SuppressionKind = 'gitleaks_allow' | 'gitleaksignore' | 'vega_ignore';
+
+// Where the scanned source suppresses a finding (docs/findings.md).
+export interface Suppression {
+  kind: SuppressionKind;
+  file_path: string;
+  line: number;
+  text: string;
+  rule_id?: string;
+  reason?: string;
+}
+
 export interface Location {
   file_path: string;
   start_line: number;
@@ -277,8 +295,9 @@ export interface Finding {
   recommendation: string;
   locations: Location[] | null;
   status: FindingStatus;
-  dismissed_reason?: DismissedReason | '';
+  dismissed_reason?: DismissedReason | SystemDismissedReason | '';
   triage_note?: string;
+  suppression?: Suppression;
   first_seen_scan_id: string;
   last_seen_scan_id: string;
   created_at: string;

@@ -38,6 +38,20 @@ export default function FindingPage() {
           ['Engine', f.engine],
           ['Status', <StatusBadge key="st" status={f.status} />],
           ...(f.dismissed_reason ? ([['Dismissed as', humanize(f.dismissed_reason)]] as [string, string][]) : []),
+          ...(f.suppression
+            ? ([
+                [
+                  'Suppressed in source',
+                  <span key="sup" title={f.suppression.text}>
+                    <code>
+                      {f.suppression.file_path}
+                      {f.suppression.line > 0 ? `:${f.suppression.line}` : ''}
+                    </code>{' '}
+                    <span className="muted small">{f.suppression.text}</span>
+                  </span>,
+                ],
+              ] as [string, React.ReactNode][])
+            : []),
           [
             'Seen',
             <>

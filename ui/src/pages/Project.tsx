@@ -22,6 +22,7 @@ export default function ProjectPage() {
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const [savingSuppressions, setSavingSuppressions] = useState(false);
   useDocumentTitle(project.data?.name ?? 'Project');
 
   const busyIngest = (repos.data?.items ?? []).some((r) => r.ingest_status === 'pending' || r.ingest_status === 'ingesting');
@@ -65,6 +66,22 @@ export default function ProjectPage() {
           ['Open findings', <SeverityCounts key="c" counts={p.open_finding_counts} compact />],
         ]}
       />
+      <label className="muted small" title="Off: findings suppressed by gitleaks:allow, .gitleaksignore or vega:ignore come back open on the next scan (for reviewing untrusted code).">
+        <input
+          type="checkbox"
+          checked={p.honor_suppressions}
+          disabled={savingSuppressions}
+          onChange={async (e) => {
+            setSavingSuppressions(true);
+            try {
+              project.setData({ ...p, ...(await api.updateProject(p.id, { honor_suppressions: e.target.checked })) });
+            } finally {
+              setSavingSuppressions(false);
+            }
+          }}
+        />{' '}
+        Honour in-source suppressions (gitleaks:allow, .gitleaksignore, vega:ignore)
+      </label>
 
       <div className="section-head">
         <h2>Repositories</h2>
