@@ -105,7 +105,11 @@ export function FindingsView({
   const [bulkError, setBulkError] = useState<unknown>(null);
   const [undo, setUndo] = useState<Undo | null>(null);
 
-  const list = useAsync(() => listFor(api, scope, query), [scope.kind, scope.id, queryKey]);
+  // Tagged with its query so a stale page (kept while the next one loads)
+  // is never labelled with the new page's range.
+  const loadKey = `${scope.kind}:${scope.id}:${queryKey}`;
+  const list = useAsync(() => listFor(api, scope, query).then((pg) => ({ ...pg, key: loadKey })), [scope.kind, scope.id, queryKey]);
+  const current = list.data?.key === loadKey;
   const { reload } = list;
   useEffect(() => {
     if (version > 0) reload(true);
@@ -156,7 +160,9 @@ export function FindingsView({
     setExportError(null);
     try {
       const exportScope = scope.kind === 'scan' ? { scanId: scope.id } : { repositoryId: scope.id };
-      const { sort: _s, ...f } = filters;
+      // the status tab is not a filter here: the export carries every status
+      // (dismissed ones become SARIF suppressions)
+      const { sort: _s, status: _st, ...f } = filters;
       const { blob, filename } = await api.exportFindings(exportScope, format, f);
       saveBlob(blob, filename.includes('.') ? filename : `findings.${format === 'sarif' ? 'sarif' : format}`);
     } catch (e) {
@@ -400,8 +406,8 @@ export function FindingsView({
             </table>
           </div>
           <nav className="pager" aria-label="Pagination">
-            <span className="range" data-testid="range">
-              {rangeLabel(page, limit, items.length, total)}
+            <span className="range" data-testid="range" aria-busy={!current}>
+              {current ? rangeLabel(page, limit, items.length, total) : 'Loading…'}
             </span>
             <button type="button" disabled={page <= 1} onClick={() => goPage(page - 1, prevCursor ?? null)}>
               Previous
