@@ -271,7 +271,8 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByRole('progressbar', { name: 'Scan progress' }).waitFor();
     await page.getByRole('heading', { name: /Scan/ }).getByText('Completed').waitFor({ timeout: 3 * TIMEOUT });
     await page.getByRole('log', { name: 'Event log' }).getByText('Scan completed').waitFor();
-    const row = page.getByRole('table', { name: 'Findings' }).getByRole('link').first();
+    // the finding's own link (the severity pill links to a filtered list)
+    const row = page.getByRole('table', { name: 'Findings' }).locator('a[href^="/findings/"]').first();
     await row.waitFor();
     state.findingTitle = await row.textContent();
     // Rows re-sort as findings arrive; keep the very link whose title was read.

@@ -1,56 +1,79 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
-import type { ExportFormat, Finding, FindingFilters } from '../api/types';
-import { FINDING_STATUSES, SEVERITIES } from '../api/types';
+import type { ApiClient } from '../api/client';
+import type { BulkTriageFilter, DismissedReason, ExportFormat, Finding, FindingFilters, FindingListPage, FindingSortKey, FindingStatus, TriageRequest } from '../api/types';
+import { DISMISSED_REASONS, SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { humanize, saveBlob } from '../lib/format';
-import { usePaged } from '../lib/hooks';
+import { useAsync } from '../lib/hooks';
 import { SeverityBadge, StatusBadge } from './Badges';
-import { Pager } from './Misc';
+import { MultiFilter } from './MultiFilter';
+import { RuleGroups } from './RuleGroups';
 import { Empty, ErrorState, InlineError, Loading } from './States';
-import { TriageForm } from './Triage';
+import {
+  DEFAULT_SORT,
+  hasFilters,
+  SORT_KEYS,
+  MULTI_KEYS,
+  nextSort,
+  PAGE_SIZES,
+  rangeLabel,
+  selectRange,
+  sortDirection,
+  STATUS_TABS,
+  tabLabel,
+  TEXT_KEYS,
+  viewFromParams,
+} from './findingsQuery';
 
 export type FindingsScope = { kind: 'project'; id: string } | { kind: 'repository'; id: string } | { kind: 'scan'; id: string };
 
-const FILTER_KEYS = ['severity', 'status', 'engine', 'path_prefix', 'cwe', 'q'] as const;
-type SortKey = 'severity' | 'title' | 'file' | 'status' | 'engine';
-const SEVERITY_RANK: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+type Query = FindingFilters & { cursor?: string; limit?: number };
 
-/** Sorts one page of findings; severity then title keeps ties stable. */
-export function sortFindings(items: Finding[], key: SortKey, dir: 'asc' | 'desc'): Finding[] {
-  const sign = dir === 'asc' ? 1 : -1;
-  const val = (f: Finding): string | number => {
-    switch (key) {
-      case 'severity':
-        return SEVERITY_RANK[f.severity] ?? -1;
-      case 'title':
-        return f.title.toLowerCase();
-      case 'file':
-        return `${f.file_path}:${String(f.start_line).padStart(8, '0')}`;
-      case 'status':
-        return f.status;
-      case 'engine':
-        return f.engine;
-    }
-  };
-  return [...items].sort((a, b) => {
-    const x = val(a);
-    const y = val(b);
-    if (x < y) return -1 * sign;
-    if (x > y) return 1 * sign;
-    return a.title.localeCompare(b.title);
-  });
+function listFor(api: ApiClient, scope: FindingsScope, q: Query): Promise<FindingListPage> {
+  if (scope.kind === 'project') return api.listProjectFindings(scope.id, q);
+  if (scope.kind === 'repository') return api.listRepositoryFindings(scope.id, q);
+  return api.listScanFindings(scope.id, q);
 }
 
-/** Reads the findings filters from the URL so filtered views are deep-linkable. */
-export function filtersFromParams(p: URLSearchParams): FindingFilters {
-  const f: FindingFilters = {};
-  for (const k of FILTER_KEYS) {
-    const v = p.get(k);
-    if (v) f[k] = v;
+/** The bulk-by-filter body for the current scope and filters. */
+export function bulkFilter(scope: FindingsScope, f: FindingFilters): BulkTriageFilter {
+  const { sort: _sort, ...rest } = f;
+  if (scope.kind === 'project') return { ...rest, project_id: scope.id };
+  if (scope.kind === 'repository') return { ...rest, repository_id: scope.id };
+  return { ...rest, scan_id: scope.id };
+}
+
+/** What Undo needs: each changed finding's status before the bulk action. */
+interface Undo {
+  message: string;
+  previous: { id: string; status: FindingStatus; dismissed_reason?: DismissedReason }[];
+}
+
+/**
+ * Undo re-triages the changed findings back, grouped by their previous
+ * status and reason, by id (never by re-filtering: a filter could also catch
+ * findings that were already in the new status before the action).
+ */
+export async function undoBulk(api: ApiClient, u: Undo): Promise<void> {
+  const groups = new Map<string, { req: TriageRequest; ids: string[] }>();
+  for (const p of u.previous) {
+    const key = `${p.status}|${p.dismissed_reason ?? ''}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { req: { status: p.status, ...(p.status === 'dismissed' && p.dismissed_reason ? { dismissed_reason: p.dismissed_reason } : {}) }, ids: [] };
+      groups.set(key, g);
+    }
+    g.ids.push(p.id);
   }
-  return f;
+  for (const g of groups.values()) {
+    for (let i = 0; i < g.ids.length; i += 1000) await api.bulkTriage(g.ids.slice(i, i + 1000), g.req);
+  }
+}
+
+function previousOf(f: Finding) {
+  return { id: f.id, status: f.status, ...(f.dismissed_reason ? { dismissed_reason: f.dismissed_reason } : {}) };
 }
 
 export function FindingsView({
@@ -67,51 +90,80 @@ export function FindingsView({
 }) {
   const api = useApi();
   const [params, setParams] = useSearchParams();
-  const filters = filtersFromParams(params);
-  const sortKey = (params.get('sort') as SortKey) || 'severity';
-  const sortDir = params.get('dir') === 'asc' ? 'asc' : 'desc';
+  const view = viewFromParams(params, pageSize);
+  const { filters, sort, limit, cursor, page } = view;
+  const query: Query = { ...filters, sort, limit, ...(cursor ? { cursor } : {}) };
+  const queryKey = JSON.stringify(query);
+  const grouped = params.get('group') === 'rule';
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [bulkOpen, setBulkOpen] = useState(false);
+  const [allMatching, setAllMatching] = useState(false);
+  const anchor = useRef<number | null>(null);
+  const cursorTrail = useRef<Map<number, string | null>>(new Map([[1, null]]));
   const [exportError, setExportError] = useState<unknown>(null);
   const [exporting, setExporting] = useState(false);
+  const [bulkBusy, setBulkBusy] = useState(false);
+  const [bulkError, setBulkError] = useState<unknown>(null);
+  const [undo, setUndo] = useState<Undo | null>(null);
 
-  const list = usePaged(
-    (cursor) => {
-      const q = { ...filters, cursor, limit: pageSize };
-      if (scope.kind === 'project') return api.listProjectFindings(scope.id, q);
-      if (scope.kind === 'repository') return api.listRepositoryFindings(scope.id, q);
-      return api.listScanFindings(scope.id, q);
-    },
-    [scope.kind, scope.id, JSON.stringify(filters)],
-  );
+  // Tagged with its query so a stale page (kept while the next one loads)
+  // is never labelled with the new page's range.
+  const loadKey = `${scope.kind}:${scope.id}:${queryKey}`;
+  const list = useAsync(() => listFor(api, scope, query).then((pg) => ({ ...pg, key: loadKey })), [scope.kind, scope.id, queryKey]);
+  const current = list.data?.key === loadKey;
   const { reload } = list;
   useEffect(() => {
     if (version > 0) reload(true);
   }, [version, reload]);
-  const items = useMemo(() => sortFindings(list.data?.items ?? [], sortKey, sortDir), [list.data, sortKey, sortDir]);
-
-  const setParam = (k: string, v: string) => {
-    const next = new URLSearchParams(params);
-    if (v) next.set(k, v);
-    else next.delete(k);
-    setParams(next, { replace: true });
+  useEffect(() => {
     setSelected(new Set());
-  };
-  const toggleSort = (k: SortKey) => {
+    setAllMatching(false);
+    anchor.current = null;
+  }, [scope.kind, scope.id, queryKey]);
+  cursorTrail.current.set(page, cursor);
+
+  const items = useMemo(() => list.data?.items ?? [], [list.data]);
+  const ids = items.map((f) => f.id);
+  const total = list.data?.total ?? 0;
+
+  /** Changes the URL; filter changes go back to page 1 and are new history entries. */
+  const update = (change: (n: URLSearchParams) => void, opts: { keepPage?: boolean } = {}) => {
     const next = new URLSearchParams(params);
-    next.set('sort', k);
-    next.set('dir', sortKey === k && sortDir === 'desc' ? 'asc' : 'desc');
-    setParams(next, { replace: true });
+    change(next);
+    if (!opts.keepPage) {
+      next.delete('cursor');
+      next.delete('page');
+    }
+    setParams(next);
   };
-  const ariaSort = (k: SortKey) => (sortKey === k ? (sortDir === 'asc' ? 'ascending' : 'descending') : 'none');
-  const allSelected = items.length > 0 && items.every((f) => selected.has(f.id));
+  const setParam = (k: string, v: string) => update((n) => (v ? n.set(k, v) : n.delete(k)));
+  const clearFilters = () =>
+    update((n) => {
+      for (const k of [...MULTI_KEYS, ...TEXT_KEYS]) n.delete(k);
+    });
+  const goPage = (p: number, c: string | null) =>
+    update(
+      (n) => {
+        if (p <= 1 || !c) {
+          n.delete('cursor');
+          n.delete('page');
+        } else {
+          n.set('cursor', c);
+          n.set('page', String(p));
+        }
+      },
+      { keepPage: true },
+    );
+  const prevCursor = cursorTrail.current.get(page - 1);
 
   const doExport = async (format: ExportFormat) => {
     setExporting(true);
     setExportError(null);
     try {
       const exportScope = scope.kind === 'scan' ? { scanId: scope.id } : { repositoryId: scope.id };
-      const { blob, filename } = await api.exportFindings(exportScope, format, filters);
+      // the status tab is not a filter here: the export carries every status
+      // (dismissed ones become SARIF suppressions)
+      const { sort: _s, status: _st, ...f } = filters;
+      const { blob, filename } = await api.exportFindings(exportScope, format, f);
       saveBlob(blob, filename.includes('.') ? filename : `findings.${format === 'sarif' ? 'sarif' : format}`);
     } catch (e) {
       setExportError(e);
@@ -120,56 +172,127 @@ export function FindingsView({
     }
   };
 
-  const sortHeader = (k: SortKey, label: string) => (
-    <th scope="col" key={k} aria-sort={ariaSort(k)}>
-      <button type="button" className="sort" onClick={() => toggleSort(k)}>
-        {label}
-        <span aria-hidden="true">{sortKey === k ? (sortDir === 'asc' ? ' ↑' : ' ↓') : ''}</span>
-      </button>
-    </th>
-  );
+  /** Every finding the filter matches, for Undo (the server caps bulk at 10,000). */
+  const collectMatching = async (): Promise<Finding[]> => {
+    const out: Finding[] = [];
+    let c: string | undefined;
+    do {
+      const pg = await listFor(api, scope, { ...filters, limit: 200, ...(c ? { cursor: c } : {}) });
+      out.push(...pg.items);
+      c = pg.next_cursor ?? undefined;
+    } while (c && out.length < 10000);
+    return out;
+  };
+
+  const applyBulk = async (req: TriageRequest) => {
+    setBulkBusy(true);
+    setBulkError(null);
+    try {
+      let previous: Undo['previous'];
+      let changed: number;
+      if (allMatching) {
+        const before = await collectMatching();
+        const res = await api.bulkTriageByFilter(bulkFilter(scope, filters), req);
+        changed = res.changed;
+        previous = before.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).map(previousOf);
+      } else {
+        const chosen = items.filter((f) => selected.has(f.id));
+        const res = await api.bulkTriage(
+          chosen.map((f) => f.id),
+          req,
+        );
+        changed = res.changed;
+        previous = chosen.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).map(previousOf);
+      }
+      const verb = req.status === 'dismissed' ? `Dismissed (${humanize(req.dismissed_reason ?? '')})` : humanize(req.status);
+      setUndo({ message: `${verb}: ${changed} finding${changed === 1 ? '' : 's'}`, previous });
+      setSelected(new Set());
+      setAllMatching(false);
+      reload(true);
+    } catch (e) {
+      setBulkError(e);
+    } finally {
+      setBulkBusy(false);
+    }
+  };
+
+  const doUndo = async () => {
+    if (!undo) return;
+    const u = undo;
+    setUndo(null);
+    try {
+      await undoBulk(api, u);
+    } catch (e) {
+      setBulkError(e);
+    }
+    reload(true);
+  };
+
+  const sortHeader = (k: FindingSortKey, label: string) => {
+    const dir = sortDirection(sort, k);
+    return (
+      <th scope="col" key={k} aria-sort={dir}>
+        <button type="button" className="sort" onClick={() => setParam('sort', nextSort(sort, k))}>
+          {label}
+          <span aria-hidden="true">{dir === 'ascending' ? ' ↑' : dir === 'descending' ? ' ↓' : ''}</span>
+        </button>
+      </th>
+    );
+  };
+  const pageAll = items.length > 0 && items.every((f) => selected.has(f.id));
+  const selectionCount = allMatching ? total : selected.size;
+  const counts = list.data?.counts;
 
   return (
     <div className="findings-view">
+      <div className="status-tabs" role="tablist" aria-label="Finding status">
+        {STATUS_TABS.map((s) => (
+          <button key={s} type="button" role="tab" aria-selected={view.status === s} className={view.status === s ? 'active' : undefined} onClick={() => setParam('status', s === 'open' ? '' : s)}>
+            {tabLabel(counts, s)}
+          </button>
+        ))}
+        <button type="button" role="tab" aria-selected={view.status === 'all'} className={view.status === 'all' ? 'active' : undefined} onClick={() => setParam('status', 'all')}>
+          All{counts ? ` ${counts.open + counts.confirmed + counts.dismissed + counts.fixed}` : ''}
+        </button>
+      </div>
       <form className="filters" role="search" aria-label="Filter findings" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Severity
-          <select value={filters.severity ?? ''} onChange={(e) => setParam('severity', e.target.value)}>
-            <option value="">Any</option>
-            {SEVERITIES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select value={filters.status ?? ''} onChange={(e) => setParam('status', e.target.value)}>
-            <option value="">Any</option>
-            {FINDING_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {humanize(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Engine
-          <select value={filters.engine ?? ''} onChange={(e) => setParam('engine', e.target.value)}>
-            <option value="">Any</option>
-            <option value="secrets">secrets</option>
-            <option value="codex">codex</option>
-          </select>
-        </label>
-        <DebouncedInput label="Path" value={filters.path_prefix ?? ''} placeholder="src/" onCommit={(v) => setParam('path_prefix', v)} />
-        <DebouncedInput label="CWE" value={filters.cwe ?? ''} placeholder="CWE-798" onCommit={(v) => setParam('cwe', v)} />
-        <DebouncedInput label="Search" value={filters.q ?? ''} placeholder="title or text" onCommit={(v) => setParam('q', v)} />
+        <MultiFilter label="Severity" options={SEVERITIES.map((s) => ({ value: s, label: humanize(s) }))} value={filters.severity ?? ''} onChange={(v) => setParam('severity', v)} />
+        <MultiFilter
+          label="Engine"
+          options={[
+            { value: 'secrets', label: 'secrets' },
+            { value: 'codex', label: 'codex' },
+          ]}
+          value={filters.engine ?? ''}
+          onChange={(v) => setParam('engine', v)}
+        />
+        <RuleFilter scope={scope} value={filters.rule ?? ''} onChange={(v) => setParam('rule', v)} />
+        <DebouncedInput key={`p${filters.path_prefix ?? ''}`} label="Path" value={filters.path_prefix ?? ''} placeholder="src/" onCommit={(v) => setParam('path_prefix', v)} />
+        <DebouncedInput key={`c${filters.cwe ?? ''}`} label="CWE" value={filters.cwe ?? ''} placeholder="CWE-798" onCommit={(v) => setParam('cwe', v)} />
+        <DebouncedInput key={`q${filters.q ?? ''}`} label="Search" value={filters.q ?? ''} placeholder="title or text" onCommit={(v) => setParam('q', v)} />
+        {hasFilters(filters) && (
+          <button type="button" onClick={clearFilters}>
+            Clear filters
+          </button>
+        )}
       </form>
       <div className="toolbar">
-        <button type="button" disabled={selected.size === 0} onClick={() => setBulkOpen(true)}>
-          Triage selected ({selected.size})
-        </button>
+        <label>
+          <input type="checkbox" checked={grouped} onChange={(e) => setParam('group', e.target.checked ? 'rule' : '')} /> Group by rule
+        </label>
+        <label>
+          Sort
+          <select aria-label="Sort findings" value={sort} onChange={(e) => setParam('sort', e.target.value === DEFAULT_SORT ? '' : e.target.value)}>
+            {SORT_KEYS.flatMap((k) => [
+              <option key={`-${k}`} value={`-${k}`}>
+                {humanize(k)} ↓
+              </option>,
+              <option key={k} value={k}>
+                {humanize(k)} ↑
+              </option>,
+            ])}
+          </select>
+        </label>
         {exportable && scope.kind !== 'project' && (
           <div className="export" role="group" aria-label="Export findings">
             <span className="muted small">Export:</span>
@@ -182,30 +305,41 @@ export function FindingsView({
         )}
       </div>
       <InlineError error={exportError} />
-      {bulkOpen && (
-        <div className="bulk-panel" aria-label="Bulk triage">
-          <TriageForm
-            title={`Triage ${selected.size} finding${selected.size === 1 ? '' : 's'}`}
-            onCancel={() => setBulkOpen(false)}
-            onSubmit={async (req) => {
-              await api.bulkTriage([...selected], req);
-              setBulkOpen(false);
-              setSelected(new Set());
-              list.reload(true);
-            }}
-          />
-        </div>
-      )}
-      {list.error !== undefined && !list.data ? (
+      {grouped ? (
+        <RuleGroups scope={scope} filters={filters} load={(q) => listFor(api, scope, q)} />
+      ) : list.error !== undefined && !list.data ? (
         <ErrorState error={list.error} onRetry={() => list.reload()} />
       ) : !list.data ? (
         <Loading label="Loading findings…" />
       ) : items.length === 0 ? (
-        <Empty title={Object.keys(filters).length ? 'No findings match these filters' : 'No findings'}>
-          {Object.keys(filters).length > 0 && <p>Clear a filter to see more.</p>}
+        <Empty title={hasFilters(filters) ? 'No findings match these filters' : 'No findings'}>
+          {hasFilters(filters) && <p>Clear a filter to see more.</p>}
         </Empty>
       ) : (
         <>
+          {pageAll && !allMatching && total > items.length && (
+            <p className="select-all-matching">
+              All {items.length} on this page are selected.{' '}
+              <button type="button" className="link" onClick={() => setAllMatching(true)}>
+                Select all {total} matching
+              </button>
+            </p>
+          )}
+          {allMatching && (
+            <p className="select-all-matching">
+              All {total} matching findings are selected.{' '}
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  setAllMatching(false);
+                  setSelected(new Set());
+                }}
+              >
+                Clear selection
+              </button>
+            </p>
+          )}
           <div className="table-wrap">
             <table className="findings-table">
               <caption className="sr-only">Findings</caption>
@@ -215,42 +349,48 @@ export function FindingsView({
                     <input
                       type="checkbox"
                       aria-label="Select all findings on this page"
-                      checked={allSelected}
-                      onChange={() => setSelected(allSelected ? new Set() : new Set(items.map((f) => f.id)))}
+                      checked={pageAll}
+                      onChange={() => {
+                        setAllMatching(false);
+                        setSelected(pageAll ? new Set() : new Set(ids));
+                      }}
                     />
                   </th>
                   {sortHeader('severity', 'Severity')}
-                  {sortHeader('title', 'Title')}
-                  {sortHeader('file', 'Location')}
-                  {sortHeader('engine', 'Engine')}
+                  <th scope="col">Title</th>
+                  {sortHeader('rule', 'Rule')}
+                  {sortHeader('path', 'Location')}
+                  <th scope="col">Engine</th>
                   {sortHeader('status', 'Status')}
                 </tr>
               </thead>
               <tbody>
-                {items.map((f) => (
-                  <tr key={f.id} className={selected.has(f.id) ? 'selected' : undefined}>
+                {items.map((f, i) => (
+                  <tr key={f.id} className={allMatching || selected.has(f.id) ? 'selected' : undefined}>
                     <td>
                       <input
                         type="checkbox"
                         aria-label={`Select ${f.title}`}
-                        checked={selected.has(f.id)}
-                        onChange={() =>
-                          setSelected((s) => {
-                            const n = new Set(s);
-                            if (n.has(f.id)) n.delete(f.id);
-                            else n.add(f.id);
-                            return n;
-                          })
-                        }
+                        checked={allMatching || selected.has(f.id)}
+                        onClick={(e) => {
+                          const shift = e.shiftKey;
+                          setAllMatching(false);
+                          setSelected((s) => selectRange(allMatching ? new Set(ids) : s, ids, i, anchor.current, shift));
+                          anchor.current = i;
+                        }}
+                        onChange={() => undefined}
                       />
                     </td>
                     <td>
-                      <SeverityBadge severity={f.severity} />
+                      <Link to={`?${severityLink(params, f.severity)}`} aria-label={`Only ${f.severity} findings`} className="pill-link">
+                        <SeverityBadge severity={f.severity} />
+                      </Link>
                     </td>
                     <td>
                       <Link to={`/findings/${f.id}`}>{f.title}</Link>
                       {f.cwe && f.cwe.length > 0 && <span className="muted small"> {f.cwe.join(', ')}</span>}
                     </td>
+                    <td className="mono small">{f.rule_id}</td>
                     <td className="mono small">
                       {f.file_path}
                       {f.start_line ? `:${f.start_line}` : ''}
@@ -265,13 +405,104 @@ export function FindingsView({
               </tbody>
             </table>
           </div>
-          <p className="muted small">Sorting applies to the findings on this page.</p>
-          <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} total={list.data.total} />
+          <nav className="pager" aria-label="Pagination">
+            <span className="range" data-testid="range" aria-busy={!current}>
+              {current ? rangeLabel(page, limit, items.length, total) : 'Loading…'}
+            </span>
+            <button type="button" disabled={page <= 1} onClick={() => goPage(page - 1, prevCursor ?? null)}>
+              Previous
+            </button>
+            <button type="button" disabled={!list.data.next_cursor} onClick={() => goPage(page + 1, list.data?.next_cursor ?? null)}>
+              Next
+            </button>
+            <label>
+              Per page
+              <select value={limit} onChange={(e) => setParam('limit', e.target.value === String(pageSize) ? '' : e.target.value)}>
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </nav>
         </>
       )}
       {list.error !== undefined && list.data && <p className="inline-error">{errorMessage(list.error)}</p>}
+      {selectionCount > 0 && !grouped && <BulkBar count={selectionCount} busy={bulkBusy} error={bulkError} onApply={(r) => void applyBulk(r)} />}
+      {undo && (
+        <div className="toast" role="status">
+          {undo.message}{' '}
+          {undo.previous.length > 0 && (
+            <button type="button" onClick={() => void doUndo()}>
+              Undo
+            </button>
+          )}
+          <button type="button" aria-label="Close" onClick={() => setUndo(null)}>
+            ×
+          </button>
+        </div>
+      )}
     </div>
   );
+}
+
+function severityLink(params: URLSearchParams, severity: string): string {
+  const n = new URLSearchParams(params);
+  n.set('severity', severity);
+  n.delete('cursor');
+  n.delete('page');
+  return n.toString();
+}
+
+/** The sticky bar under a selection: Confirm, or Dismiss with a reason (no default action). */
+export function BulkBar({ count, busy, error, onApply }: { count: number; busy: boolean; error: unknown; onApply: (r: TriageRequest) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="bulk-bar" role="region" aria-label="Bulk triage">
+      <span>
+        {count} selected
+      </span>
+      <button type="button" disabled={busy} onClick={() => onApply({ status: 'confirmed' })}>
+        Confirm
+      </button>
+      <div className="menu">
+        <button type="button" disabled={busy} aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+          Dismiss ▾
+        </button>
+        {open && (
+          <div role="menu" className="menu-items">
+            {DISMISSED_REASONS.map((r) => (
+              <button
+                key={r}
+                type="button"
+                role="menuitem"
+                onClick={() => {
+                  setOpen(false);
+                  onApply({ status: 'dismissed', dismissed_reason: r });
+                }}
+              >
+                {humanize(r)}
+              </button>
+            ))}
+          </div>
+        )}
+      </div>
+      <InlineError error={error} />
+    </div>
+  );
+}
+
+function RuleFilter({ scope, value, onChange }: { scope: FindingsScope; value: string; onChange: (v: string) => void }) {
+  const api = useApi();
+  const rules = useAsync(
+    () =>
+      api.findingRules(scope.kind === 'scan' ? { scanId: scope.id } : scope.kind === 'project' ? { projectId: scope.id } : { repositoryId: scope.id }, {}),
+    [scope.kind, scope.id],
+  );
+  const options = (rules.data?.items ?? []).map((r) => ({ value: r.rule_id, label: `${r.rule_id} (${r.count})` }));
+  for (const v of value.split(',').filter(Boolean)) if (!options.some((o) => o.value === v)) options.push({ value: v, label: v });
+  return <MultiFilter label="Rule" options={options} value={value} onChange={onChange} />;
 }
 
 function DebouncedInput({ label, value, placeholder, onCommit }: { label: string; value: string; placeholder?: string; onCommit: (v: string) => void }) {

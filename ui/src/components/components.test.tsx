@@ -1,42 +1,15 @@
-import { render, screen, waitFor, within } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import type { Finding, ThreatProfile } from '../api/types';
+import type { ThreatProfile } from '../api/types';
 import { jsonResponse, renderWithApp } from '../test/render';
 import { SeverityBadge } from './Badges';
 import { niceCeil } from './BarChart';
 import { CodeView } from './CodeView';
-import { FindingsView, sortFindings } from './FindingsView';
+import { FindingsView } from './FindingsView';
 import { ThreatProfileEditor } from './ThreatProfilePanel';
 import { TriageForm } from './Triage';
 
-const finding = (over: Partial<Finding>): Finding => ({
-  id: 'fnd_1',
-  scan_id: 'scan_1',
-  repository_id: 'repo_1',
-  project_id: 'prj_1',
-  fingerprint: 'fp',
-  engine: 'secrets',
-  title: 'AWS secret key',
-  severity: 'high',
-  confidence: 'high',
-  category: 'secret',
-  rule_id: 'aws-access-token',
-  cwe: ['CWE-798'],
-  file_path: 'config/app.py',
-  start_line: 3,
-  end_line: 3,
-  description: '',
-  evidence: '',
-  recommendation: '',
-  locations: null,
-  status: 'open',
-  first_seen_scan_id: 'scan_1',
-  last_seen_scan_id: 'scan_1',
-  created_at: '2026-01-01T00:00:00Z',
-  updated_at: '2026-01-01T00:00:00Z',
-  ...over,
-});
 
 describe('SeverityBadge', () => {
   it('shows severity as text, not only colour', () => {
@@ -118,12 +91,7 @@ describe('ThreatProfileEditor', () => {
   });
 });
 
-describe('sortFindings / niceCeil', () => {
-  it('sorts by severity rank, not alphabetically', () => {
-    const items = [finding({ id: '1', severity: 'low' }), finding({ id: '2', severity: 'critical' }), finding({ id: '3', severity: 'medium' })];
-    expect(sortFindings(items, 'severity', 'desc').map((f) => f.severity)).toEqual(['critical', 'medium', 'low']);
-    expect(sortFindings(items, 'severity', 'asc').map((f) => f.severity)).toEqual(['low', 'medium', 'critical']);
-  });
+describe('niceCeil', () => {
   it('rounds chart maxima to readable ticks', () => {
     expect(niceCeil(0)).toBe(1);
     expect(niceCeil(0.013)).toBe(0.02);
@@ -133,34 +101,6 @@ describe('sortFindings / niceCeil', () => {
 });
 
 describe('FindingsView', () => {
-  it('sends URL filters to the API, and bulk-triages the selected findings', async () => {
-    const calls: { url: string; method: string; body?: string }[] = [];
-    const fetchFn = vi.fn(async (u: RequestInfo | URL, init?: RequestInit) => {
-      calls.push({ url: String(u), method: init?.method ?? 'GET', body: init?.body as string | undefined });
-      if (String(u).includes('bulk-triage')) return jsonResponse(200, { updated: 2 });
-      return jsonResponse(200, {
-        items: [finding({ id: 'fnd_a', title: 'Leaked key', severity: 'low' }), finding({ id: 'fnd_b', title: 'SQL injection', severity: 'critical' })],
-        next_cursor: null,
-        total: 2,
-      });
-    }) as unknown as typeof fetch;
-    renderWithApp(<FindingsView scope={{ kind: 'repository', id: 'repo_1' }} />, { fetch: fetchFn, route: '/repositories/repo_1/findings?status=open' });
-    const table = await screen.findByRole('table');
-    const rows = within(table).getAllByRole('row').slice(1);
-    expect(within(rows[0]!).getByText('SQL injection')).toBeInTheDocument(); // severity desc by default
-    expect(calls[0]!.url).toBe('/v1/repositories/repo_1/findings?status=open&limit=50');
-    expect(screen.getByRole('button', { name: 'Export SARIF' })).toBeInTheDocument();
-
-    await userEvent.click(screen.getByLabelText('Select all findings on this page'));
-    await userEvent.click(screen.getByRole('button', { name: 'Triage selected (2)' }));
-    await userEvent.selectOptions(screen.getByLabelText('Reason'), 'false_positive');
-    await userEvent.click(screen.getByRole('button', { name: 'Save triage' }));
-    await waitFor(() => expect(calls.some((c) => c.url === '/v1/findings/bulk-triage')).toBe(true));
-    const bulk = calls.find((c) => c.url === '/v1/findings/bulk-triage')!;
-    expect(bulk.method).toBe('POST');
-    expect(JSON.parse(bulk.body!)).toEqual({ ids: ['fnd_b', 'fnd_a'], status: 'dismissed', dismissed_reason: 'false_positive' });
-  });
-
   it('shows the server error with a retry', async () => {
     const fetchFn = vi.fn(async () =>
       jsonResponse(500, { schema_version: 1, error: { code: 'internal', message: 'Internal error', retryable: true, request_id: 'rq9' } }),

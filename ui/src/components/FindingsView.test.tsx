@@ -1,0 +1,134 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { Finding } from '../api/types';
+import { jsonResponse, renderWithApp } from '../test/render';
+import { FindingsView } from './FindingsView';
+import { nextSort, rangeLabel, selectRange, sortDirection, tabLabel, viewFromParams } from './findingsQuery';
+
+const finding = (over: Partial<Finding>): Finding => ({
+  id: 'fnd_1',
+  scan_id: 'scan_1',
+  repository_id: 'repo_1',
+  project_id: 'prj_1',
+  fingerprint: 'fp',
+  engine: 'secrets',
+  title: 'AWS secret key',
+  severity: 'high',
+  confidence: 'high',
+  category: 'secret',
+  rule_id: 'aws-access-token',
+  cwe: ['CWE-798'],
+  file_path: 'config/app.py',
+  start_line: 3,
+  end_line: 3,
+  description: '',
+  evidence: '',
+  recommendation: '',
+  locations: null,
+  status: 'open',
+  first_seen_scan_id: 'scan_1',
+  last_seen_scan_id: 'scan_1',
+  created_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-01T00:00:00Z',
+  ...over,
+});
+
+describe('findingsQuery', () => {
+  it('reads filters, status tab, sort and page from the URL with defaults', () => {
+    const v = viewFromParams(new URLSearchParams(''));
+    expect(v).toEqual({ filters: { status: 'open' }, status: 'open', sort: '-severity', limit: 50, cursor: null, page: 1 });
+    const w = viewFromParams(new URLSearchParams('severity=critical,,high&status=all&sort=-path&limit=100&cursor=abc&page=3&rule=r1&bogus=1'));
+    expect(w.filters).toEqual({ severity: 'critical,high', rule: 'r1' });
+    expect(w).toMatchObject({ status: 'all', sort: '-path', limit: 100, cursor: 'abc', page: 3 });
+    expect(viewFromParams(new URLSearchParams('sort=evil&limit=7')).sort).toBe('-severity');
+    expect(viewFromParams(new URLSearchParams('limit=7')).limit).toBe(50);
+  });
+  it('toggles sort direction per column', () => {
+    expect(nextSort('-severity', 'severity')).toBe('severity');
+    expect(nextSort('severity', 'severity')).toBe('-severity');
+    expect(nextSort('-severity', 'path')).toBe('-path');
+    expect(sortDirection('path', 'path')).toBe('ascending');
+    expect(sortDirection('-path', 'severity')).toBe('none');
+  });
+  it('labels the range and tabs', () => {
+    expect(rangeLabel(1, 50, 50, 285)).toBe('1–50 of 285');
+    expect(rangeLabel(6, 50, 35, 285)).toBe('251–285 of 285');
+    expect(rangeLabel(1, 50, 0, 0)).toBe('0 of 0');
+    expect(tabLabel({ open: 267, confirmed: 3, dismissed: 18, fixed: 0 }, 'open')).toBe('Open 267');
+    expect(tabLabel(undefined, 'fixed')).toBe('Fixed');
+  });
+  it('selects shift-click ranges from the anchor', () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    let s = selectRange(new Set(), ids, 1, null, false);
+    expect([...s]).toEqual(['b']);
+    s = selectRange(s, ids, 3, 1, true);
+    expect([...s].sort()).toEqual(['b', 'c', 'd']);
+    s = selectRange(s, ids, 2, 3, true); // shift on a selected row clears the range
+    expect([...s].sort()).toEqual(['b']);
+  });
+});
+
+function page(items: Finding[], total: number, next: string | null = null) {
+  return { items, next_cursor: next, total, counts: { open: total, confirmed: 3, dismissed: 18, fixed: 0 } };
+}
+
+describe('FindingsView', () => {
+  it('sends sort, filters and page size to the server and keeps its order', async () => {
+    const calls: string[] = [];
+    const fetchFn = vi.fn(async (u: RequestInfo | URL) => {
+      calls.push(String(u));
+      if (String(u).includes('/findings/rules')) return jsonResponse(200, { items: [{ rule_id: 'aws-access-token', severity: 'high', count: 2, counts: {} }], total: 1 });
+      return jsonResponse(
+        200,
+        page([finding({ id: 'fnd_a', title: 'Leaked key', severity: 'low' }), finding({ id: 'fnd_b', title: 'SQL injection', severity: 'critical' })], 285, 'cur2'),
+      );
+    }) as unknown as typeof fetch;
+    renderWithApp(<FindingsView scope={{ kind: 'repository', id: 'repo_1' }} />, { fetch: fetchFn, route: '/repositories/repo_1/findings?severity=low,critical' });
+    const table = await screen.findByRole('table', { name: 'Findings' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(within(rows[0]!).getByText('Leaked key')).toBeInTheDocument(); // server order, no client re-sort
+    expect(calls.filter((c) => !c.includes('/rules'))[0]).toBe('/v1/repositories/repo_1/findings?severity=low%2Ccritical&status=open&sort=-severity&limit=50');
+    expect(screen.getByTestId('range')).toHaveTextContent('1–2 of 285');
+    expect(screen.getByRole('tab', { name: 'Open 285' })).toHaveAttribute('aria-selected', 'true');
+    expect(screen.getByRole('tab', { name: 'Dismissed 18' })).toBeInTheDocument();
+
+    await userEvent.click(screen.getByRole('button', { name: /Location/ }));
+    await waitFor(() => expect(calls.at(-1)).toContain('sort=-path'));
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await waitFor(() => expect(calls.at(-1)).toContain('cursor=cur2'));
+    await userEvent.click(screen.getByRole('tab', { name: 'Dismissed 18' }));
+    await waitFor(() => expect(calls.at(-1)).toMatch(/status=dismissed&sort=-path&limit=50$/));
+    await userEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
+    await waitFor(() => expect(calls.at(-1)).toBe('/v1/repositories/repo_1/findings?status=dismissed&sort=-path&limit=50'));
+  });
+
+  it('bulk-dismisses all matching by filter with a reason, and Undo re-opens exactly those', async () => {
+    const calls: { url: string; method: string; body?: string }[] = [];
+    const items = [finding({ id: 'fnd_a' }), finding({ id: 'fnd_b', title: 'Other' })];
+    const fetchFn = vi.fn(async (u: RequestInfo | URL, init?: RequestInit) => {
+      calls.push({ url: String(u), method: init?.method ?? 'GET', body: init?.body as string | undefined });
+      if (String(u).includes('bulk-triage')) return jsonResponse(200, { matched: 3, changed: 3, unchanged: 0, not_found: [] });
+      if (String(u).includes('/findings/rules')) return jsonResponse(200, { items: [], total: 0 });
+      if (String(u).includes('limit=200')) return jsonResponse(200, page([...items, finding({ id: 'fnd_c', title: 'Third' })], 3));
+      return jsonResponse(200, page(items, 3, 'cur2'));
+    }) as unknown as typeof fetch;
+    renderWithApp(<FindingsView scope={{ kind: 'repository', id: 'repo_1' }} />, { fetch: fetchFn, route: '/f?engine=secrets' });
+    await screen.findByRole('table', { name: 'Findings' });
+    expect(screen.queryByRole('region', { name: 'Bulk triage' })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByLabelText('Select all findings on this page'));
+    await userEvent.click(screen.getByRole('button', { name: 'Select all 3 matching' }));
+    const bar = screen.getByRole('region', { name: 'Bulk triage' });
+    expect(bar).toHaveTextContent('3 selected');
+    await userEvent.click(within(bar).getByRole('button', { name: 'Dismiss ▾' }));
+    await userEvent.click(within(bar).getByRole('menuitem', { name: 'False positive' }));
+    const toast = await screen.findByRole('status');
+    expect(toast).toHaveTextContent('3 findings');
+    const bulk = calls.find((c) => c.url === '/v1/findings/bulk-triage')!;
+    expect(JSON.parse(bulk.body!)).toEqual({ filter: { engine: 'secrets', status: 'open', repository_id: 'repo_1' }, status: 'dismissed', dismissed_reason: 'false_positive' });
+    await userEvent.click(within(toast).getByRole('button', { name: 'Undo' }));
+    await waitFor(() => expect(calls.filter((c) => c.url === '/v1/findings/bulk-triage')).toHaveLength(2));
+    const undo = calls.filter((c) => c.url === '/v1/findings/bulk-triage')[1]!;
+    expect(JSON.parse(undo.body!)).toEqual({ ids: ['fnd_a', 'fnd_b', 'fnd_c'], status: 'open' });
+  });
+});

@@ -1,0 +1,105 @@
+import type { FindingFilters, FindingSort, FindingSortKey, FindingStatus, FindingStatusCounts } from '../api/types';
+
+/**
+ * URL <-> findings query. Everything the list shows (filters, status tab,
+ * sort, page size, cursor) lives in the search params so reload and Back
+ * return to the same view (docs/findings.md describes the server side).
+ */
+export const MULTI_KEYS = ['severity', 'engine', 'rule'] as const;
+export const TEXT_KEYS = ['path_prefix', 'cwe', 'q'] as const;
+export const SORT_KEYS: readonly FindingSortKey[] = ['severity', 'path', 'rule', 'first_seen', 'last_seen', 'status'];
+export const PAGE_SIZES = [25, 50, 100, 200] as const;
+export const STATUS_TABS: readonly FindingStatus[] = ['open', 'confirmed', 'dismissed', 'fixed'];
+/** The tab shown when the URL names none. */
+export const DEFAULT_STATUS: FindingStatus = 'open';
+export const DEFAULT_SORT: FindingSort = '-severity';
+
+export interface ListView {
+  filters: FindingFilters;
+  /** The status tab; "all" means no status filter. */
+  status: FindingStatus | 'all';
+  sort: FindingSort;
+  limit: number;
+  cursor: string | null;
+  page: number;
+}
+
+export function splitList(v: string | null | undefined): string[] {
+  return (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function isSort(v: string): v is FindingSort {
+  return SORT_KEYS.includes(v.replace(/^-/, '') as FindingSortKey);
+}
+
+export function viewFromParams(p: URLSearchParams, defaultLimit = 50): ListView {
+  const filters: FindingFilters = {};
+  for (const k of MULTI_KEYS) {
+    const vs = splitList(p.get(k));
+    if (vs.length) filters[k] = vs.join(',');
+  }
+  for (const k of TEXT_KEYS) {
+    const v = p.get(k);
+    if (v) filters[k] = v;
+  }
+  const rawStatus = p.get('status');
+  const status = rawStatus === 'all' ? 'all' : STATUS_TABS.includes(rawStatus as FindingStatus) ? (rawStatus as FindingStatus) : DEFAULT_STATUS;
+  if (status !== 'all') filters.status = status;
+  const rawSort = p.get('sort') ?? '';
+  const sort = isSort(rawSort) ? rawSort : DEFAULT_SORT;
+  const n = Number(p.get('limit'));
+  const limit = PAGE_SIZES.includes(n as (typeof PAGE_SIZES)[number]) ? n : defaultLimit;
+  const page = Math.max(1, Number(p.get('page')) || 1);
+  return { filters, status, sort, limit, cursor: p.get('cursor') || null, page };
+}
+
+/** Clicking a column: first click sorts descending, a second click flips it. */
+export function nextSort(current: FindingSort, key: FindingSortKey): FindingSort {
+  if (current === `-${key}`) return key;
+  return `-${key}`;
+}
+
+export function sortDirection(current: FindingSort, key: FindingSortKey): 'ascending' | 'descending' | 'none' {
+  if (current === key) return 'ascending';
+  if (current === `-${key}`) return 'descending';
+  return 'none';
+}
+
+/** "1–50 of 285" for page `page` of size `limit` showing `shown` rows. */
+export function rangeLabel(page: number, limit: number, shown: number, total: number): string {
+  if (total === 0 || shown === 0) return `0 of ${total}`;
+  const start = (page - 1) * limit + 1;
+  return `${start}–${start + shown - 1} of ${total}`;
+}
+
+export function tabLabel(counts: FindingStatusCounts | undefined, s: FindingStatus): string {
+  const name = s.charAt(0).toUpperCase() + s.slice(1);
+  return counts ? `${name} ${counts[s]}` : name;
+}
+
+/** Selection after clicking row `index`; shift extends from `anchor` over the range. */
+export function selectRange(selected: Set<string>, ids: string[], index: number, anchor: number | null, shift: boolean): Set<string> {
+  const next = new Set(selected);
+  const id = ids[index];
+  if (id === undefined) return next;
+  if (shift && anchor !== null && ids[anchor] !== undefined) {
+    const on = !selected.has(id);
+    const [a, b] = anchor < index ? [anchor, index] : [index, anchor];
+    for (let i = a; i <= b; i++) {
+      if (on) next.add(ids[i]!);
+      else next.delete(ids[i]!);
+    }
+    return next;
+  }
+  if (next.has(id)) next.delete(id);
+  else next.add(id);
+  return next;
+}
+
+/** Whether any filter besides the status tab and sort is set. */
+export function hasFilters(f: FindingFilters): boolean {
+  return [...MULTI_KEYS, ...TEXT_KEYS].some((k) => !!f[k]);
+}
