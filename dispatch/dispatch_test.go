@@ -18,10 +18,14 @@ import (
 )
 
 // counting wraps the real runner to observe concurrency and double runs.
+// It must wrap the runner that holds the claim for the whole of Run: a
+// wrapper that hands the scan back inside Run (retryOnce) goes outside it,
+// or the tail of a handed-back run would count as a second run.
 type counting struct {
 	inner   dispatch.Runner
 	mu      sync.Mutex
 	running map[string]bool
+	runs    map[string]int // every run of each scan, at once or not
 	now     atomic.Int32
 	max     atomic.Int32
 	twice   atomic.Bool
@@ -33,6 +37,10 @@ func (c *counting) Run(ctx context.Context, id string) error {
 		c.twice.Store(true)
 	}
 	c.running[id] = true
+	if c.runs == nil {
+		c.runs = map[string]int{}
+	}
+	c.runs[id]++
 	c.mu.Unlock()
 	n := c.now.Add(1)
 	for {
@@ -48,6 +56,13 @@ func (c *counting) Run(ctx context.Context, id string) error {
 		c.mu.Unlock()
 	}()
 	return c.inner.Run(ctx, id)
+}
+
+// runsOf is how many times scan id was run.
+func (c *counting) runsOf(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.runs[id]
 }
 
 // slow blocks until cancelled, so a scan stays running.

@@ -33,7 +33,11 @@ func (q *failingQueue) Send(ctx context.Context, body string, delay time.Duratio
 
 func (q *failingQueue) setDown(v bool) { q.mu.Lock(); q.down = v; q.mu.Unlock() }
 
-// retryOnce hands the first run of each scan back as "no capacity".
+// retryOnce hands the first run of each scan back as "no capacity", as the
+// ecs runner does when RunTask finds no capacity (scans.Unclaim, then
+// RetryError). From the Unclaim on, the scan is queued and another delivery
+// may claim and run it while this Run is still returning: that is a new
+// holder, not a second run of this one.
 type retryOnce struct {
 	inner dispatch.Runner
 	svc   *scans.Service
@@ -63,8 +67,10 @@ func TestSQSDispatch(t *testing.T) {
 	env, u, repo, r, _, known := setup(t, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}})
 	send := &dispatch.Sender{Q: q, Store: env.Store}
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known, Queue: send})
-	run := &counting{inner: &retryOnce{inner: r, svc: svc, st: env.Store, seen: map[string]bool{}}, running: map[string]bool{}}
-	d := dispatch.NewSQS(env.Store, q, send, run, svc, dispatch.SQSOptions{Options: dispatch.Options{Concurrency: 3,
+	// counting sees the real runs only: retryOnce's first call holds the
+	// scan until its Unclaim, not until it returns.
+	run := &counting{inner: r, running: map[string]bool{}}
+	d := dispatch.NewSQS(env.Store, q, send, &retryOnce{inner: run, svc: svc, st: env.Store, seen: map[string]bool{}}, svc, dispatch.SQSOptions{Options: dispatch.Options{Concurrency: 3,
 		RecoverInterval: 200 * time.Millisecond, Mode: "sqs+local"}, Wait: 100 * time.Millisecond,
 		NeverSentGrace: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 
@@ -103,6 +109,9 @@ func TestSQSDispatch(t *testing.T) {
 		s, _ := env.Store.GetScan(ctx, store.System(), id)
 		if s.Attempt != 1 {
 			t.Fatalf("scan %s ran %d attempts; the launch retry must not count", id, s.Attempt)
+		}
+		if n := run.runsOf(id); n != 1 {
+			t.Fatalf("scan %s ran %d times; duplicate deliveries must run nothing", id, n)
 		}
 	}
 	// Cancel of a queued scan works as in the other modes; its message is dropped.
