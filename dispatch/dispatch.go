@@ -95,12 +95,16 @@ type runState struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // runs
 	bgWG     sync.WaitGroup // background loops
-	current  map[string]bool
-	startAt  time.Time
+	// current counts the handlers of each scan in this process. A run that
+	// hands its scan back (scans.Unclaim, RetryError) is still returning when
+	// another delivery may claim and run the scan here: a count, not a set,
+	// so the first one's leaving does not hide the second from Running.
+	current map[string]int
+	startAt time.Time
 }
 
 func newRunState() runState {
-	return runState{current: map[string]bool{}, stopping: make(chan struct{})}
+	return runState{current: map[string]int{}, stopping: make(chan struct{})}
 }
 
 // begin marks the dispatcher started at now, with runs under a context that
@@ -115,6 +119,27 @@ func (r *runState) begin(ctx context.Context, now time.Time, already string) err
 	r.startAt = now.UTC()
 	r.runCtx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	return nil
+}
+
+// enter records a handler of scanID; the returned func records its leaving.
+func (r *runState) enter(scanID string) (leave func()) {
+	r.mu.Lock()
+	r.current[scanID]++
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		if r.current[scanID]--; r.current[scanID] <= 0 {
+			delete(r.current, scanID)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// busy reports whether a handler of scanID is in this process now.
+func (r *runState) busy(scanID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.current[scanID] > 0
 }
 
 // Running lists the scans running (or watched) now.
@@ -262,14 +287,7 @@ func (p *Pool) loop() {
 // runOne runs one claimed scan; retry says the runner could not start it
 // and handed it back to the queue.
 func (p *Pool) runOne(scanID string) (retry bool) {
-	p.mu.Lock()
-	p.current[scanID] = true
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		delete(p.current, scanID)
-		p.mu.Unlock()
-	}()
+	defer p.enter(scanID)()
 	defer func() {
 		// A panicking engine must not take the process down; the scan is
 		// left running and recovery hands it back after the heartbeat TTL.
@@ -336,7 +354,7 @@ func (p *Pool) Stop(grace time.Duration) {
 }
 
 // sortedIDs lists the keys of a dispatcher's current-runs set in order.
-func sortedIDs(current map[string]bool) []string {
+func sortedIDs(current map[string]int) []string {
 	ids := make([]string, 0, len(current))
 	for id := range current {
 		ids = append(ids, id)

@@ -274,14 +274,7 @@ func (d *SQS) handle(m queue.Message) {
 // runClaimed runs a scan this worker holds, keeping its message hidden
 // (m is empty for a re-attached run, which has no message).
 func (d *SQS) runClaimed(log *slog.Logger, scanID string, m queue.Message, msg queue.ScanMessage) {
-	d.mu.Lock()
-	d.current[scanID] = true
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		delete(d.current, scanID)
-		d.mu.Unlock()
-	}()
+	defer d.enter(scanID)()
 	stopExtend := make(chan struct{})
 	extended := make(chan struct{})
 	go func() { defer close(extended); d.extend(log, m, stopExtend) }()
@@ -361,10 +354,7 @@ func (d *SQS) adopt() {
 		return
 	}
 	for _, id := range ids {
-		d.mu.Lock()
-		busy := d.current[id]
-		d.mu.Unlock()
-		if busy {
+		if d.busy(id) {
 			continue
 		}
 		log := d.log.With("scan_id", id, "worker_id", d.id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,5 +125,98 @@ func TestSQSDispatch(t *testing.T) {
 	ws, _ := env.Store.ListWorkers(ctx)
 	if len(ws) != 1 || ws[0].Mode != "sqs+local" {
 		t.Fatalf("worker row: %+v", ws)
+	}
+}
+
+// deleteSignal tells each message deletion.
+type deleteSignal struct {
+	*queue.Memory
+	deleted chan struct{}
+}
+
+func (q *deleteSignal) Delete(ctx context.Context, m queue.Message) error {
+	err := q.Memory.Delete(ctx, m)
+	select {
+	case q.deleted <- struct{}{}:
+	default:
+	}
+	return err
+}
+
+// handBackThenRun hands the scan back on its first run and, before
+// returning, lets a second delivery claim and start it; the second run waits
+// for release, then runs for real.
+type handBackThenRun struct {
+	inner    dispatch.Runner
+	svc      *scans.Service
+	st       store.Store
+	q        *queue.Memory
+	calls    atomic.Int32
+	started2 chan struct{}
+	returned chan struct{}
+	release  chan struct{}
+}
+
+func (r *handBackThenRun) Run(ctx context.Context, id string) error {
+	if r.calls.Add(1) == 1 {
+		s, _ := r.st.GetScan(ctx, store.System(), id)
+		if _, err := r.svc.Unclaim(ctx, id, s.Attempt, "no capacity"); err != nil {
+			return err
+		}
+		_ = r.q.Send(ctx, queue.ScanMessage{ScanID: id}.Encode(), 0) // another delivery
+		select {
+		case <-r.started2:
+		case <-time.After(time.Minute):
+		}
+		close(r.returned)
+		return &dispatch.RetryError{Err: errors.New("no capacity")}
+	}
+	close(r.started2)
+	<-r.release
+	return r.inner.Run(ctx, id)
+}
+
+// TestSQSRunningKeepsAScanReclaimedWhileItsLastRunReturns: a run that handed
+// its scan back (Unclaim) is still returning when another delivery claims and
+// runs the scan in the same worker; the first one's leaving must not drop the
+// scan from Running (the worker row's current scans).
+func TestSQSRunningKeepsAScanReclaimedWhileItsLastRunReturns(t *testing.T) {
+	ctx := context.Background()
+	q := &deleteSignal{Memory: queue.NewMemory(30 * time.Second), deleted: make(chan struct{}, 16)}
+	env, u, repo, r, _, known := setup(t, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}})
+	send := &dispatch.Sender{Q: q, Store: env.Store}
+	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known, Queue: send})
+	run := &handBackThenRun{inner: r, svc: svc, st: env.Store, q: q.Memory,
+		started2: make(chan struct{}), returned: make(chan struct{}), release: make(chan struct{})}
+	d := dispatch.NewSQS(env.Store, q, send, run, svc, dispatch.SQSOptions{Options: dispatch.Options{Concurrency: 2,
+		RecoverInterval: time.Hour}, Wait: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(time.Second)
+	select {
+	case <-run.returned:
+	case <-time.After(time.Minute):
+		t.Fatal("the first run did not return")
+	}
+	// The first handler deletes its message last, then leaves.
+	select {
+	case <-q.deleted:
+	case <-time.After(time.Minute):
+		t.Fatal("the first run's message was not deleted")
+	}
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if got := d.Running(); len(got) != 1 || got[0] != s.ID {
+			t.Fatalf("running while the second delivery runs %s: %v", s.ID, got)
+		}
+	}
+	close(run.release)
+	waitFor(t, "the scan", func() bool { return allDone(env, []string{s.ID}) })
+	if n := run.calls.Load(); n != 2 {
+		t.Fatalf("runner called %d times", n)
 	}
 }
