@@ -72,8 +72,21 @@ export async function undoBulk(api: ApiClient, u: Undo): Promise<void> {
   }
 }
 
-function previousOf(f: Finding) {
-  return { id: f.id, status: f.status, ...(f.dismissed_reason ? { dismissed_reason: f.dismissed_reason } : {}) };
+const isUserReason = (r: Finding['dismissed_reason']): r is DismissedReason =>
+  (DISMISSED_REASONS as readonly string[]).includes(r ?? '');
+
+/**
+ * Undo can put back what a user can set. A dismissal Vega made itself
+ * (suppressed_in_source) is not a user's choice to restore: it is left out of
+ * Undo, and the next scan dismisses the finding again while the suppression
+ * stays in the source (docs/findings.md).
+ */
+function restorable(f: Finding) {
+  return f.status !== 'dismissed' || isUserReason(f.dismissed_reason);
+}
+
+function previousOf(f: Finding): Undo['previous'][number] {
+  return { id: f.id, status: f.status, ...(isUserReason(f.dismissed_reason) ? { dismissed_reason: f.dismissed_reason } : {}) };
 }
 
 export function FindingsView({
@@ -194,7 +207,7 @@ export function FindingsView({
         const before = await collectMatching();
         const res = await api.bulkTriageByFilter(bulkFilter(scope, filters), req);
         changed = res.changed;
-        previous = before.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).map(previousOf);
+        previous = before.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).filter(restorable).map(previousOf);
       } else {
         const chosen = items.filter((f) => selected.has(f.id));
         const res = await api.bulkTriage(
@@ -202,7 +215,7 @@ export function FindingsView({
           req,
         );
         changed = res.changed;
-        previous = chosen.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).map(previousOf);
+        previous = chosen.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).filter(restorable).map(previousOf);
       }
       const verb = req.status === 'dismissed' ? `Dismissed (${humanize(req.dismissed_reason ?? '')})` : humanize(req.status);
       setUndo({ message: `${verb}: ${changed} finding${changed === 1 ? '' : 's'}`, previous });
