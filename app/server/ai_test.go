@@ -63,7 +63,7 @@ func (h *harness) waitScan(token, id string, within time.Duration) map[string]an
 	h.t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		s := h.do("GET", "/v1/scans/"+id, token, nil).json(h.t)
+		s := h.do("GET", "/v1/scans/"+id, token, nil).JSON(h.t)
 		if st := s["status"]; st == "completed" || st == "failed" || st == "cancelled" {
 			return s
 		}
@@ -78,13 +78,13 @@ func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 	tok := h.debugToken()
 	pid := h.project(tok, "ai")
 	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", "flask", zipOf(t, flaskApp))
-	repoID := r.json(t)["id"].(string)
+	repoID := r.JSON(t)["id"].(string)
 	h.waitIngest(tok, repoID)
 
 	// The first ingest generated the profile with Codex.
 	var tp map[string]any
 	for i := 0; i < 600; i++ {
-		if tp = h.do("GET", "/v1/repositories/"+repoID+"/threat-profile", tok, nil).json(t); tp["status"] == "ready" {
+		if tp = h.do("GET", "/v1/repositories/"+repoID+"/threat-profile", tok, nil).JSON(t); tp["status"] == "ready" {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -97,8 +97,8 @@ func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 	if s.Status != 202 {
 		t.Fatalf("start scan: %d %s", s.Status, s.Body)
 	}
-	scanID := s.json(t)["id"].(string)
-	if engines := s.json(t)["engines"].([]any); len(engines) != 2 {
+	scanID := s.JSON(t)["id"].(string)
+	if engines := s.JSON(t)["engines"].([]any); len(engines) != 2 {
 		t.Fatalf("auto engines with Codex usable: %v", engines)
 	}
 	done := h.waitScan(tok, scanID, 4*time.Minute)
@@ -119,7 +119,7 @@ func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 			t.Fatalf("stage %s: %v", want, stages)
 		}
 	}
-	f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=codex", tok, nil).json(t)["items"].([]any)
+	f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=codex", tok, nil).JSON(t)["items"].([]any)
 	if len(f) != 1 || f[0].(map[string]any)["title"] != "SQL injection in find_user" {
 		t.Fatalf("codex findings: %v", f)
 	}
@@ -139,7 +139,7 @@ func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 			t.Fatalf("provider key leaked through %s", path)
 		}
 	}
-	billing := h.do("GET", "/v1/billing/usage?group_by=scan", tok, nil).json(t)
+	billing := h.do("GET", "/v1/billing/usage?group_by=scan", tok, nil).JSON(t)
 	if billing["totals"].(map[string]any)["requests"].(float64) < 3 {
 		t.Fatalf("billing: %v", billing)
 	}
@@ -151,15 +151,15 @@ func TestAIAuditStopsAtItsBudget(t *testing.T) {
 	pid := h.project(tok, "budget")
 	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "flask", zipOf(t, map[string]string{
 		"app/db.py": flaskApp["app/db.py"], "config/.env": srctree.AWSKeyLine(3),
-	})).json(t)["id"].(string)
+	})).JSON(t)["id"].(string)
 	h.waitIngest(tok, repoID)
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).json(t)["id"].(string)
+	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
 	done := h.waitScan(tok, scanID, 4*time.Minute)
 	if done["status"] != "completed" || done["stop_reason"] != "budget_exceeded" {
 		t.Fatalf("scan past its budget: status %v stop_reason %v error %v stages %v", done["status"], done["stop_reason"], done["error"], done["stages"])
 	}
 	// What the offline engine found is kept.
-	if f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=secrets", tok, nil).json(t)["items"].([]any); len(f) != 1 {
+	if f := h.do("GET", "/v1/scans/"+scanID+"/findings?engine=secrets", tok, nil).JSON(t)["items"].([]any); len(f) != 1 {
 		t.Fatalf("findings kept after the budget stop: %d", len(f))
 	}
 }

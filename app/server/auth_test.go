@@ -43,8 +43,8 @@ func TestLoginScenarios(t *testing.T) {
 			if r.Status != c.status {
 				t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
 			}
-			if c.code != "" && r.errCode(t) != c.code {
-				t.Fatalf("code %s, want %s", r.errCode(t), c.code)
+			if c.code != "" && r.ErrCode(t) != c.code {
+				t.Fatalf("code %s, want %s", r.ErrCode(t), c.code)
 			}
 		})
 	}
@@ -62,7 +62,7 @@ func TestTokensRejected(t *testing.T) {
 	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"typ": "access", "sub": "usr_x", "jti": "j", "iss": "vega",
 		"exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(strings.Repeat("k", 32)))
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"typ": "access", "sub": "usr_x", "exp": time.Now().Add(time.Hour).Unix()}).SignedString(jwt.UnsafeAllowNoneSignatureType)
-	me := h.do("GET", "/v1/auth/me", access, nil).json(t)
+	me := h.do("GET", "/v1/auth/me", access, nil).JSON(t)
 	// Correctly signed with the server's own key, but expired a minute ago.
 	expired, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"typ": "access", "sub": me["id"], "jti": "j", "iss": "vega",
 		"iat": time.Now().Add(-time.Hour).Unix(), "exp": time.Now().Add(-time.Minute).Unix()}).SignedString([]byte(h.env.Config.AuthSecret))
@@ -79,7 +79,7 @@ func TestTokensRejected(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := h.do("GET", "/v1/auth/me", tok, nil)
-			if r.Status != 401 || r.errCode(t) != "unauthorized" {
+			if r.Status != 401 || r.ErrCode(t) != "unauthorized" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
@@ -100,7 +100,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if res.Status != 200 {
 		t.Fatalf("refresh: %d %s", res.Status, res.Body)
 	}
-	r1 := res.json(t)["refresh_token"].(string)
+	r1 := res.JSON(t)["refresh_token"].(string)
 	if r1 == r0 {
 		t.Fatal("refresh token was not rotated")
 	}
@@ -110,7 +110,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if res.Status != 200 {
 		t.Fatalf("retry of a lost rotation: %d %s", res.Status, res.Body)
 	}
-	r2 := res.json(t)["refresh_token"].(string)
+	r2 := res.JSON(t)["refresh_token"].(string)
 	if r2 == r1 || r2 == r0 {
 		t.Fatal("the retry did not issue a new refresh token")
 	}
@@ -139,7 +139,7 @@ func TestAPIKeys(t *testing.T) {
 	if res.Status != 201 {
 		t.Fatalf("create: %d %s", res.Status, res.Body)
 	}
-	created := res.json(t)
+	created := res.JSON(t)
 	secret, id := created["secret"].(string), created["id"].(string)
 	if !strings.HasPrefix(secret, "vega_") || len(secret) < 5+43 {
 		t.Fatalf("secret %q lacks the vega_ prefix or 32 random bytes", secret)
@@ -162,7 +162,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("revoked key still works: %d", r.Status)
 	}
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	if r := h.do("POST", "/v1/api-keys", tok, map[string]string{"name": "old", "expires_at": past}); r.Status != 400 || r.errCode(t) != "validation_failed" {
+	if r := h.do("POST", "/v1/api-keys", tok, map[string]string{"name": "old", "expires_at": past}); r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 		t.Fatalf("expired key accepted: %d %s", r.Status, r.Body)
 	}
 }
@@ -171,13 +171,13 @@ func TestUsersNeedRoot(t *testing.T) {
 	h := newHarness(t, nil)
 	root := h.debugToken()
 	user := h.newUser(root, "plain@example.com")
-	if r := h.do("GET", "/v1/users", user, nil); r.Status != 403 || r.errCode(t) != "forbidden" {
+	if r := h.do("GET", "/v1/users", user, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {
 		t.Fatalf("non-root listed users: %d %s", r.Status, r.Body)
 	}
 	if r := h.do("POST", "/v1/users", root, map[string]any{"email": "plain@example.com", "password": "another long one"}); r.Status != 409 {
 		t.Fatalf("duplicate email: %d %s", r.Status, r.Body)
 	}
-	if r := h.do("POST", "/v1/users", root, map[string]any{"email": "x@example.com", "password": "short"}); r.Status != 400 || r.errCode(t) != "validation_failed" {
+	if r := h.do("POST", "/v1/users", root, map[string]any{"email": "x@example.com", "password": "short"}); r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 		t.Fatalf("short password: %d %s", r.Status, r.Body)
 	}
 	if r := h.do("POST", "/v1/users", root, map[string]any{"email": "y@example.com", "password": "long enough pass", "groups": []string{"admin"}}); r.Status != 400 {

@@ -49,9 +49,9 @@ func BenchmarkFileView20k(b *testing.B) {
 		if r.Status != 201 {
 			b.Fatalf("%s upload: %d %s", c.name, r.Status, r.Body)
 		}
-		id := r.json(b)["id"].(string)
+		id := r.JSON(b)["id"].(string)
 		for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-			st := h.do("GET", "/v1/repositories/"+id, tok, nil).json(b)["ingest_status"]
+			st := h.do("GET", "/v1/repositories/"+id, tok, nil).JSON(b)["ingest_status"]
 			if st == "ready" {
 				break
 			}

@@ -121,7 +121,7 @@ func (h *harness) me(tok string) map[string]any {
 	if r.Status != 200 {
 		h.t.Fatalf("me: %d %s", r.Status, r.Body)
 	}
-	return r.json(h.t)
+	return r.JSON(h.t)
 }
 
 // usersWithSubject lists the stored users of one Cognito sub.
@@ -166,22 +166,22 @@ func TestCognitoUsersFromThePool(t *testing.T) {
 	}
 
 	prj := h.project(alice, "alice's")
-	if r := h.do("GET", "/v1/projects/"+prj, bob, nil); r.Status != 404 || r.errCode(t) != "not_found" {
+	if r := h.do("GET", "/v1/projects/"+prj, bob, nil); r.Status != 404 || r.ErrCode(t) != "not_found" {
 		t.Fatalf("bob reads alice's project: %d %s", r.Status, r.Body)
 	}
 	if r := h.do("DELETE", "/v1/projects/"+prj, bob, nil); r.Status != 404 {
 		t.Fatalf("bob deletes alice's project: %d %s", r.Status, r.Body)
 	}
-	if items := h.do("GET", "/v1/projects", bob, nil).json(t)["items"].([]any); len(items) != 0 {
+	if items := h.do("GET", "/v1/projects", bob, nil).JSON(t)["items"].([]any); len(items) != 0 {
 		t.Fatalf("bob lists %v", items)
 	}
 
 	// A real token of the same pool, issued to another app client.
-	if r := h.do("GET", "/v1/auth/me", pool.signIn("alice", pool.other), nil); r.Status != 401 || r.errCode(t) != "unauthorized" {
+	if r := h.do("GET", "/v1/auth/me", pool.signIn("alice", pool.other), nil); r.Status != 401 || r.ErrCode(t) != "unauthorized" {
 		t.Fatalf("token of another app client: %d %s", r.Status, r.Body)
 	}
 	// Cognito users have no password in Vega, and password sign-in is off.
-	if r := h.do("POST", "/v1/auth/login", "", map[string]string{"email": "alice@example.com", "password": kumoPassword}); r.Status != 400 || r.errCode(t) != "bad_request" {
+	if r := h.do("POST", "/v1/auth/login", "", map[string]string{"email": "alice@example.com", "password": kumoPassword}); r.Status != 400 || r.ErrCode(t) != "bad_request" {
 		t.Fatalf("password sign-in with Cognito: %d %s", r.Status, r.Body)
 	}
 
@@ -226,7 +226,7 @@ func TestCognitoFirstSignInMakesOneUser(t *testing.T) {
 				t.Errorf("request %d: %d %s", i, r.Status, r.Body)
 				return
 			}
-			ids[i] = r.json(t)["id"].(string)
+			ids[i] = r.JSON(t)["id"].(string)
 		}()
 		go func() {
 			defer wg.Done()
@@ -277,7 +277,7 @@ func TestCognitoGroupsFollowTheToken(t *testing.T) {
 
 	// Removed from secops: the next token (a refresh; same sign-in) has no group.
 	plain := tok("sub-op")
-	if r := h.do("GET", "/v1/ops/queue", plain, nil); r.Status != 403 || r.errCode(t) != "forbidden" {
+	if r := h.do("GET", "/v1/ops/queue", plain, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {
 		t.Fatalf("ops after leaving secops: %d %s", r.Status, r.Body)
 	}
 	if us := h.usersWithSubject("sub-op"); len(us) != 1 || fmt.Sprint(us[0].Groups) != "[user]" {
@@ -294,7 +294,7 @@ func TestCognitoGroupsFollowTheToken(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("create key: %d %s", r.Status, r.Body)
 	}
-	key := r.json(t)["secret"].(string)
+	key := r.JSON(t)["secret"].(string)
 	if got := fmt.Sprint(h.me(key)["groups"]); got != "[user]" {
 		t.Fatalf("groups of an operator's API key: %s", got)
 	}
@@ -314,7 +314,7 @@ func TestCognitoGroupsFollowTheToken(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("root lists users: %d %s", r.Status, r.Body)
 	}
-	if n := len(r.json(t)["items"].([]any)); n != 3 {
+	if n := len(r.JSON(t)["items"].([]any)); n != 3 {
 		t.Fatalf("users listed: %d, want sub-op, sub-x and sub-admin", n)
 	}
 }
@@ -337,7 +337,7 @@ func TestCognitoRefusedTokens(t *testing.T) {
 		"a custom token":     custom,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if r := h.do("GET", "/v1/auth/me", tok, nil); r.Status != 401 || r.errCode(t) != "unauthorized" {
+			if r := h.do("GET", "/v1/auth/me", tok, nil); r.Status != 401 || r.ErrCode(t) != "unauthorized" {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
@@ -353,7 +353,7 @@ func TestCognitoRefusedTokens(t *testing.T) {
 		"password sign-in": {"POST", "/v1/auth/login", map[string]string{"email": "a@example.com", "password": "whatever-it-is"}},
 		"refresh":          {"POST", "/v1/auth/refresh", map[string]string{"refresh_token": "x"}},
 	} {
-		if r := h.do(req.method, req.path, "", req.body); r.Status != 400 || r.errCode(t) != "bad_request" {
+		if r := h.do(req.method, req.path, "", req.body); r.Status != 400 || r.ErrCode(t) != "bad_request" {
 			t.Errorf("%s under Cognito: %d %s", name, r.Status, r.Body)
 		}
 	}
@@ -363,7 +363,7 @@ func TestCognitoRefusedTokens(t *testing.T) {
 	}
 	uid := h.me(admin)["id"].(string)
 	for _, patch := range []map[string]any{{"password": "a long new password"}, {"groups": []string{"user"}}} {
-		if r := h.do("PATCH", "/v1/users/"+uid, admin, patch); r.Status != 400 || r.errCode(t) != "bad_request" {
+		if r := h.do("PATCH", "/v1/users/"+uid, admin, patch); r.Status != 400 || r.ErrCode(t) != "bad_request" {
 			t.Errorf("PATCH %v of a Cognito user: %d %s", patch, r.Status, r.Body)
 		}
 	}

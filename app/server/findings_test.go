@@ -100,7 +100,7 @@ func (h *harness) pages(tok, path string) ([]string, map[string]any) {
 		if r.Status != 200 {
 			h.t.Fatalf("GET %s: %d %s", u, r.Status, r.Body)
 		}
-		m := r.json(h.t)
+		m := r.JSON(h.t)
 		if first == nil {
 			first = m
 		}
@@ -212,7 +212,7 @@ func TestFindingsListsSortCountAndPage(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("rules: %d %s", r.Status, r.Body)
 	}
-	groups := r.json(t)
+	groups := r.JSON(t)
 	wantGroups := map[string]int{}
 	wantMax := map[string]string{}
 	for _, f := range fx.findings {
@@ -277,7 +277,7 @@ func TestFindingsListsSortCountAndPage(t *testing.T) {
 		"/v1/repositories/" + fx.repo + "/findings/rules?sort=bogus":                            "sort",
 	} {
 		r := h.do("GET", path, tok, nil)
-		if r.Status != 400 || r.errCode(t) != "validation_failed" || !strings.Contains(string(r.Body), `"`+field+`"`) {
+		if r.Status != 400 || r.ErrCode(t) != "validation_failed" || !strings.Contains(string(r.Body), `"`+field+`"`) {
 			t.Fatalf("GET %s: %d %s (want 400 naming %s)", path, r.Status, r.Body, field)
 		}
 	}
@@ -317,7 +317,7 @@ func TestBulkTriageByFilter(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("bulk: %d %s", r.Status, r.Body)
 	}
-	if res := r.json(t); res["changed"] != float64(len(want)) || res["matched"] != float64(len(want)) || len(want) == 0 {
+	if res := r.JSON(t); res["changed"] != float64(len(want)) || res["matched"] != float64(len(want)) || len(want) == 0 {
 		t.Fatalf("bulk: %v, want %d changed", res, len(want))
 	}
 	got, _ := h.pages(tok, "/v1/repositories/"+fx.repo+"/findings?status=dismissed&q=&limit=500&sort=path")
@@ -325,22 +325,22 @@ func TestBulkTriageByFilter(t *testing.T) {
 		if !slices.Contains(got, id) {
 			t.Fatalf("%s not dismissed", id)
 		}
-		f := h.do("GET", "/v1/findings/"+id, tok, nil).json(t)
+		f := h.do("GET", "/v1/findings/"+id, tok, nil).JSON(t)
 		if f["dismissed_reason"] != "used_in_tests" || f["triage_note"] != "test fixtures" {
 			t.Fatalf("finding after bulk: %v", f)
 		}
-		hist := h.do("GET", "/v1/findings/"+id+"/history", tok, nil).json(t)["items"].([]any)
+		hist := h.do("GET", "/v1/findings/"+id+"/history", tok, nil).JSON(t)["items"].([]any)
 		if len(hist) != 1 || hist[0].(map[string]any)["to_status"] != "dismissed" || hist[0].(map[string]any)["actor"] == "" {
 			t.Fatalf("history after bulk: %v", hist)
 		}
 	}
 	// Again: nothing left to change (the filter's status is open).
-	if res := h.do("POST", "/v1/findings/bulk-triage", tok, body).json(t); res["changed"] != 0.0 || res["matched"] != 0.0 {
+	if res := h.do("POST", "/v1/findings/bulk-triage", tok, body).JSON(t); res["changed"] != 0.0 || res["matched"] != 0.0 {
 		t.Fatalf("second bulk: %v", res)
 	}
 	// Scan scope with change: reopen what s2 fixed (findings only s1 reported).
 	r = h.do("POST", "/v1/findings/bulk-triage", tok, map[string]any{"filter": map[string]any{"scan_id": fx.s2.ID, "change": "fixed"}, "status": "confirmed"})
-	if res := r.json(t); r.Status != 200 || res["matched"] != float64(n/3) {
+	if res := r.JSON(t); r.Status != 200 || res["matched"] != float64(n/3) {
 		t.Fatalf("bulk by scan change: %d %v", r.Status, res)
 	}
 	// Refusals, each in the envelope.
@@ -358,13 +358,13 @@ func TestBulkTriageByFilter(t *testing.T) {
 		"over 10,000 ids":              map[string]any{"ids": many, "status": "open"},
 	} {
 		r := h.do("POST", "/v1/findings/bulk-triage", tok, b)
-		if r.Status != 400 || r.errCode(t) != "validation_failed" {
+		if r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
 	// An ID list of someone else's findings changes none of them.
 	r = h.do("POST", "/v1/findings/bulk-triage", other, map[string]any{"ids": []string{fx.findings[0].ID}, "status": "confirmed"})
-	if res := r.json(t); r.Status != 200 || res["changed"] != 0.0 || len(res["not_found"].([]any)) != 1 {
+	if res := r.JSON(t); r.Status != 200 || res["changed"] != 0.0 || len(res["not_found"].([]any)) != 1 {
 		t.Fatalf("other user's ids: %d %v", r.Status, res)
 	}
 }

@@ -32,7 +32,7 @@ func TestGitPushRemote(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("create upload: %d %s", r.Status, r.Body)
 	}
-	up := r.json(t)
+	up := r.JSON(t)
 	remote, _ := url.Parse(up["remote_url"].(string))
 	remote.Host = ln.Addr().String()
 
@@ -56,7 +56,7 @@ func TestGitPushRemote(t *testing.T) {
 	if out, err := git("push", remote.String(), "HEAD:main"); err != nil {
 		t.Fatalf("git push: %v\n%s", err, out)
 	}
-	got := h.do("GET", "/v1/git-uploads/"+up["id"].(string), tok, nil).json(t)
+	got := h.do("GET", "/v1/git-uploads/"+up["id"].(string), tok, nil).JSON(t)
 	if got["status"] != "received" || got["repository_id"] == "" {
 		t.Fatalf("upload after push: %v", got)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // harness is the production api role on a temporary data directory, driven
@@ -112,72 +112,12 @@ func loadConfigAs(t testing.TB, role string, vars map[string]string) *config.Con
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-func (r response) json(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("response is not a JSON object (status %d): %q", r.Status, r.Body)
-	}
-	return m
-}
-
-// errCode checks the body is the documented envelope and returns its code.
-func (r response) errCode(t testing.TB) string {
-	t.Helper()
-	m := r.json(t)
-	if m["schema_version"] != float64(1) {
-		t.Fatalf("no schema_version 1 in error body: %s", r.Body)
-	}
-	e, ok := m["error"].(map[string]any)
-	if !ok {
-		t.Fatalf("no error object: %s", r.Body)
-	}
-	for _, k := range []string{"code", "message", "retryable", "details", "request_id"} {
-		if _, ok := e[k]; !ok {
-			t.Fatalf("error envelope lacks %q: %s", k, r.Body)
-		}
-	}
-	if e["request_id"] == "" || e["request_id"] != r.Header.Get("X-Request-ID") {
-		t.Fatalf("request_id %v does not match X-Request-ID %q", e["request_id"], r.Header.Get("X-Request-ID"))
-	}
-	return e["code"].(string)
-}
+type response = apitest.Response
 
 // do sends a request; body may be nil, a string (sent raw) or a value (JSON).
 func (h *harness) do(method, path, token string, body any, headers ...string) response {
 	h.t.Helper()
-	var rd io.Reader
-	ct := ""
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd, ct = strings.NewReader(b), "application/json"
-	case []byte:
-		rd, ct = bytes.NewReader(b), "application/json"
-	default:
-		raw, _ := json.Marshal(b)
-		rd, ct = bytes.NewReader(raw), "application/json"
-	}
-	req := httptest.NewRequest(method, path, rd)
-	// app.Test reuses one connection; a handler that refuses a streamed body
-	// early would otherwise leave the rest of it to be parsed as the next request.
-	req.Header.Set("Connection", "close")
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	return h.send(req)
+	return h.send(apitest.NewRequest(h.t, method, path, token, body, headers...))
 }
 
 // send runs req through the router and reads the whole response.
@@ -187,9 +127,7 @@ func (h *harness) send(req *http.Request) response {
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return apitest.Read(res)
 }
 
 // addressed gives a request built by httptest.NewRequest the Host a real
@@ -209,7 +147,7 @@ func (h *harness) login(email, password string) (string, string) {
 	if r.Status != 200 {
 		h.t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
 	}
-	m := r.json(h.t)
+	m := r.JSON(h.t)
 	return m["access_token"].(string), m["refresh_token"].(string)
 }
 

@@ -65,7 +65,7 @@ func TestForeignHostIsRefusedOnEveryPath(t *testing.T) {
 	for _, host := range foreign {
 		for _, rq := range requests {
 			r := h.doHost(host, rq.method, rq.path, rq.token, rq.body)
-			if r.Status != 421 || r.errCode(t) != "misdirected_request" {
+			if r.Status != 421 || r.ErrCode(t) != "misdirected_request" {
 				t.Fatalf("Host %s %s %s: %d %s, want 421 misdirected_request", host, rq.method, rq.path, r.Status, r.Body)
 			}
 			if strings.Contains(string(r.Body), "access_token") || strings.Contains(string(r.Body), config.DefaultDebugPassword) {

@@ -48,8 +48,8 @@ func (h *harness) stagedFiles() []string {
 
 func errorOf(t *testing.T, r response) map[string]any {
 	t.Helper()
-	r.errCode(t)
-	return r.json(t)["error"].(map[string]any)
+	r.ErrCode(t)
+	return r.JSON(t)["error"].(map[string]any)
 }
 
 // oldID is an ID minted the given time ago (IDs carry their creation time).
@@ -70,19 +70,19 @@ func TestUploadForAGitRepositoryIsRefusedBeforeStaging(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
-	id := r.json(t)["id"].(string)
+	id := r.JSON(t)["id"].(string)
 	before := h.waitIngest(tok, id)
 
 	noise := make([]byte, 64<<10)
 	rand.Read(noise)
 	res := h.upload(tok, "/v1/repositories/"+id+"/ingest", "", noise)
-	if res.Status != 409 || res.errCode(t) != "conflict" || !strings.Contains(errorOf(t, res)["message"].(string), "Git URL") {
+	if res.Status != 409 || res.ErrCode(t) != "conflict" || !strings.Contains(errorOf(t, res)["message"].(string), "Git URL") {
 		t.Fatalf("archive for a Git repository: %d %s", res.Status, res.Body)
 	}
 	if left := h.stagedFiles(); len(left) != 0 {
 		t.Fatalf("the refused upload left %v under blobs/uploads", left)
 	}
-	after := h.do("GET", "/v1/repositories/"+id, tok, nil).json(t)
+	after := h.do("GET", "/v1/repositories/"+id, tok, nil).JSON(t)
 	if after["ingest_status"] != before["ingest_status"] || after["source_type"] != "git" {
 		t.Fatalf("the refused upload changed the repository: %v", after)
 	}
@@ -101,7 +101,7 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 	h := newHarness(t, nil)
 	root := h.debugToken()
 	ctx := t.Context()
-	me := h.do("GET", "/v1/auth/me", root, nil).json(t)["id"].(string)
+	me := h.do("GET", "/v1/auth/me", root, nil).JSON(t)["id"].(string)
 	pid := h.project(root, "p")
 
 	stale := blob.UploadKey(oldID(store.PrefixRepo, 2*time.Hour))
@@ -140,7 +140,7 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 	}
 
 	res := h.do("POST", "/v1/ops/cleanup", root, nil)
-	got := res.json(t)
+	got := res.JSON(t)
 	if res.Status != 200 || got["stale_uploads"] != float64(1) || got["partial_writes"] != wantPartials {
 		t.Fatalf("cleanup: %d %s", res.Status, res.Body)
 	}
@@ -168,7 +168,7 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 		t.Errorf("cleanup aborted a multipart upload that is still streaming: %v", open)
 	}
 	// Idempotent: a second run finds nothing more.
-	if again := h.do("POST", "/v1/ops/cleanup", root, nil).json(t); again["stale_uploads"] != float64(0) || again["partial_writes"] != float64(0) {
+	if again := h.do("POST", "/v1/ops/cleanup", root, nil).JSON(t); again["stale_uploads"] != float64(0) || again["partial_writes"] != float64(0) {
 		t.Fatalf("second cleanup: %v", again)
 	}
 }
@@ -186,7 +186,7 @@ func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
 		if r.Status != 201 {
 			t.Fatalf("%s: %d %s", host, r.Status, r.Body)
 		}
-		done := h.waitIngest(tok, r.json(t)["id"].(string))
+		done := h.waitIngest(tok, r.JSON(t)["id"].(string))
 		ie, _ := done["ingest_error"].(map[string]any)
 		if ie == nil || ie["code"] != "host_not_allowed" {
 			t.Fatalf("%s: %v", host, done)
@@ -205,7 +205,7 @@ func TestEchoedIDsAreCapped(t *testing.T) {
 	h := newHarness(t, nil)
 	tok := h.debugToken()
 	pid := h.project(tok, "echo")
-	repo := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).json(t)["id"].(string)
+	repo := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
 	h.waitIngest(tok, repo)
 	long := strings.Repeat("Z", 10_000)
 	for _, p := range []string{
@@ -242,10 +242,10 @@ func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 	h := newHarness(t, nil)
 	root := h.debugToken()
 	pid := h.project(root, "names")
-	userID := h.do("POST", "/v1/users", root, map[string]any{"email": "named@example.com", "password": "correct horse battery"}).json(t)["id"].(string)
+	userID := h.do("POST", "/v1/users", root, map[string]any{"email": "named@example.com", "password": "correct horse battery"}).JSON(t)["id"].(string)
 	wantField := func(what string, r response, field string) {
 		t.Helper()
-		if r.Status != 400 || r.errCode(t) != "validation_failed" {
+		if r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 			t.Fatalf("%s: %d %s", what, r.Status, r.Body)
 		}
 		if d := errorOf(t, r)["details"].(map[string]any); d[field] == nil {
@@ -279,7 +279,7 @@ func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 	}
 	// Every script, emoji sequences and line breaks in descriptions stay welcome.
 	for _, name := range []string{"Ünïcödé 名前", "می\u200cخواهم", "team 👩\u200d💻"} {
-		if r := h.do("POST", "/v1/projects", root, map[string]string{"name": name, "description": "line one\nline two"}); r.Status != 201 || r.json(t)["name"] != name {
+		if r := h.do("POST", "/v1/projects", root, map[string]string{"name": name, "description": "line one\nline two"}); r.Status != 201 || r.JSON(t)["name"] != name {
 			t.Fatalf("%q: %d %s", name, r.Status, r.Body)
 		}
 	}
@@ -288,7 +288,7 @@ func TestNamesRefuseInvisibleCharacters(t *testing.T) {
 // quotaError checks a 429 quota_exceeded with details {limit, current}.
 func quotaError(t *testing.T, what string, r response, limit, current float64) {
 	t.Helper()
-	if r.Status != 429 || r.errCode(t) != "quota_exceeded" {
+	if r.Status != 429 || r.ErrCode(t) != "quota_exceeded" {
 		t.Fatalf("%s: %d %s", what, r.Status, r.Body)
 	}
 	if d := errorOf(t, r)["details"].(map[string]any); d["limit"] != limit || d["current"] != current {
@@ -316,7 +316,7 @@ func TestProjectAndRepositoryQuotas(t *testing.T) {
 	}
 	quotaError(t, "second repository by push", h.do("POST", "/v1/git-uploads", root, map[string]string{"project_id": first, "repository_name": "pushed"}), 1, 1)
 
-	limits := h.do("GET", "/v1/ops/limits", root, nil).json(t)
+	limits := h.do("GET", "/v1/ops/limits", root, nil).JSON(t)
 	perUser, usage := limits["per_user"].(map[string]any), limits["usage"].(map[string]any)
 	if perUser["max_projects"] != float64(2) || perUser["max_repositories"] != float64(1) || perUser["max_stored_bytes"] != float64(50<<30) {
 		t.Fatalf("per-user limits: %v", perUser)
@@ -374,7 +374,7 @@ func TestStoredBytesQuota(t *testing.T) {
 	root := h.debugToken()
 	pid := h.project(root, "bytes")
 	usage := func() map[string]any {
-		return h.do("GET", "/v1/ops/limits", root, nil).json(t)["usage"].(map[string]any)
+		return h.do("GET", "/v1/ops/limits", root, nil).JSON(t)["usage"].(map[string]any)
 	}
 
 	// 1. The upload fits what is left, the snapshot it makes does not: the
@@ -383,7 +383,7 @@ func TestStoredBytesQuota(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("upload within the quota: %d %s", r.Status, r.Body)
 	}
-	big := r.json(t)["id"].(string)
+	big := r.JSON(t)["id"].(string)
 	done := h.waitIngest(root, big)
 	if ie, _ := done["ingest_error"].(map[string]any); done["ingest_status"] != "failed" || ie["code"] != "quota_exceeded" {
 		t.Fatalf("a snapshot over the quota was kept: %v", done)
@@ -396,11 +396,11 @@ func TestStoredBytesQuota(t *testing.T) {
 	}
 
 	// 2. A small repository fits and counts.
-	small := h.upload(root, "/v1/projects/"+pid+"/repositories", "small", zipOf(t, map[string]string{"a.txt": "a"})).json(t)["id"].(string)
+	small := h.upload(root, "/v1/projects/"+pid+"/repositories", "small", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
 	if done := h.waitIngest(root, small); done["ingest_status"] != "ready" {
 		t.Fatalf("small repository: %v", done)
 	}
-	snaps := h.do("GET", "/v1/repositories/"+small+"/snapshots", root, nil).json(t)["items"].([]any)
+	snaps := h.do("GET", "/v1/repositories/"+small+"/snapshots", root, nil).JSON(t)["items"].([]any)
 	used := snaps[0].(map[string]any)["stored_bytes"].(float64)
 	if used <= 0 || usage()["stored_bytes"] != used {
 		t.Fatalf("stored bytes %v, usage %v", used, usage())
@@ -415,7 +415,7 @@ func TestStoredBytesQuota(t *testing.T) {
 	}
 
 	// 4. Once the quota is used up, every way to add source is refused up front.
-	me := h.do("GET", "/v1/auth/me", root, nil).json(t)["id"].(string)
+	me := h.do("GET", "/v1/auth/me", root, nil).JSON(t)["id"].(string)
 	filler := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: small, OwnerUserID: me, StoredBytes: limit, CreatedAt: time.Now().UTC()}
 	if err := h.env.Store.CreateSnapshot(t.Context(), filler); err != nil {
 		t.Fatal(err)

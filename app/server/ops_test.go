@@ -15,21 +15,21 @@ func TestOpsRoutes(t *testing.T) {
 	root := h.debugToken()
 	user := h.newUser(root, "plain@example.com")
 	for _, p := range []string{"/v1/ops/workers", "/v1/ops/limits", "/v1/ops/queue"} {
-		if r := h.do("GET", p, user, nil); r.Status != 403 || r.errCode(t) != "forbidden" {
+		if r := h.do("GET", p, user, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {
 			t.Fatalf("%s as a plain user: %d", p, r.Status)
 		}
 		if r := h.do("GET", p, root, nil); r.Status != 200 {
 			t.Fatalf("%s as root: %d %s", p, r.Status, r.Body)
 		}
 	}
-	if l := h.do("GET", "/v1/ops/limits", root, nil).json(t); l["max_active_scans_per_user"] != float64(4) || l["execution_mode"] != "thread" {
+	if l := h.do("GET", "/v1/ops/limits", root, nil).JSON(t); l["max_active_scans_per_user"] != float64(4) || l["execution_mode"] != "thread" {
 		t.Fatalf("limits: %v", l)
 	}
 
 	// Blobs whose rows are gone (a crash between the two deletes) are swept;
 	// live ones are kept.
 	pid := h.project(root, "keep")
-	repoID := h.upload(root, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).json(t)["id"].(string)
+	repoID := h.upload(root, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
 	h.waitIngest(root, repoID)
 	ctx := t.Context()
 	orphans := []string{"snapshots/repo_01J0000000000000000000000X/snap_01J0000000000000000000000X.zip", "scans/scan_01J0000000000000000000000X/report.json",
@@ -40,7 +40,7 @@ func TestOpsRoutes(t *testing.T) {
 		}
 	}
 	res := h.do("POST", "/v1/ops/cleanup", root, nil)
-	if res.Status != 200 || res.json(t)["orphaned_blobs"] != float64(2) || res.json(t)["stale_uploads"] != float64(1) {
+	if res.Status != 200 || res.JSON(t)["orphaned_blobs"] != float64(2) || res.JSON(t)["stale_uploads"] != float64(1) {
 		t.Fatalf("cleanup: %d %s", res.Status, res.Body)
 	}
 	for _, k := range orphans {
@@ -71,9 +71,9 @@ func TestExpiredPushRemoteIsRefused(t *testing.T) {
 	}
 	go h.app.HTTP.Listener(ln)
 	tok := h.debugToken()
-	up := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": h.project(tok, "p"), "repository_name": "late"}).json(t)
+	up := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": h.project(tok, "p"), "repository_name": "late"}).JSON(t)
 	time.Sleep(1100 * time.Millisecond)
-	if got := h.do("GET", "/v1/git-uploads/"+up["id"].(string), tok, nil).json(t); got["status"] != "expired" {
+	if got := h.do("GET", "/v1/git-uploads/"+up["id"].(string), tok, nil).JSON(t); got["status"] != "expired" {
 		t.Fatalf("status after expiry: %v", got["status"])
 	}
 	remote, _ := url.Parse(up["remote_url"].(string))

@@ -16,13 +16,13 @@ func TestOpsWorkersShowModeAndTasks(t *testing.T) {
 	root := h.debugToken()
 	pid := h.project(root, "ops")
 	r := h.upload(root, "/v1/projects/"+pid+"/repositories", "app", zipOf(t, map[string]string{"main.py": "print(1)\n"}))
-	repoID := r.json(t)["id"].(string)
+	repoID := r.JSON(t)["id"].(string)
 	h.waitIngest(root, repoID)
 	s := h.do("POST", "/v1/repositories/"+repoID+"/scans", root, map[string]any{"engines": []string{"secrets"}})
 	if s.Status != 202 {
 		t.Fatalf("scan: %d %s", s.Status, s.Body)
 	}
-	scanID := s.json(t)["id"].(string)
+	scanID := s.JSON(t)["id"].(string)
 	// Settled, so its attempt no longer moves.
 	h.waitScan(root, scanID, 3*time.Minute)
 	ctx := t.Context()
@@ -44,7 +44,7 @@ func TestOpsWorkersShowModeAndTasks(t *testing.T) {
 	if r.Status != 200 || strings.Contains(string(r.Body), "arn:aws") || strings.Contains(string(r.Body), "123456789012") {
 		t.Fatalf("workers: %d %s", r.Status, r.Body)
 	}
-	for _, it := range r.json(t)["items"].([]any) {
+	for _, it := range r.JSON(t)["items"].([]any) {
 		v := it.(map[string]any)
 		if v["id"] != w.ID {
 			continue

@@ -52,7 +52,7 @@ func TestSecretsBesideADetectedKeyLeakNowhere(t *testing.T) {
 	}
 	list := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil)
 	leaks("GET findings", list.Body)
-	for _, f := range list.json(t)["items"].([]any) {
+	for _, f := range list.JSON(t)["items"].([]any) {
 		f := f.(map[string]any)
 		if w, ok := want[f["file_path"].(string)]; ok && f["category"] == "aws-access-token" {
 			if f["evidence"] != w {
@@ -83,7 +83,7 @@ func TestSecretsBesideADetectedKeyLeakNowhere(t *testing.T) {
 	for after := "0"; after != ""; {
 		page := h.do("GET", "/v1/scans/"+scanID+"/events?limit=2&after_seq="+after, tok, nil)
 		leaks("polled events", page.Body)
-		m := page.json(t)
+		m := page.JSON(t)
 		polled += len(m["items"].([]any))
 		after, _ = m["next_cursor"].(string)
 	}

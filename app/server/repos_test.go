@@ -55,7 +55,7 @@ func (h *harness) waitIngest(token, repoID string) map[string]any {
 	h.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		r := h.do("GET", "/v1/repositories/"+repoID, token, nil).json(h.t)
+		r := h.do("GET", "/v1/repositories/"+repoID, token, nil).JSON(h.t)
 		if s := r["ingest_status"]; s == "ready" || s == "failed" {
 			return r
 		}
@@ -71,7 +71,7 @@ func (h *harness) project(token, name string) string {
 	if r.Status != 201 {
 		h.t.Fatalf("create project: %d %s", r.Status, r.Body)
 	}
-	return r.json(h.t)["id"].(string)
+	return r.JSON(h.t)["id"].(string)
 }
 
 func TestArchiveRepositoryLifecycle(t *testing.T) {
@@ -91,7 +91,7 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
-	repo := r.json(t)
+	repo := r.JSON(t)
 	id := repo["id"].(string)
 	if repo["ingest_status"] != "pending" || repo["source_type"] != "archive" {
 		t.Fatalf("new repository: %s", r.Body)
@@ -101,7 +101,7 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 		t.Fatalf("ingest: %v", done)
 	}
 
-	snaps := h.do("GET", "/v1/repositories/"+id+"/snapshots", tok, nil).json(t)["items"].([]any)
+	snaps := h.do("GET", "/v1/repositories/"+id+"/snapshots", tok, nil).JSON(t)["items"].([]any)
 	if len(snaps) != 1 {
 		t.Fatalf("snapshots: %v", snaps)
 	}
@@ -110,7 +110,7 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 		t.Fatalf("file_count %v (the wrapping folder, .git and docs/ must be left out): %v", snap["file_count"], snap)
 	}
 
-	tree := h.do("GET", "/v1/repositories/"+id+"/tree", tok, nil).json(t)
+	tree := h.do("GET", "/v1/repositories/"+id+"/tree", tok, nil).JSON(t)
 	names := []string{}
 	for _, e := range tree["entries"].([]any) {
 		names = append(names, e.(map[string]any)["name"].(string))
@@ -120,7 +120,7 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 		t.Fatalf("root entries: %v", names)
 	}
 	f := h.do("GET", "/v1/repositories/"+id+"/file?path=src/server.js", tok, nil)
-	if f.Status != 200 || !strings.Contains(f.json(t)["content"].(string), "express()") {
+	if f.Status != 200 || !strings.Contains(f.JSON(t)["content"].(string), "express()") {
 		t.Fatalf("file: %d %s", f.Status, f.Body)
 	}
 	for _, p := range []string{"../../etc/passwd", "/etc/passwd", "src/%2e%2e/%2e%2e/x", "nope.js"} {
@@ -128,13 +128,13 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 		if r.Status != 404 && r.Status != 400 {
 			t.Fatalf("file %q: %d %s", p, r.Status, r.Body)
 		}
-		r.errCode(t)
+		r.ErrCode(t)
 	}
 
 	// A profile was generated from the manifest on first ingest.
 	var tp map[string]any
 	for i := 0; i < 100; i++ {
-		tp = h.do("GET", "/v1/repositories/"+id+"/threat-profile", tok, nil).json(t)
+		tp = h.do("GET", "/v1/repositories/"+id+"/threat-profile", tok, nil).JSON(t)
 		if tp["status"] == "ready" {
 			break
 		}
@@ -146,10 +146,10 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 	}
 	edit := map[string]any{"summary": "Shop API", "focus": []string{"injection"}, "out_of_scope": []string{"test/"}, "severity_threshold": "medium"}
 	put := h.do("PUT", "/v1/repositories/"+id+"/threat-profile", tok, edit)
-	if put.Status != 200 || put.json(t)["source"] != "edited" {
+	if put.Status != 200 || put.JSON(t)["source"] != "edited" {
 		t.Fatalf("edit profile: %d %s", put.Status, put.Body)
 	}
-	if r := h.do("PUT", "/v1/repositories/"+id+"/threat-profile", tok, map[string]any{"severity_threshold": "urgent"}); r.Status != 400 || r.errCode(t) != "validation_failed" {
+	if r := h.do("PUT", "/v1/repositories/"+id+"/threat-profile", tok, map[string]any{"severity_threshold": "urgent"}); r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 		t.Fatalf("bad threshold: %d %s", r.Status, r.Body)
 	}
 	if r := h.do("POST", "/v1/repositories/"+id+"/threat-profile/generate", tok, nil); r.Status != 202 {
@@ -169,7 +169,7 @@ func TestArchiveRepositoryLifecycle(t *testing.T) {
 		t.Fatalf("re-ingest: %d %s", r.Status, r.Body)
 	}
 	h.waitIngest(tok, id)
-	if n := len(h.do("GET", "/v1/repositories/"+id+"/snapshots", tok, nil).json(t)["items"].([]any)); n != 2 {
+	if n := len(h.do("GET", "/v1/repositories/"+id+"/snapshots", tok, nil).JSON(t)["items"].([]any)); n != 2 {
 		t.Fatalf("snapshots after re-ingest: %d", n)
 	}
 	if staged, _ := h.env.Blobs.List(t.Context(), "uploads/"); len(staged) != 0 {
@@ -205,7 +205,7 @@ func TestHostileArchivesFailWithAReason(t *testing.T) {
 			if r.Status != 201 {
 				t.Fatalf("upload: %d %s", r.Status, r.Body)
 			}
-			done := h.waitIngest(tok, r.json(t)["id"].(string))
+			done := h.waitIngest(tok, r.JSON(t)["id"].(string))
 			ie, _ := done["ingest_error"].(map[string]any)
 			if done["ingest_status"] != "failed" || ie == nil || ie["code"] != "archive_rejected" {
 				t.Fatalf("%v", done)
@@ -234,7 +234,7 @@ func TestUploadTooLargeIsCutOff(t *testing.T) {
 	tok := h.debugToken()
 	pid := h.project(tok, "big")
 	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", "big", bytes.Repeat([]byte("x"), 4096))
-	if r.Status != 413 || r.errCode(t) != "payload_too_large" {
+	if r.Status != 413 || r.ErrCode(t) != "payload_too_large" {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
 	if uploads, _ := h.env.Blobs.List(t.Context(), "uploads/"); len(uploads) != 0 {
@@ -251,7 +251,7 @@ func TestGitURLValidation(t *testing.T) {
 	pid := h.project(tok, "git")
 	for _, u := range []string{"ftp://example.com/x.git", "file:///etc", "git@github.com:a/b.git", "", "https://"} {
 		r := h.do("POST", "/v1/projects/"+pid+"/repositories", tok, map[string]string{"git_url": u})
-		if r.Status != 400 || r.errCode(t) != "validation_failed" {
+		if r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 			t.Fatalf("%q: %d %s", u, r.Status, r.Body)
 		}
 	}
@@ -260,7 +260,7 @@ func TestGitURLValidation(t *testing.T) {
 	if r.Status != 201 {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	done := h.waitIngest(tok, r.json(t)["id"].(string))
+	done := h.waitIngest(tok, r.JSON(t)["id"].(string))
 	if ie, _ := done["ingest_error"].(map[string]any); ie == nil || ie["code"] != "host_not_allowed" {
 		t.Fatalf("%v", done)
 	}

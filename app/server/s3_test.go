@@ -60,7 +60,7 @@ func (h *harness) scanned(tok, project string) (repoID, scanID string) {
 	if r.Status != 201 {
 		h.t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
-	repoID = r.json(h.t)["id"].(string)
+	repoID = r.JSON(h.t)["id"].(string)
 	if done := h.waitIngest(tok, repoID); done["ingest_status"] != "ready" {
 		h.t.Fatalf("ingest: %v", done)
 	}
@@ -68,13 +68,13 @@ func (h *harness) scanned(tok, project string) (repoID, scanID string) {
 	if s.Status != 202 {
 		h.t.Fatalf("scan: %d %s", s.Status, s.Body)
 	}
-	scanID = s.json(h.t)["id"].(string)
+	scanID = s.JSON(h.t)["id"].(string)
 	if done := h.waitScan(tok, scanID, time.Minute); done["status"] != "completed" {
 		h.t.Fatalf("scan: %v", done)
 	}
 	// Artifacts are stored after the scan ends (summary.json records how).
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		s := h.do("GET", "/v1/scans/"+scanID, tok, nil).json(h.t)
+		s := h.do("GET", "/v1/scans/"+scanID, tok, nil).JSON(h.t)
 		if arts, _ := s["artifacts"].([]any); len(arts) >= 4 {
 			break
 		}
@@ -98,13 +98,13 @@ func TestS3Runtime(t *testing.T) {
 		t.Fatalf("tree: %d %s", r.Status, r.Body)
 	}
 	f := h.do("GET", "/v1/repositories/"+repoID+"/file?path=src/main.py", tok, nil)
-	if f.Status != 200 || f.json(t)["content"] != "print('hello')\n" {
+	if f.Status != 200 || f.JSON(t)["content"] != "print('hello')\n" {
 		t.Fatalf("file: %d %s", f.Status, f.Body)
 	}
 	if st := h.env.Blobs.(*blobcache.Cache).Stats(); st.Entries == 0 {
 		t.Fatal("browsing did not go through the snapshot cache")
 	}
-	findings := h.do("GET", "/v1/scans/"+scanID+"/findings", tok, nil).json(t)["items"].([]any)
+	findings := h.do("GET", "/v1/scans/"+scanID+"/findings", tok, nil).JSON(t)["items"].([]any)
 	if len(findings) != 1 {
 		t.Fatalf("findings: %v", findings)
 	}
@@ -145,7 +145,7 @@ func TestS3Runtime(t *testing.T) {
 	// And a whole project.
 	_, scan2 := h.scanned(tok, "s3-project")
 	var pid string
-	for _, p := range h.do("GET", "/v1/projects", tok, nil).json(t)["items"].([]any) {
+	for _, p := range h.do("GET", "/v1/projects", tok, nil).JSON(t)["items"].([]any) {
 		if p.(map[string]any)["name"] == "s3-project" {
 			pid = p.(map[string]any)["id"].(string)
 		}
@@ -168,7 +168,7 @@ func TestS3FailuresAreUnavailableAndSayNothing(t *testing.T) {
 	leaks := []string{h.aws.source, h.aws.artifacts, "arn:", awsemu.AccessKey, awsemu.SecretKey, "AccessDenied", "s3://", "not authorized", "operation error"}
 	check := func(what string, r response) {
 		t.Helper()
-		if r.Status != http.StatusServiceUnavailable || r.errCode(t) != "unavailable" || r.json(t)["error"].(map[string]any)["retryable"] != true {
+		if r.Status != http.StatusServiceUnavailable || r.ErrCode(t) != "unavailable" || r.JSON(t)["error"].(map[string]any)["retryable"] != true {
 			t.Fatalf("%s: %d %s", what, r.Status, r.Body)
 		}
 		for _, l := range leaks {
@@ -209,7 +209,7 @@ func TestS3CleanupListsTheBuckets(t *testing.T) {
 		}
 	}
 	res := h.do("POST", "/v1/ops/cleanup", tok, nil)
-	if got := res.json(t); res.Status != 200 || got["orphaned_blobs"] != float64(2) || got["stale_uploads"] != float64(1) {
+	if got := res.JSON(t); res.Status != 200 || got["orphaned_blobs"] != float64(2) || got["stale_uploads"] != float64(1) {
 		t.Fatalf("cleanup: %d %s", res.Status, res.Body)
 	}
 	for _, k := range h.aws.emu.Keys(t, h.aws.source) {

@@ -23,7 +23,7 @@ func scanHarness(t *testing.T) (*harness, string) {
 func (h *harness) repository(tok string, files map[string]string) string {
 	h.t.Helper()
 	pid := h.project(tok, "p"+time.Now().Format("150405.000000"))
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(h.t, files)).json(h.t)["id"].(string)
+	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(h.t, files)).JSON(h.t)["id"].(string)
 	if r := h.waitIngest(tok, repoID); r["ingest_status"] != "ready" {
 		h.t.Fatalf("ingest: %v", r)
 	}
@@ -39,12 +39,12 @@ func (h *harness) scan(tok, repoID string, body map[string]any) map[string]any {
 	if r.Status != 202 {
 		h.t.Fatalf("start scan: %d %s", r.Status, r.Body)
 	}
-	id := r.json(h.t)["id"].(string)
+	id := r.JSON(h.t)["id"].(string)
 	if done := h.waitScan(tok, id, time.Minute); done["status"] != "completed" {
 		h.t.Fatalf("scan: %v", done)
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		s := h.do("GET", "/v1/scans/"+id, tok, nil).json(h.t)
+		s := h.do("GET", "/v1/scans/"+id, tok, nil).JSON(h.t)
 		for _, st := range s["stages"].([]any) {
 			if st := st.(map[string]any); st["engine"] == "runner" && st["stage"] == "artifacts" {
 				return s
@@ -65,7 +65,7 @@ func TestScopedScanKeepsTheDismissal(t *testing.T) {
 	repoID := h.repository(tok, map[string]string{"app.env": line, "config/app.env": line, "config/other.env": srctree.AWSKeyLine(12)})
 
 	h.scan(tok, repoID, map[string]any{})
-	list := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).json(t)["items"].([]any)
+	list := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).JSON(t)["items"].([]any)
 	if len(list) != 2 {
 		t.Fatalf("full scan: %d findings, want 2", len(list))
 	}
@@ -83,8 +83,8 @@ func TestScopedScanKeepsTheDismissal(t *testing.T) {
 	}
 
 	scoped := h.scan(tok, repoID, map[string]any{"paths": []string{"config"}})
-	inScan := h.do("GET", "/v1/scans/"+scoped["id"].(string)+"/findings", tok, nil).json(t)["items"].([]any)
-	all := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).json(t)["items"].([]any)
+	inScan := h.do("GET", "/v1/scans/"+scoped["id"].(string)+"/findings", tok, nil).JSON(t)["items"].([]any)
+	all := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).JSON(t)["items"].([]any)
 	if len(inScan) != 2 || len(all) != 2 {
 		t.Fatalf("scoped scan: %d findings in the scan, %d in the repository; want 2 and 2 (no new finding)", len(inScan), len(all))
 	}
@@ -105,10 +105,10 @@ func TestScopedScanKeepsTheDismissal(t *testing.T) {
 	}
 	// And back: a full scan still links to the same, dismissed finding.
 	h.scan(tok, repoID, map[string]any{})
-	if f := h.do("GET", "/v1/findings/"+shared, tok, nil).json(t); f["status"] != "dismissed" || f["file_path"] != "app.env" {
+	if f := h.do("GET", "/v1/findings/"+shared, tok, nil).JSON(t); f["status"] != "dismissed" || f["file_path"] != "app.env" {
 		t.Errorf("after a full scan again: %v at %v", f["status"], f["file_path"])
 	}
-	if all := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).json(t)["items"].([]any); len(all) != 2 {
+	if all := h.do("GET", "/v1/repositories/"+repoID+"/findings", tok, nil).JSON(t)["items"].([]any); len(all) != 2 {
 		t.Errorf("%d findings after scanning in full again, want 2", len(all))
 	}
 }

@@ -29,7 +29,7 @@ func (h *harness) createUser(rootToken, email, password string) string {
 	if r.Status != 201 {
 		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
 	}
-	return r.json(h.t)["id"].(string)
+	return r.JSON(h.t)["id"].(string)
 }
 
 // apiKey creates an API key for the bearer and returns its secret.
@@ -39,7 +39,7 @@ func (h *harness) apiKey(token, name string) string {
 	if r.Status != 201 {
 		h.t.Fatalf("create API key: %d %s", r.Status, r.Body)
 	}
-	return r.json(h.t)["secret"].(string)
+	return r.JSON(h.t)["secret"].(string)
 }
 
 // status is the answer to GET /v1/auth/me with a bearer credential.
@@ -113,7 +113,7 @@ func TestRevokeSessions(t *testing.T) {
 	// Another plain user learns nothing: the same 404 as for a user that does not exist.
 	for _, target := range []string{id, "usr_01J0000000000000000000000X"} {
 		r := h.do("POST", "/v1/users/"+target+"/revoke-sessions", mallory, nil)
-		if r.Status != 404 || r.errCode(t) != "not_found" {
+		if r.Status != 404 || r.ErrCode(t) != "not_found" {
 			t.Fatalf("mallory revoking %s: %d %s", target, r.Status, r.Body)
 		}
 	}
@@ -200,7 +200,7 @@ func TestRefreshCookie(t *testing.T) {
 	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/v1/auth" {
 		t.Fatalf("cookie flags: HttpOnly=%v Secure=%v SameSite=%v Path=%q (%s)", c.HttpOnly, c.Secure, c.SameSite, c.Path, login.Header.Get("Set-Cookie"))
 	}
-	if c.MaxAge != int(h.env.Config.RefreshTokenTTL.Seconds()) || c.Value != login.json(t)["refresh_token"] {
+	if c.MaxAge != int(h.env.Config.RefreshTokenTTL.Seconds()) || c.Value != login.JSON(t)["refresh_token"] {
 		t.Fatalf("cookie Max-Age %d / value differs from the JSON refresh token", c.MaxAge)
 	}
 	if cc := login.Header.Get("Cache-Control"); cc != "no-store" {
@@ -217,22 +217,22 @@ func TestRefreshCookie(t *testing.T) {
 		t.Fatalf("refresh did not rotate the cookie: %+v", next)
 	}
 	// The page never sees the refresh token: a script could call this route itself.
-	if _, ok := res.json(t)["refresh_token"]; ok || strings.Contains(string(res.Body), next.Value) {
+	if _, ok := res.JSON(t)["refresh_token"]; ok || strings.Contains(string(res.Body), next.Value) {
 		t.Fatalf("a cookie refresh returned the refresh token in JSON: %s", res.Body)
 	}
 	// A body refresh (API clients) still answers with both tokens.
-	if body := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": next.Value}); body.Status != 200 || body.json(t)["refresh_token"] == nil {
+	if body := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": next.Value}); body.Status != 200 || body.JSON(t)["refresh_token"] == nil {
 		t.Fatalf("body refresh: %d %s", body.Status, body.Body)
 	} else {
 		next = refreshCookie(t, body)
 	}
-	wantStatus(t, "access token from a cookie refresh", h.meStatus(res.json(t)["access_token"].(string)), 200)
+	wantStatus(t, "access token from a cookie refresh", h.meStatus(res.JSON(t)["access_token"].(string)), 200)
 
 	// The body wins over the cookie (API clients), and no credential at all is a validation error.
 	if r := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": "bogus"}, "Cookie", api.RefreshCookie+"="+next.Value); r.Status != 401 {
 		t.Fatalf("a bad body token with a good cookie: %d", r.Status)
 	}
-	if r := h.do("POST", "/v1/auth/refresh", "", nil); r.Status != 400 || r.errCode(t) != "validation_failed" {
+	if r := h.do("POST", "/v1/auth/refresh", "", nil); r.Status != 400 || r.ErrCode(t) != "validation_failed" {
 		t.Fatalf("refresh without any token: %d %s", r.Status, r.Body)
 	}
 
@@ -261,10 +261,10 @@ func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
 	wrong := login("not the password at all")
 	for _, suffix := range []string{"x", "anything at all", strings.Repeat("z", 500)} {
 		r := login(pw72 + suffix)
-		if r.Status != 401 || r.errCode(t) != "unauthorized" {
+		if r.Status != 401 || r.ErrCode(t) != "unauthorized" {
 			t.Fatalf("72-byte password + %d bytes signed in: %d %s", len(suffix), r.Status, r.Body)
 		}
-		if r.json(t)["error"].(map[string]any)["message"] != wrong.json(t)["error"].(map[string]any)["message"] {
+		if r.JSON(t)["error"].(map[string]any)["message"] != wrong.JSON(t)["error"].(map[string]any)["message"] {
 			t.Fatalf("the answer differs from a wrong password's: %s vs %s", r.Body, wrong.Body)
 		}
 	}
@@ -426,11 +426,11 @@ func TestRevocationEndsOpenEventStreams(t *testing.T) {
 	uid := h.createUser(root, "watcher@example.com", userPassword)
 	tok, _ := h.login("watcher@example.com", userPassword)
 	pid := h.project(tok, "watched")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"main.py": "print(1)\n"})).json(t)["id"].(string)
+	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"main.py": "print(1)\n"})).JSON(t)["id"].(string)
 	h.waitIngest(tok, repoID)
 	// No dispatcher runs in this harness, so the scan stays queued and its
 	// stream stays open until something ends it.
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).json(t)["id"].(string)
+	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
 	base := h.listen()
 
 	cases := []struct {
@@ -439,7 +439,7 @@ func TestRevocationEndsOpenEventStreams(t *testing.T) {
 		revoke func(cred string)
 	}{
 		{"API key deleted", func() string { return h.apiKey(tok, "stream") }, func(cred string) {
-			keys := h.do("GET", "/v1/api-keys", tok, nil).json(t)["items"].([]any)
+			keys := h.do("GET", "/v1/api-keys", tok, nil).JSON(t)["items"].([]any)
 			for _, k := range keys {
 				if k := k.(map[string]any); strings.HasPrefix(cred, k["prefix"].(string)) {
 					wantStatus(t, "delete key", h.do("DELETE", "/v1/api-keys/"+k["id"].(string), tok, nil).Status, 204)
@@ -501,5 +501,5 @@ func TestRefreshRetryAfterAReload(t *testing.T) {
 	if c := refreshCookie(t, again); c.Value == "" || c.Value == c0 {
 		t.Fatalf("no new cookie after the retry: %+v", c)
 	}
-	wantStatus(t, "access token after the retry", h.meStatus(again.json(t)["access_token"].(string)), 200)
+	wantStatus(t, "access token after the retry", h.meStatus(again.JSON(t)["access_token"].(string)), 200)
 }

@@ -7,12 +7,9 @@
 package servertest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -20,6 +17,7 @@ import (
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/server"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/awsemu"
 )
 
@@ -80,79 +78,14 @@ func New(t testing.TB, vars map[string]string) *Harness {
 	return &Harness{T: t, App: a, Env: env}
 }
 
-// Response is a whole response.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// JSON decodes the body as a JSON object.
-func (r Response) JSON(t testing.TB) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		t.Fatalf("response is not a JSON object (status %d): %q", r.Status, r.Body)
-	}
-	return m
-}
-
-// ErrCode checks the body is the documented error envelope, its request_id
-// the X-Request-ID header, and returns its code.
-func (r Response) ErrCode(t testing.TB) string {
-	t.Helper()
-	m := r.JSON(t)
-	if m["schema_version"] != float64(1) {
-		t.Fatalf("no schema_version 1 in error body: %s", r.Body)
-	}
-	e, ok := m["error"].(map[string]any)
-	if !ok {
-		t.Fatalf("no error object: %s", r.Body)
-	}
-	for _, k := range []string{"code", "message", "retryable", "details", "request_id"} {
-		if _, ok := e[k]; !ok {
-			t.Fatalf("error envelope lacks %q: %s", k, r.Body)
-		}
-	}
-	if e["request_id"] == "" || e["request_id"] != r.Header.Get("X-Request-ID") {
-		t.Fatalf("request_id %v does not match X-Request-ID %q", e["request_id"], r.Header.Get("X-Request-ID"))
-	}
-	code, _ := e["code"].(string)
-	return code
-}
+// Response is a whole response (testutil/apitest: JSON, ErrCode).
+type Response = apitest.Response
 
 // Do sends a request with an optional bearer credential; body may be nil, a
 // string (sent as it is) or a value (sent as JSON). headers are name, value pairs.
 func (h *Harness) Do(method, path, bearer string, body any, headers ...string) Response {
 	h.T.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			h.T.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res := h.Open(req)
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return apitest.Read(h.Open(apitest.NewRequest(h.T, method, path, bearer, body, headers...)))
 }
 
 // Open sends req and returns the response unread, for streams. The request
