@@ -3,7 +3,6 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -117,45 +117,11 @@ type client struct {
 
 func (c *client) call(method, path string, body any, out any) int {
 	c.t.Helper()
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case *bytes.Buffer:
-		rd = b
-	case multipartBody:
-		rd, ct = b.buf, b.contentType
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
+	status, raw := apitest.Call(c.t, c.base, c.token, method, path, body, out)
+	if status >= 300 && out != nil {
+		c.t.Fatalf("%s %s: %d %s", method, path, status, raw)
 	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil && res.StatusCode < 300 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
-	}
-	if res.StatusCode >= 300 && out != nil {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	return res.StatusCode
-}
-
-type multipartBody struct {
-	buf         *bytes.Buffer
-	contentType string
+	return status
 }
 
 func waitHTTP(t *testing.T, url string, within time.Duration) {
@@ -202,7 +168,7 @@ func (c *client) readyRepository(files map[string]string) string {
 	mw.WriteField("name", "repo")
 	mw.Close()
 	var repo struct{ ID string }
-	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", multipartBody{&body, mw.FormDataContentType()}, &repo)
+	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", apitest.Body{Reader: &body, ContentType: mw.FormDataContentType()}, &repo)
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var r struct {

@@ -97,3 +97,55 @@ func NewRequest(t testing.TB, method, path, bearer string, body any, headers ...
 	}
 	return req
 }
+
+// Body is a request body with its own content type, such as a multipart upload.
+type Body struct {
+	Reader      io.Reader
+	ContentType string
+}
+
+// Call sends a request to a running server at base (a process under test,
+// over the network) and reads the answer. body may be nil, a Body, an
+// io.Reader (sent as JSON) or a value (marshalled as JSON). A 2xx body is
+// decoded into out when out is not nil. It returns the status and the raw
+// body; what a failing status means is the caller's to say.
+func Call(t testing.TB, base, bearer, method, path string, body, out any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case Body:
+		rd, ct = b.Reader, b.ContentType
+	case io.Reader:
+		rd = b
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return res.StatusCode, raw
+}

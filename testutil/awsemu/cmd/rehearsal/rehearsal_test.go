@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -246,36 +247,8 @@ type api struct {
 
 func (c *api) call(method, path string, body any, out any) {
 	c.t.Helper()
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case [2]any:
-		rd, ct = b[0].(*bytes.Buffer), b[1].(string)
-	default:
-		raw, _ := json.Marshal(b)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	if rd != nil {
-		req.Header.Set("Content-Type", ct)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
+	if status, raw := apitest.Call(c.t, c.base, c.token, method, path, body, out); status >= 300 {
+		c.t.Fatalf("%s %s: %d %s", method, path, status, raw)
 	}
 }
 
@@ -302,7 +275,7 @@ func (c *api) upload(files map[string]string) string {
 		ID           string `json:"id"`
 		IngestStatus string `json:"ingest_status"`
 	}
-	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", [2]any{&body, mw.FormDataContentType()}, &repo)
+	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", apitest.Body{Reader: &body, ContentType: mw.FormDataContentType()}, &repo)
 	deadline := time.Now().Add(60 * time.Second)
 	for repo.IngestStatus != "ready" {
 		if repo.IngestStatus == "failed" || time.Now().After(deadline) {
