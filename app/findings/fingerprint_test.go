@@ -56,13 +56,14 @@ func legacyFingerprintIsReKeyed(t *testing.T, open func(testing.TB) *scantest.En
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
 	f := &fixture{env, u, repo}
-	rep := engine.Report{Key: "aws-access-token:0a1b", StableKey: true, Title: "AWS access key in app.env", Category: "aws-access-token",
+	// Today's title; the legacy finding below was stored with the old "… in app.env" one.
+	rep := engine.Report{Key: "aws-access-token:0a1b", StableKey: true, Title: "AWS access key", Category: "aws-access-token",
 		FilePath: "app.env", Severity: "high", Locations: []store.Location{{FilePath: "app.env"}, {FilePath: "config/app.env"}}}
 	old := f.scan(t, "secrets")
 	now := time.Now().UTC()
 	legacy := &store.Finding{ID: store.NewID(store.PrefixFinding), RepositoryID: repo.ID, ProjectID: repo.ProjectID, OwnerUserID: u.ID,
 		Fingerprint: v1("secrets", "aws-access-token", "app.env", "aws access key in app env", rep.Key), Engine: "secrets",
-		Title: rep.Title, Severity: "high", Confidence: "high", Category: rep.Category, FilePath: rep.FilePath,
+		Title: "AWS access key in app.env", Severity: "high", Confidence: "high", Category: rep.Category, FilePath: rep.FilePath,
 		Status: store.FindingDismissed, DismissedReason: "used_in_tests", ScanID: old.ID, FirstSeenScanID: old.ID, LastSeenScanID: old.ID,
 		CreatedAt: now, UpdatedAt: now}
 	if err := env.Store.CreateFinding(ctx, legacy); err != nil {
@@ -77,7 +78,7 @@ func legacyFingerprintIsReKeyed(t *testing.T, open func(testing.TB) *scantest.En
 		t.Fatalf("legacy finding not re-keyed: id %s (want %s) status %s fingerprint %s", got.ID, legacy.ID, got.Status, got.Fingerprint)
 	}
 	scoped := rep
-	scoped.Title, scoped.FilePath, scoped.Locations = "AWS access key in config/app.env", "config/app.env", []store.Location{{FilePath: "config/app.env"}}
+	scoped.FilePath, scoped.Locations = "config/app.env", []store.Location{{FilePath: "config/app.env"}}
 	again, err := findings.NewRecorder(env.Store, f.scan(t, "secrets"), nil).Record(ctx, "secrets", scoped)
 	if err != nil || again.ID != legacy.ID || again.Status != store.FindingDismissed {
 		t.Fatalf("scoped scan after re-keying: %+v %v", again, err)

@@ -89,9 +89,15 @@ func Fingerprint(engineName string, r engine.Report) string {
 
 // legacyFingerprint is what Fingerprint gave a stable-key report before v2
 // (path and title included). Findings stored then carry it; link re-keys
-// one when it is seen again.
+// one when it is seen again. The only stable-key engine (secrets) titled its
+// findings "<rule> in <path>" then; it no longer repeats the path, so the old
+// title is rebuilt here.
 func legacyFingerprint(engineName string, r engine.Report) string {
-	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(r.Title), r.Key)
+	title := r.Title
+	if suffix := " in " + r.FilePath; r.FilePath != "" && !strings.HasSuffix(title, suffix) {
+		title += suffix
+	}
+	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(title), r.Key)
 }
 
 func findingClass(r engine.Report) string {

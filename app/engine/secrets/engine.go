@@ -556,7 +556,7 @@ func (c *collector) report(a *aggregate) engine.Report {
 		Suppression:    sup,
 		Key:            h.key,
 		StableKey:      true,
-		Title:          label(h.ruleID) + " in " + a.rel,
+		Title:          label(h.ruleID), // the path is the Location column's
 		Severity:       rating.Severity,
 		Confidence:     rating.Confidence,
 		Category:       h.ruleID,

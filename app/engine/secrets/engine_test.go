@@ -150,7 +150,7 @@ func TestRunFindsPlantedSecretsRedacted(t *testing.T) {
 		t.Fatalf("want one AWS finding for the key in two files, got %d: %+v", len(aws), got)
 	}
 	a := aws[0]
-	if a.Title != "AWS access key in config/app.env" || a.FilePath != "config/app.env" || a.StartLine != 3 || a.EndLine != 3 {
+	if a.Title != "AWS access key" || a.FilePath != "config/app.env" || a.StartLine != 3 || a.EndLine != 3 {
 		t.Errorf("AWS finding: title %q path %q lines %d-%d", a.Title, a.FilePath, a.StartLine, a.EndLine)
 	}
 	if a.Severity != store.SeverityCritical || a.Confidence != "high" || a.CWE[0] != "CWE-798" || !a.StableKey {
