@@ -67,6 +67,7 @@ var backfills = map[string]func(tx *bolt.Tx) error{
 	string(idxRefreshLive): fillRefreshLive,
 	string(idxOwned):       buildOwnedIndex,
 	string(idxFindingMeta): buildFindingMeta,
+	string(bktProfileVers): keepReadyProfiles,
 }
 
 // compositeKey joins parts with a NUL byte. Parts are IDs or fixed words, which

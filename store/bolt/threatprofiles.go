@@ -94,6 +94,17 @@ func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
 	return nil
 }
 
+// keepReadyProfiles gives every ready profile written before versions were
+// kept its first version, so the first change after an upgrade can be undone.
+func keepReadyProfiles(tx *bolt.Tx) error {
+	return eachJSON(tx.Bucket(bktProfiles), "threat profile", func(r *profileRecord) error {
+		if r.Status != store.ProfileReady {
+			return nil
+		}
+		return addProfileVersion(tx, r.profile())
+	})
+}
+
 type versionRecord struct {
 	store.ThreatProfileVersion
 	OwnerUserID string `json:"owner_user_id"`
