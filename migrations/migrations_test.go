@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vegasec/vega/app/migrate"
+	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
@@ -36,7 +37,7 @@ func TestSchema(t *testing.T) {
 	for _, want := range []string{
 		"users", "api_keys", "refresh_sessions", "projects", "repositories", "snapshots",
 		"threat_profiles", "scans", "events", "findings", "scan_findings", "finding_history",
-		"runner_jobs", "usage_records", "workers", "git_uploads", "schema_migrations",
+		"runner_jobs", "usage_records", "workers", "git_uploads", "schema_migrations", "threat_profile_versions",
 	} {
 		if !slices.Contains(tables, want) {
 			t.Errorf("table %s missing (have %v)", want, tables)
@@ -81,6 +82,8 @@ func TestUpgradeWithData(t *testing.T) {
 			VALUES ('fnd_1', 'repo_1', 'prj_1', 'usr_1', 'SQL Injection', 'Body', 'src/A.go', 'Injection', 'open', now(), now());
 		INSERT INTO snapshots (id, repository_id, owner_user_id, total_bytes, created_at)
 			VALUES ('snap_1', 'repo_1', 'usr_1', 6442450944, now());
+		INSERT INTO threat_profiles (repository_id, id, owner_user_id, status, source, content, updated_at, updated_by)
+			VALUES ('repo_1', 'tp_1', 'usr_1', 'ready', 'edited', '{"summary": "hand written"}', now(), 'usr_1');
 		INSERT INTO users (id, email, created_at) VALUES ('usr_1', 'a@example.com', now());
 		INSERT INTO refresh_sessions (id, user_id, token_hash, family, expires_at, created_at)
 			VALUES ('rs_1', 'usr_1', 'h', 'fam_1', now() + interval '1 hour', now());`,
@@ -101,6 +104,14 @@ func TestUpgradeWithData(t *testing.T) {
 	}
 	if want := "sql injection\x1fbody\x1fsrc/a.go\x1finjection"; search != want || rule != "Injection" {
 		t.Fatalf("search = %q, rule_id = %q; want %q, Injection", search, rule, want)
+	}
+	// 0011: a ready profile of before versions has its first version.
+	var vid, vsummary string
+	if err := pool.QueryRow(ctx, `SELECT id, content->>'summary' FROM threat_profile_versions WHERE repository_id = 'repo_1'`).Scan(&vid, &vsummary); err != nil {
+		t.Fatal(err)
+	}
+	if !store.HasPrefix(vid, store.PrefixProfileV) || vsummary != "hand written" {
+		t.Fatalf("backfilled version %q %q", vid, vsummary)
 	}
 	// 0003: a snapshot of before the quotas counts its source size.
 	var stored int64

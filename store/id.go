@@ -18,6 +18,7 @@ const (
 	PrefixRepo      = "repo_"
 	PrefixSnapshot  = "snap_"
 	PrefixProfile   = "tp_"
+	PrefixProfileV  = "tpv_"
 	PrefixScan      = "scan_"
 	PrefixFinding   = "fnd_"
 	PrefixHistory   = "fh_"

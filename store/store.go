@@ -139,7 +139,15 @@ type SnapshotStore interface {
 type ThreatProfileStore interface {
 	// GetThreatProfile returns ErrNotFound when the repository has none yet.
 	GetThreatProfile(ctx context.Context, sc Scope, repositoryID string) (*ThreatProfile, error)
+	// PutThreatProfile creates or replaces the profile. A ready profile is
+	// also kept as a ThreatProfileVersion in the same write, and versions
+	// beyond MaxProfileVersions are dropped, oldest first.
 	PutThreatProfile(ctx context.Context, tp *ThreatProfile) error
+	// ListThreatProfileVersions returns the kept versions, newest first.
+	ListThreatProfileVersions(ctx context.Context, sc Scope, repositoryID string) ([]ThreatProfileVersion, error)
+	// GetThreatProfileVersion returns ErrNotFound unless the version belongs
+	// to the repository and sc may see it.
+	GetThreatProfileVersion(ctx context.Context, sc Scope, repositoryID, versionID string) (*ThreatProfileVersion, error)
 }
 
 // ScanFilter narrows ListScans; empty fields match everything.

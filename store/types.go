@@ -176,6 +176,7 @@ const (
 
 	ProfileSourceGenerated = "generated"
 	ProfileSourceEdited    = "edited"
+	ProfileSourceRestored  = "restored"
 )
 
 // ThreatProfileContent steers scans: focus and out_of_scope shape prompts,
@@ -201,6 +202,23 @@ type ThreatProfile struct {
 	UpdatedAt    time.Time            `json:"updated_at"`
 	UpdatedBy    string               `json:"updated_by"`
 }
+
+// ThreatProfileVersion is a kept copy of a ready profile's content: every
+// generation result, edit and restore stores one, so a later change can be
+// undone (docs/threat-profile.md). The newest MaxProfileVersions are kept.
+type ThreatProfileVersion struct {
+	ID           string               `json:"id"`
+	RepositoryID string               `json:"repository_id"`
+	OwnerUserID  string               `json:"-"`
+	Source       string               `json:"source"`
+	Content      ThreatProfileContent `json:"content"`
+	CreatedAt    time.Time            `json:"created_at"`
+	CreatedBy    string               `json:"created_by"`
+}
+
+// MaxProfileVersions is how many versions a repository's profile keeps; older
+// ones are dropped when a new one is stored.
+const MaxProfileVersions = 50
 
 type ScanProgress struct {
 	Percent         int    `json:"percent"`

@@ -13,6 +13,10 @@ func (r *Router) threatProfileRoutes() {
 	r.Add(
 		Route{"GET", "/repositories/:id/threat-profile", h.get, Op{Tag: tag, Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
 		Route{"PUT", "/repositories/:id/threat-profile", h.put, Op{Tag: tag, Summary: "Replace the threat profile's content (an edit)", Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
+		Route{"GET", "/repositories/:id/threat-profile/versions", h.versions, Op{Tag: tag, Summary: "List the kept versions of the threat profile, newest first (every generation result, edit and restore; the newest 50)",
+			Response: List[store.ThreatProfileVersion]{}}},
+		Route{"POST", "/repositories/:id/threat-profile/versions/:versionId/restore", h.restore, Op{Tag: tag, Summary: "Make a kept version the profile's content again (source restored; itself kept as a new version)",
+			Response: store.ThreatProfile{}}},
 		Route{"POST", "/repositories/:id/threat-profile/generate", h.generate, Op{Tag: tag, Summary: "Generate the threat profile in the background (status generating, then ready or failed)", Response: store.ThreatProfile{}, Status: 202}},
 	)
 }
@@ -45,4 +49,20 @@ func (h threatProfileAPI) generate(c *fiber.Ctx) error {
 		return err
 	}
 	return JSON(c, fiber.StatusAccepted, tp)
+}
+
+func (h threatProfileAPI) versions(c *fiber.Ctx) error {
+	vs, err := h.svc.ProfileVersions(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(NewList(vs, ""))
+}
+
+func (h threatProfileAPI) restore(c *fiber.Ctx) error {
+	tp, err := h.svc.RestoreProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), c.Params("versionId"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(tp)
 }

@@ -53,6 +53,44 @@ func (s *Service) PutProfile(ctx context.Context, sc store.Scope, userID, repoID
 	return tp, s.st.PutThreatProfile(ctx, tp)
 }
 
+// ProfileVersions lists the kept versions of the repository's profile, newest
+// first: every generation result, edit and restore.
+func (s *Service) ProfileVersions(ctx context.Context, sc store.Scope, repoID string) ([]store.ThreatProfileVersion, error) {
+	if _, err := s.Get(ctx, sc, repoID); err != nil {
+		return nil, err
+	}
+	return s.st.ListThreatProfileVersions(ctx, sc, repoID)
+}
+
+// RestoreProfile makes a kept version the profile's content again. The
+// restore is itself a new version, so it can be undone the same way.
+func (s *Service) RestoreProfile(ctx context.Context, sc store.Scope, userID, repoID, versionID string) (*store.ThreatProfile, error) {
+	r, err := s.Get(ctx, sc, repoID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.st.GetThreatProfileVersion(ctx, sc, repoID, versionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apperr.NotFoundf("No such version of this repository's threat profile")
+	}
+	if err != nil {
+		return nil, err
+	}
+	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	if errors.Is(err, store.ErrNotFound) {
+		tp, err = &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tp.Status == store.ProfileGenerating {
+		return nil, apperr.Conflictf("The threat profile is being generated; restore a version when that finishes")
+	}
+	tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, store.ProfileSourceRestored, v.Content, nil
+	tp.UpdatedAt, tp.UpdatedBy = s.now().UTC(), userID
+	return tp, s.st.PutThreatProfile(ctx, tp)
+}
+
 const (
 	maxProfileItems   = 100
 	maxProfileItemLen = 500

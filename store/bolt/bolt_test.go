@@ -76,6 +76,46 @@ func TestOpenFillsTheLiveSessionIndex(t *testing.T) {
 	}
 }
 
+// TestOpenKeepsReadyProfilesAsVersions: a file from before profile versions
+// gets a first version of each ready profile on the open that adds the bucket.
+func TestOpenKeepsReadyProfilesAsVersions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vega.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	pr := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_1", Name: "p", CreatedAt: now, UpdatedAt: now}
+	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: pr.ID, OwnerUserID: "usr_1", Name: "r",
+		SourceType: store.SourceGit, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateProject(ctx, pr); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRepository(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutThreatProfile(ctx, &store.ThreatProfile{RepositoryID: r.ID, OwnerUserID: "usr_1", Status: store.ProfileReady,
+		Source: store.ProfileSourceEdited, Content: store.ThreatProfileContent{Summary: "hand written"}, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	// What an older file looks like: no versions bucket at all.
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bktProfileVers) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	vs, err := s.ListThreatProfileVersions(ctx, store.System(), r.ID)
+	if err != nil || len(vs) != 1 || vs[0].Content.Summary != "hand written" || vs[0].Source != store.ProfileSourceEdited {
+		t.Fatalf("versions after the upgrade: %+v, %v", vs, err)
+	}
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data", "vega.db")
 	ctx := context.Background()

@@ -28,7 +28,8 @@ var (
 	bktProjects       = []byte("projects")
 	bktRepos          = []byte("repositories")
 	bktSnapshots      = []byte("snapshots")
-	bktProfiles       = []byte("threat_profiles") // repository ID -> profile
+	bktProfiles       = []byte("threat_profiles")         // repository ID -> profile
+	bktProfileVers    = []byte("threat_profile_versions") // repository ID \x00 big-endian seq -> version
 	bktScans          = []byte("scans")
 	idxScanStatus     = []byte("idx_scan_status") // status \x00 scan ID -> nil
 	bktEvents         = []byte("events")          // scan ID -> sub-bucket: big-endian seq -> event
@@ -51,7 +52,7 @@ var allBuckets = [][]byte{
 	bktUsers, idxUserEmail, idxUserSubject,
 	bktAPIKeys, idxAPIKeyHash,
 	bktRefresh, idxRefreshHash, idxRefreshLive,
-	bktProjects, bktRepos, bktSnapshots, bktProfiles,
+	bktProjects, bktRepos, bktSnapshots, bktProfiles, bktProfileVers,
 	bktScans, idxScanStatus, bktEvents,
 	bktFindings, idxFindingFP, bktScanFindings, bktFindingHistory, idxFindingMeta,
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
@@ -66,6 +67,7 @@ var backfills = map[string]func(tx *bolt.Tx) error{
 	string(idxRefreshLive): fillRefreshLive,
 	string(idxOwned):       buildOwnedIndex,
 	string(idxFindingMeta): buildFindingMeta,
+	string(bktProfileVers): keepReadyProfiles,
 }
 
 // compositeKey joins parts with a NUL byte. Parts are IDs or fixed words, which

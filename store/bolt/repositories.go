@@ -139,6 +139,9 @@ func deleteRepository(tx *bolt.Tx, id string) error {
 	if err := tx.Bucket(bktProfiles).Delete([]byte(id)); err != nil {
 		return err
 	}
+	if err := deletePrefix(tx.Bucket(bktProfileVers), profileVersionPrefix(id)); err != nil {
+		return err
+	}
 	var scanIDs []string
 	if err := forEachScan(tx, func(sc *store.Scan) error {
 		if sc.RepositoryID == id {

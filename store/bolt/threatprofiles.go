@@ -1,8 +1,11 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -48,6 +51,105 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		default:
 			return err
 		}
-		return putJSON(b, []byte(tp.RepositoryID), profileToRecord(tp))
+		if err := putJSON(b, []byte(tp.RepositoryID), profileToRecord(tp)); err != nil {
+			return err
+		}
+		if tp.Status != store.ProfileReady {
+			return nil
+		}
+		return addProfileVersion(tx, tp)
 	})
+}
+
+// profileVersionPrefix is the key prefix of one repository's versions; the
+// rest of a key is a big-endian bucket sequence, so keys sort oldest first.
+func profileVersionPrefix(repositoryID string) []byte {
+	return append(compositeKey(repositoryID), 0)
+}
+
+// addProfileVersion keeps tp's content as a version and drops the oldest
+// beyond store.MaxProfileVersions.
+func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
+	b := tx.Bucket(bktProfileVers)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	v := store.ThreatProfileVersion{ID: store.NewID(store.PrefixProfileV), RepositoryID: tp.RepositoryID,
+		OwnerUserID: tp.OwnerUserID, Source: tp.Source, Content: tp.Content, CreatedAt: tp.UpdatedAt, CreatedBy: tp.UpdatedBy}
+	prefix := profileVersionPrefix(tp.RepositoryID)
+	if err := putJSON(b, append(prefix, uint64Key(seq)...), versionRecord{ThreatProfileVersion: v, OwnerUserID: v.OwnerUserID}); err != nil {
+		return err
+	}
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys[:max(0, len(keys)-store.MaxProfileVersions)] {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keepReadyProfiles gives every ready profile written before versions were
+// kept its first version, so the first change after an upgrade can be undone.
+func keepReadyProfiles(tx *bolt.Tx) error {
+	return eachJSON(tx.Bucket(bktProfiles), "threat profile", func(r *profileRecord) error {
+		if r.Status != store.ProfileReady {
+			return nil
+		}
+		return addProfileVersion(tx, r.profile())
+	})
+}
+
+type versionRecord struct {
+	store.ThreatProfileVersion
+	OwnerUserID string `json:"owner_user_id"`
+}
+
+func (r *versionRecord) version() store.ThreatProfileVersion {
+	v := r.ThreatProfileVersion
+	v.OwnerUserID = r.OwnerUserID
+	return v
+}
+
+// ListThreatProfileVersions returns the repository's kept versions, newest first.
+func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, repositoryID string) ([]store.ThreatProfileVersion, error) {
+	out := []store.ThreatProfileVersion{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if _, err := getRepository(tx, sc, repositoryID); err != nil {
+			return err
+		}
+		prefix := profileVersionPrefix(repositoryID)
+		c := tx.Bucket(bktProfileVers).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var r versionRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("bolt: decode profile version %q: %w", k, err)
+			}
+			if sc.Allows(r.OwnerUserID) {
+				out = append(out, r.version())
+			}
+		}
+		slices.Reverse(out)
+		return nil
+	})
+	return out, err
+}
+
+// GetThreatProfileVersion returns one kept version of the repository's profile.
+func (s *Store) GetThreatProfileVersion(ctx context.Context, sc store.Scope, repositoryID, versionID string) (*store.ThreatProfileVersion, error) {
+	vs, err := s.ListThreatProfileVersions(ctx, sc, repositoryID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if vs[i].ID == versionID {
+			return &vs[i], nil
+		}
+	}
+	return nil, store.ErrNotFound
 }

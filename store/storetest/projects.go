@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/vegasec/vega/store"
@@ -259,6 +260,64 @@ func testThreatProfiles(t *testing.T, f *fixture) {
 	if got.Content.Summary != "edited" || len(got.Content.Assets) != 0 || got.Source != store.ProfileSourceEdited {
 		t.Fatalf("profile after replace: %+v", got)
 	}
+}
+
+// testThreatProfileVersions: every ready profile written is kept as a version,
+// newest first, scoped to the owner, capped at MaxProfileVersions; generating
+// and failed writes keep none.
+func testThreatProfileVersions(t *testing.T, f *fixture) {
+	u, other := f.user(), f.user()
+	r := f.repo(f.project(u.ID))
+	vs, err := f.s.ListThreatProfileVersions(f.ctx, store.OwnedBy(u.ID), r.ID)
+	must(t, err, "ListThreatProfileVersions before any")
+	if len(vs) != 0 {
+		t.Fatalf("versions before any profile: %+v", vs)
+	}
+	put := func(status, source, summary string) {
+		t.Helper()
+		must(t, f.s.PutThreatProfile(f.ctx, &store.ThreatProfile{RepositoryID: r.ID, OwnerUserID: u.ID, Status: status,
+			Source: source, Content: store.ThreatProfileContent{Summary: summary, OutOfScope: []string{"vendor/"}},
+			UpdatedAt: f.tick(), UpdatedBy: u.ID}), "PutThreatProfile "+summary)
+	}
+	put(store.ProfileGenerating, "", "pending")
+	put(store.ProfileReady, store.ProfileSourceGenerated, "first")
+	put(store.ProfileFailed, store.ProfileSourceGenerated, "failed")
+	put(store.ProfileReady, store.ProfileSourceEdited, "second")
+	vs, err = f.s.ListThreatProfileVersions(f.ctx, store.OwnedBy(u.ID), r.ID)
+	must(t, err, "ListThreatProfileVersions")
+	if len(vs) != 2 || vs[0].Content.Summary != "second" || vs[1].Content.Summary != "first" ||
+		vs[0].Source != store.ProfileSourceEdited || vs[1].Source != store.ProfileSourceGenerated || vs[0].CreatedBy != u.ID ||
+		len(vs[1].Content.OutOfScope) != 1 || vs[0].RepositoryID != r.ID || !store.HasPrefix(vs[0].ID, store.PrefixProfileV) {
+		t.Fatalf("versions = %+v, want second then first", vs)
+	}
+	got, err := f.s.GetThreatProfileVersion(f.ctx, store.OwnedBy(u.ID), r.ID, vs[1].ID)
+	must(t, err, "GetThreatProfileVersion")
+	if got.Content.Summary != "first" || got.ID != vs[1].ID {
+		t.Fatalf("GetThreatProfileVersion = %+v", got)
+	}
+	_, err = f.s.GetThreatProfileVersion(f.ctx, store.OwnedBy(other.ID), r.ID, vs[1].ID)
+	wantErr(t, err, store.ErrNotFound, "GetThreatProfileVersion by another user")
+	_, err = f.s.ListThreatProfileVersions(f.ctx, store.OwnedBy(other.ID), r.ID)
+	wantErr(t, err, store.ErrNotFound, "ListThreatProfileVersions by another user")
+	other2 := f.repo(f.project(u.ID))
+	_, err = f.s.GetThreatProfileVersion(f.ctx, store.OwnedBy(u.ID), other2.ID, vs[1].ID)
+	wantErr(t, err, store.ErrNotFound, "GetThreatProfileVersion under another repository")
+
+	for i := range store.MaxProfileVersions {
+		put(store.ProfileReady, store.ProfileSourceEdited, fmt.Sprintf("edit %d", i))
+	}
+	vs, err = f.s.ListThreatProfileVersions(f.ctx, store.System(), r.ID)
+	must(t, err, "ListThreatProfileVersions after many")
+	last := fmt.Sprintf("edit %d", store.MaxProfileVersions-1)
+	if len(vs) != store.MaxProfileVersions || vs[0].Content.Summary != last || vs[len(vs)-1].Content.Summary != "edit 0" {
+		t.Fatalf("after %d more edits: %d versions, newest %q, oldest %q", store.MaxProfileVersions, len(vs), vs[0].Content.Summary, vs[len(vs)-1].Content.Summary)
+	}
+
+	must(t, f.s.DeleteRepository(f.ctx, store.System(), r.ID), "DeleteRepository")
+	_, err = f.s.ListThreatProfileVersions(f.ctx, store.System(), r.ID)
+	wantErr(t, err, store.ErrNotFound, "ListThreatProfileVersions after the repository is deleted")
+	_, err = f.s.GetThreatProfileVersion(f.ctx, store.System(), r.ID, vs[0].ID)
+	wantErr(t, err, store.ErrNotFound, "GetThreatProfileVersion after the repository is deleted")
 }
 
 // testMissingParents: children of objects that do not exist are refused with ErrNotFound.

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Repositories", testRepositories},
 		{"Snapshots", testSnapshots},
 		{"ThreatProfiles", testThreatProfiles},
+		{"ThreatProfileVersions", testThreatProfileVersions},
 		{"MissingParents", testMissingParents},
 		{"Scans", testScans},
 		{"ClaimNextScan", testClaimNextScan},

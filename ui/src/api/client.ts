@@ -27,6 +27,7 @@ import type {
   Snapshot,
   ThreatProfile,
   ThreatProfileContent,
+  ThreatProfileVersion,
   TokenResponse,
   TreeListing,
   TriageRequest,
@@ -579,6 +580,12 @@ export class ApiClient {
   }
   generateThreatProfile(repoId: string) {
     return this.request<ThreatProfile>('POST', `/v1/repositories/${enc(repoId)}/threat-profile/generate`);
+  }
+  listThreatProfileVersions(repoId: string) {
+    return this.request<ListPage<ThreatProfileVersion>>('GET', `/v1/repositories/${enc(repoId)}/threat-profile/versions`);
+  }
+  restoreThreatProfileVersion(repoId: string, versionId: string) {
+    return this.request<ThreatProfile>('POST', `/v1/repositories/${enc(repoId)}/threat-profile/versions/${enc(versionId)}/restore`);
   }
 
   // ---- scans ----

@@ -119,11 +119,23 @@ export interface ThreatProfile {
   id: string;
   repository_id: string;
   status: ProfileStatus;
-  source: 'generated' | 'edited' | '';
+  source: ProfileSource;
   content: ThreatProfileContent;
   error: ErrorInfo | null;
   updated_at: string;
   updated_by: string;
+}
+
+export type ProfileSource = 'generated' | 'edited' | 'restored' | '';
+
+/** A kept copy of a ready profile: every generation result, edit and restore (newest 50). */
+export interface ThreatProfileVersion {
+  id: string;
+  repository_id: string;
+  source: ProfileSource;
+  content: ThreatProfileContent;
+  created_at: string;
+  created_by: string;
 }
 
 /** One scan engine as GET /v1/engines reports it. */

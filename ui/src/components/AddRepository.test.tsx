@@ -35,4 +35,30 @@ describe('AddRepositoryDialog', () => {
     expect(await screen.findByLabelText('Push command')).toHaveValue('git push http://127.0.0.1:8000/git/tok123.git HEAD:refs/heads/main');
     expect(screen.getByRole('status')).toHaveTextContent('Waiting for your push');
   });
+
+  it('moves focus along the source tabs with the arrow keys, Home and End (WAI-ARIA tabs)', async () => {
+    const fetchFn = vi.fn(async () => jsonResponse(200, {})) as unknown as typeof fetch;
+    renderWithApp(<AddRepositoryDialog projectId="prj_1" onClose={() => undefined} onCreated={() => undefined} />, { fetch: fetchFn });
+    const tab = (name: string) => screen.getByRole('tab', { name });
+    tab('Git URL').focus();
+    const expectAt = (name: string) => {
+      expect(tab(name)).toHaveFocus();
+      expect(tab(name)).toHaveAttribute('aria-selected', 'true');
+      expect(tab(name)).toHaveAttribute('tabindex', '0');
+      expect(screen.getByRole('tabpanel')).toHaveAttribute('aria-labelledby', tab(name).id);
+    };
+    await userEvent.keyboard('{ArrowRight}');
+    expectAt('Upload archive');
+    await userEvent.keyboard('{ArrowRight}');
+    expectAt('Git push');
+    await userEvent.keyboard('{ArrowRight}');
+    expectAt('Git URL'); // wraps
+    await userEvent.keyboard('{ArrowLeft}');
+    expectAt('Git push');
+    await userEvent.keyboard('{Home}');
+    expectAt('Git URL');
+    await userEvent.keyboard('{End}');
+    expectAt('Git push');
+    expect(tab('Git URL')).toHaveAttribute('tabindex', '-1');
+  });
 });

@@ -20,12 +20,26 @@ const ARCHIVE_ACCEPT = '.zip,.tar,.tgz,.tar.gz,.tar.zst,application/zip,applicat
 /** "Add repository": clone a Git URL, upload an archive with progress, or push to a temporary remote. */
 export function AddRepositoryDialog({ projectId, onClose, onCreated }: { projectId: string; onClose: () => void; onCreated: (r: Repository | null) => void }) {
   const [mode, setMode] = useState<Mode>('git');
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  // WAI-ARIA tabs with automatic activation: arrows, Home and End move focus
+  // to a tab and select it; Tab leaves the tab list for the panel.
+  const onTabKey = (e: React.KeyboardEvent, i: number) => {
+    const last = MODES.length - 1;
+    const next = { ArrowRight: i === last ? 0 : i + 1, ArrowLeft: i === 0 ? last : i - 1, Home: 0, End: last }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    setMode(MODES[next]![0]);
+    tabs.current[next]?.focus();
+  };
   return (
     <Dialog title="Add repository" onClose={onClose} wide>
       <div role="tablist" aria-label="Source" className="tabs">
-        {MODES.map(([m, label]) => (
+        {MODES.map(([m, label], i) => (
           <button
             key={m}
+            ref={(el) => {
+              tabs.current[i] = el;
+            }}
             type="button"
             role="tab"
             id={`tab-${m}`}
@@ -33,11 +47,7 @@ export function AddRepositoryDialog({ projectId, onClose, onCreated }: { project
             aria-controls={`panel-${m}`}
             tabIndex={mode === m ? 0 : -1}
             onClick={() => setMode(m)}
-            onKeyDown={(e) => {
-              const i = MODES.findIndex(([x]) => x === mode);
-              if (e.key === 'ArrowRight') setMode(MODES[(i + 1) % MODES.length]![0]);
-              if (e.key === 'ArrowLeft') setMode(MODES[(i + MODES.length - 1) % MODES.length]![0]);
-            }}
+            onKeyDown={(e) => onTabKey(e, i)}
           >
             {label}
           </button>

@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { InlineError } from './States';
 
 /**
@@ -75,5 +75,55 @@ export function FormActions({ error, onCancel, disabled, children }: { error: un
         </button>
       </div>
     </>
+  );
+}
+
+/**
+ * Asks before an action that replaces or changes something: the consequence,
+ * Cancel, and the confirm button (labelled confirmLabel). The dialog stays
+ * open with the error when onConfirm fails.
+ */
+export function ConfirmAction({
+  title,
+  children,
+  confirmLabel,
+  onClose,
+  onConfirm,
+  danger = false,
+}: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  onClose: () => void;
+  onConfirm: () => Promise<void>;
+  danger?: boolean;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      {children}
+      <InlineError error={error} />
+      <div className="dialog-actions">
+        <button type="button" onClick={onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className={danger ? 'danger' : 'primary'}
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            setError(null);
+            onConfirm().catch((e: unknown) => {
+              setError(e);
+              setBusy(false);
+            });
+          }}
+        >
+          {confirmLabel}
+        </button>
+      </div>
+    </Dialog>
   );
 }

@@ -6,7 +6,7 @@ import { formatDate, humanize, linesOf } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Async, InlineError } from './States';
-import { FormActions } from './Dialog';
+import { ConfirmAction, Dialog, FormActions } from './Dialog';
 
 type ListField = 'assets' | 'entry_points' | 'trust_boundaries' | 'focus' | 'out_of_scope';
 export const LIST_FIELDS: [ListField, string, string][] = [
@@ -41,11 +41,17 @@ export function fromDraft(d: Draft): ThreatProfileContent {
   };
 }
 
-/** Threat profile: view, generate (async, polled) and edit every field. */
+/** Which engines honour out_of_scope (docs/threat-profile.md). */
+export const OUT_OF_SCOPE_NOTE =
+  'The Codex AI audit skips these paths. The secrets engine scans them anyway: a secret leaked in a test or vendor folder is still leaked.';
+
+/** Threat profile: view, generate (async, polled), edit every field, and restore a kept version. */
 export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId: string; canGenerate: boolean }) {
   const api = useApi();
   const profile = useAsync(() => api.getThreatProfile(repositoryId), [repositoryId]);
   const [editing, setEditing] = useState(false);
+  const [confirmGenerate, setConfirmGenerate] = useState(false);
+  const [history, setHistory] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const generating = profile.data?.status === 'generating';
   useInterval(() => profile.reload(true), 2000, generating);
@@ -58,6 +64,8 @@ export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId
       setError(e);
     }
   };
+  // A person's edits (or a version they chose) are not replaced without asking.
+  const manual = profile.data?.source === 'edited' || profile.data?.source === 'restored';
 
   return (
     <section className="panel" aria-labelledby="tp-title">
@@ -65,7 +73,7 @@ export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId
         <h2 id="tp-title">Threat profile</h2>
         <div className="actions">
           {profile.data && <StatusBadge status={profile.data.status} />}
-          <button type="button" onClick={() => void generate()} disabled={generating || !canGenerate}>
+          <button type="button" onClick={() => (manual ? setConfirmGenerate(true) : void generate())} disabled={generating || !canGenerate}>
             {generating ? 'Generating…' : 'Generate'}
           </button>
           {!editing && (
@@ -73,6 +81,9 @@ export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId
               Edit
             </button>
           )}
+          <button type="button" onClick={() => setHistory(true)} disabled={!profile.data}>
+            History
+          </button>
         </div>
       </div>
       <InlineError error={error} />
@@ -92,7 +103,91 @@ export function ThreatProfilePanel({ repositoryId, canGenerate }: { repositoryId
           )
         }
       </Async>
+      {confirmGenerate && profile.data && (
+        <ConfirmAction
+          title="Replace your edits?"
+          confirmLabel="Generate and replace"
+          onClose={() => setConfirmGenerate(false)}
+          onConfirm={async () => {
+            await generate();
+            setConfirmGenerate(false);
+          }}
+        >
+          <p>
+            This profile was {profile.data.source === 'restored' ? 'restored from an earlier version' : 'edited by hand'} on{' '}
+            {formatDate(profile.data.updated_at)}. Generating replaces it with one derived from the code. The current profile stays in History and
+            can be restored.
+          </p>
+        </ConfirmAction>
+      )}
+      {history && (
+        <ProfileHistory
+          repositoryId={repositoryId}
+          current={profile.data}
+          onClose={() => setHistory(false)}
+          onRestored={(tp) => {
+            profile.setData(tp);
+            setEditing(false);
+            setHistory(false);
+          }}
+        />
+      )}
     </section>
+  );
+}
+
+/** The kept versions, newest first, each restorable but the one in use. */
+function ProfileHistory({
+  repositoryId,
+  current,
+  onClose,
+  onRestored,
+}: {
+  repositoryId: string;
+  current: ThreatProfile | undefined;
+  onClose: () => void;
+  onRestored: (tp: ThreatProfile) => void;
+}) {
+  const api = useApi();
+  const versions = useAsync(() => api.listThreatProfileVersions(repositoryId), [repositoryId]);
+  const { busy, error, run } = useAction();
+  const inUse = current?.status === 'ready' ? versions.data?.items[0]?.id : undefined;
+  return (
+    <Dialog title="Threat profile history" onClose={onClose} wide>
+      <p className="muted small">Every generation, edit and restore is kept (the newest 50). Restoring keeps the current profile here too.</p>
+      <InlineError error={error} />
+      <Async state={versions} label="Loading versions…">
+        {({ items }) =>
+          items.length === 0 ? (
+            <p className="muted">No versions yet: one is kept each time the profile is generated or saved.</p>
+          ) : (
+            <ol className="tp-versions" aria-label="Versions">
+              {items.map((v) => (
+                <li key={v.id} aria-label={`Version of ${formatDate(v.created_at)}`}>
+                  <div>
+                    <strong>{humanize(v.source) || 'Saved'}</strong> <span className="muted small">{formatDate(v.created_at)}</span>
+                    {v.id === inUse && <span className="badge status"> In use</span>}
+                    <p className="small clamp">{v.content.summary || '—'}</p>
+                    <p className="muted small">
+                      Focus: {(v.content.focus ?? []).join(', ') || '—'} · Out of scope: {(v.content.out_of_scope ?? []).join(', ') || '—'}
+                    </p>
+                  </div>
+                  {v.id !== inUse && (
+                    <button
+                      type="button"
+                      disabled={busy || current?.status === 'generating'}
+                      onClick={() => void run(async () => onRestored(await api.restoreThreatProfileVersion(repositoryId, v.id)))}
+                    >
+                      Restore
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ol>
+          )
+        }
+      </Async>
+    </Dialog>
   );
 }
 
@@ -116,6 +211,7 @@ function ThreatProfileView({ profile }: { profile: ThreatProfile }) {
         {LIST_FIELDS.map(([k, label]) => (
           <div key={k}>
             <h3>{label}</h3>
+            {k === 'out_of_scope' && <p className="muted small">{OUT_OF_SCOPE_NOTE}</p>}
             {(c?.[k] ?? []).length === 0 ? (
               <p className="muted">—</p>
             ) : (
@@ -163,6 +259,7 @@ export function ThreatProfileEditor({
       {LIST_FIELDS.map(([k, label, hint]) => (
         <label key={k}>
           {label}
+          {k === 'out_of_scope' && <span className="muted small block">{OUT_OF_SCOPE_NOTE}</span>}
           <textarea
             rows={3}
             value={draft.lists[k]}

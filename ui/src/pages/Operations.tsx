@@ -1,10 +1,12 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { isOperator, useApi, useApp } from '../app-context';
+import { ConfirmAction } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
+import { engineLabel, unavailableText } from '../components/StartScan';
 import { Async, Empty, InlineError } from '../components/States';
-import type { OpsLimits } from '../api/types';
-import { formatAge, formatBytes, formatDate, formatNumber, humanize } from '../lib/format';
+import type { EngineStatus, OpsLimits } from '../api/types';
+import { formatAge, formatBytes, formatCost, formatDate, formatDuration, formatNumber, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
 
 const STALE_AFTER_MS = 60_000; // VEGA_WORKER_HEARTBEAT_TTL_SECONDS default
@@ -15,9 +17,11 @@ export default function OperationsPage() {
   const workers = useAsync(() => api.opsWorkers(), []);
   const queue = useAsync(() => api.opsQueue(), []);
   const limits = useAsync(() => api.opsLimits(), []);
+  const engines = useAsync(() => api.listEngines(), []);
   const [result, setResult] = useState<{ action: string; body: Record<string, unknown> } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState('');
+  const [confirming, setConfirming] = useState<'Recover' | 'Cleanup' | null>(null);
   useDocumentTitle('Operations');
   useInterval(
     () => {
@@ -51,6 +55,7 @@ export default function OperationsPage() {
       setError(e);
     } finally {
       setBusy('');
+      setConfirming(null);
     }
   };
 
@@ -60,10 +65,10 @@ export default function OperationsPage() {
         title="Operations"
         actions={
           <>
-            <button type="button" disabled={!!busy} onClick={() => void run('Recover')}>
+            <button type="button" disabled={!!busy} onClick={() => setConfirming('Recover')}>
               Recover
             </button>
-            <button type="button" disabled={!!busy} onClick={() => void run('Cleanup')}>
+            <button type="button" disabled={!!busy} onClick={() => setConfirming('Cleanup')}>
               Cleanup
             </button>
           </>
@@ -74,6 +79,17 @@ export default function OperationsPage() {
         than an hour that nothing uses, and orphaned blobs.
       </p>
       <InlineError error={error} />
+      {confirming && (
+        <ConfirmAction
+          title={`${confirming} now?`}
+          confirmLabel={`Run ${confirming.toLowerCase()}`}
+          danger
+          onClose={() => setConfirming(null)}
+          onConfirm={() => run(confirming)}
+        >
+          <p>{CONSEQUENCES[confirming]}</p>
+        </ConfirmAction>
+      )}
       {result && (
         <div className="panel" role="status">
           <h2>{result.action} finished</h2>
@@ -147,11 +163,53 @@ export default function OperationsPage() {
           </Async>
         </div>
       </div>
+      <h2>Engines</h2>
+      <Async state={engines} label="Loading engines…">
+        {(page) => <EngineTable engines={page.items} />}
+      </Async>
       <h2>Per-user quotas</h2>
       <Async state={limits} label="Loading quotas…">
         {(l) => <QuotaTable limits={l} />}
       </Async>
     </section>
+  );
+}
+
+const CONSEQUENCES: Record<'Recover' | 'Cleanup', string> = {
+  Recover:
+    'Every claimed or running scan whose runner stopped heartbeating is re-queued, or failed (interrupted) when it has no attempts left. A scan that is only slow to report may be run again.',
+  Cleanup:
+    'Expired sessions, staged uploads and partial writes older than an hour that nothing uses, and blobs whose rows are gone are deleted. This cannot be undone.',
+};
+
+/** Which engines this server can run, which run by default, and for the others why not and how to enable them. */
+export function EngineTable({ engines }: { engines: EngineStatus[] }) {
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption className="sr-only">Engines</caption>
+        <thead>
+          <tr>
+            <th scope="col">Engine</th>
+            <th scope="col">Status</th>
+            <th scope="col">Runs by default</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {engines.map((e) => (
+            <tr key={e.name}>
+              <th scope="row">{engineLabel(e.name)}</th>
+              <td>
+                <span className={`badge status ${e.available ? 'status-ok' : 'status-bad'}`}>{e.available ? 'Available' : 'Unavailable'}</span>
+              </td>
+              <td>{e.default ? 'yes' : 'no'}</td>
+              <td className="small">{e.available ? <span className="muted">—</span> : unavailableText(e)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -201,7 +259,7 @@ export function QuotaTable({ limits }: { limits: OpsLimits }) {
 /** Renders an object of unknown shape as a definition list (ops payloads vary by runtime). */
 export function KeyValues({ value, name = '' }: { value: unknown; name?: string }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
-  if (typeof value === 'number' && name.endsWith('_bytes')) return <span>{formatBytes(value)}</span>;
+  if (typeof value === 'number') return <span>{formatSetting(name, value)}</span>;
   if (typeof value !== 'object') return <span>{typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? formatDate(value) : String(value)}</span>;
   if (Array.isArray(value)) return <span>{value.length === 0 ? 'none' : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}</span>;
   const entries = Object.entries(value as Record<string, unknown>);
@@ -218,4 +276,17 @@ export function KeyValues({ value, name = '' }: { value: unknown; name?: string 
       ))}
     </dl>
   );
+}
+
+/**
+ * A number of an ops payload as people read it, by its key's convention:
+ * a cap (max_*) of 0 is "unlimited", *_bytes a size, *_seconds a duration,
+ * *_usd money.
+ */
+export function formatSetting(name: string, n: number): string {
+  if (/(^|_)max_/.test(name) && n === 0) return 'unlimited';
+  if (name.endsWith('_bytes')) return formatBytes(n);
+  if (name.endsWith('_seconds')) return formatDuration(n * 1000);
+  if (name.includes('_usd')) return formatCost(n);
+  return formatNumber(n);
 }

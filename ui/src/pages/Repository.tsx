@@ -1,22 +1,17 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import type { Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { StatusBadge } from '../components/Badges';
 import { FileBrowser } from '../components/FileBrowser';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { ScansTable } from '../components/ScansTable';
+import { StartScan } from '../components/StartScan';
 import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
 import { Trail } from '../components/Trail';
 import { ThreatProfilePanel } from '../components/ThreatProfilePanel';
-import { formatBytes, formatDate, formatNumber, humanize, linesOf } from '../lib/format';
-import { useAction, useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
+import { formatBytes, formatDate, formatNumber, humanize } from '../lib/format';
+import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
 import { ConfirmDelete } from './Projects';
-
-export const ENGINES: [string, string][] = [
-  ['secrets', 'Secrets (offline, deterministic)'],
-  ['codex', 'Codex AI audit'],
-];
 
 export default function RepositoryPage() {
   const { repositoryId = '' } = useParams();
@@ -152,56 +147,5 @@ export default function RepositoryPage() {
         />
       )}
     </section>
-  );
-}
-
-function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (scanId: string) => void }) {
-  const api = useApi();
-  const [engines, setEngines] = useState<Set<string>>(new Set());
-  const [paths, setPaths] = useState('');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      const s = await api.startScan(repo.id, {
-        engines: engines.size ? [...engines] : undefined,
-        paths: linesOf(paths).length ? linesOf(paths) : undefined,
-      });
-      onStarted(s.id);
-    }, { stayBusy: true });
-  };
-  return (
-    <form className="panel start-scan" onSubmit={(e) => void submit(e)} aria-labelledby="start-scan-title">
-      <h2 id="start-scan-title">New scan</h2>
-      <fieldset>
-        <legend>Engines</legend>
-        <p className="muted small">Leave all unchecked to use the server default.</p>
-        {ENGINES.map(([id, label]) => (
-          <label key={id} className="inline">
-            <input
-              type="checkbox"
-              checked={engines.has(id)}
-              onChange={() =>
-                setEngines((s) => {
-                  const n = new Set(s);
-                  if (n.has(id)) n.delete(id);
-                  else n.add(id);
-                  return n;
-                })
-              }
-            />{' '}
-            {label}
-          </label>
-        ))}
-      </fieldset>
-      <label>
-        Paths to scan (optional)
-        <textarea rows={2} value={paths} placeholder="One path per line; empty scans everything" onChange={(e) => setPaths(e.target.value)} />
-      </label>
-      <InlineError error={error} />
-      <button type="submit" className="primary" disabled={busy}>
-        Start scan
-      </button>
-    </form>
   );
 }
