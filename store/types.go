@@ -202,13 +202,45 @@ type ThreatProfile struct {
 	UpdatedBy    string               `json:"updated_by"`
 }
 
+// ScanProgress is how far a scan is. An engine reports its own Percent
+// (0–100 of that engine's work) and, for the stage it is in, Done of Total
+// Units; the runner turns that into the scan's progress: Percent of the
+// whole scan, which never goes down, Engine naming the reporting engine and
+// Engines the state of each (docs/scan-lifecycle.md, "Progress").
 type ScanProgress struct {
 	Percent         int    `json:"percent"`
 	Message         string `json:"message"`
 	Component       string `json:"component"`
 	ComponentsDone  int    `json:"components_done"`
 	ComponentsTotal int    `json:"components_total"`
+	Engine          string `json:"engine,omitempty"`
+	Stage           string `json:"stage,omitempty"`
+	Done            int    `json:"done,omitempty"`
+	Total           int    `json:"total,omitempty"`
+	Unit            string `json:"unit,omitempty"`
+	// Engines is each engine of the scan in run order (set by the runner).
+	Engines []EngineProgress `json:"engines,omitempty"`
 }
+
+// EngineProgress is one engine's part of a scan's progress.
+type EngineProgress struct {
+	Engine  string `json:"engine"`
+	State   string `json:"state"` // pending, running, done, failed or stopped
+	Stage   string `json:"stage,omitempty"`
+	Done    int    `json:"done"`
+	Total   int    `json:"total"`
+	Unit    string `json:"unit,omitempty"`
+	Percent int    `json:"percent"`
+}
+
+// Engine progress states.
+const (
+	EnginePending = "pending"
+	EngineRunning = "running"
+	EngineDone    = "done"
+	EngineFailed  = "failed"
+	EngineStopped = "stopped"
+)
 
 type Usage struct {
 	Requests          int64   `json:"requests"`

@@ -124,11 +124,11 @@ type run struct {
 	rec    *findings.Recorder
 	tmp    string
 
-	mu       sync.Mutex
-	stages   []store.StageResult
-	progress store.ScanProgress
-	recErr   error
-	fileCnt  int
+	mu      sync.Mutex
+	stages  []store.StageResult
+	prog    *progressTracker
+	recErr  error
+	fileCnt int
 }
 
 // Run runs the claimed scan scanID to a terminal status. It returns nil when
@@ -148,7 +148,8 @@ func (r *Runner) Run(ctx context.Context, scanID string) error {
 	defer cancel(nil)
 	x := &run{r: r, scan: scan, ctx: runCtx, cancel: cancel, bg: bg,
 		w:   events.NewWriter(bg, r.cfg.Store, r.cfg.Events, scanID, r.cfg.EventOpts),
-		rec: findings.NewRecorder(r.cfg.Store, scan, r.cfg.Now), stages: []store.StageResult{}}
+		rec: findings.NewRecorder(r.cfg.Store, scan, r.cfg.Now), stages: []store.StageResult{},
+		prog: newProgressTracker(scan.Engines)}
 	defer x.cleanup()
 	hbDone := make(chan struct{})
 	hbStop := make(chan struct{})
@@ -264,6 +265,7 @@ func (x *run) execute() outcome {
 		}
 		in := engine.Input{ScanID: scan.ID, SourceDir: src, Paths: scan.Paths, Profile: scan.ThreatProfile, LLM: llm, ArtifactDir: engDir}
 		err := eng.Run(x.ctx, in, &emitter{x: x, engine: name})
+		x.endEngine(name, err)
 		switch {
 		case err == nil:
 			if !x.hasStage(name) {
@@ -295,6 +297,18 @@ func (x *run) execute() outcome {
 		out.err = &store.ScanError{Code: store.ScanErrEngineFailed, Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
 	}
 	return out
+}
+
+// endEngine publishes how an engine's run ended in the scan's progress.
+func (x *run) endEngine(name string, err error) {
+	state := store.EngineDone
+	switch {
+	case errors.Is(err, engine.ErrBudgetExceeded) || (err != nil && x.ctx.Err() != nil):
+		state = store.EngineStopped
+	case err != nil:
+		state = store.EngineFailed
+	}
+	x.w.Emit(store.ScanProgressPayload(x.prog.finish(name, state)))
 }
 
 func (x *run) needsLLM() bool {
@@ -335,10 +349,7 @@ func (x *run) heartbeat(stop <-chan struct{}) {
 			continue
 		}
 		lastBeat = now
-		x.mu.Lock()
-		progress := x.progress
-		x.mu.Unlock()
-		cancelReq, err := cfg.Scans.Heartbeat(x.bg, x.scan.ID, x.scan.Attempt, progress)
+		cancelReq, err := cfg.Scans.Heartbeat(x.bg, x.scan.ID, x.scan.Attempt, x.prog.current())
 		switch {
 		case errors.Is(err, ErrLostClaim):
 			x.cancel(ErrLostClaim)
