@@ -452,6 +452,24 @@ type FindingHistory struct {
 	At         time.Time `json:"at"`
 }
 
+// FindingTimeline is a finding's current state and its recent status
+// changes (FindingStore.FindingTimelines).
+type FindingTimeline struct {
+	ID           string         `json:"id"`
+	RepositoryID string         `json:"repository_id"`
+	Severity     string         `json:"severity"`
+	Status       string         `json:"status"`
+	Changes      []StatusChange `json:"changes"`
+}
+
+// StatusChange is one status change of a finding; From is "" for the entry
+// that created it.
+type StatusChange struct {
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
+}
+
 // Runner job statuses.
 const (
 	JobPending = "pending"
