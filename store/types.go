@@ -225,7 +225,7 @@ type ScanProgress struct {
 // EngineProgress is one engine's part of a scan's progress.
 type EngineProgress struct {
 	Engine  string `json:"engine"`
-	State   string `json:"state"` // pending, running, done, failed or stopped
+	State   string `json:"state"` // pending, running, done, failed, stopped or cancelled
 	Stage   string `json:"stage,omitempty"`
 	Done    int    `json:"done"`
 	Total   int    `json:"total"`
@@ -235,11 +235,12 @@ type EngineProgress struct {
 
 // Engine progress states.
 const (
-	EnginePending = "pending"
-	EngineRunning = "running"
-	EngineDone    = "done"
-	EngineFailed  = "failed"
-	EngineStopped = "stopped"
+	EnginePending   = "pending"
+	EngineRunning   = "running"
+	EngineDone      = "done"
+	EngineFailed    = "failed"
+	EngineStopped   = "stopped"
+	EngineCancelled = "cancelled"
 )
 
 type Usage struct {

@@ -275,6 +275,8 @@ func (x *run) execute() outcome {
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "LLM budget exceeded"})
 			x.w.Emit(store.ScanLogPayload{Level: store.LogWarn, Engine: name, Message: "The scan's LLM budget is exhausted; stopping with the findings so far"})
 			out.stopReason = store.StopBudgetExceeded
+		case errors.Is(context.Cause(x.ctx), errCancelRequested):
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageCancelled, Message: "cancelled on request"})
 		case x.ctx.Err() != nil:
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "stopped"})
 		default:
@@ -303,6 +305,8 @@ func (x *run) execute() outcome {
 func (x *run) endEngine(name string, err error) {
 	state := store.EngineDone
 	switch {
+	case errors.Is(context.Cause(x.ctx), errCancelRequested):
+		state = store.EngineCancelled
 	case errors.Is(err, engine.ErrBudgetExceeded) || (err != nil && x.ctx.Err() != nil):
 		state = store.EngineStopped
 	case err != nil:
