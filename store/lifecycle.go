@@ -67,11 +67,13 @@ const (
 	StageSucceeded StageStatus = "succeeded"
 	StageFailed    StageStatus = "failed"
 	StageSkipped   StageStatus = "skipped"
+	// StageCancelled: the stage stopped because a user cancelled the scan.
+	StageCancelled StageStatus = "cancelled"
 )
 
 // Valid reports whether s is a known stage status.
 func (s StageStatus) Valid() bool {
-	return s == StageSucceeded || s == StageFailed || s == StageSkipped
+	return s == StageSucceeded || s == StageFailed || s == StageSkipped || s == StageCancelled
 }
 
 // ScanErrorCode is the machine-readable reason a scan failed; it is the

@@ -233,6 +233,11 @@ type FindingStore interface {
 	GetScanFinding(ctx context.Context, scanID, key string) (string, error)
 	AppendFindingHistory(ctx context.Context, h *FindingHistory) error
 	ListFindingHistory(ctx context.Context, findingID string) ([]FindingHistory, error)
+	// FindingTimelines returns every finding matching f (its repository,
+	// severity and current status) with the status changes recorded at or
+	// after since, oldest first: enough to tell the status each had at any
+	// moment since then (docs/findings.md, "Trend"). f.Sort is ignored.
+	FindingTimelines(ctx context.Context, sc Scope, f FindingFilter, since time.Time) ([]FindingTimeline, error)
 }
 
 type RunnerJobStore interface {

@@ -220,13 +220,46 @@ type ThreatProfileVersion struct {
 // ones are dropped when a new one is stored.
 const MaxProfileVersions = 50
 
+// ScanProgress is how far a scan is. An engine reports its own Percent
+// (0–100 of that engine's work) and, for the stage it is in, Done of Total
+// Units; the runner turns that into the scan's progress: Percent of the
+// whole scan, which never goes down, Engine naming the reporting engine and
+// Engines the state of each (docs/scan-lifecycle.md, "Progress").
 type ScanProgress struct {
 	Percent         int    `json:"percent"`
 	Message         string `json:"message"`
 	Component       string `json:"component"`
 	ComponentsDone  int    `json:"components_done"`
 	ComponentsTotal int    `json:"components_total"`
+	Engine          string `json:"engine,omitempty"`
+	Stage           string `json:"stage,omitempty"`
+	Done            int    `json:"done,omitempty"`
+	Total           int    `json:"total,omitempty"`
+	Unit            string `json:"unit,omitempty"`
+	// Engines is each engine of the scan in run order (set by the runner).
+	Engines []EngineProgress `json:"engines,omitempty"`
 }
+
+// EngineProgress is one engine's part of a scan's progress.
+type EngineProgress struct {
+	Engine  string `json:"engine"`
+	State   string `json:"state"` // pending, running, done, failed, stopped or cancelled
+	Stage   string `json:"stage,omitempty"`
+	Done    int    `json:"done"`
+	Total   int    `json:"total"`
+	Unit    string `json:"unit,omitempty"`
+	Percent int    `json:"percent"`
+}
+
+// Engine progress states.
+const (
+	EnginePending   = "pending"
+	EngineRunning   = "running"
+	EngineDone      = "done"
+	EngineFailed    = "failed"
+	EngineStopped   = "stopped"
+	EngineCancelled = "cancelled"
+)
 
 type Usage struct {
 	Requests          int64   `json:"requests"`
@@ -436,6 +469,24 @@ type FindingHistory struct {
 	Reason     string    `json:"reason,omitempty"`
 	Note       string    `json:"note,omitempty"`
 	At         time.Time `json:"at"`
+}
+
+// FindingTimeline is a finding's current state and its recent status
+// changes (FindingStore.FindingTimelines).
+type FindingTimeline struct {
+	ID           string         `json:"id"`
+	RepositoryID string         `json:"repository_id"`
+	Severity     string         `json:"severity"`
+	Status       string         `json:"status"`
+	Changes      []StatusChange `json:"changes"`
+}
+
+// StatusChange is one status change of a finding; From is "" for the entry
+// that created it.
+type StatusChange struct {
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
 }
 
 // Runner job statuses.

@@ -27,6 +27,10 @@ func (r *Router) findingRoutes() {
 			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
 		Route{"GET", "/scans/:id/findings/rules", h.rulesForScan, Op{Tag: tag, Summary: "A scan's findings grouped by rule",
 			Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}},
+		Route{"GET", "/projects/:id/overview", h.projectOverview, Op{Tag: tag, Summary: "A project's rollups in one request: open findings by severity, a 30-day trend of them, and each repository's open findings and last scan",
+			Response: findings.Overview{}}},
+		Route{"GET", "/repositories/:id/overview", h.repositoryOverview, Op{Tag: tag, Summary: "A repository's open findings by severity and their 30-day trend",
+			Response: findings.Overview{}}},
 		Route{"GET", "/findings/:id", h.get, Op{Tag: tag, Summary: "Get a finding", Response: store.Finding{}}},
 		Route{"PATCH", "/findings/:id", h.triage, Op{Tag: tag, Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
 			Request: findings.Triage{}, Response: store.Finding{}}},
@@ -180,4 +184,20 @@ func (h findingsAPI) export(c *fiber.Ctx, t findings.ExportTarget) error {
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	return c.Send(buf.Bytes())
+}
+
+func (h findingsAPI) projectOverview(c *fiber.Ctx) error {
+	o, err := h.svc.ProjectOverview(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+func (h findingsAPI) repositoryOverview(c *fiber.Ctx) error {
+	o, err := h.svc.RepositoryOverview(c.UserContext(), Scope(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
 }

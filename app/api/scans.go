@@ -5,32 +5,39 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
 )
 
 func (r *Router) scanRoutes() {
-	h := scansAPI{svc: r.deps.Scans}
+	h := scansAPI{svc: r.deps.Scans, findings: r.deps.Findings}
 	const tag = "scans"
 	r.Add(
 		Route{"POST", "/repositories/:id/scans", h.create, Op{Tag: tag, Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
 			Request: scans.CreateInput{}, BodyOptional: true, Response: ScanView{}, Status: 202}},
-		Route{"GET", "/repositories/:id/scans", h.listForRepository, Op{Tag: tag, Summary: "List a repository's scans, newest first", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
+		Route{"GET", "/repositories/:id/scans", h.listForRepository, Op{Tag: tag, Summary: "List a repository's scans, newest first, each with its changes since the previous complete scan", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
 		Route{"GET", "/projects/:id/scans", h.listForProject, Op{Tag: tag, Summary: "List the scans of every repository of a project", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
-		Route{"GET", "/scans/:id", h.get, Op{Tag: tag, Summary: "Get a scan with progress, stages, counts and artifact download links", Response: ScanView{}}},
+		Route{"GET", "/scans/:id", h.get, Op{Tag: tag, Summary: "Get a scan with progress, stages, counts, changes since the previous complete scan and artifact download links", Response: ScanView{}}},
 		Route{"POST", "/scans/:id/cancel", h.cancel, Op{Tag: tag, Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}},
 		Route{"POST", "/scans/:id/retry", h.retry, Op{Tag: tag, Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}},
 		Route{"GET", "/scans/:id/artifacts/:name", h.artifact, Op{Tag: tag, Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}},
 	)
 }
 
-type scansAPI struct{ svc *scans.Service }
+type scansAPI struct {
+	svc      *scans.Service
+	findings *findings.Service // a scan's changes since the previous complete scan
+}
 
 // ScanView is a scan as the API returns it: the scan plus download links of
 // its artifacts (rows keep keys, never URLs).
 type ScanView struct {
 	store.Scan
 	Downloads []ArtifactLink `json:"downloads"`
+	// Changes is what the scan changed since the previous complete scan of
+	// the repository (GET /scans/:id and a repository's scan list).
+	Changes *findings.ScanChanges `json:"changes,omitempty"`
 }
 
 // ArtifactLink is where an artifact can be downloaded.
@@ -88,7 +95,17 @@ func (h scansAPI) listForRepository(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(scanViews(items, next))
+	changes, err := h.findings.ScanChanges(c.UserContext(), Scope(c), items)
+	if err != nil {
+		return err
+	}
+	list := scanViews(items, next)
+	for i := range list.Items {
+		if ch, ok := changes[list.Items[i].ID]; ok {
+			list.Items[i].Changes = &ch
+		}
+	}
+	return c.JSON(list)
 }
 
 func (h scansAPI) listForProject(c *fiber.Ctx) error {
@@ -108,7 +125,15 @@ func (h scansAPI) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(scanView(s))
+	changes, err := h.findings.ScanChanges(c.UserContext(), Scope(c), []store.Scan{*s})
+	if err != nil {
+		return err
+	}
+	v := scanView(s)
+	if ch, ok := changes[s.ID]; ok {
+		v.Changes = &ch
+	}
+	return c.JSON(v)
 }
 
 func (h scansAPI) cancel(c *fiber.Ctx) error {

@@ -29,19 +29,11 @@ func (e *emitter) Log(level, message string) {
 }
 
 func (e *emitter) Progress(p store.ScanProgress) {
-	if p.Percent < 0 {
-		p.Percent = 0
-	}
-	if p.Percent > 100 {
-		p.Percent = 100
-	}
 	if len(p.Message) > 500 {
 		p.Message = p.Message[:500]
 	}
-	e.x.mu.Lock()
-	e.x.progress = p
-	e.x.mu.Unlock()
-	e.x.w.Emit(store.ScanProgressPayload(p))
+	p.Engines = nil // the runner's to set
+	e.x.w.Emit(store.ScanProgressPayload(e.x.prog.report(e.engine, p)))
 }
 
 func (e *emitter) Finding(r engine.Report) {

@@ -53,8 +53,8 @@ func (x *run) finish(parent context.Context, out outcome) error {
 	}
 	x.mu.Lock()
 	stages := append([]store.StageResult{}, x.stages...)
-	progress := x.progress
 	x.mu.Unlock()
+	progress := x.prog.current()
 	final, err := cfg.Scans.Finish(x.bg, x.scan.ID, x.scan.Attempt, scans.Outcome{Cancelled: cancelled, Error: out.err,
 		StopReason: out.stopReason, Stages: stages, Progress: progress, FindingCounts: counts})
 	if err != nil {

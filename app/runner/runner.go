@@ -124,11 +124,11 @@ type run struct {
 	rec    *findings.Recorder
 	tmp    string
 
-	mu       sync.Mutex
-	stages   []store.StageResult
-	progress store.ScanProgress
-	recErr   error
-	fileCnt  int
+	mu      sync.Mutex
+	stages  []store.StageResult
+	prog    *progressTracker
+	recErr  error
+	fileCnt int
 }
 
 // Run runs the claimed scan scanID to a terminal status. It returns nil when
@@ -148,7 +148,8 @@ func (r *Runner) Run(ctx context.Context, scanID string) error {
 	defer cancel(nil)
 	x := &run{r: r, scan: scan, ctx: runCtx, cancel: cancel, bg: bg,
 		w:   events.NewWriter(bg, r.cfg.Store, r.cfg.Events, scanID, r.cfg.EventOpts),
-		rec: findings.NewRecorder(r.cfg.Store, scan, r.cfg.Now), stages: []store.StageResult{}}
+		rec: findings.NewRecorder(r.cfg.Store, scan, r.cfg.Now), stages: []store.StageResult{},
+		prog: newProgressTracker(scan.Engines)}
 	defer x.cleanup()
 	hbDone := make(chan struct{})
 	hbStop := make(chan struct{})
@@ -264,6 +265,7 @@ func (x *run) execute() outcome {
 		}
 		in := engine.Input{ScanID: scan.ID, SourceDir: src, Paths: scan.Paths, Profile: scan.ThreatProfile, LLM: llm, ArtifactDir: engDir}
 		err := eng.Run(x.ctx, in, &emitter{x: x, engine: name})
+		x.endEngine(name, err)
 		switch {
 		case err == nil:
 			if !x.hasStage(name) {
@@ -273,6 +275,8 @@ func (x *run) execute() outcome {
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "LLM budget exceeded"})
 			x.w.Emit(store.ScanLogPayload{Level: store.LogWarn, Engine: name, Message: "The scan's LLM budget is exhausted; stopping with the findings so far"})
 			out.stopReason = store.StopBudgetExceeded
+		case errors.Is(context.Cause(x.ctx), errCancelRequested):
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageCancelled, Message: "cancelled on request"})
 		case x.ctx.Err() != nil:
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "stopped"})
 		default:
@@ -295,6 +299,20 @@ func (x *run) execute() outcome {
 		out.err = &store.ScanError{Code: store.ScanErrEngineFailed, Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
 	}
 	return out
+}
+
+// endEngine publishes how an engine's run ended in the scan's progress.
+func (x *run) endEngine(name string, err error) {
+	state := store.EngineDone
+	switch {
+	case errors.Is(context.Cause(x.ctx), errCancelRequested):
+		state = store.EngineCancelled
+	case errors.Is(err, engine.ErrBudgetExceeded) || (err != nil && x.ctx.Err() != nil):
+		state = store.EngineStopped
+	case err != nil:
+		state = store.EngineFailed
+	}
+	x.w.Emit(store.ScanProgressPayload(x.prog.finish(name, state)))
 }
 
 func (x *run) needsLLM() bool {
@@ -335,10 +353,7 @@ func (x *run) heartbeat(stop <-chan struct{}) {
 			continue
 		}
 		lastBeat = now
-		x.mu.Lock()
-		progress := x.progress
-		x.mu.Unlock()
-		cancelReq, err := cfg.Scans.Heartbeat(x.bg, x.scan.ID, x.scan.Attempt, progress)
+		cancelReq, err := cfg.Scans.Heartbeat(x.bg, x.scan.ID, x.scan.Attempt, x.prog.current())
 		switch {
 		case errors.Is(err, ErrLostClaim):
 			x.cancel(ErrLostClaim)

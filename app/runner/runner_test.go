@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -422,6 +423,13 @@ func TestCancelRunningScan(t *testing.T) {
 	evs := h.events(s.ID)
 	if evs[len(evs)-1].Kind != store.EventScanCancelled {
 		t.Fatalf("last event %s", evs[len(evs)-1].Kind)
+	}
+	// The stopped engine's stage reads cancelled, not failed.
+	if !slices.ContainsFunc(got.Stages, func(st store.StageResult) bool { return st.Engine == "codex" && st.Status == store.StageCancelled }) {
+		t.Fatalf("stages of a cancelled scan: %+v", got.Stages)
+	}
+	if e := got.Progress.Engines; len(e) != 1 || e[0].State != store.EngineCancelled {
+		t.Fatalf("engine progress of a cancelled scan: %+v", e)
 	}
 	h.tempDirEmpty()
 }

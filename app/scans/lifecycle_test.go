@@ -3,6 +3,7 @@ package scans_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -196,7 +197,7 @@ func verbHeartbeat(t *testing.T, open func(testing.TB) *scantest.Env) {
 		t.Fatalf("heartbeat: %v %v", cancel, err)
 	}
 	got := v.get(s.ID)
-	if got.HeartbeatAt == nil || !got.HeartbeatAt.Equal(v.clock.t) || got.Progress != prog {
+	if got.HeartbeatAt == nil || !got.HeartbeatAt.Equal(v.clock.t) || !reflect.DeepEqual(got.Progress, prog) {
 		t.Fatalf("heartbeat stores liveness and progress: %+v", got)
 	}
 	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, s.ID); err != nil {

@@ -328,3 +328,38 @@ func deleteFinding(tx *bolt.Tx, f *store.Finding) error {
 	}
 	return tx.Bucket(bktFindings).Delete([]byte(f.ID))
 }
+
+// FindingTimelines returns the findings matching f with their status changes
+// at or after since, oldest first (store.FindingStore).
+func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.FindingFilter, since time.Time) ([]store.FindingTimeline, error) {
+	out := []store.FindingTimeline{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var ids []string
+		err := eachMeta(tx, prepareFilter(tx, sc, f), func(m *findingMeta, statusOK bool) {
+			if statusOK {
+				out = append(out, store.FindingTimeline{ID: string(m.id), RepositoryID: string(m.repo),
+					Severity: string(m.severity), Status: string(m.status)})
+				ids = append(ids, string(m.id))
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c := tx.Bucket(bktFindingHistory).Cursor()
+		for i, id := range ids {
+			prefix := compositeKey(id, "")
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				var h store.FindingHistory
+				if err := json.Unmarshal(v, &h); err != nil {
+					return fmt.Errorf("bolt: decode finding history %q: %w", k, err)
+				}
+				if !h.At.Before(since) {
+					out[i].Changes = append(out[i].Changes, store.StatusChange{From: h.FromStatus, To: h.ToStatus, At: h.At})
+				}
+			}
+			slices.SortStableFunc(out[i].Changes, func(a, b store.StatusChange) int { return a.At.Compare(b.At) })
+		}
+		return nil
+	})
+	return out, err
+}

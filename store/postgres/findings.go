@@ -444,3 +444,44 @@ func (s *Store) ListFindingHistory(ctx context.Context, findingID string) ([]sto
 			return h, err
 		})
 }
+
+// FindingTimelines returns the findings matching f with their status changes
+// at or after since, oldest first (store.FindingStore): two queries, the
+// findings and their recent history.
+func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.FindingFilter, since time.Time) ([]store.FindingTimeline, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var q query
+	findingWhere(&q, sc, f)
+	out, err := collect(ctx, s.pool, "finding timelines", `SELECT id, repository_id, severity, status FROM findings`+q.whereSQL()+` ORDER BY id`,
+		q.args, func(r pgx.Row) (store.FindingTimeline, error) {
+			var t store.FindingTimeline
+			err := r.Scan(&t.ID, &t.RepositoryID, &t.Severity, &t.Status)
+			return t, err
+		})
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	at := make(map[string]int, len(out))
+	for i := range out {
+		at[out[i].ID] = i
+	}
+	type change struct {
+		id string
+		store.StatusChange
+	}
+	args := append(q.args, since)
+	changes, err := collect(ctx, s.pool, "finding timelines history", `SELECT finding_id, from_status, to_status, at FROM finding_history
+		WHERE at >= $`+strconv.Itoa(len(args))+` AND finding_id IN (SELECT id FROM findings`+q.whereSQL()+`) ORDER BY finding_id, at, id`,
+		args, func(r pgx.Row) (change, error) {
+			var c change
+			err := r.Scan(&c.id, &c.From, &c.To, &c.At)
+			return c, err
+		})
+	for _, c := range changes {
+		if i, ok := at[c.id]; ok {
+			out[i].Changes = append(out[i].Changes, c.StatusChange)
+		}
+	}
+	return out, err
+}

@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TriageFindings", testTriageFindings},
 		{"ScanFindings", testScanFindings},
 		{"FindingHistory", testFindingHistory},
+		{"FindingTimelines", testFindingTimelines},
 		{"ProjectStats", testProjectStats},
 		{"DeleteRepositoryCascade", testDeleteRepositoryCascade},
 		{"DeleteProjectCascade", testDeleteProjectCascade},

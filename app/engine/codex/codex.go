@@ -175,7 +175,7 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 	}
 	r.base.Scope = r.filter.scope
 
-	emit.Progress(store.ScanProgress{Percent: 1, Message: "Planning the audit"})
+	emit.Progress(store.ScanProgress{Percent: 1, Message: "Planning the audit", Stage: "plan"})
 	comps, err := r.plan(ctx)
 	if err != nil {
 		return err // budget or cancellation: nothing more can run
@@ -269,7 +269,8 @@ func (r *scanRun) auditAll(ctx context.Context, comps []component) error {
 	var budgetErr atomic.Value
 	sem := make(chan struct{}, r.e.cfg.Concurrency)
 	var wg sync.WaitGroup
-	r.emit.Progress(store.ScanProgress{Percent: 5, Message: "Auditing components", ComponentsTotal: total})
+	r.emit.Progress(store.ScanProgress{Percent: 5, Message: "Auditing components", ComponentsTotal: total,
+		Stage: "audit", Total: total, Unit: "components"})
 	for i, c := range comps {
 		select {
 		case sem <- struct{}{}:
@@ -283,7 +284,8 @@ func (r *scanRun) auditAll(ctx context.Context, comps []component) error {
 			defer wg.Done()
 			defer func() { <-sem }()
 			r.emit.Progress(store.ScanProgress{Percent: progressPercent(int(done.Load()), total), Message: "Auditing " + c.Name,
-				Component: c.Name, ComponentsDone: int(done.Load()), ComponentsTotal: total})
+				Component: c.Name, ComponentsDone: int(done.Load()), ComponentsTotal: total,
+				Stage: "audit", Done: int(done.Load()), Total: total, Unit: "components"})
 			out := r.component(ctx, c)
 			outcomes[i] = out
 			for _, err := range []error{out.auditErr, out.validateErr} {
@@ -294,7 +296,8 @@ func (r *scanRun) auditAll(ctx context.Context, comps []component) error {
 			}
 			d := int(done.Add(1))
 			r.emit.Progress(store.ScanProgress{Percent: progressPercent(d, total), Message: "Audited " + c.Name,
-				Component: c.Name, ComponentsDone: d, ComponentsTotal: total})
+				Component: c.Name, ComponentsDone: d, ComponentsTotal: total,
+				Stage: "audit", Done: d, Total: total, Unit: "components"})
 		}()
 	}
 	wg.Wait()
@@ -315,7 +318,8 @@ func (r *scanRun) auditAll(ctx context.Context, comps []component) error {
 	if failed == total {
 		return fmt.Errorf("codex: every component audit failed (first: %s)", stageMessage(outcomes[0].auditErr))
 	}
-	r.emit.Progress(store.ScanProgress{Percent: 100, Message: "Audit finished", ComponentsDone: total, ComponentsTotal: total})
+	r.emit.Progress(store.ScanProgress{Percent: 100, Message: "Audit finished", ComponentsDone: total, ComponentsTotal: total,
+		Stage: "audit", Done: total, Total: total, Unit: "components"})
 	return nil
 }
 

@@ -137,7 +137,8 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 	}
 	emit.Log("info", fmt.Sprintf("secrets: scanning %d files with %d gitleaks rules (skipped: %d ignored by path, %d symlinks, %d over %d bytes, %d special, %d empty)",
 		len(targets), len(e.cfg.Rules), stats.Ignored, stats.Symlinks, stats.Oversized, e.opt.MaxFileBytes, stats.Special, stats.Empty))
-	emit.Progress(store.ScanProgress{Percent: 0, Message: fmt.Sprintf("secrets: 0/%d files scanned", len(targets)), Component: Name})
+	emit.Progress(store.ScanProgress{Percent: 0, Message: fmt.Sprintf("secrets: 0/%d files scanned", len(targets)), Component: Name,
+		Stage: "scan", Total: len(targets), Unit: "files"})
 
 	// The root .gitleaksignore only (as gitleaks reads it); a symlink or
 	// oversized file is read no further than the caps.
@@ -175,7 +176,8 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 		}
 		if pct >= lastPct+5 || time.Since(lastAt) >= progressInterval {
 			lastPct, lastAt = pct, time.Now()
-			emit.Progress(store.ScanProgress{Percent: pct, Message: fmt.Sprintf("secrets: %d/%d files scanned", done, len(targets)), Component: Name})
+			emit.Progress(store.ScanProgress{Percent: pct, Message: fmt.Sprintf("secrets: %d/%d files scanned", done, len(targets)), Component: Name,
+				Stage: "scan", Done: done, Total: len(targets), Unit: "files"})
 		}
 	}
 	c.flush()
@@ -185,7 +187,8 @@ func (e *Engine) Run(ctx context.Context, in engine.Input, emit engine.Emitter) 
 	if err := ctx.Err(); err != nil {
 		return e.stop(ctx, emit, err)
 	}
-	emit.Progress(store.ScanProgress{Percent: 100, Message: fmt.Sprintf("secrets: %d/%d files scanned", done, len(targets)), Component: Name})
+	emit.Progress(store.ScanProgress{Percent: 100, Message: fmt.Sprintf("secrets: %d/%d files scanned", done, len(targets)), Component: Name,
+		Stage: "scan", Done: done, Total: len(targets), Unit: "files"})
 	msg := fmt.Sprintf("%d files scanned (%d binary, path rules only), %d distinct secrets in %s",
 		done, binaries, c.distinct(), time.Since(started).Round(time.Millisecond))
 	emit.Log("info", "secrets: "+msg)

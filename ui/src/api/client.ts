@@ -22,6 +22,7 @@ import type {
   OpsLimits,
   Project,
   Repository,
+  Overview,
   Scan,
   ScanEvent,
   Snapshot,
@@ -597,6 +598,12 @@ export class ApiClient {
   }
   listRepositoryScans(repoId: string, p: ListParams = {}) {
     return this.request<ListPage<Scan>>('GET', `/v1/repositories/${enc(repoId)}/scans`, { query: { ...p } });
+  }
+  projectOverview(id: string) {
+    return this.request<Overview>('GET', `/v1/projects/${enc(id)}/overview`);
+  }
+  repositoryOverview(id: string) {
+    return this.request<Overview>('GET', `/v1/repositories/${enc(id)}/overview`);
   }
   getScan(id: string) {
     return this.request<Scan>('GET', `/v1/scans/${enc(id)}`);

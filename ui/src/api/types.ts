@@ -156,12 +156,59 @@ export const ACTIVE_SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'claimed',
 
 export type StopReason = 'budget_exceeded' | 'timeout' | 'cancelled' | 'error' | 'interrupted';
 
+/** One engine's part of a scan's progress (docs/scan-lifecycle.md, "Progress"). */
+export interface EngineProgress {
+  engine: string;
+  state: 'pending' | 'running' | 'done' | 'failed' | 'stopped' | string;
+  stage?: string;
+  done: number;
+  total: number;
+  unit?: string;
+  percent: number;
+}
+
 export interface ScanProgress {
+  /** The whole scan, 0–100; never goes down. */
   percent: number;
   message: string;
   component: string;
   components_done: number;
   components_total: number;
+  /** The engine that reported last, its stage and done / total units. */
+  engine?: string;
+  stage?: string;
+  done?: number;
+  total?: number;
+  unit?: string;
+  engines?: EngineProgress[];
+}
+
+/** What a scan changed since the previous complete scan of its repository. */
+export interface ScanChanges {
+  /** Absent when there is no previous complete scan: everything is new. */
+  base_scan_id?: string;
+  new: number;
+  fixed: number;
+  unchanged: number;
+}
+
+export interface TrendDay {
+  date: string;
+  counts: SeverityCounts;
+}
+
+export interface RepositoryRollup {
+  id: string;
+  name: string;
+  open_counts: SeverityCounts;
+  last_scan: { id: string; status: ScanStatus; created_at: string; finished_at: string | null } | null;
+}
+
+/** GET /v1/projects/:id/overview and /v1/repositories/:id/overview. */
+export interface Overview {
+  open_counts: SeverityCounts;
+  trend: TrendDay[];
+  repositories: RepositoryRollup[];
 }
 
 export interface Usage {
@@ -212,6 +259,8 @@ export interface Scan {
   artifacts: Artifact[] | null;
   /** Download links for the artifacts (GET /v1/scans/:id): an API path locally, a presigned URL on S3. */
   downloads?: { name: string; size: number; url: string }[];
+  /** GET /v1/scans/:id and a repository's scan list. */
+  changes?: ScanChanges;
   created_at: string;
   claimed_at: string | null;
   started_at: string | null;

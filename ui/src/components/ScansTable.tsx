@@ -3,7 +3,13 @@ import type { Scan } from '../api/types';
 import { formatCost, formatDate } from '../lib/format';
 import { SeverityCounts, StatusBadge } from './Badges';
 
-export function ScansTable({ scans, caption }: { scans: Scan[]; caption: string }) {
+/**
+ * Scans, newest first. `repositories` (ID → name) adds a Repository column
+ * (project pages); scans that carry `changes` (a repository's scan list) get
+ * a "New / fixed" column: what each changed since the previous complete scan.
+ */
+export function ScansTable({ scans, caption, repositories }: { scans: Scan[]; caption: string; repositories?: Record<string, string> }) {
+  const withChanges = scans.some((s) => s.changes);
   return (
     <div className="table-wrap">
       <table>
@@ -11,10 +17,12 @@ export function ScansTable({ scans, caption }: { scans: Scan[]; caption: string 
         <thead>
           <tr>
             <th scope="col">Scan</th>
+            {repositories && <th scope="col">Repository</th>}
             <th scope="col">Status</th>
             <th scope="col">Engines</th>
             <th scope="col">Progress</th>
             <th scope="col">Findings</th>
+            {withChanges && <th scope="col">New / fixed</th>}
             <th scope="col">Cost</th>
             <th scope="col">Started</th>
           </tr>
@@ -27,15 +35,31 @@ export function ScansTable({ scans, caption }: { scans: Scan[]; caption: string 
                   {s.id}
                 </Link>
               </td>
+              {repositories && (
+                <td>
+                  <Link to={`/repositories/${s.repository_id}`}>{repositories[s.repository_id] ?? s.repository_id}</Link>
+                </td>
+              )}
               <td>
                 <StatusBadge status={s.status} />
                 {s.stop_reason && s.stop_reason !== 'cancelled' ? <span className="muted small"> ({s.stop_reason.replace(/_/g, ' ')})</span> : null}
               </td>
               <td>{(s.engines ?? []).join(', ') || 'default'}</td>
-              <td>{s.progress?.percent ?? 0}%</td>
+              <td>{s.status === 'completed' ? 100 : s.progress?.percent ?? 0}%</td>
               <td>
                 <SeverityCounts counts={s.finding_counts} compact />
               </td>
+              {withChanges && (
+                <td className="scan-changes">
+                  {s.changes ? (
+                    <Link to={`/scans/${s.id}#changes`} title={s.changes.base_scan_id ? `Since scan ${s.changes.base_scan_id}` : 'First complete scan: everything is new'}>
+                      <span className="change-new">+{s.changes.new} new</span> · <span className="change-fixed">{s.changes.fixed} fixed</span>
+                    </Link>
+                  ) : (
+                    '—'
+                  )}
+                </td>
+              )}
               <td>{formatCost(s.usage?.cost_usd)}</td>
               <td>{formatDate(s.started_at ?? s.created_at)}</td>
             </tr>

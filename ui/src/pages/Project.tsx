@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import type { Repository } from '../api/types';
+import type { Repository, RepositoryRollup } from '../api/types';
 import { useApi } from '../app-context';
 import { AddRepositoryDialog } from '../components/AddRepository';
 import { SeverityCounts, StatusBadge } from '../components/Badges';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager } from '../components/Misc';
+import { OpenFindings, TrendChart } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { formatAge, humanize } from '../lib/format';
@@ -19,6 +20,9 @@ export default function ProjectPage() {
   const project = useAsync(() => api.getProject(projectId), [projectId]);
   const repos = usePaged((cursor) => api.listProjectRepositories(projectId, { cursor, limit: 100 }), [projectId]);
   const scans = useAsync(() => api.listProjectScans(projectId, { limit: 20 }), [projectId]);
+  // One request for every rollup of the page (open findings, trend, each
+  // repository's open findings and last scan), refreshed with the scans.
+  const overview = useAsync(() => api.projectOverview(projectId), [projectId]);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -32,6 +36,7 @@ export default function ProjectPage() {
     () => {
       scans.reload(true);
       project.reload(true);
+      overview.reload(true);
     },
     3000,
     activeScans,
@@ -63,9 +68,19 @@ export default function ProjectPage() {
           ['Repositories', p.repository_count ?? 0],
           ['Active scans', p.active_scans ?? 0],
           ['Last scan', p.last_scan_at ? formatAge(p.last_scan_at) : 'Never'],
-          ['Open findings', <SeverityCounts key="c" counts={p.open_finding_counts} compact />],
         ]}
       />
+      <h2>Open findings</h2>
+      {overview.data ? (
+        <>
+          <OpenFindings counts={overview.data.open_counts} findingsPath={`/projects/${p.id}/findings`} />
+          <TrendChart days={overview.data.trend} title="Open findings per day across the project, last 30 days" />
+        </>
+      ) : overview.error !== undefined ? (
+        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
+      ) : (
+        <Loading label="Loading open findings…" />
+      )}
       <label className="muted small" title="Off: findings suppressed by gitleaks:allow, .gitleaksignore or vega:ignore come back open on the next scan (for reviewing untrusted code).">
         <input
           type="checkbox"
@@ -97,7 +112,7 @@ export default function ProjectPage() {
             </Empty>
           ) : (
             <>
-              <RepositoriesTable repos={page.items} />
+              <RepositoriesTable repos={page.items} rollups={rollupsById(overview.data?.repositories)} loading={overview.loading && !overview.data} />
               <Pager page={repos.page} hasPrev={repos.hasPrev} hasNext={repos.hasNext} onPrev={repos.prev} onNext={repos.next} total={page.total} />
             </>
           )
@@ -106,7 +121,13 @@ export default function ProjectPage() {
 
       <h2>Recent scans</h2>
       <Async state={scans} label="Loading scans…">
-        {(page) => (page.items.length === 0 ? <Empty title="No scans yet" /> : <ScansTable scans={page.items} caption="Project scans" />)}
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No scans yet" />
+          ) : (
+            <ScansTable scans={page.items} caption="Project scans" repositories={Object.fromEntries((overview.data?.repositories ?? []).map((r) => [r.id, r.name]))} />
+          )
+        }
       </Async>
 
       <div className="section-head">
@@ -154,32 +175,39 @@ export default function ProjectPage() {
   );
 }
 
-/** Latest scan of one repository: its status and severity counts (one small request per row). */
-function LastScanCells({ repositoryId, ready }: { repositoryId: string; ready: boolean }) {
-  const api = useApi();
-  const last = useAsync(() => (ready ? api.listRepositoryScans(repositoryId, { limit: 1 }) : Promise.resolve(null)), [repositoryId, ready]);
-  const s = last.data?.items[0];
-  if (last.error !== undefined) return <td colSpan={2} className="muted small">unavailable</td>;
-  if (!s)
+function rollupsById(rs: RepositoryRollup[] | undefined): Map<string, RepositoryRollup> {
+  return new Map((rs ?? []).map((r) => [r.id, r]));
+}
+
+/** A repository's open findings now and its last scan, from the project overview. */
+function RollupCells({ rollup, loading }: { rollup: RepositoryRollup | undefined; loading: boolean }) {
+  if (!rollup)
     return (
       <>
-        <td className="muted">{last.loading && ready ? '…' : 'Never'}</td>
-        <td />
+        <td className="muted">{loading ? '…' : 'Never'}</td>
+        <td className="muted">{loading ? '…' : <SeverityCounts counts={undefined} compact />}</td>
       </>
     );
+  const s = rollup.last_scan;
   return (
     <>
       <td>
-        <Link to={`/scans/${s.id}`}>{formatAge(s.finished_at ?? s.created_at)}</Link> <StatusBadge status={s.status} />
+        {s ? (
+          <>
+            <Link to={`/scans/${s.id}`}>{formatAge(s.finished_at ?? s.created_at)}</Link> <StatusBadge status={s.status} />
+          </>
+        ) : (
+          <span className="muted">Never</span>
+        )}
       </td>
       <td>
-        <SeverityCounts counts={s.finding_counts} compact />
+        <SeverityCounts counts={rollup.open_counts} compact />
       </td>
     </>
   );
 }
 
-function RepositoriesTable({ repos }: { repos: Repository[] }) {
+function RepositoriesTable({ repos, rollups, loading }: { repos: Repository[]; rollups: Map<string, RepositoryRollup>; loading: boolean }) {
   return (
     <div className="table-wrap">
       <table>
@@ -190,7 +218,7 @@ function RepositoriesTable({ repos }: { repos: Repository[] }) {
             <th scope="col">Source</th>
             <th scope="col">Ingest</th>
             <th scope="col">Last scan</th>
-            <th scope="col">Findings (last scan)</th>
+            <th scope="col">Open findings</th>
           </tr>
         </thead>
         <tbody>
@@ -207,7 +235,7 @@ function RepositoriesTable({ repos }: { repos: Repository[] }) {
                 <StatusBadge status={r.ingest_status} />
                 {r.ingest_error && <span className="inline-error small"> {r.ingest_error.message}</span>}
               </td>
-              <LastScanCells repositoryId={r.id} ready={r.ingest_status === 'ready'} />
+              <RollupCells rollup={rollups.get(r.id)} loading={loading} />
             </tr>
           ))}
         </tbody>

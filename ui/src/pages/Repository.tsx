@@ -4,6 +4,7 @@ import { useApi } from '../app-context';
 import { StatusBadge } from '../components/Badges';
 import { FileBrowser } from '../components/FileBrowser';
 import { Facts, PageHeader, Pager } from '../components/Misc';
+import { OpenFindings, TrendChart } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { StartScan } from '../components/StartScan';
 import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
@@ -20,6 +21,8 @@ export default function RepositoryPage() {
   const repo = useAsync(() => api.getRepository(repositoryId), [repositoryId]);
   const snapshots = useAsync(() => api.listSnapshots(repositoryId, { limit: 20 }), [repositoryId, repo.data?.latest_snapshot_id]);
   const scans = usePaged((cursor) => api.listRepositoryScans(repositoryId, { cursor, limit: 20 }), [repositoryId]);
+  const lastFinished = scans.data?.items.find((s) => s.finished_at)?.id;
+  const overview = useAsync(() => api.repositoryOverview(repositoryId), [repositoryId, lastFinished]);
   const [deleting, setDeleting] = useState(false);
   const [reingestError, setReingestError] = useState<unknown>(null);
   useDocumentTitle(repo.data?.name ?? 'Repository');
@@ -80,6 +83,18 @@ export default function RepositoryPage() {
         <p role="alert" className="banner banner-bad">
           Ingest failed{r.ingest_error ? `: ${r.ingest_error.message} (${r.ingest_error.code})` : '.'}
         </p>
+      )}
+
+      <h2>Open findings</h2>
+      {overview.data ? (
+        <>
+          <OpenFindings counts={overview.data.open_counts} findingsPath={`/repositories/${r.id}/findings`} />
+          <TrendChart days={overview.data.trend} title="Open findings per day, last 30 days" />
+        </>
+      ) : overview.error !== undefined ? (
+        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
+      ) : (
+        <Loading label="Loading open findings…" />
       )}
 
       <h2>Snapshot</h2>
