@@ -387,12 +387,19 @@ const (
 	DismissSuppressedInSource = "suppressed_in_source"
 )
 
+// Location is one place a finding points at. When Secret is set, the span
+// from StartLine:StartColumn to EndLine:EndColumn (1-based Unicode code
+// points, end inclusive) holds a detected secret, and every code view masks
+// it until a logged Reveal (docs/redaction.md, "Code views").
 type Location struct {
-	FilePath  string `json:"file_path"`
-	StartLine int    `json:"start_line"`
-	EndLine   int    `json:"end_line"`
-	Role      string `json:"role,omitempty"`
-	Note      string `json:"note,omitempty"`
+	FilePath    string `json:"file_path"`
+	StartLine   int    `json:"start_line"`
+	EndLine     int    `json:"end_line"`
+	StartColumn int    `json:"start_column,omitempty"`
+	EndColumn   int    `json:"end_column,omitempty"`
+	Secret      bool   `json:"secret,omitempty"`
+	Role        string `json:"role,omitempty"`
+	Note        string `json:"note,omitempty"`
 }
 
 // Finding is one issue in one repository. The row is shared by every scan that

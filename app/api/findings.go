@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/store"
 )
@@ -38,6 +40,12 @@ func (r *Router) findingRoutes() {
 			Request: findings.BulkTriage{}, Response: findings.BulkResult{}}},
 		Route{"GET", "/findings/:id/history", h.history, Op{Tag: tag, Summary: "Every status change of a finding, oldest first",
 			Response: List[store.FindingHistory]{}}},
+		Route{"GET", "/findings/:id/occurrences", h.occurrences, Op{Tag: tag, Summary: "A page of a finding's occurrences with the code around each, each file read once, detected secrets masked",
+			Response: findings.Occurrences{}, Query: []string{"offset", "limit", "context"}, QueryDoc: occurrenceQueryDoc}},
+		Route{"POST", "/findings/:id/reveal", h.reveal, Op{Tag: tag, Summary: "The same page of occurrences with the secrets shown; records the reveal in the finding's history first",
+			Request: findings.OccurrenceQuery{}, Response: findings.Occurrences{}}},
+		Route{"GET", "/repositories/:id/findings/in-file", h.inFile, Op{Tag: tag, Summary: "Every place a finding of the repository points at in one file: the file browser's marks and secret masks",
+			Response: findings.FileMarks{}, Query: []string{"path"}, QueryDoc: map[string]string{"path": "A file path inside the repository"}}},
 		Route{"GET", "/repositories/:id/findings/export", h.exportRepository, Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 		Route{"GET", "/scans/:id/findings/export", h.exportScan, Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 	)
@@ -65,6 +73,12 @@ var findingQueryDoc = map[string]string{
 		"Ascending is info→critical, A→Z, oldest first, open→fixed; ties by path then ID. Default -severity (most severe first, then path). " +
 		"The cursor is a keyset position of this sort: pass it back with the same sort and filters",
 	"change": "new, fixed or unchanged: relative to the previous complete scan of the repository (base_scan_id in the answer)",
+}
+
+var occurrenceQueryDoc = map[string]string{
+	"offset":  "How many occurrences to skip (default 0)",
+	"limit":   "Occurrences per page, 1 to 50 (default 10)",
+	"context": "Lines of code before and after each occurrence, 0 to 20 (default 3)",
 }
 
 func queryOf(c *fiber.Ctx) findings.Query {
@@ -159,6 +173,51 @@ func (h findingsAPI) history(c *fiber.Ctx) error {
 	return c.JSON(NewList(hist, ""))
 }
 
+func (h findingsAPI) occurrences(c *fiber.Ctx) error {
+	q := findings.OccurrenceQuery{}
+	var err error
+	if q.Offset, err = intQuery(c, "offset"); err != nil {
+		return err
+	}
+	if q.Limit, err = intQuery(c, "limit"); err != nil {
+		return err
+	}
+	if c.Query("context") != "" {
+		n, err := intQuery(c, "context")
+		if err != nil {
+			return err
+		}
+		q.Context = &n
+	}
+	o, err := h.svc.Occurrences(c.UserContext(), Scope(c), c.Params("id"), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+func (h findingsAPI) reveal(c *fiber.Ctx) error {
+	var q findings.OccurrenceQuery
+	if len(c.Body()) > 0 {
+		if err := Decode(c, &q); err != nil {
+			return err
+		}
+	}
+	o, err := h.svc.Reveal(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(o)
+}
+
+func (h findingsAPI) inFile(c *fiber.Ctx) error {
+	m, err := h.svc.InFile(c.UserContext(), Scope(c), c.Params("id"), c.Query("path"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
 func (h findingsAPI) exportRepository(c *fiber.Ctx) error {
 	return h.export(c, findings.ExportTarget{RepositoryID: c.Params("id")})
 }
@@ -200,4 +259,18 @@ func (h findingsAPI) repositoryOverview(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(o)
+}
+
+// intQuery reads an optional whole-number query parameter; absent is 0 (the
+// service's default).
+func intQuery(c *fiber.Ctx, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, apperr.Validation(map[string]string{name: "must be a whole number"})
+	}
+	return n, nil
 }

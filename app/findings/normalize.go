@@ -198,6 +198,17 @@ func clampLines(start, end int) (int, int) {
 	return start, end
 }
 
+// clampColumns keeps a span only when it is well formed: columns are
+// 1-based and, on one line, the end is not before the start. A secret
+// location without a usable span keeps Secret, so code views mask its
+// whole lines instead (docs/redaction.md, "Code views").
+func clampColumns(l store.Location) (int, int) {
+	if l.StartLine < 1 || l.StartColumn < 1 || l.EndColumn < 1 || (l.StartLine == l.EndLine && l.EndColumn < l.StartColumn) {
+		return 0, 0
+	}
+	return l.StartColumn, l.EndColumn
+}
+
 // sanitize returns the report with every field bounded and normalized.
 func sanitize(r engine.Report) engine.Report {
 	r.Title = truncate(strings.TrimSpace(r.Title), maxTitle)
@@ -230,6 +241,7 @@ func sanitize(r engine.Report) engine.Report {
 			continue
 		}
 		l.StartLine, l.EndLine = clampLines(l.StartLine, l.EndLine)
+		l.StartColumn, l.EndColumn = clampColumns(l)
 		l.Role = truncate(l.Role, 50)
 		l.Note = truncate(redact.Text(l.Note), 1000)
 		locs = append(locs, l)

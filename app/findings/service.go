@@ -12,8 +12,9 @@ import (
 
 // Service is the user-facing side of findings: lists, triage and history.
 type Service struct {
-	st  store.Store
-	now func() time.Time
+	st    store.Store
+	now   func() time.Time
+	files Files // reads snapshot files for Occurrences and Reveal (UseFiles)
 }
 
 // NewService returns the findings service; now nil means time.Now.

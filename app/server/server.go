@@ -207,6 +207,10 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 			return nil
 		}},
 	}, feats.ready...)
+	if feats.scans.Findings != nil {
+		// The finding page's code excerpts read the snapshot the finding was seen in.
+		feats.scans.Findings.UseFiles(reposSvc)
+	}
 	router := api.NewRouter(api.Deps{
 		Config: cfg, Auth: authSvc,
 		Projects: projects.New(env.Store, env.Blobs, quotas, log),

@@ -237,6 +237,9 @@ type hit struct {
 	ruleID    string
 	startLine int
 	endLine   int
+	// span is where the secret itself lies (zero for path-only rules and
+	// when it cannot be found in the line, e.g. a decoded secret).
+	span      span
 	evidence  string
 	secretLen int
 	// suppression is the in-source suppression of this location, if any.
@@ -452,6 +455,7 @@ func toHits(findings []report.Finding) []hit {
 			h.evidence = "the file name matches the " + f.RuleID + " pattern"
 		} else {
 			h.key = secretKey(f.RuleID, f.Secret)
+			h.span = secretSpan(f)
 			h.secretLen = len([]rune(f.Secret))
 			h.evidence = redact.Evidence(f.Line, f.Secret, secrets)
 		}
@@ -491,6 +495,10 @@ func (c *collector) distinct() int { return len(c.byKey) }
 func (c *collector) add(r fileResult) {
 	for _, h := range r.hits {
 		loc := store.Location{FilePath: r.rel, StartLine: h.startLine, EndLine: h.endLine, Role: "occurrence"}
+		if h.span.startColumn > 0 {
+			loc.StartLine, loc.EndLine = h.span.startLine, h.span.endLine
+			loc.StartColumn, loc.EndColumn, loc.Secret = h.span.startColumn, h.span.endColumn, true
+		}
 		a, ok := c.byKey[h.key]
 		if !ok {
 			a = &aggregate{first: h, rel: r.rel, seen: map[store.Location]bool{loc: true}, locs: []store.Location{loc}, open: h.suppression == nil}
