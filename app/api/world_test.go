@@ -31,6 +31,8 @@ type world struct {
 	ids map[string]string
 	// also holds the owner's other objects: snapshot, artifact name.
 	snapshot, artifact string
+	// otherRepo is a repository of the other user's own.
+	otherRepo string
 }
 
 // ownerSecret is the planted secret of the owner's repository; it must never
@@ -72,6 +74,8 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 
+	theirs, _ := env.Repo(t, other.ID, map[string]string{"README.md": "theirs\n"})
+	w.otherRepo = theirs.ID
 	repo, snap := env.Repo(t, w.owner.ID, map[string]string{"deploy/prod.env": "AWS_ACCESS_KEY_ID=" + ownerSecret + "\n", "main.go": "package main\n"})
 	w.ids["projects"], w.ids["repositories"], w.snapshot = repo.ProjectID, repo.ID, snap.ID
 	scan := w.must(t, "POST", "/v1/repositories/"+repo.ID+"/scans", w.ownerKey, nil, 202)
