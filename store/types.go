@@ -290,6 +290,12 @@ const (
 // Severities lists every severity from highest to lowest.
 var Severities = []string{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
 
+// FindingEngines are the engines that report findings (the Name of each
+// app/engine package; a test in app/server checks they agree). A findings
+// filter by engine takes only these names: an unknown one is a 400, not an
+// empty list that looks like good news.
+var FindingEngines = []string{"codex", "secrets"}
+
 // SeverityRank orders severities: critical is 4, info is 0, unknown is -1.
 func SeverityRank(s string) int {
 	for i, x := range Severities {

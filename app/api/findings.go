@@ -241,7 +241,7 @@ func (h findingsAPI) export(c *fiber.Ctx, t findings.ExportTarget) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, ct)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	attachment(c, name)
 	return c.Send(buf.Bytes())
 }
 

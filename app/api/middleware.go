@@ -33,6 +33,7 @@ func requestID(c *fiber.Ctx) string {
 
 func (r *Router) middleware() {
 	log := r.deps.Logger
+	setSecurityHeaders := securityHeaders(r.deps.Config)
 	r.app.Use(func(c *fiber.Ctx) (err error) {
 		// A client-supplied ID is echoed only when it is harmless in logs.
 		rid := c.Get(fiber.HeaderXRequestID)
@@ -41,9 +42,7 @@ func (r *Router) middleware() {
 		}
 		c.Locals(localRequestID, rid)
 		c.Set(fiber.HeaderXRequestID, rid)
-		c.Set("X-Content-Type-Options", "nosniff")
-		c.Set("Referrer-Policy", "no-referrer")
-		c.Set("X-Frame-Options", "DENY")
+		setSecurityHeaders(c)
 		start := time.Now()
 		defer func() {
 			if p := recover(); p != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/app/textsafe"
 	"github.com/vegasec/vega/store"
 )
 
@@ -57,20 +58,41 @@ func PageParams(c *fiber.Ctx) (store.Page, error) {
 
 // Decode reads a JSON body of at most maxJSONBody bytes into v, answering
 // unsupported_media_type, payload_too_large, bad_request (malformed) or
-// validation_failed (wrong types) in the envelope.
+// validation_failed (wrong types, or a field v does not have) in the envelope.
+// Decoding is strict: a field the request type does not know is refused with
+// details naming it, never dropped, so a client that sends the wrong shape
+// learns it instead of saving an empty value (docs/architecture.md, "API
+// conventions").
 func Decode(c *fiber.Ctx, v any) error {
-	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(c.Get(fiber.HeaderContentType), ";", 2)[0]))
-	if ct != "" && ct != fiber.MIMEApplicationJSON {
-		return apperr.New(apperr.UnsupportedMediaType, "Send the body as application/json")
-	}
-	body, err := readBody(c, maxJSONBody)
+	body, err := jsonBody(c)
 	if err != nil {
 		return err
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return apperr.BadRequestf("The request body is empty; send a JSON object")
+	return decodeStrict(body, v)
+}
+
+// jsonBody reads a JSON request body: the content type checked, the size
+// capped and an empty body refused.
+func jsonBody(c *fiber.Ctx) ([]byte, error) {
+	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(c.Get(fiber.HeaderContentType), ";", 2)[0]))
+	if ct != "" && ct != fiber.MIMEApplicationJSON {
+		return nil, apperr.New(apperr.UnsupportedMediaType, "Send the body as application/json")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	body, err := readBody(c, maxJSONBody)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, apperr.BadRequestf("The request body is empty; send a JSON object")
+	}
+	return body, nil
+}
+
+// decodeStrict decodes exactly one JSON value into v, refusing fields v does
+// not have.
+func decodeStrict(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -79,12 +101,30 @@ func Decode(c *fiber.Ctx, v any) error {
 		if errors.As(err, &te) {
 			return apperr.BadRequestf("The request body must be a JSON object")
 		}
+		if name, ok := unknownField(err); ok {
+			return apperr.Validation(map[string]string{name: "is not a field of this request"})
+		}
 		return apperr.BadRequestf("The request body is not valid JSON")
 	}
 	if dec.More() {
 		return apperr.BadRequestf("The request body must hold exactly one JSON value")
 	}
 	return nil
+}
+
+// unknownField is the name in encoding/json's error for a field the target
+// type lacks (`json: unknown field "x"`); the package has no typed error for it.
+func unknownField(err error) (string, bool) {
+	const prefix = "json: unknown field "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(msg[len(prefix):])
+	if uerr != nil || name == "" {
+		return "", false
+	}
+	return textsafe.Echo(name), true
 }
 
 // DecodeOptional is Decode for a route whose body may be left out (its Op

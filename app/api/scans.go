@@ -158,7 +158,6 @@ func (h scansAPI) artifact(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, a.ContentType)
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+a.FileName+`"`)
-	c.Set("X-Content-Type-Options", "nosniff")
+	attachment(c, a.FileName)
 	return c.SendStream(a.Body, int(a.Size)) // fiber closes the body when sent
 }

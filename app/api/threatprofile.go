@@ -1,8 +1,11 @@
 package api
 
 import (
+	"encoding/json"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/store"
 )
@@ -12,7 +15,8 @@ func (r *Router) threatProfileRoutes() {
 	const tag = "threat profile"
 	r.Add(
 		Route{"GET", "/repositories/:id/threat-profile", h.get, Op{Tag: tag, Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
-		Route{"PUT", "/repositories/:id/threat-profile", h.put, Op{Tag: tag, Summary: "Replace the threat profile's content (an edit)", Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
+		Route{"PUT", "/repositories/:id/threat-profile", h.put, Op{Tag: tag, Summary: "Replace the threat profile's content (an edit). The body is the content object; the whole profile as GET returns it is accepted too (its content is saved, its other fields are read-only and ignored). An unknown field is a 400, never dropped",
+			Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
 		Route{"GET", "/repositories/:id/threat-profile/versions", h.versions, Op{Tag: tag, Summary: "List the kept versions of the threat profile, newest first (every generation result, edit and restore; the newest 50)",
 			Response: List[store.ThreatProfileVersion]{}}},
 		Route{"POST", "/repositories/:id/threat-profile/versions/:versionId/restore", h.restore, Op{Tag: tag, Summary: "Make a kept version the profile's content again (source restored; itself kept as a new version)",
@@ -32,8 +36,8 @@ func (h threatProfileAPI) get(c *fiber.Ctx) error {
 }
 
 func (h threatProfileAPI) put(c *fiber.Ctx) error {
-	var in store.ThreatProfileContent
-	if err := Decode(c, &in); err != nil {
+	in, err := decodeProfileContent(c)
+	if err != nil {
 		return err
 	}
 	tp, err := h.svc.PutProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
@@ -41,6 +45,47 @@ func (h threatProfileAPI) put(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(tp)
+}
+
+// profileDocument is the threat profile as GET returns it. A client that
+// edits what it fetched and sends it back saves its content; the other
+// fields are the server's and are ignored, but they must be the GET's
+// fields: anything else is refused like any unknown field.
+type profileDocument struct {
+	Content      *store.ThreatProfileContent `json:"content"`
+	ID           json.RawMessage             `json:"id"`
+	RepositoryID json.RawMessage             `json:"repository_id"`
+	Status       json.RawMessage             `json:"status"`
+	Source       json.RawMessage             `json:"source"`
+	Error        json.RawMessage             `json:"error"`
+	UpdatedAt    json.RawMessage             `json:"updated_at"`
+	UpdatedBy    json.RawMessage             `json:"updated_by"`
+}
+
+// decodeProfileContent reads a PUT body in either documented shape: the
+// content object, or the GET answer (recognised by its "content" key).
+// Before both were decoded strictly, the GET shape was read as an empty
+// content object and wiped the profile.
+func decodeProfileContent(c *fiber.Ctx) (store.ThreatProfileContent, error) {
+	var in store.ThreatProfileContent
+	body, err := jsonBody(c)
+	if err != nil {
+		return in, err
+	}
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(body, &keys) == nil {
+		if _, wrapped := keys["content"]; wrapped {
+			var doc profileDocument
+			if err := decodeStrict(body, &doc); err != nil {
+				return in, err
+			}
+			if doc.Content == nil {
+				return in, apperr.Validation(map[string]string{"content": "must be an object"})
+			}
+			return *doc.Content, nil
+		}
+	}
+	return in, decodeStrict(body, &in)
 }
 
 func (h threatProfileAPI) generate(c *fiber.Ctx) error {

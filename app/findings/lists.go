@@ -81,8 +81,8 @@ func (q Query) Filter() (store.FindingFilter, error) {
 		}
 	}
 	for _, s := range f.Engines {
-		if len(s) > 64 {
-			problems["engine"] = "must be a comma list of engine names"
+		if !slices.Contains(store.FindingEngines, s) {
+			problems["engine"] = "must be a comma list of " + strings.Join(store.FindingEngines, ", ")
 		}
 	}
 	for _, r := range f.Rules {
