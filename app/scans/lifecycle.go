@@ -51,26 +51,20 @@ func Holds(scan *store.Scan, attempt int) bool {
 	return scan.Status == store.ScanRunning && scan.Attempt == attempt
 }
 
-// enqueue checks the owner's quota, stores the scan queued and tells the queue.
+// enqueue stores the scan queued if the owner's quota has room and tells the
+// queue. The store checks the quota and inserts in one atomic step, so it
+// holds across every process sharing the database, not only this one.
 func (s *Service) enqueue(ctx context.Context, scan *store.Scan) (*store.Scan, error) {
-	s.createMu.Lock()
-	active, err := s.st.CountActiveScans(ctx, scan.OwnerUserID)
-	if err != nil {
-		s.createMu.Unlock()
-		return nil, err
-	}
-	if active >= s.opt.MaxActivePerUser {
-		s.createMu.Unlock()
-		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
-			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
-	}
 	scan.ID = store.NewID(store.PrefixScan)
 	scan.Status = store.ScanQueued
 	scan.CreatedAt = s.opt.Now().UTC()
 	scan.Stages = []store.StageResult{}
 	scan.Artifacts = []store.Artifact{}
-	err = s.st.CreateScan(ctx, scan)
-	s.createMu.Unlock()
+	active, err := s.st.CreateScanWithin(ctx, scan, s.opt.MaxActivePerUser)
+	if errors.Is(err, store.ErrLimitReached) {
+		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
+			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
+	}
 	if err != nil {
 		return nil, err
 	}
