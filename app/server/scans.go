@@ -194,14 +194,7 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 				env.Log.Error("start scan dispatcher", "err", err)
 			}
 		})
-		f.drainers = append(f.drainers, func(timeout time.Duration) {
-			// Leave room for cancelled scans to hand themselves back.
-			grace := timeout - 10*time.Second
-			if grace < time.Second {
-				grace = time.Second
-			}
-			st.Pool.Stop(grace)
-		})
+		f.drainers = append(f.drainers, func() { st.Pool.Stop(ScanStopGrace) })
 	}
 	return st, nil
 }
