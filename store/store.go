@@ -13,6 +13,9 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict: a uniqueness rule or a conditional update did not hold.
 	ErrConflict = errors.New("store: conflict")
+	// ErrLimitReached: a create that checks a count (CreateScanWithin) found
+	// no room left.
+	ErrLimitReached = errors.New("store: limit reached")
 )
 
 // Scope says whose objects a call may see. The zero Scope sees nothing, so a
@@ -162,6 +165,12 @@ type ScanStore interface {
 	GetScan(ctx context.Context, sc Scope, id string) (*Scan, error)
 	ListScans(ctx context.Context, sc Scope, f ScanFilter, p Page) ([]Scan, string, error)
 	CountActiveScans(ctx context.Context, userID string) (int, error)
+	// CreateScanWithin is CreateScan when the owner has fewer than maxActive
+	// active scans, checked and inserted atomically across every process
+	// sharing the store: N concurrent calls against room for k create exactly
+	// k. Otherwise it creates nothing and returns ErrLimitReached. It returns
+	// the owner's active count seen before the insert either way.
+	CreateScanWithin(ctx context.Context, s *Scan, maxActive int) (active int, err error)
 	// UpdateScan runs fn on the current row and saves the result atomically: no
 	// other UpdateScan or ClaimNextScan interleaves. An error from fn aborts the
 	// update and is returned as is. The state machine lives in fn (app/scans).

@@ -94,4 +94,6 @@ type Router struct {
 	hosts hostAllowlist
 	v1    fiber.Router
 	ops   []Op // every documented operation, for the OpenAPI document
+	// closing ends open event streams when the server shuts down (events.go).
+	closing *closing
 }

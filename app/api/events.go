@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,7 +18,10 @@ import (
 )
 
 func (r *Router) eventRoutes() {
-	h := eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth}
+	if r.closing == nil {
+		r.closing = &closing{ch: make(chan struct{})}
+	}
+	h := eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth, closing: r.closing}
 	const tag = "scans"
 	r.Add(
 		Route{"GET", "/scans/:id/events", h.list, Op{Tag: tag, Summary: "List a scan's events after a seq (poll with the last seq you have)",
@@ -25,9 +29,16 @@ func (r *Router) eventRoutes() {
 		Route{"GET", "/repositories/:id/events", h.listForRepository, Op{Tag: tag, Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
 			Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}},
 		Route{"GET", "/scans/:id/events/stream", h.stream, Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
-			QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}},
+			Description: sseStreamDoc, QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}},
 	)
 }
+
+// sseStreamDoc is the stream's OpenAPI description.
+const sseStreamDoc = "Each event is a frame `id: <seq>`, `event: <kind>`, `data: <event JSON>` (the same JSON as the polling endpoint). " +
+	"The stream ends after the scan's terminal event (scan_completed, scan_failed, scan_cancelled). " +
+	"When the server shuts down (SIGTERM, a deploy) it sends a last frame `event: reconnect` with `data: {\"reason\":\"server_shutdown\"}` " +
+	"and no id, then closes: reconnect with Last-Event-ID set to the last seq you received (EventSource does so by itself after `retry`; " +
+	"a client that closes its EventSource on errors must open a new one). Comment lines (`: keepalive`) keep idle connections open."
 
 // SSE timing: a comment line keeps proxies from closing an idle stream; the
 // poll catches events written by other processes (external workers), which
@@ -55,9 +66,32 @@ func parseSeq(name, v string) (int64, error) {
 }
 
 type eventsAPI struct {
-	svc  *scans.Service
-	auth *auth.Service
+	svc     *scans.Service
+	auth    *auth.Service
+	closing *closing
 }
+
+// closing is closed once, when the server begins to shut down.
+type closing struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// BeginShutdown ends every open event stream with a final "reconnect" event
+// (sseReconnect) so clients reconnect, to another instance or to this one
+// after its restart, from the last seq they got. The server calls it first
+// on SIGTERM: an open stream would otherwise hold the HTTP shutdown until
+// its timeout. Safe to call more than once.
+func (r *Router) BeginShutdown() {
+	if r.closing != nil {
+		r.closing.once.Do(func() { close(r.closing.ch) })
+	}
+}
+
+// sseReconnect is the last frame of a stream the server ends because it is
+// shutting down (README, "API"; sseStreamDoc): no id (Last-Event-ID stays the
+// last event's seq), and a short retry so EventSource comes back quickly.
+const sseReconnect = "retry: 1000\nevent: reconnect\ndata: {\"reason\":\"server_shutdown\"}\n\n"
 
 // eventPage parses ?after_seq= and ?limit=.
 func eventPage(c *fiber.Ctx) (after int64, limit int, err error) {
@@ -129,15 +163,16 @@ func (h eventsAPI) stream(c *fiber.Ctx) error {
 		defer cancel()
 		wake, stop := feed.Watch()
 		defer stop()
-		streamEvents(ctx, w, feed, last, wake, stillAuthorized)
+		streamEvents(ctx, w, feed, last, wake, stillAuthorized, h.closing.ch)
 	})
 	return nil
 }
 
 // streamEvents writes events after seq last until the terminal event, the
-// client leaves (a write fails), ctx ends or stillAuthorized says no.
+// client leaves (a write fails), ctx ends or stillAuthorized says no. When
+// closing closes it writes sseReconnect and ends.
 func streamEvents(ctx context.Context, w *bufio.Writer, feed *scans.Feed, last int64, wake <-chan struct{},
-	stillAuthorized func(context.Context) bool) {
+	stillAuthorized func(context.Context) bool, closing <-chan struct{}) {
 	// "retry" makes EventSource reconnect quickly after the lifetime cap.
 	fmt.Fprint(w, "retry: 2000\n\n")
 	if w.Flush() != nil {
@@ -191,6 +226,10 @@ func streamEvents(ctx context.Context, w *bufio.Writer, feed *scans.Feed, last i
 		}
 		select {
 		case <-ctx.Done():
+			return
+		case <-closing:
+			fmt.Fprint(w, sseReconnect)
+			_ = w.Flush()
 			return
 		case <-wake:
 		case <-recheck.C: // wakes an idle stream for the check at the top

@@ -33,6 +33,9 @@ type Op struct {
 	Multipart    bool              // body may also be multipart/form-data
 	Produces     string            // non-JSON success content type
 	Groups       []string          // the caller must be in one of these groups (none: any caller)
+
+	// Description is longer text, when the summary cannot say enough (a stream's frames).
+	Description string
 }
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)\??`)
@@ -51,6 +54,9 @@ func (r *Router) OpenAPI() map[string]any {
 		}
 		o := map[string]any{"summary": op.Summary, "tags": []string{op.Tag},
 			"operationId": strings.ToLower(op.Method) + strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(op.Path, "/", "_"), ":", ""), "-", "_")}
+		if op.Description != "" {
+			o["description"] = op.Description
+		}
 		var params []any
 		for _, m := range fiberParam.FindAllStringSubmatch(op.Path, -1) {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/testutil/modelserver"
 )
 
@@ -20,8 +21,15 @@ import (
 //	go test -run '^$' -bench 'Overhead' -benchtime 3000x ./app/llmproxy/
 
 // BenchmarkOverheadNonStreamed: full round trip of a plain Responses call.
-func BenchmarkOverheadNonStreamed(b *testing.B) {
-	f := newFixture(b, Config{}, modelserver.Queue(modelserver.Answer{Text: `{"ok":true}`, Usage: modelserver.Usage{InputTokens: 100, OutputTokens: 10}}))
+func BenchmarkOverheadNonStreamed(b *testing.B) { benchNonStreamed(b, openBolt(b)) }
+
+// BenchmarkOverheadNonStreamedPostgres: the same on Postgres, where the scan
+// status read on every call is a database round trip (skips without
+// VEGA_TEST_DATABASE_URL).
+func BenchmarkOverheadNonStreamedPostgres(b *testing.B) { benchNonStreamed(b, openPostgres(b)) }
+
+func benchNonStreamed(b *testing.B, st store.Store) {
+	f := newFixtureOn(b, st, Config{}, modelserver.Queue(modelserver.Answer{Text: `{"ok":true}`, Usage: modelserver.Usage{InputTokens: 100, OutputTokens: 10}}))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	call := func(url, token string) time.Duration {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"model":"m","input":"hello"}`))

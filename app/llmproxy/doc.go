@@ -28,8 +28,10 @@
 //   - Usage records and scan totals are written by a background writer
 //     (batched, 20 ms linger) so no database write sits on the request path;
 //     Flush / POST /internal/flush wait for it, Close drains it.
-//   - Scan status is cached for 1 s (WithScanCacheTTL): a cancelled scan's
-//     token stops working within a second.
+//   - Scan status is read from the store on every call, not cached: a
+//     cancelled or finished scan's token is refused on the next request, even
+//     when another process cancelled it. The read costs one bolt view or one
+//     Postgres round trip (docs/benchmarks.md, "LLM proxy").
 //   - The provider key is only ever set on the outbound request. Upstream
 //     error bodies are scrubbed of it (and of sk-… fragments) before they are
 //     returned; transport errors become a generic 502. Runner-supplied

@@ -40,7 +40,6 @@ type Proxy struct {
 	log      *slog.Logger
 	scrubber *strings.Replacer
 	acct     *accountant
-	scans    *scanCache
 }
 
 // Option customises a Proxy.
@@ -48,10 +47,6 @@ type Option func(*Proxy)
 
 // WithClock replaces time.Now (token expiry tests).
 func WithClock(now func() time.Time) Option { return func(p *Proxy) { p.now = now } }
-
-// WithScanCacheTTL sets how long a scan's status is trusted before it is
-// read again (default 1 s; 0 reads the store on every call).
-func WithScanCacheTTL(d time.Duration) Option { return func(p *Proxy) { p.scans.ttl = d } }
 
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Proxy) { p.log = l } }
@@ -74,7 +69,6 @@ func New(cfg Config, st Store, opts ...Option) *Proxy {
 		now:      time.Now,
 		log:      slog.Default(),
 	}
-	p.scans = &scanCache{st: st, ttl: time.Second, m: map[string]cachedScan{}}
 	if cfg.ProviderAPIKey != "" {
 		p.scrubber = strings.NewReplacer(cfg.ProviderAPIKey, "[redacted]")
 	}
@@ -91,7 +85,6 @@ func New(cfg Config, st Store, opts ...Option) *Proxy {
 	for _, o := range opts {
 		o(p)
 	}
-	p.scans.now = p.now
 	p.acct = newAccountant(st, p.log)
 	return p
 }
@@ -238,7 +231,10 @@ func (p *Proxy) authorize(w http.ResponseWriter, r *http.Request) *subject {
 	if claims.RepositoryID != "" {
 		return p.authorizeProfile(w, r, claims.RepositoryID)
 	}
-	scan, err := p.scans.get(r.Context(), claims.ScanID)
+	// Read on every call, never cached: a cancelled or finished scan's token
+	// is refused on the very next request, whichever process cancelled it
+	// (docs/benchmarks.md, "LLM proxy", has what the read costs).
+	scan, err := p.st.GetScan(r.Context(), store.System(), claims.ScanID)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusUnauthorized, "invalid_request_error", "vega_scan_not_active", "The scan of this token does not exist")

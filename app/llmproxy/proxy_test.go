@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/testutil/modelserver"
 )
@@ -183,7 +184,7 @@ func TestPlainResponsesAndChatCompletionsAreAccounted(t *testing.T) {
 
 func TestRejectsBadTokensAndInactiveScans(t *testing.T) {
 	now := time.Now()
-	f := newFixture(t, Config{TokenTTL: time.Minute}, modelserver.Queue(modelserver.Answer{Text: "x"}), WithScanCacheTTL(0))
+	f := newFixture(t, Config{TokenTTL: time.Minute}, modelserver.Queue(modelserver.Answer{Text: "x"}))
 
 	forged := f.token[:len(f.token)-2] + "AA"
 	other := New(Config{AdminToken: "another-admin", ProviderBaseURL: "http://x"}, f.st)
@@ -449,30 +450,52 @@ func TestStreamIsNotBuffered(t *testing.T) {
 	}
 }
 
-func TestCancelledScanIsRefusedWithinTheCacheTTL(t *testing.T) {
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	f := newFixture(t, Config{}, modelserver.Queue(modelserver.Answer{Text: "x"}), WithClock(clock))
-	resp := f.post(t, "/v1/responses", f.token, `{"model":"m"}`)
+// The token dies at the moment of cancel: the call right after Cancel (the
+// API's verb, app/scans) is refused, with no clock moving in between. Then
+// the same for a scan that ended (Finish) without a cancel.
+func TestCancelledScanIsRefusedOnTheNextCall(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) { testRefusedOnTheNextCall(t, openBolt(t)) })
+	t.Run("postgres", func(t *testing.T) { testRefusedOnTheNextCall(t, openPostgres(t)) })
+}
+
+func testRefusedOnTheNextCall(t *testing.T, st store.Store) {
+	frozen := time.Now()
+	f := newFixtureOn(t, st, Config{}, modelserver.Queue(modelserver.Answer{Text: "x"}), WithClock(func() time.Time { return frozen }))
+	call := func() *http.Response { return f.post(t, "/v1/responses", f.token, `{"model":"m"}`) }
+	resp := call()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d before the cancel", resp.StatusCode)
 	}
-	if _, err := f.st.UpdateScan(context.Background(), store.System(), f.scan.ID, func(s *store.Scan) error {
-		c := time.Now()
-		s.CancelRequestedAt = &c
+	svc := scans.New(st, scans.Options{})
+	if _, err := svc.Cancel(context.Background(), store.System(), f.scan.OwnerUserID, f.scan.ID); err != nil {
+		t.Fatal(err)
+	}
+	resp = call()
+	if e := decodeError(t, resp); resp.StatusCode != 403 || e.Error.Code != "vega_scan_not_active" {
+		t.Errorf("first call after the cancel: %d %+v", resp.StatusCode, e)
+	}
+
+	// A second scan that completes: its token dies with the Finish.
+	done := seedScan(t, st)
+	tok, _, err := f.proxy.Mint(context.Background(), done.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.UpdateScan(context.Background(), store.System(), done.ID, func(s *store.Scan) error {
+		started := time.Now()
+		s.Attempt, s.StartedAt = 1, &started
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(1100 * time.Millisecond) // past the default 1 s cache
-	mu.Unlock()
-	resp = f.post(t, "/v1/responses", f.token, `{"model":"m"}`)
+	if _, err := svc.Finish(context.Background(), done.ID, 1, scans.Outcome{}); err != nil {
+		t.Fatal(err)
+	}
+	resp = f.post(t, "/v1/responses", tok, `{"model":"m"}`)
 	if e := decodeError(t, resp); resp.StatusCode != 403 || e.Error.Code != "vega_scan_not_active" {
-		t.Errorf("cancelled scan: %d %+v", resp.StatusCode, e)
+		t.Errorf("first call after the scan completed: %d %+v", resp.StatusCode, e)
 	}
 }
 

@@ -65,13 +65,19 @@ func (x *run) finish(parent context.Context, out outcome) error {
 }
 
 // release hands the scan back when this process is shutting down mid-run:
-// re-queued if attempts remain (another start picks it up), else failed as
-// interrupted. Findings and events so far stay.
+// re-queued without counting the attempt (Requeue), so it runs again after
+// the restart, or cancelled if a cancel was requested; an ECS runner task
+// Releases it instead (Config.StopCountsAttempt). Findings and events so far
+// stay.
 func (x *run) release(cause error) error {
 	if err := x.w.Close(); err != nil {
 		x.r.cfg.Logger.Warn("scan events", "scan_id", x.scan.ID, "err", err)
 	}
-	if _, err := x.r.cfg.Scans.Release(x.bg, x.scan.ID, x.scan.Attempt, "The runner shut down"); err != nil {
+	handBack := x.r.cfg.Scans.Requeue
+	if x.r.cfg.StopCountsAttempt {
+		handBack = x.r.cfg.Scans.Release
+	}
+	if _, err := handBack(x.bg, x.scan.ID, x.scan.Attempt, "The runner shut down"); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause

@@ -61,6 +61,11 @@ type Config struct {
 	Tokens   TokenSource // nil: engines that need a model fail their stage
 	Engines  map[string]engine.Engine
 	Version  string // Vega's version, stamped into report.json and report.sarif
+	// StopCountsAttempt: a run stopped by its process shutting down is
+	// Released (the attempt counts) instead of Requeued. Set for the runner
+	// role (an ECS task): its worker watches the task by attempt number, so
+	// the number must never be reused while that watch may still act.
+	StopCountsAttempt bool
 
 	Heartbeat time.Duration // VEGA_SCAN_HEARTBEAT_SECONDS (10s)
 	// CancelPoll is how often the runner looks for cancel_requested_at

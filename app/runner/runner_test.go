@@ -447,8 +447,8 @@ func TestShutdownHandsScanBack(t *testing.T) {
 		t.Fatalf("shutdown returns the context error, got %v", err)
 	}
 	got := h.get(s.ID)
-	if got.Status != store.ScanQueued || got.Attempt != 1 || got.ClaimedBy != "" {
-		t.Fatalf("interrupted scan must be re-queued: %+v", got)
+	if got.Status != store.ScanQueued || got.Attempt != 0 || got.ClaimedBy != "" {
+		t.Fatalf("interrupted scan must be re-queued, its attempt not counted: %+v", got)
 	}
 	// Not claimed any more: a second Run refuses it.
 	if err := h.run.Run(context.Background(), s.ID); !errors.Is(err, runner.ErrNotClaimed) {

@@ -28,13 +28,16 @@ import (
 //	Finish   runner                    running → completed|failed|cancelled  scan_completed|scan_failed|scan_cancelled
 //	Cancel   API                       queued → cancelled                    scan_cancelled
 //	                                   claimed|running: cancel requested     — (the runner stops, then Finish)
-//	Release  runner (shutdown),        claimed|running → queued              scan_log (queue notified)
-//	         Recover (stale scans)                     → failed              scan_failed (interrupted)
+//	Release  Recover (stale scans)     claimed|running → queued              scan_log (queue notified)
+//	                                                   → failed              scan_failed (interrupted)
 //	                                                   → cancelled           scan_cancelled
+//	Requeue  runner (process stopping) running → queued, attempt not counted scan_log (queue notified)
+//	                                           → cancelled (cancel asked)    scan_cancelled
 //
-// There is no public Requeue: putting a scan back in the queue is the step
-// Release takes while attempts remain, and it must never skip the attempt
-// limit or a cancel request.
+// Putting a scan back in the queue is Release's step while attempts remain,
+// or Requeue's when the process running it was asked to stop (SIGTERM):
+// that attempt was the operator's doing, not the scan's, so it does not
+// count toward VEGA_SCAN_MAX_ATTEMPTS. Neither skips a cancel request.
 
 // ErrNotClaimed is returned by Start when the scan is not claimed: another
 // runner started it, it was cancelled, or it already ran.
@@ -51,26 +54,20 @@ func Holds(scan *store.Scan, attempt int) bool {
 	return scan.Status == store.ScanRunning && scan.Attempt == attempt
 }
 
-// enqueue checks the owner's quota, stores the scan queued and tells the queue.
+// enqueue stores the scan queued if the owner's quota has room and tells the
+// queue. The store checks the quota and inserts in one atomic step, so it
+// holds across every process sharing the database, not only this one.
 func (s *Service) enqueue(ctx context.Context, scan *store.Scan) (*store.Scan, error) {
-	s.createMu.Lock()
-	active, err := s.st.CountActiveScans(ctx, scan.OwnerUserID)
-	if err != nil {
-		s.createMu.Unlock()
-		return nil, err
-	}
-	if active >= s.opt.MaxActivePerUser {
-		s.createMu.Unlock()
-		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
-			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
-	}
 	scan.ID = store.NewID(store.PrefixScan)
 	scan.Status = store.ScanQueued
 	scan.CreatedAt = s.opt.Now().UTC()
 	scan.Stages = []store.StageResult{}
 	scan.Artifacts = []store.Artifact{}
-	err = s.st.CreateScan(ctx, scan)
-	s.createMu.Unlock()
+	active, err := s.st.CreateScanWithin(ctx, scan, s.opt.MaxActivePerUser)
+	if errors.Is(err, store.ErrLimitReached) {
+		return nil, apperr.Quota(s.opt.MaxActivePerUser, active,
+			"You already have %d active scans (the limit is %d); wait for one to finish or cancel one", active, s.opt.MaxActivePerUser)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +237,41 @@ func (s *Service) Release(ctx context.Context, id string, attempt int, why strin
 		}
 		return nil
 	}, why)
+}
+
+// Requeue hands the scan of the run of attempt back to the queue because this
+// process is shutting down (SIGTERM): queued again with the attempt not
+// counted (the next claim gets the same attempt number), or cancelled when a
+// cancel was requested. Findings and events so far stay. The caller's run
+// has stopped, so no write of the old attempt can follow the next claim's.
+// ErrLostClaim when the scan is no longer the run's.
+func (s *Service) Requeue(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
+	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+		if !Holds(scan, attempt) {
+			return ErrLostClaim
+		}
+		if scan.CancelRequestedAt != nil {
+			return Transition(scan, store.ScanCancelled, s.opt.Now())
+		}
+		if err := Transition(scan, store.ScanQueued, s.opt.Now()); err != nil {
+			return err
+		}
+		scan.Attempt--
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrLostClaim
+	}
+	if err != nil {
+		return "", err
+	}
+	if scan.Status == store.ScanCancelled {
+		s.emit(ctx, id, cancelled(scan))
+		return scan.Status, nil
+	}
+	s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again (this attempt does not count)"})
+	s.notifyQueue(ctx, id)
+	return scan.Status, nil
 }
 
 // release is Release for any holder: still decides, inside the update,

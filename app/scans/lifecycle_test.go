@@ -404,3 +404,53 @@ func recoverUsesRelease(t *testing.T, open func(testing.TB) *scantest.Env) {
 		t.Fatalf("a fresh scan is left alone: %+v", got)
 	}
 }
+
+func TestVerbRequeue(t *testing.T) { scantest.Stores(t, verbRequeue) }
+
+// Requeue (a process stopping on SIGTERM) never uses up an attempt: the last
+// attempt handed back this way is queued again, not failed.
+func verbRequeue(t *testing.T, open func(testing.TB) *scantest.Env) {
+	v := newVerbEnv(t, open)
+	ctx := context.Background()
+
+	s := v.running()
+	if _, err := v.svc.Requeue(ctx, s.ID, s.Attempt+1, "The runner shut down"); !errors.Is(err, scans.ErrLostClaim) {
+		t.Fatalf("another attempt cannot requeue the scan: %v", err)
+	}
+	for round := range 3 { // more rounds than VEGA_SCAN_MAX_ATTEMPTS (2)
+		woke := v.watch(s.ID)
+		to, err := v.svc.Requeue(ctx, s.ID, s.Attempt, "The runner shut down")
+		if err != nil || to != store.ScanQueued {
+			t.Fatalf("round %d: %s %v", round, to, err)
+		}
+		got := v.get(s.ID)
+		if got.Status != store.ScanQueued || got.ClaimedBy != "" || got.Attempt != 0 || got.StartedAt != nil {
+			t.Fatalf("round %d: re-queued scan: %+v", round, got)
+		}
+		if p := v.last(s.ID, store.EventScanLog).(*store.ScanLogPayload); p.Level != store.LogWarn ||
+			p.Message != "The runner shut down; the scan was queued again (this attempt does not count)" {
+			t.Fatalf("scan_log: %+v", p)
+		}
+		if q := v.queued(); q[len(q)-1] != s.ID || !woke() {
+			t.Fatalf("a re-queued scan is announced to the queue and to live streams: %v", q)
+		}
+		again, err := v.svc.Claim(ctx, "wrk_2")
+		if err != nil || again.ID != s.ID || again.Attempt != 1 {
+			t.Fatalf("re-claim: %+v %v", again, err)
+		}
+		if s, err = v.svc.Start(ctx, s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A cancel request wins over re-queueing.
+	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if to, err := v.svc.Requeue(ctx, s.ID, s.Attempt, "The runner shut down"); err != nil || to != store.ScanCancelled {
+		t.Fatalf("requeue after a cancel request: %s %v", to, err)
+	}
+	if p := v.last(s.ID, store.EventScanCancelled).(*store.ScanCancelledPayload); p.By != store.CancelledByUser || p.UserID != v.user.ID {
+		t.Fatalf("scan_cancelled: %+v", p)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -52,10 +51,6 @@ type Options struct {
 type Service struct {
 	st  store.Store
 	opt Options
-
-	// createMu makes the quota check and the insert one step within this
-	// process, so a burst of requests cannot overshoot the quota.
-	createMu sync.Mutex
 }
 
 // New returns the scan service.

@@ -2,7 +2,9 @@ package scans_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/scans/scantest"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/store/blob"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
 type recordingQueue struct {
@@ -273,5 +277,60 @@ func recover(t *testing.T, open func(testing.TB) *scantest.Env) {
 	res, _ = svc.RecoverAbandoned(ctx, c.t.Add(3*time.Minute))
 	if len(res.Failed) != 1 || res.Failed[0] != a.ID {
 		t.Fatalf("abandoned recovery ignores heartbeat age: %+v", res)
+	}
+}
+
+// TestQuotaHoldsAcrossProcesses: 20 concurrent creates against a quota of 4
+// create exactly 4. Two services on two store handles (on Postgres, two
+// connection pools: two processes' worth) take turns, so an in-process lock
+// could not be what holds the line.
+func TestQuotaHoldsAcrossProcesses(t *testing.T) {
+	t.Run("bolt", func(t *testing.T) {
+		e := scantest.New(t)
+		concurrentQuota(t, e, []store.Store{e.Store, e.Store})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		sts := pgtest.OpenStores(t, 2)
+		blobs, err := blob.NewLocal(filepath.Join(t.TempDir(), "blobs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		concurrentQuota(t, &scantest.Env{Store: sts[0], Blobs: blobs}, []store.Store{sts[0], sts[1]})
+	})
+}
+
+func concurrentQuota(t *testing.T, e *scantest.Env, handles []store.Store) {
+	ctx := context.Background()
+	u := e.User(t)
+	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
+	svcs := make([]*scans.Service, len(handles))
+	for i, h := range handles {
+		svcs[i] = scans.New(h, scans.Options{MaxActivePerUser: 4, DefaultEngines: []string{"secrets"}, KnownEngines: []string{"secrets"}})
+	}
+	var created, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 20 {
+		wg.Go(func() {
+			<-start
+			_, err := svcs[i%len(svcs)].Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+			switch {
+			case err == nil:
+				created.Add(1)
+			case apperr.IsCode(err, apperr.QuotaExceeded):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	n, err := e.Store.CountActiveScans(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.Load() != 4 || refused.Load() != 16 || n != 4 {
+		t.Fatalf("created %d, refused %d, active in the store %d; want 4, 16, 4", created.Load(), refused.Load(), n)
 	}
 }

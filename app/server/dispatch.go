@@ -105,7 +105,7 @@ func newWorkerDispatcher(ctx context.Context, env *Env, svc *scans.Service, run 
 	cfg := env.Config
 	opt := dispatch.Options{Concurrency: cfg.ThreadConcurrency, Version: env.Version, Logger: env.Log,
 		RecoverInterval: recoverInterval(cfg.ScanHeartbeatTTL), WorkerHeartbeat: workerHeartbeat(cfg.WorkerHeartbeatTTL),
-		Mode: workerMode(cfg),
+		Mode: workerMode(cfg), ReleaseTimeout: ScanReleaseTimeout,
 		// The bolt file is locked by this process: nothing else can be
 		// running its scans, so whatever is claimed/running was abandoned.
 		RecoverAbandonedAtStart: cfg.PersistenceBackend == "bolt"}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"time"
 
 	"github.com/vegasec/vega/app/api"
 	"github.com/vegasec/vega/app/billing"
@@ -20,7 +19,7 @@ type features struct {
 	billing  *billing.Service
 	ops      *ops.Service
 	starters []func(ctx context.Context)
-	drainers []func(timeout time.Duration)
+	drainers []func()
 	closers  []func()
 	// ready are readiness checks beyond store, blobs and auth (queue,
 	// buckets…); add one with f.ready = append(f.ready, api.ReadyCheck{…}).
@@ -34,9 +33,9 @@ func (f *features) start(ctx context.Context) {
 	}
 }
 
-func (f *features) drain(timeout time.Duration) {
+func (f *features) drain() {
 	for _, d := range f.drainers {
-		d(timeout)
+		d()
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/store/postgres/pgtest"
@@ -90,7 +89,7 @@ func newHarness(t testing.TB, extraEnv map[string]string, opts ...Option) *harne
 // until the test ends, as Serve does once it listens.
 func (h *harness) runBackground() {
 	ctx, cancel := context.WithCancel(context.Background())
-	h.t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
+	h.t.Cleanup(func() { cancel(); h.app.features.drain() })
 	h.app.features.start(ctx)
 }
 

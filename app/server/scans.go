@@ -146,7 +146,8 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
-		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir)})
+		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir),
+		StopCountsAttempt: cfg.Role == config.RoleRunner})
 	if err != nil {
 		llm.close()
 		return nil, err
@@ -194,14 +195,7 @@ func (f *features) addScans(env *Env) (*ScanStack, error) {
 				env.Log.Error("start scan dispatcher", "err", err)
 			}
 		})
-		f.drainers = append(f.drainers, func(timeout time.Duration) {
-			// Leave room for cancelled scans to hand themselves back.
-			grace := timeout - 10*time.Second
-			if grace < time.Second {
-				grace = time.Second
-			}
-			st.Pool.Stop(grace)
-		})
+		f.drainers = append(f.drainers, func() { st.Pool.Stop(ScanStopGrace) })
 	}
 	return st, nil
 }

@@ -13,7 +13,7 @@ func scanHarness(t *testing.T) (*harness, string) {
 	t.Helper()
 	h := newHarness(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain(5 * time.Second) })
+	t.Cleanup(func() { cancel(); h.app.features.drain() })
 	h.app.features.start(ctx)
 	return h, h.debugToken()
 }

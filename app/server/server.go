@@ -265,13 +265,35 @@ func Serve(ctx context.Context, env *Env, ready func(addr string)) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	a.features.drain(25 * time.Second)
-	if err := a.HTTP.ShutdownWithTimeout(10 * time.Second); err != nil {
-		log.Warn("http shutdown", "err", err)
-	}
+	stopping := time.Now()
+	// Event streams end first with a "reconnect" event (an open stream would
+	// hold the HTTP shutdown), then requests in flight finish while the
+	// scans running here are handed back to the queue (ShutdownBudget).
+	a.Router.BeginShutdown()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if err := a.HTTP.ShutdownWithTimeout(HTTPShutdownTimeout); err != nil {
+			log.Warn("http shutdown", "err", err)
+		}
+	}()
+	a.features.drain()
+	<-httpDone
 	stopBg()
+	log.Info("stopped", "after_ms", time.Since(stopping).Milliseconds())
 	return nil
 }
+
+// The shutdown budget: SIGTERM to exit within 10 s (README, "Stopping");
+// orchestrators wait 10–30 s before a SIGKILL.
+// Running scans get ScanStopGrace to finish, then are cancelled and have
+// ScanReleaseTimeout to hand themselves back (scans.Requeue); requests in
+// flight get HTTPShutdownTimeout, in parallel with that.
+const (
+	ScanStopGrace       = 2 * time.Second
+	ScanReleaseTimeout  = 5 * time.Second
+	HTTPShutdownTimeout = 5 * time.Second
+)
 
 // uiFS is the embedded dashboard, or nil when the binary was built without it
 // (the API then serves a page explaining how to build it).

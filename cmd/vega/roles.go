@@ -29,7 +29,9 @@ func workerCommand(ctx context.Context, cfg *config.Config) error {
 		env.Log.Info("worker started", "worker_id", st.Pool.ID(), "concurrency", cfg.ThreadConcurrency)
 		<-ctx.Done()
 		env.Log.Info("worker stopping: finishing or handing back running scans")
-		st.Pool.Stop(20 * time.Second)
+		stopping := time.Now()
+		st.Pool.Stop(server.ScanStopGrace)
+		env.Log.Info("stopped", "after_ms", time.Since(stopping).Milliseconds())
 		return nil
 	})
 }

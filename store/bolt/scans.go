@@ -30,6 +30,38 @@ func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {
 	})
 }
 
+// CreateScanWithin counts and inserts in one write transaction; bolt's single
+// writer (and its file lock: one process per store) makes that atomic.
+func (s *Store) CreateScanWithin(ctx context.Context, sc *store.Scan, maxActive int) (int, error) {
+	store.Stamp(&sc.ID, &sc.CreatedAt, store.PrefixScan, s.nowUTC())
+	if sc.Status == "" {
+		sc.Status = store.ScanQueued
+	}
+	var active int
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		active = 0
+		if err := scansWithStatus(tx, store.ActiveScanStatuses, func(x *store.Scan) (bool, error) {
+			if x.OwnerUserID == sc.OwnerUserID {
+				active++
+			}
+			return false, nil
+		}); err != nil {
+			return err
+		}
+		if active >= maxActive {
+			return store.ErrLimitReached
+		}
+		if _, err := getRepository(tx, store.System(), sc.RepositoryID); err != nil {
+			return fmt.Errorf("repository %q: %w", sc.RepositoryID, err)
+		}
+		if tx.Bucket(bktScans).Get([]byte(sc.ID)) != nil {
+			return store.ErrConflict
+		}
+		return putScan(tx, "", sc)
+	})
+	return active, err
+}
+
 // putScan writes sc and moves its status index entry from oldStatus ("" on create).
 func putScan(tx *bolt.Tx, oldStatus store.ScanStatus, sc *store.Scan) error {
 	idx := tx.Bucket(idxScanStatus)

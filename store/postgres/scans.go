@@ -100,6 +100,36 @@ func (s *Store) CountActiveScans(ctx context.Context, userID string) (int, error
 	return n, mapErr("count active scans", err)
 }
 
+// CreateScanWithin counts and inserts in one transaction under a
+// transaction-scoped advisory lock on the owner, so concurrent creates of one
+// user (from any process) queue behind each other and each sees the count the
+// previous one left. Status changes need no lock: they never add an active scan.
+func (s *Store) CreateScanWithin(ctx context.Context, x *store.Scan, maxActive int) (int, error) {
+	store.Stamp(&x.ID, &x.CreatedAt, store.PrefixScan, s.nowUTC())
+	if x.Status == "" {
+		x.Status = store.ScanQueued
+	}
+	normScan(x)
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var active int
+	err := s.inTx(ctx, "create scan within quota", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('vega:active-scans:' || $1, 0))`, x.OwnerUserID); err != nil {
+			return mapErr("lock active scans", err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM scans WHERE owner_user_id = $1 AND status IN (`+activeSQL+`)`, x.OwnerUserID).Scan(&active); err != nil {
+			return mapErr("count active scans", err)
+		}
+		if active >= maxActive {
+			return store.ErrLimitReached
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO scans (`+scanCols+`) VALUES
+		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`, scanArgs(x)...)
+		return mapErr("create scan", err)
+	})
+	return active, err
+}
+
 // UpdateScan locks the scan row for the whole read-modify-write, so no other
 // UpdateScan or ClaimNextScan interleaves. last_event_seq is not written, so
 // it never races with AppendEvents.

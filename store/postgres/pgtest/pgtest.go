@@ -149,6 +149,14 @@ func dockerHealthy() (err error) {
 // the store contract, service and API tests.
 func OpenStore(tb testing.TB, opts ...postgres.Option) *postgres.Store {
 	tb.Helper()
+	return OpenStores(tb, 1, opts...)[0]
+}
+
+// OpenStores returns n stores, each with its own connection pool, on one
+// fresh migrated database: n processes' worth of connections, for tests of
+// what must hold across processes (locks, quotas, claims).
+func OpenStores(tb testing.TB, n int, opts ...postgres.Option) []*postgres.Store {
+	tb.Helper()
 	dsn := NewDatabase(tb)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -160,10 +168,14 @@ func OpenStore(tb testing.TB, opts ...postgres.Option) *postgres.Store {
 		tb.Fatal(err)
 	}
 	pool.Close()
-	s, err := postgres.Open(ctx, dsn, opts...)
-	if err != nil {
-		tb.Fatal(err)
+	out := make([]*postgres.Store, 0, n)
+	for range n {
+		s, err := postgres.Open(ctx, dsn, opts...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = s.Close() })
+		out = append(out, s)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
+	return out
 }

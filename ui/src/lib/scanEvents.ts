@@ -166,6 +166,15 @@ export function useScanEvents(
       };
       for (const k of EVENT_KINDS) es.addEventListener(k, handle as EventListener);
       es.onmessage = handle;
+      // The server is shutting down (a restart, a deploy): it closes the
+      // stream right after this frame. Reopen at once from the last seq; the
+      // browser's own retry would not, for a stream this code closes on error.
+      es.addEventListener('reconnect', () => {
+        es?.close();
+        failures = 0;
+        setMode('connecting');
+        setTimeout(open, 1000);
+      });
       es.onopen = () => {
         failures = 0;
         setMode('live');

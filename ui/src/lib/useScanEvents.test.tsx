@@ -37,6 +37,11 @@ class FakeEventSource {
     const msg = new MessageEvent(kind, { data: JSON.stringify(ev), lastEventId: String(seq) });
     for (const fn of this.listeners.get(kind) ?? []) fn(msg);
   }
+  /** A frame without an id, as the server's shutdown notice. */
+  signal(kind: string, data: Record<string, unknown>) {
+    const msg = new MessageEvent(kind, { data: JSON.stringify(data) });
+    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
+  }
   refuse() {
     this.readyState = FakeEventSource.CLOSED;
     this.onerror?.();
@@ -96,6 +101,36 @@ describe('useScanEvents', () => {
       expect(fetchFn).toHaveBeenCalled(); // GET /v1/auth/me: refreshes an expired token on 401
       const second = FakeEventSource.instances[1]!;
       expect(second.url).toBe('/v1/scans/scan_1/events/stream?access_token=tok&last_event_id=2');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('on the server\'s reconnect event (shutdown), opens a new stream after the last seq', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const api = client();
+      const { result } = renderHook(() => useScanEvents(api, 'scan_1', true, () => undefined));
+      const first = FakeEventSource.instances[0]!;
+      act(() => {
+        first.open();
+        first.frame(1, 'scan_started', { engines: ['secrets'] });
+        first.frame(2, 'scan_log', { message: 'a' });
+      });
+      await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
+      act(() => first.signal('reconnect', { reason: 'server_shutdown' }));
+      expect(first.readyState).toBe(FakeEventSource.CLOSED);
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(1100);
+      });
+      const second = FakeEventSource.instances[1]!;
+      expect(second.url).toBe('/v1/scans/scan_1/events/stream?access_token=tok&last_event_id=2');
+      act(() => {
+        second.open();
+        second.frame(3, 'scan_completed', { duration_ms: 10 });
+      });
+      await waitFor(() => expect(result.current.mode).toBe('done'));
+      await waitFor(() => expect(result.current.buffer.events.map((e) => e.seq)).toEqual([1, 2, 3]));
     } finally {
       vi.useRealTimers();
     }
