@@ -25,7 +25,7 @@ type fixture struct {
 	blobs *blob.Local
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := bolt.Open(filepath.Join(dir, DBName))
