@@ -14,7 +14,7 @@ import (
 // it (0600) on first use (a config.LocalSecretFunc). Only the local runtime
 // does this; elsewhere secrets come from the environment or Secrets Manager.
 func LocalSecret(dataDir, name string) (string, error) {
-	dir := filepath.Join(dataDir, "secrets")
+	dir := SecretsDir(dataDir)
 	p := filepath.Join(dir, name)
 	b, err := os.ReadFile(p)
 	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
@@ -41,3 +41,7 @@ func LocalSecret(dataDir, name string) (string, error) {
 	}
 	return s, f.Close()
 }
+
+// SecretsDir is where LocalSecret keeps the generated secrets (a backup
+// copies it with the store).
+func SecretsDir(dataDir string) string { return filepath.Join(dataDir, "secrets") }

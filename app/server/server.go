@@ -237,6 +237,7 @@ func Serve(ctx context.Context, env *Env, ready func(addr string)) error {
 		return err
 	}
 	defer a.Close()
+	defer startAdminSocket(env)()
 	bg, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
 	go a.Auth.RunKeyUsageFlusher(bg, 30*time.Second)

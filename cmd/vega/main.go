@@ -32,6 +32,8 @@ Commands:
   maintenance   migrations, stale-scan recovery and cleanup, then exit
   users         manage local users: users add|list|delete
   scan          scan a working tree, standalone or on a server (vega scan --help)
+  backup        write a verified archive of the local store and blobs (--out FILE)
+  restore       restore such an archive into VEGA_DATA_DIR (--from FILE)
   env-docs      print the environment variable table (Markdown)
   version       print the version
 
@@ -63,6 +65,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return scan.Main(ctx, args, scan.IO{Stdout: stdout, Stderr: stderr, StderrTTY: isTerminal(stderr), Version: version})
+	case "backup", "restore":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return backupMain(ctx, cmd, args, stdout, stderr)
 	}
 	role, known := commandRole(cmd)
 	if !known {

@@ -8,12 +8,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Local keeps blobs as files under a root directory.
 type Local struct {
 	root string
+	// deletes is held shared by every removal and exclusively by a backup
+	// (HoldDeletes), so a blob that a row of the backup's store snapshot
+	// names cannot vanish before the backup has copied it.
+	deletes sync.RWMutex
 }
 
 // NewLocal creates the root directory if needed.
@@ -93,6 +98,8 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	l.deletes.RLock()
+	defer l.deletes.RUnlock()
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
@@ -107,6 +114,8 @@ func (l *Local) DeletePrefix(ctx context.Context, prefix string) error {
 	if err != nil {
 		return err
 	}
+	l.deletes.RLock()
+	defer l.deletes.RUnlock()
 	return os.RemoveAll(p)
 }
 
@@ -136,6 +145,8 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 // before the given time. A write that is still streaming keeps touching its
 // file, so it is never that old. It returns how many it removed.
 func (l *Local) RemoveStalePartials(ctx context.Context, before time.Time) (int, error) {
+	l.deletes.RLock()
+	defer l.deletes.RUnlock()
 	removed := 0
 	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -187,3 +198,14 @@ func (c contextReader) Read(p []byte) (int, error) {
 
 // LocalPath is the file holding key, so local callers can read it in place.
 func (l *Local) LocalPath(key string) (string, error) { return l.path(key) }
+
+// Root is the directory holding the blobs (a backup copies it).
+func (l *Local) Root() string { return l.root }
+
+// HoldDeletes blocks Delete, DeletePrefix and RemoveStalePartials until
+// release is called; Put and Open go on. A backup holds it from the moment
+// it snapshots the store until it has copied the blobs (docs/backup.md).
+func (l *Local) HoldDeletes() (release func()) {
+	l.deletes.Lock()
+	return l.deletes.Unlock
+}

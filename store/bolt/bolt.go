@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -119,3 +120,16 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 
 // nowUTC is the store clock in UTC, as every stored timestamp is.
 func (s *Store) nowUTC() time.Time { return s.now().UTC() }
+
+// Snapshot calls fn with a read transaction: a consistent view of the whole
+// file that writers do not block, which fn copies with WriteTo (Size bytes).
+// A backup uses it while the server keeps serving (docs/backup.md).
+func (s *Store) Snapshot(fn func(tx Snapshotter) error) error {
+	return s.db.View(func(tx *bolt.Tx) error { return fn(tx) })
+}
+
+// Snapshotter is the part of a read transaction a backup needs.
+type Snapshotter interface {
+	Size() int64
+	WriteTo(w io.Writer) (int64, error)
+}
