@@ -296,6 +296,7 @@ type Store interface {
 	WorkerStore
 	GitUploadStore
 	QuotaStore
+	WebhookStore
 
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
