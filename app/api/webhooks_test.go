@@ -75,14 +75,14 @@ func TestWebhooksAPI(t *testing.T) {
 	}
 
 	for name, body := range map[string]any{
-		"no events":      map[string]any{"url": rcv.URL, "events": []string{}},
-		"unknown event":  map[string]any{"url": rcv.URL, "events": []string{"scan.started"}},
-		"bad severity":   map[string]any{"url": rcv.URL, "events": []string{"finding.new"}, "min_severity": "urgent"},
-		"bad format":     map[string]any{"url": rcv.URL, "events": []string{"scan.failed"}, "format": "xml"},
-		"credentials":    map[string]any{"url": "https://u:p@hooks.example.com/x", "events": []string{"scan.failed"}},
-		"not a URL":      map[string]any{"url": "hooks", "events": []string{"scan.failed"}},
-		"other scheme":   map[string]any{"url": "ftp://hooks.example.com/x", "events": []string{"scan.failed"}},
-		"missing url":    map[string]any{"events": []string{"scan.failed"}},
+		"no events":     map[string]any{"url": rcv.URL, "events": []string{}},
+		"unknown event": map[string]any{"url": rcv.URL, "events": []string{"scan.started"}},
+		"bad severity":  map[string]any{"url": rcv.URL, "events": []string{"finding.new"}, "min_severity": "urgent"},
+		"bad format":    map[string]any{"url": rcv.URL, "events": []string{"scan.failed"}, "format": "xml"},
+		"credentials":   map[string]any{"url": "https://u:p@hooks.example.com/x", "events": []string{"scan.failed"}},
+		"not a URL":     map[string]any{"url": "hooks", "events": []string{"scan.failed"}},
+		"other scheme":  map[string]any{"url": "ftp://hooks.example.com/x", "events": []string{"scan.failed"}},
+		"missing url":   map[string]any{"events": []string{"scan.failed"}},
 	} {
 		if r := h.Do("POST", "/v1/projects/"+pid+"/webhooks", user, body); r.Status != 400 {
 			t.Fatalf("%s: %d %s", name, r.Status, r.Body)
