@@ -110,4 +110,8 @@ type WebhookStore interface {
 	// UpdateWebhookDelivery runs fn on the current row and saves the result
 	// atomically; an error from fn aborts and is returned as is.
 	UpdateWebhookDelivery(ctx context.Context, id string, fn func(*WebhookDelivery) error) (*WebhookDelivery, error)
+	// DeleteSettledWebhookDeliveries deletes the succeeded and failed
+	// deliveries last updated before before (the log's retention) and says
+	// how many; pending ones stay whatever their age.
+	DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error)
 }

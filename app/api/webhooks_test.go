@@ -119,6 +119,14 @@ func TestWebhooksAPI(t *testing.T) {
 	}
 	mu.Unlock()
 
+	// Maintenance keeps a recent delivery (retention is 30 days).
+	if r := h.Do("POST", "/v1/ops/cleanup", root, nil); r.Status != 200 || r.JSON(t)["old_webhook_deliveries"] != float64(0) {
+		t.Fatalf("cleanup: %d %s", r.Status, r.Body)
+	}
+	if log := h.Do("GET", "/v1/webhooks/"+id+"/deliveries", user, nil).JSON(t)["items"].([]any); len(log) != 1 {
+		t.Fatalf("a recent delivery was cleaned up: %v", log)
+	}
+
 	if r := h.Do("DELETE", "/v1/webhooks/"+id, user, nil); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}

@@ -319,3 +319,33 @@ func (s *Store) UpdateWebhookDelivery(ctx context.Context, id string, fn func(*s
 	})
 	return out, err
 }
+
+// DeleteSettledWebhookDeliveries walks every delivery: it runs in daily
+// maintenance, and a settled delivery has no index of its own to seek by.
+func (s *Store) DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		var old []*store.WebhookDelivery
+		err := eachJSON(tx.Bucket(bktDeliveries), "webhook delivery", func(r *deliveryRecord) error {
+			if r.Status != store.DeliveryPending && r.UpdatedAt.Before(before) {
+				old = append(old, r.delivery())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range old {
+			if err := tx.Bucket(idxDeliveryHook).Delete(compositeKey(d.WebhookID, d.ID)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bktDeliveries).Delete([]byte(d.ID)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

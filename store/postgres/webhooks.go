@@ -156,3 +156,13 @@ func (s *Store) UpdateWebhookDelivery(ctx context.Context, id string, fn func(*s
 			return mapErr("update webhook delivery", err)
 		})
 }
+
+func (s *Store) DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < $1`, ts(before))
+	if err != nil {
+		return 0, mapErr("delete settled webhook deliveries", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -95,6 +95,25 @@ func testWebhooks(t *testing.T, f *fixture) {
 	_, err = f.s.UpdateWebhookDelivery(f.ctx, store.NewID(store.PrefixDelivery), func(*store.WebhookDelivery) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateWebhookDelivery missing")
 
+	// Retention: settled deliveries older than the cut-off go, pending ones stay.
+	n, err := f.s.DeleteSettledWebhookDeliveries(f.ctx, at)
+	must(t, err, "DeleteSettledWebhookDeliveries before the update")
+	if n != 0 {
+		t.Fatalf("deleted %d deliveries updated at the cut-off", n)
+	}
+	n, err = f.s.DeleteSettledWebhookDeliveries(f.ctx, at.Add(time.Hour))
+	must(t, err, "DeleteSettledWebhookDeliveries")
+	if n != 1 {
+		t.Fatalf("deleted %d settled deliveries, want 1", n)
+	}
+	_, err = f.s.GetWebhookDelivery(f.ctx, store.System(), d1.ID)
+	wantErr(t, err, store.ErrNotFound, "settled delivery after retention")
+	ds, _, err = f.s.ListWebhookDeliveries(f.ctx, store.System(), w1.ID, store.Page{})
+	must(t, err, "list after retention")
+	if len(ds) != 1 || ds[0].ID != d2.ID {
+		t.Fatalf("after retention: %v, want only the pending %s", ds, d2.ID)
+	}
+
 	// Deleting a webhook deletes its deliveries; deleting the project its webhooks.
 	must(t, f.s.DeleteWebhook(f.ctx, store.OwnedBy(u.ID), w1.ID), "DeleteWebhook")
 	_, err = f.s.GetWebhookDelivery(f.ctx, store.System(), d2.ID)
