@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -206,7 +207,7 @@ func newFixture(t *testing.T, allowPrivate bool) *fixture {
 }
 
 func (f *fixture) deliverer(allowPrivate bool) *Deliverer {
-	return NewDeliverer(f.st, f.sealer, DeliverOptions{AllowPrivateHosts: allowPrivate, RetryBase: 50 * time.Millisecond, Timeout: 2 * time.Second})
+	return NewDeliverer(f.st, f.sealer, DeliverOptions{AllowPrivateHosts: allowPrivate, RetryBase: 50 * time.Millisecond, Timeout: 2 * time.Second, Logger: quiet})
 }
 
 // deliverUntil runs delivery passes until cond holds or 5 s pass.
@@ -387,3 +388,5 @@ func TestFindingNewHonoursMinSeverity(t *testing.T) {
 	check(high, 2, "critical", "high")
 	check(info, 3, "critical", "high", "low")
 }
+
+var quiet = slog.New(slog.DiscardHandler)
