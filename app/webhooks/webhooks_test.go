@@ -149,7 +149,6 @@ func mustJSON(t *testing.T, v any) []byte {
 // receiver is a local webhook endpoint that verifies every request.
 type receiver struct {
 	*httptest.Server
-	t      *testing.T
 	secret string
 	mu     sync.Mutex
 	got    []received
@@ -162,8 +161,8 @@ type received struct {
 	verified        error
 }
 
-func newReceiver(t *testing.T, answer func(n int) int) *receiver {
-	r := &receiver{t: t, answer: answer}
+func newReceiver(t testing.TB, answer func(n int) int) *receiver {
+	r := &receiver{answer: answer}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
