@@ -26,6 +26,8 @@ const (
 	PrefixWorker    = "wrk_"
 	PrefixGitUpload = "gup_"
 	PrefixUsage     = "use_"
+	PrefixWebhook   = "whk_"
+	PrefixDelivery  = "whd_"
 )
 
 // NewID returns prefix + a ULID: time-ordered, so lists sort by creation and a

@@ -305,6 +305,7 @@ type Store interface {
 	WorkerStore
 	GitUploadStore
 	QuotaStore
+	WebhookStore
 
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error

@@ -19,6 +19,7 @@ import (
 	"github.com/vegasec/vega/app/projects"
 	"github.com/vegasec/vega/app/repos"
 	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/app/webhooks"
 	"github.com/vegasec/vega/auth"
 )
 
@@ -34,6 +35,7 @@ type Deps struct {
 	Findings *findings.Service // findings, triage and exports
 	Billing  *billing.Service  // model usage
 	Ops      *ops.Service      // operator routes
+	Webhooks *webhooks.Service // project webhooks and their delivery log
 	Logger   *slog.Logger
 	UI       fs.FS  // built dashboard (ui/dist); nil or without index.html = build hint page
 	Version  string // reported by /v1/healthz, the OpenAPI document and exports
@@ -96,4 +98,7 @@ type Router struct {
 	ops   []Op // every documented operation, for the OpenAPI document
 	// closing ends open event streams when the server shuts down (events.go).
 	closing *closing
+	// outgoing are the requests Vega sends (webhook events), for the
+	// document's "webhooks" section.
+	outgoing []outgoingWebhook
 }

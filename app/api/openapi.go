@@ -105,7 +105,7 @@ func (r *Router) OpenAPI() map[string]any {
 		paths[p][strings.ToLower(op.Method)] = o
 	}
 	schemas["Error"] = gen.schema(reflect.TypeOf(envelope{}))
-	return map[string]any{
+	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Vega API", "version": r.deps.Version,
 			"description": "AI code security scanner. Errors use one envelope; lists return {items, next_cursor}."},
@@ -113,6 +113,33 @@ func (r *Router) OpenAPI() map[string]any {
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas, "securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "Access token or API key (vega_…)"}}},
 	}
+	if len(r.outgoing) > 0 {
+		doc["webhooks"] = r.outgoingDocs(gen)
+	}
+	return doc
+}
+
+// outgoingDocs describes the events Vega POSTs to webhooks (docs/webhooks.md).
+func (r *Router) outgoingDocs(gen *schemaGen) map[string]any {
+	header := func(name, desc string) map[string]any {
+		return map[string]any{"name": name, "in": "header", "required": true, "description": desc, "schema": map[string]any{"type": "string"}}
+	}
+	out := map[string]any{}
+	for _, w := range r.outgoing {
+		out[w.Name] = map[string]any{"post": map[string]any{
+			"summary": w.Summary,
+			"description": "Body of a webhook of format json (format slack posts {\"text\": …} instead). " +
+				"Verify Vega-Signature before trusting it: t=<unix seconds>,v1=<hex HMAC-SHA256 over \"<t>.<body>\" keyed with the webhook's secret>.",
+			"parameters": []any{
+				header("Vega-Signature", "t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">"),
+				header("Vega-Event", "The event name"),
+				header("Vega-Delivery", "The delivery ID (= the body's id); the same on every retry"),
+			},
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": gen.schema(reflect.TypeOf(w.Body))}}},
+			"responses":   map[string]any{"2XX": map[string]any{"description": "Received; any other answer (or none within 10 s) is retried with backoff for up to 24 h"}},
+		}}
+	}
+	return out
 }
 
 func (r *Router) openAPIJSON(c *fiber.Ctx) error { return c.JSON(r.OpenAPI()) }

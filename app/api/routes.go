@@ -37,6 +37,9 @@ func (r *Router) routes() {
 	if r.deps.Ops != nil {
 		r.opsRoutes()
 	}
+	if r.deps.Webhooks != nil {
+		r.webhookRoutes()
+	}
 	// Anything else under /v1 is an unknown route: 404 in the envelope.
 	r.v1.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	r.uiRoutes()

@@ -104,8 +104,11 @@ type Config struct {
 	MaxArchiveUncompressedBytes int64
 
 	GitAllowPrivateHosts bool
-	GitCloneTimeout      time.Duration
-	GitUploadTTL         time.Duration
+	// WebhookAllowPrivateHosts lets webhook URLs reach loopback and private
+	// addresses (docs/webhooks.md); link-local and metadata never.
+	WebhookAllowPrivateHosts bool
+	GitCloneTimeout          time.Duration
+	GitUploadTTL             time.Duration
 
 	AuthProvider    string
 	AuthSecret      string

@@ -73,6 +73,7 @@ func TestInvalidConfigurationNamesTheVariable(t *testing.T) {
 		{map[string]string{"VEGA_AUTH_SECRET": "short"}, "VEGA_AUTH_SECRET"},
 		{map[string]string{"VEGA_SCAN_HEARTBEAT_SECONDS": "200"}, "VEGA_SCAN_HEARTBEAT_SECONDS"},
 		{map[string]string{"VEGA_GIT_ALLOW_PRIVATE_HOSTS": "maybe"}, "VEGA_GIT_ALLOW_PRIVATE_HOSTS"},
+		{map[string]string{"VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS": "maybe"}, "VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS"},
 		{map[string]string{"VEGA_SCAN_ENGINES": "secrets,magic"}, "VEGA_SCAN_ENGINES"},
 		{map[string]string{"VEGA_AUTH_SECRET_FILE": "/nonexistent/secret"}, "VEGA_AUTH_SECRET_FILE"},
 		{map[string]string{"VEGA_ALLOWED_HOSTS": "*"}, "VEGA_ALLOWED_HOSTS"},

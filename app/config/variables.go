@@ -138,6 +138,7 @@ var variables = []variable{
 	integer64("VEGA_MAX_ARCHIVE_UNCOMPRESSED_BYTES", "5368709120", "Total extracted bytes", 1, func(c *Config) *int64 { return &c.MaxArchiveUncompressedBytes }),
 
 	boolean("VEGA_GIT_ALLOW_PRIVATE_HOSTS", "false", "Allow cloning from loopback/private addresses (link-local and metadata addresses never)", func(c *Config) *bool { return &c.GitAllowPrivateHosts }),
+	boolean("VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS", "false", "Allow webhook URLs on loopback/private addresses, and plain http URLs (link-local and metadata addresses never; docs/webhooks.md)", func(c *Config) *bool { return &c.WebhookAllowPrivateHosts }),
 	seconds("VEGA_GIT_CLONE_TIMEOUT_SECONDS", "600", "Clone time cap", func(c *Config) *time.Duration { return &c.GitCloneTimeout }),
 	seconds("VEGA_GIT_UPLOAD_TTL_SECONDS", "3600", "Lifetime of a temporary push remote", func(c *Config) *time.Duration { return &c.GitUploadTTL }),
 

@@ -183,9 +183,16 @@ type CleanupResult struct {
 	StaleUploads int `json:"stale_uploads"`
 	// PartialWrites are unfinished blob writes (of a killed process) older
 	// than StagedUploadMaxAge.
-	PartialWrites int      `json:"partial_writes"`
-	Errors        []string `json:"errors"`
+	PartialWrites int `json:"partial_writes"`
+	// OldWebhookDeliveries are delivered or abandoned webhook deliveries
+	// older than WebhookDeliveryRetention (docs/webhooks.md).
+	OldWebhookDeliveries int      `json:"old_webhook_deliveries"`
+	Errors               []string `json:"errors"`
 }
+
+// WebhookDeliveryRetention is how long the delivery log keeps a settled
+// delivery.
+const WebhookDeliveryRetention = 30 * 24 * time.Hour
 
 // partialSweeper is a blob store whose interrupted writes leave files behind
 // (blob.Local's temporary files). S3 needs none: an unfinished multipart
@@ -205,6 +212,9 @@ func (s *Service) Cleanup(ctx context.Context) (*CleanupResult, error) {
 		return nil, err
 	}
 	res.ExpiredRefreshSessions = n
+	if res.OldWebhookDeliveries, err = s.st.DeleteSettledWebhookDeliveries(ctx, now.Add(-WebhookDeliveryRetention)); err != nil {
+		return nil, err
+	}
 	if err := s.sweepBlobs(ctx, res); err != nil {
 		return nil, err
 	}

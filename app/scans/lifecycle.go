@@ -309,6 +309,28 @@ func (s *Service) emit(ctx context.Context, scanID string, p store.EventPayload)
 	if _, err := events.Append(ctx, s.st, s.opt.Events, scanID, p); err != nil {
 		s.opt.Logger.Warn("append scan event", "scan_id", scanID, "kind", p.EventKind(), "err", err)
 	}
+	s.announceEnd(ctx, scanID, p)
+}
+
+// announceEnd tells the Ended hook about a scan whose terminal event p is
+// completed or failed. Every path to those statuses (Finish, Abort,
+// attempts exhausted on release or recovery) emits that event here, so the
+// hook is called once per scan, whichever verb ended it.
+func (s *Service) announceEnd(ctx context.Context, scanID string, p store.EventPayload) {
+	if s.opt.Ended == nil {
+		return
+	}
+	switch p.(type) {
+	case store.ScanCompletedPayload, store.ScanFailedPayload:
+	default:
+		return
+	}
+	scan, err := s.st.GetScan(ctx, store.System(), scanID)
+	if err != nil {
+		s.opt.Logger.Warn("read ended scan for its hooks", "scan_id", scanID, "err", err)
+		return
+	}
+	s.opt.Ended.ScanEnded(ctx, scan)
 }
 
 // notifyQueue tells the queue a scan became queued. The scan is in the store

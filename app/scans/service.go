@@ -24,6 +24,14 @@ type Queue interface {
 	Notify(ctx context.Context, scanID string) error
 }
 
+// EndedHook is told about a scan that reached completed or failed, after
+// its terminal event was stored. It must not fail the lifecycle step: what
+// goes wrong is its own to log. Webhooks enqueue their deliveries here
+// (app/webhooks); no HTTP happens in this package.
+type EndedHook interface {
+	ScanEnded(ctx context.Context, scan *store.Scan)
+}
+
 // Options configure the service. Zero durations and counts take the
 // defaults of the variables named beside them (README, "Configuration").
 type Options struct {
@@ -43,8 +51,11 @@ type Options struct {
 	Queue       Queue           // nil: nobody is told (scans wait for a poll)
 	Events      events.Notifier // wakes live event streams (a Subscriber feeds them); may be nil
 	Blobs       blob.Store      // artifacts, for downloads; nil answers 503
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Ended hears about every scan that completed or failed (webhooks,
+	// app/webhooks); nil: nobody.
+	Ended  EndedHook
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Service is the scan lifecycle (lifecycle.go) and the scan API's logic.

@@ -7,6 +7,7 @@ import (
 	"github.com/vegasec/vega/app/billing"
 	"github.com/vegasec/vega/app/ops"
 	"github.com/vegasec/vega/app/profile"
+	"github.com/vegasec/vega/app/webhooks"
 	"github.com/vegasec/vega/auth"
 )
 
@@ -18,6 +19,7 @@ type features struct {
 	scans    *ScanStack
 	billing  *billing.Service
 	ops      *ops.Service
+	webhooks *webhooks.Service // nil: webhooks are off
 	starters []func(ctx context.Context)
 	drainers []func()
 	closers  []func()
@@ -55,5 +57,8 @@ func buildFeatures(ctx context.Context, env *Env, authSvc *auth.Service) (*featu
 	f.profiles = scanStack.llm.profileGenerator(env)
 	f.ops = NewOps(env, scanStack.Scans)
 	f.billing = billing.New(env.Store, nil)
+	if f.webhooks, err = f.addWebhooks(env); err != nil {
+		return nil, err
+	}
 	return f, nil
 }

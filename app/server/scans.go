@@ -13,6 +13,7 @@ import (
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
+	"github.com/vegasec/vega/app/webhooks"
 	"github.com/vegasec/vega/dispatch"
 	"github.com/vegasec/vega/dispatch/queue"
 )
@@ -27,6 +28,9 @@ type ScanStack struct {
 	Pool     WorkerDispatcher // nil unless this process runs scans
 	Queue    queue.Queue      // the scan queue (sqs mode), nil otherwise
 	llm      *llmStack
+	// webhookWake wakes this process's webhook deliverer (api role) when
+	// a scan's end enqueued deliveries.
+	webhookWake *webhookWake
 }
 
 // Close stops what the stack started (the in-process LLM proxy).
@@ -124,6 +128,7 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	}
 	broker := events.NewBroker()
 	ref := &queueRef{}
+	wake := &webhookWake{}
 	var q queue.Queue
 	if cfg.Role != config.RoleRunner {
 		// A runner task may not use the queue (docs/deploy-aws.md): a scan
@@ -142,7 +147,8 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	}
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: cfg.MaxActiveScansPerUser, MaxAttempts: cfg.ScanMaxAttempts,
 		HeartbeatTTL: cfg.ScanHeartbeatTTL, RunningStale: cfg.ScanRunningStale, DefaultEngines: defaultEngines(env, avail),
-		KnownEngines: known, Unavailable: unavailableEngines(llm), Queue: ref, Events: broker, Blobs: env.Blobs, Logger: env.Log})
+		KnownEngines: known, Unavailable: unavailableEngines(llm), Queue: ref, Events: broker, Blobs: env.Blobs, Logger: env.Log,
+		Ended: webhooks.NewNotifier(env.Store, env.Log, wake.wake)})
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
@@ -152,7 +158,7 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 		llm.close()
 		return nil, err
 	}
-	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker, Queue: q, llm: llm}
+	st := &ScanStack{Scans: svc, Findings: findings.NewService(env.Store, nil), Runner: run, Broker: broker, Queue: q, llm: llm, webhookWake: wake}
 	if runScans {
 		d, err := newWorkerDispatcher(context.Background(), env, svc, run, q, send, llm)
 		if err != nil {

@@ -219,11 +219,17 @@ func NewApp(ctx context.Context, env *Env) (*App, error) {
 		Findings: feats.scans.Findings,
 		Billing:  feats.billing,
 		Ops:      feats.ops,
+		Webhooks: feats.webhooks,
 		Logger:   log, UI: uiFS(), Version: env.Version,
 		Ready: feats.ready,
 	})
 	return &App{HTTP: router.App(), Router: router, Auth: authSvc, Scans: feats.scans, features: feats}, nil
 }
+
+// Start runs the background work Serve starts once its listener is up
+// (scan pool, sweeps, webhook deliveries) until ctx ends; for tests that
+// drive App.HTTP without Serve and need that work.
+func (a *App) Start(ctx context.Context) { a.features.start(ctx) }
 
 // Close stops background work that NewApp created.
 func (a *App) Close() { a.features.stop() }

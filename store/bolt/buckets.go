@@ -46,6 +46,11 @@ var (
 	idxGitUploadToken = []byte("idx_git_upload_token") // token hash -> upload ID
 	idxOwned          = []byte("idx_owned")            // owner \x00 kind \x00 ID -> stored bytes (snapshots) or nothing
 	bktScanQueueSent  = []byte("scan_queue_sent")      // scan ID -> when its queue message was last sent (scanqueue.go)
+	bktWebhooks       = []byte("webhooks")
+	idxWebhookProject = []byte("idx_webhook_project") // project ID \x00 webhook ID -> nil
+	bktDeliveries     = []byte("webhook_deliveries")
+	idxDeliveryHook   = []byte("idx_delivery_webhook") // webhook ID \x00 delivery ID -> nil
+	idxDeliveryDue    = []byte("idx_delivery_due")     // big-endian next attempt (unix ns) + delivery ID -> nil, pending only
 )
 
 var allBuckets = [][]byte{
@@ -58,6 +63,7 @@ var allBuckets = [][]byte{
 	bktJobs, idxJobScanAttempt, bktUsage, bktWorkers,
 	bktGitUploads, idxGitUploadToken, idxOwned,
 	bktScanQueueSent,
+	bktWebhooks, idxWebhookProject, bktDeliveries, idxDeliveryHook, idxDeliveryDue,
 }
 
 // backfills fill an index bucket from data written before the index existed.

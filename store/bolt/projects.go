@@ -112,6 +112,9 @@ func (s *Store) DeleteProject(ctx context.Context, sc store.Scope, id string) er
 				return err
 			}
 		}
+		if err := deleteWebhooksOfProject(tx, id); err != nil {
+			return err
+		}
 		return tx.Bucket(bktProjects).Delete([]byte(id))
 	})
 }

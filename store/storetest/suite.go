@@ -75,6 +75,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Workers", testWorkers},
 		{"GitUploads", testGitUploads},
 		{"OwnedTotals", testOwnedTotals},
+		{"Webhooks", testWebhooks},
+		{"ClaimWebhookDeliveries", testClaimWebhookDeliveries},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -36,6 +36,10 @@ import type {
   UsageReport,
   User,
   Worker,
+  Webhook,
+  WebhookDelivery,
+  WebhookInput,
+  CreatedWebhook,
 } from './types';
 
 /** An API failure as the server described it (or as close as we can tell). */
@@ -689,6 +693,23 @@ export class ApiClient {
   }
   opsCleanup() {
     return this.request<Record<string, unknown>>('POST', '/v1/ops/cleanup');
+  }
+
+  // Webhooks (docs/webhooks.md)
+  listProjectWebhooks(projectId: string, p: ListParams = {}) {
+    return this.request<ListPage<Webhook>>('GET', `/v1/projects/${enc(projectId)}/webhooks`, { query: { ...p } });
+  }
+  createWebhook(projectId: string, body: WebhookInput) {
+    return this.request<CreatedWebhook>('POST', `/v1/projects/${enc(projectId)}/webhooks`, { body });
+  }
+  deleteWebhook(id: string) {
+    return this.request<void>('DELETE', `/v1/webhooks/${enc(id)}`);
+  }
+  testWebhook(id: string) {
+    return this.request<WebhookDelivery>('POST', `/v1/webhooks/${enc(id)}/test`);
+  }
+  listWebhookDeliveries(id: string, p: ListParams = {}) {
+    return this.request<ListPage<WebhookDelivery>>('GET', `/v1/webhooks/${enc(id)}/deliveries`, { query: { ...p } });
   }
 }
 

@@ -556,3 +556,54 @@ export interface BulkTriageResult {
 }
 
 export type ExportFormat = 'sarif' | 'csv' | 'json';
+
+/** Events a webhook can subscribe to (docs/webhooks.md); webhook.test is what "Send test" delivers. */
+export type WebhookEvent = 'scan.completed' | 'scan.failed' | 'finding.new';
+
+/** A project's webhook (GET /v1/projects/{id}/webhooks); its secret is never returned after creation. */
+export interface Webhook {
+  id: string;
+  project_id: string;
+  owner_user_id: string;
+  url: string;
+  events: WebhookEvent[];
+  min_severity: Severity;
+  format: 'json' | 'slack';
+  description: string;
+  created_at: string;
+}
+
+/** POST /v1/projects/{id}/webhooks answers the webhook plus its signing secret, shown exactly once. */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+export interface WebhookInput {
+  url: string;
+  events: WebhookEvent[];
+  min_severity?: Severity;
+  format?: 'json' | 'slack';
+  description?: string;
+}
+
+/** One POST of a delivery. response_code 0: no HTTP answer (refused, timed out). */
+export interface DeliveryAttempt {
+  at: string;
+  duration_ms: number;
+  response_code: number;
+  error?: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  project_id: string;
+  owner_user_id: string;
+  event: WebhookEvent | 'webhook.test';
+  payload: unknown;
+  status: 'pending' | 'succeeded' | 'failed';
+  next_attempt_at: string;
+  attempts: DeliveryAttempt[] | null;
+  created_at: string;
+  updated_at: string;
+}

@@ -36,6 +36,7 @@ export function SeverityCounts({ counts, compact = false }: { counts: Counts | n
 const STATUS_TONE: Record<string, string> = {
   ready: 'ok',
   completed: 'ok',
+  succeeded: 'ok',
   fixed: 'ok',
   confirmed: 'warn',
   running: 'info',

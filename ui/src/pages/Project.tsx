@@ -9,6 +9,7 @@ import { Facts, PageHeader, Pager } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
+import { ProjectWebhooks } from '../components/Webhooks';
 import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
 import { ConfirmDelete, ProjectForm } from './Projects';
@@ -135,6 +136,8 @@ export default function ProjectPage() {
         <Link to={`/projects/${p.id}/findings`}>Open findings view</Link>
       </div>
       <FindingsView scope={{ kind: 'project', id: p.id }} pageSize={20} />
+
+      <ProjectWebhooks projectId={p.id} />
 
       {adding && (
         <AddRepositoryDialog

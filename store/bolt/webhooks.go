@@ -1,0 +1,351 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
+)
+
+// webhookRecord is a stored webhook with its sealed secret, which the API
+// type never serialises.
+type webhookRecord struct {
+	store.Webhook
+	SecretSealed []byte `json:"secret_sealed"`
+}
+
+func (r *webhookRecord) webhook() *store.Webhook {
+	w := r.Webhook
+	w.SecretSealed = r.SecretSealed
+	return &w
+}
+
+// deliveryRecord is a stored delivery with its lease token.
+type deliveryRecord struct {
+	store.WebhookDelivery
+	LeaseToken string `json:"lease_token,omitempty"`
+}
+
+func (r *deliveryRecord) delivery() *store.WebhookDelivery {
+	d := r.WebhookDelivery
+	d.LeaseToken = r.LeaseToken
+	return &d
+}
+
+func dueKey(at time.Time, id string) []byte {
+	return append(uint64Key(uint64(at.UnixNano())), id...)
+}
+
+func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
+	store.Stamp(&w.ID, &w.CreatedAt, store.PrefixWebhook, s.nowUTC())
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if _, err := getProject(tx, store.System(), w.ProjectID); err != nil {
+			return err
+		}
+		b := tx.Bucket(bktWebhooks)
+		if b.Get([]byte(w.ID)) != nil {
+			return store.ErrConflict
+		}
+		if err := tx.Bucket(idxWebhookProject).Put(compositeKey(w.ProjectID, w.ID), nil); err != nil {
+			return err
+		}
+		return putJSON(b, []byte(w.ID), &webhookRecord{Webhook: *w, SecretSealed: w.SecretSealed})
+	})
+}
+
+func getWebhook(tx *bolt.Tx, sc store.Scope, id string) (*store.Webhook, error) {
+	var r webhookRecord
+	if err := getJSON(tx.Bucket(bktWebhooks), []byte(id), &r); err != nil {
+		return nil, err
+	}
+	if !sc.Allows(r.OwnerUserID) {
+		return nil, store.ErrNotFound
+	}
+	return r.webhook(), nil
+}
+
+func (s *Store) GetWebhook(ctx context.Context, sc store.Scope, id string) (*store.Webhook, error) {
+	var out *store.Webhook
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = getWebhook(tx, sc, id)
+		return err
+	})
+	return out, err
+}
+
+// idsUnder returns the IDs after prefix in the keys of idx, sorted.
+func idsUnder(idx *bolt.Bucket, prefix []byte) []string {
+	var ids []string
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		ids = append(ids, string(k[len(prefix):]))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// pageIDs picks one page of ids (sorted ascending) newest first, below
+// p.Cursor, and the next cursor ("" on the last page).
+func pageIDs(ids []string, p store.Page) ([]string, string) {
+	p = p.Normalize()
+	var out []string
+	for i := len(ids) - 1; i >= 0; i-- {
+		if p.Cursor != "" && ids[i] >= p.Cursor {
+			continue
+		}
+		if len(out) == p.Limit {
+			return out, out[len(out)-1]
+		}
+		out = append(out, ids[i])
+	}
+	return out, ""
+}
+
+func (s *Store) ListWebhooks(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Webhook, string, error) {
+	out := []store.Webhook{}
+	var next string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if _, err := getProject(tx, sc, projectID); err != nil {
+			return err
+		}
+		var ids []string
+		ids, next = pageIDs(idsUnder(tx.Bucket(idxWebhookProject), compositeKey(projectID, "")), p)
+		for _, id := range ids {
+			w, err := getWebhook(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, *w)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+func (s *Store) DeleteWebhook(ctx context.Context, sc store.Scope, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		w, err := getWebhook(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		return deleteWebhook(tx, w)
+	})
+}
+
+func deleteWebhook(tx *bolt.Tx, w *store.Webhook) error {
+	prefix := compositeKey(w.ID, "")
+	for _, did := range idsUnder(tx.Bucket(idxDeliveryHook), prefix) {
+		var r deliveryRecord
+		if err := getJSON(tx.Bucket(bktDeliveries), []byte(did), &r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(idxDeliveryDue).Delete(dueKey(r.NextAttemptAt, did)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bktDeliveries).Delete([]byte(did)); err != nil {
+			return err
+		}
+	}
+	if err := deletePrefix(tx.Bucket(idxDeliveryHook), prefix); err != nil {
+		return err
+	}
+	if err := tx.Bucket(idxWebhookProject).Delete(compositeKey(w.ProjectID, w.ID)); err != nil {
+		return err
+	}
+	return tx.Bucket(bktWebhooks).Delete([]byte(w.ID))
+}
+
+func deleteWebhooksOfProject(tx *bolt.Tx, projectID string) error {
+	for _, id := range idsUnder(tx.Bucket(idxWebhookProject), compositeKey(projectID, "")) {
+		w, err := getWebhook(tx, store.System(), id)
+		if err != nil {
+			return err
+		}
+		if err := deleteWebhook(tx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putDelivery saves d and keeps the due index in step with its status
+// and due time (old is the stored version, nil for a new one).
+func putDelivery(tx *bolt.Tx, old, d *store.WebhookDelivery) error {
+	due := tx.Bucket(idxDeliveryDue)
+	if old != nil && old.Status == store.DeliveryPending {
+		if err := due.Delete(dueKey(old.NextAttemptAt, old.ID)); err != nil {
+			return err
+		}
+	}
+	if d.Status == store.DeliveryPending {
+		if err := due.Put(dueKey(d.NextAttemptAt, d.ID), nil); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bktDeliveries), []byte(d.ID), &deliveryRecord{WebhookDelivery: *d, LeaseToken: d.LeaseToken})
+}
+
+func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookDelivery) error {
+	now := s.nowUTC()
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		for i := range ds {
+			d := &ds[i]
+			store.Stamp(&d.ID, &d.CreatedAt, store.PrefixDelivery, now)
+			if d.UpdatedAt.IsZero() {
+				d.UpdatedAt = d.CreatedAt
+			}
+			if d.NextAttemptAt.IsZero() {
+				d.NextAttemptAt = d.CreatedAt
+			}
+			if _, err := getWebhook(tx, store.System(), d.WebhookID); err != nil {
+				return err
+			}
+			if tx.Bucket(bktDeliveries).Get([]byte(d.ID)) != nil {
+				return store.ErrConflict
+			}
+			if err := tx.Bucket(idxDeliveryHook).Put(compositeKey(d.WebhookID, d.ID), nil); err != nil {
+				return err
+			}
+			if err := putDelivery(tx, nil, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func getDelivery(tx *bolt.Tx, sc store.Scope, id string) (*store.WebhookDelivery, error) {
+	var r deliveryRecord
+	if err := getJSON(tx.Bucket(bktDeliveries), []byte(id), &r); err != nil {
+		return nil, err
+	}
+	if !sc.Allows(r.OwnerUserID) {
+		return nil, store.ErrNotFound
+	}
+	return r.delivery(), nil
+}
+
+func (s *Store) GetWebhookDelivery(ctx context.Context, sc store.Scope, id string) (*store.WebhookDelivery, error) {
+	var out *store.WebhookDelivery
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = getDelivery(tx, sc, id)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) ListWebhookDeliveries(ctx context.Context, sc store.Scope, webhookID string, p store.Page) ([]store.WebhookDelivery, string, error) {
+	out := []store.WebhookDelivery{}
+	var next string
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		if _, err := getWebhook(tx, sc, webhookID); err != nil {
+			return err
+		}
+		var ids []string
+		ids, next = pageIDs(idsUnder(tx.Bucket(idxDeliveryHook), compositeKey(webhookID, "")), p)
+		for _, id := range ids {
+			d, err := getDelivery(tx, sc, id)
+			if err != nil {
+				return err
+			}
+			out = append(out, *d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// ClaimWebhookDeliveries walks the due index from the earliest; bbolt's
+// single writer makes the claim atomic.
+func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseEnd time.Time, token string, limit int) ([]store.WebhookDelivery, error) {
+	var out []store.WebhookDelivery
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		var ids []string
+		c := tx.Bucket(idxDeliveryDue).Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < limit; k, _ = c.Next() {
+			if int64(binary.BigEndian.Uint64(k[:8])) > now.UnixNano() {
+				break
+			}
+			ids = append(ids, string(k[8:]))
+		}
+		for _, id := range ids {
+			d, err := getDelivery(tx, store.System(), id)
+			if err != nil {
+				return err
+			}
+			old := *d
+			d.NextAttemptAt, d.LeaseToken = leaseEnd.UTC(), token
+			if err := putDelivery(tx, &old, d); err != nil {
+				return err
+			}
+			out = append(out, *d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) UpdateWebhookDelivery(ctx context.Context, id string, fn func(*store.WebhookDelivery) error) (*store.WebhookDelivery, error) {
+	var out *store.WebhookDelivery
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		d, err := getDelivery(tx, store.System(), id)
+		if err != nil {
+			return err
+		}
+		old := *d
+		if err := fn(d); err != nil {
+			return err
+		}
+		// Identity and ownership are fixed.
+		d.ID, d.WebhookID, d.ProjectID, d.OwnerUserID, d.CreatedAt = old.ID, old.WebhookID, old.ProjectID, old.OwnerUserID, old.CreatedAt
+		d.NextAttemptAt = d.NextAttemptAt.UTC()
+		if err := putDelivery(tx, &old, d); err != nil {
+			return err
+		}
+		out = d
+		return nil
+	})
+	return out, err
+}
+
+// DeleteSettledWebhookDeliveries walks every delivery: it runs in daily
+// maintenance, and a settled delivery has no index of its own to seek by.
+func (s *Store) DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		var old []*store.WebhookDelivery
+		err := eachJSON(tx.Bucket(bktDeliveries), "webhook delivery", func(r *deliveryRecord) error {
+			if r.Status != store.DeliveryPending && r.UpdatedAt.Before(before) {
+				old = append(old, r.delivery())
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range old {
+			if err := tx.Bucket(idxDeliveryHook).Delete(compositeKey(d.WebhookID, d.ID)); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bktDeliveries).Delete([]byte(d.ID)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
