@@ -22,7 +22,7 @@ var enumQuery = []string{"sort", "status", "severity", "change", "engine", "grou
 // (each checked by its own rule). A parameter in neither list fails
 // TestEnumQueryParametersRefuseUnknownValues: classify it there.
 var freeQuery = []string{"path", "snapshot_id", "scan_id", "rule", "path_prefix", "cwe", "q", "from", "to",
-	"after_seq", "limit", "last_event_id"}
+	"after_seq", "limit", "last_event_id", "offset", "context"}
 
 // bearerFor is who may call an operation at all: root routes need root, the
 // rest are called as the owner of the objects.

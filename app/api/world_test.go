@@ -31,6 +31,7 @@ type world struct {
 	ids map[string]string
 	// also holds the owner's other objects: snapshot, artifact name.
 	snapshot, artifact string
+	profileVersion     string // a kept threat-profile version of the owner's repository
 	// otherRepo is a repository of the other user's own.
 	otherRepo string
 }
@@ -96,6 +97,13 @@ func newWorld(t *testing.T) *world {
 		store.ThreatProfileContent{Summary: "the owner's profile", Assets: []string{"customer data"}}, 200)
 	up := w.must(t, "POST", "/v1/git-uploads", w.ownerKey, map[string]string{"project_id": repo.ProjectID, "repository_name": "pushed"}, 201)
 	w.ids["git-uploads"] = up["id"].(string)
+	versions, _ := w.must(t, "GET", "/v1/repositories/"+repo.ID+"/threat-profile/versions", w.ownerKey, nil, 200)["items"].([]any)
+	if len(versions) == 0 {
+		t.Fatal("the owner's profile edit kept no version")
+	}
+	w.profileVersion = versions[0].(map[string]any)["id"].(string)
+	hook := w.must(t, "POST", "/v1/projects/"+repo.ProjectID+"/webhooks", w.ownerKey, map[string]any{"url": "https://93.184.215.14/in", "events": []string{"scan.completed"}}, 201)
+	w.ids["webhooks"] = hook["id"].(string)
 	return w
 }
 
@@ -128,6 +136,8 @@ func (w *world) path(route string) (string, bool) {
 			segs[i] = id
 		case ":name":
 			segs[i] = w.artifact
+		case ":versionId":
+			segs[i] = w.profileVersion
 		default:
 			if strings.HasPrefix(s, ":") {
 				return "", false
