@@ -22,5 +22,9 @@ export default defineConfig({
     globals: true,
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
+    // jsdom plus userEvent typing is CPU-bound: on a loaded 2-core CI machine
+    // a test that takes 1 s alone took 5–8 s (Vitest's default limit is 5 s).
+    // Tests still fail on a real hang; findBy* waits are set per test.
+    testTimeout: 30_000,
   },
 });
