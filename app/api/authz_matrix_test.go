@@ -117,6 +117,13 @@ var authzMatrix = map[string]authzRow{
 
 	"GET /v1/billing/usage": {access: signedIn},
 
+	"GET /v1/projects/:id/webhooks":   {access: owned},
+	"POST /v1/projects/:id/webhooks":  {access: owned, body: `{"url":"https://93.184.215.14/planted","events":["scan.completed"]}`},
+	"GET /v1/webhooks/:id":            {access: owned},
+	"DELETE /v1/webhooks/:id":         {access: owned},
+	"POST /v1/webhooks/:id/test":      {access: owned},
+	"GET /v1/webhooks/:id/deliveries": {access: owned},
+
 	"GET /v1/ops/workers":  {access: operator},
 	"GET /v1/ops/limits":   {access: operator},
 	"GET /v1/ops/queue":    {access: operator},

@@ -96,6 +96,10 @@ func newWorld(t *testing.T) *world {
 		store.ThreatProfileContent{Summary: "the owner's profile", Assets: []string{"customer data"}}, 200)
 	up := w.must(t, "POST", "/v1/git-uploads", w.ownerKey, map[string]string{"project_id": repo.ProjectID, "repository_name": "pushed"}, 201)
 	w.ids["git-uploads"] = up["id"].(string)
+	// A public address literal: accepted without DNS or the private-hosts opt-in.
+	hook := w.must(t, "POST", "/v1/projects/"+repo.ProjectID+"/webhooks", w.ownerKey,
+		map[string]any{"url": "https://93.184.215.14/hook", "events": []string{"scan.completed"}}, 201)
+	w.ids["webhooks"] = hook["id"].(string)
 	return w
 }
 
