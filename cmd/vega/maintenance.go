@@ -10,6 +10,7 @@ import (
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/server"
+	"github.com/vegasec/vega/app/webhooks"
 )
 
 // migrateCommand applies pending Postgres migrations and exits.
@@ -35,8 +36,10 @@ func migrateCommand(ctx context.Context, cfg *config.Config, out io.Writer) erro
 // printing what it did as JSON.
 func maintenanceCommand(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	return withEnv(ctx, cfg, func(env *server.Env) error {
+		// A scan recovery fails (no attempts left) is announced to its
+		// webhooks like any other; the api processes deliver (docs/webhooks.md).
 		rec := scans.New(env.Store, scans.Options{MaxAttempts: cfg.ScanMaxAttempts, HeartbeatTTL: cfg.ScanHeartbeatTTL,
-			RunningStale: cfg.ScanRunningStale, Logger: env.Log})
+			RunningStale: cfg.ScanRunningStale, Logger: env.Log, Ended: webhooks.NewNotifier(env.Store, env.Log, nil)})
 		svc := server.NewOps(env, rec)
 		recovered, err := svc.Recover(ctx)
 		if err != nil {

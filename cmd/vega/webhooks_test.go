@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/webhooks"
+	"github.com/vegasec/vega/store/postgres/pgtest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -67,14 +68,23 @@ func (r *hookReceiver) deliveries(t *testing.T) map[string][]int {
 
 // TestWebhookDeliverySurvivesRestart: a scan's events are queued while the
 // receiver is down, `vega serve` is killed, and the restarted process
-// delivers them, signed, from the persisted queue.
+// delivers them, signed, from the persisted queue: on bbolt (the local
+// runtime) and on Postgres (leases claimed with SKIP LOCKED).
 func TestWebhookDeliverySurvivesRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
+	t.Run("bolt", func(t *testing.T) { webhookRestart(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		webhookRestart(t, []string{"VEGA_PERSISTENCE_BACKEND=postgres", "VEGA_DATABASE_URL=" + pgtest.NewDatabase(t),
+			"VEGA_AUTO_MIGRATE=true", "VEGA_AUTH_SECRET=" + strings.Repeat("h", 40)})
+	})
+}
+
+func webhookRestart(t *testing.T, extra []string) {
 	rcv := newHookReceiver(t)
-	env := []string{"VEGA_DATA_DIR=" + t.TempDir(), "VEGA_SCAN_ENGINES=secrets", "VEGA_LOG_LEVEL=info",
-		"VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS=true"}
+	env := append([]string{"VEGA_DATA_DIR=" + t.TempDir(), "VEGA_SCAN_ENGINES=secrets", "VEGA_LOG_LEVEL=info",
+		"VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS=true"}, extra...)
 	addr := freeAddr(t)
 	first := start(t, append(env, "VEGA_LISTEN_ADDR="+addr), "serve")
 	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
