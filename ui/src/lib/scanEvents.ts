@@ -75,19 +75,24 @@ export function useScanEvents(
   follow: boolean,
   onBatch: (events: ScanEvent[]) => void,
 ): { buffer: EventBuffer; mode: StreamMode } {
-  const [buffer, setBuffer] = useState<EventBuffer>(emptyBuffer);
-  const [mode, setMode] = useState<StreamMode>('connecting');
-  const bufRef = useRef<EventBuffer>(emptyBuffer);
+  // The buffer and mode are keyed by scan ID: on navigation to another scan
+  // (Retry) the previous scan's log is never shown, not even for one render,
+  // and the effect below opens a new stream for the new ID.
+  const [state, setState] = useState<{ scanId: string; buffer: EventBuffer; mode: StreamMode }>({ scanId, buffer: emptyBuffer, mode: 'connecting' });
   const onBatchRef = useRef(onBatch);
   onBatchRef.current = onBatch;
 
   useEffect(() => {
-    bufRef.current = emptyBuffer;
-    setBuffer(emptyBuffer);
-  }, [scanId]);
-
-  useEffect(() => {
+    // Local to this scan's effect: a late flush of the previous scan cannot
+    // write into the next one's buffer.
+    const bufRef = { current: emptyBuffer };
     let stopped = false;
+    const setBuffer = (b: EventBuffer) => {
+      if (!stopped) setState((s) => ({ scanId, buffer: b, mode: s.scanId === scanId ? s.mode : 'connecting' }));
+    };
+    const setMode = (m: StreamMode) => {
+      if (!stopped) setState((s) => (s.scanId === scanId ? { ...s, mode: m } : { scanId, buffer: emptyBuffer, mode: m }));
+    };
     let es: EventSource | null = null;
     let pollTimer: ReturnType<typeof setTimeout> | null = null;
     let failures = 0;
@@ -97,6 +102,7 @@ export function useScanEvents(
     // Bursts of events are applied once per animation frame, not per event.
     const flush = () => {
       flushScheduled = false;
+      if (stopped) return;
       if (pending.length === 0) return;
       const before = bufRef.current.lastSeq;
       const next = mergeEvents(bufRef.current, pending);
@@ -204,5 +210,5 @@ export function useScanEvents(
     };
   }, [api, scanId, follow]);
 
-  return { buffer, mode };
+  return state.scanId === scanId ? { buffer: state.buffer, mode: state.mode } : { buffer: emptyBuffer, mode: 'connecting' };
 }

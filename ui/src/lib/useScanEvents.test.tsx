@@ -150,4 +150,31 @@ describe('useScanEvents', () => {
     expect(FakeEventSource.instances).toHaveLength(0);
     expect(urls[0]).toBe('/v1/scans/scan_1/events?after_seq=0&limit=500');
   });
+
+  it('keys the log by scan ID: a new ID never shows the old log and opens its own stream from seq 0', async () => {
+    const api = client();
+    const { result, rerender } = renderHook(({ id }) => useScanEvents(api, id, true, () => undefined), { initialProps: { id: 'scan_1' } });
+    const first = FakeEventSource.instances[0]!;
+    act(() => {
+      first.open();
+      first.frame(1, 'scan_log', { message: 'old' });
+      first.frame(2, 'scan_log', { message: 'older' });
+    });
+    await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
+    rerender({ id: 'scan_2' });
+    // The very first render with the new ID already has an empty log.
+    expect(result.current.buffer.events).toHaveLength(0);
+    expect(result.current.mode).toBe('connecting');
+    expect(first.readyState).toBe(FakeEventSource.CLOSED);
+    const second = FakeEventSource.instances[1]!;
+    expect(second.url).toBe('/v1/scans/scan_2/events/stream?access_token=tok');
+    act(() => first.frame(3, 'scan_log', { message: 'late frame of the old stream' }));
+    act(() => {
+      second.open();
+      second.frame(1, 'scan_started', { engines: ['secrets'] });
+    });
+    await waitFor(() => expect(result.current.buffer.lastSeq).toBe(1));
+    expect(result.current.buffer.events.map((e) => e.kind)).toEqual(['scan_started']);
+    expect(result.current.mode).toBe('live');
+  });
 });

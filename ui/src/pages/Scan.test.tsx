@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -89,4 +89,105 @@ describe('ScanPage', () => {
     expect(screen.getByRole('button', { name: 'Retry scan' })).toBeEnabled();
     expect(screen.queryByRole('button', { name: 'Cancel scan' })).toBeNull();
   });
+
+  it('retry opens the new scan: its own empty log, a stream for its ID, and events that stream without a reload', async () => {
+    const opened: RecordingEventSource[] = [];
+    RecordingEventSource.sink = opened;
+    vi.stubGlobal('EventSource', RecordingEventSource);
+    const failed: Scan = { ...baseScan, status: 'failed', finished_at: '2026-01-01T00:05:00Z', error: { code: 'engine_failed', message: 'boom' } };
+    const retried: Scan = { ...baseScan, id: 'scan_2', status: 'queued', progress: { percent: 0, message: '', component: '', components_done: 0, components_total: 0 }, started_at: null };
+    const oldEvent = { scan_id: 'scan_1', seq: 1, kind: 'scan_log', payload: { level: 'error', message: 'the old engine exploded', engine: 'codex' }, created_at: '2026-01-01T00:00:02Z' };
+    const fetchFn = vi.fn(async (u: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(u);
+      if (url === '/v1/scans/scan_1/retry' && init?.method === 'POST') return jsonResponse(202, retried);
+      if (url.startsWith('/v1/scans/scan_1/events')) return jsonResponse(200, { items: [oldEvent], next_cursor: null });
+      if (url.startsWith('/v1/scans/scan_2/events')) return jsonResponse(200, { items: [], next_cursor: null });
+      if (url.includes('/findings')) return jsonResponse(200, { items: [], next_cursor: null, total: 0, counts: {} });
+      if (url === '/v1/scans/scan_1') return jsonResponse(200, failed);
+      if (url === '/v1/scans/scan_2') return jsonResponse(200, retried);
+      return jsonResponse(404, { schema_version: 1, error: { code: 'not_found', message: 'no route', retryable: false } });
+    }) as unknown as typeof fetch;
+    renderWithApp(page, { fetch: fetchFn, route: '/scans/scan_1' });
+    expect(await screen.findByText(/the old engine exploded/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Retry scan' }));
+    expect(await screen.findByText('scan_2')).toBeInTheDocument();
+    expect(screen.queryByText(/the old engine exploded/)).toBeNull();
+    await waitFor(() => expect(opened.some((es) => es.url.includes('/v1/scans/scan_2/events/stream'))).toBe(true));
+    const es = opened.find((x) => x.url.includes('scan_2'))!;
+    act(() => es.frame('scan_2', 1, 'scan_started', { engines: ['secrets'], snapshot_id: 'snap_1', file_count: 300, attempt: 1 }));
+    expect(await screen.findByText('Scan started: secrets on 300 files.')).toBeInTheDocument();
+  });
+
+  it('shows progress per engine in units, never lets the bar go back, and reads a cancelled stage as Cancelled', async () => {
+    const opened: RecordingEventSource[] = [];
+    RecordingEventSource.sink = opened;
+    vi.stubGlobal('EventSource', RecordingEventSource);
+    const running: Scan = {
+      ...baseScan,
+      engines: ['secrets'],
+      usage: { requests: 0, input_tokens: 0, cached_input_tokens: 0, output_tokens: 0, cost_usd: 0 },
+      progress: {
+        percent: 40, message: 'secrets: 120/300 files scanned', component: 'secrets', components_done: 0, components_total: 0,
+        engine: 'secrets', stage: 'scan', done: 120, total: 300, unit: 'files',
+        engines: [{ engine: 'secrets', state: 'running', stage: 'scan', done: 120, total: 300, unit: 'files', percent: 40 }],
+      },
+    };
+    renderWithApp(page, { fetch: serve(running, []), route: '/scans/scan_1' });
+    expect(await screen.findByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '40');
+    expect(screen.getByText(/120 \/ 300 files/)).toBeInTheDocument();
+    // An engine without a model: usage is one line.
+    expect(screen.getByText(/No model used/)).toBeInTheDocument();
+    expect(screen.queryByText('Input tokens')).toBeNull();
+    await waitFor(() => expect(opened.length).toBeGreaterThan(0));
+    const es = opened[opened.length - 1];
+    act(() => es.frame('scan_1', 1, 'scan_progress', { percent: 25, message: 'late report', engine: 'secrets', engines: running.progress.engines }));
+    await screen.findByText(/late report/, { selector: '[role=log] *' });
+    expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '40');
+    act(() => es.frame('scan_1', 2, 'scan_progress', { percent: 70, message: 'secrets: 210/300 files scanned', engine: 'secrets', done: 210, total: 300, unit: 'files' }));
+    await waitFor(() => expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '70'));
+    // The event log speaks in sentences, never JSON.
+    expect(screen.getByRole('log', { name: 'Event log' }).textContent).not.toMatch(/[{}]/);
+  });
+
+  it('reads a stage a cancel stopped as Cancelled, not Failed', async () => {
+    const cancelled: Scan = {
+      ...baseScan,
+      status: 'cancelled',
+      finished_at: '2026-01-01T00:05:00Z',
+      stages: [
+        { engine: 'codex', stage: 'run', status: 'cancelled', message: 'cancelled on request' },
+        { engine: 'secrets', stage: 'run', status: 'failed', message: 'stopped' },
+      ],
+    };
+    renderWithApp(page, { fetch: serve(cancelled, []), route: '/scans/scan_1' });
+    const stages = await screen.findByText(/codex · run/);
+    expect(stages.closest('li')?.textContent).toMatch(/^Cancelled/);
+    expect(screen.getByText(/secrets · run/).closest('li')?.textContent).toMatch(/^Cancelled/);
+    expect(screen.queryByText('Failed')).toBeNull();
+  });
 });
+
+/** An EventSource double that records every stream opened and can push frames into it. */
+class RecordingEventSource {
+  static CLOSED = 2;
+  static sink: RecordingEventSource[] = [];
+  readyState = 0;
+  onerror: (() => void) | null = null;
+  onopen: (() => void) | null = null;
+  onmessage: ((m: MessageEvent) => void) | null = null;
+  private listeners = new Map<string, ((m: MessageEvent) => void)[]>();
+  constructor(readonly url: string) {
+    RecordingEventSource.sink.push(this);
+  }
+  addEventListener(kind: string, fn: (m: MessageEvent) => void) {
+    this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), fn]);
+  }
+  close() {
+    this.readyState = RecordingEventSource.CLOSED;
+  }
+  frame(scanId: string, seq: number, kind: string, payload: Record<string, unknown>) {
+    const ev = { scan_id: scanId, seq, kind, payload, created_at: '2026-01-01T00:00:03Z' };
+    const msg = new MessageEvent(kind, { data: JSON.stringify(ev), lastEventId: String(seq) });
+    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
+  }
+}

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router-dom';
-import type { Scan, ScanEvent } from '../api/types';
+import type { EngineProgress, Scan, ScanEvent, StageResult } from '../api/types';
 import { isTerminal } from '../api/types';
 import { useApi } from '../app-context';
 import { SeverityCounts, StatusBadge } from '../components/Badges';
@@ -10,7 +10,9 @@ import { ErrorState, InlineError, Loading } from '../components/States';
 import { formatBytes, formatCost, formatDate, formatDuration, formatNumber, humanize, saveBlob } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval } from '../lib/hooks';
 import { Trail } from '../components/Trail';
+import { ScanComparison } from '../components/ScanComparison';
 import { useScanEvents, type StreamMode } from '../lib/scanEvents';
+import { describeEvent, estimateRemaining, formatRemaining, monotonic } from '../lib/scanProgress';
 
 export default function ScanPage() {
   const { scanId = '' } = useParams();
@@ -18,14 +20,23 @@ export default function ScanPage() {
   const scan = useAsync(() => api.getScan(scanId), [scanId]);
   useDocumentTitle(scan.data ? `Scan ${scan.data.status}` : 'Scan');
   if (scan.error !== undefined && !scan.data) return <ErrorState error={scan.error} onRetry={() => scan.reload()} />;
-  if (!scan.data) return <Loading label="Loading scan…" />;
+  // After Retry the route holds the new scan's ID while the old scan's data
+  // is still loaded: never start the live view with another scan's data.
+  if (!scan.data || scan.data.id !== scanId) return <Loading label="Loading scan…" />;
   return <LiveScan key={scanId} initial={scan.data} />;
 }
 
 function LiveScan({ initial }: { initial: Scan }) {
   const api = useApi();
   const navigate = useNavigate();
-  const [scan, setScan] = useState<Scan>(initial);
+  const [scan, setScanState] = useState<Scan>(initial);
+  // Progress only rises on screen, whichever of the stream and a refetch
+  // lands last; a new attempt (a released scan run again) starts over.
+  const setScan = useCallback(
+    (next: Scan) =>
+      setScanState((prev) => ({ ...next, progress: next.attempt !== prev.attempt ? next.progress : monotonic(prev.progress, next.progress ?? prev.progress) })),
+    [],
+  );
   const [findingsVersion, setFindingsVersion] = useState(0);
   const [actionError, setActionError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -39,7 +50,7 @@ function LiveScan({ initial }: { initial: Scan }) {
       refetchTimer.current = null;
       api.getScan(initial.id).then(setScan, () => undefined);
     }, 750);
-  }, [api, initial.id]);
+  }, [api, initial.id, setScan]);
 
   const onBatch = useCallback(
     (events: ScanEvent[]) => {
@@ -48,7 +59,11 @@ function LiveScan({ initial }: { initial: Scan }) {
       for (const e of events) {
         if (e.kind === 'scan_progress') {
           const p = e.payload as Partial<Scan['progress']>;
-          setScan((s) => ({ ...s, status: s.status === 'queued' || s.status === 'claimed' ? 'running' : s.status, progress: { ...s.progress, ...p } }));
+          setScanState((s) => ({
+            ...s,
+            status: s.status === 'queued' || s.status === 'claimed' ? 'running' : s.status,
+            progress: monotonic(s.progress, { ...s.progress, ...p }),
+          }));
         } else if (e.kind === 'finding_updated') sawFinding = true;
         else if (e.kind !== 'scan_log') needScan = true;
       }
@@ -61,7 +76,7 @@ function LiveScan({ initial }: { initial: Scan }) {
       }
       if (needScan || sawFinding) refetchScan();
     },
-    [refetchScan],
+    [refetchScan, setScan],
   );
 
   const { buffer, mode } = useScanEvents(api, initial.id, follow, onBatch);
@@ -149,27 +164,19 @@ function LiveScan({ initial }: { initial: Scan }) {
           <p aria-live="polite">
             {scan.progress?.message || (scan.status === 'queued' ? 'Waiting for a worker…' : humanize(scan.status))}
             {scan.progress?.component ? <span className="muted"> · {scan.progress.component}</span> : null}
-            {scan.progress?.components_total ? (
+            {!scan.progress?.engines?.length && scan.progress?.components_total ? (
+              // progress stored before per-engine units
               <span className="muted">
                 {' '}
                 · components {scan.progress.components_done}/{scan.progress.components_total}
               </span>
             ) : null}
           </p>
+          {active && <Eta percent={scan.progress?.percent ?? 0} startedAt={started} />}
+          <EngineList engines={scan.progress?.engines ?? []} />
           <StreamIndicator mode={mode} active={active} />
         </div>
-        <div className="panel">
-          <h2>Usage</h2>
-          <Facts
-            items={[
-              ['Requests', formatNumber(scan.usage?.requests)],
-              ['Input tokens', formatNumber(scan.usage?.input_tokens)],
-              ['Cached input', formatNumber(scan.usage?.cached_input_tokens)],
-              ['Output tokens', formatNumber(scan.usage?.output_tokens)],
-              ['Cost', formatCost(scan.usage?.cost_usd)],
-            ]}
-          />
-        </div>
+        <UsagePanel scan={scan} />
       </div>
 
       <Facts
@@ -190,12 +197,15 @@ function LiveScan({ initial }: { initial: Scan }) {
         <ul className="stages">
           {(scan.stages ?? []).map((st, i) => (
             <li key={i}>
-              <StatusBadge status={st.status === 'succeeded' ? 'completed' : st.status} /> {st.engine} · {st.stage}
+              <StatusBadge status={stageStatus(st, scan)} /> {st.engine} · {st.stage}
               {st.message && <span className="muted small"> — {st.message}</span>}
             </li>
           ))}
         </ul>
       )}
+
+      <h2>Changes</h2>
+      {scan.changes ? <ScanComparison scan={scan} version={findingsVersion} /> : <p className="muted">Loading the comparison…</p>}
 
       <h2>Findings</h2>
       <FindingsView version={findingsVersion} scope={{ kind: 'scan', id: scan.id }} pageSize={50} />
@@ -262,43 +272,83 @@ function StreamIndicator({ mode, active }: { mode: StreamMode; active: boolean }
 }
 
 function EventLine({ e }: { e: ScanEvent }) {
-  const p = e.payload ?? {};
-  const str = (k: string) => (typeof p[k] === 'string' ? (p[k] as string) : '');
-  let text: string;
-  switch (e.kind) {
-    case 'scan_log':
-      text = `${str('engine') ? `[${str('engine')}] ` : ''}${str('message')}`;
-      break;
-    case 'scan_progress':
-      text = `${String(p.percent ?? '')}% ${str('message')}${str('component') ? ` · ${str('component')}` : ''}`;
-      break;
-    case 'finding_updated':
-      text = `${str('severity')} · ${str('title')}${str('file_path') ? ` (${str('file_path')})` : ''}`;
-      break;
-    case 'usage':
-      text = `${str('model')} in ${String(p.input_tokens ?? 0)} / out ${String(p.output_tokens ?? 0)} tokens, ${formatCost(Number(p.cost_usd ?? 0))}`;
-      break;
-    case 'scan_failed':
-      text = `${str('code')}: ${str('message')}`;
-      break;
-    case 'scan_started':
-      text = `engines ${Array.isArray(p.engines) ? (p.engines as string[]).join(', ') : ''}, ${String(p.file_count ?? '?')} files`;
-      break;
-    case 'scan_completed':
-      text = `completed in ${formatDuration(Number(p.duration_ms ?? 0))}`;
-      break;
-    case 'scan_cancelled':
-      // docs/scan-lifecycle.md: "by" is "user" (user_id) or "system" (reason).
-      text = str('by') === 'system' ? `by Vega${str('reason') ? `: ${str('reason')}` : ''}` : 'by a user';
-      break;
-    default:
-      text = JSON.stringify(p).slice(0, 300);
-  }
-  const level = str('level');
+  const level = typeof e.payload?.level === 'string' ? (e.payload.level as string) : '';
   return (
     <div className={`event event-${e.kind}${level ? ` level-${level}` : ''}`}>
-      <span className="muted mono small">{new Date(e.created_at).toLocaleTimeString('en-GB')}</span>{' '}
-      <span className="event-kind">{humanize(e.kind)}</span> <span>{text}</span>
+      <span className="muted mono small">{new Date(e.created_at).toLocaleTimeString('en-GB')}</span> <span>{describeEvent(e)}</span>
+    </div>
+  );
+}
+
+/**
+ * How a stage reads: "Cancelled" (not a red "Failed") when the user's
+ * cancel stopped it — recorded as cancelled since issue 12, and as a
+ * "stopped" failure in a cancelled scan before that.
+ */
+export function stageStatus(st: StageResult, scan: Scan): string {
+  if (st.status === 'succeeded') return 'completed';
+  if (st.status === 'failed' && scan.status === 'cancelled' && st.message === 'stopped') return 'cancelled';
+  return st.status;
+}
+
+function Eta({ percent, startedAt }: { percent: number; startedAt: number | null }) {
+  const [now, setNow] = useState(() => Date.now());
+  useInterval(() => setNow(Date.now()), 1000, true);
+  const left = estimateRemaining(percent, startedAt, now);
+  return <p className="muted small eta">{left === null ? 'Estimating time left…' : formatRemaining(left)}</p>;
+}
+
+const ENGINE_STATE: Record<string, string> = { pending: 'waiting', running: 'running', done: 'completed', failed: 'failed', stopped: 'cancelled', cancelled: 'cancelled' };
+
+/** Each engine's part: its state, stage and done / total units. */
+function EngineList({ engines }: { engines: EngineProgress[] }) {
+  if (engines.length === 0) return null;
+  return (
+    <ul className="engine-progress" aria-label="Progress per engine">
+      {engines.map((e) => (
+        <li key={e.engine} data-engine={e.engine}>
+          <span>
+            <strong>{e.engine}</strong> <StatusBadge status={ENGINE_STATE[e.state] ?? e.state} />
+          </span>
+          <span>
+            <ProgressBar value={e.percent} label={`${e.engine} progress`} />
+            <span className="muted small">
+              {e.stage ? humanize(e.stage) : ''}
+              {e.total > 0 ? ` · ${formatNumber(e.done)} / ${formatNumber(e.total)} ${e.unit ?? ''}` : ''}
+            </span>
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Engines that call no model: their usage is one line, not a table of zeros. */
+const OFFLINE_ENGINES = new Set(['secrets']);
+
+function UsagePanel({ scan }: { scan: Scan }) {
+  const engines = scan.engines ?? [];
+  const offline = engines.length > 0 && engines.every((e) => OFFLINE_ENGINES.has(e));
+  if (offline && !(scan.usage?.requests > 0)) {
+    return (
+      <div className="panel">
+        <h2>Usage</h2>
+        <p className="usage-line muted">No model used: {engines.join(', ')} runs offline.</p>
+      </div>
+    );
+  }
+  return (
+    <div className="panel">
+      <h2>Usage</h2>
+      <Facts
+        items={[
+          ['Requests', formatNumber(scan.usage?.requests)],
+          ['Input tokens', formatNumber(scan.usage?.input_tokens)],
+          ['Cached input', formatNumber(scan.usage?.cached_input_tokens)],
+          ['Output tokens', formatNumber(scan.usage?.output_tokens)],
+          ['Cost', formatCost(scan.usage?.cost_usd)],
+        ]}
+      />
     </div>
   );
 }

@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import { Link } from 'react-router-dom';
+import type { FindingChange, Scan } from '../api/types';
+import { useApi } from '../app-context';
+import { usePaged } from '../lib/hooks';
+import { SeverityBadge, StatusBadge } from './Badges';
+import { Pager } from './Misc';
+import { Async } from './States';
+
+const LABEL: Record<FindingChange, string> = { new: 'New', fixed: 'Fixed', unchanged: 'Unchanged' };
+
+/**
+ * What the scan changed since the previous complete scan of its repository
+ * (GET /v1/scans/:id/findings?change=): counts from the scan's `changes`,
+ * and the findings of the chosen change, most severe first.
+ */
+export function ScanComparison({ scan, version }: { scan: Scan; version: number }) {
+  const api = useApi();
+  const [change, setChange] = useState<FindingChange>('new');
+  const list = usePaged((cursor) => api.listScanFindings(scan.id, { change, sort: '-severity', limit: 20, ...(cursor ? { cursor } : {}) }), [scan.id, change, version]);
+  const c = scan.changes;
+  if (!c) return null;
+  const counts: Record<FindingChange, number> = { new: c.new, fixed: c.fixed, unchanged: c.unchanged };
+  return (
+    <div className="comparison" id="changes">
+      <p className="comparison-summary" role="status">
+        {c.base_scan_id ? (
+          <>
+            Since the previous complete scan{' '}
+            <Link to={`/scans/${c.base_scan_id}`} className="mono">
+              {c.base_scan_id}
+            </Link>
+            : <span className="change-new">{c.new} new</span>, <span className="change-fixed">{c.fixed} fixed</span>, {c.unchanged} unchanged.
+          </>
+        ) : (
+          <>
+            No earlier complete scan of this repository: all <span className="change-new">{c.new} findings are new</span>.
+          </>
+        )}
+      </p>
+      <div className="comparison-tabs" role="group" aria-label="Compare with the previous complete scan">
+        {(['new', 'fixed', 'unchanged'] as FindingChange[]).map((k) => (
+          <button key={k} type="button" aria-pressed={change === k} onClick={() => setChange(k)} disabled={!c.base_scan_id && k !== 'new'}>
+            {LABEL[k]} {counts[k]}
+          </button>
+        ))}
+      </div>
+      <Async state={list} label="Loading changes…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <p className="muted">{change === 'fixed' ? 'Nothing was fixed since the previous scan.' : change === 'new' ? 'Nothing new.' : 'Nothing in common with the previous scan.'}</p>
+          ) : (
+            <>
+              <div className="table-wrap">
+                <table>
+                  <caption className="sr-only">{LABEL[change]} findings since the previous complete scan</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Severity</th>
+                      <th scope="col">Title</th>
+                      <th scope="col">Location</th>
+                      <th scope="col">Status</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.items.map((f) => (
+                      <tr key={f.id}>
+                        <td>
+                          <SeverityBadge severity={f.severity} />
+                        </td>
+                        <td>
+                          <Link to={`/findings/${f.id}`}>{f.title}</Link>
+                        </td>
+                        <td className="mono small">
+                          {f.file_path}
+                          {f.start_line ? `:${f.start_line}` : ''}
+                        </td>
+                        <td>
+                          <StatusBadge status={f.status} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} total={page.total} />
+            </>
+          )
+        }
+      </Async>
+    </div>
+  );
+}
