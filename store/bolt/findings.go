@@ -349,12 +349,12 @@ func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.Fi
 		for i, id := range ids {
 			prefix := compositeKey(id, "")
 			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				var h store.FindingHistory
+				var h historyStatus // the three fields a timeline needs, not the note
 				if err := json.Unmarshal(v, &h); err != nil {
 					return fmt.Errorf("bolt: decode finding history %q: %w", k, err)
 				}
 				if !h.At.Before(since) {
-					out[i].Changes = append(out[i].Changes, store.StatusChange{From: h.FromStatus, To: h.ToStatus, At: h.At})
+					out[i].Changes = append(out[i].Changes, store.StatusChange{From: h.From, To: h.To, At: h.At})
 				}
 			}
 			slices.SortStableFunc(out[i].Changes, func(a, b store.StatusChange) int { return a.At.Compare(b.At) })
@@ -362,4 +362,11 @@ func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.Fi
 		return nil
 	})
 	return out, err
+}
+
+// historyStatus is the part of a stored store.FindingHistory a timeline reads.
+type historyStatus struct {
+	From string    `json:"from_status"`
+	To   string    `json:"to_status"`
+	At   time.Time `json:"at"`
 }

@@ -1,0 +1,65 @@
+package findings_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/app/findings"
+	"github.com/vegasec/vega/store"
+)
+
+// BenchmarkProjectOverview10k: GET /v1/projects/:id/overview for a project
+// whose repository holds 10,000 findings, each with its "detected" history
+// entry inside the 30-day window and every fifth triaged since (two
+// entries): the open counts, per-repository rollup and the trend rebuilt
+// from history (docs/findings.md, "Overview and trend").
+func BenchmarkProjectOverview10k(b *testing.B) {
+	for _, st := range benchStores {
+		b.Run("store="+st.name, func(b *testing.B) {
+			s := st.open(b)
+			repo := seedRepo(b, s, benchN, 0)
+			ctx := context.Background()
+			sc := store.OwnedBy(repo.OwnerUserID)
+			ids, err := s.FindingIDs(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}, benchN)
+			if err != nil || len(ids) != benchN {
+				b.Fatal(len(ids), err)
+			}
+			now := time.Now().UTC()
+			var wg sync.WaitGroup
+			errs := make(chan error, 4)
+			for w := 0; w < 4; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := w; i < len(ids); i += 4 {
+						hs := []store.FindingHistory{{FindingID: ids[i], ToStatus: store.FindingOpen, Reason: "detected", At: now.AddDate(0, 0, -(i % 28))}}
+						if i%5 == 0 {
+							hs = append(hs, store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingOpen, ToStatus: store.FindingDismissed, At: now.AddDate(0, 0, -(i%28)/2)},
+								store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingDismissed, ToStatus: store.FindingOpen, At: now.AddDate(0, 0, -(i%28)/4)})
+						}
+						for _, h := range hs {
+							if err := s.AppendFindingHistory(ctx, &h); err != nil {
+								errs <- err
+								return
+							}
+						}
+					}
+				}(w)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				b.Fatal(err)
+			}
+			svc := findings.NewService(s, nil)
+			latencies(b, func() {
+				o, err := svc.ProjectOverview(ctx, sc, repo.ProjectID)
+				if err != nil || o.OpenCounts.Total() != benchN || len(o.Trend) != findings.TrendDays || len(o.Repositories) != 1 {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
