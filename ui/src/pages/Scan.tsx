@@ -274,7 +274,7 @@ function StreamIndicator({ mode, active }: { mode: StreamMode; active: boolean }
 function EventLine({ e }: { e: ScanEvent }) {
   const level = typeof e.payload?.level === 'string' ? (e.payload.level as string) : '';
   return (
-    <div className={`event event-${e.kind}${level ? ` level-${level}` : ''}`}>
+    <div className={`event event-${e.kind}${level ? ` level-${level}` : ''}`} data-scan={e.scan_id} data-seq={e.seq}>
       <span className="muted mono small">{new Date(e.created_at).toLocaleTimeString('en-GB')}</span> <span>{describeEvent(e)}</span>
     </div>
   );

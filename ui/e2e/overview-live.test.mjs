@@ -1,0 +1,237 @@
+// End-to-end: the overview numbers, the scan comparison and the live scan
+// view (Retry opens the new scan and streams; progress never goes back), in
+// headless Chromium against the real vega binary, on a repository of ~310
+// findings. The data is seeded through the API (upload, scan, re-upload,
+// scan); the checks go through the dashboard.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { startBrowser, startVega } from './harness.mjs';
+import { makeZip } from './zip.mjs';
+
+const EMAIL = 'debug@example.com';
+const PASSWORD = 'vega-debug-password';
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const rand = (alphabet, n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
+const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const jwt = () => `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: rand(ALNUM, 24), name: 'Overview' })}.${rand(ALNUM, 43)}`;
+const awsFile = () => Array.from({ length: 10 }, (_, i) => `AWS_ACCESS_KEY_ID_${i} = "AKIA${rand(B32, 16)}"`).join('\n') + '\n';
+
+// v1: 250 AWS access key IDs (critical) in 25 files, 60 JWTs (medium) in 6.
+// v2: the first AWS file removed (10 fixed) and one file of 5 new keys (5 new).
+const v1 = {};
+for (let f = 0; f < 25; f++) v1[`app/aws/keys${String(f).padStart(2, '0')}.py`] = awsFile();
+for (let f = 0; f < 6; f++) v1[`app/jwt/tokens${f}.py`] = Array.from({ length: 10 }, (_, i) => `SESSION_${i} = "${jwt()}"`).join('\n') + '\n';
+const v2 = { ...v1 };
+delete v2['app/aws/keys00.py'];
+v2['app/new/leak.py'] = Array.from({ length: 5 }, (_, i) => `NEW_KEY_${i} = "AKIA${rand(B32, 16)}"`).join('\n') + '\n';
+
+let vega;
+let browser;
+let page;
+let token;
+let projectId;
+let repoId;
+let scanA;
+let scanB;
+
+async function api(method, path, body) {
+  const r = await fetch(`${vega.base}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
+    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function poll(what, fn, ms = 60_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const archive = (files, name) => {
+  const form = new FormData();
+  form.set('name', name);
+  form.set('archive', new Blob([makeZip(files)], { type: 'application/zip' }), `${name}.zip`);
+  return form;
+};
+
+async function scan() {
+  const s = await api('POST', `/v1/repositories/${repoId}/scans`, { engines: ['secrets'] });
+  const done = await poll('scan', async () => {
+    const x = await api('GET', `/v1/scans/${s.id}`);
+    return ['completed', 'failed', 'cancelled'].includes(x.status) && x;
+  });
+  assert.equal(done.status, 'completed');
+  return done;
+}
+
+before(async () => {
+  vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
+  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
+  ({ access_token: token } = await login.json());
+  projectId = (await api('POST', '/v1/projects', { name: 'Overview' })).id;
+  repoId = (await api('POST', `/v1/projects/${projectId}/repositories`, archive(v1, 'big'))).id;
+  await poll('ingest', async () => (await api('GET', `/v1/repositories/${repoId}`)).ingest_status === 'ready');
+  scanA = await scan();
+  const first = (await api('GET', `/v1/repositories/${repoId}`)).latest_snapshot_id;
+  await api('POST', `/v1/repositories/${repoId}/ingest`, archive(v2, 'big'));
+  await poll('re-ingest', async () => {
+    const r = await api('GET', `/v1/repositories/${repoId}`);
+    return r.ingest_status === 'ready' && r.latest_snapshot_id !== first;
+  });
+  scanB = await scan();
+  WANT_OPEN = scanB.finding_counts;
+  changes = scanB.changes;
+  assert.ok(total(WANT_OPEN) >= 300 && WANT_OPEN.critical > 200 && WANT_OPEN.medium > 50, JSON.stringify(WANT_OPEN));
+  assert.ok(changes.new >= 4 && changes.fixed >= 9, JSON.stringify(changes));
+  assert.equal(changes.new + changes.unchanged, total(scanB.finding_counts));
+  assert.equal(changes.fixed + changes.unchanged, total(scanA.finding_counts));
+  browser = await startBrowser();
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto(`${vega.base}/`);
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  await vega?.stop();
+});
+
+const openNumbers = () =>
+  page.locator('.open-numbers li[data-severity]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-severity'), Number(e.querySelector('.open-n').textContent)])));
+// Generated keys that gitleaks' entropy check refuses are not findings, so
+// the expected numbers come from what the scans reported (finding_counts),
+// not from how many keys were written: nothing is triaged, so the open
+// findings are exactly scan B's.
+const total = (c) => c.critical + c.high + c.medium + c.low + c.info;
+let WANT_OPEN;
+let changes;
+
+test('repository page: open findings by severity first, new and fixed per scan', { timeout: 60_000 }, async () => {
+  await page.goto(`${vega.base}/repositories/${repoId}`);
+  await page.locator('.open-numbers').waitFor();
+  assert.deepEqual(await openNumbers(), WANT_OPEN);
+  assert.equal(await page.locator('.open-total .open-n').textContent(), String(total(WANT_OPEN)));
+  // the open findings come before the snapshot and the scan history
+  const headings = await page.locator('h2').allTextContents();
+  assert.ok(headings.indexOf('Open findings') < headings.indexOf('Snapshot'), headings.join(' | '));
+  const trend = page.locator('figure.trend g[data-date]');
+  assert.equal(await trend.count(), 30);
+  assert.equal(await trend.last().getAttribute('data-open'), String(total(WANT_OPEN)));
+  const rowB = page.getByRole('row').filter({ has: page.getByRole('link', { name: scanB.id }) });
+  assert.equal(await rowB.locator('.scan-changes').textContent(), `+${changes.new} new · ${changes.fixed} fixed`);
+  const rowA = page.getByRole('row').filter({ has: page.getByRole('link', { name: scanA.id }) });
+  assert.equal(await rowA.locator('.scan-changes').textContent(), `+${total(scanA.finding_counts)} new · 0 fixed`);
+  // a severity number links to the list filtered by it
+  await page.locator('.open-numbers li[data-severity=critical] a').click();
+  await page.waitForURL(/\/repositories\/.+\/findings\?severity=critical/);
+});
+
+test('project page: one overview request, open findings per repository, trend, Repository column', { timeout: 60_000 }, async () => {
+  const requests = [];
+  const onRequest = (r) => requests.push(new URL(r.url()).pathname);
+  page.on('request', onRequest);
+  await page.goto(`${vega.base}/projects/${projectId}`);
+  await page.locator('.open-numbers').waitFor();
+  assert.deepEqual(await openNumbers(), WANT_OPEN);
+  const repoRow = page.getByRole('table', { name: 'Repositories' }).getByRole('row').filter({ has: page.getByRole('link', { name: 'big' }) });
+  await repoRow.getByText(String(WANT_OPEN.critical)).waitFor();
+  assert.match(await repoRow.textContent(), new RegExp(`${WANT_OPEN.critical} Critical.*${WANT_OPEN.medium} Medium`));
+  assert.equal(await page.locator('figure.trend g[data-date]').last().getAttribute('data-open'), String(total(WANT_OPEN)));
+  const scansTable = page.getByRole('table', { name: 'Project scans' });
+  assert.ok((await scansTable.locator('thead th').allTextContents()).includes('Repository'));
+  assert.equal(await scansTable.getByRole('row').filter({ has: page.getByRole('link', { name: scanB.id }) }).getByRole('link', { name: 'big' }).count(), 1);
+  page.off('request', onRequest);
+  assert.equal(requests.filter((p) => p === `/v1/projects/${projectId}/overview`).length, 1, requests.join('\n'));
+  assert.equal(requests.filter((p) => p === `/v1/repositories/${repoId}/scans`).length, 0, 'no per-repository request for the rows');
+});
+
+test('scan page: what is new since the previous complete scan and what was fixed', { timeout: 60_000 }, async () => {
+  await page.goto(`${vega.base}/scans/${scanB.id}`);
+  const summary = page.locator('.comparison-summary');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), new RegExp(`${changes.new} new, ${changes.fixed} fixed, ${changes.unchanged} unchanged`));
+  assert.match(await summary.textContent(), new RegExp(scanA.id));
+  const table = page.getByRole('table', { name: /findings since the previous complete scan/ });
+  await table.locator('tbody tr').nth(changes.new - 1).waitFor();
+  assert.equal(await table.locator('tbody tr').count(), changes.new);
+  for (const loc of await table.locator('tbody td.mono').allTextContents()) assert.match(loc, /(^|\/)new\/leak\.py:/);
+  await page.getByRole('button', { name: `Fixed ${changes.fixed}` }).click();
+  await page.getByRole('table', { name: 'Fixed findings since the previous complete scan' }).waitFor();
+  const fixed = page.getByRole('table', { name: 'Fixed findings since the previous complete scan' }).locator('tbody tr');
+  await fixed.nth(changes.fixed - 1).waitFor();
+  assert.equal(await fixed.count(), changes.fixed);
+  for (const loc of await fixed.locator('td.mono').allTextContents()) assert.match(loc, /(^|\/)aws\/keys00\.py:/);
+  // the first scan had nothing to compare with
+  await page.goto(`${vega.base}/scans/${scanA.id}`);
+  assert.match(await page.locator('.comparison-summary').textContent(), new RegExp(`all ${total(scanA.finding_counts)} findings are new`));
+});
+
+test('live view: Retry opens the new scan, streams it without a reload, and progress never goes back', { timeout: 90_000 }, async () => {
+  await page.goto(`${vega.base}/scans/${scanB.id}`);
+  await page.locator('.event-log .event').first().waitFor();
+  const streams = [];
+  const onRequest = (r) => r.url().includes('/events/stream') && streams.push(new URL(r.url()).pathname);
+  page.on('request', onRequest);
+  // Record every value the scan progress bar shows from now on.
+  await page.evaluate(() => {
+    window.__progress = [];
+    const read = () => {
+      const bar = document.querySelector('[role=progressbar][aria-label="Scan progress"]');
+      const v = bar && Number(bar.getAttribute('aria-valuenow'));
+      const scan = document.querySelector('h1 .mono')?.textContent;
+      const last = window.__progress[window.__progress.length - 1];
+      if (bar && (!last || last.v !== v || last.scan !== scan)) window.__progress.push({ v, scan });
+    };
+    new MutationObserver(read).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+  });
+  let reloaded = false;
+  page.once('load', () => (reloaded = true));
+  await page.getByRole('button', { name: 'Retry scan' }).click();
+  await page.waitForURL((u) => /\/scans\/scan_/.test(u.pathname) && !u.pathname.endsWith(scanB.id));
+  const newId = page.url().split('/scans/')[1];
+  await page.locator('h1 .mono', { hasText: newId }).waitFor();
+  // It streams to its end without a reload.
+  await page.locator('h1 .badge', { hasText: 'Completed' }).waitFor({ timeout: 60_000 });
+  await page.locator('.event-log .event-scan_completed').waitFor();
+  assert.equal(reloaded, false, 'the page reloaded');
+  page.off('request', onRequest);
+  assert.ok(streams.includes(`/v1/scans/${newId}/events/stream`), `no stream for the new scan: ${streams.join(', ')}`);
+  // The log is the new scan's only: every line is one of its events, each once.
+  const lines = await page.locator('.event-log .event').evaluateAll((els) => els.map((e) => ({ scan: e.getAttribute('data-scan'), seq: Number(e.getAttribute('data-seq')) })));
+  assert.ok(lines.length > 0);
+  assert.deepEqual([...new Set(lines.map((l) => l.scan))], [newId]);
+  const events = await api('GET', `/v1/scans/${newId}/events?limit=500`);
+  assert.deepEqual(lines.map((l) => l.seq), events.items.map((e) => e.seq));
+  // Sentences, never JSON.
+  assert.doesNotMatch(await page.locator('.event-log').textContent(), /[{}]/);
+
+  // Progress: the events the backend wrote only rise, per scan and per engine.
+  const percents = events.items.filter((e) => e.kind === 'scan_progress').map((e) => e.payload.percent);
+  assert.ok(percents.length >= 3, `progress events: ${percents}`);
+  for (let i = 1; i < percents.length; i++) assert.ok(percents[i] >= percents[i - 1], `event progress went back: ${percents}`);
+  const units = events.items.filter((e) => e.kind === 'scan_progress' && e.payload.total > 0);
+  assert.ok(units.length > 0 && units.every((e) => e.payload.unit === 'files' && e.payload.total === 31), 'done / total files reported');
+  // What the screen showed for the new scan only rose, and ended at 100.
+  const shown = (await page.evaluate(() => window.__progress)).filter((p) => p.scan === newId).map((p) => p.v);
+  assert.ok(shown.length > 0, 'the progress bar was never seen');
+  for (let i = 1; i < shown.length; i++) assert.ok(shown[i] >= shown[i - 1], `the bar went back: ${shown}`);
+  assert.equal(shown[shown.length - 1], 100);
+  // Offline engine: usage is one line.
+  await page.getByText(/No model used/).waitFor();
+  // Per-engine progress with units.
+  assert.match(await page.locator('.engine-progress li[data-engine=secrets]').textContent(), /31 \/ 31 files/);
+});
