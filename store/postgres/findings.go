@@ -453,7 +453,7 @@ func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.Fi
 	defer cancel()
 	var q query
 	findingWhere(&q, sc, f)
-	out, err := collect(ctx, s.pool, "finding timelines", `SELECT id, repository_id, severity, status FROM findings`+q.whereSQL()+` ORDER BY id`,
+	out, err := collect(ctx, s.pool, "finding timelines", `SELECT id, repository_id, severity, status FROM findings`+q.whereSQL(),
 		q.args, func(r pgx.Row) (store.FindingTimeline, error) {
 			var t store.FindingTimeline
 			err := r.Scan(&t.ID, &t.RepositoryID, &t.Severity, &t.Status)
@@ -472,7 +472,7 @@ func (s *Store) FindingTimelines(ctx context.Context, sc store.Scope, f store.Fi
 	}
 	args := append(q.args, since)
 	changes, err := collect(ctx, s.pool, "finding timelines history", `SELECT finding_id, from_status, to_status, at FROM finding_history
-		WHERE at >= $`+strconv.Itoa(len(args))+` AND finding_id IN (SELECT id FROM findings`+q.whereSQL()+`) ORDER BY finding_id, at, id`,
+		WHERE at >= $`+strconv.Itoa(len(args))+` AND finding_id IN (SELECT id FROM findings`+q.whereSQL()+`) ORDER BY at, id`,
 		args, func(r pgx.Row) (change, error) {
 			var c change
 			err := r.Scan(&c.id, &c.From, &c.To, &c.At)
