@@ -147,6 +147,7 @@ export default function ProjectPage() {
             setAdding(false);
             repos.reload(true);
             project.reload(true);
+            overview.reload(true);
             if (r) navigate(`/repositories/${r.id}`);
           }}
         />
