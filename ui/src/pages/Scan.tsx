@@ -172,7 +172,7 @@ function LiveScan({ initial }: { initial: Scan }) {
               </span>
             ) : null}
           </p>
-          {active && <Eta percent={scan.progress?.percent ?? 0} startedAt={started} />}
+          {scan.status === 'running' && <Eta percent={scan.progress?.percent ?? 0} startedAt={started} />}
           <EngineList engines={scan.progress?.engines ?? []} />
           <StreamIndicator mode={mode} active={active} />
         </div>
@@ -329,11 +329,12 @@ const OFFLINE_ENGINES = new Set(['secrets']);
 function UsagePanel({ scan }: { scan: Scan }) {
   const engines = scan.engines ?? [];
   const offline = engines.length > 0 && engines.every((e) => OFFLINE_ENGINES.has(e));
-  if (offline && !(scan.usage?.requests > 0)) {
+  const noCalls = !(scan.usage?.requests > 0);
+  if (noCalls && (offline || isTerminal(scan.status))) {
     return (
       <div className="panel">
         <h2>Usage</h2>
-        <p className="usage-line muted">No model used: {engines.join(', ')} runs offline.</p>
+        <p className="usage-line muted">{offline ? `No model used: ${engines.join(', ')} runs offline.` : 'No model calls were made.'}</p>
       </div>
     );
   }
