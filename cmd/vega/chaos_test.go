@@ -110,10 +110,25 @@ func apiCall(c *client, method, path string) (int, string) {
 	return status, string(raw)
 }
 
-// killAtRandom waits a random moment, notes where the round's scans are
-// and kills p with SIGKILL.
+// killAtRandom kills p with SIGKILL at a random moment of the round's scans:
+// it draws a phase (queued, running, or just finished), waits until one of
+// ids is there (5 s at most, the backlog of earlier rounds may hold them
+// back), adds a random delay and kills. The statuses just before the kill
+// are counted, to show which moments the rounds hit.
 func (l *chaosLog) killAtRandom(t *testing.T, c *client, rng *rand.Rand, p *proc, ids []string) {
-	time.Sleep(time.Duration(rng.IntN(2000)) * time.Millisecond)
+	phase := []string{"queued", "running", "running", "completed"}[rng.IntN(4)]
+	jitter := map[string]int{"queued": 300, "running": 1500, "completed": 50}[phase]
+	for deadline := time.Now().Add(5 * time.Second); phase != "queued" && time.Now().Before(deadline); {
+		reached := false
+		for _, id := range ids {
+			reached = reached || c.scan(id).Status == phase
+		}
+		if reached {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(rng.IntN(jitter)) * time.Millisecond)
 	for _, id := range ids {
 		l.atKill[c.scan(id).Status]++
 	}
