@@ -10,9 +10,11 @@ import (
 )
 
 // The lifecycle verbs. Each verb is the whole of one step of a scan's life:
-// it changes the scan in one atomic store update (through Transition), then
-// appends the event the step emits (which wakes live streams) and tells the
-// queue when the scan became queued. Nobody else writes a status, a
+// it changes the scan and appends the event the step emits in one atomic
+// store update (through Transition and step), then wakes live streams and
+// tells the queue when the scan became queued. (Start's scan_started follows
+// its update; a crash between the two leaves a running scan that recovery
+// hands back, never a second run of one attempt.) Nobody else writes a status, a
 // lifecycle event or a queue notification, so what a step does is changed
 // here and only here. docs/scan-lifecycle.md has the table of verbs.
 //
