@@ -299,24 +299,31 @@ func (s *Service) release(ctx context.Context, id string, still func(*store.Scan
 // and returns the payload the step emits, or nil. The scan and its event are
 // stored in one transaction (store.UpdateScanEmit), so a crash between the
 // two can never leave, say, a completed scan without scan_completed; live
-// streams are woken after. fn's payload is ignored when it returns an error.
+// streams are woken and a completed or failed scan is announced (announceEnd)
+// after. fn's payload is ignored when it returns an error.
 func (s *Service) step(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) (store.EventPayload, error)) (*store.Scan, error) {
+	var emitted store.EventPayload
 	scan, evs, err := s.st.UpdateScanEmit(ctx, sc, id, func(scan *store.Scan) ([]store.Event, error) {
 		p, err := fn(scan)
 		if err != nil || p == nil {
+			emitted = nil
 			return nil, err
 		}
 		ev, err := events.New(scan.ID, p)
 		if err != nil {
 			return nil, err
 		}
+		emitted = p
 		return []store.Event{ev}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(evs) > 0 && s.opt.Events != nil {
-		s.opt.Events.Notify(id)
+	if len(evs) > 0 {
+		if s.opt.Events != nil {
+			s.opt.Events.Notify(id)
+		}
+		s.announceEnd(ctx, id, emitted)
 	}
 	return scan, nil
 }
@@ -333,8 +340,9 @@ func (s *Service) emit(ctx context.Context, scanID string, p store.EventPayload)
 
 // announceEnd tells the Ended hook about a scan whose terminal event p is
 // completed or failed. Every path to those statuses (Finish, Abort,
-// attempts exhausted on release or recovery) emits that event here, so the
-// hook is called once per scan, whichever verb ended it.
+// attempts exhausted on release or recovery) emits that event through step
+// (or emit), which call this once it is stored, so the hook is called once
+// per scan, whichever verb ended it.
 func (s *Service) announceEnd(ctx context.Context, scanID string, p store.EventPayload) {
 	if s.opt.Ended == nil {
 		return
