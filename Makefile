@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO ?= go
 GOTESTFLAGS ?= -count=1 -timeout 20m
 
-.PHONY: all build build-go ui run aws-rehearsal test test-go test-ui test-e2e lint bench fuzz docs check-docs deploy-check clean
+.PHONY: all build build-go ui run aws-rehearsal test test-go test-ui test-e2e lint bench fuzz chaos docs check-docs deploy-check clean
 
 all: build
 
@@ -83,6 +83,13 @@ bench: build-go
 	$(GO) test -run '^$$' -bench BenchmarkScan20k -benchtime 1x -timeout 60m ./app/runner/
 	VEGA_BENCH_SMALL=$(BENCH_SMALL) $(GO) test -run '^$$' -bench BenchmarkScanCLI20k -benchtime 2x -timeout 90m ./app/cli/scan/
 	$(GO) test -run '^$$' -bench EnqueueToRunning -benchtime 20x -timeout 20m ./dispatch/
+
+## chaos: the chaos rounds (cmd/vega/chaos_test.go: kill -9 of `vega serve` on bolt and of
+## `vega worker` on Postgres at random moments, then the invariants) with CHAOS_ROUNDS rounds each
+## (default 30; test-go runs 5). Needs VEGA_TEST_DATABASE_URL; VEGA_CHAOS_SEED replays a run.
+CHAOS_ROUNDS ?= 30
+chaos:
+	VEGA_CHAOS_ROUNDS=$(CHAOS_ROUNDS) $(GO) test -count=1 -timeout 90m -run '^TestChaos' -v ./cmd/vega/ 2>&1 | grep -E '^(=== RUN|--- |\s+chaos_test|ok|FAIL|PASS)'
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -175,6 +175,12 @@ type ScanStore interface {
 	// other UpdateScan or ClaimNextScan interleaves. An error from fn aborts the
 	// update and is returned as is. The state machine lives in fn (app/scans).
 	UpdateScan(ctx context.Context, sc Scope, id string, fn func(*Scan) error) (*Scan, error)
+	// UpdateScanEmit is UpdateScan whose fn also returns the events the change
+	// emits; the scan and its events are stored in one transaction, so a
+	// crash never leaves a status without its event (a scan completed with no
+	// scan_completed). The events get seqs as AppendEvents gives them and are
+	// returned with them.
+	UpdateScanEmit(ctx context.Context, sc Scope, id string, fn func(*Scan) ([]Event, error)) (*Scan, []Event, error)
 	// ClaimNextScan picks the oldest queued scan (by created_at, then ID), runs
 	// claim on it and saves the result, atomically: two concurrent calls never
 	// pick the same scan, and a concurrent UpdateScan of it waits or is waited

@@ -10,9 +10,11 @@ import (
 )
 
 // The lifecycle verbs. Each verb is the whole of one step of a scan's life:
-// it changes the scan in one atomic store update (through Transition), then
-// appends the event the step emits (which wakes live streams) and tells the
-// queue when the scan became queued. Nobody else writes a status, a
+// it changes the scan and appends the event the step emits in one atomic
+// store update (through Transition and step), then wakes live streams and
+// tells the queue when the scan became queued. (Start's scan_started follows
+// its update; a crash between the two leaves a running scan that recovery
+// hands back, never a second run of one attempt.) Nobody else writes a status, a
 // lifecycle event or a queue notification, so what a step does is changed
 // here and only here. docs/scan-lifecycle.md has the table of verbs.
 //
@@ -91,20 +93,19 @@ func (s *Service) Claim(ctx context.Context, workerID string) (*store.Scan, erro
 // the returned scan only when it is running. ErrNotClaimed when the scan is
 // not claimed.
 func (s *Service) Start(ctx context.Context, id string) (*store.Scan, error) {
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if scan.Status != store.ScanClaimed {
-			return ErrNotClaimed
+			return nil, ErrNotClaimed
 		}
 		if scan.CancelRequestedAt != nil {
-			return Transition(scan, store.ScanCancelled, s.opt.Now())
+			return cancelled(scan), Transition(scan, store.ScanCancelled, s.opt.Now())
 		}
-		return Transition(scan, store.ScanRunning, s.opt.Now())
+		return nil, Transition(scan, store.ScanRunning, s.opt.Now())
 	})
 	if err != nil {
 		return nil, err
 	}
 	if scan.Status == store.ScanCancelled {
-		s.emit(ctx, scan.ID, cancelled(scan))
 		return scan, nil
 	}
 	started := store.ScanStartedPayload{Engines: scan.Engines, SnapshotID: scan.SnapshotID, Attempt: scan.Attempt}
@@ -156,37 +157,35 @@ type Outcome struct {
 // have stored every other event of the run first: the terminal event is the
 // last of a scan's log. ErrLostClaim when the scan is no longer the run's.
 func (s *Service) Finish(ctx context.Context, id string, attempt int, out Outcome) (*store.Scan, error) {
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if !Holds(scan, attempt) {
-			return ErrLostClaim
+			return nil, ErrLostClaim
 		}
 		now := s.opt.Now()
 		scan.Stages, scan.FindingCounts, scan.Progress = out.Stages, out.FindingCounts, out.Progress
 		switch {
 		case out.Cancelled:
 			scan.StopReason = store.StopCancelled
-			return Transition(scan, store.ScanCancelled, now)
+			return cancelled(scan), Transition(scan, store.ScanCancelled, now)
 		case out.Error != nil:
-			return fail(scan, out.Error.Code, out.Error.Message, store.StopError, now)
+			if err := fail(scan, out.Error.Code, out.Error.Message, store.StopError, now); err != nil {
+				return nil, err
+			}
+			return store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message}, nil
 		}
 		scan.StopReason = out.StopReason
 		scan.Progress.Percent = 100
-		return Transition(scan, store.ScanCompleted, now)
+		if err := Transition(scan, store.ScanCompleted, now); err != nil {
+			return nil, err
+		}
+		return store.ScanCompletedPayload{FindingCounts: scan.FindingCounts,
+			DurationMS: scan.FinishedAt.Sub(*scan.StartedAt).Milliseconds(), StopReason: scan.StopReason}, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLostClaim
 	}
 	if err != nil {
 		return nil, err
-	}
-	switch scan.Status {
-	case store.ScanCompleted:
-		s.emit(ctx, id, store.ScanCompletedPayload{FindingCounts: scan.FindingCounts,
-			DurationMS: scan.FinishedAt.Sub(*scan.StartedAt).Milliseconds(), StopReason: scan.StopReason})
-	case store.ScanFailed:
-		s.emit(ctx, id, store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message})
-	case store.ScanCancelled:
-		s.emit(ctx, id, cancelled(scan))
 	}
 	return scan, nil
 }
@@ -196,24 +195,21 @@ func (s *Service) Finish(ctx context.Context, id string, attempt int, out Outcom
 // and its runner stops cooperatively and ends it through Start, Finish or
 // Release. Cancelling a finished scan is a conflict.
 func (s *Service) Cancel(ctx context.Context, sc store.Scope, actor, id string) (*store.Scan, error) {
-	scan, err := s.st.UpdateScan(ctx, sc, id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, sc, id, func(scan *store.Scan) (store.EventPayload, error) {
 		if scan.Terminal() {
-			return apperr.Conflictf("Scan %s already finished (%s)", scan.ID, scan.Status)
+			return nil, apperr.Conflictf("Scan %s already finished (%s)", scan.ID, scan.Status)
 		}
 		now := s.opt.Now().UTC()
 		if scan.CancelRequestedAt == nil {
 			scan.CancelRequestedAt, scan.CancelRequestedBy = &now, actor
 		}
 		if scan.Status == store.ScanQueued {
-			return Transition(scan, store.ScanCancelled, now)
+			return cancelled(scan), Transition(scan, store.ScanCancelled, now)
 		}
-		return nil
+		return nil, nil
 	})
 	if err != nil {
 		return nil, apperr.NotFoundAs("Scan", id, err)
-	}
-	if scan.Status == store.ScanCancelled {
-		s.emit(ctx, id, cancelled(scan))
 	}
 	return scan, nil
 }
@@ -246,18 +242,18 @@ func (s *Service) Release(ctx context.Context, id string, attempt int, why strin
 // has stopped, so no write of the old attempt can follow the next claim's.
 // ErrLostClaim when the scan is no longer the run's.
 func (s *Service) Requeue(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if !Holds(scan, attempt) {
-			return ErrLostClaim
+			return nil, ErrLostClaim
 		}
 		if scan.CancelRequestedAt != nil {
-			return Transition(scan, store.ScanCancelled, s.opt.Now())
+			return cancelled(scan), Transition(scan, store.ScanCancelled, s.opt.Now())
 		}
 		if err := Transition(scan, store.ScanQueued, s.opt.Now()); err != nil {
-			return err
+			return nil, err
 		}
 		scan.Attempt--
-		return nil
+		return store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again (this attempt does not count)"}, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrLostClaim
@@ -265,41 +261,71 @@ func (s *Service) Requeue(ctx context.Context, id string, attempt int, why strin
 	if err != nil {
 		return "", err
 	}
-	if scan.Status == store.ScanCancelled {
-		s.emit(ctx, id, cancelled(scan))
-		return scan.Status, nil
+	if scan.Status == store.ScanQueued {
+		s.notifyQueue(ctx, id)
 	}
-	s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again (this attempt does not count)"})
-	s.notifyQueue(ctx, id)
 	return scan.Status, nil
 }
 
 // release is Release for any holder: still decides, inside the update,
 // whether the scan is still the caller's to hand back.
 func (s *Service) release(ctx context.Context, id string, still func(*store.Scan) error, why string) (store.ScanStatus, error) {
-	var to store.ScanStatus
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
-		to = ""
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if err := still(scan); err != nil {
-			return err
+			return nil, err
 		}
-		var err error
-		to, err = handBack(scan, s.opt.MaxAttempts, s.opt.Now())
-		return err
+		to, err := handBack(scan, s.opt.MaxAttempts, s.opt.Now())
+		switch {
+		case err != nil:
+			return nil, err
+		case to == store.ScanQueued:
+			return store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again"}, nil
+		case to == store.ScanFailed:
+			return store.ScanFailedPayload{Code: store.ScanErrInterrupted, Message: why + " and no attempts remain"}, nil
+		default:
+			return cancelled(scan), nil
+		}
 	})
 	if err != nil {
 		return "", err
 	}
-	switch to {
-	case store.ScanQueued:
-		s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again"})
+	if scan.Status == store.ScanQueued {
 		s.notifyQueue(ctx, id)
-	case store.ScanFailed:
-		s.emit(ctx, id, store.ScanFailedPayload{Code: store.ScanErrInterrupted, Message: why + " and no attempts remain"})
-	case store.ScanCancelled:
-		s.emit(ctx, id, cancelled(scan))
 	}
-	return to, nil
+	return scan.Status, nil
+}
+
+// step is one verb's store update: fn changes the scan (through Transition)
+// and returns the payload the step emits, or nil. The scan and its event are
+// stored in one transaction (store.UpdateScanEmit), so a crash between the
+// two can never leave, say, a completed scan without scan_completed; live
+// streams are woken and a completed or failed scan is announced (announceEnd)
+// after. fn's payload is ignored when it returns an error.
+func (s *Service) step(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) (store.EventPayload, error)) (*store.Scan, error) {
+	var emitted store.EventPayload
+	scan, evs, err := s.st.UpdateScanEmit(ctx, sc, id, func(scan *store.Scan) ([]store.Event, error) {
+		p, err := fn(scan)
+		if err != nil || p == nil {
+			emitted = nil
+			return nil, err
+		}
+		ev, err := events.New(scan.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		emitted = p
+		return []store.Event{ev}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) > 0 {
+		if s.opt.Events != nil {
+			s.opt.Events.Notify(id)
+		}
+		s.announceEnd(ctx, id, emitted)
+	}
+	return scan, nil
 }
 
 // emit appends one lifecycle event and wakes live streams. The status change
@@ -314,8 +340,9 @@ func (s *Service) emit(ctx context.Context, scanID string, p store.EventPayload)
 
 // announceEnd tells the Ended hook about a scan whose terminal event p is
 // completed or failed. Every path to those statuses (Finish, Abort,
-// attempts exhausted on release or recovery) emits that event here, so the
-// hook is called once per scan, whichever verb ended it.
+// attempts exhausted on release or recovery) emits that event through step
+// (or emit), which call this once it is stored, so the hook is called once
+// per scan, whichever verb ended it.
 func (s *Service) announceEnd(ctx context.Context, scanID string, p store.EventPayload) {
 	if s.opt.Ended == nil {
 		return
@@ -369,29 +396,24 @@ func (s *Service) ClaimScan(ctx context.Context, id, workerID string) (*store.Sc
 // scan cancelled instead. ErrLostClaim when the scan is no longer claimed by
 // that attempt.
 func (s *Service) Unclaim(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if scan.Status != store.ScanClaimed || scan.Attempt != attempt {
-			return ErrLostClaim
+			return nil, ErrLostClaim
 		}
 		if scan.CancelRequestedAt != nil {
-			return Transition(scan, store.ScanCancelled, s.opt.Now())
+			return cancelled(scan), Transition(scan, store.ScanCancelled, s.opt.Now())
 		}
 		if err := Transition(scan, store.ScanQueued, s.opt.Now()); err != nil {
-			return err
+			return nil, err
 		}
 		scan.Attempt--
-		return nil
+		return store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan stays queued and is tried again"}, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrLostClaim
 	}
 	if err != nil {
 		return "", err
-	}
-	if scan.Status == store.ScanCancelled {
-		s.emit(ctx, id, cancelled(scan))
-	} else {
-		s.emit(ctx, id, store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan stays queued and is tried again"})
 	}
 	return scan.Status, nil
 }
@@ -402,25 +424,23 @@ func (s *Service) Unclaim(ctx context.Context, id string, attempt int, why strin
 // message. ErrLostClaim when the scan is no longer that attempt's (the
 // runner finished it, or recovery handed it on).
 func (s *Service) Abort(ctx context.Context, id string, attempt int, code store.ScanErrorCode, message string) (*store.Scan, error) {
-	scan, err := s.st.UpdateScan(ctx, store.System(), id, func(scan *store.Scan) error {
+	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
 		if !scan.Status.Held() || scan.Attempt != attempt {
-			return ErrLostClaim
+			return nil, ErrLostClaim
 		}
 		if scan.CancelRequestedAt != nil {
-			return Transition(scan, store.ScanCancelled, s.opt.Now())
+			return cancelled(scan), Transition(scan, store.ScanCancelled, s.opt.Now())
 		}
-		return fail(scan, code, message, store.StopError, s.opt.Now())
+		if err := fail(scan, code, message, store.StopError, s.opt.Now()); err != nil {
+			return nil, err
+		}
+		return store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message}, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrLostClaim
 	}
 	if err != nil {
 		return nil, err
-	}
-	if scan.Status == store.ScanCancelled {
-		s.emit(ctx, id, cancelled(scan))
-	} else {
-		s.emit(ctx, id, store.ScanFailedPayload{Code: scan.Error.Code, Message: scan.Error.Message})
 	}
 	return scan, nil
 }

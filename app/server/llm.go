@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -99,16 +97,6 @@ func (l *llmStack) profileGenerator(env *Env) profile.Generator {
 		return nil
 	}
 	return &profile.Codex{Engine: l.codex, Tokens: l.tokens, Blobs: env.Blobs,
-		Limits: ingestLimits(env.Config), TempDir: tempDir(env.Config),
+		Limits: ingestLimits(env.Config), TempDir: env.TempDir(),
 		Fallback: profile.Manifest{Blobs: env.Blobs}, Log: env.Log}
-}
-
-// scanTempDir keeps scan working copies under the data directory, on the
-// same disk as the snapshots and private to Vega.
-func scanTempDir(dataDir string) string {
-	d := filepath.Join(dataDir, "tmp")
-	if err := os.MkdirAll(d, 0o700); err != nil {
-		return ""
-	}
-	return d
 }

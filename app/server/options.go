@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/vegasec/vega/app/config"
 	"github.com/vegasec/vega/app/engine/codex"
@@ -33,11 +32,10 @@ func quotaLimits(c *config.Config) quota.Limits {
 
 // tempDir is where ingests, profiles and scans unpack snapshots: under the
 // data directory, on the same disk as the snapshots and private to Vega.
-func tempDir(c *config.Config) string { return filepath.Join(c.DataDir, "tmp") }
 
 func reposOptions(env *Env, quotas *quota.Checker, profiles profile.Generator) repos.Options {
 	c := env.Config
-	return repos.Options{Limits: ingestLimits(c), TempDir: tempDir(c), PublicURL: c.PublicURL,
+	return repos.Options{Limits: ingestLimits(c), TempDir: env.TempDir(), PublicURL: c.PublicURL,
 		GitUploadTTL: c.GitUploadTTL, GitAllowPrivateHosts: c.GitAllowPrivateHosts, GitCloneTimeout: c.GitCloneTimeout,
 		Quotas: quotas, Profiles: profiles, Logger: env.Log}
 }

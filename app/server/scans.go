@@ -152,7 +152,7 @@ func NewScanStack(env *Env, runScans bool, opts ...StackOption) (*ScanStack, err
 	run, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs,
 		Unpacker: o.unpacker, Engines: avail,
 		Heartbeat: cfg.ScanHeartbeat, Events: broker, Version: env.Version, Logger: env.Log,
-		Tokens: llm.runnerTokens(), TempDir: scanTempDir(cfg.DataDir),
+		Tokens: llm.runnerTokens(), TempDir: env.TempDir(),
 		StopCountsAttempt: cfg.Role == config.RoleRunner})
 	if err != nil {
 		llm.close()

@@ -39,10 +39,25 @@ type Env struct {
 	Blobs   blob.Store
 	Version string
 	aws     awsconf.Options // for the AWS clients a role makes after Open
+	// temp is this process's own directory under data/tmp (tempdir.go).
+	temp *procTemp
 }
 
-// Close releases the store and the blob store.
+// TempDir is where this process keeps temporary files (scan working copies,
+// staged uploads, profile work); removed on Close, and by the next process to
+// start if this one dies.
+func (e *Env) TempDir() string {
+	if e.temp == nil {
+		return ""
+	}
+	return e.temp.dir
+}
+
+// Close releases the store and the blob store, and removes TempDir.
 func (e *Env) Close() error {
+	if e.temp != nil {
+		e.temp.close()
+	}
 	err := e.Store.Close()
 	if c, ok := e.Blobs.(io.Closer); ok {
 		err = errors.Join(err, c.Close())
@@ -83,7 +98,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version str
 		st.Close()
 		return nil, err
 	}
-	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version, aws: o.aws}, nil
+	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version, aws: o.aws,
+		temp: openProcTemp(filepath.Join(cfg.DataDir, "tmp"), log)}, nil
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {

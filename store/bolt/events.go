@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -21,36 +22,46 @@ func (s *Store) AppendEvents(ctx context.Context, scanID string, evs []store.Eve
 		return []store.Event{}, nil
 	}
 	now := s.nowUTC()
-	out := make([]store.Event, len(evs))
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bktScans).Get([]byte(scanID)) == nil {
-			return store.ErrNotFound
-		}
-		b, err := tx.Bucket(bktEvents).CreateBucketIfNotExists([]byte(scanID))
-		if err != nil {
-			return err
-		}
-		// Appends always land at the end, so a full fill factor keeps pages dense.
-		b.FillPercent = 1.0
-		var seq int64
-		if k, _ := b.Cursor().Last(); k != nil {
-			seq = int64(binary.BigEndian.Uint64(k))
-		}
-		for i, ev := range evs {
-			seq++
-			ev.ScanID, ev.Seq = scanID, seq
-			if ev.CreatedAt.IsZero() {
-				ev.CreatedAt = now
-			}
-			if err := putJSON(b, uint64Key(uint64(seq)), ev); err != nil {
-				return err
-			}
-			out[i] = ev
-		}
-		return nil
+	var out []store.Event
+	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = appendEventsTx(tx, scanID, evs, now)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// appendEventsTx is AppendEvents within tx.
+func appendEventsTx(tx *bolt.Tx, scanID string, evs []store.Event, now time.Time) ([]store.Event, error) {
+	out := make([]store.Event, len(evs))
+	if len(evs) == 0 {
+		return out, nil
+	}
+	if tx.Bucket(bktScans).Get([]byte(scanID)) == nil {
+		return nil, store.ErrNotFound
+	}
+	b, err := tx.Bucket(bktEvents).CreateBucketIfNotExists([]byte(scanID))
+	if err != nil {
+		return nil, err
+	}
+	// Appends always land at the end, so a full fill factor keeps pages dense.
+	b.FillPercent = 1.0
+	var seq int64
+	if k, _ := b.Cursor().Last(); k != nil {
+		seq = int64(binary.BigEndian.Uint64(k))
+	}
+	for i, ev := range evs {
+		seq++
+		ev.ScanID, ev.Seq = scanID, seq
+		if ev.CreatedAt.IsZero() {
+			ev.CreatedAt = now
+		}
+		if err := putJSON(b, uint64Key(uint64(seq)), ev); err != nil {
+			return nil, err
+		}
+		out[i] = ev
 	}
 	return out, nil
 }

@@ -162,6 +162,38 @@ func (s *Store) UpdateScan(ctx context.Context, sc store.Scope, id string, fn fu
 	return out, err
 }
 
+// UpdateScanEmit runs fn, saves the scan and appends fn's events in one
+// write transaction.
+func (s *Store) UpdateScanEmit(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) ([]store.Event, error)) (*store.Scan, []store.Event, error) {
+	var out *store.Scan
+	var evs []store.Event
+	now := s.nowUTC()
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		cur, err := getScan(tx, sc, id)
+		if err != nil {
+			return err
+		}
+		oldStatus, owner := cur.Status, cur.OwnerUserID
+		pending, err := fn(cur)
+		if err != nil {
+			return err
+		}
+		cur.ID, cur.OwnerUserID = id, owner
+		if err := putScan(tx, oldStatus, cur); err != nil {
+			return err
+		}
+		if evs, err = appendEventsTx(tx, id, pending, now); err != nil {
+			return err
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}
+
 // ClaimNextScan runs claim on the oldest queued scan (smallest ID: IDs are
 // time-ordered like created_at). The whole read-modify-write is one bbolt
 // write transaction, and bbolt has one writer at a time, so two claimers can

@@ -20,7 +20,21 @@ func (s *Store) AppendEvents(ctx context.Context, scanID string, evs []store.Eve
 	if len(evs) == 0 {
 		return []store.Event{}, nil
 	}
-	now := s.nowUTC()
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return appendEvents(ctx, s.pool, s.nowUTC(), scanID, evs)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// appendEvents is AppendEvents on q (the pool, or UpdateScanEmit's transaction).
+func appendEvents(ctx context.Context, q querier, now time.Time, scanID string, evs []store.Event) ([]store.Event, error) {
+	if len(evs) == 0 {
+		return []store.Event{}, nil
+	}
 	kinds := make([]string, len(evs))
 	payloads := make([]*string, len(evs))
 	created := make([]time.Time, len(evs))
@@ -35,9 +49,7 @@ func (s *Store) AppendEvents(ctx context.Context, scanID string, evs []store.Eve
 			created[i] = ts(ev.CreatedAt)
 		}
 	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, `WITH bumped AS (
+	rows, err := q.Query(ctx, `WITH bumped AS (
 			UPDATE scans SET last_event_seq = last_event_seq + $2 WHERE id = $1
 			RETURNING last_event_seq - $2 AS base)
 		INSERT INTO events (scan_id, seq, kind, payload, created_at)
@@ -57,8 +69,8 @@ func (s *Store) AppendEvents(ctx context.Context, scanID string, evs []store.Eve
 	// RETURNING order is not guaranteed by SQL; seqs are consecutive, so the
 	// smallest one belongs to evs[0].
 	first := seqs[0]
-	for _, q := range seqs {
-		first = min(first, q)
+	for _, seq := range seqs {
+		first = min(first, seq)
 	}
 	out := make([]store.Event, len(evs))
 	for i, ev := range evs {

@@ -140,6 +140,40 @@ func (s *Store) UpdateScan(ctx context.Context, sc store.Scope, id string, fn fu
 		}, fn, keepScanIdentity, saveScan("update scan"))
 }
 
+// UpdateScanEmit is UpdateScan plus fn's events, appended in the same
+// transaction (the scan row is already locked, so the append's
+// last_event_seq bump waits for nobody).
+func (s *Store) UpdateScanEmit(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) ([]store.Event, error)) (*store.Scan, []store.Event, error) {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var out *store.Scan
+	var evs []store.Event
+	err := s.inTx(ctx, "update scan", func(tx pgx.Tx) error {
+		old, err := selectOne(ctx, tx, "update scan", "scans", scanCols, "owner_user_id", sc, id, " FOR UPDATE", scanScan)
+		if err != nil {
+			return err
+		}
+		cur := *old
+		pending, err := fn(&cur)
+		if err != nil {
+			return err
+		}
+		keepScanIdentity(old, &cur)
+		if err := saveScan("update scan")(ctx, tx, &cur); err != nil {
+			return err
+		}
+		if evs, err = appendEvents(ctx, tx, s.nowUTC(), id, pending); err != nil {
+			return err
+		}
+		out = &cur
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, evs, nil
+}
+
 func keepScanIdentity(old, x *store.Scan) { x.ID, x.OwnerUserID = old.ID, old.OwnerUserID }
 
 // saveScan writes every column of x but last_event_seq (AppendEvents' alone).

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimNextScan", testClaimNextScan},
 		{"ClaimNextScanConcurrent", testClaimNextScanConcurrent},
 		{"ListHeldScans", testListHeldScans},
+		{"UpdateScanEmit", testUpdateScanEmit},
+		{"CreateScanWithin", testCreateScanWithin},
 		{"Events", testEvents},
 		{"EventsConcurrentAppend", testEventsConcurrent},
 		{"Findings", testFindings},
