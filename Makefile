@@ -91,13 +91,11 @@ CHAOS_ROUNDS ?= 30
 chaos:
 	VEGA_CHAOS_ROUNDS=$(CHAOS_ROUNDS) $(GO) test -count=1 -timeout 90m -run '^TestChaos' -v ./cmd/vega/ 2>&1 | grep -E '^(=== RUN|--- |\s+chaos_test|ok|FAIL|PASS)'
 
-## fuzz: a short run of every fuzz target
+## fuzz: every fuzz target for FUZZTIME (10s) each; a crasher lands in the package's
+## testdata/fuzz/<Target>/ to be committed (scripts/fuzz.sh)
+FUZZTIME ?= 10s
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 15s $$pkg; \
-	  done; \
-	done
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 ## docs: regenerate the environment variable table in README.md
 docs:

@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
+	"mime/multipart"
 	"net/url"
 	"reflect"
 	"slices"
@@ -166,5 +169,32 @@ func TestFindingEnginesAreTheEngines(t *testing.T) {
 	have := slices.Sorted(slices.Values(store.FindingEngines))
 	if !slices.Equal(names, have) {
 		t.Fatalf("store.FindingEngines %v, the engines are %v", have, names)
+	}
+}
+
+// TestUploadRefusesUnknownParts: an archive upload is as strict as a JSON
+// body. A part other than name and archive (here a misspelt name, after the
+// archive) is a 400 naming it, and no repository is made.
+func TestUploadRefusesUnknownParts(t *testing.T) {
+	w := newWorld(t)
+	var zipped bytes.Buffer
+	zw := zip.NewWriter(&zipped)
+	f, _ := zw.Create("main.go")
+	f.Write([]byte("package main\n"))
+	zw.Close()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("archive", "src.zip")
+	fw.Write(zipped.Bytes())
+	mw.WriteField("naem", "typo")
+	mw.Close()
+	list := "/v1/projects/" + w.ids["projects"] + "/repositories"
+	before := len(w.must(t, "GET", list, w.ownerKey, nil, 200)["items"].([]any))
+	r := w.h.Do("POST", list, w.ownerKey, body.Bytes(), "Content-Type", mw.FormDataContentType())
+	if r.Status != 400 || r.ErrCode(t) != "validation_failed" || !strings.Contains(string(r.Body), `"naem"`) {
+		t.Fatalf("an upload with an unknown part: %d %s", r.Status, r.Body)
+	}
+	if after := len(w.must(t, "GET", list, w.ownerKey, nil, 200)["items"].([]any)); after != before {
+		t.Fatalf("a refused upload made a repository: %d → %d", before, after)
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,21 +48,6 @@ func (h threatProfileAPI) put(c *fiber.Ctx) error {
 	return c.JSON(tp)
 }
 
-// profileDocument is the threat profile as GET returns it. A client that
-// edits what it fetched and sends it back saves its content; the other
-// fields are the server's and are ignored, but they must be the GET's
-// fields: anything else is refused like any unknown field.
-type profileDocument struct {
-	Content      *store.ThreatProfileContent `json:"content"`
-	ID           json.RawMessage             `json:"id"`
-	RepositoryID json.RawMessage             `json:"repository_id"`
-	Status       json.RawMessage             `json:"status"`
-	Source       json.RawMessage             `json:"source"`
-	Error        json.RawMessage             `json:"error"`
-	UpdatedAt    json.RawMessage             `json:"updated_at"`
-	UpdatedBy    json.RawMessage             `json:"updated_by"`
-}
-
 // decodeProfileContent reads a PUT body in either documented shape: the
 // content object, or the GET answer (recognised by its "content" key).
 // Before both were decoded strictly, the GET shape was read as an empty
@@ -72,17 +58,20 @@ func decodeProfileContent(c *fiber.Ctx) (store.ThreatProfileContent, error) {
 	if err != nil {
 		return in, err
 	}
+	// The GET shape is decoded as what GET returns (store.ThreatProfile), so
+	// it stays accepted whatever fields GET gains; they are the server's and
+	// only content is kept. Anything else in it is refused like any unknown field.
 	var keys map[string]json.RawMessage
 	if json.Unmarshal(body, &keys) == nil {
-		if _, wrapped := keys["content"]; wrapped {
-			var doc profileDocument
+		if raw, wrapped := keys["content"]; wrapped {
+			if v := bytes.TrimSpace(raw); len(v) == 0 || v[0] != '{' {
+				return in, apperr.Validation(map[string]string{"content": "must be an object"})
+			}
+			var doc store.ThreatProfile
 			if err := decodeStrict(body, &doc); err != nil {
 				return in, err
 			}
-			if doc.Content == nil {
-				return in, apperr.Validation(map[string]string{"content": "must be an object"})
-			}
-			return *doc.Content, nil
+			return doc.Content, nil
 		}
 	}
 	return in, decodeStrict(body, &in)

@@ -93,9 +93,13 @@ func (s *Service) stageUpload(ctx context.Context, sc store.Scope, contentType s
 			}
 			up.stagedID = id
 		default:
-			if _, err := io.Copy(io.Discard, io.LimitReader(part, 1<<20)); err != nil {
-				return fail(apperr.BadRequestf("The multipart body is malformed"))
+			// Strict like a JSON body (docs/architecture.md, "API conventions"):
+			// a misspelt "name" must not silently become the archive's name.
+			field := textsafe.Echo(part.FormName())
+			if field == "" {
+				field = "(unnamed part)"
 			}
+			return fail(apperr.Validation(map[string]string{field: "is not a part of this upload (name, archive)"}))
 		}
 		part.Close()
 	}
