@@ -101,7 +101,7 @@ describe('FindingsView', () => {
     await waitFor(() => expect(calls.at(-1)).toMatch(/status=dismissed&sort=-path&limit=50$/));
     await userEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
     await waitFor(() => expect(calls.at(-1)).toBe('/v1/repositories/repo_1/findings?status=dismissed&sort=-path&limit=50'));
-  });
+  }, 30_000); // many clicks: past Vitest's 5 s on a loaded machine
 
   it('bulk-dismisses all matching by filter with a reason, and Undo re-opens exactly those', async () => {
     const calls: { url: string; method: string; body?: string }[] = [];
