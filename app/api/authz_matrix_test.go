@@ -121,6 +121,7 @@ var authzMatrix = map[string]authzRow{
 	"GET /v1/repositories/:id/findings/in-file": {access: owned, query: "path=deploy/prod.env"},
 	"GET /v1/repositories/:id/findings/export":  {access: owned},
 	"GET /v1/scans/:id/findings/export":         {access: owned},
+	"GET /v1/projects/:id/findings/export":      {access: owned},
 
 	"GET /v1/billing/usage": {access: signedIn},
 
@@ -339,6 +340,7 @@ func (w *world) checkCrossObjectReferences(t *testing.T) {
 		mine + "/findings?scan_id=" + w.ids["scans"],
 		mine + "/findings/rules?scan_id=" + w.ids["scans"],
 		mine + "/findings/export?format=json&scan_id=" + w.ids["scans"],
+		"/v1/projects/" + w.otherProject + "/findings/export?format=json&scan_id=" + w.ids["scans"],
 	} {
 		r := w.h.Do("GET", path, w.otherKey, nil)
 		if r.Status >= 500 || w.leak(r.Body, r.Status < 300) != "" {

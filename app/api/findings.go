@@ -47,6 +47,7 @@ func (r *Router) findingRoutes() {
 		Route{"GET", "/repositories/:id/findings/in-file", h.inFile, Op{Tag: tag, Summary: "Every place a finding of the repository points at in one file: the file browser's marks and secret masks",
 			Response: findings.FileMarks{}, Query: []string{"path"}, QueryDoc: map[string]string{"path": "A file path inside the repository"}}},
 		Route{"GET", "/repositories/:id/findings/export", h.exportRepository, Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/projects/:id/findings/export", h.exportProject, Op{Tag: tag, Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
 		Route{"GET", "/scans/:id/findings/export", h.exportScan, Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 	)
 }
@@ -220,6 +221,10 @@ func (h findingsAPI) inFile(c *fiber.Ctx) error {
 
 func (h findingsAPI) exportRepository(c *fiber.Ctx) error {
 	return h.export(c, findings.ExportTarget{RepositoryID: c.Params("id")})
+}
+
+func (h findingsAPI) exportProject(c *fiber.Ctx) error {
+	return h.export(c, findings.ExportTarget{ProjectID: c.Params("id")})
 }
 
 func (h findingsAPI) exportScan(c *fiber.Ctx) error {

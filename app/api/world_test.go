@@ -32,8 +32,9 @@ type world struct {
 	// also holds the owner's other objects: snapshot, artifact name.
 	snapshot, artifact string
 	profileVersion     string // a kept threat-profile version of the owner's repository
-	// otherRepo is a repository of the other user's own.
-	otherRepo string
+	// otherRepo is a repository of the other user's own, in otherProject.
+	otherRepo    string
+	otherProject string
 }
 
 // ownerSecret is the planted secret of the owner's repository; it must never
@@ -76,7 +77,7 @@ func newWorld(t *testing.T) *world {
 	}
 
 	theirs, _ := env.Repo(t, other.ID, map[string]string{"README.md": "theirs\n"})
-	w.otherRepo = theirs.ID
+	w.otherRepo, w.otherProject = theirs.ID, theirs.ProjectID
 	repo, snap := env.Repo(t, w.owner.ID, map[string]string{"deploy/prod.env": "AWS_ACCESS_KEY_ID=" + ownerSecret + "\n", "main.go": "package main\n"})
 	w.ids["projects"], w.ids["repositories"], w.snapshot = repo.ProjectID, repo.ID, snap.ID
 	scan := w.must(t, "POST", "/v1/repositories/"+repo.ID+"/scans", w.ownerKey, nil, 202)

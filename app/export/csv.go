@@ -14,13 +14,15 @@ var csvHeader = []string{
 	"id", "severity", "confidence", "status", "dismissed_reason", "engine", "category", "cwe",
 	"title", "file_path", "start_line", "end_line", "description", "evidence", "recommendation",
 	"triage_note", "fingerprint", "first_seen_scan_id", "last_seen_scan_id", "created_at", "updated_at",
+	"repository_id", "repository",
 }
 
 // CSV writes one header row and one row per finding. Every cell passes
 // through safeCell, because titles, paths and evidence come from scanned
 // code and model output and a spreadsheet would otherwise run them as
-// formulas.
-func CSV(w io.Writer, findings []store.Finding) error {
+// formulas. Each row names its repository (meta supplies the names), so a
+// project's export reads on its own.
+func CSV(w io.Writer, findings []store.Finding, meta Meta) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
@@ -31,6 +33,7 @@ func CSV(w io.Writer, findings []store.Finding) error {
 			strings.Join(f.CWE, ";"), f.Title, f.FilePath, strconv.Itoa(f.StartLine), strconv.Itoa(f.EndLine),
 			f.Description, f.Evidence, f.Recommendation, f.TriageNote, f.Fingerprint,
 			f.FirstSeenScanID, f.LastSeenScanID, csvTime(f.CreatedAt), csvTime(f.UpdatedAt),
+			f.RepositoryID, meta.repositoryName(f),
 		}
 		for i := range row {
 			row[i] = safeCell(row[i])

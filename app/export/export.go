@@ -23,6 +23,12 @@ type Meta struct {
 	ScanID         string
 	RepositoryID   string
 	RepositoryName string
+	// ProjectID and ProjectName are set for a project's export, which spans
+	// its repositories; Repositories then maps each repository ID to its
+	// name, and each finding's repository comes from it.
+	ProjectID    string
+	ProjectName  string
+	Repositories map[string]string
 	// RepositoryURI is the repository's clone URL, if it has one (optional,
 	// absolute URI); with CommitSHA it becomes SARIF versionControlProvenance.
 	RepositoryURI string
@@ -60,4 +66,15 @@ func sorted(findings []store.Finding) []store.Finding {
 		return a.ID < b.ID
 	})
 	return out
+}
+
+// repositoryName is the name of the repository f belongs to, as the export knows it.
+func (m Meta) repositoryName(f store.Finding) string {
+	if n, ok := m.Repositories[f.RepositoryID]; ok {
+		return n
+	}
+	if f.RepositoryID == m.RepositoryID {
+		return m.RepositoryName
+	}
+	return ""
 }

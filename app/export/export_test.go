@@ -236,7 +236,7 @@ func TestSARIFIsDeterministic(t *testing.T) {
 
 func TestCSVEscapesFormulas(t *testing.T) {
 	var buf bytes.Buffer
-	if err := CSV(&buf, sampleFindings()); err != nil {
+	if err := CSV(&buf, sampleFindings(), Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -325,7 +325,7 @@ func TestEmptyExports(t *testing.T) {
 			t.Errorf("SARIF of %#v: %s (%v)", in, sarif.String(), err)
 		}
 		var csvOut bytes.Buffer
-		if err := CSV(&csvOut, in); err != nil {
+		if err := CSV(&csvOut, in, Meta{}); err != nil {
 			t.Fatal(err)
 		}
 		if lines := strings.Split(strings.TrimSpace(csvOut.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "id,") {

@@ -18,6 +18,9 @@ type jsonReport struct {
 	ScanID        string               `json:"scan_id,omitempty"`
 	RepositoryID  string               `json:"repository_id,omitempty"`
 	Repository    string               `json:"repository,omitempty"`
+	ProjectID     string               `json:"project_id,omitempty"`
+	Project       string               `json:"project,omitempty"`
+	Repositories  map[string]string    `json:"repositories,omitempty"`
 	CommitSHA     string               `json:"commit_sha,omitempty"`
 	Counts        store.SeverityCounts `json:"finding_counts"`
 	Findings      []store.Finding      `json:"findings"`
@@ -37,6 +40,9 @@ func JSON(w io.Writer, findings []store.Finding, meta Meta) error {
 		ScanID:        meta.ScanID,
 		RepositoryID:  meta.RepositoryID,
 		Repository:    meta.RepositoryName,
+		ProjectID:     meta.ProjectID,
+		Project:       meta.ProjectName,
+		Repositories:  meta.Repositories,
 		CommitSHA:     meta.CommitSHA,
 		Findings:      sorted(findings),
 	}

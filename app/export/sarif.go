@@ -58,7 +58,8 @@ type sarifText struct {
 }
 
 type sarifAutomation struct {
-	ID string `json:"id"`
+	ID          string     `json:"id"`
+	Description *sarifText `json:"description,omitempty"`
 }
 
 type sarifVersionControl struct {
@@ -166,8 +167,39 @@ func RuleID(f store.Finding) string {
 
 // SARIF writes findings as a SARIF 2.1.0 log with one run. Dismissed
 // findings stay in the log, marked with an external, accepted suppression,
-// so code-scanning tools show them as dismissed rather than new.
+// so code-scanning tools show them as dismissed rather than new. A
+// project's export (meta.Repositories set) has one run per repository, since
+// a path only means something within its repository; each run's
+// automationDetails.id names the repository.
 func SARIF(w io.Writer, findings []store.Finding, meta Meta) error {
+	var runs []sarifRun
+	if meta.Repositories == nil {
+		runs = []sarifRun{sarifRunOf(findings, meta, "")}
+	} else {
+		byRepo := map[string][]store.Finding{}
+		for _, f := range findings {
+			byRepo[f.RepositoryID] = append(byRepo[f.RepositoryID], f)
+		}
+		ids := make([]string, 0, len(byRepo))
+		for id := range byRepo {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			runs = append(runs, sarifRunOf(byRepo[id], meta, id))
+		}
+		if runs == nil {
+			runs = []sarifRun{sarifRunOf(nil, meta, "")}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: runs})
+}
+
+// sarifRunOf is one run over findings; repositoryID is set for a run of a
+// project's export.
+func sarifRunOf(findings []store.Finding, meta Meta, repositoryID string) sarifRun {
 	ordered := sorted(findings)
 	rules, ruleIndex := sarifRules(ordered)
 	run := sarifRun{
@@ -182,10 +214,14 @@ func SARIF(w io.Writer, findings []store.Finding, meta Meta) error {
 		ColumnKind: "unicodeCodePoints",
 		Results:    make([]sarifResult, 0, len(ordered)),
 	}
-	if meta.ScanID != "" {
+	switch {
+	case meta.ScanID != "":
 		run.AutomationDetails = &sarifAutomation{ID: "vega/" + meta.ScanID}
+	case repositoryID != "":
+		run.AutomationDetails = &sarifAutomation{ID: "vega/" + meta.ProjectID + "/" + repositoryID,
+			Description: &sarifText{Text: "Repository " + meta.Repositories[repositoryID] + " of project " + meta.ProjectName}}
 	}
-	if u := absoluteURI(meta.RepositoryURI); u != "" {
+	if u := absoluteURI(meta.RepositoryURI); u != "" && repositoryID == "" {
 		run.VersionControlProvenance = []sarifVersionControl{{RepositoryURI: u, RevisionID: meta.CommitSHA}}
 	}
 	if meta.ScanStatus != "" || !meta.GeneratedAt.IsZero() {
@@ -198,9 +234,7 @@ func SARIF(w io.Writer, findings []store.Finding, meta Meta) error {
 	for _, f := range ordered {
 		run.Results = append(run.Results, sarifResultOf(f, ruleIndex[RuleID(f)]))
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{Schema: sarifSchemaURI, Version: "2.1.0", Runs: []sarifRun{run}})
+	return run
 }
 
 // sarifRules builds tool.driver.rules, one per engine/category, in id

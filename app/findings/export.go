@@ -34,13 +34,15 @@ func ExportFormat(format string) (string, error) {
 type ExportTarget struct {
 	RepositoryID string // every finding of the repository (filtered by Query)
 	ScanID       string // or: the findings one scan reported
+	ProjectID    string // or: every finding of the project's repositories
 	Query        Query
 	Version      string // Vega's version for the report's tool metadata
 }
 
 // Export writes the selected findings in format (sarif, csv or json) and
-// returns the file name to offer: repository name, UTC date, "findings"
-// (plus the scan ID for a scan), e.g. "shop-api-2026-12-02-findings.sarif".
+// returns the file name to offer: repository name (the project's for a
+// project), UTC date, "findings" (plus the scan ID for a scan), e.g.
+// "shop-api-2026-12-02-findings.sarif".
 func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, format string, t ExportTarget) (string, error) {
 	meta, err := s.export(ctx, sc, w, format, t)
 	if err != nil {
@@ -49,7 +51,11 @@ func (s *Service) Export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	if format == "" {
 		format = "sarif"
 	}
-	name := fileSafe(meta.RepositoryName) + "-" + s.now().UTC().Format("2006-01-02")
+	label := meta.RepositoryName
+	if meta.ProjectID != "" {
+		label = meta.ProjectName
+	}
+	name := fileSafe(label) + "-" + s.now().UTC().Format("2006-01-02")
 	if meta.ScanID != "" {
 		name += "-" + fileSafe(meta.ScanID)
 	}
@@ -73,7 +79,7 @@ func fileSafe(s string) string {
 	}
 	out := strings.Trim(b.String(), "._")
 	if out == "" {
-		return "repository"
+		return "vega"
 	}
 	return out
 }
@@ -90,6 +96,13 @@ func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, forma
 		return export.Meta{}, err
 	}
 	meta := export.Meta{ToolVersion: t.Version}
+	if t.ProjectID != "" {
+		if err := s.projectMeta(ctx, sc, t.ProjectID, &meta); err != nil {
+			return export.Meta{}, err
+		}
+		f.ProjectID = meta.ProjectID
+		return meta, s.writeExport(ctx, sc, w, format, f, meta)
+	}
 	repoID := t.RepositoryID
 	if t.ScanID != "" {
 		scan, err := s.st.GetScan(ctx, sc, t.ScanID)
@@ -108,12 +121,40 @@ func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	f.RepositoryID = repo.ID
 	meta.RepositoryID, meta.RepositoryName = repo.ID, repo.Name
+	return meta, s.writeExport(ctx, sc, w, format, f, meta)
+}
+
+// projectMeta fills meta with the project and the names of its repositories.
+func (s *Service) projectMeta(ctx context.Context, sc store.Scope, projectID string, meta *export.Meta) error {
+	p, err := s.st.GetProject(ctx, sc, projectID)
+	if err != nil {
+		return apperr.NotFoundAs("Project", projectID, err)
+	}
+	meta.ProjectID, meta.ProjectName, meta.Repositories = p.ID, p.Name, map[string]string{}
+	page := store.Page{Limit: store.MaxLimit}
+	for {
+		repos, next, err := s.st.ListRepositories(ctx, sc, p.ID, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range repos {
+			meta.Repositories[r.ID] = r.Name
+		}
+		if next == "" {
+			return nil
+		}
+		page.Cursor = next
+	}
+}
+
+// writeExport lists every finding f selects and writes them in format.
+func (s *Service) writeExport(ctx context.Context, sc store.Scope, w io.Writer, format string, f store.FindingFilter, meta export.Meta) error {
 	all := []store.Finding{}
 	page := store.Page{Limit: store.MaxLimit}
 	for {
 		items, next, err := s.st.ListFindings(ctx, sc, f, page)
 		if err != nil {
-			return export.Meta{}, err
+			return err
 		}
 		all = append(all, items...)
 		if next == "" {
@@ -123,9 +164,9 @@ func (s *Service) export(ctx context.Context, sc store.Scope, w io.Writer, forma
 	}
 	switch format {
 	case "csv":
-		return meta, export.CSV(w, all)
+		return export.CSV(w, all, meta)
 	case "json":
-		return meta, export.JSON(w, all, meta)
+		return export.JSON(w, all, meta)
 	}
-	return meta, export.SARIF(w, all, meta)
+	return export.SARIF(w, all, meta)
 }

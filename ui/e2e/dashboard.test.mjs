@@ -457,7 +457,7 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByRole('heading', { name: 'Workers' }).waitFor();
     await page.getByRole('heading', { name: 'Queue' }).waitFor();
     await page.getByRole('button', { name: 'Recover' }).click();
-    await page.getByRole('button', { name: 'Run recover' }).click(); // the page asks first
+    await page.getByRole('dialog', { name: 'Recover now?' }).getByRole('button', { name: 'Run recover' }).click();
     await page.getByText('Recover finished').waitFor();
     await shot('09-operations');
   }, { independent: true });

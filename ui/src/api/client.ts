@@ -660,8 +660,12 @@ export class ApiClient {
   findingHistory(id: string) {
     return this.request<ListPage<FindingHistory> | FindingHistory[]>('GET', `/v1/findings/${enc(id)}/history`).then(asItems);
   }
-  exportFindings(scope: { repositoryId?: string; scanId?: string }, format: ExportFormat, filters: FindingFilters = {}) {
-    const base = scope.scanId ? `/v1/scans/${enc(scope.scanId)}` : `/v1/repositories/${enc(scope.repositoryId ?? '')}`;
+  exportFindings(scope: { repositoryId?: string; scanId?: string; projectId?: string }, format: ExportFormat, filters: FindingFilters = {}) {
+    const base = scope.scanId
+      ? `/v1/scans/${enc(scope.scanId)}`
+      : scope.projectId
+        ? `/v1/projects/${enc(scope.projectId)}`
+        : `/v1/repositories/${enc(scope.repositoryId ?? '')}`;
     return this.download(`${base}/findings/export`, { ...filters, format });
   }
 

@@ -101,7 +101,7 @@ describe('FindingsView', () => {
     await waitFor(() => expect(calls.at(-1)).toMatch(/status=dismissed&sort=-path&limit=50$/));
     await userEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
     await waitFor(() => expect(calls.at(-1)).toBe('/v1/repositories/repo_1/findings?status=dismissed&sort=-path&limit=50'));
-  });
+  }, 30_000); // many clicks: past Vitest's 5 s on a loaded machine
 
   it('bulk-dismisses all matching by filter with a reason, and Undo re-opens exactly those', async () => {
     const calls: { url: string; method: string; body?: string }[] = [];
@@ -130,5 +130,47 @@ describe('FindingsView', () => {
     await waitFor(() => expect(calls.filter((c) => c.url === '/v1/findings/bulk-triage')).toHaveLength(2));
     const undo = calls.filter((c) => c.url === '/v1/findings/bulk-triage')[1]!;
     expect(JSON.parse(undo.body!)).toEqual({ ids: ['fnd_a', 'fnd_b', 'fnd_c'], status: 'open' });
+  });
+
+  it('names the repository of each row in a project list and exports the whole project', async () => {
+    const calls: string[] = [];
+    const fetchFn = vi.fn(async (u: RequestInfo | URL) => {
+      const url = String(u);
+      calls.push(url);
+      if (url.startsWith('/v1/projects/prj_1/repositories'))
+        return jsonResponse(200, { items: [{ id: 'repo_1', name: 'billing' }, { id: 'repo_2', name: 'ledger' }], next_cursor: null });
+      if (url.includes('/findings/export'))
+        return new Response('id,severity\n', {
+          status: 200,
+          headers: { 'Content-Type': 'text/csv', 'Content-Disposition': 'attachment; filename="Payments-2026-12-02-findings.csv"' },
+        });
+      if (url.includes('/findings/rules')) return jsonResponse(200, { items: [], total: 0 });
+      return jsonResponse(200, page([finding({ id: 'fnd_a', title: 'Key A' }), finding({ id: 'fnd_b', title: 'Key B', repository_id: 'repo_2' })], 2));
+    }) as unknown as typeof fetch;
+    const saved: string[] = [];
+    URL.createObjectURL = vi.fn(() => 'blob:x');
+    URL.revokeObjectURL = vi.fn();
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download);
+    });
+    renderWithApp(<FindingsView scope={{ kind: 'project', id: 'prj_1' }} />, { fetch: fetchFn, route: '/projects/prj_1/findings?severity=high' });
+    const table = await screen.findByRole('table', { name: 'Findings' });
+    expect(within(table).getByRole('columnheader', { name: 'Repository' })).toBeInTheDocument();
+    await waitFor(() => expect(within(table).getByRole('link', { name: 'ledger' })).toHaveAttribute('href', '/repositories/repo_2'));
+    expect(within(table).getByRole('link', { name: 'billing' })).toHaveAttribute('href', '/repositories/repo_1');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Export CSV' }));
+    await waitFor(() => expect(saved).toEqual(['Payments-2026-12-02-findings.csv']));
+    expect(calls.find((c) => c.includes('/findings/export'))).toBe('/v1/projects/prj_1/findings/export?severity=high&format=csv');
+    click.mockRestore();
+  });
+
+  it('has no Repository column for one repository', async () => {
+    const fetchFn = vi.fn(async (u: RequestInfo | URL) =>
+      String(u).includes('/findings/rules') ? jsonResponse(200, { items: [], total: 0 }) : jsonResponse(200, page([finding({})], 1)),
+    ) as unknown as typeof fetch;
+    renderWithApp(<FindingsView scope={{ kind: 'repository', id: 'repo_1' }} />, { fetch: fetchFn, route: '/repositories/repo_1/findings' });
+    const table = await screen.findByRole('table', { name: 'Findings' });
+    expect(within(table).queryByRole('columnheader', { name: 'Repository' })).toBeNull();
   });
 });

@@ -134,6 +134,7 @@ export function FindingsView({
   }, [scope.kind, scope.id, queryKey]);
   cursorTrail.current.set(page, cursor);
 
+  const repoNames = useProjectRepositoryNames(scope);
   const items = useMemo(() => list.data?.items ?? [], [list.data]);
   const ids = items.map((f) => f.id);
   const total = list.data?.total ?? 0;
@@ -172,7 +173,7 @@ export function FindingsView({
     setExporting(true);
     setExportError(null);
     try {
-      const exportScope = scope.kind === 'scan' ? { scanId: scope.id } : { repositoryId: scope.id };
+      const exportScope = scope.kind === 'scan' ? { scanId: scope.id } : scope.kind === 'project' ? { projectId: scope.id } : { repositoryId: scope.id };
       // the status tab is not a filter here: the export carries every status
       // (dismissed ones become SARIF suppressions)
       const { sort: _s, status: _st, ...f } = filters;
@@ -306,7 +307,7 @@ export function FindingsView({
             ])}
           </select>
         </label>
-        {exportable && scope.kind !== 'project' && (
+        {exportable && (
           <div className="export" role="group" aria-label="Export findings">
             <span className="muted small">Export:</span>
             {(['sarif', 'csv', 'json'] as const).map((f) => (
@@ -372,6 +373,7 @@ export function FindingsView({
                   {sortHeader('severity', 'Severity')}
                   <th scope="col">Title</th>
                   {sortHeader('rule', 'Rule')}
+                  {repoNames && <th scope="col">Repository</th>}
                   {sortHeader('path', 'Location')}
                   <th scope="col">Engine</th>
                   {sortHeader('status', 'Status')}
@@ -404,6 +406,11 @@ export function FindingsView({
                       {f.cwe && f.cwe.length > 0 && <span className="muted small"> {f.cwe.join(', ')}</span>}
                     </td>
                     <td className="mono small">{f.rule_id}</td>
+                    {repoNames && (
+                      <td>
+                        <Link to={`/repositories/${f.repository_id}`}>{repoNames.get(f.repository_id) ?? f.repository_id}</Link>
+                      </td>
+                    )}
                     <td className="mono small">
                       {f.file_path}
                       {f.start_line ? `:${f.start_line}` : ''}
@@ -458,6 +465,28 @@ export function FindingsView({
       )}
     </div>
   );
+}
+
+/**
+ * A project's list spans repositories, so its rows name theirs: the names of
+ * the project's repositories (null for other scopes; an ID stands in until
+ * they load).
+ */
+function useProjectRepositoryNames(scope: FindingsScope): Map<string, string> | null {
+  const api = useApi();
+  const names = useAsync(async () => {
+    const out = new Map<string, string>();
+    if (scope.kind !== 'project') return out;
+    let cursor: string | undefined;
+    do {
+      const pg = await api.listProjectRepositories(scope.id, { limit: 200, ...(cursor ? { cursor } : {}) });
+      for (const r of pg.items) out.set(r.id, r.name);
+      cursor = pg.next_cursor ?? undefined;
+    } while (cursor);
+    return out;
+  }, [scope.kind, scope.id]);
+  if (scope.kind !== 'project') return null;
+  return names.data ?? new Map();
 }
 
 function severityLink(params: URLSearchParams, severity: string): string {

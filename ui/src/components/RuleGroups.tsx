@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import type { FindingFilters, FindingListPage } from '../api/types';
 import { useApi } from '../app-context';
 import { useAsync } from '../lib/hooks';
@@ -37,6 +37,11 @@ export function RuleGroups({ scope, filters, load }: { scope: FindingsScope; fil
 }
 
 function RuleRow({ rule, severity, count, expanded, onToggle, load }: { rule: string; severity: Parameters<typeof SeverityBadge>[0]['severity']; count: number; expanded: boolean; onToggle: () => void; load: () => Promise<FindingListPage> }) {
+  const [params] = useSearchParams();
+  const bySeverity = new URLSearchParams(params);
+  bySeverity.set('severity', severity);
+  bySeverity.delete('cursor');
+  bySeverity.delete('page');
   return (
     <>
       <tr>
@@ -46,7 +51,7 @@ function RuleRow({ rule, severity, count, expanded, onToggle, load }: { rule: st
           </button>
         </td>
         <td>
-          <SeverityBadge severity={severity} />
+          <SeverityBadge severity={severity} to={`?${bySeverity.toString()}`} />
         </td>
         <td>{count}</td>
       </tr>

@@ -1,7 +1,7 @@
 import { Link } from 'react-router-dom';
 import type { Scan } from '../api/types';
 import { formatCost, formatDate } from '../lib/format';
-import { SeverityCounts, StatusBadge } from './Badges';
+import { SeverityCounts, severityLinks, StatusBadge } from './Badges';
 
 /**
  * Scans, newest first. `repositories` (ID → name) adds a Repository column
@@ -47,7 +47,7 @@ export function ScansTable({ scans, caption, repositories }: { scans: Scan[]; ca
               <td>{(s.engines ?? []).join(', ') || 'default'}</td>
               <td>{s.status === 'completed' ? 100 : s.progress?.percent ?? 0}%</td>
               <td>
-                <SeverityCounts counts={s.finding_counts} compact />
+                <SeverityCounts counts={s.finding_counts} compact to={severityLinks.scan(s.id)} />
               </td>
               {withChanges && (
                 <td className="scan-changes">

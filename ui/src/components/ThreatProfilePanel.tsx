@@ -259,11 +259,17 @@ export function ThreatProfileEditor({
       {LIST_FIELDS.map(([k, label, hint]) => (
         <label key={k}>
           {label}
-          {k === 'out_of_scope' && <span className="muted small block">{OUT_OF_SCOPE_NOTE}</span>}
+          {k === 'out_of_scope' && (
+            <span id="tp-out-of-scope-note" className="muted small block">
+              {OUT_OF_SCOPE_NOTE}
+            </span>
+          )}
           <textarea
             rows={3}
             value={draft.lists[k]}
             placeholder={hint}
+            aria-label={label}
+            aria-describedby={k === 'out_of_scope' ? 'tp-out-of-scope-note' : undefined}
             onChange={(e) => setDraft({ ...draft, lists: { ...draft.lists, [k]: e.target.value } })}
           />
         </label>

@@ -1,7 +1,7 @@
 import { Link, useParams } from 'react-router-dom';
 import type { Finding, Location } from '../api/types';
 import { useApi, useApp } from '../app-context';
-import { SeverityBadge, StatusBadge } from '../components/Badges';
+import { SeverityBadge, severityLinks, StatusBadge } from '../components/Badges';
 import { CodeView } from '../components/CodeView';
 import { Facts, PageHeader } from '../components/Misc';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
@@ -31,7 +31,7 @@ export default function FindingPage() {
       />
       <Facts
         items={[
-          ['Severity', <SeverityBadge key="s" severity={f.severity} />],
+          ['Severity', <SeverityBadge key="s" severity={f.severity} to={severityLinks.repository(f.repository_id)(f.severity)} />],
           ['Confidence', humanize(f.confidence) || '—'],
           ['CWE', (f.cwe ?? []).length ? (f.cwe ?? []).join(', ') : '—'],
           ['Category', f.category || '—'],

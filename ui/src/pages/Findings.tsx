@@ -38,10 +38,7 @@ export default function FindingsPage() {
       {repositoryId ? (
         <FindingsView scope={{ kind: 'repository', id: repositoryId }} />
       ) : (
-        <>
-          <p className="muted small">Exports are per repository or per scan: open a repository's findings to export them.</p>
-          <FindingsView scope={{ kind: 'project', id: projectId ?? '' }} />
-        </>
+        <FindingsView scope={{ kind: 'project', id: projectId ?? '' }} />
       )}
     </section>
   );

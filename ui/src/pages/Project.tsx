@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import type { Repository, RepositoryRollup } from '../api/types';
 import { useApi } from '../app-context';
 import { AddRepositoryDialog } from '../components/AddRepository';
-import { SeverityCounts, StatusBadge } from '../components/Badges';
+import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
@@ -205,7 +205,7 @@ function RollupCells({ rollup, loading }: { rollup: RepositoryRollup | undefined
         )}
       </td>
       <td>
-        <SeverityCounts counts={rollup.open_counts} compact />
+        <SeverityCounts counts={rollup.open_counts} compact to={severityLinks.repository(rollup.id)} />
       </td>
     </>
   );

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Project } from '../api/types';
 import { useApi } from '../app-context';
-import { SeverityCounts } from '../components/Badges';
+import { SeverityCounts, severityLinks } from '../components/Badges';
 import { Dialog, FormActions } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
 import { Empty, ErrorState, InlineError, Loading } from '../components/States';
@@ -64,7 +64,7 @@ export function ProjectsPage() {
                 </dl>
                 <div className="card-findings">
                   <span className="small muted">Open findings</span>
-                  <SeverityCounts counts={p.open_finding_counts} compact />
+                  <SeverityCounts counts={p.open_finding_counts} compact to={severityLinks.project(p.id)} />
                 </div>
                 <div className="card-actions">
                   <button type="button" className="ghost small" onClick={() => setEditing(p)} aria-label={`Rename ${p.name}`}>

@@ -3,7 +3,7 @@ import { useNavigate, useParams } from 'react-router-dom';
 import type { EngineProgress, Scan, ScanEvent, StageResult } from '../api/types';
 import { isTerminal } from '../api/types';
 import { useApi } from '../app-context';
-import { SeverityCounts, StatusBadge } from '../components/Badges';
+import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, ProgressBar } from '../components/Misc';
 import { ErrorState, InlineError, Loading } from '../components/States';
@@ -186,7 +186,7 @@ function LiveScan({ initial }: { initial: Scan }) {
           ['Attempt', scan.attempt],
           ['Created', formatDate(scan.created_at)],
           ['Duration', started ? formatDuration((finished ?? Date.now()) - started) : '—'],
-          ['Findings', <SeverityCounts key="c" counts={scan.finding_counts} compact />],
+          ['Findings', <SeverityCounts key="c" counts={scan.finding_counts} compact to={severityLinks.scan(scan.id)} />],
         ]}
       />
 
