@@ -21,18 +21,17 @@ const MISSING: Record<string, string> = {
  * (?occurrences=2). A Reveal shows this page's secrets after the server has
  * logged it, and is forgotten on any navigation.
  */
-export function Occurrences({ finding, onRevealed, onDialog }: { finding: Finding; onRevealed: () => void; onDialog?: (open: boolean) => void }) {
+/**
+ * The current page of a finding's occurrences. The finding page calls it
+ * beside its own fetch of the finding, so both requests run at once.
+ */
+export function useOccurrencePage(findingId: string) {
   const api = useApi();
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Math.floor(Number(params.get('occurrences')) || 1));
   const offset = (page - 1) * OCCURRENCES_PER_PAGE;
-  const key = `${finding.id}:${offset}`;
-  const occ = useAsync(() => api.findingOccurrences(finding.id, { offset, limit: OCCURRENCES_PER_PAGE }).then((p) => ({ ...p, key })), [finding.id, offset]);
-  const [revealed, setRevealed] = useState<(OccurrencePage & { key: string }) | null>(null);
-  const [asking, setAsking] = useState(false);
-  useEffect(() => setRevealed(null), [key]);
-  useEffect(() => onDialog?.(asking), [asking, onDialog]);
-  const hasCode = (finding.locations?.length ?? 0) > 0 || !!finding.file_path;
+  const key = `${findingId}:${offset}`;
+  const occ = useAsync(() => api.findingOccurrences(findingId, { offset, limit: OCCURRENCES_PER_PAGE }).then((p) => ({ ...p, key })), [findingId, offset]);
   const setPage = (p: number) =>
     setParams((prev) => {
       const n = new URLSearchParams(prev);
@@ -40,6 +39,27 @@ export function Occurrences({ finding, onRevealed, onDialog }: { finding: Findin
       else n.set('occurrences', String(p));
       return n;
     });
+  return { occ, page, offset, key, setPage };
+}
+
+export function Occurrences({
+  finding,
+  pager,
+  onRevealed,
+  onDialog,
+}: {
+  finding: Finding;
+  pager: ReturnType<typeof useOccurrencePage>;
+  onRevealed: () => void;
+  onDialog?: (open: boolean) => void;
+}) {
+  const api = useApi();
+  const { occ, page, offset, key, setPage } = pager;
+  const [revealed, setRevealed] = useState<(OccurrencePage & { key: string }) | null>(null);
+  const [asking, setAsking] = useState(false);
+  useEffect(() => setRevealed(null), [key]);
+  useEffect(() => onDialog?.(asking), [asking, onDialog]);
+  const hasCode = (finding.locations?.length ?? 0) > 0 || !!finding.file_path;
 
   if (!hasCode)
     return (

@@ -6,7 +6,7 @@ import { SeverityBadge, StatusBadge } from '../components/Badges';
 import { Dialog } from '../components/Dialog';
 import { DismissMenu } from '../components/DismissMenu';
 import { Facts, PageHeader } from '../components/Misc';
-import { Occurrences } from '../components/Occurrences';
+import { Occurrences, useOccurrencePage } from '../components/Occurrences';
 import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
 import { Trail } from '../components/Trail';
 import { TriageForm } from '../components/Triage';
@@ -28,7 +28,9 @@ export default function FindingPage() {
   const api = useApi();
   const { user } = useApp();
   const finding = useAsync(() => api.getFinding(findingId), [findingId]);
-  const history = useAsync(() => api.findingHistory(findingId), [findingId, finding.data?.updated_at]);
+  // All three start at once: the page waits for none of them to ask for the others.
+  const history = useAsync(() => api.findingHistory(findingId), [findingId]);
+  const occurrences = useOccurrencePage(findingId);
   const nav = useListNav(findingId);
   const [dismissOpen, setDismissOpen] = useState(false);
   const [help, setHelp] = useState(false);
@@ -44,6 +46,7 @@ export default function FindingPage() {
     setTriageError(null);
     try {
       finding.setData(await api.triageFinding(f.id, req));
+      history.reload(true);
     } catch (e) {
       setTriageError(e);
     } finally {
@@ -150,14 +153,17 @@ export default function FindingPage() {
           )}
           <h2>Recommendation</h2>
           <p className="prewrap">{f.recommendation || '—'}</p>
-          <Occurrences finding={f} onRevealed={() => history.reload(true)} onDialog={setDialog} />
+          <Occurrences finding={f} pager={occurrences} onRevealed={() => history.reload(true)} onDialog={setDialog} />
         </div>
         <aside>
           <div className="panel">
             <TriageForm
               title="Triage with a note"
               initialStatus={f.status === 'open' ? 'dismissed' : f.status}
-              onSubmit={async (req) => finding.setData(await api.triageFinding(f.id, req))}
+              onSubmit={async (req) => {
+                finding.setData(await api.triageFinding(f.id, req));
+                history.reload(true);
+              }}
             />
             {f.triage_note && (
               <p className="small">
