@@ -136,6 +136,12 @@ export function FindingsView({
   }, [scope.kind, scope.id, queryKey]);
   cursorTrail.current.set(page, cursor);
 
+  // The finding page's code is fetched while the list is read, so opening
+  // a finding waits only for its data.
+  useEffect(() => {
+    void import('../pages/Finding');
+  }, []);
+
   const items = useMemo(() => list.data?.items ?? [], [list.data]);
   const ids = items.map((f) => f.id);
   const total = list.data?.total ?? 0;
