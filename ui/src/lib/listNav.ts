@@ -1,7 +1,7 @@
 // Previous/next finding within the list the user came from. The list passes
 // its context in the router state of each row link (no URL clutter, and a
 // finding opened from elsewhere simply has no neighbours).
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router-dom';
 import type { FindingFilters, FindingListPage } from '../api/types';
 import type { ApiClient } from '../api/client';
@@ -57,12 +57,23 @@ export function useListNav(findingId: string) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const n = neighbours(ctx, findingId);
+  // Where the last move went, before React re-renders with it: a second j
+  // pressed quickly moves on from there, not again from the old finding.
+  const at = useRef({ id: findingId, ctx });
+  const rendered = useRef(findingId);
+  if (rendered.current !== findingId || !at.current.ctx) {
+    rendered.current = findingId;
+    at.current = { id: findingId, ctx };
+  }
 
   const go = useCallback(
     async (delta: 1 | -1) => {
-      if (!ctx || n.index < 0 || busy) return;
-      const j = n.index + delta;
+      const { id, ctx } = at.current;
+      const index = ctx ? ctx.ids.indexOf(id) : -1;
+      if (!ctx || index < 0 || busy) return;
+      const j = index + delta;
       if (j >= 0 && j < ctx.ids.length) {
+        at.current = { id: ctx.ids[j]!, ctx };
         navigate(`/findings/${ctx.ids[j]}`, { state: { list: ctx } });
         return;
       }
@@ -84,14 +95,16 @@ export function useListNav(findingId: string) {
           nextCursor: pg.next_cursor,
           total: pg.total ?? ctx.total,
         };
-        navigate(`/findings/${delta > 0 ? next.ids[0] : next.ids[next.ids.length - 1]}`, { state: { list: next } });
+        const target = delta > 0 ? next.ids[0]! : next.ids[next.ids.length - 1]!;
+        at.current = { id: target, ctx: next };
+        navigate(`/findings/${target}`, { state: { list: next } });
       } catch (e) {
         setError(e);
       } finally {
         setBusy(false);
       }
     },
-    [api, ctx, n.index, busy, navigate],
+    [api, busy, navigate],
   );
   return { ctx, ...n, busy, error, next: () => void go(1), prev: () => void go(-1) };
 }
