@@ -17,6 +17,7 @@ const RepositoryPage = lazy(() => import('./pages/Repository'));
 const ScanPage = lazy(() => import('./pages/Scan'));
 const FindingsPage = lazy(() => import('./pages/Findings'));
 const FindingPage = lazy(() => import('./pages/Finding'));
+const FilesPage = lazy(() => import('./pages/Files'));
 const SettingsPage = lazy(() => import('./pages/Settings'));
 const UsagePage = lazy(() => import('./pages/Usage'));
 const OperationsPage = lazy(() => import('./pages/Operations'));
@@ -144,6 +145,7 @@ export function App({ api, authConfig, events, leave = leavePage }: { api: ApiCl
                     <Route path="/projects/:projectId/findings" element={<FindingsPage />} />
                     <Route path="/repositories/:repositoryId" element={<RepositoryPage />} />
                     <Route path="/repositories/:repositoryId/findings" element={<FindingsPage />} />
+                    <Route path="/repositories/:repositoryId/files" element={<FilesPage />} />
                     <Route path="/scans/:scanId" element={<ScanPage />} />
                     <Route path="/findings/:findingId" element={<FindingPage />} />
                     <Route path="/settings" element={<SettingsPage />} />

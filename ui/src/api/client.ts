@@ -8,6 +8,9 @@ import type {
   ErrorEnvelope,
   ExportFormat,
   FileContent,
+  FileMarks,
+  OccurrencePage,
+  OccurrenceQuery,
   Finding,
   FindingFilters,
   FindingListPage,
@@ -656,6 +659,18 @@ export class ApiClient {
   /** Triage every finding matching filter (at most 10,000; more is a validation error). */
   bulkTriageByFilter(filter: BulkTriageFilter, body: TriageRequest) {
     return this.request<BulkTriageResult>('POST', '/v1/findings/bulk-triage', { body: { filter, ...body } });
+  }
+  /** A page of the finding's occurrences with code, secrets masked by the server. */
+  findingOccurrences(id: string, q: OccurrenceQuery = {}) {
+    return this.request<OccurrencePage>('GET', `/v1/findings/${enc(id)}/occurrences`, { query: { ...q } });
+  }
+  /** The same page with the secrets shown; the server logs the reveal in the finding's history first. */
+  revealFinding(id: string, q: OccurrenceQuery = {}) {
+    return this.request<OccurrencePage>('POST', `/v1/findings/${enc(id)}/reveal`, { body: q });
+  }
+  /** Every place a finding of the repository points at in one file. */
+  fileMarks(repoId: string, path: string) {
+    return this.request<FileMarks>('GET', `/v1/repositories/${enc(repoId)}/findings/in-file`, { query: { path } });
   }
   findingHistory(id: string) {
     return this.request<ListPage<FindingHistory> | FindingHistory[]>('GET', `/v1/findings/${enc(id)}/history`).then(asItems);

@@ -330,8 +330,62 @@ export interface Location {
   file_path: string;
   start_line: number;
   end_line: number;
+  /** With secret: the detected secret's span, 1-based code point columns, end inclusive. */
+  start_column?: number;
+  end_column?: number;
+  /** The span holds a detected secret: every code view masks it (docs/redaction.md). */
+  secret?: boolean;
   role?: string;
   note?: string;
+}
+
+/** A secret's place in shown lines (file line numbers, code point columns, end inclusive). */
+export interface SecretSpan {
+  start_line: number;
+  start_column: number;
+  end_line: number;
+  end_column: number;
+  /** The text there is already the server's mask: style it, do not mask again. */
+  masked?: boolean;
+}
+
+/** One location of a finding with the code around it (GET /v1/findings/:id/occurrences). */
+export interface Occurrence extends Location {
+  index: number;
+  from_line: number;
+  lines: string[];
+  spans: SecretSpan[];
+  masked: boolean;
+  truncated?: boolean;
+  missing?: 'not_in_snapshot' | 'binary' | 'out_of_range' | string;
+}
+
+export interface OccurrencePage {
+  items: Occurrence[];
+  total: number;
+  offset: number;
+  limit: number;
+  snapshot_id: string;
+}
+
+export interface OccurrenceQuery {
+  offset?: number;
+  limit?: number;
+  context?: number;
+}
+
+/** A finding's place in one file (GET /v1/repositories/:id/findings/in-file). */
+export interface FileMark extends Location {
+  finding_id: string;
+  title: string;
+  severity: Severity;
+  status: FindingStatus;
+}
+
+export interface FileMarks {
+  path: string;
+  items: FileMark[];
+  complete: boolean;
 }
 
 export interface Finding {

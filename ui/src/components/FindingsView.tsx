@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Link, useSearchParams } from 'react-router-dom';
+import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import type { ApiClient } from '../api/client';
 import type { BulkTriageFilter, DismissedReason, ExportFormat, Finding, FindingFilters, FindingListPage, FindingSortKey, FindingStatus, TriageRequest } from '../api/types';
@@ -7,6 +7,7 @@ import { DISMISSED_REASONS, SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { humanize, saveBlob } from '../lib/format';
 import { useAsync } from '../lib/hooks';
+import type { ListContext } from '../lib/listNav';
 import { SeverityBadge, StatusBadge } from './Badges';
 import { MultiFilter } from './MultiFilter';
 import { RuleGroups } from './RuleGroups';
@@ -102,6 +103,7 @@ export function FindingsView({
   version?: number;
 }) {
   const api = useApi();
+  const location = useLocation();
   const [params, setParams] = useSearchParams();
   const view = viewFromParams(params, pageSize);
   const { filters, sort, limit, cursor, page } = view;
@@ -135,9 +137,28 @@ export function FindingsView({
   cursorTrail.current.set(page, cursor);
 
   const repoNames = useProjectRepositoryNames(scope);
+  // The finding page's code is fetched while the list is read, so opening
+  // a finding waits only for its data.
+  useEffect(() => {
+    void import('../pages/Finding');
+  }, []);
+
   const items = useMemo(() => list.data?.items ?? [], [list.data]);
   const ids = items.map((f) => f.id);
   const total = list.data?.total ?? 0;
+  // What the finding page needs for previous/next within this list.
+  const { cursor: _c, ...listQuery } = query;
+  const listContext: ListContext = {
+    scope,
+    query: listQuery,
+    ids,
+    page,
+    cursor: cursor ?? null,
+    prevCursor: page > 1 ? cursorTrail.current.get(page - 1) : undefined,
+    nextCursor: list.data?.next_cursor ?? null,
+    total,
+    back: `${location.pathname}${location.search}`,
+  };
 
   /** Changes the URL; filter changes go back to page 1 and are new history entries. */
   const update = (change: (n: URLSearchParams) => void, opts: { keepPage?: boolean } = {}) => {
@@ -402,7 +423,9 @@ export function FindingsView({
                       </Link>
                     </td>
                     <td>
-                      <Link to={`/findings/${f.id}`}>{f.title}</Link>
+                      <Link to={`/findings/${f.id}`} state={{ list: listContext }}>
+                        {f.title}
+                      </Link>
                       {f.cwe && f.cwe.length > 0 && <span className="muted small"> {f.cwe.join(', ')}</span>}
                     </td>
                     <td className="mono small">{f.rule_id}</td>

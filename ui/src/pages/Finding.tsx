@@ -1,43 +1,118 @@
+import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import type { Finding, Location } from '../api/types';
+import type { FindingHistory, TriageRequest } from '../api/types';
 import { useApi, useApp } from '../app-context';
 import { SeverityBadge, severityLinks, StatusBadge } from '../components/Badges';
-import { CodeView } from '../components/CodeView';
+import { Dialog } from '../components/Dialog';
+import { DismissMenu } from '../components/DismissMenu';
 import { Facts, PageHeader } from '../components/Misc';
-import { Async, Empty, ErrorState, Loading } from '../components/States';
+import { Occurrences, useOccurrencePage } from '../components/Occurrences';
+import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
 import { Trail } from '../components/Trail';
 import { TriageForm } from '../components/Triage';
 import { formatDate, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle } from '../lib/hooks';
+import { useListNav } from '../lib/listNav';
+import { useShortcuts } from '../lib/shortcuts';
+
+export const SHORTCUTS: [string, string][] = [
+  ['j', 'Next finding in the list'],
+  ['k', 'Previous finding in the list'],
+  ['c', 'Confirm'],
+  ['d', 'Dismiss (choose a reason)'],
+  ['?', 'Show these shortcuts'],
+];
 
 export default function FindingPage() {
   const { findingId = '' } = useParams();
   const api = useApi();
   const { user } = useApp();
   const finding = useAsync(() => api.getFinding(findingId), [findingId]);
-  const history = useAsync(() => api.findingHistory(findingId), [findingId, finding.data?.updated_at]);
+  // All three start at once: the page waits for none of them to ask for the others.
+  const history = useAsync(() => api.findingHistory(findingId), [findingId]);
+  const occurrences = useOccurrencePage(findingId);
+  const nav = useListNav(findingId);
+  const [dismissOpen, setDismissOpen] = useState(false);
+  const [help, setHelp] = useState(false);
+  const [dialog, setDialog] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [triageError, setTriageError] = useState<unknown>(null);
   useDocumentTitle(finding.data?.title ?? 'Finding');
 
+  const f = finding.data?.id === findingId ? finding.data : undefined;
+  const triage = async (req: TriageRequest) => {
+    if (!f || busy) return;
+    setBusy(true);
+    setTriageError(null);
+    try {
+      finding.setData(await api.triageFinding(f.id, req));
+      history.reload(true);
+    } catch (e) {
+      setTriageError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  useShortcuts(
+    {
+      j: nav.next,
+      k: nav.prev,
+      c: () => void triage({ status: 'confirmed' }),
+      d: () => f && setDismissOpen(true),
+      '?': () => setHelp(true),
+    },
+    !help && !dialog && !dismissOpen,
+  );
+
   if (finding.error !== undefined && !finding.data) return <ErrorState error={finding.error} onRetry={() => finding.reload()} />;
-  if (!finding.data) return <Loading label="Loading finding…" />;
-  const f = finding.data;
-  const locations: Location[] = f.locations && f.locations.length > 0 ? f.locations : f.file_path ? [{ file_path: f.file_path, start_line: f.start_line, end_line: f.end_line }] : [];
+  if (!f) return <Loading label="Loading finding…" />;
 
   return (
-    <section>
+    <section className="finding-page">
       <PageHeader
-        crumbs={<Trail projectId={f.project_id} repositoryId={f.repository_id} tail={<Link to={`/repositories/${f.repository_id}/findings`}>Findings</Link>} />}
+        crumbs={
+          <Trail
+            projectId={f.project_id}
+            repositoryId={f.repository_id}
+            tail={<Link to={nav.ctx?.back ?? `/repositories/${f.repository_id}/findings`}>Findings</Link>}
+          />
+        }
         title={f.title}
+        actions={
+          <div className="finding-actions" role="group" aria-label="Triage">
+            <span className="finding-status" data-testid="finding-status">
+              <StatusBadge status={f.status} />
+              {f.status === 'dismissed' && f.dismissed_reason ? <span className="small"> as {humanize(f.dismissed_reason)}</span> : null}
+            </span>
+            {f.status !== 'confirmed' && (
+              <button type="button" disabled={busy} onClick={() => void triage({ status: 'confirmed' })} aria-keyshortcuts="c">
+                Confirm
+              </button>
+            )}
+            <DismissMenu
+              open={dismissOpen}
+              onOpenChange={setDismissOpen}
+              disabled={busy}
+              current={f.status === 'dismissed' ? f.dismissed_reason : undefined}
+              onDismiss={(reason) => void triage({ status: 'dismissed', dismissed_reason: reason })}
+            />
+            {f.status !== 'open' && (
+              <button type="button" disabled={busy} onClick={() => void triage({ status: 'open' })}>
+                Reopen
+              </button>
+            )}
+          </div>
+        }
       />
+      <InlineError error={triageError} />
+      <ListNav nav={nav} onHelp={() => setHelp(true)} />
       <Facts
         items={[
           ['Severity', <SeverityBadge key="s" severity={f.severity} to={severityLinks.repository(f.repository_id)(f.severity)} />],
           ['Confidence', humanize(f.confidence) || '—'],
           ['CWE', (f.cwe ?? []).length ? (f.cwe ?? []).join(', ') : '—'],
-          ['Category', f.category || '—'],
+          ['Rule', f.rule_id || f.category || '—'],
           ['Engine', f.engine],
-          ['Status', <StatusBadge key="st" status={f.status} />],
-          ...(f.dismissed_reason ? ([['Dismissed as', humanize(f.dismissed_reason)]] as [string, string][]) : []),
           ...(f.suppression
             ? ([
                 [
@@ -78,15 +153,17 @@ export default function FindingPage() {
           )}
           <h2>Recommendation</h2>
           <p className="prewrap">{f.recommendation || '—'}</p>
-          <h2>Code</h2>
-          {locations.length === 0 ? <p className="muted">This finding has no code location.</p> : <Locations finding={f} locations={locations} />}
+          <Occurrences finding={f} pager={occurrences} onRevealed={() => history.reload(true)} onDialog={setDialog} />
         </div>
         <aside>
           <div className="panel">
             <TriageForm
-              title="Triage"
+              title="Triage with a note"
               initialStatus={f.status === 'open' ? 'dismissed' : f.status}
-              onSubmit={async (req) => finding.setData(await api.triageFinding(f.id, req))}
+              onSubmit={async (req) => {
+                finding.setData(await api.triageFinding(f.id, req));
+                history.reload(true);
+              }}
             />
             {f.triage_note && (
               <p className="small">
@@ -101,12 +178,11 @@ export default function FindingPage() {
                 items.length === 0 ? (
                   <Empty title="No changes yet" />
                 ) : (
-                  <ol className="history">
+                  <ol className="history" aria-label="History">
                     {items.map((h) => (
                       <li key={h.id || h.at}>
-                        <span className="muted small">{formatDate(h.at)}</span> <strong>{h.actor === user?.id ? (user.display_name || user.email) : h.actor}</strong>: {humanize(h.from_status) || 'new'} →{' '}
-                        {humanize(h.to_status)}
-                        {h.reason && <> ({humanize(h.reason)})</>}
+                        <span className="muted small">{formatDate(h.at)}</span> <strong>{h.actor === user?.id ? user.display_name || user.email : h.actor}</strong>:{' '}
+                        <HistoryChange h={h} />
                         {h.note && <div className="prewrap small">{h.note}</div>}
                       </li>
                     ))}
@@ -117,49 +193,59 @@ export default function FindingPage() {
           </div>
         </aside>
       </div>
+      {help && (
+        <Dialog title="Keyboard shortcuts" onClose={() => setHelp(false)}>
+          <dl className="shortcuts">
+            {SHORTCUTS.map(([k, what]) => (
+              <div key={k}>
+                <dt>
+                  <kbd>{k}</kbd>
+                </dt>
+                <dd>{what}</dd>
+              </div>
+            ))}
+          </dl>
+        </Dialog>
+      )}
     </section>
   );
 }
 
-/** Loads each location's file from the snapshot the finding's scan ran on. */
-function Locations({ finding, locations }: { finding: Finding; locations: Location[] }) {
-  const api = useApi();
-  const scan = useAsync(() => api.getScan(finding.last_seen_scan_id || finding.scan_id), [finding.scan_id, finding.last_seen_scan_id]);
+/** A history line: a status change, or a logged reveal of the secret. */
+export function HistoryChange({ h }: { h: FindingHistory }) {
+  if (h.reason === 'secret_revealed') return <span className="history-reveal">revealed the secret</span>;
   return (
-    <Async state={scan} label="Loading code…">
-      {(s) => (
-        <>
-          {locations.map((l, i) => (
-            <LocationCode key={`${l.file_path}:${l.start_line}:${i}`} repositoryId={finding.repository_id} snapshotId={s.snapshot_id} location={l} />
-          ))}
-        </>
-      )}
-    </Async>
+    <>
+      {humanize(h.from_status) || 'new'} → {humanize(h.to_status)}
+      {h.reason && <> ({humanize(h.reason)})</>}
+    </>
   );
 }
 
-function LocationCode({ repositoryId, snapshotId, location }: { repositoryId: string; snapshotId: string; location: Location }) {
-  const api = useApi();
-  const file = useAsync(() => api.file(repositoryId, location.file_path, snapshotId), [repositoryId, snapshotId, location.file_path]);
-  const where = `${location.file_path}${location.start_line ? `:${location.start_line}${location.end_line > location.start_line ? `-${location.end_line}` : ''}` : ''}`;
+function ListNav({ nav, onHelp }: { nav: ReturnType<typeof useListNav>; onHelp: () => void }) {
   return (
-    <div className="location">
-      <h3 className="mono small">
-        {where}
-        {location.role ? <span className="muted"> · {location.role}</span> : null}
-      </h3>
-      {location.note && <p className="small">{location.note}</p>}
-      <Async state={file} label="Loading file…">
-        {(c) => (
-          <CodeView
-            label={`Code at ${where}`}
-            content={c.content}
-            truncated={c.truncated}
-            ranges={location.start_line ? [{ start: location.start_line, end: location.end_line || location.start_line }] : []}
-            context={location.start_line ? 6 : undefined}
-          />
-        )}
-      </Async>
-    </div>
+    <nav className="finding-nav" aria-label="Findings list">
+      {nav.ctx && nav.index >= 0 ? (
+        <>
+          <button type="button" onClick={nav.prev} disabled={!nav.hasPrev || nav.busy} aria-keyshortcuts="k">
+            ← Previous
+          </button>
+          <span className="small" data-testid="list-position">
+            {nav.position} of {nav.ctx.total}
+          </span>
+          <button type="button" onClick={nav.next} disabled={!nav.hasNext || nav.busy} aria-keyshortcuts="j">
+            Next →
+          </button>
+          <Link to={nav.ctx.back} className="small">
+            Back to the list
+          </Link>
+        </>
+      ) : null}
+      <button type="button" className="ghost small" onClick={onHelp} aria-keyshortcuts="?">
+        Keyboard shortcuts <kbd>?</kbd>
+      </button>
+      <InlineError error={nav.error} />
+    </nav>
   );
 }
+

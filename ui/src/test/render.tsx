@@ -21,7 +21,8 @@ export function renderWithApp(
     fetch: typeof fetch;
     authConfig?: AuthConfig;
     user?: User | null;
-    route?: string;
+    /** A path, or a location with router state (e.g. the list a finding was opened from). */
+    route?: string | { pathname: string; search?: string; state?: unknown };
     setUser?: (u: User | null) => void;
     signOut?: () => Promise<void>;
   },
