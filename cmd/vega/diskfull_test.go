@@ -144,10 +144,47 @@ func TestFullDiskOnARealFileSystem(t *testing.T) {
 		return nil
 	})
 
-	// The store is consistent and the space is back: a small repository is
-	// ingested and scanned.
-	id := api.readyRepository(map[string]string{"config/settings.py": "print(1)\n"})
-	if s := api.waitScan(api.createScan(id), time.Minute); s.Status != "completed" {
+	// The store is consistent and the space is back: a repository of 3 MiB
+	// is ingested and scanned.
+	status, body = api.uploadArchive(prj.ID, "medium", randomZip(t, 3<<20))
+	if status != 201 && status != 202 {
+		t.Fatalf("upload after the full disk: %d %s", status, body)
+	}
+	json.Unmarshal(body, &repo)
+	if r := api.waitIngest(repo.ID); r["ingest_status"] != "ready" {
+		t.Fatalf("ingest after the full disk: %v", r)
+	}
+	if s := api.waitScan(api.createScan(repo.ID), time.Minute); s.Status != "completed" {
 		t.Fatalf("scan after the full disk: %+v", s)
 	}
+
+	// A scan whose snapshot does not fit on what is left of the disk fails
+	// with storage_full and leaves no scan directory.
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, int(st.Bavail)*int(st.Bsize)-(1<<20)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scanID := api.createScan(repo.ID)
+	s := api.waitScan(scanID, time.Minute)
+	os.Remove(filler)
+	var full struct {
+		Status string `json:"status"`
+		Error  struct{ Code, Message string }
+	}
+	api.call("GET", "/v1/scans/"+scanID, nil, &full)
+	if s.Status != "failed" || full.Error.Code != "storage_full" {
+		t.Fatalf("scan on a full disk: %+v", full)
+	}
+	if kinds := api.eventKinds(scanID); kinds[len(kinds)-1] != "scan_failed" {
+		t.Fatalf("events: %v", kinds)
+	}
+	filepath.WalkDir(filepath.Join(dir, "tmp"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			t.Errorf("left behind by the scan: %s", p)
+		}
+		return nil
+	})
 }
