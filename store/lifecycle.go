@@ -95,6 +95,9 @@ const (
 	ScanErrEngineFailed ScanErrorCode = "engine_failed"
 	// ScanErrInterrupted: the runner went away on the last attempt.
 	ScanErrInterrupted ScanErrorCode = "interrupted"
+	// ScanErrStorageFull: the runner's disk filled up (unpacking the
+	// snapshot or an engine writing its files); its directory is removed.
+	ScanErrStorageFull ScanErrorCode = "storage_full"
 )
 
 // ScanError is why a scan failed, as stored on the scan.

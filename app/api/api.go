@@ -84,6 +84,7 @@ func NewRouter(d Deps) *Router {
 		return fasthttp.RequestConfig{ReadTimeout: bodyReadTimeout}
 	}
 	r := &Router{deps: d, app: app, hosts: newHostAllowlist(d.Config.HostNames())}
+	app.Use(closeAfterUnreadBody) // first: it wraps every handler and middleware
 	r.middleware()
 	r.routes()
 	return r

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/vegasec/vega/app/textsafe"
@@ -35,6 +36,9 @@ const (
 	BudgetExceeded       Code = "budget_exceeded"
 	Internal             Code = "internal"
 	Unavailable          Code = "unavailable"
+	// StorageFull: the server's disk (or quota of it) ran out while writing.
+	// Nothing of the operation is kept; the operator must free space.
+	StorageFull Code = "storage_full"
 )
 
 var statusByCode = map[Code]int{
@@ -55,6 +59,7 @@ var statusByCode = map[Code]int{
 	BudgetExceeded:       http.StatusTooManyRequests,
 	Internal:             http.StatusInternalServerError,
 	Unavailable:          http.StatusServiceUnavailable,
+	StorageFull:          http.StatusInsufficientStorage,
 }
 
 // HTTPStatus is the status code an error code is answered with.
@@ -196,11 +201,25 @@ func From(err error) *Error {
 		return &Error{Code: NotFound, Message: "Not found", Err: err}
 	case errors.Is(err, store.ErrConflict):
 		return &Error{Code: Conflict, Message: "The object changed or already exists", Err: err}
+	case IsDiskFull(err):
+		return StorageFullError(err)
 	case errors.Is(err, blob.ErrUnavailable):
 		// The cause names buckets and carries the SDK's message: log only.
 		return &Error{Code: Unavailable, Message: "File storage is unavailable; try again shortly", Err: err}
 	}
 	return &Error{Code: Internal, Message: "Internal error", Err: err}
+}
+
+// IsDiskFull reports whether err comes from a write that found no space:
+// the disk is full (ENOSPC) or the user's disk quota is (EDQUOT).
+func IsDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// StorageFullError is the one storage_full error; the cause (with paths) is
+// logged, never shown.
+func StorageFullError(cause error) *Error {
+	return &Error{Code: StorageFull, Message: "The server ran out of disk space; nothing of this operation was kept. Ask the operator to free space, then try again", Err: cause}
 }
 
 // IsCode reports whether err is an *Error with the given code.

@@ -162,14 +162,14 @@ func TestWriteFileNeverOverwritesAndLeavesNothingOnFailure(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "b.tgz")
 	os.WriteFile(p, []byte("keep"), 0o600)
-	if _, err := WriteFile(p, func(w io.Writer) (*Manifest, error) { return &Manifest{}, nil }); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := WriteFile(p, func(w *os.File) (*Manifest, error) { return &Manifest{}, nil }); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("overwrite: %v", err)
 	}
 	if b, _ := os.ReadFile(p); string(b) != "keep" {
 		t.Fatal("existing file changed")
 	}
 	q := filepath.Join(dir, "c.tgz")
-	if _, err := WriteFile(q, func(w io.Writer) (*Manifest, error) { w.Write([]byte("half")); return nil, errors.New("boom") }); err == nil {
+	if _, err := WriteFile(q, func(w *os.File) (*Manifest, error) { w.Write([]byte("half")); return nil, errors.New("boom") }); err == nil {
 		t.Fatal("want error")
 	}
 	entries, _ := os.ReadDir(dir)

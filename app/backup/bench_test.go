@@ -3,7 +3,6 @@ package backup
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +47,7 @@ func BenchmarkBackup100kEvents(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		path := filepath.Join(out, fmt.Sprintf("b%d.tgz", i))
-		m, err := WriteFile(path, func(w io.Writer) (*Manifest, error) { return Write(ctx, w, src) })
+		m, err := WriteFile(path, func(w *os.File) (*Manifest, error) { return Write(ctx, w, src) })
 		must(b, err)
 		storeBytes = m.StoreBytes
 		st, err := os.Stat(path)

@@ -193,7 +193,7 @@ func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 // WriteFile writes the archive to path atomically: into a temporary file
 // beside it, synced, then linked to path, which fails if path exists, so an
 // existing file is never overwritten and a failed backup leaves nothing.
-func WriteFile(path string, write func(w io.Writer) (*Manifest, error)) (*Manifest, error) {
+func WriteFile(path string, write func(f *os.File) (*Manifest, error)) (*Manifest, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("%s already exists; choose another name or remove it first", path)
 	}

@@ -211,7 +211,7 @@ func (s *Service) stageArchive(ctx context.Context, sc store.Scope, body io.Read
 			}
 			return "", 0, ae
 		}
-		if errors.Is(err, blob.ErrUnavailable) {
+		if errors.Is(err, blob.ErrUnavailable) || apperr.IsDiskFull(err) {
 			return "", 0, apperr.From(err) // our storage failed, not the client's upload
 		}
 		return "", 0, apperr.BadRequestf("The upload was interrupted").Wrap(err)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/export"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
@@ -64,6 +65,9 @@ func (x *run) uploadArtifacts(scan *store.Scan) {
 		a, err := x.putArtifact(ctx, name, write)
 		if err != nil {
 			cfg.Logger.Error("upload artifact", "scan_id", scan.ID, "artifact", name, "err", err)
+			if apperr.IsDiskFull(err) {
+				name += " (no space left on disk)"
+			}
 			failed = append(failed, name)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/findings"
@@ -221,17 +222,28 @@ func (x *run) execute() outcome {
 	x.tmp, err = os.MkdirTemp(cfg.TempDir, "vega-scan-")
 	if err != nil {
 		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: "no temporary directory"})
+		if apperr.IsDiskFull(err) {
+			return outcome{err: diskFull("its working directory could not be created")}
+		}
 		return outcome{err: &store.ScanError{Code: store.ScanErrRunner, Message: "The runner could not create its working directory"}}
 	}
 	src, art := filepath.Join(x.tmp, "src"), filepath.Join(x.tmp, "artifacts")
 	for _, d := range []string{src, art} {
 		if err := os.Mkdir(d, 0o700); err != nil {
+			if apperr.IsDiskFull(err) {
+				return outcome{err: diskFull("its working directory could not be created")}
+			}
 			return outcome{err: &store.ScanError{Code: store.ScanErrRunner, Message: "The runner could not create its working directory"}}
 		}
 	}
 	if err := cfg.Unpacker.Unpack(x.ctx, snap, src); err != nil {
 		if x.ctx.Err() != nil {
 			return outcome{}
+		}
+		if apperr.IsDiskFull(err) {
+			cfg.Logger.Error("unpack snapshot: disk full", "scan_id", scan.ID, "err", err)
+			x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: "no space left on the runner's disk"})
+			return outcome{err: diskFull("the snapshot could not be unpacked")}
 		}
 		x.stage(store.StageResult{Engine: "runner", Stage: "unpack", Status: store.StageFailed, Message: x.clean(err.Error())})
 		return outcome{err: &store.ScanError{Code: store.ScanErrUnpackFailed, Message: "The snapshot could not be unpacked: " + x.clean(err.Error())}}
@@ -257,6 +269,7 @@ func (x *run) execute() outcome {
 
 	var failed []string
 	var out outcome
+	full := false
 	for _, name := range scan.Engines {
 		eng, ok := cfg.Engines[name]
 		if !ok {
@@ -284,13 +297,19 @@ func (x *run) execute() outcome {
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageCancelled, Message: "cancelled on request"})
 		case x.ctx.Err() != nil:
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "stopped"})
+		case apperr.IsDiskFull(err):
+			full = true
+			cfg.Logger.Error("engine: disk full", "scan_id", scan.ID, "engine", name, "err", err)
+			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: "no space left on the runner's disk"})
+			x.w.Emit(store.ScanLogPayload{Level: store.LogError, Engine: name, Message: "Engine failed: no space left on the runner's disk"})
+			failed = append(failed, name)
 		default:
 			x.stage(store.StageResult{Engine: name, Stage: "run", Status: store.StageFailed, Message: x.clean(err.Error())})
 			x.w.Emit(store.ScanLogPayload{Level: store.LogError, Engine: name, Message: "Engine failed: " + x.clean(err.Error())})
 			failed = append(failed, name)
 		}
-		if out.stopReason != "" || x.ctx.Err() != nil {
-			break
+		if out.stopReason != "" || x.ctx.Err() != nil || full {
+			break // a full disk fails the next engine too
 		}
 	}
 	x.mu.Lock()
@@ -300,6 +319,8 @@ func (x *run) execute() outcome {
 	case recErr != nil:
 		cfg.Logger.Error("record findings", "scan_id", scan.ID, "err", recErr)
 		out.err = &store.ScanError{Code: store.ScanErrStore, Message: "Findings could not be saved"}
+	case full:
+		out.err = diskFull(fmt.Sprintf("engine %s could not write its files", failed[len(failed)-1]))
 	case len(failed) > 0:
 		out.err = &store.ScanError{Code: store.ScanErrEngineFailed, Message: fmt.Sprintf("Engine(s) failed: %s", strings.Join(failed, ", "))}
 	}
@@ -318,6 +339,12 @@ func (x *run) endEngine(name string, err error) {
 		state = store.EngineFailed
 	}
 	x.w.Emit(store.ScanProgressPayload(x.prog.finish(name, state)))
+}
+
+// diskFull is the scan error of a runner whose disk filled up; the scan's
+// directory is removed on the way out (cleanup) like on every other end.
+func diskFull(what string) *store.ScanError {
+	return &store.ScanError{Code: store.ScanErrStorageFull, Message: "The runner ran out of disk space: " + what + ". Free space on the server, then scan again"}
 }
 
 func (x *run) needsLLM() bool {

@@ -69,7 +69,14 @@ func (e *Env) Close() error {
 type Option func(*openOptions)
 
 type openOptions struct {
-	aws awsconf.Options
+	aws       awsconf.Options
+	wrapBlobs func(blob.Store) blob.Store
+}
+
+// WithBlobWrapper wraps the blob store Open builds. Tests use it to make
+// writes fail as a full disk does (no space left) at an exact byte.
+func WithBlobWrapper(wrap func(blob.Store) blob.Store) Option {
+	return func(x *openOptions) { x.wrapBlobs = wrap }
 }
 
 // WithAWS sets the AWS client options (tests point them at the emulator).
@@ -97,6 +104,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, version str
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	if o.wrapBlobs != nil {
+		blobs = o.wrapBlobs(blobs)
 	}
 	return &Env{Config: cfg, Log: log, Store: st, Blobs: blobs, Version: version, aws: o.aws,
 		temp: openProcTemp(filepath.Join(cfg.DataDir, "tmp"), log)}, nil

@@ -64,8 +64,7 @@ func backupMain(ctx context.Context, cmd string, args []string, stdout, stderr i
 // written file is read back and verified before it is given its name.
 func backupCommand(ctx context.Context, dataDir, out string, stdout io.Writer) error {
 	start := time.Now()
-	m, err := backup.WriteFile(out, func(w io.Writer) (*backup.Manifest, error) {
-		f := w.(*os.File)
+	m, err := backup.WriteFile(out, func(f *os.File) (*backup.Manifest, error) {
 		if err := writeArchive(ctx, dataDir, f); err != nil {
 			return nil, err
 		}
