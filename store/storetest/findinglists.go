@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/vegasec/vega/store"
 )
@@ -32,7 +33,12 @@ func listAll(t *testing.T, f *fixture, sc store.Scope, flt store.FindingFilter, 
 func testFindingSort(t *testing.T, f *fixture) {
 	u := f.user()
 	r := f.repo(f.project(u.ID))
-	s1, s2 := f.scan(r, store.ScanCompleted), f.scan(r, store.ScanCompleted)
+	s1 := f.scan(r, store.ScanCompleted)
+	// first_seen/last_seen order by the scans' IDs, which are ULIDs: two made
+	// in the same millisecond compare by their random part (a flake, seen
+	// once on bolt). A later millisecond makes s2 the later scan.
+	time.Sleep(2 * time.Millisecond)
+	s2 := f.scan(r, store.ScanCompleted)
 	mk := func(sev, status, path, rule, first, last string) string {
 		return f.finding(r, last, func(x *store.Finding) {
 			x.Severity, x.Status, x.FilePath, x.RuleID, x.FirstSeenScanID, x.LastSeenScanID = sev, status, path, rule, first, last
