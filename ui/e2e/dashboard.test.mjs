@@ -323,7 +323,9 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
     await page.getByLabel('Reason').selectOption('used_in_tests');
     await page.getByLabel('Note').fill('example key from the AWS docs');
     await page.getByRole('button', { name: 'Save triage' }).click();
-    await page.locator('.facts').getByText('Dismissed', { exact: true }).waitFor();
+    // the status and its saved reason sit in the page header
+    await page.getByTestId('finding-status').getByText('Dismissed', { exact: true }).waitFor();
+    await page.getByTestId('finding-status').getByText('as Used in tests').waitFor();
     await page.getByRole('list').filter({ hasText: 'example key from the AWS docs' }).waitFor();
     await shot('05-finding');
   });

@@ -158,7 +158,7 @@ export default function FindingPage() {
         <aside>
           <div className="panel">
             <TriageForm
-              title="Triage with a note"
+              title="Triage"
               initialStatus={f.status === 'open' ? 'dismissed' : f.status}
               onSubmit={async (req) => {
                 finding.setData(await api.triageFinding(f.id, req));
