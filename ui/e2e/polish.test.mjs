@@ -205,7 +205,11 @@ test('at 390 px no page is wider than the screen, Sign out is on screen, and eve
     const signOut = await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).boundingBox();
     if (!signOut || signOut.x < 0 || signOut.x + signOut.width > PHONE.width) problems.push(`${name}: Sign out is off screen (${JSON.stringify(signOut)})`);
   }
-  // Dialogs too: Add repository and the profile history.
+  // The sign-in page has no top bar; it must fit too.
+  const signIn = await measure('/sign-in');
+  report.push(`sign in: ${signIn.scrollWidth}px`);
+  if (signIn.scrollWidth > PHONE.width) problems.push(`sign in is ${signIn.scrollWidth} px wide: ${signIn.wide.join(', ')}`);
+  // Dialogs too: Add repository.
   await page.goto(`${vega.base}/projects/${ids.project}`);
   await page.getByRole('button', { name: 'Add repository' }).click();
   await page.getByRole('dialog', { name: 'Add repository' }).waitFor();
