@@ -3,6 +3,8 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/vegasec/vega/store"
 )
 
 // TestThreatProfileVersionsRestore: generation, edits and restores are each
@@ -81,6 +83,19 @@ func TestThreatProfileVersionsRestore(t *testing.T) {
 	}
 	if r := h.do("POST", base+"/versions/"+vs[2]["id"].(string)+"/restore", other, nil); r.Status != 404 {
 		t.Fatalf("restore as another user: %d %s", r.Status, r.Body)
+	}
+	// While a generation runs, a restore is refused: the generation would
+	// overwrite it a moment later.
+	cur, err := h.env.Store.GetThreatProfile(t.Context(), store.System(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Status = store.ProfileGenerating
+	if err := h.env.Store.PutThreatProfile(t.Context(), cur); err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do("POST", base+"/versions/"+vs[2]["id"].(string)+"/restore", tok, nil); r.Status != 409 || r.ErrCode(t) != "conflict" {
+		t.Fatalf("restore while generating: %d %s", r.Status, r.Body)
 	}
 	// A version of another repository cannot be restored here.
 	id2 := h.repository(tok, map[string]string{"b/x.go": "package x\n"})

@@ -3,7 +3,7 @@ import { Link } from 'react-router-dom';
 import type { FindingChange, Scan } from '../api/types';
 import { useApi } from '../app-context';
 import { usePaged } from '../lib/hooks';
-import { SeverityBadge, StatusBadge } from './Badges';
+import { SeverityBadge, severityLinks, StatusBadge } from './Badges';
 import { Pager } from './Misc';
 import { Async } from './States';
 
@@ -66,7 +66,11 @@ export function ScanComparison({ scan, version }: { scan: Scan; version: number 
                     {page.items.map((f) => (
                       <tr key={f.id}>
                         <td>
-                          <SeverityBadge severity={f.severity} />
+                          {/* A fixed finding is no longer in this scan: its repository's list has it. */}
+                          <SeverityBadge
+                            severity={f.severity}
+                            to={(change === 'fixed' ? severityLinks.repository(f.repository_id) : severityLinks.scan(scan.id))(f.severity)}
+                          />
                         </td>
                         <td>
                           <Link to={`/findings/${f.id}`}>{f.title}</Link>

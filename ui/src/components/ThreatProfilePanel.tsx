@@ -163,7 +163,7 @@ function ProfileHistory({
           ) : (
             <ol className="tp-versions" aria-label="Versions">
               {items.map((v) => (
-                <li key={v.id} aria-label={`Version of ${formatDate(v.created_at)}`}>
+                <li key={v.id}>
                   <div>
                     <strong>{humanize(v.source) || 'Saved'}</strong> <span className="muted small">{formatDate(v.created_at)}</span>
                     {v.id === inUse && <span className="badge status"> In use</span>}
