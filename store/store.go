@@ -239,8 +239,11 @@ type FindingStore interface {
 	// transaction, saves the triage fields (Status, DismissedReason,
 	// TriageNote, UpdatedAt) of those for which fn returns a history entry,
 	// and the entries. fn returning nil leaves the finding unchanged; other
-	// fields fn edits are not saved. It returns how many changed and the IDs
-	// that are missing or not visible in sc.
+	// fields fn edits are not saved. fn may be given only the finding's
+	// scalar fields (bbolt patches the triage members of each record
+	// without decoding CWE, locations, suppression, description, evidence
+	// or recommendation). It returns how many changed and the IDs that are
+	// missing or not visible in sc.
 	TriageFindings(ctx context.Context, sc Scope, ids []string, fn func(*Finding) *FindingHistory) (int, []string, error)
 	// PutScanFinding records that a scan reported a finding under a key (idempotent).
 	PutScanFinding(ctx context.Context, sf ScanFinding) error

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -191,29 +190,43 @@ func (s *Store) FindingIDs(ctx context.Context, sc store.Scope, f store.FindingF
 }
 
 // TriageFindings applies fn to each finding in one write transaction (one
-// fsync however many change).
+// fsync however many change). Each record is patched in place rather than
+// decoded and re-encoded whole (findingpatch.go): fn sees the scalar fields
+// (store.FindingStore.TriageFindings); a record that cannot be split is
+// decoded in full instead.
 func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string, fn func(*store.Finding) *store.FindingHistory) (int, []string, error) {
 	changed, missing := 0, []string{}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		changed, missing = 0, missing[:0]
-		hist := tx.Bucket(bktFindingHistory)
+		b, hist := tx.Bucket(bktFindings), tx.Bucket(bktFindingHistory)
+		var members []jsonMember
 		for _, id := range ids {
-			old, err := getFinding(tx, sc, id)
-			if errors.Is(err, store.ErrNotFound) {
+			v := b.Get([]byte(id))
+			if v == nil {
 				missing = append(missing, id)
 				continue
 			}
-			if err != nil {
-				return err
+			var old *store.Finding
+			var err error
+			if members, err = splitObject(v, members[:0]); err == nil {
+				old, err = triageView(members)
+			}
+			whole := err != nil
+			if whole {
+				if old, err = getFinding(tx, store.System(), id); err != nil {
+					return err
+				}
+			}
+			if !sc.Allows(old.OwnerUserID) {
+				missing = append(missing, id)
+				continue
 			}
 			f := *old
 			h := fn(&f)
 			if h == nil {
 				continue
 			}
-			saved := *old
-			saved.Status, saved.DismissedReason, saved.TriageNote, saved.UpdatedAt = f.Status, f.DismissedReason, f.TriageNote, f.UpdatedAt
-			if err := putFinding(tx, old, &saved); err != nil {
+			if err := saveTriage(tx, old, &f, members, len(v), whole); err != nil {
 				return err
 			}
 			if h.ID == "" {
@@ -228,6 +241,33 @@ func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string
 		return nil
 	})
 	return changed, missing, err
+}
+
+// saveTriage stores f's triage fields over old: a patch of the split record
+// (and of the meta record's status when it changed), or, for a record decoded
+// whole, putFinding.
+func saveTriage(tx *bolt.Tx, old, f *store.Finding, members []jsonMember, size int, whole bool) error {
+	if whole {
+		saved := *old
+		saved.Status, saved.DismissedReason, saved.TriageNote, saved.UpdatedAt = f.Status, f.DismissedReason, f.TriageNote, f.UpdatedAt
+		return putFinding(tx, old, &saved)
+	}
+	data, err := patchTriage(members, size, f)
+	if err != nil {
+		return err
+	}
+	if f.Status != old.Status {
+		meta := tx.Bucket(idxFindingMeta)
+		key := metaKey(old)
+		m, err := metaWithStatus(meta.Get(key), f.Status)
+		if err != nil {
+			return fmt.Errorf("bolt: finding %q: %w", old.ID, err)
+		}
+		if err := meta.Put(key, m); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bktFindings).Put([]byte(old.ID), data)
 }
 
 // PutScanFinding links a scan to a finding under key; repeating it is a no-op

@@ -1,0 +1,108 @@
+package bolt
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vegasec/vega/store"
+)
+
+func patchFixture() *store.Finding {
+	at := time.Date(2026, 12, 2, 15, 4, 5, 123456000, time.UTC)
+	return &store.Finding{ID: "fnd_1", ScanID: "scn_1", RepositoryID: "rep_1", ProjectID: "prj_1", OwnerUserID: "usr_1",
+		Fingerprint: "fp", Engine: "codex", Title: `SQL "injection" <in> the handler & co — ünïcode`, Severity: store.SeverityHigh,
+		Confidence: "high", Category: "injection", RuleID: "injection", CWE: []string{"CWE-89"}, FilePath: "src/a.go",
+		StartLine: 3, EndLine: 9, Description: "line one\nline two \\ \"quoted\" {not json} [nor this]", Evidence: "x := `}`",
+		Recommendation: "Use parameters.", Locations: []store.Location{{FilePath: "src/a.go", StartLine: 3, EndLine: 4, Role: "sink"}},
+		Status: store.FindingDismissed, DismissedReason: store.DismissWontFix, TriageNote: "old note",
+		Suppression:     &store.Suppression{Kind: store.SuppressVegaIgnore, FilePath: "src/a.go", Line: 2, Text: "vega:ignore }"},
+		FirstSeenScanID: "scn_0", LastSeenScanID: "scn_1", CreatedAt: at, UpdatedAt: at}
+}
+
+// The patched record must be exactly what json.Marshal writes for the
+// updated finding, with the omitempty triage members appearing and vanishing.
+func TestPatchTriageEqualsMarshal(t *testing.T) {
+	later := time.Date(2026, 12, 3, 1, 2, 3, 0, time.FixedZone("x", 3600)).UTC()
+	for _, c := range []struct {
+		name                 string
+		before               func(*store.Finding)
+		status, reason, note string
+	}{
+		{"dismissed to confirmed, note dropped", nil, store.FindingConfirmed, "", ""},
+		{"open to dismissed with reason and note", func(f *store.Finding) { f.Status, f.DismissedReason, f.TriageNote = store.FindingOpen, "", "" },
+			store.FindingDismissed, store.DismissFalsePositive, `note with "quotes" <b> & ü`},
+		{"no suppression, note only", func(f *store.Finding) { f.Suppression, f.CWE, f.Locations = nil, nil, nil }, store.FindingDismissed, store.DismissWontFix, "new"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := patchFixture()
+			if c.before != nil {
+				c.before(f)
+			}
+			v, err := json.Marshal(findingToRecord(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			members, err := splitObject(v, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			view, err := triageView(members)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := *f
+			want.CWE, want.Locations, want.Suppression, want.Description, want.Evidence, want.Recommendation = nil, nil, nil, "", "", ""
+			if got, _ := json.Marshal(findingToRecord(view)); string(got) != string(mustJSON(t, findingToRecord(&want))) {
+				t.Fatalf("view\n got %s\nwant %s", got, mustJSON(t, findingToRecord(&want)))
+			}
+			upd := *f
+			upd.Status, upd.DismissedReason, upd.TriageNote, upd.UpdatedAt = c.status, c.reason, c.note, later
+			got, err := patchTriage(members, len(v), &upd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := mustJSON(t, findingToRecord(&upd)); string(got) != string(want) {
+				t.Fatalf("patched\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSplitObjectRefusesWhatItCannotSplit(t *testing.T) {
+	for _, v := range []string{``, `[]`, `{"a":1`, `{"a" 1}`, `{"a":"x}`, `{"a":{"b":[1,2}`, `{"a":1} x`, `{"a\"b":1}`, `{"a":}`} {
+		if _, err := splitObject([]byte(v), nil); err == nil {
+			t.Errorf("%q: split without error", v)
+		}
+	}
+	m, err := splitObject([]byte(` { "a" : [1,{"x":"]}"}] , "b":null,"c":-1.5e3 } `), nil)
+	if err != nil || len(m) != 3 || string(m[0].val) != `[1,{"x":"]}"}]` || string(m[1].val) != "null" || string(m[2].val) != "-1.5e3" {
+		t.Fatalf("split %q %v", m, err)
+	}
+}
+
+func TestMetaWithStatus(t *testing.T) {
+	f := patchFixture()
+	f.Description = strings.Repeat("long ", 100)
+	got, err := metaWithStatus(encodeMeta(f), store.FindingConfirmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Status = store.FindingConfirmed
+	if string(got) != string(encodeMeta(f)) {
+		t.Fatal("meta with status differs from the meta record of the updated finding")
+	}
+	if _, err := metaWithStatus([]byte{metaVersion, 3, 'a'}, "x"); err == nil {
+		t.Fatal("truncated meta accepted")
+	}
+}
