@@ -247,11 +247,10 @@ func rankExpr(col string, values []string, reversed bool) string {
 func (s *Store) CountFindings(ctx context.Context, sc store.Scope, f store.FindingFilter) (store.SeverityCounts, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	var q query
-	findingWhere(&q, sc, f)
+	q, from, n := countSource(sc, f)
 	var counts []byte
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(jsonb_object_agg(severity, n), '{}') FROM
-		(SELECT severity, count(*) AS n FROM findings`+q.whereSQL()+` GROUP BY severity) c`, q.args...).Scan(&counts)
+		(SELECT severity, `+n+` AS n FROM `+from+q.whereSQL()+` GROUP BY severity HAVING `+n+` <> 0) c`, q.args...).Scan(&counts)
 	if err != nil {
 		return store.SeverityCounts{}, mapErr("count findings", err)
 	}
@@ -262,10 +261,9 @@ func (s *Store) CountFindingsByStatus(ctx context.Context, sc store.Scope, f sto
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	f.Statuses = nil
-	var q query
-	findingWhere(&q, sc, f)
+	q, from, n := countSource(sc, f)
 	var counts store.StatusCounts
-	rows, err := collect(ctx, s.pool, "count findings by status", `SELECT status, count(*) FROM findings`+q.whereSQL()+` GROUP BY status`,
+	rows, err := collect(ctx, s.pool, "count findings by status", `SELECT status, `+n+` FROM `+from+q.whereSQL()+` GROUP BY status HAVING `+n+` <> 0`,
 		q.args, func(r pgx.Row) (struct {
 			s string
 			n int
@@ -286,14 +284,13 @@ func (s *Store) CountFindingsByStatus(ctx context.Context, sc store.Scope, f sto
 func (s *Store) ListFindingRules(ctx context.Context, sc store.Scope, f store.FindingFilter) ([]store.RuleGroup, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	var q query
-	findingWhere(&q, sc, f)
+	q, from, n := countSource(sc, f)
 	type row struct {
 		rule, sev string
 		n         int
 	}
-	rows, err := collect(ctx, s.pool, "list finding rules", `SELECT rule_id, severity, count(*) FROM findings`+q.whereSQL()+
-		` GROUP BY rule_id, severity`, q.args, func(r pgx.Row) (row, error) {
+	rows, err := collect(ctx, s.pool, "list finding rules", `SELECT rule_id, severity, `+n+` FROM `+from+q.whereSQL()+
+		` GROUP BY rule_id, severity HAVING `+n+` <> 0`, q.args, func(r pgx.Row) (row, error) {
 		var x row
 		err := r.Scan(&x.rule, &x.sev, &x.n)
 		return x, err
