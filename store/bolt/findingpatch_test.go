@@ -1,10 +1,13 @@
 package bolt
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/vegasec/vega/store"
 )
@@ -104,5 +107,58 @@ func TestMetaWithStatus(t *testing.T) {
 	}
 	if _, err := metaWithStatus([]byte{metaVersion, 3, 'a'}, "x"); err == nil {
 		t.Fatal("truncated meta accepted")
+	}
+}
+
+// A record the splitter refuses (here an escaped key, which json.Marshal
+// never writes but json.Unmarshal reads) is triaged through a full decode.
+func TestTriageFindingsFallsBackToAFullDecode(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	f := patchFixture()
+	now := f.CreatedAt
+	u := &store.User{ID: f.OwnerUserID, Email: "fallback@example.com", Groups: []string{store.GroupUser}, CreatedAt: now}
+	p := &store.Project{ID: f.ProjectID, OwnerUserID: u.ID, Name: "p", CreatedAt: now, UpdatedAt: now}
+	r := &store.Repository{ID: f.RepositoryID, ProjectID: p.ID, OwnerUserID: u.ID, Name: "r", SourceType: store.SourceGit,
+		IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	for _, err := range []error{s.CreateUser(ctx, u), s.CreateProject(ctx, p), s.CreateRepository(ctx, r), s.CreateFinding(ctx, f)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktFindings)
+		v := strings.Replace(string(b.Get([]byte(f.ID))), `"title":`, `"t\u0069tle":`, 1)
+		if _, err := splitObject([]byte(v), nil); err == nil {
+			t.Fatal("the splitter accepted an escaped key")
+		}
+		return b.Put([]byte(f.ID), []byte(v))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := now.Add(time.Hour)
+	n, missing, err := s.TriageFindings(ctx, store.OwnedBy(u.ID), []string{f.ID}, func(x *store.Finding) *store.FindingHistory {
+		if len(x.Locations) != 1 {
+			t.Errorf("the full decode did not happen: %+v", x)
+		}
+		x.Status, x.DismissedReason, x.TriageNote, x.UpdatedAt = store.FindingConfirmed, "", "", later
+		return &store.FindingHistory{Actor: u.ID, FromStatus: store.FindingDismissed, ToStatus: store.FindingConfirmed, At: later}
+	})
+	if err != nil || n != 1 || len(missing) != 0 {
+		t.Fatalf("triage: %d %v %v", n, missing, err)
+	}
+	got, err := s.GetFinding(ctx, store.System(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *f
+	want.Status, want.DismissedReason, want.TriageNote, want.UpdatedAt = store.FindingConfirmed, "", "", later
+	if string(mustJSON(t, findingToRecord(got))) != string(mustJSON(t, findingToRecord(&want))) {
+		t.Fatalf("after the fallback\n got %s\nwant %s", mustJSON(t, findingToRecord(got)), mustJSON(t, findingToRecord(&want)))
+	}
+	list, _, err := s.ListFindings(ctx, store.System(), store.FindingFilter{Statuses: []string{store.FindingConfirmed}}, store.Page{})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("the meta record did not follow: %v %v", list, err)
 	}
 }
