@@ -7,6 +7,7 @@ import (
 	"errors"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vegasec/vega/store"
 )
@@ -47,7 +48,7 @@ func splitObject(v []byte, out []jsonMember) ([]jsonMember, error) {
 			return out, errNotSplittable
 		}
 		key := v[i+1 : end-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
 			return out, errNotSplittable
 		}
 		i = skipSpace(v, end)
@@ -139,7 +140,7 @@ func scanValue(v []byte, i int) (int, bool) {
 // decodeString decodes a JSON string value; json.Marshal's output without
 // escapes is the string itself, so only escaped values go through json.
 func decodeString(val []byte) (string, error) {
-	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexByte(val, '\\') < 0 {
+	if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexByte(val, '\\') < 0 && utf8.Valid(val) {
 		return string(val[1 : len(val)-1]), nil
 	}
 	var s string

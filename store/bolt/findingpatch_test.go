@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -161,4 +162,36 @@ func TestTriageFindingsFallsBackToAFullDecode(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("the meta record did not follow: %v %v", list, err)
 	}
+}
+
+// Any valid JSON object whose keys have no escapes splits into the members
+// encoding/json sees, with the same raw values.
+func FuzzSplitObject(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":[1,{"c":"]}"}],"d":"\"}","e":null}`))
+	f.Add(mustJSON(&testing.T{}, findingToRecord(patchFixture())))
+	f.Fuzz(func(t *testing.T, v []byte) {
+		var want map[string]json.RawMessage
+		if !json.Valid(v) || json.Unmarshal(v, &want) != nil || want == nil {
+			return
+		}
+		members, err := splitObject(v, nil)
+		if err != nil {
+			if strings.Contains(string(v), `\`) || !utf8.Valid(v) {
+				return // possibly an escaped or invalid key: refused on purpose
+			}
+			t.Fatalf("refused a valid object %q: %v", v, err)
+		}
+		got := map[string]string{}
+		for _, m := range members {
+			got[string(m.key)] = string(m.val)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d members, encoding/json sees %d", v, len(got), len(want))
+		}
+		for k, raw := range want {
+			if got[k] != string(raw) {
+				t.Fatalf("%q: member %q is %q, encoding/json sees %q", v, k, got[k], raw)
+			}
+		}
+	})
 }
