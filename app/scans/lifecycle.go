@@ -242,8 +242,24 @@ func (s *Service) Release(ctx context.Context, id string, attempt int, why strin
 // has stopped, so no write of the old attempt can follow the next claim's.
 // ErrLostClaim when the scan is no longer the run's.
 func (s *Service) Requeue(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
+	status, err := s.putBack(ctx, id, func(scan *store.Scan) bool { return Holds(scan, attempt) },
+		why+"; the scan was queued again (this attempt does not count)")
+	if err != nil {
+		return "", err
+	}
+	if status == store.ScanQueued {
+		s.notifyQueue(ctx, id)
+	}
+	return status, nil
+}
+
+// putBack is Requeue and Unclaim: the scan goes back to the queue with its
+// attempt not counted (note goes to its log), or ends cancelled when a cancel
+// was requested. ErrLostClaim when held says the scan is no longer the
+// caller's, or it is gone.
+func (s *Service) putBack(ctx context.Context, id string, held func(*store.Scan) bool, note string) (store.ScanStatus, error) {
 	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
-		if !Holds(scan, attempt) {
+		if !held(scan) {
 			return nil, ErrLostClaim
 		}
 		if scan.CancelRequestedAt != nil {
@@ -253,16 +269,13 @@ func (s *Service) Requeue(ctx context.Context, id string, attempt int, why strin
 			return nil, err
 		}
 		scan.Attempt--
-		return store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan was queued again (this attempt does not count)"}, nil
+		return store.ScanLogPayload{Level: store.LogWarn, Message: note}, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", ErrLostClaim
 	}
 	if err != nil {
 		return "", err
-	}
-	if scan.Status == store.ScanQueued {
-		s.notifyQueue(ctx, id)
 	}
 	return scan.Status, nil
 }
@@ -396,26 +409,9 @@ func (s *Service) ClaimScan(ctx context.Context, id, workerID string) (*store.Sc
 // scan cancelled instead. ErrLostClaim when the scan is no longer claimed by
 // that attempt.
 func (s *Service) Unclaim(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error) {
-	scan, err := s.step(ctx, store.System(), id, func(scan *store.Scan) (store.EventPayload, error) {
-		if scan.Status != store.ScanClaimed || scan.Attempt != attempt {
-			return nil, ErrLostClaim
-		}
-		if scan.CancelRequestedAt != nil {
-			return cancelled(scan), Transition(scan, store.ScanCancelled, s.opt.Now())
-		}
-		if err := Transition(scan, store.ScanQueued, s.opt.Now()); err != nil {
-			return nil, err
-		}
-		scan.Attempt--
-		return store.ScanLogPayload{Level: store.LogWarn, Message: why + "; the scan stays queued and is tried again"}, nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", ErrLostClaim
-	}
-	if err != nil {
-		return "", err
-	}
-	return scan.Status, nil
+	return s.putBack(ctx, id, func(scan *store.Scan) bool {
+		return scan.Status == store.ScanClaimed && scan.Attempt == attempt
+	}, why+"; the scan stays queued and is tried again")
 }
 
 // Abort ends the claimed or running scan of attempt whose runner went away
