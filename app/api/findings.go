@@ -17,17 +17,17 @@ func (r *Router) findingRoutes() {
 	scanQuery := append(append([]string{}, findingQuery...), "change")
 	export := append([]string{"format"}, findingQuery...)
 	r.Add(
-		Route{"GET", "/repositories/:id/findings", h.listForRepository, Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
+		Route{"GET", "/repositories/:id/findings", h.list(repositoryTarget), Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
 			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/projects/:id/findings", h.listForProject, Op{Tag: tag, Summary: "List the findings of every repository of a project",
+		Route{"GET", "/projects/:id/findings", h.list(projectTarget), Op{Tag: tag, Summary: "List the findings of every repository of a project",
 			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/scans/:id/findings", h.listForScan, Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
+		Route{"GET", "/scans/:id/findings", h.list(scanTarget), Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
 			Response: findings.List{}, Paged: true, Query: scanQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/repositories/:id/findings/rules", h.rulesForRepository, Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
+		Route{"GET", "/repositories/:id/findings/rules", h.rules(repositoryTarget), Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
 			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/projects/:id/findings/rules", h.rulesForProject, Op{Tag: tag, Summary: "A project's findings grouped by rule",
+		Route{"GET", "/projects/:id/findings/rules", h.rules(projectTarget), Op{Tag: tag, Summary: "A project's findings grouped by rule",
 			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/scans/:id/findings/rules", h.rulesForScan, Op{Tag: tag, Summary: "A scan's findings grouped by rule",
+		Route{"GET", "/scans/:id/findings/rules", h.rules(scanTarget), Op{Tag: tag, Summary: "A scan's findings grouped by rule",
 			Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}},
 		Route{"GET", "/projects/:id/overview", h.projectOverview, Op{Tag: tag, Summary: "A project's rollups in one request: open findings by severity, a 30-day trend of them, and each repository's open findings and last scan",
 			Response: findings.Overview{}}},
@@ -46,9 +46,9 @@ func (r *Router) findingRoutes() {
 			Request: findings.OccurrenceQuery{}, Response: findings.Occurrences{}}},
 		Route{"GET", "/repositories/:id/findings/in-file", h.inFile, Op{Tag: tag, Summary: "Every place a finding of the repository points at in one file: the file browser's marks and secret masks",
 			Response: findings.FileMarks{}, Query: []string{"path"}, QueryDoc: map[string]string{"path": "A file path inside the repository"}}},
-		Route{"GET", "/repositories/:id/findings/export", h.exportRepository, Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
-		Route{"GET", "/projects/:id/findings/export", h.exportProject, Op{Tag: tag, Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
-		Route{"GET", "/scans/:id/findings/export", h.exportScan, Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/repositories/:id/findings/export", h.export(repositoryTarget), Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/projects/:id/findings/export", h.export(projectTarget), Op{Tag: tag, Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/scans/:id/findings/export", h.export(scanTarget), Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 	)
 }
 
@@ -88,50 +88,42 @@ func queryOf(c *fiber.Ctx) findings.Query {
 		Sort: c.Query("sort"), Change: c.Query("change")}
 }
 
-// list answers one page of the findings of a target (repository, project or scan).
-func (h findingsAPI) list(c *fiber.Ctx, t findings.Target) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
+// targetOf reads a findings route's :id as the target it names: a
+// repository, project or scan — the route says which.
+type targetOf func(c *fiber.Ctx) findings.Target
+
+func repositoryTarget(c *fiber.Ctx) findings.Target {
+	return findings.Target{RepositoryID: c.Params("id")}
+}
+
+func projectTarget(c *fiber.Ctx) findings.Target { return findings.Target{ProjectID: c.Params("id")} }
+
+func scanTarget(c *fiber.Ctx) findings.Target { return findings.Target{ScanID: c.Params("id")} }
+
+// list answers one page of the findings of the route's target.
+func (h findingsAPI) list(target targetOf) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := PageParams(c)
+		if err != nil {
+			return err
+		}
+		l, err := h.svc.List(c.UserContext(), Scope(c), target(c), queryOf(c), p)
+		if err != nil {
+			return err
+		}
+		return c.JSON(l)
 	}
-	l, err := h.svc.List(c.UserContext(), Scope(c), t, queryOf(c), p)
-	if err != nil {
-		return err
+}
+
+// rules answers the route's target's findings grouped by rule.
+func (h findingsAPI) rules(target targetOf) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		l, err := h.svc.Rules(c.UserContext(), Scope(c), target(c), queryOf(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(l)
 	}
-	return c.JSON(l)
-}
-
-func (h findingsAPI) listForRepository(c *fiber.Ctx) error {
-	return h.list(c, findings.Target{RepositoryID: c.Params("id")})
-}
-
-func (h findingsAPI) listForProject(c *fiber.Ctx) error {
-	return h.list(c, findings.Target{ProjectID: c.Params("id")})
-}
-
-func (h findingsAPI) listForScan(c *fiber.Ctx) error {
-	return h.list(c, findings.Target{ScanID: c.Params("id")})
-}
-
-// rules answers a target's findings grouped by rule.
-func (h findingsAPI) rules(c *fiber.Ctx, t findings.Target) error {
-	l, err := h.svc.Rules(c.UserContext(), Scope(c), t, queryOf(c))
-	if err != nil {
-		return err
-	}
-	return c.JSON(l)
-}
-
-func (h findingsAPI) rulesForRepository(c *fiber.Ctx) error {
-	return h.rules(c, findings.Target{RepositoryID: c.Params("id")})
-}
-
-func (h findingsAPI) rulesForProject(c *fiber.Ctx) error {
-	return h.rules(c, findings.Target{ProjectID: c.Params("id")})
-}
-
-func (h findingsAPI) rulesForScan(c *fiber.Ctx) error {
-	return h.rules(c, findings.Target{ScanID: c.Params("id")})
 }
 
 func (h findingsAPI) get(c *fiber.Ctx) error {
@@ -219,35 +211,27 @@ func (h findingsAPI) inFile(c *fiber.Ctx) error {
 	return c.JSON(m)
 }
 
-func (h findingsAPI) exportRepository(c *fiber.Ctx) error {
-	return h.export(c, findings.ExportTarget{RepositoryID: c.Params("id")})
-}
-
-func (h findingsAPI) exportProject(c *fiber.Ctx) error {
-	return h.export(c, findings.ExportTarget{ProjectID: c.Params("id")})
-}
-
-func (h findingsAPI) exportScan(c *fiber.Ctx) error {
-	return h.export(c, findings.ExportTarget{ScanID: c.Params("id")})
-}
-
-// export renders in memory first, so an error is still answered in the
-// envelope instead of cutting a half-written file.
-func (h findingsAPI) export(c *fiber.Ctx, t findings.ExportTarget) error {
-	format := c.Query("format", "sarif")
-	ct, err := findings.ExportFormat(format)
-	if err != nil {
-		return err
+// export answers the route's target's findings as a file. It renders in
+// memory first, so an error is still answered in the envelope instead of
+// cutting a half-written file.
+func (h findingsAPI) export(target targetOf) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		format := c.Query("format", "sarif")
+		ct, err := findings.ExportFormat(format)
+		if err != nil {
+			return err
+		}
+		t := target(c)
+		var buf bytes.Buffer
+		name, err := h.svc.Export(c.UserContext(), Scope(c), &buf, format, findings.ExportTarget{
+			RepositoryID: t.RepositoryID, ProjectID: t.ProjectID, ScanID: t.ScanID, Query: queryOf(c), Version: h.version})
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, ct)
+		attachment(c, name)
+		return c.Send(buf.Bytes())
 	}
-	t.Query, t.Version = queryOf(c), h.version
-	var buf bytes.Buffer
-	name, err := h.svc.Export(c.UserContext(), Scope(c), &buf, format, t)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, ct)
-	attachment(c, name)
-	return c.Send(buf.Bytes())
 }
 
 func (h findingsAPI) projectOverview(c *fiber.Ctx) error {
