@@ -185,20 +185,11 @@ func extractZip(ctx context.Context, ra io.ReaderAt, size int64, destDir string,
 func writeZipEntries(zr *zip.Reader, p *plan, w *treeWriter, out *Extracted, cancel context.CancelFunc) error {
 	var files []int
 	for i := range zr.File {
-		name := p.names[i]
-		if name == "" {
-			continue
+		isFile, err := makeDirsFor(p, i, w, out)
+		if err != nil {
+			return err
 		}
-		switch p.kinds[i] {
-		case kindDir:
-			if err := w.mkdirAll(name); err != nil {
-				return err
-			}
-			out.Dirs++
-		case kindFile:
-			if err := w.mkdirAll(parentOf(name)); err != nil {
-				return err
-			}
+		if isFile {
 			files = append(files, i)
 		}
 	}
@@ -429,29 +420,41 @@ func writeTarEntries(s *tarStream, entries []rawEntry, p *plan, w *treeWriter, o
 		if h.Name != entries[i].name || tarKind(h) != entries[i].kind {
 			return corrupt(errors.New("tar changed between passes"))
 		}
-		name := p.names[i]
-		if name == "" {
+		isFile, err := makeDirsFor(p, i, w, out)
+		if err != nil {
+			return err
+		}
+		if !isFile {
 			continue
 		}
-		switch p.kinds[i] {
-		case kindDir:
-			if err := w.mkdirAll(name); err != nil {
-				return err
-			}
-			out.Dirs++
-		case kindFile:
-			if err := w.mkdirAll(parentOf(name)); err != nil {
-				return err
-			}
-			n, err := w.main.writeFile(name, s.tr)
-			if err != nil {
-				return err
-			}
-			if n != h.Size {
-				return corrupt(io.ErrUnexpectedEOF)
-			}
-			out.Files++
+		n, err := w.main.writeFile(p.names[i], s.tr)
+		if err != nil {
+			return err
 		}
+		if n != h.Size {
+			return corrupt(io.ErrUnexpectedEOF)
+		}
+		out.Files++
 	}
 	return nil
+}
+
+// makeDirsFor creates what entry i of the plan needs before its content: the
+// directory itself (counted), or a file's parent. isFile says the file's
+// content is still to write; entries the plan does not write need nothing.
+func makeDirsFor(p *plan, i int, w *treeWriter, out *Extracted) (isFile bool, err error) {
+	name := p.names[i]
+	if name == "" {
+		return false, nil
+	}
+	switch p.kinds[i] {
+	case kindDir:
+		if err := w.mkdirAll(name); err != nil {
+			return false, err
+		}
+		out.Dirs++
+	case kindFile:
+		return true, w.mkdirAll(parentOf(name))
+	}
+	return false, nil
 }
