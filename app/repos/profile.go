@@ -38,7 +38,15 @@ func (s *Service) PutProfile(ctx context.Context, sc store.Scope, userID, repoID
 	if err := validateContent(&c); err != nil {
 		return nil, err
 	}
-	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
+	return s.setProfile(ctx, sc, r, userID, store.ProfileSourceEdited, c, "edit it")
+}
+
+// setProfile makes c the content of repository r's profile, from source,
+// creating the profile when r has none yet. While a generation runs the
+// profile is not touched: the conflict says to retry (to do what) when it
+// finishes.
+func (s *Service) setProfile(ctx context.Context, sc store.Scope, r *store.Repository, userID, source string, c store.ThreatProfileContent, what string) (*store.ThreatProfile, error) {
+	tp, err := s.st.GetThreatProfile(ctx, sc, r.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		tp, err = &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID}, nil
 	}
@@ -46,9 +54,9 @@ func (s *Service) PutProfile(ctx context.Context, sc store.Scope, userID, repoID
 		return nil, err
 	}
 	if tp.Status == store.ProfileGenerating {
-		return nil, apperr.Conflictf("The threat profile is being generated; edit it when that finishes")
+		return nil, apperr.Conflictf("The threat profile is being generated; %s when that finishes", what)
 	}
-	tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, store.ProfileSourceEdited, c, nil
+	tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, source, c, nil
 	tp.UpdatedAt, tp.UpdatedBy = s.now().UTC(), userID
 	return tp, s.st.PutThreatProfile(ctx, tp)
 }
@@ -76,19 +84,7 @@ func (s *Service) RestoreProfile(ctx context.Context, sc store.Scope, userID, re
 	if err != nil {
 		return nil, err
 	}
-	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
-	if errors.Is(err, store.ErrNotFound) {
-		tp, err = &store.ThreatProfile{ID: store.NewID(store.PrefixProfile), RepositoryID: r.ID, OwnerUserID: r.OwnerUserID}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if tp.Status == store.ProfileGenerating {
-		return nil, apperr.Conflictf("The threat profile is being generated; restore a version when that finishes")
-	}
-	tp.Status, tp.Source, tp.Content, tp.Error = store.ProfileReady, store.ProfileSourceRestored, v.Content, nil
-	tp.UpdatedAt, tp.UpdatedBy = s.now().UTC(), userID
-	return tp, s.st.PutThreatProfile(ctx, tp)
+	return s.setProfile(ctx, sc, r, userID, store.ProfileSourceRestored, v.Content, "restore a version")
 }
 
 const (
