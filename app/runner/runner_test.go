@@ -398,13 +398,21 @@ func TestEngineFailureFailsScan(t *testing.T) {
 	}
 }
 
-func TestCancelRunningScan(t *testing.T) {
+// runningCodexScan runs, with ctx, a scan whose only engine (codex) blocks
+// until its context ends, and returns once the engine has started; done
+// receives what Run returned.
+func runningCodexScan(ctx context.Context, t *testing.T) (*harness, *store.Scan, <-chan error) {
 	eng := &scripted{name: "codex", block: true, started: make(chan struct{})}
 	h := newHarness(t, map[string]string{"src/main.go": "package main\n"}, eng)
 	s := h.start(scans.CreateInput{Engines: []string{"codex"}})
 	done := make(chan error, 1)
-	go func() { done <- h.run.Run(context.Background(), s.ID) }()
+	go func() { done <- h.run.Run(ctx, s.ID) }()
 	<-eng.started
+	return h, s, done
+}
+
+func TestCancelRunningScan(t *testing.T) {
+	h, s, done := runningCodexScan(context.Background(), t)
 	if _, err := h.svc.Cancel(context.Background(), store.OwnedBy(h.user.ID), h.user.ID, s.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -435,13 +443,8 @@ func TestCancelRunningScan(t *testing.T) {
 }
 
 func TestShutdownHandsScanBack(t *testing.T) {
-	eng := &scripted{name: "codex", block: true, started: make(chan struct{})}
-	h := newHarness(t, map[string]string{"src/main.go": "package main\n"}, eng)
-	s := h.start(scans.CreateInput{Engines: []string{"codex"}})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.run.Run(ctx, s.ID) }()
-	<-eng.started
+	h, s, done := runningCodexScan(ctx, t)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("shutdown returns the context error, got %v", err)
@@ -458,12 +461,7 @@ func TestShutdownHandsScanBack(t *testing.T) {
 }
 
 func TestLostClaimStopsWithoutWriting(t *testing.T) {
-	eng := &scripted{name: "codex", block: true, started: make(chan struct{})}
-	h := newHarness(t, map[string]string{"src/main.go": "package main\n"}, eng)
-	s := h.start(scans.CreateInput{Engines: []string{"codex"}})
-	done := make(chan error, 1)
-	go func() { done <- h.run.Run(context.Background(), s.ID) }()
-	<-eng.started
+	h, s, done := runningCodexScan(context.Background(), t)
 	// Recovery (wrongly thinking the runner dead) re-queues it under our feet.
 	if _, err := h.svc.RecoverAbandoned(context.Background(), time.Now()); err != nil {
 		t.Fatal(err)
