@@ -25,6 +25,24 @@ func openTemp(t testing.TB) *Store {
 	return s
 }
 
+// reopenWithout drops bucket from s's file, closes it and opens it again:
+// an upgrade's first open of a file from before bucket existed.
+func reopenWithout(t *testing.T, s *Store, path string, bucket []byte) *Store {
+	t.Helper()
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bucket) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
 }
@@ -52,16 +70,7 @@ func TestOpenFillsTheLiveSessionIndex(t *testing.T) {
 		}
 	}
 	// What an older file looks like: no index bucket at all.
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(idxRefreshLive) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopenWithout(t, s, path, idxRefreshLive)
 	if _, err := s.GetSessionUser(ctx, u.ID, "fam-live", now); err != nil {
 		t.Fatalf("a live session from before the index: %v", err)
 	}
@@ -100,16 +109,7 @@ func TestOpenKeepsReadyProfilesAsVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What an older file looks like: no versions bucket at all.
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.DeleteBucket(bktProfileVers) }); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = reopenWithout(t, s, path, bktProfileVers)
 	vs, err := s.ListThreatProfileVersions(ctx, store.System(), r.ID)
 	if err != nil || len(vs) != 1 || vs[0].Content.Summary != "hand written" || vs[0].Source != store.ProfileSourceEdited {
 		t.Fatalf("versions after the upgrade: %+v, %v", vs, err)
