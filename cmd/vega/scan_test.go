@@ -292,18 +292,7 @@ func TestScanStandaloneWithCodex(t *testing.T) {
 		t.Skip("VEGA_TEST_CODEX_BIN is not set")
 	}
 	const key = "sk-provider-key-for-the-cli-test"
-	ms := modelserver.New(func(req modelserver.Request) modelserver.Answer {
-		usage := modelserver.Usage{InputTokens: 100, OutputTokens: 20}
-		switch schema := string(req.Schema); {
-		case strings.Contains(schema, `"components"`):
-			return modelserver.Answer{Usage: usage, Text: `{"components":[{"name":"database","paths":["app/db.py"],"rationale":"SQL built from input","priority":"high"}]}`}
-		case strings.Contains(schema, `"verdicts"`):
-			return modelserver.Answer{Usage: usage, Text: `{"verdicts":[{"id":"F1","verdict":"confirmed","severity":"high","confidence":"high","reason":"reachable"}]}`}
-		case strings.Contains(schema, `"findings"`):
-			return modelserver.Answer{Usage: usage, Text: `{"findings":[{"title":"SQL injection in find_user","severity":"high","confidence":"high","category":"sql_injection","cwe":["CWE-89"],"file_path":"app/db.py","start_line":4,"end_line":4,"description":"name is concatenated into SQL","evidence":"conn.execute(\"...\" + name)","recommendation":"use query parameters","locations":[]}]}`}
-		}
-		return modelserver.Answer{Status: 400, ErrorBody: `{"error":{"message":"unscripted request","type":"invalid_request_error"}}`}
-	})
+	ms := modelserver.New(sqlInjectionAnswers)
 	t.Cleanup(ms.Close)
 	tree := t.TempDir()
 	srctree.WriteFiles(t, tree, map[string]string{
@@ -325,4 +314,19 @@ func TestScanStandaloneWithCodex(t *testing.T) {
 	if len(ms.Requests()) < 3 {
 		t.Fatalf("the scripted provider saw %d requests", len(ms.Requests()))
 	}
+}
+
+// sqlInjectionAnswers is the scripted provider of the codex runs on
+// codexTree: one component, one SQL injection found and confirmed.
+func sqlInjectionAnswers(req modelserver.Request) modelserver.Answer {
+	usage := modelserver.Usage{InputTokens: 100, OutputTokens: 20}
+	switch schema := string(req.Schema); {
+	case strings.Contains(schema, `"components"`):
+		return modelserver.Answer{Usage: usage, Text: `{"components":[{"name":"database","paths":["app/db.py"],"rationale":"SQL built from input","priority":"high"}]}`}
+	case strings.Contains(schema, `"verdicts"`):
+		return modelserver.Answer{Usage: usage, Text: `{"verdicts":[{"id":"F1","verdict":"confirmed","severity":"high","confidence":"high","reason":"reachable"}]}`}
+	case strings.Contains(schema, `"findings"`):
+		return modelserver.Answer{Usage: usage, Text: `{"findings":[{"title":"SQL injection in find_user","severity":"high","confidence":"high","category":"sql_injection","cwe":["CWE-89"],"file_path":"app/db.py","start_line":4,"end_line":4,"description":"name is concatenated into SQL","evidence":"conn.execute(\"...\" + name)","recommendation":"use query parameters","locations":[]}]}`}
+	}
+	return modelserver.Answer{Status: 400, ErrorBody: `{"error":{"message":"unscripted request","type":"invalid_request_error"}}`}
 }

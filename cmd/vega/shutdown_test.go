@@ -33,16 +33,7 @@ func newGatedModel(t *testing.T) *gatedModel {
 	g := &gatedModel{gate: make(chan struct{})}
 	g.Server = modelserver.New(func(req modelserver.Request) modelserver.Answer {
 		<-g.gate
-		usage := modelserver.Usage{InputTokens: 100, OutputTokens: 20}
-		switch schema := string(req.Schema); {
-		case strings.Contains(schema, `"components"`):
-			return modelserver.Answer{Usage: usage, Text: `{"components":[{"name":"database","paths":["app/db.py"],"rationale":"SQL built from input","priority":"high"}]}`}
-		case strings.Contains(schema, `"verdicts"`):
-			return modelserver.Answer{Usage: usage, Text: `{"verdicts":[{"id":"F1","verdict":"confirmed","severity":"high","confidence":"high","reason":"reachable"}]}`}
-		case strings.Contains(schema, `"findings"`):
-			return modelserver.Answer{Usage: usage, Text: `{"findings":[{"title":"SQL injection in find_user","severity":"high","confidence":"high","category":"sql_injection","cwe":["CWE-89"],"file_path":"app/db.py","start_line":4,"end_line":4,"description":"name is concatenated into SQL","evidence":"conn.execute(\"...\" + name)","recommendation":"use query parameters","locations":[]}]}`}
-		}
-		return modelserver.Answer{Status: 400, ErrorBody: `{"error":{"message":"unscripted request","type":"invalid_request_error"}}`}
+		return sqlInjectionAnswers(req)
 	})
 	t.Cleanup(g.Server.Close)
 	t.Cleanup(g.open) // runs first: no handler stays blocked
@@ -171,15 +162,7 @@ func TestSIGTERMServe(t *testing.T) {
 	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	api := login(t, "http://"+addr)
 	repo := api.readyRepository(codexTree)
-	ids := make([]string, 2)
-	for i := range ids {
-		var s scanView
-		api.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{"engines": []string{"codex"}}, &s)
-		ids[i] = s.ID
-	}
-	for _, id := range ids {
-		api.waitStatus(id, 60*time.Second, "running")
-	}
+	ids := startRunningCodexScans(api, repo, 2)
 	for len(g.Requests()) == 0 { // codex is waiting on the provider
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -223,15 +206,7 @@ func TestSIGTERMWorker(t *testing.T) {
 	api := startAPI(t, env)
 	repo := api.readyRepository(codexTree)
 	worker := start(t, append(env, "VEGA_THREAD_CONCURRENCY=2"), "worker")
-	ids := make([]string, 2)
-	for i := range ids {
-		var s scanView
-		api.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{"engines": []string{"codex"}}, &s)
-		ids[i] = s.ID
-	}
-	for _, id := range ids {
-		api.waitStatus(id, 60*time.Second, "running")
-	}
+	ids := startRunningCodexScans(api, repo, 2)
 	for len(g.Requests()) == 0 {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -256,4 +231,19 @@ func TestSIGTERMWorker(t *testing.T) {
 		assertHandedBackAndFinished(t, api, id)
 	}
 	t.Logf("both scans finished %s after the restart (heartbeat TTL 120 s)", time.Since(restarted).Round(time.Millisecond))
+}
+
+// startRunningCodexScans queues n codex scans of repo and waits until every
+// one is running.
+func startRunningCodexScans(api *client, repo string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		var s scanView
+		api.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{"engines": []string{"codex"}}, &s)
+		ids[i] = s.ID
+	}
+	for _, id := range ids {
+		api.waitStatus(id, 60*time.Second, "running")
+	}
+	return ids
 }
