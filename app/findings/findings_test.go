@@ -60,6 +60,14 @@ type fixture struct {
 	repo *store.Repository
 }
 
+// newFixture opens a store holding a user who owns a one-file repository.
+func newFixture(t *testing.T, open func(testing.TB) *scantest.Env) *fixture {
+	env := open(t)
+	u := env.User(t)
+	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
+	return &fixture{env, u, repo}
+}
+
 func (f *fixture) scan(t *testing.T, engines ...string) *store.Scan {
 	s := &store.Scan{ID: store.NewID(store.PrefixScan), RepositoryID: f.repo.ID, ProjectID: f.repo.ProjectID, OwnerUserID: f.user.ID,
 		SnapshotID: f.repo.LatestSnapshotID, Status: store.ScanRunning, Engines: engines, CreatedAt: time.Now().UTC()}
@@ -75,10 +83,8 @@ func TestRecorderUpsertsWithinScanAndSanitizes(t *testing.T) {
 
 func recorderUpsertsWithinScanAndSanitizes(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := open(t)
-	u := env.User(t)
-	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
-	f := &fixture{env, u, repo}
+	f := newFixture(t, open)
+	env := f.env
 	s := f.scan(t, "codex")
 	rec := findings.NewRecorder(env.Store, s, nil)
 	first, err := rec.Record(ctx, "codex", engine.Report{Title: "Path traversal", Severity: "HIGH", Confidence: "sure",
@@ -108,10 +114,8 @@ func TestTriageBulkAndHistory(t *testing.T) { scantest.Stores(t, triageBulkAndHi
 
 func triageBulkAndHistory(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := open(t)
-	u := env.User(t)
-	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
-	f := &fixture{env, u, repo}
+	f := newFixture(t, open)
+	env, u, repo := f.env, f.user, f.repo
 	s := f.scan(t, "codex")
 	rec := findings.NewRecorder(env.Store, s, nil)
 	var ids []string

@@ -52,10 +52,8 @@ func TestLegacyFingerprintIsReKeyed(t *testing.T) { scantest.Stores(t, legacyFin
 // later scoped scan finds it too.
 func legacyFingerprintIsReKeyed(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := open(t)
-	u := env.User(t)
-	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
-	f := &fixture{env, u, repo}
+	f := newFixture(t, open)
+	env, u, repo := f.env, f.user, f.repo
 	// Today's title; the legacy finding below was stored with the old "… in app.env" one.
 	rep := engine.Report{Key: "aws-access-token:0a1b", StableKey: true, Title: "AWS access key", Category: "aws-access-token",
 		FilePath: "app.env", Severity: "high", Locations: []store.Location{{FilePath: "app.env"}, {FilePath: "config/app.env"}}}

@@ -34,10 +34,8 @@ func (r *reports) Finding(rep engine.Report) {
 func TestSecretsSuppressionEndToEnd(t *testing.T) {
 	scantest.Stores(t, func(t *testing.T, open func(testing.TB) *scantest.Env) {
 		ctx := context.Background()
-		env := open(t)
-		u := env.User(t)
-		repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
-		f := &fixture{env, u, repo}
+		f := newFixture(t, open)
+		env := f.env
 		dir := t.TempDir()
 		token := "ghp_" + "x7Kq2mZ9vR4tW1pL8nB3cD6fG0hJ5sA2eY9u"
 		write := func(content string) {

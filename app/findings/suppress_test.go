@@ -16,10 +16,8 @@ func TestSuppressedFindingsAreDismissedVisibly(t *testing.T) {
 
 func suppressedFindingsAreDismissedVisibly(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
-	env := open(t)
-	u := env.User(t)
-	repo, _ := env.Repo(t, u.ID, map[string]string{"x": "y"})
-	f := &fixture{env, u, repo}
+	f := newFixture(t, open)
+	env, u, repo := f.env, f.user, f.repo
 
 	sup := &store.Suppression{Kind: store.SuppressVegaIgnore, FilePath: "a.env", Line: 1, Text: "# vega:ignore test fixture", Reason: "test fixture"}
 	listed := &store.Suppression{Kind: store.SuppressGitleaksIgnore, FilePath: ".gitleaksignore", Line: 2, Text: "b.env:aws-access-token:3", RuleID: "aws-access-token"}
