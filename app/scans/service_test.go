@@ -37,6 +37,15 @@ func newService(e *scantest.Env, q scans.Queue, c *clock) *scans.Service {
 		RunningStale: time.Hour, DefaultEngines: []string{"secrets"}, KnownEngines: []string{"secrets", "codex"}, Queue: q, Now: c.now})
 }
 
+// ownedRepo gives a new user of e a one-file repository, and the user's
+// scope.
+func ownedRepo(t *testing.T, e *scantest.Env) (*store.User, *store.Repository, store.Scope) {
+	t.Helper()
+	u := e.User(t)
+	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
+	return u, repo, store.OwnedBy(u.ID)
+}
+
 func TestCreateValidatesAndSnapshotsProfile(t *testing.T) {
 	scantest.Stores(t, createValidatesAndSnapshotsProfile)
 }
@@ -115,10 +124,8 @@ func TestQuota(t *testing.T) { scantest.Stores(t, quota) }
 func quota(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
 	e := open(t)
-	u := e.User(t)
-	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
+	u, repo, sc := ownedRepo(t, e)
 	svc := newService(e, nil, &clock{t: time.Now()})
-	sc := store.OwnedBy(u.ID)
 	var ids []string
 	for i := 0; i < 2; i++ {
 		s, err := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
@@ -150,10 +157,8 @@ func TestCancel(t *testing.T) { scantest.Stores(t, cancel) }
 func cancel(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
 	e := open(t)
-	u := e.User(t)
-	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
+	u, repo, sc := ownedRepo(t, e)
 	svc := newService(e, nil, &clock{t: time.Now()})
-	sc := store.OwnedBy(u.ID)
 
 	queued, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
 	got, err := svc.Cancel(ctx, sc, u.ID, queued.ID)
@@ -218,12 +223,10 @@ func TestRecover(t *testing.T) { scantest.Stores(t, recover) }
 func recover(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
 	e := open(t)
-	u := e.User(t)
-	repo, _ := e.Repo(t, u.ID, map[string]string{"a.txt": "x"})
+	u, repo, sc := ownedRepo(t, e)
 	c := &clock{t: time.Now()}
 	q := &recordingQueue{}
 	svc := newService(e, q, c)
-	sc := store.OwnedBy(u.ID)
 
 	a, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
 	b, _ := svc.Create(ctx, sc, u.ID, repo.ID, scans.CreateInput{})
