@@ -79,29 +79,43 @@ func seedRepo(b *testing.B, s store.Store, n, extra int) *store.Repository {
 	}
 	dirs := []string{"src/handlers/", "src/db/", "src/auth/", "internal/api/", "web/static/js/", "cmd/"}
 	rules := []string{"aws-access-token", "generic-api-key", "github-pat", "injection", "xss", "path-traversal", "authz"}
+	seedInParallel(b, n+extra, func(i int) error {
+		sev := store.Severities[i%4] // critical..low
+		if i >= n {
+			sev = store.SeverityInfo
+		}
+		path := fmt.Sprintf("%sfile_%05d.go", dirs[i%len(dirs)], (i*7919)%(n+extra))
+		title := fmt.Sprintf("Finding %d in the request handler", i)
+		f := &store.Finding{ID: store.NewID(store.PrefixFinding), ScanID: sc.ID, RepositoryID: r.ID, ProjectID: p.ID,
+			OwnerUserID: u.ID, Fingerprint: fmt.Sprintf("fp-%d", i), Engine: []string{"secrets", "codex"}[i%2], Title: title,
+			Severity: sev, Confidence: "high", Category: rules[i%len(rules)], RuleID: rules[i%len(rules)], CWE: []string{fmt.Sprintf("CWE-%d", 20+i%80)},
+			FilePath: path, StartLine: i % 400, EndLine: i%400 + 3,
+			Description:    title + ": the request parameter reaches a sink without validation. " + string(slices.Repeat([]byte("Detailed reasoning about the data flow. "), 8)),
+			Evidence:       "db.Query(\"SELECT * FROM t WHERE id=\" + r.FormValue(\"id\"))",
+			Recommendation: "Use parameterised queries.",
+			Locations:      []store.Location{{FilePath: path, StartLine: 1, EndLine: 4, Role: "sink"}, {FilePath: "src/db/query.go", StartLine: 10, EndLine: 14, Role: "source"}},
+			Status:         store.FindingOpen, FirstSeenScanID: sc.ID, LastSeenScanID: sc.ID, CreatedAt: now, UpdatedAt: now}
+		return s.CreateFinding(ctx, f)
+	})
+	if pg, ok := s.(*postgres.Store); ok {
+		if _, err := pg.Pool().Exec(ctx, `ANALYZE findings`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return r
+}
+
+// seedInParallel calls do for 0..n-1 from four goroutines (seeding 10k rows
+// one by one is slow on Postgres) and fails b on the first error.
+func seedInParallel(b *testing.B, n int, do func(i int) error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < n+extra; i += 4 {
-				sev := store.Severities[i%4] // critical..low
-				if i >= n {
-					sev = store.SeverityInfo
-				}
-				path := fmt.Sprintf("%sfile_%05d.go", dirs[i%len(dirs)], (i*7919)%(n+extra))
-				title := fmt.Sprintf("Finding %d in the request handler", i)
-				f := &store.Finding{ID: store.NewID(store.PrefixFinding), ScanID: sc.ID, RepositoryID: r.ID, ProjectID: p.ID,
-					OwnerUserID: u.ID, Fingerprint: fmt.Sprintf("fp-%d", i), Engine: []string{"secrets", "codex"}[i%2], Title: title,
-					Severity: sev, Confidence: "high", Category: rules[i%len(rules)], RuleID: rules[i%len(rules)], CWE: []string{fmt.Sprintf("CWE-%d", 20+i%80)},
-					FilePath: path, StartLine: i % 400, EndLine: i%400 + 3,
-					Description:    title + ": the request parameter reaches a sink without validation. " + string(slices.Repeat([]byte("Detailed reasoning about the data flow. "), 8)),
-					Evidence:       "db.Query(\"SELECT * FROM t WHERE id=\" + r.FormValue(\"id\"))",
-					Recommendation: "Use parameterised queries.",
-					Locations:      []store.Location{{FilePath: path, StartLine: 1, EndLine: 4, Role: "sink"}, {FilePath: "src/db/query.go", StartLine: 10, EndLine: 14, Role: "source"}},
-					Status:         store.FindingOpen, FirstSeenScanID: sc.ID, LastSeenScanID: sc.ID, CreatedAt: now, UpdatedAt: now}
-				if err := s.CreateFinding(ctx, f); err != nil {
+			for i := w; i < n; i += 4 {
+				if err := do(i); err != nil {
 					errs <- err
 					return
 				}
@@ -113,12 +127,6 @@ func seedRepo(b *testing.B, s store.Store, n, extra int) *store.Repository {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	if pg, ok := s.(*postgres.Store); ok {
-		if _, err := pg.Pool().Exec(ctx, `ANALYZE findings`); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return r
 }
 
 // latencies runs fn b.N times and reports p50 and p99 in ms.

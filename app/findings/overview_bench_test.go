@@ -2,7 +2,6 @@ package findings_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,32 +26,19 @@ func BenchmarkProjectOverview10k(b *testing.B) {
 				b.Fatal(len(ids), err)
 			}
 			now := time.Now().UTC()
-			var wg sync.WaitGroup
-			errs := make(chan error, 4)
-			for w := 0; w < 4; w++ {
-				wg.Add(1)
-				go func(w int) {
-					defer wg.Done()
-					for i := w; i < len(ids); i += 4 {
-						hs := []store.FindingHistory{{FindingID: ids[i], ToStatus: store.FindingOpen, Reason: "detected", At: now.AddDate(0, 0, -(i % 28))}}
-						if i%5 == 0 {
-							hs = append(hs, store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingOpen, ToStatus: store.FindingDismissed, At: now.AddDate(0, 0, -(i%28)/2)},
-								store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingDismissed, ToStatus: store.FindingOpen, At: now.AddDate(0, 0, -(i%28)/4)})
-						}
-						for _, h := range hs {
-							if err := s.AppendFindingHistory(ctx, &h); err != nil {
-								errs <- err
-								return
-							}
-						}
+			seedInParallel(b, len(ids), func(i int) error {
+				hs := []store.FindingHistory{{FindingID: ids[i], ToStatus: store.FindingOpen, Reason: "detected", At: now.AddDate(0, 0, -(i % 28))}}
+				if i%5 == 0 {
+					hs = append(hs, store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingOpen, ToStatus: store.FindingDismissed, At: now.AddDate(0, 0, -(i%28)/2)},
+						store.FindingHistory{FindingID: ids[i], FromStatus: store.FindingDismissed, ToStatus: store.FindingOpen, At: now.AddDate(0, 0, -(i%28)/4)})
+				}
+				for _, h := range hs {
+					if err := s.AppendFindingHistory(ctx, &h); err != nil {
+						return err
 					}
-				}(w)
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				b.Fatal(err)
-			}
+				}
+				return nil
+			})
 			svc := findings.NewService(s, nil)
 			b.Run("overview", func(b *testing.B) {
 				latencies(b, func() {
