@@ -25,6 +25,18 @@ func openTemp(t testing.TB) *Store {
 	return s
 }
 
+// openFresh opens a store in a new file and returns the file's path too, for
+// tests that close and open it again (they close it themselves).
+func openFresh(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "vega.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
 // reopenWithout drops bucket from s's file, closes it and opens it again:
 // an upgrade's first open of a file from before bucket existed.
 func reopenWithout(t *testing.T, s *Store, path string, bucket []byte) *Store {
@@ -50,12 +62,8 @@ func TestContract(t *testing.T) {
 // A file written before idx_refresh_live existed gets the index filled on
 // open, so sessions issued before an upgrade keep working (and can be revoked).
 func TestOpenFillsTheLiveSessionIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vega.db")
+	s, path := openFresh(t)
 	ctx := context.Background()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	u := &store.User{ID: store.NewID(store.PrefixUser), Email: "a@example.com"}
 	if err := s.CreateUser(ctx, u); err != nil {
@@ -88,12 +96,8 @@ func TestOpenFillsTheLiveSessionIndex(t *testing.T) {
 // TestOpenKeepsReadyProfilesAsVersions: a file from before profile versions
 // gets a first version of each ready profile on the open that adds the bucket.
 func TestOpenKeepsReadyProfilesAsVersions(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vega.db")
+	s, path := openFresh(t)
 	ctx := context.Background()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	pr := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_1", Name: "p", CreatedAt: now, UpdatedAt: now}
 	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: pr.ID, OwnerUserID: "usr_1", Name: "r",
@@ -198,12 +202,8 @@ func BenchmarkListEventsAfterSeq(b *testing.B) { storetest.BenchmarkListEventsAf
 // A database written before the owned index existed gets it built on open,
 // with the source size standing in for the stored size snapshots did not record.
 func TestOwnedIndexBuiltForAnOlderDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "vega.db")
+	s, path := openFresh(t)
 	ctx := context.Background()
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
 	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_a", Name: "p", CreatedAt: now, UpdatedAt: now}
 	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: "usr_a", Name: "r",
@@ -231,7 +231,7 @@ func TestOwnedIndexBuiltForAnOlderDatabase(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
