@@ -18,6 +18,17 @@ import (
 	"github.com/vegasec/vega/testutil/apitest"
 )
 
+// serveLocal starts `vega serve` on a fresh local (bolt) data directory and
+// returns its environment (skipped under -short: it starts processes).
+func serveLocal(t *testing.T) ([]string, *client) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	env := localEnv(t.TempDir())
+	return env, startAPI(t, env)
+}
+
 func localEnv(dataDir string) []string {
 	return []string{
 		"VEGA_PERSISTENCE_BACKEND=bolt",
@@ -98,12 +109,7 @@ func (c *client) scanState(id string) string {
 // running `vega serve` while scans write to it; the archive restored into a
 // fresh data directory serves the same projects, findings and artifacts.
 func TestBackupWhileServingAndRestore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	dataA := t.TempDir()
-	envA := localEnv(dataA)
-	api := startAPI(t, envA)
+	envA, api := serveLocal(t)
 	repo := api.readyRepository(sourceTree(30))
 	first := api.createScan(repo)
 	if s := api.waitScan(first, time.Minute); s.Status != "completed" {
@@ -206,12 +212,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 // A damaged or hostile archive is refused with a clear error and the data
 // directory is left as it was.
 func TestRestoreRefusesBadArchives(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts processes")
-	}
-	src := t.TempDir()
-	env := localEnv(src)
-	api := startAPI(t, env)
+	env, api := serveLocal(t)
 	api.readyRepository(map[string]string{"a.py": "print(1)\n"})
 	archive := filepath.Join(t.TempDir(), "b.tgz")
 	if code, out := vegaCmd(t, env, "backup", "--out", archive); code != 0 {
