@@ -62,10 +62,8 @@ func (r *Recorder) Record(ctx context.Context, engineName string, rep engine.Rep
 			return nil
 		})
 		if err == nil {
-			if hist != nil {
-				if err := r.st.AppendFindingHistory(ctx, hist); err != nil {
-					return nil, err
-				}
+			if err := r.appendHistory(ctx, hist); err != nil {
+				return nil, err
 			}
 			return f, nil
 		}
@@ -120,10 +118,8 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 			if err != nil {
 				return nil, err
 			}
-			if hist != nil {
-				if err := r.st.AppendFindingHistory(ctx, hist); err != nil {
-					return nil, err
-				}
+			if err := r.appendHistory(ctx, hist); err != nil {
+				return nil, err
 			}
 			return f, nil
 		}
@@ -160,6 +156,15 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 		return f, nil
 	}
 	return nil, fmt.Errorf("findings: fingerprint %s kept conflicting", fp)
+}
+
+// appendHistory records h, the status change an update decided on; nil when
+// the update changed no status.
+func (r *Recorder) appendHistory(ctx context.Context, h *store.FindingHistory) error {
+	if h == nil {
+		return nil
+	}
+	return r.st.AppendFindingHistory(ctx, h)
 }
 
 // apply copies what the engine says onto the finding; triage fields stay.
