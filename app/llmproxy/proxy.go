@@ -115,11 +115,7 @@ func (p *Proxy) Mint(ctx context.Context, scanID string) (string, time.Time, err
 	if !store.HasPrefix(scanID, store.PrefixScan) {
 		return "", time.Time{}, fmt.Errorf("llmproxy: %q is not a scan id", scanID)
 	}
-	if p.cfg.AdminToken == "" {
-		return "", time.Time{}, errors.New("llmproxy: no admin token configured, cannot sign scan tokens")
-	}
-	exp := p.now().Add(p.cfg.TokenTTL).Truncate(time.Second)
-	return p.signer.sign(tokenClaims{ScanID: scanID, Exp: exp.Unix()}), exp, nil
+	return p.mint(tokenClaims{ScanID: scanID}, "scan tokens")
 }
 
 // MintProfile issues a token for generating one repository's threat profile
@@ -129,11 +125,18 @@ func (p *Proxy) MintProfile(ctx context.Context, repositoryID string) (string, t
 	if !store.HasPrefix(repositoryID, store.PrefixRepo) {
 		return "", time.Time{}, fmt.Errorf("llmproxy: %q is not a repository id", repositoryID)
 	}
+	return p.mint(tokenClaims{RepositoryID: repositoryID}, "tokens")
+}
+
+// mint signs c with the configured token lifetime; what names the tokens in
+// the error when no admin token is configured to sign them with.
+func (p *Proxy) mint(c tokenClaims, what string) (string, time.Time, error) {
 	if p.cfg.AdminToken == "" {
-		return "", time.Time{}, errors.New("llmproxy: no admin token configured, cannot sign tokens")
+		return "", time.Time{}, errors.New("llmproxy: no admin token configured, cannot sign " + what)
 	}
 	exp := p.now().Add(p.cfg.TokenTTL).Truncate(time.Second)
-	return p.signer.sign(tokenClaims{RepositoryID: repositoryID, Exp: exp.Unix()}), exp, nil
+	c.Exp = exp.Unix()
+	return p.signer.sign(c), exp, nil
 }
 
 // Handler serves the proxy's routes.
