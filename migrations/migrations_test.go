@@ -14,17 +14,24 @@ import (
 	"github.com/vegasec/vega/store/postgres/pgtest"
 )
 
-// TestSchema applies every embedded file to an empty database and checks the
-// properties the store relies on: one table per entity, and every foreign key
-// cascading so DeleteProject/DeleteRepository are a single DELETE.
-func TestSchema(t *testing.T) {
+// emptyDatabase connects to a new, empty database for one test, which has a
+// minute in all.
+func emptyDatabase(t *testing.T) (context.Context, *pgxpool.Pool) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
+	return ctx, pool
+}
+
+// TestSchema applies every embedded file to an empty database and checks the
+// properties the store relies on: one table per entity, and every foreign key
+// cascading so DeleteProject/DeleteRepository are a single DELETE.
+func TestSchema(t *testing.T) {
+	ctx, pool := emptyDatabase(t)
 	if _, err := migrate.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -60,13 +67,7 @@ func TestSchema(t *testing.T) {
 // 0005 gives users session generation 0 so tokens issued before the upgrade
 // stay valid, 0006 frees Cognito users' emails, 0009 gives findings their category as rule), not just empty tables.
 func TestUpgradeWithData(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	ctx, pool := emptyDatabase(t)
 	files, err := migrate.Files()
 	if err != nil {
 		t.Fatal(err)
