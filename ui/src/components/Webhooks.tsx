@@ -9,6 +9,7 @@ import { formatAge, formatDate } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Dialog, FormActions } from './Dialog';
+import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 
 const EVENTS: { value: WebhookEvent; label: string }[] = [
@@ -36,21 +37,7 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
         Vega POSTs signed JSON (or a Slack message) when a scan completes or fails, or finds something new. Failed deliveries are retried for 24 hours.
       </p>
       {created && (
-        <div className="secret-once" role="alert">
-          <strong>Copy the signing secret now — it will not be shown again.</strong>
-          <label>
-            Signing secret
-            <input readOnly className="mono" value={created.secret} onFocus={(e) => e.currentTarget.select()} />
-          </label>
-          <div className="actions">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          </div>
-        </div>
+        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={created.secret} onSaved={() => setCreated(null)} />
       )}
       <Async state={hooks} label="Loading webhooks…">
         {(page) =>

@@ -3,6 +3,7 @@ import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
 import { Dialog, FormActions } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
+import { SecretOnce } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
 import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
@@ -83,21 +84,12 @@ function ApiKeys() {
       </div>
       <p className="muted small">Use a key as a bearer token from CI or scripts. Revocation takes effect immediately.</p>
       {created && (
-        <div className="secret-once" role="alert">
-          <strong>Copy your new key “{created.name}” now — it will not be shown again.</strong>
-          <label>
-            API key secret
-            <input readOnly className="mono" value={created.secret} onFocus={(e) => e.currentTarget.select()} />
-          </label>
-          <div className="actions">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          </div>
-        </div>
+        <SecretOnce
+          heading={`Copy your new key “${created.name}” now — it will not be shown again.`}
+          label="API key secret"
+          secret={created.secret}
+          onSaved={() => setCreated(null)}
+        />
       )}
       <Async state={keys} label="Loading API keys…">
         {(page) =>
