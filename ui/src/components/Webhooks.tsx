@@ -4,11 +4,10 @@ import { useState, type FormEvent } from 'react';
 import type { CreatedWebhook, Severity, Webhook, WebhookDelivery, WebhookEvent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
-import { ConfirmDelete } from '../pages/Projects';
 import { formatAge, formatDate } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
-import { Dialog, FormActions } from './Dialog';
+import { ConfirmDelete, Dialog, FormActions } from './Dialog';
 import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 

@@ -4,6 +4,7 @@ import type { Repository, RepositoryRollup } from '../api/types';
 import { useApi } from '../app-context';
 import { AddRepositoryDialog } from '../components/AddRepository';
 import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges';
+import { ConfirmDelete } from '../components/Dialog';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
@@ -12,7 +13,7 @@ import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { ProjectWebhooks } from '../components/Webhooks';
 import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
-import { ConfirmDelete, ProjectForm } from './Projects';
+import { ProjectForm } from './Projects';
 
 export default function ProjectPage() {
   const { projectId = '' } = useParams();

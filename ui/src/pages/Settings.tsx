@@ -1,13 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
-import { Dialog, FormActions } from '../components/Dialog';
+import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
 import { SecretOnce } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
 import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
-import { ConfirmDelete } from './Projects';
 
 export default function SettingsPage() {
   const { user, authConfig } = useApp();
