@@ -7,6 +7,7 @@ import { useApi } from '../app-context';
 import { formatAge, formatDate } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
+import { DataTable } from './DataTable';
 import { ConfirmDelete, Dialog, FormActions } from './Dialog';
 import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
@@ -142,26 +143,11 @@ export function DeliveryLog({ webhookId, refresh = 0 }: { webhookId: string; ref
         page.items.length === 0 ? (
           <p className="muted small">No deliveries yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <caption className="sr-only">Deliveries</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Response</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Queued</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((d) => (
-                  <DeliveryRow key={d.id} d={d} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Deliveries" columns={['Event', 'Status', 'Attempts', 'Response', 'Duration', 'Queued']}>
+            {page.items.map((d) => (
+              <DeliveryRow key={d.id} d={d} />
+            ))}
+          </DataTable>
         )
       }
     </Async>
