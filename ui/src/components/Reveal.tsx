@@ -15,3 +15,16 @@ export function RevealDialog({ onReveal, onClose }: { onReveal: () => Promise<vo
     </ConfirmAction>
   );
 }
+
+/** The button that hides revealed secrets again, or asks to reveal them (opening RevealDialog through onAsk). */
+export function RevealToggle({ revealed, onHide, onAsk }: { revealed: boolean; onHide: () => void; onAsk: () => void }) {
+  return revealed ? (
+    <button type="button" onClick={onHide}>
+      Hide secrets
+    </button>
+  ) : (
+    <button type="button" onClick={onAsk}>
+      Reveal secrets
+    </button>
+  );
+}
