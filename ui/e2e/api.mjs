@@ -85,3 +85,11 @@ export async function signIn(page, vega) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
 }
+
+/** A new page of the browser with a 20 s default timeout, signed in as the debug user. */
+export async function signedInPage(browser, vega) {
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(20_000);
+  await signIn(page, vega);
+  return page;
+}

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signIn, uploadRepository } from './api.mjs';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -41,9 +41,7 @@ before(async () => {
   assert.ok(big, 'one finding with 100 occurrences');
   findingId = big.id;
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await signIn(page, vega);
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

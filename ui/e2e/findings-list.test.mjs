@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signIn, uploadRepository } from './api.mjs';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -50,9 +50,7 @@ before(async () => {
   repoId = (await uploadRepository(api, project.id, 'big', bigRepository())).id;
   await scanToCompletion(api, repoId);
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await signIn(page, vega);
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

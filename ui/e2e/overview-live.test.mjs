@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, archiveForm, poll, scanToCompletion, signIn, uploadRepository } from './api.mjs';
+import { apiClient, apiLogin, archiveForm, poll, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -54,9 +54,7 @@ before(async () => {
   assert.equal(changes.new + changes.unchanged, total(scanB.finding_counts));
   assert.equal(changes.fixed + changes.unchanged, total(scanA.finding_counts));
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await signIn(page, vega);
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

@@ -4,7 +4,7 @@
 // the scan form must say so instead of failing after Start.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signIn, uploadRepository, waitForScanCompleted } from './api.mjs';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository, waitForScanCompleted } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -39,9 +39,7 @@ before(async () => {
   ids.finding = findings.items[0].id;
 
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await signIn(page, vega);
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

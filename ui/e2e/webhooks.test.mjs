@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, signIn } from './api.mjs';
+import { apiClient, apiLogin, signedInPage } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 
@@ -42,9 +42,7 @@ before(async () => {
   const api = apiClient(vega, await apiLogin(vega));
   projectId = (await api('POST', '/v1/projects', { name: 'Hooked' })).id;
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await signIn(page, vega);
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {
