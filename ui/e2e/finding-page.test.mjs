@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
-import { makeZip } from './zip.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const rand = (alphabet, n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
 const KEY = `AKIA${rand(B32, 16)}`; // the key copied into 100 places
@@ -16,13 +14,13 @@ const OTHERS = 6; // other keys, one file each: the list around it
 const FILES = 50; // two copies per file: 100 occurrences, 50 files
 
 /** 50 files holding the key twice (lines 3 and 6), then 6 files with one other key each. */
-function zip() {
+function copies() {
   const files = {};
   for (let f = 0; f < FILES; f++) {
     files[`app/config${String(f).padStart(2, '0')}.py`] = `import os\n\nAWS_ACCESS_KEY_ID = "${KEY}"\nREGION = "eu-west-1"\n\nBACKUP_KEY_ID = "${KEY}"\n`;
   }
   for (let i = 0; i < OTHERS; i++) files[`zz/other${i}.py`] = `KEY_ID = "AKIA${rand(B32, 16)}"\n`;
-  return makeZip(files);
+  return files;
 }
 
 let vega;
@@ -31,56 +29,19 @@ let page;
 let repoId;
 let findingId;
 
-async function api(token, method, path, body) {
-  const r = await fetch(`${vega.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
-    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function poll(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 before(async () => {
   vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-  const { access_token: token } = await login.json();
-  const project = await api(token, 'POST', '/v1/projects', { name: 'Finding page' });
-  const form = new FormData();
-  form.set('name', 'copies');
-  form.set('archive', new Blob([zip()], { type: 'application/zip' }), 'copies.zip');
-  repoId = (await api(token, 'POST', `/v1/projects/${project.id}/repositories`, form)).id;
-  await poll('ingest', async () => (await api(token, 'GET', `/v1/repositories/${repoId}`)).ingest_status === 'ready');
-  const scan = await api(token, 'POST', `/v1/repositories/${repoId}/scans`, { engines: ['secrets'] });
-  const done = await poll('scan', async () => {
-    const s = await api(token, 'GET', `/v1/scans/${scan.id}`);
-    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
-  });
-  assert.equal(done.status, 'completed');
-  const list = await api(token, 'GET', `/v1/repositories/${repoId}/findings?limit=100`);
+  const api = apiClient(vega, await apiLogin(vega));
+  const project = await api('POST', '/v1/projects', { name: 'Finding page' });
+  repoId = (await uploadRepository(api, project.id, 'copies', copies())).id;
+  await scanToCompletion(api, repoId);
+  const list = await api('GET', `/v1/repositories/${repoId}/findings?limit=100`);
   assert.equal(list.total, OTHERS + 1);
   const big = list.items.find((f) => (f.locations ?? []).length === 100);
   assert.ok(big, 'one finding with 100 occurrences');
   findingId = big.id;
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

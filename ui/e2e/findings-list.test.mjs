@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
-import { makeZip } from './zip.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 // Seeded, not random: the test once counted 309 of 310 planted secrets (one
@@ -29,7 +27,7 @@ const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = () => `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: rand(ALNUM, 24), name: 'Findings List' })}.${rand(ALNUM, 43)}`;
 
 /** 250 AWS access key IDs and 60 JWTs, the criticals under later paths so path order is not severity order. */
-function bigZip() {
+function bigRepository() {
   const files = {};
   for (let f = 0; f < 25; f++) {
     files[`big/z-aws/keys${String(f).padStart(2, '0')}.py`] = Array.from({ length: CRITICAL / 25 }, (_, i) => `AWS_ACCESS_KEY_ID_${i} = "AKIA${rand(B32, 16)}"`).join('\n') + '\n';
@@ -37,7 +35,7 @@ function bigZip() {
   for (let f = 0; f < 6; f++) {
     files[`big/a-jwt/tokens${f}.py`] = Array.from({ length: MEDIUM / 6 }, (_, i) => `SESSION_${i} = "${jwt()}"`).join('\n') + '\n';
   }
-  return makeZip(files);
+  return files;
 }
 
 let vega;
@@ -45,52 +43,14 @@ let browser;
 let page;
 let repoId;
 
-async function api(token, method, path, body) {
-  const r = await fetch(`${vega.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
-    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function poll(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 before(async () => {
   vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-  const { access_token: token } = await login.json();
-  const project = await api(token, 'POST', '/v1/projects', { name: 'Findings list' });
-  const form = new FormData();
-  form.set('name', 'big');
-  form.set('archive', new Blob([bigZip()], { type: 'application/zip' }), 'big.zip');
-  const repo = await api(token, 'POST', `/v1/projects/${project.id}/repositories`, form);
-  repoId = repo.id;
-  await poll('ingest', async () => (await api(token, 'GET', `/v1/repositories/${repoId}`)).ingest_status === 'ready');
-  const scan = await api(token, 'POST', `/v1/repositories/${repoId}/scans`, { engines: ['secrets'] });
-  const done = await poll('scan', async () => {
-    const s = await api(token, 'GET', `/v1/scans/${scan.id}`);
-    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
-  });
-  assert.equal(done.status, 'completed');
+  const api = apiClient(vega, await apiLogin(vega));
+  const project = await api('POST', '/v1/projects', { name: 'Findings list' });
+  repoId = (await uploadRepository(api, project.id, 'big', bigRepository())).id;
+  await scanToCompletion(api, repoId);
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

@@ -6,11 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, archiveForm, poll, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
-import { makeZip } from './zip.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = (alphabet, n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
@@ -30,65 +28,25 @@ v2['app/new/leak.py'] = Array.from({ length: 5 }, (_, i) => `NEW_KEY_${i} = "AKI
 let vega;
 let browser;
 let page;
-let token;
+let api;
 let projectId;
 let repoId;
 let scanA;
 let scanB;
 
-async function api(method, path, body) {
-  const r = await fetch(`${vega.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
-    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function poll(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const archive = (files, name) => {
-  const form = new FormData();
-  form.set('name', name);
-  form.set('archive', new Blob([makeZip(files)], { type: 'application/zip' }), `${name}.zip`);
-  return form;
-};
-
-async function scan() {
-  const s = await api('POST', `/v1/repositories/${repoId}/scans`, { engines: ['secrets'] });
-  const done = await poll('scan', async () => {
-    const x = await api('GET', `/v1/scans/${s.id}`);
-    return ['completed', 'failed', 'cancelled'].includes(x.status) && x;
-  });
-  assert.equal(done.status, 'completed');
-  return done;
-}
-
 before(async () => {
   vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-  ({ access_token: token } = await login.json());
+  api = apiClient(vega, await apiLogin(vega));
   projectId = (await api('POST', '/v1/projects', { name: 'Overview' })).id;
-  repoId = (await api('POST', `/v1/projects/${projectId}/repositories`, archive(v1, 'big'))).id;
-  await poll('ingest', async () => (await api('GET', `/v1/repositories/${repoId}`)).ingest_status === 'ready');
-  scanA = await scan();
+  repoId = (await uploadRepository(api, projectId, 'big', v1)).id;
+  scanA = await scanToCompletion(api, repoId);
   const first = (await api('GET', `/v1/repositories/${repoId}`)).latest_snapshot_id;
-  await api('POST', `/v1/repositories/${repoId}/ingest`, archive(v2, 'big'));
+  await api('POST', `/v1/repositories/${repoId}/ingest`, archiveForm('big', v2));
   await poll('re-ingest', async () => {
     const r = await api('GET', `/v1/repositories/${repoId}`);
     return r.ingest_status === 'ready' && r.latest_snapshot_id !== first;
   });
-  scanB = await scan();
+  scanB = await scanToCompletion(api, repoId);
   WANT_OPEN = scanB.finding_counts;
   changes = scanB.changes;
   assert.ok(total(WANT_OPEN) >= 300 && WANT_OPEN.critical > 200 && WANT_OPEN.medium > 50, JSON.stringify(WANT_OPEN));
@@ -96,13 +54,7 @@ before(async () => {
   assert.equal(changes.new + changes.unchanged, total(scanB.finding_counts));
   assert.equal(changes.fixed + changes.unchanged, total(scanA.finding_counts));
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

@@ -4,69 +4,30 @@
 // the scan form must say so instead of failing after Start.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository, waitForScanCompleted } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
-import { makeZip } from './zip.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 const PHONE = { width: 390, height: 844 };
 
 let vega;
 let browser;
 let page;
-let token;
+let api;
 const ids = {};
-
-async function api(method, path, body) {
-  const r = await fetch(`${vega.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
-    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function poll(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A repository with a long path and an AWS key (critical), scanned once with the secrets engine. */
 async function scannedRepository(projectId, name) {
-  const form = new FormData();
-  form.set('name', name);
-  const zip = makeZip({
+  const repo = await uploadRepository(api, projectId, name, {
     'package.json': '{"dependencies": {"express": "^4.18.0"}}\n',
     'src/a/rather/deeply/nested/directory/with/a/long/name/config/settings.production.environment.js':
       'const AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLF";\nmodule.exports = { region: "eu-west-1" };\n',
   });
-  form.set('archive', new Blob([zip], { type: 'application/zip' }), `${name}.zip`);
-  const repo = await api('POST', `/v1/projects/${projectId}/repositories`, form);
-  await poll('ingest', async () => (await api('GET', `/v1/repositories/${repo.id}`)).ingest_status === 'ready');
-  const scan = await api('POST', `/v1/repositories/${repo.id}/scans`, { engines: ['secrets'] });
-  const done = await poll('scan', async () => {
-    const s = await api('GET', `/v1/scans/${scan.id}`);
-    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
-  });
-  assert.equal(done.status, 'completed');
-  return { repo, scan: done };
+  return { repo, scan: await scanToCompletion(api, repo.id) };
 }
 
 before(async () => {
   vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-  });
-  token = (await login.json()).access_token;
+  api = apiClient(vega, await apiLogin(vega));
   const project = await api('POST', '/v1/projects', { name: 'A project with a fairly long name for a phone screen', description: 'Polish checks' });
   ids.project = project.id;
   const first = await scannedRepository(project.id, 'payments-service-with-a-long-repository-name');
@@ -78,13 +39,7 @@ before(async () => {
   ids.finding = findings.items[0].id;
 
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {
@@ -117,11 +72,7 @@ test('the scan form disables an unavailable engine with its reason and names the
   await page.getByRole('button', { name: 'Start scan' }).click();
   await page.waitForURL(/\/scans\/scan_/);
   const scanId = page.url().split('/scans/')[1];
-  const done = await poll('scan from the form', async () => {
-    const s = await api('GET', `/v1/scans/${scanId}`);
-    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
-  });
-  assert.equal(done.status, 'completed');
+  const done = await waitForScanCompleted(api, scanId, 'scan from the form');
   assert.deepEqual(done.engines, ['secrets']);
 });
 

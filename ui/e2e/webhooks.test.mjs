@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, signedInPage } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 
 let vega;
 let browser;
@@ -40,18 +39,10 @@ before(async () => {
   await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
   receiverURL = `http://127.0.0.1:${receiver.address().port}/hook`;
   vega = await startVega({ env: { VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS: 'true' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-  const { access_token: token } = await login.json();
-  const r = await fetch(`${vega.base}/v1/projects`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Hooked' }) });
-  projectId = (await r.json()).id;
+  const api = apiClient(vega, await apiLogin(vega));
+  projectId = (await api('POST', '/v1/projects', { name: 'Hooked' })).id;
   browser = await startBrowser();
-  page = await browser.context.newPage();
-  page.setDefaultTimeout(20_000);
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  page = await signedInPage(browser, vega);
 });
 
 after(async () => {

@@ -8,11 +8,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { apiClient, apiLogin, scanToCompletion, signIn, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
-import { makeZip } from './zip.mjs';
 
-const EMAIL = 'debug@example.com';
-const PASSWORD = 'vega-debug-password';
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const rand = (n) => [...randomBytes(n)].map((b) => B32[b % B32.length]).join('');
 
@@ -34,45 +32,19 @@ let page;
 const ids = {};
 const executed = []; // dialogs, __xss values, CSP violations: anything that ran
 
-async function api(token, method, path, body) {
-  const r = await fetch(`${vega.base}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
-    body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function poll(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 before(async () => {
   vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const login = await fetch(`${vega.base}/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email: EMAIL, password: PASSWORD }) });
-  const { access_token: token } = await login.json();
-  const project = await api(token, 'POST', '/v1/projects', { name: PROJECT, description: payload(6).join(' ') });
+  const api = apiClient(vega, await apiLogin(vega));
+  const project = await api('POST', '/v1/projects', { name: PROJECT, description: payload(6).join(' ') });
   ids.project = project.id;
-  const zip = makeZip({
+  const files = {
     [`${DIR}/${FILE}`]: `${SECRET_LINE}\nprint("${payload(7)[1]}")\n`,
     [`${payload(8)[0]}.md`]: `# ${payload(9).join('\n')}\n`,
     'README.md': 'plain\n',
-  });
-  const form = new FormData();
-  form.set('name', REPO);
-  form.set('archive', new Blob([zip], { type: 'application/zip' }), 'x.zip');
-  const repo = await api(token, 'POST', `/v1/projects/${project.id}/repositories`, form);
+  };
+  const repo = await uploadRepository(api, project.id, REPO, files, 'x.zip');
   ids.repo = repo.id;
-  await poll('ingest', async () => (await api(token, 'GET', `/v1/repositories/${repo.id}`)).ingest_status === 'ready');
-  await api(token, 'PUT', `/v1/repositories/${repo.id}/threat-profile`, {
+  await api('PUT', `/v1/repositories/${repo.id}/threat-profile`, {
     summary: payload(10).join(' '),
     assets: [payload(11)[0]],
     entry_points: [payload(12)[1]],
@@ -81,14 +53,8 @@ before(async () => {
     out_of_scope: [],
     severity_threshold: 'low',
   });
-  const scan = await api(token, 'POST', `/v1/repositories/${repo.id}/scans`, { engines: ['secrets'] });
-  ids.scan = scan.id;
-  const done = await poll('scan', async () => {
-    const s = await api(token, 'GET', `/v1/scans/${scan.id}`);
-    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
-  });
-  assert.equal(done.status, 'completed');
-  const findings = await api(token, 'GET', `/v1/repositories/${repo.id}/findings`);
+  ids.scan = (await scanToCompletion(api, repo.id)).id;
+  const findings = await api('GET', `/v1/repositories/${repo.id}/findings`);
   assert.ok(findings.items.length > 0, 'the planted secret was not found');
   ids.findings = findings.items.map((f) => f.id);
   assert.ok(findings.items.some((f) => f.file_path.includes('<img')), `no finding under the payload path: ${findings.items.map((f) => f.file_path)}`);
@@ -108,11 +74,7 @@ before(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) executed.push(`console: ${m.text()} on ${page.url()}`);
   });
-  await page.goto(`${vega.base}/`);
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  await signIn(page, vega);
 });
 
 after(async () => {

@@ -127,3 +127,26 @@ export function ConfirmAction({
     </Dialog>
   );
 }
+
+/** Asks before deleting (or revoking, or ending) something: ConfirmAction with a danger button. */
+export function ConfirmDelete({
+  what,
+  consequence,
+  onClose,
+  onConfirm,
+  confirmLabel = 'Delete',
+  title = `${confirmLabel} ${what}?`,
+}: {
+  what: string;
+  consequence: string;
+  onClose: () => void;
+  onConfirm: () => Promise<void>;
+  confirmLabel?: string;
+  title?: string;
+}) {
+  return (
+    <ConfirmAction title={title} confirmLabel={confirmLabel} onClose={onClose} onConfirm={onConfirm} danger>
+      <p>{consequence}</p>
+    </ConfirmAction>
+  );
+}

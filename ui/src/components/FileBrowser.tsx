@@ -7,7 +7,7 @@ import { useAsync } from '../lib/hooks';
 import { spansOf } from '../lib/secrets';
 import { SeverityBadge } from './Badges';
 import { CodeView } from './CodeView';
-import { RevealDialog } from './Reveal';
+import { RevealDialog, RevealToggle } from './Reveal';
 import { Async, Empty, ErrorState, Loading } from './States';
 
 const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
@@ -110,16 +110,7 @@ export function FileBrowser({ repositoryId, snapshotId }: { repositoryId: string
                         {c.path}
                         {line ? `:${line}` : ''}
                       </h3>
-                      {revealIds.length > 0 &&
-                        (revealed ? (
-                          <button type="button" onClick={() => setRevealed(false)}>
-                            Hide secrets
-                          </button>
-                        ) : (
-                          <button type="button" onClick={() => setAsking(true)}>
-                            Reveal secrets
-                          </button>
-                        ))}
+                      {revealIds.length > 0 && <RevealToggle revealed={revealed} onHide={() => setRevealed(false)} onAsk={() => setAsking(true)} />}
                     </div>
                     <CodeView
                       label={`Contents of ${c.path}`}

@@ -4,7 +4,7 @@ import type { Finding, Occurrence, OccurrencePage } from '../api/types';
 import { useApi } from '../app-context';
 import { useAsync } from '../lib/hooks';
 import { CodeView } from './CodeView';
-import { RevealDialog } from './Reveal';
+import { RevealDialog, RevealToggle } from './Reveal';
 import { Async } from './States';
 
 export const OCCURRENCES_PER_PAGE = 10;
@@ -78,16 +78,7 @@ export function Occurrences({
         <h2 id="occurrences-title">
           {total === 1 ? 'Code' : 'Occurrences'} {total > 1 && <span className="muted small">{total}</span>}
         </h2>
-        {anySecret &&
-          (revealed?.key === key ? (
-            <button type="button" onClick={() => setRevealed(null)}>
-              Hide secrets
-            </button>
-          ) : (
-            <button type="button" onClick={() => setAsking(true)}>
-              Reveal secrets
-            </button>
-          ))}
+        {anySecret && <RevealToggle revealed={revealed?.key === key} onHide={() => setRevealed(null)} onAsk={() => setAsking(true)} />}
       </div>
       <Async state={{ ...occ, data: shown }} label="Loading code…">
         {(pg) => (

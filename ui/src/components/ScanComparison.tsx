@@ -4,6 +4,7 @@ import type { FindingChange, Scan } from '../api/types';
 import { useApi } from '../app-context';
 import { usePaged } from '../lib/hooks';
 import { SeverityBadge, severityLinks, StatusBadge } from './Badges';
+import { DataTable } from './DataTable';
 import { Pager } from './Misc';
 import { Async } from './States';
 
@@ -51,42 +52,29 @@ export function ScanComparison({ scan, version }: { scan: Scan; version: number 
             <p className="muted">{change === 'fixed' ? 'Nothing was fixed since the previous scan.' : change === 'new' ? 'Nothing new.' : 'Nothing in common with the previous scan.'}</p>
           ) : (
             <>
-              <div className="table-wrap">
-                <table>
-                  <caption className="sr-only">{LABEL[change]} findings since the previous complete scan</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Severity</th>
-                      <th scope="col">Title</th>
-                      <th scope="col">Location</th>
-                      <th scope="col">Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((f) => (
-                      <tr key={f.id}>
-                        <td>
-                          {/* A fixed finding is no longer in this scan: its repository's list has it. */}
-                          <SeverityBadge
-                            severity={f.severity}
-                            to={(change === 'fixed' ? severityLinks.repository(f.repository_id) : severityLinks.scan(scan.id))(f.severity)}
-                          />
-                        </td>
-                        <td>
-                          <Link to={`/findings/${f.id}`}>{f.title}</Link>
-                        </td>
-                        <td className="mono small">
-                          {f.file_path}
-                          {f.start_line ? `:${f.start_line}` : ''}
-                        </td>
-                        <td>
-                          <StatusBadge status={f.status} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable caption={`${LABEL[change]} findings since the previous complete scan`} columns={['Severity', 'Title', 'Location', 'Status']}>
+                {page.items.map((f) => (
+                  <tr key={f.id}>
+                    <td>
+                      {/* A fixed finding is no longer in this scan: its repository's list has it. */}
+                      <SeverityBadge
+                        severity={f.severity}
+                        to={(change === 'fixed' ? severityLinks.repository(f.repository_id) : severityLinks.scan(scan.id))(f.severity)}
+                      />
+                    </td>
+                    <td>
+                      <Link to={`/findings/${f.id}`}>{f.title}</Link>
+                    </td>
+                    <td className="mono small">
+                      {f.file_path}
+                      {f.start_line ? `:${f.start_line}` : ''}
+                    </td>
+                    <td>
+                      <StatusBadge status={f.status} />
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
               <Pager page={list.page} hasPrev={list.hasPrev} hasNext={list.hasNext} onPrev={list.prev} onNext={list.next} total={page.total} />
             </>
           )

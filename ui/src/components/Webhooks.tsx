@@ -4,11 +4,12 @@ import { useState, type FormEvent } from 'react';
 import type { CreatedWebhook, Severity, Webhook, WebhookDelivery, WebhookEvent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
-import { ConfirmDelete } from '../pages/Projects';
 import { formatAge, formatDate } from '../lib/format';
 import { useAction, useAsync, useInterval } from '../lib/hooks';
 import { StatusBadge } from './Badges';
-import { Dialog, FormActions } from './Dialog';
+import { DataTable } from './DataTable';
+import { ConfirmDelete, Dialog, FormActions } from './Dialog';
+import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 
 const EVENTS: { value: WebhookEvent; label: string }[] = [
@@ -36,21 +37,7 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
         Vega POSTs signed JSON (or a Slack message) when a scan completes or fails, or finds something new. Failed deliveries are retried for 24 hours.
       </p>
       {created && (
-        <div className="secret-once" role="alert">
-          <strong>Copy the signing secret now — it will not be shown again.</strong>
-          <label>
-            Signing secret
-            <input readOnly className="mono" value={created.secret} onFocus={(e) => e.currentTarget.select()} />
-          </label>
-          <div className="actions">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          </div>
-        </div>
+        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={created.secret} onSaved={() => setCreated(null)} />
       )}
       <Async state={hooks} label="Loading webhooks…">
         {(page) =>
@@ -156,26 +143,11 @@ export function DeliveryLog({ webhookId, refresh = 0 }: { webhookId: string; ref
         page.items.length === 0 ? (
           <p className="muted small">No deliveries yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <caption className="sr-only">Deliveries</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Response</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Queued</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((d) => (
-                  <DeliveryRow key={d.id} d={d} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Deliveries" columns={['Event', 'Status', 'Attempts', 'Response', 'Duration', 'Queued']}>
+            {page.items.map((d) => (
+              <DeliveryRow key={d.id} d={d} />
+            ))}
+          </DataTable>
         )
       }
     </Async>

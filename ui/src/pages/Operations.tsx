@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { isOperator, useApi, useApp } from '../app-context';
+import { DataTable } from '../components/DataTable';
 import { ConfirmAction } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
 import { engineLabel, unavailableText } from '../components/StartScan';
@@ -104,48 +105,32 @@ export default function OperationsPage() {
               <p>In thread mode the API process runs scans itself.</p>
             </Empty>
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="sr-only">Workers</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Worker</th>
-                    <th scope="col">Host</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Heartbeat</th>
-                    <th scope="col">Current scans</th>
+            <DataTable caption="Workers" columns={['Worker', 'Host', 'Role', 'Version', 'Started', 'Heartbeat', 'Current scans']}>
+              {ws.map((w) => {
+                const stale = Date.now() - new Date(w.last_heartbeat_at).getTime() > STALE_AFTER_MS;
+                return (
+                  <tr key={w.id}>
+                    <td className="mono small">{w.id}</td>
+                    <td>{w.hostname}</td>
+                    <td>{w.role}</td>
+                    <td>{w.version}</td>
+                    <td>{formatDate(w.started_at)}</td>
+                    <td>
+                      {formatAge(w.last_heartbeat_at)} {stale && <span className="badge status status-bad">Stale</span>}
+                    </td>
+                    <td>
+                      {(w.current_scan_ids ?? []).length === 0
+                        ? 'idle'
+                        : (w.current_scan_ids ?? []).map((id) => (
+                            <Link key={id} to={`/scans/${id}`} className="mono small">
+                              {id}{' '}
+                            </Link>
+                          ))}
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {ws.map((w) => {
-                    const stale = Date.now() - new Date(w.last_heartbeat_at).getTime() > STALE_AFTER_MS;
-                    return (
-                      <tr key={w.id}>
-                        <td className="mono small">{w.id}</td>
-                        <td>{w.hostname}</td>
-                        <td>{w.role}</td>
-                        <td>{w.version}</td>
-                        <td>{formatDate(w.started_at)}</td>
-                        <td>
-                          {formatAge(w.last_heartbeat_at)} {stale && <span className="badge status status-bad">Stale</span>}
-                        </td>
-                        <td>
-                          {(w.current_scan_ids ?? []).length === 0
-                            ? 'idle'
-                            : (w.current_scan_ids ?? []).map((id) => (
-                                <Link key={id} to={`/scans/${id}`} className="mono small">
-                                  {id}{' '}
-                                </Link>
-                              ))}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                );
+              })}
+            </DataTable>
           )
         }
       </Async>
@@ -185,31 +170,18 @@ const CONSEQUENCES: Record<'Recover' | 'Cleanup', string> = {
 /** Which engines this server can run, which run by default, and for the others why not and how to enable them. */
 export function EngineTable({ engines }: { engines: EngineStatus[] }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Engines</caption>
-        <thead>
-          <tr>
-            <th scope="col">Engine</th>
-            <th scope="col">Status</th>
-            <th scope="col">Runs by default</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {engines.map((e) => (
-            <tr key={e.name}>
-              <th scope="row">{engineLabel(e.name)}</th>
-              <td>
-                <span className={`badge status ${e.available ? 'status-ok' : 'status-bad'}`}>{e.available ? 'Available' : 'Unavailable'}</span>
-              </td>
-              <td>{e.default ? 'yes' : 'no'}</td>
-              <td className="small">{e.available ? <span className="muted">—</span> : unavailableText(e)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Engines" columns={['Engine', 'Status', 'Runs by default', 'Details']}>
+      {engines.map((e) => (
+        <tr key={e.name}>
+          <th scope="row">{engineLabel(e.name)}</th>
+          <td>
+            <span className={`badge status ${e.available ? 'status-ok' : 'status-bad'}`}>{e.available ? 'Available' : 'Unavailable'}</span>
+          </td>
+          <td>{e.default ? 'yes' : 'no'}</td>
+          <td className="small">{e.available ? <span className="muted">—</span> : unavailableText(e)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -227,32 +199,19 @@ export function QuotaTable({ limits }: { limits: OpsLimits }) {
     { label: 'Stored snapshots', used: usage.stored_bytes, limit: cap.max_stored_bytes, format: formatBytes, variable: 'VEGA_MAX_STORED_BYTES_PER_USER' },
   ];
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Per-user quotas</caption>
-        <thead>
-          <tr>
-            <th scope="col">Quota</th>
-            <th scope="col">Limit per user</th>
-            <th scope="col">Your usage</th>
-            <th scope="col">Set with</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.label}>
-              <th scope="row">{r.label}</th>
-              <td>{capText(r.limit, r.format)}</td>
-              <td>
-                {r.format(r.used)}
-                {r.limit > 0 && <span className="muted small"> ({Math.min(100, Math.round((r.used / r.limit) * 100))}%)</span>}
-              </td>
-              <td className="mono small">{r.variable}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Per-user quotas" columns={['Quota', 'Limit per user', 'Your usage', 'Set with']}>
+      {rows.map((r) => (
+        <tr key={r.label}>
+          <th scope="row">{r.label}</th>
+          <td>{capText(r.limit, r.format)}</td>
+          <td>
+            {r.format(r.used)}
+            {r.limit > 0 && <span className="muted small"> ({Math.min(100, Math.round((r.used / r.limit) * 100))}%)</span>}
+          </td>
+          <td className="mono small">{r.variable}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

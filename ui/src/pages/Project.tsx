@@ -4,6 +4,8 @@ import type { Repository, RepositoryRollup } from '../api/types';
 import { useApi } from '../app-context';
 import { AddRepositoryDialog } from '../components/AddRepository';
 import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges';
+import { DataTable } from '../components/DataTable';
+import { ConfirmDelete } from '../components/Dialog';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
@@ -12,7 +14,7 @@ import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { ProjectWebhooks } from '../components/Webhooks';
 import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
-import { ConfirmDelete, ProjectForm } from './Projects';
+import { ProjectForm } from './Projects';
 
 export default function ProjectPage() {
   const { projectId = '' } = useParams();
@@ -213,37 +215,23 @@ function RollupCells({ rollup, loading }: { rollup: RepositoryRollup | undefined
 
 function RepositoriesTable({ repos, rollups, loading }: { repos: Repository[]; rollups: Map<string, RepositoryRollup>; loading: boolean }) {
   return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Repositories</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Source</th>
-            <th scope="col">Ingest</th>
-            <th scope="col">Last scan</th>
-            <th scope="col">Open findings</th>
-          </tr>
-        </thead>
-        <tbody>
-          {repos.map((r) => (
-            <tr key={r.id}>
-              <td>
-                <Link to={`/repositories/${r.id}`}>{r.name}</Link>
-              </td>
-              <td>
-                {humanize(r.source_type)}
-                {r.git_url ? <span className="muted small mono"> {r.git_url}</span> : null}
-              </td>
-              <td>
-                <StatusBadge status={r.ingest_status} />
-                {r.ingest_error && <span className="inline-error small"> {r.ingest_error.message}</span>}
-              </td>
-              <RollupCells rollup={rollups.get(r.id)} loading={loading} />
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Repositories" columns={['Name', 'Source', 'Ingest', 'Last scan', 'Open findings']}>
+      {repos.map((r) => (
+        <tr key={r.id}>
+          <td>
+            <Link to={`/repositories/${r.id}`}>{r.name}</Link>
+          </td>
+          <td>
+            {humanize(r.source_type)}
+            {r.git_url ? <span className="muted small mono"> {r.git_url}</span> : null}
+          </td>
+          <td>
+            <StatusBadge status={r.ingest_status} />
+            {r.ingest_error && <span className="inline-error small"> {r.ingest_error.message}</span>}
+          </td>
+          <RollupCells rollup={rollups.get(r.id)} loading={loading} />
+        </tr>
+      ))}
+    </DataTable>
   );
 }

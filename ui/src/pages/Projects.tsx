@@ -3,9 +3,9 @@ import { Link, useNavigate } from 'react-router-dom';
 import type { Project } from '../api/types';
 import { useApi } from '../app-context';
 import { SeverityCounts, severityLinks } from '../components/Badges';
-import { Dialog, FormActions } from '../components/Dialog';
+import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
-import { Empty, ErrorState, InlineError, Loading } from '../components/States';
+import { Empty, ErrorState, Loading } from '../components/States';
 import { formatAge } from '../lib/format';
 import { useAction, useDocumentTitle, usePaged } from '../lib/hooks';
 
@@ -157,50 +157,6 @@ export function ProjectForm({
           {submitLabel}
         </FormActions>
       </form>
-    </Dialog>
-  );
-}
-
-export function ConfirmDelete({
-  what,
-  consequence,
-  onClose,
-  onConfirm,
-  confirmLabel = 'Delete',
-  title = `${confirmLabel} ${what}?`,
-}: {
-  what: string;
-  consequence: string;
-  onClose: () => void;
-  onConfirm: () => Promise<void>;
-  confirmLabel?: string;
-  title?: string;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  return (
-    <Dialog title={title} onClose={onClose}>
-      <p>{consequence}</p>
-      <InlineError error={error} />
-      <div className="dialog-actions">
-        <button type="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="danger"
-          disabled={busy}
-          onClick={() => {
-            setBusy(true);
-            onConfirm().catch((e: unknown) => {
-              setError(e);
-              setBusy(false);
-            });
-          }}
-        >
-          {confirmLabel}
-        </button>
-      </div>
     </Dialog>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useApi } from '../app-context';
 import { StatusBadge } from '../components/Badges';
+import { ConfirmDelete } from '../components/Dialog';
 import { FileBrowser } from '../components/FileBrowser';
 import { Facts, PageHeader, Pager } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
@@ -12,7 +13,6 @@ import { Trail } from '../components/Trail';
 import { ThreatProfilePanel } from '../components/ThreatProfilePanel';
 import { formatBytes, formatDate, formatNumber, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
-import { ConfirmDelete } from './Projects';
 
 export default function RepositoryPage() {
   const { repositoryId = '' } = useParams();

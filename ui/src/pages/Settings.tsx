@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
-import { Dialog, FormActions } from '../components/Dialog';
+import { ACTIONS_COLUMN, DataTable } from '../components/DataTable';
+import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
+import { SecretOnce } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
 import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
-import { ConfirmDelete } from './Projects';
 
 export default function SettingsPage() {
   const { user, authConfig } = useApp();
@@ -83,60 +84,34 @@ function ApiKeys() {
       </div>
       <p className="muted small">Use a key as a bearer token from CI or scripts. Revocation takes effect immediately.</p>
       {created && (
-        <div className="secret-once" role="alert">
-          <strong>Copy your new key “{created.name}” now — it will not be shown again.</strong>
-          <label>
-            API key secret
-            <input readOnly className="mono" value={created.secret} onFocus={(e) => e.currentTarget.select()} />
-          </label>
-          <div className="actions">
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(created.secret)}>
-              Copy
-            </button>
-            <button type="button" onClick={() => setCreated(null)}>
-              I have saved it
-            </button>
-          </div>
-        </div>
+        <SecretOnce
+          heading={`Copy your new key “${created.name}” now — it will not be shown again.`}
+          label="API key secret"
+          secret={created.secret}
+          onSaved={() => setCreated(null)}
+        />
       )}
       <Async state={keys} label="Loading API keys…">
         {(page) =>
           page.items.length === 0 ? (
             <Empty title="No API keys" />
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="sr-only">API keys</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Prefix</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((k) => (
-                    <tr key={k.id}>
-                      <td>{k.name}</td>
-                      <td className="mono">{k.prefix}…</td>
-                      <td>{formatDate(k.created_at)}</td>
-                      <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
-                      <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
-                      <td>
-                        <button type="button" className="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable caption="API keys" columns={['Name', 'Prefix', 'Created', 'Last used', 'Expires', ACTIONS_COLUMN]}>
+              {page.items.map((k) => (
+                <tr key={k.id}>
+                  <td>{k.name}</td>
+                  <td className="mono">{k.prefix}…</td>
+                  <td>{formatDate(k.created_at)}</td>
+                  <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
+                  <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
+                  <td>
+                    <button type="button" className="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )
         }
       </Async>
@@ -220,40 +195,24 @@ function Users() {
           page.items.length === 0 ? (
             <Empty title="No users" />
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="sr-only">Local users</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Groups</th>
-                    <th scope="col">Last sign-in</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((u) => (
-                    <tr key={u.id}>
-                      <td>{u.email}</td>
-                      <td>{u.display_name}</td>
-                      <td>{(u.groups ?? []).join(', ')}</td>
-                      <td>{u.last_login_at ? formatDate(u.last_login_at) : 'Never'}</td>
-                      <td className="actions">
-                        <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
-                          Edit
-                        </button>
-                        <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`}>
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable caption="Local users" columns={['Email', 'Name', 'Groups', 'Last sign-in', ACTIONS_COLUMN]}>
+              {page.items.map((u) => (
+                <tr key={u.id}>
+                  <td>{u.email}</td>
+                  <td>{u.display_name}</td>
+                  <td>{(u.groups ?? []).join(', ')}</td>
+                  <td>{u.last_login_at ? formatDate(u.last_login_at) : 'Never'}</td>
+                  <td className="actions">
+                    <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
+                      Edit
+                    </button>
+                    <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )
         }
       </Async>

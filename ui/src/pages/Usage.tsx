@@ -2,6 +2,7 @@ import { useSearchParams } from 'react-router-dom';
 import type { UsageGroupBy } from '../api/types';
 import { useApi } from '../app-context';
 import { BarChart } from '../components/BarChart';
+import { DataTable } from '../components/DataTable';
 import { Facts, PageHeader } from '../components/Misc';
 import { Async, Empty } from '../components/States';
 import { formatCost, formatNumber } from '../lib/format';
@@ -86,33 +87,18 @@ export default function UsagePage() {
                   bars={r.rows.map((row) => ({ key: row.key, label: row.label || row.key, value: value(row) }))}
                   format={fmt}
                 />
-                <div className="table-wrap">
-                  <table>
-                    <caption className="sr-only">Usage per {groupBy}</caption>
-                    <thead>
-                      <tr>
-                        <th scope="col">{groupBy === 'day' ? 'Day' : groupBy === 'project' ? 'Project' : 'Scan'}</th>
-                        <th scope="col">Requests</th>
-                        <th scope="col">Input tokens</th>
-                        <th scope="col">Cached input</th>
-                        <th scope="col">Output tokens</th>
-                        <th scope="col">Cost</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {r.rows.map((row) => (
-                        <tr key={row.key}>
-                          <td>{row.label || row.key}</td>
-                          <td>{formatNumber(row.requests)}</td>
-                          <td>{formatNumber(row.input_tokens)}</td>
-                          <td>{formatNumber(row.cached_input_tokens)}</td>
-                          <td>{formatNumber(row.output_tokens)}</td>
-                          <td>{formatCost(row.cost_usd)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable caption={`Usage per ${groupBy}`} columns={[groupBy === 'day' ? 'Day' : groupBy === 'project' ? 'Project' : 'Scan', 'Requests', 'Input tokens', 'Cached input', 'Output tokens', 'Cost']}>
+                  {r.rows.map((row) => (
+                    <tr key={row.key}>
+                      <td>{row.label || row.key}</td>
+                      <td>{formatNumber(row.requests)}</td>
+                      <td>{formatNumber(row.input_tokens)}</td>
+                      <td>{formatNumber(row.cached_input_tokens)}</td>
+                      <td>{formatNumber(row.output_tokens)}</td>
+                      <td>{formatCost(row.cost_usd)}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               </>
             )}
           </>

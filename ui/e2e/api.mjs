@@ -1,0 +1,95 @@
+// Seeding and sign-in helpers shared by the e2e files: the checks go through
+// the dashboard, but the data they look at is put in place through the API.
+import assert from 'node:assert/strict';
+import { makeZip } from './zip.mjs';
+
+/** The debug account a local `vega serve` seeds on first start. */
+export const DEBUG_EMAIL = 'debug@example.com';
+export const DEBUG_PASSWORD = 'vega-debug-password';
+
+/** Signs the debug user in through the API; resolves to the access token. */
+export async function apiLogin(vega) {
+  const r = await fetch(`${vega.base}/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: DEBUG_EMAIL, password: DEBUG_PASSWORD }),
+  });
+  return (await r.json()).access_token;
+}
+
+/**
+ * An `api(method, path, body)` that calls vega with the token, sends a
+ * FormData body as is and anything else as JSON, fails the test on a non-2xx
+ * answer and resolves to the parsed body (null when empty).
+ */
+export function apiClient(vega, token) {
+  return async function api(method, path, body) {
+    const r = await fetch(`${vega.base}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body && !(body instanceof FormData) ? { 'Content-Type': 'application/json' } : {}) },
+      body: body instanceof FormData ? body : body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
+/** Calls fn every 250 ms until it returns something truthy; fails after ms. */
+export async function poll(what, fn, ms = 60_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The multipart body of an upload: `files` (path -> content) zipped as `filename`. */
+export function archiveForm(name, files, filename = `${name}.zip`) {
+  const form = new FormData();
+  form.set('name', name);
+  form.set('archive', new Blob([makeZip(files)], { type: 'application/zip' }), filename);
+  return form;
+}
+
+/** Uploads `files` as a new repository of the project; resolves to it once ingested. */
+export async function uploadRepository(api, projectId, name, files, filename) {
+  const repo = await api('POST', `/v1/projects/${projectId}/repositories`, archiveForm(name, files, filename));
+  await poll('ingest', async () => (await api('GET', `/v1/repositories/${repo.id}`)).ingest_status === 'ready');
+  return repo;
+}
+
+/** Waits for the scan to end and fails the test unless it completed; resolves to the scan. */
+export async function waitForScanCompleted(api, scanId, what = 'scan') {
+  const done = await poll(what, async () => {
+    const s = await api('GET', `/v1/scans/${scanId}`);
+    return ['completed', 'failed', 'cancelled'].includes(s.status) && s;
+  });
+  assert.equal(done.status, 'completed');
+  return done;
+}
+
+/** Starts a secrets scan of the repository and resolves to it once it completed. */
+export async function scanToCompletion(api, repoId) {
+  const scan = await api('POST', `/v1/repositories/${repoId}/scans`, { engines: ['secrets'] });
+  return waitForScanCompleted(api, scan.id);
+}
+
+/** Signs the debug user in through the dashboard's form and waits for the main navigation. */
+export async function signIn(page, vega) {
+  await page.goto(`${vega.base}/`);
+  await page.getByLabel('Email').fill(DEBUG_EMAIL);
+  await page.getByLabel('Password').fill(DEBUG_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/** A new page of the browser with a 20 s default timeout, signed in as the debug user. */
+export async function signedInPage(browser, vega) {
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(20_000);
+  await signIn(page, vega);
+  return page;
+}
