@@ -72,6 +72,9 @@ type Span struct {
 	StartColumn int `json:"start_column"`
 	EndLine     int `json:"end_line"`
 	EndColumn   int `json:"end_column"`
+	// other marks another finding's secret in the excerpt: masked even when
+	// this finding's own are revealed (a reveal is logged per finding).
+	other bool
 }
 
 // Occurrence is one location of a finding with the code around it.
@@ -179,6 +182,10 @@ func (s *Service) occurrences(ctx context.Context, sc store.Scope, f *store.Find
 			files[l.FilePath] = c
 		}
 	}
+	neighbours, err := s.otherSecretsIn(ctx, sc, f, files)
+	if err != nil {
+		return nil, err
+	}
 	for i, l := range page {
 		o := Occurrence{Location: l, Index: q.Offset + i, Lines: []string{}, Spans: []Span{}, Masked: !reveal}
 		if m := missing[l.FilePath]; m != "" {
@@ -200,7 +207,9 @@ func (s *Service) occurrences(ctx context.Context, sc store.Scope, f *store.Find
 		}
 		o.FromLine = max(1, start-*q.Context)
 		to := min(len(lines), end+*q.Context)
-		o.Lines, o.Spans = excerpt(lines, o.FromLine, to, secretSpansIn(locs, l.FilePath), !reveal)
+		spans := append(secretSpansIn(locs, l.FilePath, false), secretSpansIn(neighbours, l.FilePath, true)...)
+		sortSpans(spans)
+		o.Lines, o.Spans = excerpt(lines, o.FromLine, to, spans, !reveal)
 		out.Items = append(out.Items, o)
 	}
 	return out, nil
@@ -213,28 +222,68 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// secretSpansIn is every secret span of the finding in one file: an excerpt
-// may show another occurrence of the same secret next to its own.
-func secretSpansIn(locs []store.Location, path string) []Span {
+// otherSecretsIn is where the repository's other secrets findings lie in
+// the excerpted files: an excerpt's context lines may hold a different key
+// (two keys on adjacent lines of one config file), and every code view masks
+// every secret (docs/redaction.md, "Code views"). As for the file browser's
+// marks, at most maxMarkScan findings are read.
+func (s *Service) otherSecretsIn(ctx context.Context, sc store.Scope, f *store.Finding, files map[string]*repos.FileContent) ([]store.Location, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	var out []store.Location
+	p := store.Page{Limit: store.MaxLimit}
+	for read := 0; read < maxMarkScan; {
+		page, next, err := s.st.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: f.RepositoryID, Engines: []string{"secrets"}}, p)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			if page[i].ID == f.ID {
+				continue
+			}
+			for _, l := range locationsOf(&page[i]) {
+				if _, shown := files[l.FilePath]; shown && l.Secret {
+					out = append(out, l)
+				}
+			}
+		}
+		read += len(page)
+		if next == "" {
+			break
+		}
+		p.Cursor = next
+	}
+	return out, nil
+}
+
+// secretSpansIn is every secret span of locs in one file: an excerpt may
+// show another occurrence of the same secret next to its own. other marks
+// them as another finding's.
+func secretSpansIn(locs []store.Location, path string, other bool) []Span {
 	var out []Span
 	for _, l := range locs {
 		if !l.Secret || l.FilePath != path || l.StartLine < 1 {
 			continue
 		}
-		sp := Span{StartLine: l.StartLine, StartColumn: l.StartColumn, EndLine: max(l.StartLine, l.EndLine), EndColumn: l.EndColumn}
+		sp := Span{StartLine: l.StartLine, StartColumn: l.StartColumn, EndLine: max(l.StartLine, l.EndLine), EndColumn: l.EndColumn, other: other}
 		if sp.StartColumn < 1 || sp.EndColumn < 1 {
 			// No usable columns: the whole lines are the secret's.
 			sp.StartColumn, sp.EndColumn = 1, 1<<30
 		}
 		out = append(out, sp)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].StartLine != out[j].StartLine {
-			return out[i].StartLine < out[j].StartLine
-		}
-		return out[i].StartColumn < out[j].StartColumn
-	})
+	sortSpans(out)
 	return out
+}
+
+func sortSpans(spans []Span) {
+	sort.Slice(spans, func(i, j int) bool {
+		if spans[i].StartLine != spans[j].StartLine {
+			return spans[i].StartLine < spans[j].StartLine
+		}
+		return spans[i].StartColumn < spans[j].StartColumn
+	})
 }
 
 // excerpt returns lines from..to (1-based, inclusive) and the secret spans
@@ -265,7 +314,7 @@ func excerpt(lines []string, from, to int, spans []Span, mask bool) ([]string, [
 			b.WriteString(string(line[pos : c1-1]))
 			col := len([]rune(b.String())) + 1
 			text := string(line[c1-1 : c2])
-			if mask {
+			if mask || sp.other {
 				text = "…"
 				if n == sp.StartLine {
 					text = redact.Secret(spanValue(lines, sp))

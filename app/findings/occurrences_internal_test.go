@@ -27,7 +27,7 @@ func TestExcerptMasksEverySecretSpan(t *testing.T) {
 		{FilePath: "b.py", StartLine: 1, EndLine: 1, StartColumn: 1, EndColumn: 6, Secret: true}, // another file
 		{FilePath: "a.py", StartLine: 1, EndLine: 1, StartColumn: 1, EndColumn: 6},               // not a secret
 	}
-	got, spans := excerpt(lines, 1, 7, secretSpansIn(locs, "a.py"), true)
+	got, spans := excerpt(lines, 1, 7, secretSpansIn(locs, "a.py", false), true)
 	want := []string{
 		"import os",
 		"é😀 A = 'AKIA…[20 chars]'; B = 'AKIA…[20 chars]'",
@@ -55,7 +55,7 @@ func TestExcerptMasksEverySecretSpan(t *testing.T) {
 		t.Errorf("want 5 mask spans, got %d: %+v", len(spans), spans)
 	}
 	// Revealed: the text is untouched and the spans are the secrets'.
-	raw, rs := excerpt(lines, 2, 2, secretSpansIn(locs, "a.py"), false)
+	raw, rs := excerpt(lines, 2, 2, secretSpansIn(locs, "a.py", false), false)
 	if raw[0] != lines[1] || len(rs) != 2 || string([]rune(raw[0])[rs[1].StartColumn-1:rs[1].EndColumn]) != key {
 		t.Errorf("revealed %q spans %+v", raw, rs)
 	}

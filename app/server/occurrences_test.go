@@ -138,3 +138,37 @@ func TestFindingOccurrencesMaskRevealAndMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestOccurrencesMaskOtherFindingsSecrets: two different keys on adjacent
+// lines of one file are two findings; each finding's excerpt shows the other
+// key in its context lines, masked — also when the finding's own key is
+// revealed (a reveal is logged per finding and covers only its own secret).
+func TestOccurrencesMaskOtherFindingsSecrets(t *testing.T) {
+	h, tok := scanHarness(t)
+	keys := []string{"AKIAQYLPMN5HHHFPZAM2", "AKIAZ7VRSQ5TJN2UXKLW"}
+	repoID := h.repository(tok, map[string]string{"cfg/pair.py": "A = \"" + keys[0] + "\"\nB = \"" + keys[1] + "\"\n"})
+	h.scan(tok, repoID, map[string]any{"engines": []string{"secrets"}})
+	items := h.do("GET", "/v1/repositories/"+repoID+"/findings?rule=aws-access-token", tok, nil).JSON(t)["items"].([]any)
+	if len(items) != 2 {
+		t.Fatalf("want a finding per key, got %d", len(items))
+	}
+	for _, it := range items {
+		id := it.(map[string]any)["id"].(string)
+		own := strings.Contains(fmt.Sprint(it.(map[string]any)["locations"]), "start_line:2")
+		mine, other := keys[0], keys[1]
+		if own {
+			mine, other = keys[1], keys[0]
+		}
+		masked := h.do("GET", "/v1/findings/"+id+"/occurrences?context=3", tok, nil)
+		if masked.Status != 200 || strings.Contains(string(masked.Body), keys[0]) || strings.Contains(string(masked.Body), keys[1]) {
+			t.Fatalf("masked occurrences of %s: %d %s", id, masked.Status, masked.Body)
+		}
+		if lines := masked.JSON(t)["items"].([]any)[0].(map[string]any)["lines"].([]any); len(lines) != 2 {
+			t.Fatalf("the excerpt should hold both lines: %v", lines)
+		}
+		revealed := h.do("POST", "/v1/findings/"+id+"/reveal", tok, map[string]any{"context": 3})
+		if revealed.Status != 200 || !strings.Contains(string(revealed.Body), mine) || strings.Contains(string(revealed.Body), other) {
+			t.Fatalf("reveal of %s must show %s and not %s: %d %s", id, mine, other, revealed.Status, revealed.Body)
+		}
+	}
+}
