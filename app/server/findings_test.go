@@ -40,6 +40,9 @@ func seedFindings(t *testing.T, h *harness, tok string, n int) *findingsFixture 
 	base := time.Now().UTC().Add(-time.Hour).Truncate(time.Microsecond)
 	for i, sp := range []**store.Scan{&fx.s1, &fx.s2} {
 		at := base.Add(time.Duration(i) * time.Minute)
+		// Scans list newest first by ID, a ULID: IDs made in one millisecond
+		// compare by their random part, so s2 waits for the next one.
+		time.Sleep(2 * time.Millisecond)
 		s := &store.Scan{ID: store.NewID(store.PrefixScan), RepositoryID: r.ID, ProjectID: pid, OwnerUserID: p.OwnerUserID,
 			Status: store.ScanCompleted, Engines: []string{"secrets"}, CreatedAt: at, FinishedAt: &at}
 		if err := st.CreateScan(ctx, s); err != nil {
