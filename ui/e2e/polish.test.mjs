@@ -3,6 +3,7 @@
 // vega binary. The codex engine is unavailable here (no model provider), so
 // the scan form must say so instead of failing after Start.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository, waitForScanCompleted } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
@@ -15,9 +16,26 @@ let page;
 let api;
 const ids = {};
 
-/** A repository with a long path and an AWS key (critical), scanned once with the secrets engine. */
-async function scannedRepository(projectId, name) {
+// 300 more AWS keys (seeded, so every run plants the same detectable ones):
+// the first repository holds 301 findings, the issue's >= 300 for every check here.
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function manyKeys() {
+  const files = {};
+  for (let f = 0; f < 30; f++) {
+    const lines = [];
+    for (let i = 0; i < 10; i++) {
+      const bytes = createHash('sha256').update(`polish-${f}-${i}`).digest();
+      lines.push(`KEY_${i} = "AKIA${[...bytes.subarray(0, 16)].map((b) => B32[b % 32]).join('')}"`);
+    }
+    files[`keys/batch${String(f).padStart(2, '0')}.py`] = lines.join('\n') + '\n';
+  }
+  return files;
+}
+
+/** A repository with a long path and an AWS key (critical), plus extra files, scanned once with the secrets engine. */
+async function scannedRepository(projectId, name, extra = {}) {
   const repo = await uploadRepository(api, projectId, name, {
+    ...extra,
     'package.json': '{"dependencies": {"express": "^4.18.0"}}\n',
     'src/a/rather/deeply/nested/directory/with/a/long/name/config/settings.production.environment.js':
       'const AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLF";\nmodule.exports = { region: "eu-west-1" };\n',
@@ -30,12 +48,12 @@ before(async () => {
   api = apiClient(vega, await apiLogin(vega));
   const project = await api('POST', '/v1/projects', { name: 'A project with a fairly long name for a phone screen', description: 'Polish checks' });
   ids.project = project.id;
-  const first = await scannedRepository(project.id, 'payments-service-with-a-long-repository-name');
+  const first = await scannedRepository(project.id, 'payments-service-with-a-long-repository-name', manyKeys());
   await scannedRepository(project.id, 'ledger');
   ids.repo = first.repo.id;
   ids.scan = first.scan.id;
   const findings = await api('GET', `/v1/repositories/${ids.repo}/findings`);
-  assert.ok(findings.items.length > 0, 'the scan found the planted key');
+  assert.equal(findings.total, 301, 'the scan found every planted key');
   ids.finding = findings.items[0].id;
 
   browser = await startBrowser();
