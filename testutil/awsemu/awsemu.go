@@ -17,6 +17,7 @@ package awsemu
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -35,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/sivchari/kumo"
 
@@ -201,8 +203,19 @@ func (e *Emulator) StartMultipartUpload(t testing.TB, bucket, key string) string
 // CreateSecret stores a secret string and returns its ARN.
 func (e *Emulator) CreateSecret(t testing.TB, name, value string) string {
 	t.Helper()
-	out, err := secretsmanager.NewFromConfig(e.Config(t)).CreateSecret(context.Background(),
+	sm := secretsmanager.NewFromConfig(e.Config(t))
+	out, err := sm.CreateSecret(context.Background(),
 		&secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
+	var exists *smtypes.ResourceExistsException
+	if errors.As(err, &exists) {
+		// The SDK retries a create whose answer was lost (seen once in CI
+		// under load); the retry then finds the secret the first attempt
+		// made. Ours if it holds exactly our value.
+		got, gerr := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+		if gerr == nil && aws.ToString(got.SecretString) == value {
+			return aws.ToString(got.ARN)
+		}
+	}
 	if err != nil {
 		t.Fatalf("create secret %s: %v", name, err)
 	}
