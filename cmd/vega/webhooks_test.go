@@ -107,8 +107,29 @@ func webhookRestart(t *testing.T, extra []string) {
 	var s scanView
 	c.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{}, &s)
 	waitFor(t, 60*time.Second, "scan completes", func() bool { return c.scan(s.ID).Status == "completed" })
-	// Both events were attempted (and refused) before the kill.
+	// Both events were attempted (and refused) before the kill, and those
+	// attempts are in the delivery log: the receiver seeing a request is not
+	// yet the store recording its answer.
 	waitFor(t, 30*time.Second, "first attempts", func() bool { return len(rcv.deliveries(t)) == 2 })
+	waitFor(t, 30*time.Second, "first attempts logged", func() bool {
+		var logged struct {
+			Items []struct {
+				Attempts []struct {
+					ResponseCode int `json:"response_code"`
+				} `json:"attempts"`
+			} `json:"items"`
+		}
+		c.call("GET", "/v1/webhooks/"+hook.ID+"/deliveries", nil, &logged)
+		if len(logged.Items) != 2 {
+			return false
+		}
+		for _, d := range logged.Items {
+			if len(d.Attempts) == 0 || d.Attempts[0].ResponseCode != 503 {
+				return false
+			}
+		}
+		return true
+	})
 	first.cmd.Process.Kill()
 	first.cmd.Wait()
 	for id, statuses := range rcv.deliveries(t) {
