@@ -163,10 +163,19 @@ test('live view: Retry opens the new scan, streams it without a reload, and prog
   page.off('request', onRequest);
   assert.ok(streams.includes(`/v1/scans/${newId}/events/stream`), `no stream for the new scan: ${streams.join(', ')}`);
   // The log is the new scan's only: every line is one of its events, each once.
-  const lines = await page.locator('.event-log .event').evaluateAll((els) => els.map((e) => ({ scan: e.getAttribute('data-scan'), seq: Number(e.getAttribute('data-seq')) })));
+  // An event may still be on its way when scan_completed shows (the runner
+  // records its artifacts stage after the scan ends), so compare the log
+  // with the stored events until both have settled.
+  const readLog = () => page.locator('.event-log .event').evaluateAll((els) => els.map((e) => ({ scan: e.getAttribute('data-scan'), seq: Number(e.getAttribute('data-seq')) })));
+  let lines = await readLog();
+  let events = await api('GET', `/v1/scans/${newId}/events?limit=500`);
+  for (let i = 0; i < 50 && lines.map((l) => l.seq).join() !== events.items.map((e) => e.seq).join(); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    lines = await readLog();
+    events = await api('GET', `/v1/scans/${newId}/events?limit=500`);
+  }
   assert.ok(lines.length > 0);
   assert.deepEqual([...new Set(lines.map((l) => l.scan))], [newId]);
-  const events = await api('GET', `/v1/scans/${newId}/events?limit=500`);
   assert.deepEqual(lines.map((l) => l.seq), events.items.map((e) => e.seq));
   // Sentences, never JSON.
   assert.doesNotMatch(await page.locator('.event-log').textContent(), /[{}]/);
