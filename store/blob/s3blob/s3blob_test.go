@@ -8,11 +8,11 @@ import (
 	"io"
 	"net/http"
 	"runtime"
-	"time"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
