@@ -46,23 +46,34 @@ func (s *Service) InFile(ctx context.Context, sc store.Scope, repoID, path strin
 	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
 		return nil, apperr.NotFoundAs("Repository", repoID, err)
 	}
-	out := &FileMarks{Path: clean, Items: []FileMark{}, Complete: true}
+	out := &FileMarks{Path: clean, Items: []FileMark{}}
+	out.Complete, err = s.eachFinding(ctx, sc, store.FindingFilter{RepositoryID: repoID}, func(f *store.Finding) {
+		out.Items = append(out.Items, marksOf(f, clean)...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachFinding calls fn with every finding the filter matches, a page at a
+// time, up to maxMarkScan of them; complete is false when it stopped there.
+func (s *Service) eachFinding(ctx context.Context, sc store.Scope, filter store.FindingFilter, fn func(*store.Finding)) (complete bool, err error) {
 	p := store.Page{Limit: store.MaxLimit}
 	for read := 0; ; {
-		page, next, err := s.st.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repoID}, p)
+		page, next, err := s.st.ListFindings(ctx, sc, filter, p)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		for i := range page {
-			out.Items = append(out.Items, marksOf(&page[i], clean)...)
+			fn(&page[i])
 		}
 		read += len(page)
 		if next == "" {
-			return out, nil
+			return true, nil
 		}
 		if read >= maxMarkScan {
-			out.Complete = false
-			return out, nil
+			return false, nil
 		}
 		p.Cursor = next
 	}

@@ -232,29 +232,17 @@ func (s *Service) otherSecretsIn(ctx context.Context, sc store.Scope, f *store.F
 		return nil, nil
 	}
 	var out []store.Location
-	p := store.Page{Limit: store.MaxLimit}
-	for read := 0; read < maxMarkScan; {
-		page, next, err := s.st.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: f.RepositoryID, Engines: []string{"secrets"}}, p)
-		if err != nil {
-			return nil, err
+	_, err := s.eachFinding(ctx, sc, store.FindingFilter{RepositoryID: f.RepositoryID, Engines: []string{"secrets"}}, func(other *store.Finding) {
+		if other.ID == f.ID {
+			return
 		}
-		for i := range page {
-			if page[i].ID == f.ID {
-				continue
-			}
-			for _, l := range locationsOf(&page[i]) {
-				if _, shown := files[l.FilePath]; shown && l.Secret {
-					out = append(out, l)
-				}
+		for _, l := range locationsOf(other) {
+			if _, shown := files[l.FilePath]; shown && l.Secret {
+				out = append(out, l)
 			}
 		}
-		read += len(page)
-		if next == "" {
-			break
-		}
-		p.Cursor = next
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // secretSpansIn is every secret span of locs in one file: an excerpt may
