@@ -64,13 +64,6 @@ func (s *spaceReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// isProcessLock is the lock of the running process's own temporary
-// directory (tempdir.go: tmp/proc-<id>/.lock), which lives as long as the
-// process does; anything else under tmp is left behind.
-func isProcessLock(rel string) bool {
-	return filepath.Base(rel) == ".lock" && strings.HasPrefix(filepath.ToSlash(rel), "proc-") && strings.Count(filepath.ToSlash(rel), "/") == 1
-}
-
 // noFilesUnder fails when dir holds a file: a partial write, a staged
 // upload, an ingest or scan directory left behind.
 func noFilesUnder(t *testing.T, dir string, allow func(rel string) bool) {
@@ -188,7 +181,7 @@ func TestDiskFullEndsUploadIngestAndScanCleanly(t *testing.T) {
 		t.Fatalf("blobs changed:\nbefore %v\nafter  %v", before, after)
 	}
 	noFilesUnder(t, blobsDir, func(rel string) bool { return !strings.Contains(filepath.Base(rel), ".tmp-") })
-	noFilesUnder(t, filepath.Join(dataDir, "tmp"), isProcessLock)
+	noFilesUnder(t, filepath.Join(dataDir, "tmp"), IsProcessTempLock)
 	disk.room.Store(1 << 40)
 	r := h.do("POST", "/v1/repositories/"+goodID+"/scans", tok, map[string]any{})
 	if s := h.waitScan(tok, r.JSON(t)["id"].(string), time.Minute); s["status"] != "completed" {

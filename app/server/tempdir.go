@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -25,7 +26,19 @@ type procTemp struct {
 	lock *os.File
 }
 
-const procTempPrefix = "proc-"
+const (
+	procTempPrefix = "proc-"
+	procTempLock   = ".lock"
+)
+
+// IsProcessTempLock says whether rel (slash- or OS-separated, relative to
+// the temporary root, data/tmp) is a process's own lock file: it lives as
+// long as its process does, so a check for files an operation left behind
+// allows it.
+func IsProcessTempLock(rel string) bool {
+	dir, file := path.Split(filepath.ToSlash(rel))
+	return file == procTempLock && strings.HasPrefix(dir, procTempPrefix) && strings.Count(dir, "/") == 1
+}
 
 // openProcTemp sweeps the directories of dead processes under root, then
 // creates and locks this process's own. An empty dir (root not writable)
@@ -85,7 +98,7 @@ func sweepDeadProcTemps(root string, log *slog.Logger) {
 
 // lockDir takes a non-blocking exclusive flock on dir/.lock.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, procTempLock), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vegasec/vega/app/server"
 	"github.com/vegasec/vega/testutil/apitest"
 )
 
@@ -137,7 +138,7 @@ func TestFullDiskOnARealFileSystem(t *testing.T) {
 		}
 		rel, _ := filepath.Rel(dir, p)
 		switch {
-		case rel == "vega.db", rel == "admin.sock", strings.HasPrefix(rel, "secrets/"), isProcessTempLock(rel):
+		case rel == "vega.db", rel == "admin.sock", strings.HasPrefix(rel, "secrets/"), isTempLock(rel):
 		default:
 			t.Errorf("left behind on the full disk: %s", rel)
 		}
@@ -187,7 +188,7 @@ func TestFullDiskOnARealFileSystem(t *testing.T) {
 	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		left = nil
 		filepath.WalkDir(filepath.Join(dir, "tmp"), func(p string, d fs.DirEntry, err error) error {
-			if rel, _ := filepath.Rel(dir, p); err == nil && (!d.IsDir() && !isProcessTempLock(rel) || strings.HasPrefix(d.Name(), "vega-scan-")) {
+			if rel, _ := filepath.Rel(dir, p); err == nil && (!d.IsDir() && !isTempLock(rel) || strings.HasPrefix(d.Name(), "vega-scan-")) {
 				left = append(left, p)
 			}
 			return nil
@@ -199,10 +200,9 @@ func TestFullDiskOnARealFileSystem(t *testing.T) {
 	t.Fatalf("left behind by the scan: %v", left)
 }
 
-// isProcessTempLock is the running serve's own temporary-directory lock
-// (tmp/proc-<id>/.lock, app/server/tempdir.go): it lives as long as the
-// process, so it is not something a failed operation left behind.
-func isProcessTempLock(rel string) bool {
-	rel = filepath.ToSlash(rel)
-	return strings.HasPrefix(rel, "tmp/proc-") && strings.HasSuffix(rel, "/.lock") && strings.Count(rel, "/") == 2
+// isTempLock: rel (relative to the data directory) is the running serve's own
+// temporary-directory lock, which is not something an operation left behind.
+func isTempLock(rel string) bool {
+	inTmp, ok := strings.CutPrefix(filepath.ToSlash(rel), "tmp/")
+	return ok && server.IsProcessTempLock(inTmp)
 }
