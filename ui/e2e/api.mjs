@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // Seeding and sign-in helpers shared by the e2e files: the checks go through
 // the dashboard, but the data they look at is put in place through the API.
 import assert from 'node:assert/strict';
@@ -92,4 +93,21 @@ export async function signedInPage(browser, vega) {
   page.setDefaultTimeout(20_000);
   await signIn(page, vega);
   return page;
+}
+
+/** The base32 alphabet of AWS access key IDs (AKIA + 16 of these). */
+export const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/**
+ * seededRand(label) is a (alphabet, n) => string generator whose stream is the
+ * same on every run: planted secrets are then the same detectable values each
+ * time (a random run once planted a key the detector passed over, 309 of 310).
+ */
+export function seededRand(label) {
+  let seed = 0;
+  return (alphabet, n) => {
+    const out = [];
+    while (out.length < n) out.push(...createHash('sha256').update(`${label}-${seed++}`).digest());
+    return out.slice(0, n).map((b) => alphabet[b % alphabet.length]).join('');
+  };
 }

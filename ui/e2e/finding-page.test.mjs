@@ -2,19 +2,11 @@
 // headless Chromium against the real vega binary. Seeded through the API
 // (upload + secrets scan); every check goes through the dashboard.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
+import { B32, apiClient, apiLogin, scanToCompletion, seededRand, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-// Seeded, not random, so every run plants the same detectable keys (see findings-list.test.mjs).
-let seed = 0;
-const rand = (alphabet, n) => {
-  const out = [];
-  while (out.length < n) out.push(...createHash('sha256').update(`finding-page-${seed++}`).digest());
-  return out.slice(0, n).map((b) => alphabet[b % alphabet.length]).join('');
-};
+const rand = seededRand('finding-page');
 const KEY = `AKIA${rand(B32, 16)}`; // the key copied into 100 places
 const OTHERS = 300; // other keys, one file each: the list around it (301 findings, the issue's ≥ 300)
 const FILES = 50; // two copies per file: 100 occurrences, 50 files

@@ -2,23 +2,12 @@
 // headless Chromium against the real vega binary. The data is seeded through
 // the API (upload + secrets scan); the checks go through the dashboard.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
+import { B32, apiClient, apiLogin, scanToCompletion, seededRand, signedInPage, uploadRepository } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-// Seeded, not random: the test once counted 309 of 310 planted secrets (one
-// random value the detector passed over); a fixed stream makes every run plant
-// the same, verified-detectable values.
-let seed = 0;
-const bytes = (n) => {
-  const out = [];
-  while (out.length < n) out.push(...createHash('sha256').update(`findings-list-${seed++}`).digest());
-  return out.slice(0, n);
-};
-const rand = (alphabet, n) => bytes(n).map((b) => alphabet[b % alphabet.length]).join('');
+const rand = seededRand('findings-list');
 const CRITICAL = 250; // aws-access-token: critical
 const MEDIUM = 60; // jwt: medium
 const RANK = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };

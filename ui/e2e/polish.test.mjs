@@ -3,9 +3,8 @@
 // vega binary. The codex engine is unavailable here (no model provider), so
 // the scan form must say so instead of failing after Start.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, scanToCompletion, signedInPage, uploadRepository, waitForScanCompleted } from './api.mjs';
+import { B32, apiClient, apiLogin, scanToCompletion, seededRand, signedInPage, uploadRepository, waitForScanCompleted } from './api.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
@@ -18,15 +17,11 @@ const ids = {};
 
 // 300 more AWS keys (seeded, so every run plants the same detectable ones):
 // the first repository holds 301 findings, the issue's >= 300 for every check here.
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 function manyKeys() {
+  const rand = seededRand('polish');
   const files = {};
   for (let f = 0; f < 30; f++) {
-    const lines = [];
-    for (let i = 0; i < 10; i++) {
-      const bytes = createHash('sha256').update(`polish-${f}-${i}`).digest();
-      lines.push(`KEY_${i} = "AKIA${[...bytes.subarray(0, 16)].map((b) => B32[b % 32]).join('')}"`);
-    }
+    const lines = Array.from({ length: 10 }, (_, i) => `KEY_${i} = "AKIA${rand(B32, 16)}"`);
     files[`keys/batch${String(f).padStart(2, '0')}.py`] = lines.join('\n') + '\n';
   }
   return files;
