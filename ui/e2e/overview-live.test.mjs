@@ -166,7 +166,8 @@ test('live view: Retry opens the new scan, streams it without a reload, and prog
   // An event may still be on its way when scan_completed shows (the runner
   // records its artifacts stage after the scan ends), so compare the log
   // with the stored events until both have settled.
-  const readLog = () => page.locator('.event-log .event').evaluateAll((els) => els.map((e) => ({ scan: e.getAttribute('data-scan'), seq: Number(e.getAttribute('data-seq')) })));
+  const readLog = () =>
+    page.locator('.event-log .event').evaluateAll((els) => els.map((e) => ({ scan: e.getAttribute('data-scan'), seq: Number(e.getAttribute('data-seq')), text: e.textContent })));
   let lines = await readLog();
   let events = await api('GET', `/v1/scans/${newId}/events?limit=500`);
   for (let i = 0; i < 50 && lines.map((l) => l.seq).join() !== events.items.map((e) => e.seq).join(); i++) {
@@ -176,7 +177,8 @@ test('live view: Retry opens the new scan, streams it without a reload, and prog
   }
   assert.ok(lines.length > 0);
   assert.deepEqual([...new Set(lines.map((l) => l.scan))], [newId]);
-  assert.deepEqual(lines.map((l) => l.seq), events.items.map((e) => e.seq));
+  assert.deepEqual(lines.map((l) => l.seq), events.items.map((e) => e.seq),
+    `the log's tail ${JSON.stringify(lines.slice(-3))} vs the stored tail ${JSON.stringify(events.items.slice(-3).map((e) => [e.seq, e.kind]))}`);
   // Sentences, never JSON.
   assert.doesNotMatch(await page.locator('.event-log').textContent(), /[{}]/);
 
