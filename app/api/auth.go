@@ -13,19 +13,18 @@ import (
 
 func (r *Router) authRoutes() {
 	h := authAPI{svc: r.deps.Auth, cfg: r.deps.Config}
-	const tag = "auth"
-	r.Add(
-		Route{"GET", "/auth/config", h.config, Op{Tag: tag, Summary: "Sign-in provider settings for the dashboard", Response: authConfig{}, Public: true}},
-		Route{"POST", "/auth/login", h.login, Op{Tag: tag, Summary: "Sign in with email and password (custom provider); also sets the refresh token as an HttpOnly cookie for the dashboard",
+	r.Add("auth",
+		Route{"GET", "/auth/config", h.config, Op{Summary: "Sign-in provider settings for the dashboard", Response: authConfig{}, Public: true}},
+		Route{"POST", "/auth/login", h.login, Op{Summary: "Sign in with email and password (custom provider); also sets the refresh token as an HttpOnly cookie for the dashboard",
 			Request: loginRequest{}, Response: auth.Tokens{}, Public: true}},
-		Route{"POST", "/auth/refresh", h.refresh, Op{Tag: tag, Summary: "Rotate a refresh token for a new pair. From the body: both tokens in JSON (API clients). From the " + RefreshCookie + " cookie: the rotated refresh token is only in the cookie",
+		Route{"POST", "/auth/refresh", h.refresh, Op{Summary: "Rotate a refresh token for a new pair. From the body: both tokens in JSON (API clients). From the " + RefreshCookie + " cookie: the rotated refresh token is only in the cookie",
 			Request: refreshRequest{}, BodyOptional: true, Response: auth.Tokens{}, Public: true}},
 		// Logout needs no valid access token: ending a session is allowed to
 		// whoever holds its refresh token (body or cookie), and a dashboard whose
 		// access token was already revoked must still be able to clear its cookie.
-		Route{"POST", "/auth/logout", h.logout, Op{Tag: tag, Summary: "End the session: revokes the refresh family of the refresh token (body or cookie) and of the bearer access token, which stops working at once; clears the cookie",
+		Route{"POST", "/auth/logout", h.logout, Op{Summary: "End the session: revokes the refresh family of the refresh token (body or cookie) and of the bearer access token, which stops working at once; clears the cookie",
 			Request: refreshRequest{}, BodyOptional: true, Status: 204, Public: true}},
-		Route{"GET", "/auth/me", h.me, Op{Tag: tag, Summary: "The signed-in user", Response: store.User{}}},
+		Route{"GET", "/auth/me", h.me, Op{Summary: "The signed-in user", Response: store.User{}}},
 	)
 }
 

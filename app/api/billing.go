@@ -8,8 +8,8 @@ import (
 
 func (r *Router) billingRoutes() {
 	h := billingAPI{svc: r.deps.Billing}
-	r.Add(
-		Route{"GET", "/billing/usage", h.usage, Op{Tag: "billing", Summary: "Your model usage and estimated cost in [from, to), grouped by day, project or scan",
+	r.Add("billing",
+		Route{"GET", "/billing/usage", h.usage, Op{Summary: "Your model usage and estimated cost in [from, to), grouped by day, project or scan",
 			Query: []string{"from", "to", "group_by"}, Response: billing.Report{}}},
 	)
 }

@@ -8,9 +8,8 @@ import (
 
 func (r *Router) engineRoutes() {
 	h := enginesAPI{svc: r.deps.Scans}
-	const tag = "scans"
-	r.Add(
-		Route{"GET", "/engines", h.list, Op{Tag: tag, Summary: "List the scan engines: whether each can run here, which run by default, and for an unavailable one why and how to enable it",
+	r.Add("scans",
+		Route{"GET", "/engines", h.list, Op{Summary: "List the scan engines: whether each can run here, which run by default, and for an unavailable one why and how to enable it",
 			Response: List[scans.EngineStatus]{}}},
 	)
 }

@@ -22,13 +22,12 @@ func (r *Router) eventRoutes() {
 		r.closing = &closing{ch: make(chan struct{})}
 	}
 	h := eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth, closing: r.closing}
-	const tag = "scans"
-	r.Add(
-		Route{"GET", "/scans/:id/events", h.list, Op{Tag: tag, Summary: "List a scan's events after a seq (poll with the last seq you have)",
+	r.Add("scans",
+		Route{"GET", "/scans/:id/events", eventsAfter(h.list), Op{Summary: "List a scan's events after a seq (poll with the last seq you have)",
 			Response: List[store.Event]{}, Query: []string{"after_seq", "limit"}}},
-		Route{"GET", "/repositories/:id/events", h.listForRepository, Op{Tag: tag, Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
+		Route{"GET", "/repositories/:id/events", eventsAfter(h.listForRepository), Op{Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
 			Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}},
-		Route{"GET", "/scans/:id/events/stream", h.stream, Op{Tag: tag, Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
+		Route{"GET", "/scans/:id/events/stream", h.stream, Op{Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
 			Description: sseStreamDoc, QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}},
 	)
 }
@@ -111,28 +110,27 @@ func eventList(evs []store.Event, limit int) List[store.Event] {
 	return NewList(evs, next)
 }
 
-func (h eventsAPI) list(c *fiber.Ctx) error {
-	after, limit, err := eventPage(c)
-	if err != nil {
-		return err
-	}
-	evs, err := h.svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(eventList(evs, limit))
+// eventsAfter answers the page of events fetch reads after ?after_seq=.
+func eventsAfter(fetch func(c *fiber.Ctx, after int64, limit int) ([]store.Event, error)) fiber.Handler {
+	return answer(func(c *fiber.Ctx) (List[store.Event], error) {
+		after, limit, err := eventPage(c)
+		if err != nil {
+			return List[store.Event]{}, err
+		}
+		evs, err := fetch(c, after, limit)
+		if err != nil {
+			return List[store.Event]{}, err
+		}
+		return eventList(evs, limit), nil
+	})
 }
 
-func (h eventsAPI) listForRepository(c *fiber.Ctx) error {
-	after, limit, err := eventPage(c)
-	if err != nil {
-		return err
-	}
-	evs, err := h.svc.RepositoryEvents(c.UserContext(), Scope(c), c.Params("id"), c.Query("scan_id"), after, limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(eventList(evs, limit))
+func (h eventsAPI) list(c *fiber.Ctx, after int64, limit int) ([]store.Event, error) {
+	return h.svc.Events(c.UserContext(), Scope(c), c.Params("id"), after, limit)
+}
+
+func (h eventsAPI) listForRepository(c *fiber.Ctx, after int64, limit int) ([]store.Event, error) {
+	return h.svc.RepositoryEvents(c.UserContext(), Scope(c), c.Params("id"), c.Query("scan_id"), after, limit)
 }
 
 func (h eventsAPI) stream(c *fiber.Ctx) error {

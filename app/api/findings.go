@@ -13,42 +13,41 @@ import (
 
 func (r *Router) findingRoutes() {
 	h := findingsAPI{svc: r.deps.Findings, version: r.deps.Version}
-	const tag = "findings"
 	scanQuery := append(append([]string{}, findingQuery...), "change")
 	export := append([]string{"format"}, findingQuery...)
-	r.Add(
-		Route{"GET", "/repositories/:id/findings", h.list(repositoryTarget), Op{Tag: tag, Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
+	r.Add("findings",
+		Route{"GET", "/repositories/:id/findings", h.list(repositoryTarget), Op{Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
 			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/projects/:id/findings", h.list(projectTarget), Op{Tag: tag, Summary: "List the findings of every repository of a project",
+		Route{"GET", "/projects/:id/findings", h.list(projectTarget), Op{Summary: "List the findings of every repository of a project",
 			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/scans/:id/findings", h.list(scanTarget), Op{Tag: tag, Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
+		Route{"GET", "/scans/:id/findings", h.list(scanTarget), Op{Summary: "List the findings a scan reported, or with change= what is new, fixed or unchanged since the previous complete scan",
 			Response: findings.List{}, Paged: true, Query: scanQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/repositories/:id/findings/rules", h.rules(repositoryTarget), Op{Tag: tag, Summary: "A repository's findings grouped by rule: count and highest severity per rule",
+		Route{"GET", "/repositories/:id/findings/rules", h.rules(repositoryTarget), Op{Summary: "A repository's findings grouped by rule: count and highest severity per rule",
 			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/projects/:id/findings/rules", h.rules(projectTarget), Op{Tag: tag, Summary: "A project's findings grouped by rule",
+		Route{"GET", "/projects/:id/findings/rules", h.rules(projectTarget), Op{Summary: "A project's findings grouped by rule",
 			Response: findings.RuleList{}, Query: findingQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/scans/:id/findings/rules", h.rules(scanTarget), Op{Tag: tag, Summary: "A scan's findings grouped by rule",
+		Route{"GET", "/scans/:id/findings/rules", h.rules(scanTarget), Op{Summary: "A scan's findings grouped by rule",
 			Response: findings.RuleList{}, Query: scanQuery, QueryDoc: findingQueryDoc}},
-		Route{"GET", "/projects/:id/overview", h.projectOverview, Op{Tag: tag, Summary: "A project's rollups in one request: open findings by severity, a 30-day trend of them, and each repository's open findings and last scan",
+		Route{"GET", "/projects/:id/overview", byID(Scope, h.svc.ProjectOverview), Op{Summary: "A project's rollups in one request: open findings by severity, a 30-day trend of them, and each repository's open findings and last scan",
 			Response: findings.Overview{}}},
-		Route{"GET", "/repositories/:id/overview", h.repositoryOverview, Op{Tag: tag, Summary: "A repository's open findings by severity and their 30-day trend",
+		Route{"GET", "/repositories/:id/overview", byID(Scope, h.svc.RepositoryOverview), Op{Summary: "A repository's open findings by severity and their 30-day trend",
 			Response: findings.Overview{}}},
-		Route{"GET", "/findings/:id", h.get, Op{Tag: tag, Summary: "Get a finding", Response: store.Finding{}}},
-		Route{"PATCH", "/findings/:id", h.triage, Op{Tag: tag, Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
+		Route{"GET", "/findings/:id", byID(Scope, h.svc.Get), Op{Summary: "Get a finding", Response: store.Finding{}}},
+		Route{"PATCH", "/findings/:id", withBody(h.triage), Op{Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
 			Request: findings.Triage{}, Response: store.Finding{}}},
-		Route{"POST", "/findings/bulk-triage", h.bulkTriage, Op{Tag: tag, Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
+		Route{"POST", "/findings/bulk-triage", withBody(h.bulkTriage), Op{Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
 			Request: findings.BulkTriage{}, Response: findings.BulkResult{}}},
-		Route{"GET", "/findings/:id/history", h.history, Op{Tag: tag, Summary: "Every status change of a finding, oldest first",
+		Route{"GET", "/findings/:id/history", listByID(Scope, h.svc.History), Op{Summary: "Every status change of a finding, oldest first",
 			Response: List[store.FindingHistory]{}}},
-		Route{"GET", "/findings/:id/occurrences", h.occurrences, Op{Tag: tag, Summary: "A page of a finding's occurrences with the code around each, each file read once, detected secrets masked",
+		Route{"GET", "/findings/:id/occurrences", answer(h.occurrences), Op{Summary: "A page of a finding's occurrences with the code around each, each file read once, detected secrets masked",
 			Response: findings.Occurrences{}, Query: []string{"offset", "limit", "context"}, QueryDoc: occurrenceQueryDoc}},
-		Route{"POST", "/findings/:id/reveal", h.reveal, Op{Tag: tag, Summary: "The same page of occurrences with the secrets shown; records the reveal in the finding's history first",
-			Request: findings.OccurrenceQuery{}, Response: findings.Occurrences{}}},
-		Route{"GET", "/repositories/:id/findings/in-file", h.inFile, Op{Tag: tag, Summary: "Every place a finding of the repository points at in one file: the file browser's marks and secret masks",
+		Route{"POST", "/findings/:id/reveal", withOptionalBody(h.reveal), Op{Summary: "The same page of occurrences with the secrets shown; records the reveal in the finding's history first",
+			Request: findings.OccurrenceQuery{}, BodyOptional: true, Response: findings.Occurrences{}}},
+		Route{"GET", "/repositories/:id/findings/in-file", answer(h.inFile), Op{Summary: "Every place a finding of the repository points at in one file: the file browser's marks and secret masks",
 			Response: findings.FileMarks{}, Query: []string{"path"}, QueryDoc: map[string]string{"path": "A file path inside the repository"}}},
-		Route{"GET", "/repositories/:id/findings/export", h.export(repositoryTarget), Op{Tag: tag, Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
-		Route{"GET", "/projects/:id/findings/export", h.export(projectTarget), Op{Tag: tag, Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
-		Route{"GET", "/scans/:id/findings/export", h.export(scanTarget), Op{Tag: tag, Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/repositories/:id/findings/export", h.export(repositoryTarget), Op{Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/projects/:id/findings/export", h.export(projectTarget), Op{Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
+		Route{"GET", "/scans/:id/findings/export", h.export(scanTarget), Op{Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 	)
 }
 
@@ -102,113 +101,56 @@ func scanTarget(c *fiber.Ctx) findings.Target { return findings.Target{ScanID: c
 
 // list answers one page of the findings of the route's target.
 func (h findingsAPI) list(target targetOf) fiber.Handler {
-	return func(c *fiber.Ctx) error {
+	return answer(func(c *fiber.Ctx) (*findings.List, error) {
 		p, err := PageParams(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		l, err := h.svc.List(c.UserContext(), Scope(c), target(c), queryOf(c), p)
-		if err != nil {
-			return err
-		}
-		return c.JSON(l)
-	}
+		return h.svc.List(c.UserContext(), Scope(c), target(c), queryOf(c), p)
+	})
 }
 
 // rules answers the route's target's findings grouped by rule.
 func (h findingsAPI) rules(target targetOf) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		l, err := h.svc.Rules(c.UserContext(), Scope(c), target(c), queryOf(c))
-		if err != nil {
-			return err
-		}
-		return c.JSON(l)
-	}
+	return answer(func(c *fiber.Ctx) (*findings.RuleList, error) {
+		return h.svc.Rules(c.UserContext(), Scope(c), target(c), queryOf(c))
+	})
 }
 
-func (h findingsAPI) get(c *fiber.Ctx) error {
-	f, err := h.svc.Get(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+func (h findingsAPI) triage(c *fiber.Ctx, in findings.Triage) (*store.Finding, error) {
+	return h.svc.Triage(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
 }
 
-func (h findingsAPI) triage(c *fiber.Ctx) error {
-	var in findings.Triage
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	f, err := h.svc.Triage(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+func (h findingsAPI) bulkTriage(c *fiber.Ctx, in findings.BulkTriage) (*findings.BulkResult, error) {
+	return h.svc.BulkTriage(c.UserContext(), Scope(c), Principal(c).User.ID, in)
 }
 
-func (h findingsAPI) bulkTriage(c *fiber.Ctx) error {
-	var in findings.BulkTriage
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	res, err := h.svc.BulkTriage(c.UserContext(), Scope(c), Principal(c).User.ID, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
-}
-
-func (h findingsAPI) history(c *fiber.Ctx) error {
-	hist, err := h.svc.History(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(hist, ""))
-}
-
-func (h findingsAPI) occurrences(c *fiber.Ctx) error {
+func (h findingsAPI) occurrences(c *fiber.Ctx) (*findings.Occurrences, error) {
 	q := findings.OccurrenceQuery{}
 	var err error
 	if q.Offset, err = intQuery(c, "offset"); err != nil {
-		return err
+		return nil, err
 	}
 	if q.Limit, err = intQuery(c, "limit"); err != nil {
-		return err
+		return nil, err
 	}
 	if c.Query("context") != "" {
 		n, err := intQuery(c, "context")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Context = &n
 	}
-	o, err := h.svc.Occurrences(c.UserContext(), Scope(c), c.Params("id"), q)
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+	return h.svc.Occurrences(c.UserContext(), Scope(c), c.Params("id"), q)
 }
 
-func (h findingsAPI) reveal(c *fiber.Ctx) error {
-	var q findings.OccurrenceQuery
-	if len(c.Body()) > 0 {
-		if err := Decode(c, &q); err != nil {
-			return err
-		}
-	}
-	o, err := h.svc.Reveal(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), q)
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
+// reveal takes the same page as occurrences, in a body that may be left out.
+func (h findingsAPI) reveal(c *fiber.Ctx, q findings.OccurrenceQuery) (*findings.Occurrences, error) {
+	return h.svc.Reveal(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), q)
 }
 
-func (h findingsAPI) inFile(c *fiber.Ctx) error {
-	m, err := h.svc.InFile(c.UserContext(), Scope(c), c.Params("id"), c.Query("path"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(m)
+func (h findingsAPI) inFile(c *fiber.Ctx) (*findings.FileMarks, error) {
+	return h.svc.InFile(c.UserContext(), Scope(c), c.Params("id"), c.Query("path"))
 }
 
 // export answers the route's target's findings as a file. It renders in
@@ -232,22 +174,6 @@ func (h findingsAPI) export(target targetOf) fiber.Handler {
 		attachment(c, name)
 		return c.Send(buf.Bytes())
 	}
-}
-
-func (h findingsAPI) projectOverview(c *fiber.Ctx) error {
-	o, err := h.svc.ProjectOverview(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
-}
-
-func (h findingsAPI) repositoryOverview(c *fiber.Ctx) error {
-	o, err := h.svc.RepositoryOverview(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(o)
 }
 
 // intQuery reads an optional whole-number query parameter; absent is 0 (the

@@ -19,12 +19,12 @@ import (
 // Op documents one route for the OpenAPI document.
 type Op struct {
 	Method, Path string // filled by Router.Add
-	Tag          string
+	Tag          string // filled by Router.Add: the area's tag
 	Summary      string
 	Request      any  // zero value of the JSON body type, if any
 	BodyOptional bool // the JSON body may be omitted (the handler uses DecodeOptional)
 	Response     any  // zero value of the success body type, if any
-	Status       int  // success status (default 200)
+	Status       int  // success status (Router.Add makes 0 200)
 	Paged        bool // takes ?limit= and ?cursor=
 	Public       bool // no bearer credential needed
 	QueryToken   bool // also accepts ?access_token= (EventSource)

@@ -4,69 +4,30 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/vegasec/vega/app/projects"
+	"github.com/vegasec/vega/store"
 )
 
 func (r *Router) projectRoutes() {
 	h := projectsAPI{svc: r.deps.Projects}
-	const tag = "projects"
-	r.Add(
-		Route{"GET", "/projects", h.list, Op{Tag: tag, Summary: "List your projects with rollups", Response: List[projects.WithStats]{}, Paged: true}},
-		Route{"POST", "/projects", h.create, Op{Tag: tag, Summary: "Create a project", Request: projects.Input{}, Response: projects.WithStats{}, Status: 201}},
-		Route{"GET", "/projects/:id", h.get, Op{Tag: tag, Summary: "Get a project with repository count, active scans, last scan and open findings by severity", Response: projects.WithStats{}}},
-		Route{"PUT", "/projects/:id", h.update, Op{Tag: tag, Summary: "Rename or describe a project", Request: projects.Input{}, Response: projects.WithStats{}}},
-		Route{"DELETE", "/projects/:id", h.delete, Op{Tag: tag, Summary: "Delete a project and everything under it, blobs included", Status: 204}},
+	r.Add("projects",
+		Route{"GET", "/projects", paged(h.list), Op{Summary: "List your projects with rollups", Response: List[projects.WithStats]{}, Paged: true}},
+		Route{"POST", "/projects", withBody(h.create), Op{Summary: "Create a project", Request: projects.Input{}, Response: projects.WithStats{}, Status: 201}},
+		Route{"GET", "/projects/:id", byID(Scope, h.svc.Get), Op{Summary: "Get a project with repository count, active scans, last scan and open findings by severity", Response: projects.WithStats{}}},
+		Route{"PUT", "/projects/:id", withBody(h.update), Op{Summary: "Rename or describe a project", Request: projects.Input{}, Response: projects.WithStats{}}},
+		Route{"DELETE", "/projects/:id", deleteByID(Scope, h.svc.Delete), Op{Summary: "Delete a project and everything under it, blobs included", Status: 204}},
 	)
 }
 
 type projectsAPI struct{ svc *projects.Service }
 
-func (h projectsAPI) list(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := h.svc.List(c.UserContext(), Scope(c), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(items, next))
+func (h projectsAPI) list(c *fiber.Ctx, p store.Page) ([]projects.WithStats, string, error) {
+	return h.svc.List(c.UserContext(), Scope(c), p)
 }
 
-func (h projectsAPI) create(c *fiber.Ctx) error {
-	var in projects.Input
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	p, err := h.svc.Create(c.UserContext(), Principal(c).User.ID, in)
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusCreated, p)
+func (h projectsAPI) create(c *fiber.Ctx, in projects.Input) (*projects.WithStats, error) {
+	return h.svc.Create(c.UserContext(), Principal(c).User.ID, in)
 }
 
-func (h projectsAPI) get(c *fiber.Ctx) error {
-	p, err := h.svc.Get(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
-}
-
-func (h projectsAPI) update(c *fiber.Ctx) error {
-	var in projects.Input
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	p, err := h.svc.Update(c.UserContext(), Scope(c), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(p)
-}
-
-func (h projectsAPI) delete(c *fiber.Ctx) error {
-	if err := h.svc.Delete(c.UserContext(), Scope(c), c.Params("id")); err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
+func (h projectsAPI) update(c *fiber.Ctx, in projects.Input) (*projects.WithStats, error) {
+	return h.svc.Update(c.UserContext(), Scope(c), c.Params("id"), in)
 }

@@ -55,12 +55,19 @@ type Route struct {
 	Op      Op
 }
 
-// Add registers routes on /v1. A route needs a bearer credential unless its
-// Op is Public, and the caller must be in one of Op.Groups when it lists any.
-func (r *Router) Add(routes ...Route) {
+// Add registers an area's route table on /v1, its operations under tag. A
+// route needs a bearer credential unless its Op is Public, and the caller
+// must be in one of Op.Groups when it lists any. The route's documented
+// success status (Op.Status, 200 unless it says otherwise) is set before its
+// handler runs, so the table is the one place that says 201, 202 or 204 and
+// a handler only writes its answer.
+func (r *Router) Add(tag string, routes ...Route) {
 	for _, rt := range routes {
 		op := rt.Op
-		op.Method, op.Path = rt.Method, "/v1"+rt.Path
+		op.Method, op.Path, op.Tag = rt.Method, "/v1"+rt.Path, tag
+		if op.Status == 0 {
+			op.Status = fiber.StatusOK
+		}
 		r.ops = append(r.ops, op)
 		var hs []fiber.Handler
 		if !op.Public {
@@ -69,7 +76,11 @@ func (r *Router) Add(routes ...Route) {
 		if len(op.Groups) > 0 {
 			hs = append(hs, requireGroup(op.Groups...))
 		}
-		r.v1.Add(rt.Method, rt.Path, append(hs, rt.Handler)...)
+		handler, status := rt.Handler, op.Status
+		r.v1.Add(rt.Method, rt.Path, append(hs, func(c *fiber.Ctx) error {
+			c.Status(status)
+			return handler(c)
+		})...)
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -12,16 +13,15 @@ import (
 
 func (r *Router) scanRoutes() {
 	h := scansAPI{svc: r.deps.Scans, findings: r.deps.Findings}
-	const tag = "scans"
-	r.Add(
-		Route{"POST", "/repositories/:id/scans", h.create, Op{Tag: tag, Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
+	r.Add("scans",
+		Route{"POST", "/repositories/:id/scans", withOptionalBody(h.create), Op{Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
 			Request: scans.CreateInput{}, BodyOptional: true, Response: ScanView{}, Status: 202}},
-		Route{"GET", "/repositories/:id/scans", h.listForRepository, Op{Tag: tag, Summary: "List a repository's scans, newest first, each with its changes since the previous complete scan", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
-		Route{"GET", "/projects/:id/scans", h.listForProject, Op{Tag: tag, Summary: "List the scans of every repository of a project", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
-		Route{"GET", "/scans/:id", h.get, Op{Tag: tag, Summary: "Get a scan with progress, stages, counts, changes since the previous complete scan and artifact download links", Response: ScanView{}}},
-		Route{"POST", "/scans/:id/cancel", h.cancel, Op{Tag: tag, Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}},
-		Route{"POST", "/scans/:id/retry", h.retry, Op{Tag: tag, Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}},
-		Route{"GET", "/scans/:id/artifacts/:name", h.artifact, Op{Tag: tag, Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}},
+		Route{"GET", "/repositories/:id/scans", paged(h.listForRepository), Op{Summary: "List a repository's scans, newest first, each with its changes since the previous complete scan", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
+		Route{"GET", "/projects/:id/scans", paged(h.listForProject), Op{Summary: "List the scans of every repository of a project", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
+		Route{"GET", "/scans/:id", byID(Scope, h.get), Op{Summary: "Get a scan with progress, stages, counts, changes since the previous complete scan and artifact download links", Response: ScanView{}}},
+		Route{"POST", "/scans/:id/cancel", byIDAsCaller(h.cancel), Op{Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}},
+		Route{"POST", "/scans/:id/retry", byIDAsCaller(h.retry), Op{Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}},
+		Route{"GET", "/scans/:id/artifacts/:name", h.artifact, Op{Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}},
 	)
 }
 
@@ -55,12 +55,35 @@ func scanView(s *store.Scan) ScanView {
 	return v
 }
 
-func scanViews(items []store.Scan, next string) List[ScanView] {
+// viewOf answers a service call's scan as a ScanView.
+func viewOf(s *store.Scan, err error) (ScanView, error) {
+	if err != nil {
+		return ScanView{}, err
+	}
+	return scanView(s), nil
+}
+
+// withChanges sets each view's changes since the previous complete scan.
+func (h scansAPI) withChanges(ctx context.Context, sc store.Scope, items []store.Scan) ([]ScanView, error) {
+	changes, err := h.findings.ScanChanges(ctx, sc, items)
+	if err != nil {
+		return nil, err
+	}
+	views := scanViews(items)
+	for i := range views {
+		if ch, ok := changes[views[i].ID]; ok {
+			views[i].Changes = &ch
+		}
+	}
+	return views, nil
+}
+
+func scanViews(items []store.Scan) []ScanView {
 	views := make([]ScanView, 0, len(items))
 	for i := range items {
 		views = append(views, scanView(&items[i]))
 	}
-	return NewList(views, next)
+	return views
 }
 
 func statusFilter(c *fiber.Ctx) []string {
@@ -74,82 +97,42 @@ func statusFilter(c *fiber.Ctx) []string {
 }
 
 // create queues a scan; no body means the default engines on the whole repository.
-func (h scansAPI) create(c *fiber.Ctx) error {
-	var in scans.CreateInput
-	if err := DecodeOptional(c, &in); err != nil {
-		return err
-	}
-	s, err := h.svc.Create(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusAccepted, scanView(s))
+func (h scansAPI) create(c *fiber.Ctx, in scans.CreateInput) (ScanView, error) {
+	return viewOf(h.svc.Create(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in))
 }
 
-func (h scansAPI) listForRepository(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
+func (h scansAPI) listForRepository(c *fiber.Ctx, p store.Page) ([]ScanView, string, error) {
 	items, next, err := h.svc.ListForRepository(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	changes, err := h.findings.ScanChanges(c.UserContext(), Scope(c), items)
-	if err != nil {
-		return err
-	}
-	list := scanViews(items, next)
-	for i := range list.Items {
-		if ch, ok := changes[list.Items[i].ID]; ok {
-			list.Items[i].Changes = &ch
-		}
-	}
-	return c.JSON(list)
+	views, err := h.withChanges(c.UserContext(), Scope(c), items)
+	return views, next, err
 }
 
-func (h scansAPI) listForProject(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
+func (h scansAPI) listForProject(c *fiber.Ctx, p store.Page) ([]ScanView, string, error) {
 	items, next, err := h.svc.ListForProject(c.UserContext(), Scope(c), c.Params("id"), statusFilter(c), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(scanViews(items, next))
+	return scanViews(items), next, err
 }
 
-func (h scansAPI) get(c *fiber.Ctx) error {
-	s, err := h.svc.Get(c.UserContext(), Scope(c), c.Params("id"))
+func (h scansAPI) get(ctx context.Context, sc store.Scope, id string) (ScanView, error) {
+	s, err := h.svc.Get(ctx, sc, id)
 	if err != nil {
-		return err
+		return ScanView{}, err
 	}
-	changes, err := h.findings.ScanChanges(c.UserContext(), Scope(c), []store.Scan{*s})
+	views, err := h.withChanges(ctx, sc, []store.Scan{*s})
 	if err != nil {
-		return err
+		return ScanView{}, err
 	}
-	v := scanView(s)
-	if ch, ok := changes[s.ID]; ok {
-		v.Changes = &ch
-	}
-	return c.JSON(v)
+	return views[0], nil
 }
 
-func (h scansAPI) cancel(c *fiber.Ctx) error {
-	s, err := h.svc.Cancel(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(scanView(s))
+func (h scansAPI) cancel(ctx context.Context, sc store.Scope, actor, id string) (ScanView, error) {
+	return viewOf(h.svc.Cancel(ctx, sc, actor, id))
 }
 
-func (h scansAPI) retry(c *fiber.Ctx) error {
-	s, err := h.svc.Retry(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusAccepted, scanView(s))
+func (h scansAPI) retry(ctx context.Context, sc store.Scope, userID, id string) (ScanView, error) {
+	return viewOf(h.svc.Retry(ctx, sc, userID, id))
 }
 
 func (h scansAPI) artifact(c *fiber.Ctx) error {

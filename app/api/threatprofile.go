@@ -13,39 +13,26 @@ import (
 
 func (r *Router) threatProfileRoutes() {
 	h := threatProfileAPI{svc: r.deps.Repos}
-	const tag = "threat profile"
-	r.Add(
-		Route{"GET", "/repositories/:id/threat-profile", h.get, Op{Tag: tag, Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
-		Route{"PUT", "/repositories/:id/threat-profile", h.put, Op{Tag: tag, Summary: "Replace the threat profile's content (an edit). The body is the content object; the whole profile as GET returns it is accepted too (its content is saved, its other fields are read-only and ignored). An unknown field is a 400, never dropped",
+	r.Add("threat profile",
+		Route{"GET", "/repositories/:id/threat-profile", byID(Scope, h.svc.Profile), Op{Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
+		Route{"PUT", "/repositories/:id/threat-profile", answer(h.put), Op{Summary: "Replace the threat profile's content (an edit). The body is the content object; the whole profile as GET returns it is accepted too (its content is saved, its other fields are read-only and ignored). An unknown field is a 400, never dropped",
 			Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
-		Route{"GET", "/repositories/:id/threat-profile/versions", h.versions, Op{Tag: tag, Summary: "List the kept versions of the threat profile, newest first (every generation result, edit and restore; the newest 50)",
+		Route{"GET", "/repositories/:id/threat-profile/versions", listByID(Scope, h.svc.ProfileVersions), Op{Summary: "List the kept versions of the threat profile, newest first (every generation result, edit and restore; the newest 50)",
 			Response: List[store.ThreatProfileVersion]{}}},
-		Route{"POST", "/repositories/:id/threat-profile/versions/:versionId/restore", h.restore, Op{Tag: tag, Summary: "Make a kept version the profile's content again (source restored; itself kept as a new version)",
+		Route{"POST", "/repositories/:id/threat-profile/versions/:versionId/restore", answer(h.restore), Op{Summary: "Make a kept version the profile's content again (source restored; itself kept as a new version)",
 			Response: store.ThreatProfile{}}},
-		Route{"POST", "/repositories/:id/threat-profile/generate", h.generate, Op{Tag: tag, Summary: "Generate the threat profile in the background (status generating, then ready or failed)", Response: store.ThreatProfile{}, Status: 202}},
+		Route{"POST", "/repositories/:id/threat-profile/generate", byIDAsCaller(h.svc.GenerateProfile), Op{Summary: "Generate the threat profile in the background (status generating, then ready or failed)", Response: store.ThreatProfile{}, Status: 202}},
 	)
 }
 
 type threatProfileAPI struct{ svc *repos.Service }
 
-func (h threatProfileAPI) get(c *fiber.Ctx) error {
-	tp, err := h.svc.Profile(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(tp)
-}
-
-func (h threatProfileAPI) put(c *fiber.Ctx) error {
+func (h threatProfileAPI) put(c *fiber.Ctx) (*store.ThreatProfile, error) {
 	in, err := decodeProfileContent(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tp, err := h.svc.PutProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(tp)
+	return h.svc.PutProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), in)
 }
 
 // decodeProfileContent reads a PUT body in either documented shape: the
@@ -77,26 +64,6 @@ func decodeProfileContent(c *fiber.Ctx) (store.ThreatProfileContent, error) {
 	return in, decodeStrict(body, &in)
 }
 
-func (h threatProfileAPI) generate(c *fiber.Ctx) error {
-	tp, err := h.svc.GenerateProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusAccepted, tp)
-}
-
-func (h threatProfileAPI) versions(c *fiber.Ctx) error {
-	vs, err := h.svc.ProfileVersions(c.UserContext(), Scope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(vs, ""))
-}
-
-func (h threatProfileAPI) restore(c *fiber.Ctx) error {
-	tp, err := h.svc.RestoreProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), c.Params("versionId"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(tp)
+func (h threatProfileAPI) restore(c *fiber.Ctx) (*store.ThreatProfile, error) {
+	return h.svc.RestoreProfile(c.UserContext(), Scope(c), Principal(c).User.ID, c.Params("id"), c.Params("versionId"))
 }

@@ -10,62 +10,33 @@ import (
 
 func (r *Router) userRoutes() {
 	h := usersAPI{svc: r.deps.Auth}
-	const tag = "users"
 	root := []string{store.GroupRoot}
-	r.Add(
-		Route{"GET", "/users", h.list, Op{Tag: tag, Summary: "List local users (root)", Response: List[store.User]{}, Paged: true, Groups: root}},
-		Route{"POST", "/users", h.create, Op{Tag: tag, Summary: "Create a local user (root)", Request: auth.NewUser{}, Response: store.User{}, Status: 201, Groups: root}},
-		Route{"GET", "/users/:id", h.get, Op{Tag: tag, Summary: "Get a local user (root)", Response: store.User{}, Groups: root}},
-		Route{"PATCH", "/users/:id", h.update, Op{Tag: tag, Summary: "Change a local user's password, name or groups (root)", Request: auth.UserPatch{}, Response: store.User{}, Groups: root}},
-		Route{"POST", "/users/:id/revoke-sessions", h.revokeSessions, Op{Tag: tag, Summary: "Sign a user out everywhere (root, or the user themself): every access and refresh token stops working at once; API keys stay", Status: 204}},
-		Route{"DELETE", "/users/:id", h.delete, Op{Tag: tag, Summary: "Delete a local user (root)", Status: 204, Groups: root}},
+	r.Add("users",
+		Route{"GET", "/users", paged(h.list), Op{Summary: "List local users (root)", Response: List[store.User]{}, Paged: true, Groups: root}},
+		Route{"POST", "/users", withBody(h.create), Op{Summary: "Create a local user (root)", Request: auth.NewUser{}, Response: store.User{}, Status: 201, Groups: root}},
+		Route{"GET", "/users/:id", answer(h.get), Op{Summary: "Get a local user (root)", Response: store.User{}, Groups: root}},
+		Route{"PATCH", "/users/:id", withBody(h.update), Op{Summary: "Change a local user's password, name or groups (root)", Request: auth.UserPatch{}, Response: store.User{}, Groups: root}},
+		Route{"POST", "/users/:id/revoke-sessions", h.revokeSessions, Op{Summary: "Sign a user out everywhere (root, or the user themself): every access and refresh token stops working at once; API keys stay", Status: 204}},
+		Route{"DELETE", "/users/:id", h.delete, Op{Summary: "Delete a local user (root)", Status: 204, Groups: root}},
 	)
 }
 
 type usersAPI struct{ svc *auth.Service }
 
-func (h usersAPI) list(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
-	us, next, err := h.svc.ListUsers(c.UserContext(), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(us, next))
+func (h usersAPI) list(c *fiber.Ctx, p store.Page) ([]store.User, string, error) {
+	return h.svc.ListUsers(c.UserContext(), p)
 }
 
-func (h usersAPI) create(c *fiber.Ctx) error {
-	var in auth.NewUser
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	u, err := h.svc.CreateUser(c.UserContext(), in)
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusCreated, u)
+func (h usersAPI) create(c *fiber.Ctx, in auth.NewUser) (*store.User, error) {
+	return h.svc.CreateUser(c.UserContext(), in)
 }
 
-func (h usersAPI) get(c *fiber.Ctx) error {
-	u, err := h.svc.GetUser(c.UserContext(), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(u)
+func (h usersAPI) get(c *fiber.Ctx) (*store.User, error) {
+	return h.svc.GetUser(c.UserContext(), c.Params("id"))
 }
 
-func (h usersAPI) update(c *fiber.Ctx) error {
-	var in auth.UserPatch
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	u, err := h.svc.UpdateUser(c.UserContext(), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(u)
+func (h usersAPI) update(c *fiber.Ctx, in auth.UserPatch) (*store.User, error) {
+	return h.svc.UpdateUser(c.UserContext(), c.Params("id"), in)
 }
 
 // revokeSessions: root may end anyone's sessions, a user their own. Anyone

@@ -12,14 +12,13 @@ import (
 // (docs/webhooks.md).
 func (r *Router) webhookRoutes() {
 	h := webhooksAPI{svc: r.deps.Webhooks}
-	const tag = "webhooks"
-	r.Add(
-		Route{"GET", "/projects/:id/webhooks", h.list, Op{Tag: tag, Summary: "List a project's webhooks (never their secrets; owner or root)", Response: List[store.Webhook]{}, Paged: true}},
-		Route{"POST", "/projects/:id/webhooks", h.create, Op{Tag: tag, Summary: "Register a webhook on a project; its signing secret is in this response only", Request: webhooks.Input{}, Response: webhooks.Created{}, Status: 201}},
-		Route{"GET", "/webhooks/:id", h.get, Op{Tag: tag, Summary: "Get a webhook", Response: store.Webhook{}}},
-		Route{"DELETE", "/webhooks/:id", h.delete, Op{Tag: tag, Summary: "Delete a webhook, its pending deliveries and its delivery log", Status: 204}},
-		Route{"POST", "/webhooks/:id/test", h.test, Op{Tag: tag, Summary: "Queue a webhook.test event to the webhook (delivered like any event)", Response: store.WebhookDelivery{}, Status: 202}},
-		Route{"GET", "/webhooks/:id/deliveries", h.deliveries, Op{Tag: tag, Summary: "A webhook's delivery log, newest first: status, payload and every attempt's time, duration and response code", Response: List[store.WebhookDelivery]{}, Paged: true}},
+	r.Add("webhooks",
+		Route{"GET", "/projects/:id/webhooks", pageByID(webhookScope, h.svc.List), Op{Summary: "List a project's webhooks (never their secrets; owner or root)", Response: List[store.Webhook]{}, Paged: true}},
+		Route{"POST", "/projects/:id/webhooks", noStore(withBody(h.create)), Op{Summary: "Register a webhook on a project; its signing secret is in this response only", Request: webhooks.Input{}, Response: webhooks.Created{}, Status: 201}},
+		Route{"GET", "/webhooks/:id", byID(webhookScope, h.svc.Get), Op{Summary: "Get a webhook", Response: store.Webhook{}}},
+		Route{"DELETE", "/webhooks/:id", deleteByID(webhookScope, h.svc.Delete), Op{Summary: "Delete a webhook, its pending deliveries and its delivery log", Status: 204}},
+		Route{"POST", "/webhooks/:id/test", byID(webhookScope, h.svc.SendTest), Op{Summary: "Queue a webhook.test event to the webhook (delivered like any event)", Response: store.WebhookDelivery{}, Status: 202}},
+		Route{"GET", "/webhooks/:id/deliveries", pageByID(webhookScope, h.svc.Deliveries), Op{Summary: "A webhook's delivery log, newest first: status, payload and every attempt's time, duration and response code", Response: List[store.WebhookDelivery]{}, Paged: true}},
 	)
 	for _, e := range []struct{ name, summary string }{
 		{store.WebhookScanCompleted, "A scan of the project completed"},
@@ -48,62 +47,6 @@ func webhookScope(c *fiber.Ctx) store.Scope {
 
 type webhooksAPI struct{ svc *webhooks.Service }
 
-func (h webhooksAPI) list(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := h.svc.List(c.UserContext(), webhookScope(c), c.Params("id"), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(items, next))
-}
-
-func (h webhooksAPI) create(c *fiber.Ctx) error {
-	var in webhooks.Input
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
-	w, err := h.svc.Create(c.UserContext(), webhookScope(c), c.Params("id"), in)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return JSON(c, fiber.StatusCreated, w)
-}
-
-func (h webhooksAPI) get(c *fiber.Ctx) error {
-	w, err := h.svc.Get(c.UserContext(), webhookScope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(w)
-}
-
-func (h webhooksAPI) delete(c *fiber.Ctx) error {
-	if err := h.svc.Delete(c.UserContext(), webhookScope(c), c.Params("id")); err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
-}
-
-func (h webhooksAPI) test(c *fiber.Ctx) error {
-	d, err := h.svc.SendTest(c.UserContext(), webhookScope(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	return JSON(c, fiber.StatusAccepted, d)
-}
-
-func (h webhooksAPI) deliveries(c *fiber.Ctx) error {
-	p, err := PageParams(c)
-	if err != nil {
-		return err
-	}
-	items, next, err := h.svc.Deliveries(c.UserContext(), webhookScope(c), c.Params("id"), p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(NewList(items, next))
+func (h webhooksAPI) create(c *fiber.Ctx, in webhooks.Input) (*webhooks.Created, error) {
+	return h.svc.Create(c.UserContext(), webhookScope(c), c.Params("id"), in)
 }
