@@ -9,13 +9,12 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) apiKeyRoutes() {
-	h := apiKeysAPI{svc: r.deps.Auth}
-	r.Add("api keys",
+func (h apiKeysAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/api-keys", paged(h.list), Op{Summary: "List your API keys (no secrets)", Response: List[store.APIKey]{}, Paged: true}},
 		Route{"POST", "/api-keys", noStore(withBody(h.create)), Op{Summary: "Create an API key; the secret is in this response only", Request: apiKeyRequest{}, Response: auth.CreatedAPIKey{}, Status: 201}},
 		Route{"DELETE", "/api-keys/:id", h.revoke, Op{Summary: "Revoke an API key (effective immediately)", Status: 204}},
-	)
+	}
 }
 
 type apiKeysAPI struct{ svc *auth.Service }

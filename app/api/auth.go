@@ -11,13 +11,12 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) authRoutes() {
-	h := authAPI{svc: r.deps.Auth, cfg: r.deps.Config}
-	r.Add("auth",
+func (h authAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/auth/config", h.config, Op{Summary: "Sign-in provider settings for the dashboard", Response: authConfig{}, Public: true}},
-		Route{"POST", "/auth/login", h.login, Op{Summary: "Sign in with email and password (custom provider); also sets the refresh token as an HttpOnly cookie for the dashboard",
+		Route{"POST", "/auth/login", noStore(withBody(h.login)), Op{Summary: "Sign in with email and password (custom provider); also sets the refresh token as an HttpOnly cookie for the dashboard",
 			Request: loginRequest{}, Response: auth.Tokens{}, Public: true}},
-		Route{"POST", "/auth/refresh", h.refresh, Op{Summary: "Rotate a refresh token for a new pair. From the body: both tokens in JSON (API clients). From the " + RefreshCookie + " cookie: the rotated refresh token is only in the cookie",
+		Route{"POST", "/auth/refresh", noStore(withOptionalBody(h.refresh)), Op{Summary: "Rotate a refresh token for a new pair. From the body: both tokens in JSON (API clients). From the " + RefreshCookie + " cookie: the rotated refresh token is only in the cookie",
 			Request: refreshRequest{}, BodyOptional: true, Response: auth.Tokens{}, Public: true}},
 		// Logout needs no valid access token: ending a session is allowed to
 		// whoever holds its refresh token (body or cookie), and a dashboard whose
@@ -25,7 +24,7 @@ func (r *Router) authRoutes() {
 		Route{"POST", "/auth/logout", h.logout, Op{Summary: "End the session: revokes the refresh family of the refresh token (body or cookie) and of the bearer access token, which stops working at once; clears the cookie",
 			Request: refreshRequest{}, BodyOptional: true, Status: 204, Public: true}},
 		Route{"GET", "/auth/me", h.me, Op{Summary: "The signed-in user", Response: store.User{}}},
-	)
+	}
 }
 
 type authAPI struct {
@@ -64,41 +63,33 @@ func (h authAPI) config(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (h authAPI) login(c *fiber.Ctx) error {
-	var in loginRequest
-	if err := Decode(c, &in); err != nil {
-		return err
-	}
+func (h authAPI) login(c *fiber.Ctx, in loginRequest) (*auth.Tokens, error) {
 	if in.Email == "" || in.Password == "" {
-		return apperr.Validation(requiredFields(map[string]string{"email": in.Email, "password": in.Password}))
+		return nil, apperr.Validation(requiredFields(map[string]string{"email": in.Email, "password": in.Password}))
 	}
 	t, err := h.svc.Login(c.UserContext(), in.Email, in.Password, c.IP())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	setRefreshCookie(c, t.RefreshToken, h.cfg.RefreshTokenTTL)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(t)
+	return t, nil
 }
 
-func (h authAPI) refresh(c *fiber.Ctx) error {
-	var in refreshRequest
-	if err := DecodeOptional(c, &in); err != nil {
-		return err
-	}
+// refresh takes the refresh token from the body, or else from the cookie.
+func (h authAPI) refresh(c *fiber.Ctx, in refreshRequest) (*auth.Tokens, error) {
 	raw, fromCookie := in.RefreshToken, false
 	if raw == "" {
 		raw, fromCookie = c.Cookies(RefreshCookie), true
 	}
 	if raw == "" {
-		return apperr.Validation(map[string]string{"refresh_token": "is required (in the body or the " + RefreshCookie + " cookie)"})
+		return nil, apperr.Validation(map[string]string{"refresh_token": "is required (in the body or the " + RefreshCookie + " cookie)"})
 	}
 	t, err := h.svc.Refresh(c.UserContext(), raw)
 	if err != nil {
 		if apperr.IsCode(err, apperr.Unauthorized) {
 			clearRefreshCookie(c) // a dead cookie would only fail again
 		}
-		return err
+		return nil, err
 	}
 	setRefreshCookie(c, t.RefreshToken, h.cfg.RefreshTokenTTL)
 	if fromCookie {
@@ -109,8 +100,7 @@ func (h authAPI) refresh(c *fiber.Ctx) error {
 		out.RefreshToken = ""
 		t = &out
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(t)
+	return t, nil
 }
 
 func (h authAPI) logout(c *fiber.Ctx) error {

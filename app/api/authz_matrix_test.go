@@ -362,7 +362,8 @@ func (w *world) checkCrossObjectReferences(t *testing.T) {
 }
 
 // checkOwnerReaches calls every owned route as its owner: each must get past
-// authorization, or the 404s above prove nothing. Routes that destroy run
+// authorization, or the 404s above prove nothing, and a success must have the
+// route's documented status. Routes that destroy run
 // last, the project (which takes the rest with it) at the very end.
 func (w *world) checkOwnerReaches(t *testing.T, ops []api.Op) {
 	t.Helper()
@@ -393,6 +394,10 @@ func (w *world) checkOwnerReaches(t *testing.T, ops []api.Op) {
 		r := w.call(op.Method, path, me, w.fill(authzMatrix[op.Method+" "+op.Path].body))
 		if r.Status == 401 || r.Status == 403 || r.Status == 404 || r.Status >= 500 {
 			t.Errorf("%s %s as its owner: %d %s", op.Method, op.Path, r.Status, truncate(r.Body))
+		}
+		// A success is the one the route table documents (Router.Add sets it).
+		if r.Status < 300 && r.Status != op.Status {
+			t.Errorf("%s %s as its owner: %d, the route table documents %d", op.Method, op.Path, r.Status, op.Status)
 		}
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"github.com/vegasec/vega/app/billing"
 )
 
-func (r *Router) billingRoutes() {
-	h := billingAPI{svc: r.deps.Billing}
-	r.Add("billing",
+func (h billingAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/billing/usage", h.usage, Op{Summary: "Your model usage and estimated cost in [from, to), grouped by day, project or scan",
 			Query: []string{"from", "to", "group_by"}, Response: billing.Report{}}},
-	)
+	}
 }
 
 type billingAPI struct{ svc *billing.Service }

@@ -6,12 +6,11 @@ import (
 	"github.com/vegasec/vega/app/scans"
 )
 
-func (r *Router) engineRoutes() {
-	h := enginesAPI{svc: r.deps.Scans}
-	r.Add("scans",
+func (h enginesAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/engines", h.list, Op{Summary: "List the scan engines: whether each can run here, which run by default, and for an unavailable one why and how to enable it",
 			Response: List[scans.EngineStatus]{}}},
-	)
+	}
 }
 
 type enginesAPI struct{ svc *scans.Service }

@@ -48,26 +48,28 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
-// toAppErr maps framework errors (unknown route, body too large…) and
-// everything else onto the documented codes.
+// fiberErrors are the framework's own errors (unknown route, body too
+// large…) as the documented codes, one row each.
+var fiberErrors = map[int]struct {
+	code    apperr.Code
+	message string
+}{
+	fiber.StatusNotFound:              {apperr.NotFound, "No such route"},
+	fiber.StatusMethodNotAllowed:      {apperr.NotFound, "No such route for this method"},
+	fiber.StatusRequestEntityTooLarge: {apperr.PayloadTooLarge, "The request body is too large"},
+	fiber.StatusUnsupportedMediaType:  {apperr.UnsupportedMediaType, "Unsupported content type"},
+	fiber.StatusBadRequest:            {apperr.BadRequest, "Bad request"},
+	fiber.StatusUnauthorized:          {apperr.Unauthorized, "Unauthorized"},
+	fiber.StatusRequestTimeout:        {apperr.Unavailable, "The request timed out"},
+}
+
+// toAppErr maps framework errors (fiberErrors) and everything else onto the
+// documented codes.
 func toAppErr(err error) *apperr.Error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		switch fe.Code {
-		case fiber.StatusNotFound:
-			return apperr.NotFoundf("No such route")
-		case fiber.StatusMethodNotAllowed:
-			return apperr.NotFoundf("No such route for this method")
-		case fiber.StatusRequestEntityTooLarge:
-			return apperr.New(apperr.PayloadTooLarge, "The request body is too large")
-		case fiber.StatusUnsupportedMediaType:
-			return apperr.New(apperr.UnsupportedMediaType, "Unsupported content type")
-		case fiber.StatusBadRequest:
-			return apperr.BadRequestf("Bad request")
-		case fiber.StatusUnauthorized:
-			return apperr.Unauthorizedf("Unauthorized")
-		case fiber.StatusRequestTimeout:
-			return apperr.New(apperr.Unavailable, "The request timed out")
+		if known, ok := fiberErrors[fe.Code]; ok {
+			return apperr.New(known.code, known.message)
 		}
 		if fe.Code < 500 {
 			return apperr.BadRequestf("%s", fe.Message)

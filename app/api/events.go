@@ -17,19 +17,15 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) eventRoutes() {
-	if r.closing == nil {
-		r.closing = &closing{ch: make(chan struct{})}
-	}
-	h := eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth, closing: r.closing}
-	r.Add("scans",
+func (h eventsAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/scans/:id/events", eventsAfter(h.list), Op{Summary: "List a scan's events after a seq (poll with the last seq you have)",
 			Response: List[store.Event]{}, Query: []string{"after_seq", "limit"}}},
 		Route{"GET", "/repositories/:id/events", eventsAfter(h.listForRepository), Op{Summary: "Events of the repository's latest scan (or ?scan_id= of one of its scans), after a seq",
 			Response: List[store.Event]{}, Query: []string{"scan_id", "after_seq", "limit"}}},
 		Route{"GET", "/scans/:id/events/stream", h.stream, Op{Summary: "Stream a scan's events as Server-Sent Events (id: seq; resumes from Last-Event-ID or ?last_event_id=; also accepts ?access_token=)",
 			Description: sseStreamDoc, QueryToken: true, Query: []string{"last_event_id"}, Produces: "text/event-stream"}},
-	)
+	}
 }
 
 // sseStreamDoc is the stream's OpenAPI description.

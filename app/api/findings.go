@@ -11,11 +11,10 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) findingRoutes() {
-	h := findingsAPI{svc: r.deps.Findings, version: r.deps.Version}
+func (h findingsAPI) routes() []Route {
 	scanQuery := append(append([]string{}, findingQuery...), "change")
 	export := append([]string{"format"}, findingQuery...)
-	r.Add("findings",
+	return []Route{
 		Route{"GET", "/repositories/:id/findings", h.list(repositoryTarget), Op{Summary: "List a repository's findings: sorted before paging, with total and per-status counts",
 			Response: findings.List{}, Paged: true, Query: findingQuery, QueryDoc: findingQueryDoc}},
 		Route{"GET", "/projects/:id/findings", h.list(projectTarget), Op{Summary: "List the findings of every repository of a project",
@@ -48,7 +47,7 @@ func (r *Router) findingRoutes() {
 		Route{"GET", "/repositories/:id/findings/export", h.export(repositoryTarget), Op{Summary: "Export a repository's findings as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
 		Route{"GET", "/projects/:id/findings/export", h.export(projectTarget), Op{Summary: "Export the findings of every repository of a project as SARIF 2.1.0 (one run per repository), CSV or JSON; each finding names its repository", Query: export, Produces: "application/octet-stream"}},
 		Route{"GET", "/scans/:id/findings/export", h.export(scanTarget), Op{Summary: "Export the findings of one scan as SARIF 2.1.0, CSV or JSON", Query: export, Produces: "application/octet-stream"}},
-	)
+	}
 }
 
 type findingsAPI struct {

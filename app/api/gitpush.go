@@ -11,16 +11,10 @@ import (
 	"github.com/vegasec/vega/app/repos"
 )
 
-// gitPushRoutes serves the temporary push remotes (Git smart HTTP,
-// receive-pack only) at /git/<token>.git. They speak Git's protocol, not the
-// API's, so they sit outside /v1 and the OpenAPI document. The token in the
-// path is the credential.
-func (r *Router) gitPushRoutes() {
-	h := gitPushAPI{svc: r.deps.Repos}
-	r.app.Get("/git/*", h.serve)
-	r.app.Post("/git/*", h.serve)
-}
-
+// gitPushAPI serves the temporary push remotes (Git smart HTTP,
+// receive-pack only) at /git/<token>.git (routes.go). They speak Git's
+// protocol, not the API's, so they sit outside /v1 and the OpenAPI document.
+// The token in the path is the credential.
 type gitPushAPI struct{ svc *repos.Service }
 
 func (h gitPushAPI) serve(c *fiber.Ctx) error {

@@ -7,12 +7,11 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) gitUploadRoutes() {
-	h := gitUploadsAPI{svc: r.deps.Repos}
-	r.Add("git uploads",
+func (h gitUploadsAPI) routes() []Route {
+	return []Route{
 		Route{"POST", "/git-uploads", noStore(withBody(h.create)), Op{Summary: "Create a one-time push remote: git push <remote_url> HEAD:main makes a repository", Request: repos.GitUploadInput{}, Response: repos.CreatedGitUpload{}, Status: 201}},
 		Route{"GET", "/git-uploads/:id", byID(Scope, h.svc.GetGitUpload), Op{Summary: "Status of a push remote (waiting, received, expired) and the repository it made", Response: store.GitUpload{}}},
-	)
+	}
 }
 
 type gitUploadsAPI struct{ svc *repos.Service }

@@ -9,11 +9,12 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 )
 
-func (r *Router) healthRoutes() {
-	r.Add("health",
+// healthRoutes are the router's own: they report on its dependencies.
+func (r *Router) healthRoutes() []Route {
+	return []Route{
 		Route{"GET", "/healthz", r.healthz, Op{Summary: "Process is up", Public: true}},
 		Route{"GET", "/readyz", r.readyz, Op{Summary: "Store, blob store and queue are reachable (503 names the failing one)", Public: true}},
-	)
+	}
 }
 
 func (r *Router) healthz(c *fiber.Ctx) error {

@@ -10,16 +10,15 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) opsRoutes() {
-	h := opsAPI{svc: r.deps.Ops}
+func (h opsAPI) routes() []Route {
 	operator := []string{store.GroupOperator, store.GroupRoot}
-	r.Add("ops",
+	return []Route{
 		Route{"GET", "/ops/workers", noInput(h.workers), Op{Summary: "Registered workers and their heartbeats (operator)", Response: List[ops.WorkerView]{}, Groups: operator}},
 		Route{"GET", "/ops/limits", answer(h.limits), Op{Summary: "Limits and modes in force, with the per-user quotas and the caller's usage of them (operator)", Response: ops.Limits{}, Groups: operator}},
 		Route{"GET", "/ops/queue", noInput(h.svc.Queue), Op{Summary: "Active scans by status and the oldest queued age (operator)", Response: ops.Queue{}, Groups: operator}},
 		Route{"POST", "/ops/recover", noInput(h.svc.Recover), Op{Summary: "Run stale-scan recovery now (operator)", Response: scans.RecoverResult{}, Groups: operator}},
 		Route{"POST", "/ops/cleanup", noInput(h.svc.Cleanup), Op{Summary: "Remove expired sessions, stale staged uploads, partial writes and orphaned blobs now (operator)", Response: ops.CleanupResult{}, Groups: operator}},
-	)
+	}
 }
 
 type opsAPI struct{ svc *ops.Service }

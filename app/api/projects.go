@@ -7,15 +7,14 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) projectRoutes() {
-	h := projectsAPI{svc: r.deps.Projects}
-	r.Add("projects",
+func (h projectsAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/projects", paged(h.list), Op{Summary: "List your projects with rollups", Response: List[projects.WithStats]{}, Paged: true}},
 		Route{"POST", "/projects", withBody(h.create), Op{Summary: "Create a project", Request: projects.Input{}, Response: projects.WithStats{}, Status: 201}},
 		Route{"GET", "/projects/:id", byID(Scope, h.svc.Get), Op{Summary: "Get a project with repository count, active scans, last scan and open findings by severity", Response: projects.WithStats{}}},
 		Route{"PUT", "/projects/:id", withBody(h.update), Op{Summary: "Rename or describe a project", Request: projects.Input{}, Response: projects.WithStats{}}},
 		Route{"DELETE", "/projects/:id", deleteByID(Scope, h.svc.Delete), Op{Summary: "Delete a project and everything under it, blobs included", Status: 204}},
-	)
+	}
 }
 
 type projectsAPI struct{ svc *projects.Service }

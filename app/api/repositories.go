@@ -7,9 +7,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) repositoryRoutes() {
-	h := repositoriesAPI{svc: r.deps.Repos}
-	r.Add("repositories",
+func (h repositoriesAPI) routes() []Route {
+	return []Route{
 		Route{"POST", "/projects/:id/repositories", answer(h.create), Op{Summary: "Add a repository from a Git URL (JSON) or an archive upload (multipart: archive, name); ingest runs in the background",
 			Request: repos.GitInput{}, Multipart: true, Response: store.Repository{}, Status: 201}},
 		Route{"GET", "/projects/:id/repositories", pageByID(Scope, h.svc.List), Op{Summary: "List a project's repositories", Response: List[store.Repository]{}, Paged: true}},
@@ -20,7 +19,7 @@ func (r *Router) repositoryRoutes() {
 		Route{"GET", "/repositories/:id/snapshots", pageByID(Scope, h.svc.ListSnapshots), Op{Summary: "List a repository's snapshots", Response: List[store.Snapshot]{}, Paged: true}},
 		Route{"GET", "/repositories/:id/tree", answer(h.tree), Op{Summary: "List one directory of a snapshot (latest unless snapshot_id)", Query: []string{"path", "snapshot_id"}, Response: repos.Tree{}}},
 		Route{"GET", "/repositories/:id/file", answer(h.file), Op{Summary: "Read one file of a snapshot as text (capped at 1 MiB)", Query: []string{"path", "snapshot_id"}, Response: repos.FileContent{}}},
-	)
+	}
 }
 
 type repositoriesAPI struct{ svc *repos.Service }

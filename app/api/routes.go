@@ -5,40 +5,45 @@ import (
 )
 
 // routes registers every route. Each /v1 area has its own file that starts
-// with its route table (one Route per operation, registered through Add) and
+// with its route table (one Route per operation, returned by the area's
+// routes method and registered here through Add under the area's tag) and
 // continues with the named handlers the table points at.
 func (r *Router) routes() {
 	r.app.Get("/v1/openapi.json", r.openAPIJSON)
 	r.app.Get("/docs", r.docsPage)
 
 	r.v1 = r.app.Group("/v1")
-	r.healthRoutes()
-	r.authRoutes()
-	r.userRoutes()
-	r.apiKeyRoutes()
-	r.projectRoutes()
+	r.Add("health", r.healthRoutes()...)
+	r.Add("auth", authAPI{svc: r.deps.Auth, cfg: r.deps.Config}.routes()...)
+	r.Add("users", usersAPI{svc: r.deps.Auth}.routes()...)
+	r.Add("api keys", apiKeysAPI{svc: r.deps.Auth}.routes()...)
+	r.Add("projects", projectsAPI{svc: r.deps.Projects}.routes()...)
 	if r.deps.Repos != nil {
-		r.repositoryRoutes()
-		r.threatProfileRoutes()
-		r.gitUploadRoutes()
-		r.gitPushRoutes()
+		r.Add("repositories", repositoriesAPI{svc: r.deps.Repos}.routes()...)
+		r.Add("threat profile", threatProfileAPI{svc: r.deps.Repos}.routes()...)
+		r.Add("git uploads", gitUploadsAPI{svc: r.deps.Repos}.routes()...)
+		push := gitPushAPI{svc: r.deps.Repos}
+		r.app.Get("/git/*", push.serve)
+		r.app.Post("/git/*", push.serve)
 	}
 	if r.deps.Scans != nil {
-		r.scanRoutes()
-		r.engineRoutes()
-		r.eventRoutes()
+		r.closing = &closing{ch: make(chan struct{})}
+		r.Add("scans", scansAPI{svc: r.deps.Scans, findings: r.deps.Findings}.routes()...)
+		r.Add("scans", enginesAPI{svc: r.deps.Scans}.routes()...)
+		r.Add("scans", eventsAPI{svc: r.deps.Scans, auth: r.deps.Auth, closing: r.closing}.routes()...)
 	}
 	if r.deps.Findings != nil {
-		r.findingRoutes()
+		r.Add("findings", findingsAPI{svc: r.deps.Findings, version: r.deps.Version}.routes()...)
 	}
 	if r.deps.Billing != nil {
-		r.billingRoutes()
+		r.Add("billing", billingAPI{svc: r.deps.Billing}.routes()...)
 	}
 	if r.deps.Ops != nil {
-		r.opsRoutes()
+		r.Add("ops", opsAPI{svc: r.deps.Ops}.routes()...)
 	}
 	if r.deps.Webhooks != nil {
-		r.webhookRoutes()
+		r.Add("webhooks", webhooksAPI{svc: r.deps.Webhooks}.routes()...)
+		r.outgoing = outgoingWebhooks
 	}
 	// Anything else under /v1 is an unknown route: 404 in the envelope.
 	r.v1.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

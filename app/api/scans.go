@@ -11,9 +11,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) scanRoutes() {
-	h := scansAPI{svc: r.deps.Scans, findings: r.deps.Findings}
-	r.Add("scans",
+func (h scansAPI) routes() []Route {
+	return []Route{
 		Route{"POST", "/repositories/:id/scans", withOptionalBody(h.create), Op{Summary: "Queue a scan of the repository's latest snapshot (returns at once)",
 			Request: scans.CreateInput{}, BodyOptional: true, Response: ScanView{}, Status: 202}},
 		Route{"GET", "/repositories/:id/scans", paged(h.listForRepository), Op{Summary: "List a repository's scans, newest first, each with its changes since the previous complete scan", Response: List[ScanView]{}, Paged: true, Query: []string{"status"}}},
@@ -22,7 +21,7 @@ func (r *Router) scanRoutes() {
 		Route{"POST", "/scans/:id/cancel", byIDAsCaller(h.cancel), Op{Summary: "Cancel a scan: a queued one at once, a running one cooperatively", Response: ScanView{}}},
 		Route{"POST", "/scans/:id/retry", byIDAsCaller(h.retry), Op{Summary: "Queue a new scan with the same snapshot, engines, paths and threat profile as a finished one", Response: ScanView{}, Status: 202}},
 		Route{"GET", "/scans/:id/artifacts/:name", h.artifact, Op{Summary: "Download a scan artifact (events.jsonl, summary.json, report.json, report.sarif, debug-bundle.zip)", Produces: "application/octet-stream"}},
-	)
+	}
 }
 
 type scansAPI struct {

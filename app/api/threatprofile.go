@@ -11,9 +11,8 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) threatProfileRoutes() {
-	h := threatProfileAPI{svc: r.deps.Repos}
-	r.Add("threat profile",
+func (h threatProfileAPI) routes() []Route {
+	return []Route{
 		Route{"GET", "/repositories/:id/threat-profile", byID(Scope, h.svc.Profile), Op{Summary: "Get the repository's threat profile", Response: store.ThreatProfile{}}},
 		Route{"PUT", "/repositories/:id/threat-profile", answer(h.put), Op{Summary: "Replace the threat profile's content (an edit). The body is the content object; the whole profile as GET returns it is accepted too (its content is saved, its other fields are read-only and ignored). An unknown field is a 400, never dropped",
 			Request: store.ThreatProfileContent{}, Response: store.ThreatProfile{}}},
@@ -22,7 +21,7 @@ func (r *Router) threatProfileRoutes() {
 		Route{"POST", "/repositories/:id/threat-profile/versions/:versionId/restore", answer(h.restore), Op{Summary: "Make a kept version the profile's content again (source restored; itself kept as a new version)",
 			Response: store.ThreatProfile{}}},
 		Route{"POST", "/repositories/:id/threat-profile/generate", byIDAsCaller(h.svc.GenerateProfile), Op{Summary: "Generate the threat profile in the background (status generating, then ready or failed)", Response: store.ThreatProfile{}, Status: 202}},
-	)
+	}
 }
 
 type threatProfileAPI struct{ svc *repos.Service }

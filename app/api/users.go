@@ -8,17 +8,16 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-func (r *Router) userRoutes() {
-	h := usersAPI{svc: r.deps.Auth}
+func (h usersAPI) routes() []Route {
 	root := []string{store.GroupRoot}
-	r.Add("users",
+	return []Route{
 		Route{"GET", "/users", paged(h.list), Op{Summary: "List local users (root)", Response: List[store.User]{}, Paged: true, Groups: root}},
 		Route{"POST", "/users", withBody(h.create), Op{Summary: "Create a local user (root)", Request: auth.NewUser{}, Response: store.User{}, Status: 201, Groups: root}},
 		Route{"GET", "/users/:id", answer(h.get), Op{Summary: "Get a local user (root)", Response: store.User{}, Groups: root}},
 		Route{"PATCH", "/users/:id", withBody(h.update), Op{Summary: "Change a local user's password, name or groups (root)", Request: auth.UserPatch{}, Response: store.User{}, Groups: root}},
 		Route{"POST", "/users/:id/revoke-sessions", h.revokeSessions, Op{Summary: "Sign a user out everywhere (root, or the user themself): every access and refresh token stops working at once; API keys stay", Status: 204}},
 		Route{"DELETE", "/users/:id", h.delete, Op{Summary: "Delete a local user (root)", Status: 204, Groups: root}},
-	)
+	}
 }
 
 type usersAPI struct{ svc *auth.Service }
