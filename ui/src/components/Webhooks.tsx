@@ -1,11 +1,11 @@
 // A project's webhooks (docs/webhooks.md): register an endpoint, see its
 // signing secret once, send a test event and read the delivery log.
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { CreatedWebhook, Severity, Webhook, WebhookDelivery, WebhookEvent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { formatAge, formatDate } from '../lib/format';
-import { useAction, useAsync, useInterval } from '../lib/hooks';
+import { useAction, useAsync, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { DataTable } from './DataTable';
 import { ConfirmDelete, Dialog, FormActions } from './Dialog';
@@ -182,20 +182,13 @@ function AddWebhookDialog({ projectId, onClose, onCreated }: { projectId: string
   const [minSeverity, setMinSeverity] = useState<Severity>('high');
   const [format, setFormat] = useState<'json' | 'slack'>('json');
   const [description, setDescription] = useState('');
-  const { busy, error, run } = useAction();
   const toggle = (e: WebhookEvent, on: boolean) => setEvents((cur) => (on ? [...cur, e] : cur.filter((x) => x !== e)));
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(
-      async () => {
-        onCreated(await api.createWebhook(projectId, { url: url.trim(), events, min_severity: minSeverity, format, description: description.trim() || undefined }));
-      },
-      { stayBusy: true },
-    );
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    onCreated(await api.createWebhook(projectId, { url: url.trim(), events, min_severity: minSeverity, format, description: description.trim() || undefined }));
+  });
   return (
     <Dialog title="Add webhook" onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         <label>
           Endpoint URL
           <input required type="url" placeholder="https://hooks.example.com/vega" maxLength={2048} value={url} onChange={(e) => setUrl(e.target.value)} />

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Project } from '../api/types';
 import { useApi } from '../app-context';
@@ -7,7 +7,7 @@ import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatAge } from '../lib/format';
-import { useAction, useDocumentTitle, usePaged } from '../lib/hooks';
+import { useDocumentTitle, usePaged, useSubmit } from '../lib/hooks';
 
 export function ProjectsPage() {
   const api = useApi();
@@ -135,16 +135,10 @@ export function ProjectForm({
 }) {
   const [name, setName] = useState(initial?.name ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      await onSubmit(name.trim(), description.trim());
-    }, { stayBusy: true });
-  };
+  const submit = useSubmit(() => onSubmit(name.trim(), description.trim()));
   return (
     <Dialog title={title} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={submit.onSubmit}>
         <label>
           Name
           <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
@@ -153,7 +147,7 @@ export function ProjectForm({
           Description
           <textarea rows={3} maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
         </label>
-        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+        <FormActions error={submit.error} onCancel={onClose} disabled={submit.busy || !name.trim()}>
           {submitLabel}
         </FormActions>
       </form>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
 import { ACTIONS_COLUMN, DataTable } from '../components/DataTable';
@@ -7,7 +7,7 @@ import { PageHeader } from '../components/Misc';
 import { SecretOnce } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
-import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
+import { useAsync, useDocumentTitle, useSubmit } from '../lib/hooks';
 
 export default function SettingsPage() {
   const { user, authConfig } = useApp();
@@ -146,17 +146,13 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
   const api = useApi();
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      // a date input gives a day; the key expires at the end of it, UTC
-      onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    // a date input gives a day; the key expires at the end of it, UTC
+    onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
+  });
   return (
     <Dialog title="Create API key" onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         <label>
           Key name
           <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
@@ -253,24 +249,20 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
   const [password, setPassword] = useState('');
   const [keepKeys, setKeepKeys] = useState(false);
   const [groups, setGroups] = useState<Set<string>>(new Set(user?.groups ?? ['user']));
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      if (user)
-        await api.updateUser(user.id, {
-          display_name: name.trim(),
-          groups: [...groups],
-          password: password || undefined,
-          keep_api_keys: password ? keepKeys : undefined,
-        });
-      else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
-      onSaved();
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    if (user)
+      await api.updateUser(user.id, {
+        display_name: name.trim(),
+        groups: [...groups],
+        password: password || undefined,
+        keep_api_keys: password ? keepKeys : undefined,
+      });
+    else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
+    onSaved();
+  });
   return (
     <Dialog title={user ? `Edit ${user.email}` : 'Add user'} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         {!user && (
           <label>
             Email
