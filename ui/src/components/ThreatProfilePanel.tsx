@@ -7,6 +7,7 @@ import { useAction, useAsync, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Async, InlineError } from './States';
 import { ConfirmAction, Dialog, FormActions } from './Dialog';
+import { Options } from './Options';
 
 type ListField = 'assets' | 'entry_points' | 'trust_boundaries' | 'focus' | 'out_of_scope';
 export const LIST_FIELDS: [ListField, string, string][] = [
@@ -272,11 +273,7 @@ export function ThreatProfileEditor({
         Severity threshold
         <select value={draft.severity_threshold} onChange={(e) => setDraft({ ...draft, severity_threshold: e.target.value })}>
           <option value="">Report everything</option>
-          {SEVERITIES.map((s) => (
-            <option key={s} value={s}>
-              {humanize(s)}
-            </option>
-          ))}
+          <Options values={SEVERITIES} label={humanize} />
         </select>
       </label>
       <FormActions error={error} onCancel={onCancel} disabled={busy}>

@@ -9,6 +9,7 @@ import { useAction, useAsync, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { DataTable } from './DataTable';
 import { ConfirmDelete, Dialog, FormActions } from './Dialog';
+import { Options } from './Options';
 import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 
@@ -205,11 +206,7 @@ function AddWebhookDialog({ projectId, onClose, onCreated }: { projectId: string
           <label>
             Minimum severity of new findings
             <select value={minSeverity} onChange={(e) => setMinSeverity(e.target.value as Severity)}>
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
+              <Options values={SEVERITIES} />
             </select>
           </label>
         )}
