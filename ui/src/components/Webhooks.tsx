@@ -5,10 +5,10 @@ import type { CreatedWebhook, Severity, Webhook, WebhookDelivery, WebhookEvent }
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { formatAge, formatDate } from '../lib/format';
-import { useAction, useAsync, useInterval, useSubmit } from '../lib/hooks';
+import { useAction, useAsync, useDialog, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { DataTable } from './DataTable';
-import { ConfirmDelete, Dialog, FormActions } from './Dialog';
+import { ConfirmRowDelete, Dialog, FormActions } from './Dialog';
 import { Options } from './Options';
 import { SecretOnce } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
@@ -24,7 +24,7 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
   const hooks = useAsync(() => api.listProjectWebhooks(projectId, { limit: 100 }), [projectId]);
   const [adding, setAdding] = useState(false);
   const [created, setCreated] = useState<CreatedWebhook | null>(null);
-  const [deleting, setDeleting] = useState<Webhook | null>(null);
+  const deleting = useDialog<Webhook>();
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section className="panel" aria-labelledby="webhooks-title">
@@ -52,7 +52,7 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
                   hook={w}
                   open={open === w.id}
                   onToggle={() => setOpen(open === w.id ? null : w.id)}
-                  onDelete={() => setDeleting(w)}
+                  onDelete={() => deleting.open(w)}
                 />
               ))}
             </ul>
@@ -70,18 +70,13 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDelete
-          what={`webhook to ${hostOf(deleting.url)}`}
-          consequence="Pending deliveries are dropped and its delivery log is deleted."
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.deleteWebhook(deleting.id);
-            setDeleting(null);
-            hooks.reload(true);
-          }}
-        />
-      )}
+      <ConfirmRowDelete
+        dialog={deleting}
+        list={hooks}
+        what={(w) => `webhook to ${hostOf(w.url)}`}
+        consequence="Pending deliveries are dropped and its delivery log is deleted."
+        remove={(w) => api.deleteWebhook(w.id)}
+      />
     </section>
   );
 }

@@ -14,7 +14,7 @@ import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { ProjectWebhooks } from '../components/Webhooks';
 import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
-import { ProjectForm } from './Projects';
+import { PROJECT_DELETE_CONSEQUENCE, projectWhat, RenameProjectDialog } from './Projects';
 
 export default function ProjectPage() {
   const { projectId = '' } = useParams();
@@ -155,26 +155,21 @@ export default function ProjectPage() {
         />
       )}
       {editing && (
-        <ProjectForm
-          title="Rename project"
-          submitLabel="Save"
-          initial={p}
+        <RenameProjectDialog
+          project={p}
           onClose={() => setEditing(false)}
-          onSubmit={async (name, description) => {
-            project.setData({ ...p, ...(await api.updateProject(p.id, { name, description })) });
+          onSaved={(saved) => {
+            project.setData({ ...p, ...saved });
             setEditing(false);
           }}
         />
       )}
       {deleting && (
         <ConfirmDelete
-          what={`project “${p.name}”`}
-          consequence="Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone."
+          what={projectWhat(p)}
+          consequence={PROJECT_DELETE_CONSEQUENCE}
           onClose={() => setDeleting(false)}
-          onConfirm={async () => {
-            await api.deleteProject(p.id);
-            navigate('/', { replace: true });
-          }}
+          onConfirm={() => api.deleteProject(p.id).then(() => navigate('/', { replace: true }))}
         />
       )}
     </section>

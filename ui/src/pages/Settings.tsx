@@ -2,12 +2,12 @@ import { useState } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
 import { ACTIONS_COLUMN, DataTable } from '../components/DataTable';
-import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
+import { ConfirmDelete, ConfirmRowDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader } from '../components/Misc';
 import { SecretOnce } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
-import { useAsync, useDocumentTitle, useSubmit } from '../lib/hooks';
+import { useAsync, useDialog, useDocumentTitle, useSubmit } from '../lib/hooks';
 
 export default function SettingsPage() {
   const { user, authConfig } = useApp();
@@ -73,7 +73,7 @@ function ApiKeys() {
   const keys = useAsync(() => api.listApiKeys({ limit: 200 }), []);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const revoking = useDialog<ApiKey>();
   return (
     <section className="panel" aria-labelledby="keys-title">
       <div className="section-head">
@@ -105,7 +105,7 @@ function ApiKeys() {
                   <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
                   <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
                   <td>
-                    <button type="button" className="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                    <button type="button" className="danger small" onClick={() => revoking.open(k)} aria-label={`Revoke ${k.name}`}>
                       Revoke
                     </button>
                   </td>
@@ -125,19 +125,14 @@ function ApiKeys() {
           }}
         />
       )}
-      {revoking && (
-        <ConfirmDelete
-          confirmLabel="Revoke"
-          what={`API key “${revoking.name}”`}
-          consequence="Anything using this key stops working immediately."
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            await api.revokeApiKey(revoking.id);
-            setRevoking(null);
-            keys.reload(true);
-          }}
-        />
-      )}
+      <ConfirmRowDelete
+        dialog={revoking}
+        list={keys}
+        confirmLabel="Revoke"
+        what={(k) => `API key “${k.name}”`}
+        consequence="Anything using this key stops working immediately."
+        remove={(k) => api.revokeApiKey(k.id)}
+      />
     </section>
   );
 }
@@ -177,7 +172,7 @@ function Users() {
   const users = useAsync(() => api.listUsers({ limit: 500 }), []);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<User | null>(null);
-  const [deleting, setDeleting] = useState<User | null>(null);
+  const deleting = useDialog<User>();
   return (
     <section className="panel" aria-labelledby="users-title">
       <div className="section-head">
@@ -202,7 +197,7 @@ function Users() {
                     <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
                       Edit
                     </button>
-                    <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`}>
+                    <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => deleting.open(u)} aria-label={`Delete ${u.email}`}>
                       Delete
                     </button>
                   </td>
@@ -226,18 +221,7 @@ function Users() {
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDelete
-          what={`user ${deleting.email}`}
-          consequence="The user can no longer sign in."
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.deleteUser(deleting.id);
-            setDeleting(null);
-            users.reload(true);
-          }}
-        />
-      )}
+      <ConfirmRowDelete dialog={deleting} list={users} what={(u) => `user ${u.email}`} consequence="The user can no longer sign in." remove={(u) => api.deleteUser(u.id)} />
     </section>
   );
 }
