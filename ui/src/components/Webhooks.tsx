@@ -9,8 +9,9 @@ import { useAction, useAsync, useDialog, useInterval, useSubmit } from '../lib/h
 import { StatusBadge } from './Badges';
 import { DataTable } from './DataTable';
 import { ConfirmRowDelete, Dialog, FormActions } from './Dialog';
+import { SectionHead } from './Misc';
 import { Options } from './Options';
-import { SecretOnce } from './SecretOnce';
+import { SecretOnce, useCreateWithSecret } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 
 const EVENTS: { value: WebhookEvent; label: string }[] = [
@@ -22,23 +23,17 @@ const EVENTS: { value: WebhookEvent; label: string }[] = [
 export function ProjectWebhooks({ projectId }: { projectId: string }) {
   const api = useApi();
   const hooks = useAsync(() => api.listProjectWebhooks(projectId, { limit: 100 }), [projectId]);
-  const [adding, setAdding] = useState(false);
-  const [created, setCreated] = useState<CreatedWebhook | null>(null);
+  const create = useCreateWithSecret<CreatedWebhook>(hooks);
   const deleting = useDialog<Webhook>();
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section className="panel" aria-labelledby="webhooks-title">
-      <div className="section-head">
-        <h2 id="webhooks-title">Webhooks</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add webhook
-        </button>
-      </div>
+      <SectionHead title="Webhooks" titleId="webhooks-title" action="Add webhook" onAction={create.open} />
       <p className="muted small">
         Vega POSTs signed JSON (or a Slack message) when a scan completes or fails, or finds something new. Failed deliveries are retried for 24 hours.
       </p>
-      {created && (
-        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={created.secret} onSaved={() => setCreated(null)} />
+      {create.created && (
+        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={create.created.secret} onSaved={create.saved} />
       )}
       <Async state={hooks} label="Loading webhooks…">
         {(page) =>
@@ -59,17 +54,7 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
           )
         }
       </Async>
-      {adding && (
-        <AddWebhookDialog
-          projectId={projectId}
-          onClose={() => setAdding(false)}
-          onCreated={(w) => {
-            setAdding(false);
-            setCreated(w);
-            hooks.reload(true);
-          }}
-        />
-      )}
+      {create.creating && <AddWebhookDialog projectId={projectId} onClose={create.close} onCreated={create.onCreated} />}
       <ConfirmRowDelete
         dialog={deleting}
         list={hooks}

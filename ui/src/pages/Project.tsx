@@ -7,7 +7,7 @@ import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges
 import { DataTable } from '../components/DataTable';
 import { ConfirmDelete } from '../components/Dialog';
 import { FindingsView } from '../components/FindingsView';
-import { Facts, PageHeader, Pager } from '../components/Misc';
+import { Facts, PageHeader, Pager, SectionHead } from '../components/Misc';
 import { OpenFindings, TrendChart } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
@@ -101,12 +101,7 @@ export default function ProjectPage() {
         Honour in-source suppressions (gitleaks:allow, .gitleaksignore, vega:ignore)
       </label>
 
-      <div className="section-head">
-        <h2>Repositories</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add repository
-        </button>
-      </div>
+      <SectionHead title="Repositories" action="Add repository" onAction={() => setAdding(true)} />
       <Async state={repos} label="Loading repositories…">
         {(page) =>
           page.items.length === 0 ? (

@@ -3,8 +3,8 @@ import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
 import { ACTIONS_COLUMN, DataTable } from '../components/DataTable';
 import { ConfirmDelete, ConfirmRowDelete, Dialog, FormActions } from '../components/Dialog';
-import { PageHeader } from '../components/Misc';
-import { SecretOnce } from '../components/SecretOnce';
+import { PageHeader, SectionHead } from '../components/Misc';
+import { SecretOnce, useCreateWithSecret } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
 import { useAsync, useDialog, useDocumentTitle, useSubmit } from '../lib/hooks';
@@ -38,12 +38,7 @@ function Sessions() {
   const cognito = authConfig.provider === 'cognito';
   return (
     <section className="panel" aria-labelledby="sessions-title">
-      <div className="section-head">
-        <h2 id="sessions-title">Sessions</h2>
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Sign out everywhere
-        </button>
-      </div>
+      <SectionHead title="Sessions" titleId="sessions-title" action="Sign out everywhere" onAction={() => setConfirming(true)} danger />
       <p className="muted small">
         Signs out every browser and device signed in as you, this one included.{' '}
         {cognito ? 'Vega refuses every token of your earlier sign-ins, even renewed ones; sign in again afterwards. ' : ''}API keys keep
@@ -71,24 +66,18 @@ function Sessions() {
 function ApiKeys() {
   const api = useApi();
   const keys = useAsync(() => api.listApiKeys({ limit: 200 }), []);
-  const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<CreatedApiKey | null>(null);
+  const create = useCreateWithSecret<CreatedApiKey>(keys);
   const revoking = useDialog<ApiKey>();
   return (
     <section className="panel" aria-labelledby="keys-title">
-      <div className="section-head">
-        <h2 id="keys-title">API keys</h2>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create API key
-        </button>
-      </div>
+      <SectionHead title="API keys" titleId="keys-title" action="Create API key" onAction={create.open} />
       <p className="muted small">Use a key as a bearer token from CI or scripts. Revocation takes effect immediately.</p>
-      {created && (
+      {create.created && (
         <SecretOnce
-          heading={`Copy your new key “${created.name}” now — it will not be shown again.`}
+          heading={`Copy your new key “${create.created.name}” now — it will not be shown again.`}
           label="API key secret"
-          secret={created.secret}
-          onSaved={() => setCreated(null)}
+          secret={create.created.secret}
+          onSaved={create.saved}
         />
       )}
       <Async state={keys} label="Loading API keys…">
@@ -115,16 +104,7 @@ function ApiKeys() {
           )
         }
       </Async>
-      {creating && (
-        <CreateKeyDialog
-          onClose={() => setCreating(false)}
-          onCreated={(k) => {
-            setCreating(false);
-            setCreated(k);
-            keys.reload(true);
-          }}
-        />
-      )}
+      {create.creating && <CreateKeyDialog onClose={create.close} onCreated={create.onCreated} />}
       <ConfirmRowDelete
         dialog={revoking}
         list={keys}
@@ -171,16 +151,11 @@ function Users() {
   const { user: me } = useApp();
   const users = useAsync(() => api.listUsers({ limit: 500 }), []);
   const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState<User | null>(null);
+  const editing = useDialog<User>();
   const deleting = useDialog<User>();
   return (
     <section className="panel" aria-labelledby="users-title">
-      <div className="section-head">
-        <h2 id="users-title">Local users</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add user
-        </button>
-      </div>
+      <SectionHead title="Local users" titleId="users-title" action="Add user" onAction={() => setAdding(true)} />
       <Async state={users} label="Loading users…">
         {(page) =>
           page.items.length === 0 ? (
@@ -194,7 +169,7 @@ function Users() {
                   <td>{(u.groups ?? []).join(', ')}</td>
                   <td>{u.last_login_at ? formatDate(u.last_login_at) : 'Never'}</td>
                   <td className="actions">
-                    <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
+                    <button type="button" className="small" onClick={() => editing.open(u)} aria-label={`Edit ${u.email}`}>
                       Edit
                     </button>
                     <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => deleting.open(u)} aria-label={`Delete ${u.email}`}>
@@ -207,16 +182,16 @@ function Users() {
           )
         }
       </Async>
-      {(adding || editing) && (
+      {(adding || editing.item) && (
         <UserDialog
-          user={editing}
+          user={editing.item}
           onClose={() => {
             setAdding(false);
-            setEditing(null);
+            editing.close();
           }}
           onSaved={() => {
             setAdding(false);
-            setEditing(null);
+            editing.close();
             users.reload(true);
           }}
         />
