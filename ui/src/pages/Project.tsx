@@ -8,7 +8,7 @@ import { DataTable } from '../components/DataTable';
 import { ConfirmDelete } from '../components/Dialog';
 import { FindingsView } from '../components/FindingsView';
 import { Facts, PageHeader, Pager, SectionHead } from '../components/Misc';
-import { OpenFindings, TrendChart } from '../components/Overview';
+import { OpenFindingsSection } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { ProjectWebhooks } from '../components/Webhooks';
@@ -73,17 +73,7 @@ export default function ProjectPage() {
           ['Last scan', p.last_scan_at ? formatAge(p.last_scan_at) : 'Never'],
         ]}
       />
-      <h2>Open findings</h2>
-      {overview.data ? (
-        <>
-          <OpenFindings counts={overview.data.open_counts} findingsPath={`/projects/${p.id}/findings`} />
-          <TrendChart days={overview.data.trend} title="Open findings per day across the project, last 30 days" />
-        </>
-      ) : overview.error !== undefined ? (
-        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
-      ) : (
-        <Loading label="Loading open findings…" />
-      )}
+      <OpenFindingsSection overview={overview} findingsPath={`/projects/${p.id}/findings`} trendTitle="Open findings per day across the project, last 30 days" />
       <label className="muted small" title="Off: findings suppressed by gitleaks:allow, .gitleaksignore or vega:ignore come back open on the next scan (for reviewing untrusted code).">
         <input
           type="checkbox"
