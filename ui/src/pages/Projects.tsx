@@ -108,6 +108,7 @@ export function ProjectsPage() {
 
 /** What deleting a project takes with it: the list and the project's page say it alike. */
 export const PROJECT_DELETE_CONSEQUENCE = 'Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone.';
+/** ConfirmDelete's `what` for a project, on the list and the project's page. */
 export const projectWhat = (p: Project) => `project “${p.name}”`;
 
 /** "Rename project", from the list or the project's page; onSaved gets the project as saved. */
