@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 // Seeding and sign-in helpers shared by the e2e files: the checks go through
 // the dashboard, but the data they look at is put in place through the API.
 import assert from 'node:assert/strict';
+import { startBrowser, startVega } from './harness.mjs';
 import { makeZip } from './zip.mjs';
 
 /** The debug account a local `vega serve` seeds on first start. */
@@ -93,6 +94,55 @@ export async function signedInPage(browser, vega) {
   page.setDefaultTimeout(20_000);
   await signIn(page, vega);
   return page;
+}
+
+/**
+ * The seeding every data-heavy e2e file starts with: vega with the secrets
+ * engine only, an API client signed in as the debug user, and `files`
+ * uploaded as repository `repoName` of a new project `projectName`, scanned to
+ * completion. Stops vega again when seeding fails. Resolves to
+ * { vega, api, projectId, repoId, scan }.
+ */
+export async function startSeededVega(projectName, repoName, files) {
+  const vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
+  try {
+    const api = apiClient(vega, await apiLogin(vega));
+    const projectId = (await api('POST', '/v1/projects', { name: projectName })).id;
+    const repoId = (await uploadRepository(api, projectId, repoName, files)).id;
+    const scan = await scanToCompletion(api, repoId);
+    return { vega, api, projectId, repoId, scan };
+  } catch (err) {
+    await vega.stop();
+    throw err;
+  }
+}
+
+/** A headless browser and a page of it signed in as the debug user: { browser, page }. */
+export async function signedInBrowser(vega) {
+  const browser = await startBrowser();
+  return { browser, page: await signedInPage(browser, vega) };
+}
+
+/** Creates a project through the dashboard's "New project" dialog (the description is optional) and waits for its page. */
+export async function createProjectInDashboard(page, name, description) {
+  await page.getByRole('button', { name: 'New project' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New project' });
+  await dialog.getByLabel('Name').fill(name);
+  if (description) await dialog.getByLabel('Description').fill(description);
+  await dialog.getByRole('button', { name: 'Create project' }).click();
+  await page.getByRole('heading', { name }).waitFor();
+}
+
+/** On a project's page: uploads `zip` as repository `name` through "Add repository", then waits (up to `timeout` ms) until it is Ready. */
+export async function uploadArchiveInDashboard(page, name, zip, timeout) {
+  await page.getByRole('button', { name: 'Add repository' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add repository' });
+  await dialog.getByRole('tab', { name: 'Upload archive' }).click();
+  await dialog.getByLabel('Archive file').setInputFiles({ name: `${name}.zip`, mimeType: 'application/zip', buffer: zip });
+  await dialog.getByLabel('Repository name').fill(name);
+  await dialog.getByRole('button', { name: 'Upload' }).click();
+  await page.waitForURL(/\/repositories\/repo_/);
+  await page.getByRole('heading', { name: new RegExp(name) }).getByText('Ready').waitFor({ timeout });
 }
 
 /** The base32 alphabet of AWS access key IDs (AKIA + 16 of these). */

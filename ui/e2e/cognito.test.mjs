@@ -8,6 +8,7 @@
 // out everywhere", which also ends the sessions of other devices.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { createProjectInDashboard } from './api.mjs';
 import { startHostedUi } from './hostedui.mjs';
 import { startBrowser, startVega } from './harness.mjs';
 
@@ -80,11 +81,7 @@ test('Cognito: hosted UI sign-in, reload, groups, sign-out and sign out everywhe
   // 3. A project, then a reload: the hosted UI signs alice in again through
   // its own session, without its form, and she is back on the same page.
   await page.getByRole('link', { name: 'Projects' }).first().click();
-  await page.getByRole('button', { name: 'New project' }).click();
-  const create = page.getByRole('dialog', { name: 'New project' });
-  await create.getByLabel('Name').fill('Alice on Cognito');
-  await create.getByRole('button', { name: 'Create project' }).click();
-  await page.getByRole('heading', { name: 'Alice on Cognito' }).waitFor();
+  await createProjectInDashboard(page, 'Alice on Cognito');
   const projectUrl = page.url();
   await page.reload();
   await page.getByRole('heading', { name: 'Alice on Cognito' }).waitFor();

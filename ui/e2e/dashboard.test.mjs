@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { createProjectInDashboard, uploadArchiveInDashboard } from './api.mjs';
 import { REBOUND_HOST, startBrowser, startVega } from './harness.mjs';
 import { makeZip } from './zip.mjs';
 
@@ -219,27 +220,15 @@ test('dashboard end to end', { timeout: 10 * 60_000 }, async (t) => {
   }, { independent: true });
 
   await step('create a project', async () => {
-    await page.getByRole('button', { name: 'New project' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New project' });
-    await dialog.getByLabel('Name').fill('E2E demo');
-    await dialog.getByLabel('Description').fill('Created by the browser test');
-    await dialog.getByRole('button', { name: 'Create project' }).click();
-    await page.getByRole('heading', { name: 'E2E demo' }).waitFor();
+    await createProjectInDashboard(page, 'E2E demo', 'Created by the browser test');
     state.projectUrl = page.url();
     assert.match(state.projectUrl, /\/projects\/prj_/);
   });
 
   await step('upload an archive and wait until the repository is ready', async () => {
-    await page.getByRole('button', { name: 'Add repository' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Add repository' });
-    await dialog.getByRole('tab', { name: 'Upload archive' }).click();
-    await dialog.getByLabel('Archive file').setInputFiles({ name: 'demo-app.zip', mimeType: 'application/zip', buffer: fixtureZip() });
-    await dialog.getByLabel('Repository name').fill('demo-app');
-    await dialog.getByRole('button', { name: 'Upload' }).click();
-    await page.waitForURL(/\/repositories\/repo_/);
+    await uploadArchiveInDashboard(page, 'demo-app', fixtureZip(), TIMEOUT);
     state.repoUrl = page.url();
     state.repoId = state.repoUrl.split('/').pop();
-    await page.getByRole('heading', { name: /demo-app/ }).getByText('Ready').waitFor({ timeout: TIMEOUT });
     await page.getByText('Files', { exact: true }).first().waitFor();
     await page.getByRole('button', { name: /config\// }).click();
     await page.getByRole('button', { name: /settings\.py/ }).click();

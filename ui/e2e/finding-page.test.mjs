@@ -3,8 +3,7 @@
 // (upload + secrets scan); every check goes through the dashboard.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { B32, apiClient, apiLogin, scanToCompletion, seededRand, signedInPage, uploadRepository } from './api.mjs';
-import { startBrowser, startVega } from './harness.mjs';
+import { B32, seededRand, signedInBrowser, startSeededVega } from './api.mjs';
 
 const rand = seededRand('finding-page');
 const KEY = `AKIA${rand(B32, 16)}`; // the key copied into 100 places
@@ -28,18 +27,14 @@ let repoId;
 let findingId;
 
 before(async () => {
-  vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const api = apiClient(vega, await apiLogin(vega));
-  const project = await api('POST', '/v1/projects', { name: 'Finding page' });
-  repoId = (await uploadRepository(api, project.id, 'copies', copies())).id;
-  await scanToCompletion(api, repoId);
+  let api;
+  ({ vega, api, repoId } = await startSeededVega('Finding page', 'copies', copies()));
   const list = await api('GET', `/v1/repositories/${repoId}/findings?limit=100`);
   assert.equal(list.total, OTHERS + 1);
   const big = list.items.find((f) => (f.locations ?? []).length === 100);
   assert.ok(big, 'one finding with 100 occurrences');
   findingId = big.id;
-  browser = await startBrowser();
-  page = await signedInPage(browser, vega);
+  ({ browser, page } = await signedInBrowser(vega));
 });
 
 after(async () => {

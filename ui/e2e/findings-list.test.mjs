@@ -3,8 +3,7 @@
 // the API (upload + secrets scan); the checks go through the dashboard.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { B32, apiClient, apiLogin, scanToCompletion, seededRand, signedInPage, uploadRepository } from './api.mjs';
-import { startBrowser, startVega } from './harness.mjs';
+import { B32, seededRand, signedInBrowser, startSeededVega } from './api.mjs';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = seededRand('findings-list');
@@ -33,13 +32,8 @@ let page;
 let repoId;
 
 before(async () => {
-  vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  const api = apiClient(vega, await apiLogin(vega));
-  const project = await api('POST', '/v1/projects', { name: 'Findings list' });
-  repoId = (await uploadRepository(api, project.id, 'big', bigRepository())).id;
-  await scanToCompletion(api, repoId);
-  browser = await startBrowser();
-  page = await signedInPage(browser, vega);
+  ({ vega, repoId } = await startSeededVega('Findings list', 'big', bigRepository()));
+  ({ browser, page } = await signedInBrowser(vega));
 });
 
 after(async () => {

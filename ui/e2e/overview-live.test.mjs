@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { apiClient, apiLogin, archiveForm, poll, scanToCompletion, signedInPage, uploadRepository } from './api.mjs';
-import { startBrowser, startVega } from './harness.mjs';
+import { archiveForm, poll, scanToCompletion, signedInBrowser, startSeededVega } from './api.mjs';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -35,11 +34,7 @@ let scanA;
 let scanB;
 
 before(async () => {
-  vega = await startVega({ env: { VEGA_SCAN_ENGINES: 'secrets' } });
-  api = apiClient(vega, await apiLogin(vega));
-  projectId = (await api('POST', '/v1/projects', { name: 'Overview' })).id;
-  repoId = (await uploadRepository(api, projectId, 'big', v1)).id;
-  scanA = await scanToCompletion(api, repoId);
+  ({ vega, api, projectId, repoId, scan: scanA } = await startSeededVega('Overview', 'big', v1));
   const first = (await api('GET', `/v1/repositories/${repoId}`)).latest_snapshot_id;
   await api('POST', `/v1/repositories/${repoId}/ingest`, archiveForm('big', v2));
   await poll('re-ingest', async () => {
@@ -53,8 +48,7 @@ before(async () => {
   assert.ok(changes.new >= 4 && changes.fixed >= 9, JSON.stringify(changes));
   assert.equal(changes.new + changes.unchanged, total(scanB.finding_counts));
   assert.equal(changes.fixed + changes.unchanged, total(scanA.finding_counts));
-  browser = await startBrowser();
-  page = await signedInPage(browser, vega);
+  ({ browser, page } = await signedInBrowser(vega));
 });
 
 after(async () => {

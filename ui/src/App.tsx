@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ComponentType } from 'react';
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import type { ApiClient } from './api/client';
 import { SESSION_EXPIRED_MESSAGE } from './api/client';
@@ -21,6 +21,22 @@ const FilesPage = lazy(() => import('./pages/Files'));
 const SettingsPage = lazy(() => import('./pages/Settings'));
 const UsagePage = lazy(() => import('./pages/Usage'));
 const OperationsPage = lazy(() => import('./pages/Operations'));
+
+/** The signed-in screens, path → page (the router ranks paths itself; "*" is the fallback). */
+const SIGNED_IN_ROUTES: [string, ComponentType][] = [
+  ['/', ProjectsPage],
+  ['/projects/:projectId', ProjectPage],
+  ['/projects/:projectId/findings', FindingsPage],
+  ['/repositories/:repositoryId', RepositoryPage],
+  ['/repositories/:repositoryId/findings', FindingsPage],
+  ['/repositories/:repositoryId/files', FilesPage],
+  ['/scans/:scanId', ScanPage],
+  ['/findings/:findingId', FindingPage],
+  ['/settings', SettingsPage],
+  ['/usage', UsagePage],
+  ['/operations', OperationsPage],
+  ['*', NotFound],
+];
 
 /** Lets the API client (created before React) tell the UI a session ended. */
 export class SessionEvents {
@@ -140,18 +156,9 @@ export function App({ api, authConfig, events, leave = leavePage }: { api: ApiCl
               <Shell>
                 <Suspense fallback={<Loading />}>
                   <Routes>
-                    <Route path="/" element={<ProjectsPage />} />
-                    <Route path="/projects/:projectId" element={<ProjectPage />} />
-                    <Route path="/projects/:projectId/findings" element={<FindingsPage />} />
-                    <Route path="/repositories/:repositoryId" element={<RepositoryPage />} />
-                    <Route path="/repositories/:repositoryId/findings" element={<FindingsPage />} />
-                    <Route path="/repositories/:repositoryId/files" element={<FilesPage />} />
-                    <Route path="/scans/:scanId" element={<ScanPage />} />
-                    <Route path="/findings/:findingId" element={<FindingPage />} />
-                    <Route path="/settings" element={<SettingsPage />} />
-                    <Route path="/usage" element={<UsagePage />} />
-                    <Route path="/operations" element={<OperationsPage />} />
-                    <Route path="*" element={<NotFound />} />
+                    {SIGNED_IN_ROUTES.map(([path, Page]) => (
+                      <Route key={path} path={path} element={<Page />} />
+                    ))}
                   </Routes>
                 </Suspense>
               </Shell>

@@ -3,7 +3,7 @@ import { errorMessage } from '../api/client';
 import type { GitUpload, Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { formatBytes, formatDate } from '../lib/format';
-import { useAction, useInterval } from '../lib/hooks';
+import { useInterval, useSubmit } from '../lib/hooks';
 import { Dialog, FormActions } from './Dialog';
 import { ProgressBar } from './Misc';
 import { InlineError } from './States';
@@ -79,21 +79,17 @@ function GitForm({ projectId, onClose, onCreated }: FormProps) {
   const [name, setName] = useState('');
   const [ref, setRef] = useState('');
   const [token, setToken] = useState('');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      const repo = await api.createGitRepository(projectId, {
-        name: name.trim() || nameFromUrl(url),
-        git_url: url.trim(),
-        git_ref: ref.trim() || undefined,
-        git_token: token || undefined,
-      });
-      onCreated(repo);
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const repo = await api.createGitRepository(projectId, {
+      name: name.trim() || nameFromUrl(url),
+      git_url: url.trim(),
+      git_ref: ref.trim() || undefined,
+      git_token: token || undefined,
+    });
+    onCreated(repo);
+  });
   return (
-    <form onSubmit={(e) => void submit(e)}>
+    <form onSubmit={onSubmit}>
       <label>
         Git URL
         <input type="url" required placeholder="https://github.com/org/repo.git" value={url} onChange={(e) => setUrl(e.target.value)} />
@@ -188,13 +184,7 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
   const [name, setName] = useState('');
   const [upload, setUpload] = useState<GitUpload | null>(null);
   const [status, setStatus] = useState('');
-  const { busy, error, run } = useAction();
-  const create = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      setUpload(await api.createGitUpload(projectId, name.trim()));
-    });
-  };
+  const create = useSubmit(async () => setUpload(await api.createGitUpload(projectId, name.trim())), { stayBusy: false });
   // the push happens in the user's terminal: watch for it
   useInterval(() => void check(), 3000, !!upload && status !== 'received' && status !== 'expired');
   const check = async () => {
@@ -209,13 +199,13 @@ function PushForm({ projectId, onClose, onCreated }: FormProps) {
   };
   if (!upload)
     return (
-      <form onSubmit={(e) => void create(e)}>
+      <form onSubmit={create.onSubmit}>
         <p>Get a one-time remote and push your code to it from your machine. Nothing leaves your network but the push.</p>
         <label>
           Repository name
           <input required value={name} onChange={(e) => setName(e.target.value)} />
         </label>
-        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+        <FormActions error={create.error} onCancel={onClose} disabled={create.busy || !name.trim()}>
           Create push remote
         </FormActions>
       </form>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import type { DialogState } from '../lib/hooks';
 import { InlineError } from './States';
 
 /**
@@ -148,5 +149,39 @@ export function ConfirmDelete({
     <ConfirmAction title={title} confirmLabel={confirmLabel} onClose={onClose} onConfirm={onConfirm} danger>
       <p>{consequence}</p>
     </ConfirmAction>
+  );
+}
+
+/**
+ * ConfirmDelete for the row a list's delete button opened `dialog` on: removes
+ * it, closes, and reloads the list quietly. Renders nothing while closed.
+ */
+export function ConfirmRowDelete<T>({
+  dialog,
+  list,
+  what,
+  remove,
+  ...texts
+}: {
+  dialog: DialogState<T>;
+  list: { reload: (quiet?: boolean) => void };
+  what: (row: T) => string;
+  remove: (row: T) => Promise<unknown>;
+  consequence: string;
+  confirmLabel?: string;
+}) {
+  const row = dialog.item;
+  if (row === null) return null;
+  return (
+    <ConfirmDelete
+      {...texts}
+      what={what(row)}
+      onClose={dialog.close}
+      onConfirm={async () => {
+        await remove(row);
+        dialog.close();
+        list.reload(true);
+      }}
+    />
   );
 }

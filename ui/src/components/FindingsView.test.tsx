@@ -2,37 +2,12 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../api/types';
+import { makeFinding } from '../test/fixtures';
 import { jsonResponse, renderWithApp } from '../test/render';
 import { FindingsView } from './FindingsView';
 import { nextSort, rangeLabel, selectRange, sortDirection, tabLabel, viewFromParams } from './findingsQuery';
 
-const finding = (over: Partial<Finding>): Finding => ({
-  id: 'fnd_1',
-  scan_id: 'scan_1',
-  repository_id: 'repo_1',
-  project_id: 'prj_1',
-  fingerprint: 'fp',
-  engine: 'secrets',
-  title: 'AWS secret key',
-  severity: 'high',
-  confidence: 'high',
-  category: 'secret',
-  rule_id: 'aws-access-token',
-  cwe: ['CWE-798'],
-  file_path: 'config/app.py',
-  start_line: 3,
-  end_line: 3,
-  description: '',
-  evidence: '',
-  recommendation: '',
-  locations: null,
-  status: 'open',
-  first_seen_scan_id: 'scan_1',
-  last_seen_scan_id: 'scan_1',
-  created_at: '2026-01-01T00:00:00Z',
-  updated_at: '2026-01-01T00:00:00Z',
-  ...over,
-});
+const finding = makeFinding;
 
 describe('findingsQuery', () => {
   it('reads filters, status tab, sort and page from the URL with defaults', () => {

@@ -10,6 +10,7 @@ import { useAsync } from '../lib/hooks';
 import type { ListContext } from '../lib/listNav';
 import { SeverityBadge, StatusBadge } from './Badges';
 import { MultiFilter } from './MultiFilter';
+import { Options } from './Options';
 import { RuleGroups } from './RuleGroups';
 import { Empty, ErrorState, InlineError, Loading } from './States';
 import {
@@ -461,11 +462,7 @@ export function FindingsView({
             <label>
               Per page
               <select value={limit} onChange={(e) => setParam('limit', e.target.value === String(pageSize) ? '' : e.target.value)}>
-                {PAGE_SIZES.map((n) => (
-                  <option key={n} value={n}>
-                    {n}
-                  </option>
-                ))}
+                <Options values={PAGE_SIZES} />
               </select>
             </label>
           </nav>

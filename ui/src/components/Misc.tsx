@@ -54,3 +54,15 @@ export function PageHeader({ title, crumbs, actions }: { title: ReactNode; crumb
     </header>
   );
 }
+
+/** A section's heading with its one action button beside it (Add …, Create …; `danger` for a destructive one). */
+export function SectionHead({ title, titleId, action, onAction, danger = false }: { title: string; titleId?: string; action: string; onAction: () => void; danger?: boolean }) {
+  return (
+    <div className="section-head">
+      <h2 id={titleId}>{title}</h2>
+      <button type="button" className={danger ? 'danger' : 'primary'} onClick={onAction}>
+        {action}
+      </button>
+    </div>
+  );
+}

@@ -1,9 +1,11 @@
 import { useId } from 'react';
 import { Link } from 'react-router-dom';
-import type { SeverityCounts, TrendDay } from '../api/types';
+import type { Overview, SeverityCounts, TrendDay } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { humanize } from '../lib/format';
+import type { AsyncState } from '../lib/hooks';
 import { niceCeil } from './BarChart';
+import { ErrorState, Loading } from './States';
 
 const total = (c: SeverityCounts | undefined) => SEVERITIES.reduce((n, s) => n + (c?.[s] ?? 0), 0);
 
@@ -102,5 +104,24 @@ export function TrendChart({ days, title }: { days: TrendDay[]; title: string })
         ))}
       </figcaption>
     </figure>
+  );
+}
+
+/** The "Open findings" section a project's and a repository's page share: numbers and trend, or loading, or the error with Retry. */
+export function OpenFindingsSection({ overview, findingsPath, trendTitle }: { overview: Pick<AsyncState<Overview>, 'data' | 'error' | 'reload'>; findingsPath: string; trendTitle: string }) {
+  return (
+    <>
+      <h2>Open findings</h2>
+      {overview.data ? (
+        <>
+          <OpenFindings counts={overview.data.open_counts} findingsPath={findingsPath} />
+          <TrendChart days={overview.data.trend} title={trendTitle} />
+        </>
+      ) : overview.error !== undefined ? (
+        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
+      ) : (
+        <Loading label="Loading open findings…" />
+      )}
+    </>
   );
 }

@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { EngineStatus, Repository } from '../api/types';
 import { useApi } from '../app-context';
 import { linesOf } from '../lib/format';
-import { useAction, useAsync } from '../lib/hooks';
+import { useAsync, useSubmit } from '../lib/hooks';
 import { Async, InlineError } from './States';
 
 /** What people call each engine; an engine the UI does not know shows its name. */
@@ -33,7 +33,6 @@ export function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (s
   const engines = useAsync(() => api.listEngines(), []);
   const [chosen, setChosen] = useState<Set<string> | null>(null);
   const [paths, setPaths] = useState('');
-  const { busy, error, run } = useAction();
   const all = engines.data?.items ?? [];
   const defaults = all.filter((e) => e.available && e.default).map((e) => e.name);
   // Until the user changes it, the choice is the default.
@@ -41,16 +40,13 @@ export function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (s
   const selected = [...choice].filter((n) => all.some((e) => e.name === n && e.available));
   const isDefault = selected.length === defaults.length && selected.every((n) => defaults.includes(n));
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      const s = await api.startScan(repo.id, {
-        engines: isDefault ? undefined : selected,
-        paths: linesOf(paths).length ? linesOf(paths) : undefined,
-      });
-      onStarted(s.id);
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const s = await api.startScan(repo.id, {
+      engines: isDefault ? undefined : selected,
+      paths: linesOf(paths).length ? linesOf(paths) : undefined,
+    });
+    onStarted(s.id);
+  });
   const toggle = (name: string) =>
     setChosen(() => {
       const n = new Set(choice);
@@ -60,7 +56,7 @@ export function StartScan({ repo, onStarted }: { repo: Repository; onStarted: (s
     });
 
   return (
-    <form className="panel start-scan" onSubmit={(e) => void submit(e)} aria-labelledby="start-scan-title">
+    <form className="panel start-scan" onSubmit={onSubmit} aria-labelledby="start-scan-title">
       <h2 id="start-scan-title">New scan</h2>
       <fieldset>
         <legend>Engines</legend>

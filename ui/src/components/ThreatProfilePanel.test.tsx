@@ -53,11 +53,23 @@ function serve(current: ThreatProfile) {
   return { fetchFn: fetchFn as unknown as typeof fetch, calls };
 }
 
+/** Renders the panel over serve(profile(source, summary)) once the profile shows; resolves to the recorded calls. */
+async function renderPanel(source: ThreatProfile['source'], summary: string) {
+  const { fetchFn, calls } = serve(profile(source, summary));
+  renderWithApp(<ThreatProfilePanel repositoryId="repo_1" canGenerate />, { fetch: fetchFn });
+  await screen.findByText(summary);
+  return calls;
+}
+
+/** Generate was sent, and no dialog is left open. */
+async function expectGeneratedWithNoDialog(calls: string[]) {
+  await waitFor(() => expect(calls).toContain('POST /v1/repositories/repo_1/threat-profile/generate'));
+  expect(screen.queryByRole('dialog')).toBeNull();
+}
+
 describe('ThreatProfilePanel', () => {
   it('asks before Generate replaces manual edits, and generates only once confirmed', async () => {
-    const { fetchFn, calls } = serve(profile('edited', 'Hand written'));
-    renderWithApp(<ThreatProfilePanel repositoryId="repo_1" canGenerate />, { fetch: fetchFn });
-    await screen.findByText('Hand written');
+    const calls = await renderPanel('edited', 'Hand written');
     await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
     const dialog = screen.getByRole('dialog', { name: 'Replace your edits?' });
     expect(dialog).toHaveTextContent('edited by hand');
@@ -68,23 +80,17 @@ describe('ThreatProfilePanel', () => {
 
     await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
     await userEvent.click(screen.getByRole('button', { name: 'Generate and replace' }));
-    await waitFor(() => expect(calls).toContain('POST /v1/repositories/repo_1/threat-profile/generate'));
-    expect(screen.queryByRole('dialog')).toBeNull();
+    await expectGeneratedWithNoDialog(calls);
   });
 
   it('generates without asking when the profile was generated', async () => {
-    const { fetchFn, calls } = serve(profile('generated', 'From the code'));
-    renderWithApp(<ThreatProfilePanel repositoryId="repo_1" canGenerate />, { fetch: fetchFn });
-    await screen.findByText('From the code');
+    const calls = await renderPanel('generated', 'From the code');
     await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
-    await waitFor(() => expect(calls).toContain('POST /v1/repositories/repo_1/threat-profile/generate'));
-    expect(screen.queryByRole('dialog')).toBeNull();
+    await expectGeneratedWithNoDialog(calls);
   });
 
   it('lists kept versions and restores an earlier one', async () => {
-    const { fetchFn, calls } = serve(profile('edited', 'Hand written'));
-    renderWithApp(<ThreatProfilePanel repositoryId="repo_1" canGenerate />, { fetch: fetchFn });
-    await screen.findByText('Hand written');
+    const calls = await renderPanel('edited', 'Hand written');
     await userEvent.click(screen.getByRole('button', { name: 'History' }));
     const dialog = screen.getByRole('dialog', { name: 'Threat profile history' });
     const items = await within(dialog).findAllByRole('listitem');
@@ -99,9 +105,7 @@ describe('ThreatProfilePanel', () => {
   });
 
   it('says which engines honour out_of_scope', async () => {
-    const { fetchFn } = serve(profile('generated', 'From the code'));
-    renderWithApp(<ThreatProfilePanel repositoryId="repo_1" canGenerate />, { fetch: fetchFn });
-    await screen.findByText('From the code');
+    await renderPanel('generated', 'From the code');
     expect(screen.getByText(/Codex AI audit skips these paths\. The secrets engine scans them anyway/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Edit' }));
     expect(screen.getByRole('form', { name: 'Edit threat profile' })).toHaveTextContent('The secrets engine scans them anyway');

@@ -1,12 +1,13 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import type { ThreatProfile, ThreatProfileContent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { formatDate, humanize, linesOf } from '../lib/format';
-import { useAction, useAsync, useInterval } from '../lib/hooks';
+import { useAction, useAsync, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { Async, InlineError } from './States';
 import { ConfirmAction, Dialog, FormActions } from './Dialog';
+import { Options } from './Options';
 
 type ListField = 'assets' | 'entry_points' | 'trust_boundaries' | 'focus' | 'out_of_scope';
 export const LIST_FIELDS: [ListField, string, string][] = [
@@ -242,16 +243,10 @@ export function ThreatProfileEditor({
   onCancel: () => void;
 }) {
   const [draft, setDraft] = useState<Draft>(() => toDraft(profile.content));
-  const { busy, error, run } = useAction();
   useEffect(() => setDraft(toDraft(profile.content)), [profile.id]);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      await onSave(fromDraft(draft));
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(() => onSave(fromDraft(draft)));
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label="Edit threat profile" className="tp-editor">
+    <form onSubmit={onSubmit} aria-label="Edit threat profile" className="tp-editor">
       <label>
         Summary
         <textarea rows={3} value={draft.summary} onChange={(e) => setDraft({ ...draft, summary: e.target.value })} />
@@ -278,11 +273,7 @@ export function ThreatProfileEditor({
         Severity threshold
         <select value={draft.severity_threshold} onChange={(e) => setDraft({ ...draft, severity_threshold: e.target.value })}>
           <option value="">Report everything</option>
-          {SEVERITIES.map((s) => (
-            <option key={s} value={s}>
-              {humanize(s)}
-            </option>
-          ))}
+          <Options values={SEVERITIES} label={humanize} />
         </select>
       </label>
       <FormActions error={error} onCancel={onCancel} disabled={busy}>

@@ -3,6 +3,7 @@ import type { DismissedReason, FindingStatus, TriageRequest } from '../api/types
 import { DISMISSED_REASONS, FINDING_STATUSES } from '../api/types';
 import { humanize } from '../lib/format';
 import { useAction } from '../lib/hooks';
+import { Options } from './Options';
 import { InlineError } from './States';
 
 /** Status + (for a dismissal) a required reason + an optional note. */
@@ -39,11 +40,7 @@ export function TriageForm({
       <label>
         Status
         <select value={status} onChange={(e) => setStatus(e.target.value as FindingStatus)}>
-          {FINDING_STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {humanize(s)}
-            </option>
-          ))}
+          <Options values={FINDING_STATUSES} label={humanize} />
         </select>
       </label>
       {needsReason && (
@@ -51,11 +48,7 @@ export function TriageForm({
           Reason
           <select value={reason} aria-required="true" onChange={(e) => setReason(e.target.value as DismissedReason)}>
             <option value="">Choose a reason…</option>
-            {DISMISSED_REASONS.map((r) => (
-              <option key={r} value={r}>
-                {humanize(r)}
-              </option>
-            ))}
+            <Options values={DISMISSED_REASONS} label={humanize} />
           </select>
         </label>
       )}

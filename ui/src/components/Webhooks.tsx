@@ -1,15 +1,17 @@
 // A project's webhooks (docs/webhooks.md): register an endpoint, see its
 // signing secret once, send a test event and read the delivery log.
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { CreatedWebhook, Severity, Webhook, WebhookDelivery, WebhookEvent } from '../api/types';
 import { SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { formatAge, formatDate } from '../lib/format';
-import { useAction, useAsync, useInterval } from '../lib/hooks';
+import { useAction, useAsync, useDialog, useInterval, useSubmit } from '../lib/hooks';
 import { StatusBadge } from './Badges';
 import { DataTable } from './DataTable';
-import { ConfirmDelete, Dialog, FormActions } from './Dialog';
-import { SecretOnce } from './SecretOnce';
+import { ConfirmRowDelete, Dialog, FormActions } from './Dialog';
+import { SectionHead } from './Misc';
+import { Options } from './Options';
+import { SecretOnce, useCreateWithSecret } from './SecretOnce';
 import { Async, Empty, InlineError } from './States';
 
 const EVENTS: { value: WebhookEvent; label: string }[] = [
@@ -21,23 +23,17 @@ const EVENTS: { value: WebhookEvent; label: string }[] = [
 export function ProjectWebhooks({ projectId }: { projectId: string }) {
   const api = useApi();
   const hooks = useAsync(() => api.listProjectWebhooks(projectId, { limit: 100 }), [projectId]);
-  const [adding, setAdding] = useState(false);
-  const [created, setCreated] = useState<CreatedWebhook | null>(null);
-  const [deleting, setDeleting] = useState<Webhook | null>(null);
+  const create = useCreateWithSecret<CreatedWebhook>(hooks);
+  const deleting = useDialog<Webhook>();
   const [open, setOpen] = useState<string | null>(null);
   return (
     <section className="panel" aria-labelledby="webhooks-title">
-      <div className="section-head">
-        <h2 id="webhooks-title">Webhooks</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add webhook
-        </button>
-      </div>
+      <SectionHead title="Webhooks" titleId="webhooks-title" action="Add webhook" onAction={create.open} />
       <p className="muted small">
         Vega POSTs signed JSON (or a Slack message) when a scan completes or fails, or finds something new. Failed deliveries are retried for 24 hours.
       </p>
-      {created && (
-        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={created.secret} onSaved={() => setCreated(null)} />
+      {create.created && (
+        <SecretOnce heading="Copy the signing secret now — it will not be shown again." label="Signing secret" secret={create.created.secret} onSaved={create.saved} />
       )}
       <Async state={hooks} label="Loading webhooks…">
         {(page) =>
@@ -51,36 +47,21 @@ export function ProjectWebhooks({ projectId }: { projectId: string }) {
                   hook={w}
                   open={open === w.id}
                   onToggle={() => setOpen(open === w.id ? null : w.id)}
-                  onDelete={() => setDeleting(w)}
+                  onDelete={() => deleting.open(w)}
                 />
               ))}
             </ul>
           )
         }
       </Async>
-      {adding && (
-        <AddWebhookDialog
-          projectId={projectId}
-          onClose={() => setAdding(false)}
-          onCreated={(w) => {
-            setAdding(false);
-            setCreated(w);
-            hooks.reload(true);
-          }}
-        />
-      )}
-      {deleting && (
-        <ConfirmDelete
-          what={`webhook to ${hostOf(deleting.url)}`}
-          consequence="Pending deliveries are dropped and its delivery log is deleted."
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.deleteWebhook(deleting.id);
-            setDeleting(null);
-            hooks.reload(true);
-          }}
-        />
-      )}
+      {create.creating && <AddWebhookDialog projectId={projectId} onClose={create.close} onCreated={create.onCreated} />}
+      <ConfirmRowDelete
+        dialog={deleting}
+        list={hooks}
+        what={(w) => `webhook to ${hostOf(w.url)}`}
+        consequence="Pending deliveries are dropped and its delivery log is deleted."
+        remove={(w) => api.deleteWebhook(w.id)}
+      />
     </section>
   );
 }
@@ -182,20 +163,13 @@ function AddWebhookDialog({ projectId, onClose, onCreated }: { projectId: string
   const [minSeverity, setMinSeverity] = useState<Severity>('high');
   const [format, setFormat] = useState<'json' | 'slack'>('json');
   const [description, setDescription] = useState('');
-  const { busy, error, run } = useAction();
   const toggle = (e: WebhookEvent, on: boolean) => setEvents((cur) => (on ? [...cur, e] : cur.filter((x) => x !== e)));
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(
-      async () => {
-        onCreated(await api.createWebhook(projectId, { url: url.trim(), events, min_severity: minSeverity, format, description: description.trim() || undefined }));
-      },
-      { stayBusy: true },
-    );
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    onCreated(await api.createWebhook(projectId, { url: url.trim(), events, min_severity: minSeverity, format, description: description.trim() || undefined }));
+  });
   return (
     <Dialog title="Add webhook" onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         <label>
           Endpoint URL
           <input required type="url" placeholder="https://hooks.example.com/vega" maxLength={2048} value={url} onChange={(e) => setUrl(e.target.value)} />
@@ -212,11 +186,7 @@ function AddWebhookDialog({ projectId, onClose, onCreated }: { projectId: string
           <label>
             Minimum severity of new findings
             <select value={minSeverity} onChange={(e) => setMinSeverity(e.target.value as Severity)}>
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
+              <Options values={SEVERITIES} />
             </select>
           </label>
         )}

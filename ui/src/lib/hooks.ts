@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ListPage } from '../api/types';
 
 export interface AsyncState<T> {
@@ -128,4 +128,38 @@ export function useAction(): ActionState {
     }
   }, []);
   return { busy, error, setError, run };
+}
+
+export interface SubmitState {
+  busy: boolean;
+  error: unknown;
+  /** The form's onSubmit: no page load, then the action with busy and error state. */
+  onSubmit: (e: FormEvent) => void;
+}
+
+/**
+ * A form's submit: every form prevents the page load and runs one action with
+ * useAction's busy and error state. By default success stays busy (stayBusy):
+ * the dialog is about to close or navigate.
+ */
+export function useSubmit(action: () => Promise<unknown>, { stayBusy = true }: { stayBusy?: boolean } = {}): SubmitState {
+  const { busy, error, run } = useAction();
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(action, { stayBusy });
+  };
+  return { busy, error, onSubmit };
+}
+
+export interface DialogState<T> {
+  /** What the dialog is open for; null while closed. */
+  item: T | null;
+  open: (item: T) => void;
+  close: () => void;
+}
+
+/** Which row a list's dialog (edit, delete) is open for: one state for "open on this row" and "closed". */
+export function useDialog<T>(): DialogState<T> {
+  const [item, setItem] = useState<T | null>(null);
+  return { item, open: (t: T) => setItem(() => t), close: () => setItem(null) };
 }

@@ -1,58 +1,22 @@
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiClient, MemoryTokenStore } from '../api/client';
-import type { ScanEvent } from '../api/types';
+import { FakeEventSource } from '../test/eventSource';
 import { useScanEvents } from './scanEvents';
-
-/**
- * An EventSource double with the browser's semantics: named events go to
- * addEventListener(kind) listeners (not onmessage), and a refused connection
- * ends in readyState CLOSED followed by an error event.
- */
-class FakeEventSource {
-  static CONNECTING = 0;
-  static OPEN = 1;
-  static CLOSED = 2;
-  static instances: FakeEventSource[] = [];
-  readyState = FakeEventSource.CONNECTING;
-  onopen: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  onmessage: ((m: MessageEvent) => void) | null = null;
-  private listeners = new Map<string, ((m: MessageEvent) => void)[]>();
-  constructor(readonly url: string) {
-    FakeEventSource.instances.push(this);
-  }
-  addEventListener(kind: string, fn: (m: MessageEvent) => void) {
-    this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), fn]);
-  }
-  close() {
-    this.readyState = FakeEventSource.CLOSED;
-  }
-  open() {
-    this.readyState = FakeEventSource.OPEN;
-    this.onopen?.();
-  }
-  frame(seq: number, kind: string, payload: Record<string, unknown>) {
-    const ev: ScanEvent = { scan_id: 'scan_1', seq, kind, payload, created_at: '2026-01-01T00:00:00Z' };
-    const msg = new MessageEvent(kind, { data: JSON.stringify(ev), lastEventId: String(seq) });
-    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
-  }
-  /** A frame without an id, as the server's shutdown notice. */
-  signal(kind: string, data: Record<string, unknown>) {
-    const msg = new MessageEvent(kind, { data: JSON.stringify(data) });
-    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
-  }
-  refuse() {
-    this.readyState = FakeEventSource.CLOSED;
-    this.onerror?.();
-  }
-}
 
 beforeEach(() => {
   FakeEventSource.instances = [];
   vi.stubGlobal('EventSource', FakeEventSource);
 });
 afterEach(() => vi.unstubAllGlobals());
+
+/** Opens the stream and delivers the frames [seq, kind, payload] on it, as a server does right after connecting. */
+function openAndSend(es: FakeEventSource, ...frames: [number, string, Record<string, unknown>][]) {
+  act(() => {
+    es.open();
+    for (const [seq, kind, payload] of frames) es.frame(seq, kind, payload);
+  });
+}
 
 function client(fetchFn: typeof fetch = vi.fn() as unknown as typeof fetch) {
   return new ApiClient({ baseUrl: '', fetch: fetchFn, tokens: new MemoryTokenStore({ accessToken: 'tok', refreshToken: 'r' }) });
@@ -88,11 +52,7 @@ describe('useScanEvents', () => {
       const api = client(fetchFn);
       const { result } = renderHook(() => useScanEvents(api, 'scan_1', true, () => undefined));
       const first = FakeEventSource.instances[0]!;
-      act(() => {
-        first.open();
-        first.frame(1, 'scan_log', { message: 'a' });
-        first.frame(2, 'scan_log', { message: 'b' });
-      });
+      openAndSend(first, [1, 'scan_log', { message: 'a' }], [2, 'scan_log', { message: 'b' }]);
       await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
       act(() => first.refuse());
       await act(async () => {
@@ -112,11 +72,7 @@ describe('useScanEvents', () => {
       const api = client();
       const { result } = renderHook(() => useScanEvents(api, 'scan_1', true, () => undefined));
       const first = FakeEventSource.instances[0]!;
-      act(() => {
-        first.open();
-        first.frame(1, 'scan_started', { engines: ['secrets'] });
-        first.frame(2, 'scan_log', { message: 'a' });
-      });
+      openAndSend(first, [1, 'scan_started', { engines: ['secrets'] }], [2, 'scan_log', { message: 'a' }]);
       await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
       act(() => first.signal('reconnect', { reason: 'server_shutdown' }));
       expect(first.readyState).toBe(FakeEventSource.CLOSED);
@@ -125,10 +81,7 @@ describe('useScanEvents', () => {
       });
       const second = FakeEventSource.instances[1]!;
       expect(second.url).toBe('/v1/scans/scan_1/events/stream?access_token=tok&last_event_id=2');
-      act(() => {
-        second.open();
-        second.frame(3, 'scan_completed', { duration_ms: 10 });
-      });
+      openAndSend(second, [3, 'scan_completed', { duration_ms: 10 }]);
       await waitFor(() => expect(result.current.mode).toBe('done'));
       await waitFor(() => expect(result.current.buffer.events.map((e) => e.seq)).toEqual([1, 2, 3]));
     } finally {
@@ -155,11 +108,7 @@ describe('useScanEvents', () => {
     const api = client();
     const { result, rerender } = renderHook(({ id }) => useScanEvents(api, id, true, () => undefined), { initialProps: { id: 'scan_1' } });
     const first = FakeEventSource.instances[0]!;
-    act(() => {
-      first.open();
-      first.frame(1, 'scan_log', { message: 'old' });
-      first.frame(2, 'scan_log', { message: 'older' });
-    });
+    openAndSend(first, [1, 'scan_log', { message: 'old' }], [2, 'scan_log', { message: 'older' }]);
     await waitFor(() => expect(result.current.buffer.lastSeq).toBe(2));
     rerender({ id: 'scan_2' });
     // The very first render with the new ID already has an empty log.
@@ -169,10 +118,7 @@ describe('useScanEvents', () => {
     const second = FakeEventSource.instances[1]!;
     expect(second.url).toBe('/v1/scans/scan_2/events/stream?access_token=tok');
     act(() => first.frame(3, 'scan_log', { message: 'late frame of the old stream' }));
-    act(() => {
-      second.open();
-      second.frame(1, 'scan_started', { engines: ['secrets'] });
-    });
+    openAndSend(second, [1, 'scan_started', { engines: ['secrets'] }]);
     await waitFor(() => expect(result.current.buffer.lastSeq).toBe(1));
     expect(result.current.buffer.events.map((e) => e.kind)).toEqual(['scan_started']);
     expect(result.current.mode).toBe('live');

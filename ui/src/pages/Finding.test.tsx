@@ -5,39 +5,26 @@ import { describe, expect, it } from 'vitest';
 import type { Finding, FindingHistory, Occurrence } from '../api/types';
 import { FileBrowser } from '../components/FileBrowser';
 import type { ListContext } from '../lib/listNav';
+import { makeFinding } from '../test/fixtures';
 import { jsonResponse, renderWithApp } from '../test/render';
 import FindingPage from './Finding';
 
 const KEY = 'AKIAQYLPMN5HHHFPZAM2';
 const TOTAL = 25;
 
-const finding = (id: string, over: Partial<Finding> = {}): Finding => ({
-  id,
-  scan_id: 'scan_1',
-  repository_id: 'repo_1',
-  project_id: 'prj_1',
-  fingerprint: 'fp',
-  engine: 'secrets',
-  title: `AWS access key ${id}`,
-  severity: 'critical',
-  confidence: 'high',
-  category: 'aws-access-token',
-  rule_id: 'aws-access-token',
-  cwe: ['CWE-798'],
-  file_path: 'app/c00.py',
-  start_line: 3,
-  end_line: 3,
-  description: 'A key.',
-  evidence: 'KEY = "AKIA…[20 chars]"',
-  recommendation: 'Rotate it.',
-  locations: Array.from({ length: TOTAL }, (_, i) => ({ file_path: `app/c${String(i).padStart(2, '0')}.py`, start_line: 3, end_line: 3, start_column: 8, end_column: 27, secret: true })),
-  status: 'open',
-  first_seen_scan_id: 'scan_1',
-  last_seen_scan_id: 'scan_1',
-  created_at: '2026-01-01T00:00:00Z',
-  updated_at: '2026-01-01T00:00:00Z',
-  ...over,
-});
+const finding = (id: string, over: Partial<Finding> = {}): Finding =>
+  makeFinding({
+    id,
+    title: `AWS access key ${id}`,
+    severity: 'critical',
+    category: 'aws-access-token',
+    file_path: 'app/c00.py',
+    description: 'A key.',
+    evidence: 'KEY = "AKIA…[20 chars]"',
+    recommendation: 'Rotate it.',
+    locations: Array.from({ length: TOTAL }, (_, i) => ({ file_path: `app/c${String(i).padStart(2, '0')}.py`, start_line: 3, end_line: 3, start_column: 8, end_column: 27, secret: true })),
+    ...over,
+  });
 
 /** What the server answers: masked lines unless revealed. */
 function occurrence(i: number, revealed: boolean): Occurrence {

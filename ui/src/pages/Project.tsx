@@ -7,14 +7,14 @@ import { SeverityCounts, severityLinks, StatusBadge } from '../components/Badges
 import { DataTable } from '../components/DataTable';
 import { ConfirmDelete } from '../components/Dialog';
 import { FindingsView } from '../components/FindingsView';
-import { Facts, PageHeader, Pager } from '../components/Misc';
-import { OpenFindings, TrendChart } from '../components/Overview';
+import { Facts, PageHeader, Pager, SectionHead } from '../components/Misc';
+import { OpenFindingsSection } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { Async, Empty, ErrorState, Loading } from '../components/States';
 import { ProjectWebhooks } from '../components/Webhooks';
 import { formatAge, humanize } from '../lib/format';
 import { useAsync, useDocumentTitle, useInterval, usePaged } from '../lib/hooks';
-import { ProjectForm } from './Projects';
+import { PROJECT_DELETE_CONSEQUENCE, projectWhat, RenameProjectDialog } from './Projects';
 
 export default function ProjectPage() {
   const { projectId = '' } = useParams();
@@ -73,17 +73,7 @@ export default function ProjectPage() {
           ['Last scan', p.last_scan_at ? formatAge(p.last_scan_at) : 'Never'],
         ]}
       />
-      <h2>Open findings</h2>
-      {overview.data ? (
-        <>
-          <OpenFindings counts={overview.data.open_counts} findingsPath={`/projects/${p.id}/findings`} />
-          <TrendChart days={overview.data.trend} title="Open findings per day across the project, last 30 days" />
-        </>
-      ) : overview.error !== undefined ? (
-        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
-      ) : (
-        <Loading label="Loading open findings…" />
-      )}
+      <OpenFindingsSection overview={overview} findingsPath={`/projects/${p.id}/findings`} trendTitle="Open findings per day across the project, last 30 days" />
       <label className="muted small" title="Off: findings suppressed by gitleaks:allow, .gitleaksignore or vega:ignore come back open on the next scan (for reviewing untrusted code).">
         <input
           type="checkbox"
@@ -101,12 +91,7 @@ export default function ProjectPage() {
         Honour in-source suppressions (gitleaks:allow, .gitleaksignore, vega:ignore)
       </label>
 
-      <div className="section-head">
-        <h2>Repositories</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add repository
-        </button>
-      </div>
+      <SectionHead title="Repositories" action="Add repository" onAction={() => setAdding(true)} />
       <Async state={repos} label="Loading repositories…">
         {(page) =>
           page.items.length === 0 ? (
@@ -155,26 +140,21 @@ export default function ProjectPage() {
         />
       )}
       {editing && (
-        <ProjectForm
-          title="Rename project"
-          submitLabel="Save"
-          initial={p}
+        <RenameProjectDialog
+          project={p}
           onClose={() => setEditing(false)}
-          onSubmit={async (name, description) => {
-            project.setData({ ...p, ...(await api.updateProject(p.id, { name, description })) });
+          onSaved={(saved) => {
+            project.setData({ ...p, ...saved });
             setEditing(false);
           }}
         />
       )}
       {deleting && (
         <ConfirmDelete
-          what={`project “${p.name}”`}
-          consequence="Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone."
+          what={projectWhat(p)}
+          consequence={PROJECT_DELETE_CONSEQUENCE}
           onClose={() => setDeleting(false)}
-          onConfirm={async () => {
-            await api.deleteProject(p.id);
-            navigate('/', { replace: true });
-          }}
+          onConfirm={() => api.deleteProject(p.id).then(() => navigate('/', { replace: true }))}
         />
       )}
     </section>

@@ -1,20 +1,20 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import type { Project } from '../api/types';
 import { useApi } from '../app-context';
 import { SeverityCounts, severityLinks } from '../components/Badges';
-import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
+import { ConfirmRowDelete, Dialog, FormActions } from '../components/Dialog';
 import { PageHeader, Pager } from '../components/Misc';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { formatAge } from '../lib/format';
-import { useAction, useDocumentTitle, usePaged } from '../lib/hooks';
+import { useDialog, useDocumentTitle, usePaged, useSubmit } from '../lib/hooks';
 
 export function ProjectsPage() {
   const api = useApi();
   const navigate = useNavigate();
   const [creating, setCreating] = useState(false);
-  const [editing, setEditing] = useState<Project | null>(null);
-  const [deleting, setDeleting] = useState<Project | null>(null);
+  const editing = useDialog<Project>();
+  const deleting = useDialog<Project>();
   const list = usePaged((cursor) => api.listProjects({ cursor, limit: 48 }), []);
   useDocumentTitle('Projects');
 
@@ -67,10 +67,10 @@ export function ProjectsPage() {
                   <SeverityCounts counts={p.open_finding_counts} compact to={severityLinks.project(p.id)} />
                 </div>
                 <div className="card-actions">
-                  <button type="button" className="ghost small" onClick={() => setEditing(p)} aria-label={`Rename ${p.name}`}>
+                  <button type="button" className="ghost small" onClick={() => editing.open(p)} aria-label={`Rename ${p.name}`}>
                     Rename
                   </button>
-                  <button type="button" className="ghost small danger" onClick={() => setDeleting(p)} aria-label={`Delete ${p.name}`}>
+                  <button type="button" className="ghost small danger" onClick={() => deleting.open(p)} aria-label={`Delete ${p.name}`}>
                     Delete
                   </button>
                 </div>
@@ -91,36 +91,41 @@ export function ProjectsPage() {
           }}
         />
       )}
-      {editing && (
-        <ProjectForm
-          title="Rename project"
-          submitLabel="Save"
-          initial={editing}
-          onClose={() => setEditing(null)}
-          onSubmit={async (name, description) => {
-            await api.updateProject(editing.id, { name, description });
-            setEditing(null);
+      {editing.item && (
+        <RenameProjectDialog
+          project={editing.item}
+          onClose={editing.close}
+          onSaved={() => {
+            editing.close();
             list.reload(true);
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDelete
-          what={`project “${deleting.name}”`}
-          consequence="Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone."
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.deleteProject(deleting.id);
-            setDeleting(null);
-            list.reload(true);
-          }}
-        />
-      )}
+      <ConfirmRowDelete dialog={deleting} list={list} what={projectWhat} consequence={PROJECT_DELETE_CONSEQUENCE} remove={(p) => api.deleteProject(p.id)} />
     </section>
   );
 }
 
-export function ProjectForm({
+/** What deleting a project takes with it: the list and the project's page say it alike. */
+export const PROJECT_DELETE_CONSEQUENCE = 'Every repository, snapshot, scan and finding in it is deleted too. This cannot be undone.';
+/** ConfirmDelete's `what` for a project, on the list and the project's page. */
+export const projectWhat = (p: Project) => `project “${p.name}”`;
+
+/** "Rename project", from the list or the project's page; onSaved gets the project as saved. */
+export function RenameProjectDialog({ project, onClose, onSaved }: { project: Project; onClose: () => void; onSaved: (p: Project) => void }) {
+  const api = useApi();
+  return (
+    <ProjectForm
+      title="Rename project"
+      submitLabel="Save"
+      initial={project}
+      onClose={onClose}
+      onSubmit={async (name, description) => onSaved(await api.updateProject(project.id, { name, description }))}
+    />
+  );
+}
+
+function ProjectForm({
   title,
   submitLabel,
   initial,
@@ -135,16 +140,10 @@ export function ProjectForm({
 }) {
   const [name, setName] = useState(initial?.name ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      await onSubmit(name.trim(), description.trim());
-    }, { stayBusy: true });
-  };
+  const submit = useSubmit(() => onSubmit(name.trim(), description.trim()));
   return (
     <Dialog title={title} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={submit.onSubmit}>
         <label>
           Name
           <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
@@ -153,7 +152,7 @@ export function ProjectForm({
           Description
           <textarea rows={3} maxLength={2000} value={description} onChange={(e) => setDescription(e.target.value)} />
         </label>
-        <FormActions error={error} onCancel={onClose} disabled={busy || !name.trim()}>
+        <FormActions error={submit.error} onCancel={onClose} disabled={submit.busy || !name.trim()}>
           {submitLabel}
         </FormActions>
       </form>

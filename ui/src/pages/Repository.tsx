@@ -5,7 +5,7 @@ import { StatusBadge } from '../components/Badges';
 import { ConfirmDelete } from '../components/Dialog';
 import { FileBrowser } from '../components/FileBrowser';
 import { Facts, PageHeader, Pager } from '../components/Misc';
-import { OpenFindings, TrendChart } from '../components/Overview';
+import { OpenFindingsSection } from '../components/Overview';
 import { ScansTable } from '../components/ScansTable';
 import { StartScan } from '../components/StartScan';
 import { Async, Empty, ErrorState, InlineError, Loading } from '../components/States';
@@ -85,17 +85,7 @@ export default function RepositoryPage() {
         </p>
       )}
 
-      <h2>Open findings</h2>
-      {overview.data ? (
-        <>
-          <OpenFindings counts={overview.data.open_counts} findingsPath={`/repositories/${r.id}/findings`} />
-          <TrendChart days={overview.data.trend} title="Open findings per day, last 30 days" />
-        </>
-      ) : overview.error !== undefined ? (
-        <ErrorState error={overview.error} onRetry={() => overview.reload()} />
-      ) : (
-        <Loading label="Loading open findings…" />
-      )}
+      <OpenFindingsSection overview={overview} findingsPath={`/repositories/${r.id}/findings`} trendTitle="Open findings per day, last 30 days" />
 
       <h2>Snapshot</h2>
       {snapshot ? (

@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Scan } from '../api/types';
+import { FakeEventSource } from '../test/eventSource';
 import { jsonResponse, renderWithApp } from '../test/render';
 import ScanPage from './Scan';
 
@@ -91,9 +92,9 @@ describe('ScanPage', () => {
   });
 
   it('retry opens the new scan: its own empty log, a stream for its ID, and events that stream without a reload', async () => {
-    const opened: RecordingEventSource[] = [];
-    RecordingEventSource.sink = opened;
-    vi.stubGlobal('EventSource', RecordingEventSource);
+    const opened: FakeEventSource[] = [];
+    FakeEventSource.instances = opened;
+    vi.stubGlobal('EventSource', FakeEventSource);
     const failed: Scan = { ...baseScan, status: 'failed', finished_at: '2026-01-01T00:05:00Z', error: { code: 'engine_failed', message: 'boom' } };
     const retried: Scan = { ...baseScan, id: 'scan_2', status: 'queued', progress: { percent: 0, message: '', component: '', components_done: 0, components_total: 0 }, started_at: null };
     const oldEvent = { scan_id: 'scan_1', seq: 1, kind: 'scan_log', payload: { level: 'error', message: 'the old engine exploded', engine: 'codex' }, created_at: '2026-01-01T00:00:02Z' };
@@ -114,14 +115,14 @@ describe('ScanPage', () => {
     expect(screen.queryByText(/the old engine exploded/)).toBeNull();
     await waitFor(() => expect(opened.some((es) => es.url.includes('/v1/scans/scan_2/events/stream'))).toBe(true));
     const es = opened.find((x) => x.url.includes('scan_2'))!;
-    act(() => es.frame('scan_2', 1, 'scan_started', { engines: ['secrets'], snapshot_id: 'snap_1', file_count: 300, attempt: 1 }));
+    act(() => es.frame(1, 'scan_started', { engines: ['secrets'], snapshot_id: 'snap_1', file_count: 300, attempt: 1 }, { scanId: 'scan_2', createdAt: '2026-01-01T00:00:03Z' }));
     expect(await screen.findByText('Scan started: secrets on 300 files.')).toBeInTheDocument();
   });
 
   it('shows progress per engine in units, never lets the bar go back, and reads a cancelled stage as Cancelled', async () => {
-    const opened: RecordingEventSource[] = [];
-    RecordingEventSource.sink = opened;
-    vi.stubGlobal('EventSource', RecordingEventSource);
+    const opened: FakeEventSource[] = [];
+    FakeEventSource.instances = opened;
+    vi.stubGlobal('EventSource', FakeEventSource);
     const running: Scan = {
       ...baseScan,
       engines: ['secrets'],
@@ -140,10 +141,10 @@ describe('ScanPage', () => {
     expect(screen.queryByText('Input tokens')).toBeNull();
     await waitFor(() => expect(opened.length).toBeGreaterThan(0));
     const es = opened[opened.length - 1];
-    act(() => es.frame('scan_1', 1, 'scan_progress', { percent: 25, message: 'late report', engine: 'secrets', engines: running.progress.engines }));
+    act(() => es.frame(1, 'scan_progress', { percent: 25, message: 'late report', engine: 'secrets', engines: running.progress.engines }, { scanId: 'scan_1', createdAt: '2026-01-01T00:00:03Z' }));
     await screen.findByText(/late report/, { selector: '[role=log] *' });
     expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '40');
-    act(() => es.frame('scan_1', 2, 'scan_progress', { percent: 70, message: 'secrets: 210/300 files scanned', engine: 'secrets', done: 210, total: 300, unit: 'files' }));
+    act(() => es.frame(2, 'scan_progress', { percent: 70, message: 'secrets: 210/300 files scanned', engine: 'secrets', done: 210, total: 300, unit: 'files' }, { scanId: 'scan_1', createdAt: '2026-01-01T00:00:03Z' }));
     await waitFor(() => expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '70'));
     // The event log speaks in sentences, never JSON.
     expect(screen.getByRole('log', { name: 'Event log' }).textContent).not.toMatch(/[{}]/);
@@ -166,28 +167,3 @@ describe('ScanPage', () => {
     expect(screen.queryByText('Failed')).toBeNull();
   });
 });
-
-/** An EventSource double that records every stream opened and can push frames into it. */
-class RecordingEventSource {
-  static CLOSED = 2;
-  static sink: RecordingEventSource[] = [];
-  readyState = 0;
-  onerror: (() => void) | null = null;
-  onopen: (() => void) | null = null;
-  onmessage: ((m: MessageEvent) => void) | null = null;
-  private listeners = new Map<string, ((m: MessageEvent) => void)[]>();
-  constructor(readonly url: string) {
-    RecordingEventSource.sink.push(this);
-  }
-  addEventListener(kind: string, fn: (m: MessageEvent) => void) {
-    this.listeners.set(kind, [...(this.listeners.get(kind) ?? []), fn]);
-  }
-  close() {
-    this.readyState = RecordingEventSource.CLOSED;
-  }
-  frame(scanId: string, seq: number, kind: string, payload: Record<string, unknown>) {
-    const ev = { scan_id: scanId, seq, kind, payload, created_at: '2026-01-01T00:00:03Z' };
-    const msg = new MessageEvent(kind, { data: JSON.stringify(ev), lastEventId: String(seq) });
-    for (const fn of this.listeners.get(kind) ?? []) fn(msg);
-  }
-}

@@ -1,13 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import type { ApiKey, CreatedApiKey, User } from '../api/types';
 import { isRoot, useApi, useApp } from '../app-context';
 import { ACTIONS_COLUMN, DataTable } from '../components/DataTable';
-import { ConfirmDelete, Dialog, FormActions } from '../components/Dialog';
-import { PageHeader } from '../components/Misc';
-import { SecretOnce } from '../components/SecretOnce';
+import { ConfirmDelete, ConfirmRowDelete, Dialog, FormActions } from '../components/Dialog';
+import { PageHeader, SectionHead } from '../components/Misc';
+import { SecretOnce, useCreateWithSecret } from '../components/SecretOnce';
 import { Async, Empty } from '../components/States';
 import { formatDate } from '../lib/format';
-import { useAction, useAsync, useDocumentTitle } from '../lib/hooks';
+import { useAsync, useDialog, useDocumentTitle, useSubmit } from '../lib/hooks';
 
 export default function SettingsPage() {
   const { user, authConfig } = useApp();
@@ -38,12 +38,7 @@ function Sessions() {
   const cognito = authConfig.provider === 'cognito';
   return (
     <section className="panel" aria-labelledby="sessions-title">
-      <div className="section-head">
-        <h2 id="sessions-title">Sessions</h2>
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Sign out everywhere
-        </button>
-      </div>
+      <SectionHead title="Sessions" titleId="sessions-title" action="Sign out everywhere" onAction={() => setConfirming(true)} danger />
       <p className="muted small">
         Signs out every browser and device signed in as you, this one included.{' '}
         {cognito ? 'Vega refuses every token of your earlier sign-ins, even renewed ones; sign in again afterwards. ' : ''}API keys keep
@@ -71,24 +66,18 @@ function Sessions() {
 function ApiKeys() {
   const api = useApi();
   const keys = useAsync(() => api.listApiKeys({ limit: 200 }), []);
-  const [creating, setCreating] = useState(false);
-  const [created, setCreated] = useState<CreatedApiKey | null>(null);
-  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const create = useCreateWithSecret<CreatedApiKey>(keys);
+  const revoking = useDialog<ApiKey>();
   return (
     <section className="panel" aria-labelledby="keys-title">
-      <div className="section-head">
-        <h2 id="keys-title">API keys</h2>
-        <button type="button" className="primary" onClick={() => setCreating(true)}>
-          Create API key
-        </button>
-      </div>
+      <SectionHead title="API keys" titleId="keys-title" action="Create API key" onAction={create.open} />
       <p className="muted small">Use a key as a bearer token from CI or scripts. Revocation takes effect immediately.</p>
-      {created && (
+      {create.created && (
         <SecretOnce
-          heading={`Copy your new key “${created.name}” now — it will not be shown again.`}
+          heading={`Copy your new key “${create.created.name}” now — it will not be shown again.`}
           label="API key secret"
-          secret={created.secret}
-          onSaved={() => setCreated(null)}
+          secret={create.created.secret}
+          onSaved={create.saved}
         />
       )}
       <Async state={keys} label="Loading API keys…">
@@ -105,7 +94,7 @@ function ApiKeys() {
                   <td>{k.last_used_at ? formatDate(k.last_used_at) : 'Never'}</td>
                   <td>{k.expires_at ? formatDate(k.expires_at) : 'Never'}</td>
                   <td>
-                    <button type="button" className="danger small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                    <button type="button" className="danger small" onClick={() => revoking.open(k)} aria-label={`Revoke ${k.name}`}>
                       Revoke
                     </button>
                   </td>
@@ -115,29 +104,15 @@ function ApiKeys() {
           )
         }
       </Async>
-      {creating && (
-        <CreateKeyDialog
-          onClose={() => setCreating(false)}
-          onCreated={(k) => {
-            setCreating(false);
-            setCreated(k);
-            keys.reload(true);
-          }}
-        />
-      )}
-      {revoking && (
-        <ConfirmDelete
-          confirmLabel="Revoke"
-          what={`API key “${revoking.name}”`}
-          consequence="Anything using this key stops working immediately."
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            await api.revokeApiKey(revoking.id);
-            setRevoking(null);
-            keys.reload(true);
-          }}
-        />
-      )}
+      {create.creating && <CreateKeyDialog onClose={create.close} onCreated={create.onCreated} />}
+      <ConfirmRowDelete
+        dialog={revoking}
+        list={keys}
+        confirmLabel="Revoke"
+        what={(k) => `API key “${k.name}”`}
+        consequence="Anything using this key stops working immediately."
+        remove={(k) => api.revokeApiKey(k.id)}
+      />
     </section>
   );
 }
@@ -146,17 +121,13 @@ function CreateKeyDialog({ onClose, onCreated }: { onClose: () => void; onCreate
   const api = useApi();
   const [name, setName] = useState('');
   const [expires, setExpires] = useState('');
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      // a date input gives a day; the key expires at the end of it, UTC
-      onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    // a date input gives a day; the key expires at the end of it, UTC
+    onCreated(await api.createApiKey({ name: name.trim(), expires_at: expires ? `${expires}T23:59:59Z` : undefined }));
+  });
   return (
     <Dialog title="Create API key" onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         <label>
           Key name
           <input required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
@@ -180,16 +151,11 @@ function Users() {
   const { user: me } = useApp();
   const users = useAsync(() => api.listUsers({ limit: 500 }), []);
   const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState<User | null>(null);
-  const [deleting, setDeleting] = useState<User | null>(null);
+  const editing = useDialog<User>();
+  const deleting = useDialog<User>();
   return (
     <section className="panel" aria-labelledby="users-title">
-      <div className="section-head">
-        <h2 id="users-title">Local users</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
-          Add user
-        </button>
-      </div>
+      <SectionHead title="Local users" titleId="users-title" action="Add user" onAction={() => setAdding(true)} />
       <Async state={users} label="Loading users…">
         {(page) =>
           page.items.length === 0 ? (
@@ -203,10 +169,10 @@ function Users() {
                   <td>{(u.groups ?? []).join(', ')}</td>
                   <td>{u.last_login_at ? formatDate(u.last_login_at) : 'Never'}</td>
                   <td className="actions">
-                    <button type="button" className="small" onClick={() => setEditing(u)} aria-label={`Edit ${u.email}`}>
+                    <button type="button" className="small" onClick={() => editing.open(u)} aria-label={`Edit ${u.email}`}>
                       Edit
                     </button>
-                    <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => setDeleting(u)} aria-label={`Delete ${u.email}`}>
+                    <button type="button" className="danger small" disabled={u.id === me?.id} onClick={() => deleting.open(u)} aria-label={`Delete ${u.email}`}>
                       Delete
                     </button>
                   </td>
@@ -216,32 +182,21 @@ function Users() {
           )
         }
       </Async>
-      {(adding || editing) && (
+      {(adding || editing.item) && (
         <UserDialog
-          user={editing}
+          user={editing.item}
           onClose={() => {
             setAdding(false);
-            setEditing(null);
+            editing.close();
           }}
           onSaved={() => {
             setAdding(false);
-            setEditing(null);
+            editing.close();
             users.reload(true);
           }}
         />
       )}
-      {deleting && (
-        <ConfirmDelete
-          what={`user ${deleting.email}`}
-          consequence="The user can no longer sign in."
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.deleteUser(deleting.id);
-            setDeleting(null);
-            users.reload(true);
-          }}
-        />
-      )}
+      <ConfirmRowDelete dialog={deleting} list={users} what={(u) => `user ${u.email}`} consequence="The user can no longer sign in." remove={(u) => api.deleteUser(u.id)} />
     </section>
   );
 }
@@ -253,24 +208,20 @@ function UserDialog({ user, onClose, onSaved }: { user: User | null; onClose: ()
   const [password, setPassword] = useState('');
   const [keepKeys, setKeepKeys] = useState(false);
   const [groups, setGroups] = useState<Set<string>>(new Set(user?.groups ?? ['user']));
-  const { busy, error, run } = useAction();
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    return run(async () => {
-      if (user)
-        await api.updateUser(user.id, {
-          display_name: name.trim(),
-          groups: [...groups],
-          password: password || undefined,
-          keep_api_keys: password ? keepKeys : undefined,
-        });
-      else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
-      onSaved();
-    }, { stayBusy: true });
-  };
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    if (user)
+      await api.updateUser(user.id, {
+        display_name: name.trim(),
+        groups: [...groups],
+        password: password || undefined,
+        keep_api_keys: password ? keepKeys : undefined,
+      });
+    else await api.createUser({ email: email.trim(), display_name: name.trim(), password, groups: [...groups] });
+    onSaved();
+  });
   return (
     <Dialog title={user ? `Edit ${user.email}` : 'Add user'} onClose={onClose}>
-      <form onSubmit={(e) => void submit(e)}>
+      <form onSubmit={onSubmit}>
         {!user && (
           <label>
             Email

@@ -4,6 +4,7 @@ import { useApi } from '../app-context';
 import { BarChart } from '../components/BarChart';
 import { DataTable } from '../components/DataTable';
 import { Facts, PageHeader } from '../components/Misc';
+import { Options } from '../components/Options';
 import { Async, Empty } from '../components/States';
 import { formatCost, formatNumber } from '../lib/format';
 import { useAsync, useDocumentTitle } from '../lib/hooks';
@@ -13,6 +14,8 @@ function isoDay(d: Date) {
 }
 
 type Metric = 'cost_usd' | 'tokens' | 'requests';
+const GROUP_BY_LABELS: Record<UsageGroupBy, string> = { day: 'Day', project: 'Project', scan: 'Scan' };
+const METRIC_LABELS: Record<Metric, string> = { cost_usd: 'Cost', tokens: 'Tokens', requests: 'Requests' };
 
 export default function UsagePage() {
   const api = useApi();
@@ -50,17 +53,13 @@ export default function UsagePage() {
         <label>
           Group by
           <select value={groupBy} onChange={(e) => set('group_by', e.target.value)}>
-            <option value="day">Day</option>
-            <option value="project">Project</option>
-            <option value="scan">Scan</option>
+            <Options labels={GROUP_BY_LABELS} />
           </select>
         </label>
         <label>
           Chart
           <select value={metric} onChange={(e) => set('metric', e.target.value)}>
-            <option value="cost_usd">Cost</option>
-            <option value="tokens">Tokens</option>
-            <option value="requests">Requests</option>
+            <Options labels={METRIC_LABELS} />
           </select>
         </label>
       </form>

@@ -1,0 +1,30 @@
+import type { Finding } from '../api/types';
+
+/** An open, high-severity secret finding; `over` sets what a test is about. Shared so every test builds a Finding the same way. */
+export const makeFinding = (over: Partial<Finding> = {}): Finding => ({
+  id: 'fnd_1',
+  scan_id: 'scan_1',
+  repository_id: 'repo_1',
+  project_id: 'prj_1',
+  fingerprint: 'fp',
+  engine: 'secrets',
+  title: 'AWS secret key',
+  severity: 'high',
+  confidence: 'high',
+  category: 'secret',
+  rule_id: 'aws-access-token',
+  cwe: ['CWE-798'],
+  file_path: 'config/app.py',
+  start_line: 3,
+  end_line: 3,
+  description: '',
+  evidence: '',
+  recommendation: '',
+  locations: null,
+  status: 'open',
+  first_seen_scan_id: 'scan_1',
+  last_seen_scan_id: 'scan_1',
+  created_at: '2026-01-01T00:00:00Z',
+  updated_at: '2026-01-01T00:00:00Z',
+  ...over,
+});
