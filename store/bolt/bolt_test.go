@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -258,11 +257,7 @@ func BenchmarkOwnedTotals(b *testing.B) {
 		for b.Loop() {
 			var t store.OwnedTotals
 			err := s.db.View(func(tx *bbolt.Tx) error {
-				if err := tx.Bucket(bktProjects).ForEach(func(_, v []byte) error {
-					var p store.Project
-					if err := json.Unmarshal(v, &p); err != nil {
-						return err
-					}
+				if err := projects.each(tx, func(p *store.Project) error {
 					if p.OwnerUserID == user {
 						t.Projects++
 					}
@@ -270,7 +265,7 @@ func BenchmarkOwnedTotals(b *testing.B) {
 				}); err != nil {
 					return err
 				}
-				if err := forEachRepo(tx, func(r *store.Repository) error {
+				if err := repos.each(tx, func(r *store.Repository) error {
 					if r.OwnerUserID == user {
 						t.Repositories++
 					}
@@ -278,13 +273,9 @@ func BenchmarkOwnedTotals(b *testing.B) {
 				}); err != nil {
 					return err
 				}
-				return tx.Bucket(bktSnapshots).ForEach(func(_, v []byte) error {
-					var r snapshotRecord
-					if err := json.Unmarshal(v, &r); err != nil {
-						return err
-					}
-					if r.OwnerUserID == user {
-						t.StoredBytes += r.StoredBytes
+				return snapshots.each(tx, func(sn *store.Snapshot) error {
+					if sn.OwnerUserID == user {
+						t.StoredBytes += sn.StoredBytes
 					}
 					return nil
 				})

@@ -12,21 +12,16 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
+// profiles is the threat profile bucket, keyed by repository ID.
+var profiles = table[profileRecord, store.ThreatProfile]{
+	bucket: bktProfiles, what: "threat profile", toRecord: profileToRecord, fromRecord: (*profileRecord).profile,
+	key:   func(tp *store.ThreatProfile) string { return tp.RepositoryID },
+	owner: func(tp *store.ThreatProfile) string { return tp.OwnerUserID },
+}
+
 // GetThreatProfile returns the repository's profile, ErrNotFound when it has none.
 func (s *Store) GetThreatProfile(ctx context.Context, sc store.Scope, repositoryID string) (*store.ThreatProfile, error) {
-	var out *store.ThreatProfile
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		var r profileRecord
-		if err := getJSON(tx.Bucket(bktProfiles), []byte(repositoryID), &r); err != nil {
-			return err
-		}
-		if !sc.Allows(r.OwnerUserID) {
-			return store.ErrNotFound
-		}
-		out = r.profile()
-		return nil
-	})
-	return out, err
+	return profiles.read(ctx, s, sc, repositoryID)
 }
 
 // PutThreatProfile creates or replaces the repository's profile. The profile
@@ -36,12 +31,10 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		tp.UpdatedAt = s.nowUTC()
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, store.System(), tp.RepositoryID); err != nil {
-			return fmt.Errorf("repository %q: %w", tp.RepositoryID, err)
+		if err := parentExists(tx, repos, tp.RepositoryID); err != nil {
+			return err
 		}
-		b := tx.Bucket(bktProfiles)
-		var existing profileRecord
-		switch err := getJSON(b, []byte(tp.RepositoryID), &existing); {
+		switch existing, err := profiles.get(tx, tp.RepositoryID); {
 		case err == nil:
 			tp.ID = existing.ID
 		case isNotFound(err):
@@ -51,7 +44,7 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		default:
 			return err
 		}
-		if err := putJSON(b, []byte(tp.RepositoryID), profileToRecord(tp)); err != nil {
+		if err := profiles.put(tx, tp); err != nil {
 			return err
 		}
 		if tp.Status != store.ProfileReady {
@@ -97,11 +90,11 @@ func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
 // keepReadyProfiles gives every ready profile written before versions were
 // kept its first version, so the first change after an upgrade can be undone.
 func keepReadyProfiles(tx *bolt.Tx) error {
-	return eachJSON(tx.Bucket(bktProfiles), "threat profile", func(r *profileRecord) error {
-		if r.Status != store.ProfileReady {
+	return profiles.each(tx, func(tp *store.ThreatProfile) error {
+		if tp.Status != store.ProfileReady {
 			return nil
 		}
-		return addProfileVersion(tx, r.profile())
+		return addProfileVersion(tx, tp)
 	})
 }
 
@@ -120,7 +113,7 @@ func (r *versionRecord) version() store.ThreatProfileVersion {
 func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, repositoryID string) ([]store.ThreatProfileVersion, error) {
 	out := []store.ThreatProfileVersion{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, sc, repositoryID); err != nil {
+		if _, err := repos.getIn(tx, sc, repositoryID); err != nil {
 			return err
 		}
 		prefix := profileVersionPrefix(repositoryID)

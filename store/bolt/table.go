@@ -1,0 +1,211 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vegasec/vega/store"
+)
+
+// table is one primary bucket of JSON records R keyed by ID and read and
+// written as the store type T. It holds the get, put, list, walk and
+// read-modify-write every bucket needs, so a bucket file keeps only its own
+// rules (indexes, parents, what an update may change).
+type table[R, T any] struct {
+	bucket     []byte
+	what       string            // the record kind, named in decode errors
+	key        func(*T) string   // the primary key, usually the ID
+	toRecord   func(*T) *R       // store type -> stored record
+	fromRecord func(*R) *T       // stored record -> store type
+	owner      func(*T) string   // the user a store.Scope checks; nil: only System() sees the kind
+	fixed      func(old, cur *T) // puts back, after an update callback, what it may not change
+}
+
+// plainTable is a table whose store type is stored as it is.
+func plainTable[T any](bucket []byte, what string, key func(*T) string, fixed func(old, cur *T)) table[T, T] {
+	return table[T, T]{bucket: bucket, what: what, key: key, toRecord: identity[T], fromRecord: identity[T], fixed: fixed}
+}
+
+// get reads the record under id; ErrNotFound when there is none.
+func (t table[R, T]) get(tx *bolt.Tx, id string) (*T, error) {
+	return getRecord(tx, t.bucket, id, t.fromRecord)
+}
+
+// visible reports whether sc may see v.
+func (t table[R, T]) visible(sc store.Scope, v *T) bool {
+	if t.owner == nil {
+		return sc.IsSystem()
+	}
+	return sc.Allows(t.owner(v))
+}
+
+// getIn is get as sc sees it: another user's object is ErrNotFound too.
+func (t table[R, T]) getIn(tx *bolt.Tx, sc store.Scope, id string) (*T, error) {
+	v, err := t.get(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !t.visible(sc, v) {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+// has reports whether a record is stored under id.
+func (t table[R, T]) has(tx *bolt.Tx, id string) bool {
+	return tx.Bucket(t.bucket).Get([]byte(id)) != nil
+}
+
+// put writes v under its key, replacing what is there.
+func (t table[R, T]) put(tx *bolt.Tx, v *T) error {
+	return putJSON(tx.Bucket(t.bucket), []byte(t.key(v)), t.toRecord(v))
+}
+
+// insert writes a new v; ErrConflict when its key is taken.
+func (t table[R, T]) insert(tx *bolt.Tx, v *T) error {
+	if t.has(tx, t.key(v)) {
+		return store.ErrConflict
+	}
+	return t.put(tx, v)
+}
+
+func (t table[R, T]) delete(tx *bolt.Tx, id string) error {
+	return tx.Bucket(t.bucket).Delete([]byte(id))
+}
+
+// each calls fn with every record (fn must not write to the bucket).
+func (t table[R, T]) each(tx *bolt.Tx, fn func(*T) error) error {
+	return eachJSON(tx.Bucket(t.bucket), t.what, func(r *R) error { return fn(t.fromRecord(r)) })
+}
+
+// where collects the records keep accepts, for callers that change them
+// afterwards (bbolt forbids writes during a walk).
+func (t table[R, T]) where(tx *bolt.Tx, keep func(*T) bool) ([]*T, error) {
+	var out []*T
+	err := t.each(tx, func(v *T) error {
+		if keep(v) {
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// applyWhere collects the records match accepts, then calls fn with each:
+// after the walk, as bbolt forbids writes during one. It returns how many
+// there were.
+func (t table[R, T]) applyWhere(tx *bolt.Tx, match func(*T) bool, fn func(*T) error) (int, error) {
+	found, err := t.where(tx, match)
+	if err != nil {
+		return 0, err
+	}
+	for _, v := range found {
+		if err := fn(v); err != nil {
+			return 0, err
+		}
+	}
+	return len(found), nil
+}
+
+// page returns one page, newest first, of the records sc sees that keep accepts.
+func (t table[R, T]) page(ctx context.Context, s *Store, sc store.Scope, p store.Page, keep func(*T) bool) ([]T, string, error) {
+	var out []T
+	var next string
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, next, err = listDesc(tx.Bucket(t.bucket), p, decodeAs(t.fromRecord,
+			func(v *T) bool { return t.visible(sc, v) && keep(v) }))
+		return err
+	})
+	return out, next, err
+}
+
+// read is getIn in its own read transaction.
+func (t table[R, T]) read(ctx context.Context, s *Store, sc store.Scope, id string) (*T, error) {
+	return viewValue(ctx, s, func(tx *bolt.Tx) (*T, error) { return t.getIn(tx, sc, id) })
+}
+
+// updateTx reads id as sc sees it, lets fn change a copy, restores what
+// t.fixed keeps and saves the result with save (old is the stored version,
+// for keeping indexes in step; nil save is put).
+func (t table[R, T]) updateTx(tx *bolt.Tx, sc store.Scope, id string, fn func(*T) error, save func(tx *bolt.Tx, old, cur *T) error) (*T, error) {
+	old, err := t.getIn(tx, sc, id)
+	if err != nil {
+		return nil, err
+	}
+	cur := *old
+	if err := fn(&cur); err != nil {
+		return nil, err
+	}
+	t.fixed(old, &cur)
+	if save == nil {
+		err = t.put(tx, &cur)
+	} else {
+		err = save(tx, old, &cur)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &cur, nil
+}
+
+// update is updateTx in its own write transaction.
+func (t table[R, T]) update(ctx context.Context, s *Store, sc store.Scope, id string, fn func(*T) error, save func(tx *bolt.Tx, old, cur *T) error) (*T, error) {
+	return updateValue(ctx, s, func(tx *bolt.Tx) (*T, error) { return t.updateTx(tx, sc, id, fn, save) })
+}
+
+// viewValue runs get in a read transaction and returns its answer.
+func viewValue[V any](ctx context.Context, s *Store, get func(tx *bolt.Tx) (V, error)) (V, error) {
+	var out V
+	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = get(tx)
+		return err
+	})
+	return out, err
+}
+
+// updateValue runs change in a write transaction and returns its answer.
+func updateValue[V any](ctx context.Context, s *Store, change func(tx *bolt.Tx) (V, error)) (V, error) {
+	var out V
+	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = change(tx)
+		return err
+	})
+	return out, err
+}
+
+// everything is a keep func for lists that filter on scope alone.
+func everything[T any](*T) bool { return true }
+
+// stampCreated fills a new object's ID and CreatedAt (store.Stamp) and, when
+// unset, UpdatedAt to CreatedAt: what every Create of an updatable kind does.
+func stampCreated(id *string, created, updated *time.Time, prefix string, now time.Time) {
+	store.Stamp(id, created, prefix, now)
+	if updated.IsZero() {
+		*updated = *created
+	}
+}
+
+// parentExists is ErrNotFound, naming the parent, when no id is stored in
+// parent: a child is only created under a parent that exists.
+func parentExists[R, T any](tx *bolt.Tx, parent table[R, T], id string) error {
+	if !parent.has(tx, id) {
+		return fmt.Errorf("%s %q: %w", parent.what, id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// insertIndexed writes a new v and points idx's entry at key to it;
+// ErrConflict when v's key or the index entry is taken (a unique index).
+func (t table[R, T]) insertIndexed(tx *bolt.Tx, v *T, idx, key []byte) error {
+	b := tx.Bucket(idx)
+	if b.Get(key) != nil {
+		return store.ErrConflict
+	}
+	if err := t.insert(tx, v); err != nil {
+		return err
+	}
+	return b.Put(key, []byte(t.key(v)))
+}
