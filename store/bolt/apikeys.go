@@ -10,12 +10,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// apiKeys is the API key bucket; its hash is indexed in idxAPIKeyHash.
-var apiKeys = table[apiKeyRecord, store.APIKey]{
-	bucket: bktAPIKeys, what: "api key", toRecord: apiKeyToRecord, fromRecord: (*apiKeyRecord).apiKey,
-	key: func(k *store.APIKey) string { return k.ID },
-}
-
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
 	if k.Hash == "" {

@@ -14,16 +14,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// findings is the finding bucket; putFinding keeps its fingerprint and meta indexes.
-var findings = table[findingRecord, store.Finding]{
-	bucket: bktFindings, what: "finding", toRecord: findingToRecord, fromRecord: (*findingRecord).finding,
-	key:   func(f *store.Finding) string { return f.ID },
-	owner: func(f *store.Finding) string { return f.OwnerUserID },
-	fixed: func(old, f *store.Finding) {
-		f.ID, f.OwnerUserID, f.RepositoryID, f.ProjectID = old.ID, old.OwnerUserID, old.RepositoryID, old.ProjectID
-	},
-}
-
 // CreateFinding stores f. ErrConflict when the repository already has a
 // finding with the same fingerprint; ErrNotFound when the repository is missing.
 func (s *Store) CreateFinding(ctx context.Context, f *store.Finding) error {

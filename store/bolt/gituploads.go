@@ -9,15 +9,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// gitUploads is the git upload bucket; its token hash is indexed in idxGitUploadToken.
-var gitUploads = table[gitUploadRecord, store.GitUpload]{
-	bucket: bktGitUploads, what: "git upload", toRecord: gitUploadToRecord, fromRecord: (*gitUploadRecord).gitUpload,
-	key:   func(g *store.GitUpload) string { return g.ID },
-	owner: func(g *store.GitUpload) string { return g.UserID },
-	// The token hash is indexed and the owner scopes reads; keep both fixed.
-	fixed: func(old, g *store.GitUpload) { g.ID, g.TokenHash, g.UserID = old.ID, old.TokenHash, old.UserID },
-}
-
 func (s *Store) CreateGitUpload(ctx context.Context, g *store.GitUpload) error {
 	store.Stamp(&g.ID, &g.CreatedAt, store.PrefixGitUpload, s.nowUTC())
 	if g.TokenHash == "" {

@@ -8,14 +8,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// projects is the project bucket.
-var projects = table[projectRecord, store.Project]{
-	bucket: bktProjects, what: "project", toRecord: projectToRecord, fromRecord: (*projectRecord).project,
-	key:   func(p *store.Project) string { return p.ID },
-	owner: func(p *store.Project) string { return p.OwnerUserID },
-	fixed: func(old, p *store.Project) { p.ID, p.OwnerUserID = old.ID, old.OwnerUserID },
-}
-
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	stampCreated(&p.ID, &p.CreatedAt, &p.UpdatedAt, store.PrefixProject, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
@@ -24,22 +16,6 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 		}
 		return putOwned(tx, p.OwnerUserID, ownedProject, p.ID, 0)
 	})
-}
-
-// projectRecord is a stored project with the fields the API does not show.
-type projectRecord struct {
-	store.Project
-	IgnoreSuppressions bool `json:"ignore_suppressions,omitempty"`
-}
-
-func projectToRecord(p *store.Project) *projectRecord {
-	return &projectRecord{Project: *p, IgnoreSuppressions: p.IgnoreSuppressions}
-}
-
-func (r *projectRecord) project() *store.Project {
-	p := r.Project
-	p.IgnoreSuppressions = r.IgnoreSuppressions
-	return &p
 }
 
 func (s *Store) GetProject(ctx context.Context, sc store.Scope, id string) (*store.Project, error) {

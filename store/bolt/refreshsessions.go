@@ -10,13 +10,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// refreshSessions is the refresh session bucket; token hashes are indexed in
-// idxRefreshHash and each family's unrevoked session in idxRefreshLive.
-var refreshSessions = table[refreshRecord, store.RefreshSession]{
-	bucket: bktRefresh, what: "refresh session", toRecord: refreshToRecord, fromRecord: (*refreshRecord).session,
-	key: func(rs *store.RefreshSession) string { return rs.ID },
-}
-
 func (s *Store) CreateRefreshSession(ctx context.Context, rs *store.RefreshSession) error {
 	s.fillRefresh(rs)
 	if rs.TokenHash == "" {

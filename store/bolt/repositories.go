@@ -9,17 +9,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// repos is the repository bucket.
-var repos = table[repoRecord, store.Repository]{
-	bucket: bktRepos, what: "repository", toRecord: repoToRecord, fromRecord: (*repoRecord).repo,
-	key:   func(r *store.Repository) string { return r.ID },
-	owner: func(r *store.Repository) string { return r.OwnerUserID },
-	// Identity and ownership are not an update callback's to change.
-	fixed: func(old, r *store.Repository) {
-		r.ID, r.OwnerUserID, r.ProjectID = old.ID, old.OwnerUserID, old.ProjectID
-	},
-}
-
 // CreateRepository stores r; ErrNotFound when its project does not exist.
 func (s *Store) CreateRepository(ctx context.Context, r *store.Repository) error {
 	stampCreated(&r.ID, &r.CreatedAt, &r.UpdatedAt, store.PrefixRepo, s.nowUTC())

@@ -14,12 +14,6 @@ func jobKey(scanID string, attempt int) []byte {
 	return append(compositeKey(scanID, ""), uint64Key(uint64(attempt))...)
 }
 
-// runnerJobs is the runner job bucket; idxJobScanAttempt finds a job by its
-// (scan, attempt).
-var runnerJobs = plainTable(bktJobs, "runner job", func(j *store.RunnerJob) string { return j.ID },
-	// The (scan, attempt) identity is indexed; keep it fixed.
-	func(old, j *store.RunnerJob) { j.ID, j.ScanID, j.Attempt = old.ID, old.ScanID, old.Attempt })
-
 // CreateRunnerJob stores j; ErrConflict when the scan attempt already has a job.
 func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
 	store.Stamp(&j.ID, &j.CreatedAt, store.PrefixJob, s.nowUTC())

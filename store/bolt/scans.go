@@ -12,14 +12,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// scans is the scan bucket; putScan keeps its status index.
-var scans = table[scanRecord, store.Scan]{
-	bucket: bktScans, what: "scan", toRecord: scanToRecord, fromRecord: (*scanRecord).scan,
-	key:   func(sc *store.Scan) string { return sc.ID },
-	owner: func(sc *store.Scan) string { return sc.OwnerUserID },
-	fixed: func(old, sc *store.Scan) { sc.ID, sc.OwnerUserID = old.ID, old.OwnerUserID },
-}
-
 // CreateScan stores sc (queued when no status is given); ErrNotFound when its
 // repository does not exist.
 func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {

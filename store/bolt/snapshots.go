@@ -8,13 +8,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// snapshots is the snapshot bucket.
-var snapshots = table[snapshotRecord, store.Snapshot]{
-	bucket: bktSnapshots, what: "snapshot", toRecord: snapshotToRecord, fromRecord: (*snapshotRecord).snapshot,
-	key:   func(sn *store.Snapshot) string { return sn.ID },
-	owner: func(sn *store.Snapshot) string { return sn.OwnerUserID },
-}
-
 // CreateSnapshot stores sn; ErrNotFound when its repository does not exist.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
 	store.Stamp(&sn.ID, &sn.CreatedAt, store.PrefixSnapshot, s.nowUTC())

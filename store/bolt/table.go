@@ -15,18 +15,17 @@ import (
 // read-modify-write every bucket needs, so a bucket file keeps only its own
 // rules (indexes, parents, what an update may change).
 type table[R, T any] struct {
-	bucket     []byte
-	what       string            // the record kind, named in decode errors
-	key        func(*T) string   // the primary key, usually the ID
-	toRecord   func(*T) *R       // store type -> stored record
-	fromRecord func(*R) *T       // stored record -> store type
-	owner      func(*T) string   // the user a store.Scope checks; nil: only System() sees the kind
-	fixed      func(old, cur *T) // puts back, after an update callback, what it may not change
+	recordCodec[R, T]
+	bucket []byte
+	what   string            // the record kind, named in decode errors
+	key    func(*T) string   // the primary key, usually the ID
+	owner  func(*T) string   // the user a store.Scope checks; nil: only System() sees the kind
+	fixed  func(old, cur *T) // puts back, after an update callback, what it may not change
 }
 
-// plainTable is a table whose store type is stored as it is.
-func plainTable[T any](bucket []byte, what string, key func(*T) string, fixed func(old, cur *T)) table[T, T] {
-	return table[T, T]{bucket: bucket, what: what, key: key, toRecord: identity[T], fromRecord: identity[T], fixed: fixed}
+// newTable checks R against T (newRecordCodec) and describes the bucket.
+func newTable[R, T any](bucket []byte, what string, key, owner func(*T) string, fixed func(old, cur *T)) table[R, T] {
+	return table[R, T]{recordCodec: newRecordCodec[R, T](), bucket: bucket, what: what, key: key, owner: owner, fixed: fixed}
 }
 
 // get reads the record under id; ErrNotFound when there is none.

@@ -12,13 +12,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// profiles is the threat profile bucket, keyed by repository ID.
-var profiles = table[profileRecord, store.ThreatProfile]{
-	bucket: bktProfiles, what: "threat profile", toRecord: profileToRecord, fromRecord: (*profileRecord).profile,
-	key:   func(tp *store.ThreatProfile) string { return tp.RepositoryID },
-	owner: func(tp *store.ThreatProfile) string { return tp.OwnerUserID },
-}
-
 // GetThreatProfile returns the repository's profile, ErrNotFound when it has none.
 func (s *Store) GetThreatProfile(ctx context.Context, sc store.Scope, repositoryID string) (*store.ThreatProfile, error) {
 	return profiles.read(ctx, s, sc, repositoryID)
@@ -71,7 +64,7 @@ func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
 	v := store.ThreatProfileVersion{ID: store.NewID(store.PrefixProfileV), RepositoryID: tp.RepositoryID,
 		OwnerUserID: tp.OwnerUserID, Source: tp.Source, Content: tp.Content, CreatedAt: tp.UpdatedAt, CreatedBy: tp.UpdatedBy}
 	prefix := profileVersionPrefix(tp.RepositoryID)
-	if err := putJSON(b, append(prefix, uint64Key(seq)...), versionRecord{ThreatProfileVersion: v, OwnerUserID: v.OwnerUserID}); err != nil {
+	if err := putJSON(b, append(prefix, uint64Key(seq)...), profileVersions.toRecord(&v)); err != nil {
 		return err
 	}
 	var keys [][]byte
@@ -98,17 +91,6 @@ func keepReadyProfiles(tx *bolt.Tx) error {
 	})
 }
 
-type versionRecord struct {
-	store.ThreatProfileVersion
-	OwnerUserID string `json:"owner_user_id"`
-}
-
-func (r *versionRecord) version() store.ThreatProfileVersion {
-	v := r.ThreatProfileVersion
-	v.OwnerUserID = r.OwnerUserID
-	return v
-}
-
 // ListThreatProfileVersions returns the repository's kept versions, newest first.
 func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, repositoryID string) ([]store.ThreatProfileVersion, error) {
 	out := []store.ThreatProfileVersion{}
@@ -124,7 +106,7 @@ func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, r
 				return fmt.Errorf("bolt: decode profile version %q: %w", k, err)
 			}
 			if sc.Allows(r.OwnerUserID) {
-				out = append(out, r.version())
+				out = append(out, *profileVersions.fromRecord(&r))
 			}
 		}
 		slices.Reverse(out)

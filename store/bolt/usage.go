@@ -9,9 +9,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// usageRecords is the usage record bucket.
-var usageRecords = plainTable(bktUsage, "usage record", func(r *store.UsageRecord) string { return r.ID }, nil)
-
 func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {
 	store.Stamp(&r.ID, &r.At, store.PrefixUsage, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error { return usageRecords.insert(tx, r) })

@@ -11,13 +11,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// users is the user bucket; putUser keeps its email and subject indexes.
-var users = table[userRecord, store.User]{
-	bucket: bktUsers, what: "user", toRecord: userToRecord, fromRecord: (*userRecord).user,
-	key:   func(u *store.User) string { return u.ID },
-	fixed: func(old, u *store.User) { u.ID = old.ID },
-}
-
 func emailKey(email string) []byte { return []byte(strings.ToLower(strings.TrimSpace(email))) }
 
 // CreateUser stores u; ErrConflict when its subject is taken or, for a local

@@ -12,59 +12,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// webhookRecord is a stored webhook with its sealed secret, which the API
-// type never serialises.
-type webhookRecord struct {
-	store.Webhook
-	SecretSealed []byte `json:"secret_sealed"`
-}
-
-func webhookToRecord(w *store.Webhook) *webhookRecord {
-	return &webhookRecord{Webhook: *w, SecretSealed: w.SecretSealed}
-}
-
-func (r *webhookRecord) webhook() *store.Webhook {
-	w := r.Webhook
-	w.SecretSealed = r.SecretSealed
-	return &w
-}
-
-// deliveryRecord is a stored delivery with its lease token.
-type deliveryRecord struct {
-	store.WebhookDelivery
-	LeaseToken string `json:"lease_token,omitempty"`
-}
-
-func deliveryToRecord(d *store.WebhookDelivery) *deliveryRecord {
-	return &deliveryRecord{WebhookDelivery: *d, LeaseToken: d.LeaseToken}
-}
-
-func (r *deliveryRecord) delivery() *store.WebhookDelivery {
-	d := r.WebhookDelivery
-	d.LeaseToken = r.LeaseToken
-	return &d
-}
-
-// webhooks is the webhook bucket; idxWebhookProject lists a project's webhooks.
-var webhooks = table[webhookRecord, store.Webhook]{
-	bucket: bktWebhooks, what: "webhook", toRecord: webhookToRecord, fromRecord: (*webhookRecord).webhook,
-	key:   func(w *store.Webhook) string { return w.ID },
-	owner: func(w *store.Webhook) string { return w.OwnerUserID },
-}
-
-// deliveries is the webhook delivery bucket; putDelivery keeps its due index
-// and idxDeliveryHook lists a webhook's deliveries.
-var deliveries = table[deliveryRecord, store.WebhookDelivery]{
-	bucket: bktDeliveries, what: "webhook delivery", toRecord: deliveryToRecord, fromRecord: (*deliveryRecord).delivery,
-	key:   func(d *store.WebhookDelivery) string { return d.ID },
-	owner: func(d *store.WebhookDelivery) string { return d.OwnerUserID },
-	// Identity and ownership are fixed.
-	fixed: func(old, d *store.WebhookDelivery) {
-		d.ID, d.WebhookID, d.ProjectID, d.OwnerUserID, d.CreatedAt = old.ID, old.WebhookID, old.ProjectID, old.OwnerUserID, old.CreatedAt
-		d.NextAttemptAt = d.NextAttemptAt.UTC()
-	},
-}
-
 func dueKey(at time.Time, id string) []byte {
 	return append(uint64Key(uint64(at.UnixNano())), id...)
 }

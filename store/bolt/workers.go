@@ -8,9 +8,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// workers is the worker bucket.
-var workers = plainTable(bktWorkers, "worker", func(w *store.Worker) string { return w.ID }, nil)
-
 func (s *Store) UpsertWorker(ctx context.Context, w *store.Worker) error {
 	if w.ID == "" {
 		w.ID = store.NewID(store.PrefixWorker)
