@@ -57,7 +57,7 @@ func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, erro
 	if userID == "" {
 		return 0, nil
 	}
-	return updateValue(ctx, s, func(tx *bolt.Tx) (int, error) {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
 		return apiKeys.applyWhere(tx, func(k *store.APIKey) bool { return k.UserID == userID },
 			func(k *store.APIKey) error { return deleteAPIKey(tx, k) })
 	})

@@ -140,9 +140,12 @@ var (
 // checks once, when the package starts, that R stores every hidden field of
 // T: a field added to T later cannot be silently dropped on write.
 type recordCodec[R, T any] struct {
-	same   bool  // R is T
-	hidden []int // hidden[i] is the index in T of R's field i+1
+	toRec, fromRec []fieldMove // nil when R is T
 }
+
+// fieldMove copies the field at path src of one struct to path dst of
+// another (an empty path is the struct itself).
+type fieldMove struct{ dst, src []int }
 
 // newRecordCodec checks R's layout against T and panics when R is not T
 // embedded first, followed by exactly T's `json:"-"` fields, same names and
@@ -150,59 +153,44 @@ type recordCodec[R, T any] struct {
 func newRecordCodec[R, T any]() recordCodec[R, T] {
 	rt, tt := reflect.TypeFor[R](), reflect.TypeFor[T]()
 	if rt == tt {
-		return recordCodec[R, T]{same: true}
+		return recordCodec[R, T]{}
 	}
 	if rt.NumField() == 0 || !rt.Field(0).Anonymous || rt.Field(0).Type != tt {
 		panic(fmt.Sprintf("bolt: record %v must embed %v as its first field", rt, tt))
 	}
-	var c recordCodec[R, T]
+	c := recordCodec[R, T]{toRec: []fieldMove{{dst: []int{0}}}, fromRec: []fieldMove{{src: []int{0}}}}
+	stored := map[int]bool{}
 	for i := 1; i < rt.NumField(); i++ {
 		rf := rt.Field(i)
 		tf, ok := tt.FieldByName(rf.Name)
 		if !ok || len(tf.Index) != 1 || tf.Type != rf.Type || tf.Tag.Get("json") != "-" {
 			panic(fmt.Sprintf("bolt: record %v field %s is not a hidden field of %v", rt, rf.Name, tt))
 		}
-		c.hidden = append(c.hidden, tf.Index[0])
+		c.toRec = append(c.toRec, fieldMove{dst: []int{i}, src: tf.Index})
+		c.fromRec = append(c.fromRec, fieldMove{dst: tf.Index, src: []int{i}})
+		stored[tf.Index[0]] = true
 	}
 	for i := range tt.NumField() {
-		if tt.Field(i).Tag.Get("json") == "-" && !c.hides(i) {
+		if tt.Field(i).Tag.Get("json") == "-" && !stored[i] {
 			panic(fmt.Sprintf("bolt: record %v does not store %v.%s", rt, tt, tt.Field(i).Name))
 		}
 	}
 	return c
 }
 
-func (c recordCodec[R, T]) hides(i int) bool {
-	for _, j := range c.hidden {
-		if j == i {
-			return true
-		}
-	}
-	return false
-}
+func (c recordCodec[R, T]) toRecord(t *T) *R { return moveFields[R](t, c.toRec) }
 
-func (c recordCodec[R, T]) toRecord(t *T) *R {
-	if c.same {
-		return any(t).(*R)
-	}
-	r := new(R)
-	rv, tv := reflect.ValueOf(r).Elem(), reflect.ValueOf(t).Elem()
-	rv.Field(0).Set(tv)
-	for i, j := range c.hidden {
-		rv.Field(i + 1).Set(tv.Field(j))
-	}
-	return r
-}
+func (c recordCodec[R, T]) fromRecord(r *R) *T { return moveFields[T](r, c.fromRec) }
 
-func (c recordCodec[R, T]) fromRecord(r *R) *T {
-	if c.same {
-		return any(r).(*T)
+// moveFields builds a D from src by moves; no moves means D is S.
+func moveFields[D, S any](src *S, moves []fieldMove) *D {
+	if moves == nil {
+		return any(src).(*D)
 	}
-	t := new(T)
-	rv, tv := reflect.ValueOf(r).Elem(), reflect.ValueOf(t).Elem()
-	tv.Set(rv.Field(0))
-	for i, j := range c.hidden {
-		tv.Field(j).Set(rv.Field(i + 1))
+	d := new(D)
+	dv, sv := reflect.ValueOf(d).Elem(), reflect.ValueOf(src).Elem()
+	for _, m := range moves {
+		dv.FieldByIndex(m.dst).Set(sv.FieldByIndex(m.src))
 	}
-	return t
+	return d
 }

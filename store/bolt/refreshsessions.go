@@ -147,7 +147,7 @@ func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now t
 
 // DeleteExpiredRefreshSessions removes sessions that expired before `before`.
 func (s *Store) DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error) {
-	return updateValue(ctx, s, func(tx *bolt.Tx) (int, error) {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
 		hashes, live := tx.Bucket(idxRefreshHash), tx.Bucket(idxRefreshLive)
 		return refreshSessions.applyWhere(tx, func(rs *store.RefreshSession) bool { return rs.ExpiresAt.Before(before) }, func(rs *store.RefreshSession) error {
 			if err := hashes.Delete([]byte(rs.TokenHash)); err != nil {

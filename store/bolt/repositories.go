@@ -13,10 +13,7 @@ import (
 func (s *Store) CreateRepository(ctx context.Context, r *store.Repository) error {
 	stampCreated(&r.ID, &r.CreatedAt, &r.UpdatedAt, store.PrefixRepo, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if err := parentExists(tx, projects, r.ProjectID); err != nil {
-			return err
-		}
-		if err := repos.insert(tx, r); err != nil {
+		if err := insertUnder(tx, projects, r.ProjectID, repos, r); err != nil {
 			return err
 		}
 		return putOwned(tx, r.OwnerUserID, ownedRepo, r.ID, 0)

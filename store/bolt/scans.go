@@ -32,7 +32,7 @@ func (s *Store) createScan(ctx context.Context, sc *store.Scan, maxActive int) (
 	if sc.Status == "" {
 		sc.Status = store.ScanQueued
 	}
-	return updateValue(ctx, s, func(tx *bolt.Tx) (int, error) {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
 		active := 0
 		if maxActive >= 0 {
 			if err := scansWithStatus(tx, store.ActiveScanStatuses, func(x *store.Scan) (bool, error) {

@@ -12,10 +12,7 @@ import (
 func (s *Store) CreateSnapshot(ctx context.Context, sn *store.Snapshot) error {
 	store.Stamp(&sn.ID, &sn.CreatedAt, store.PrefixSnapshot, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if err := parentExists(tx, repos, sn.RepositoryID); err != nil {
-			return err
-		}
-		if err := snapshots.insert(tx, sn); err != nil {
+		if err := insertUnder(tx, repos, sn.RepositoryID, snapshots, sn); err != nil {
 			return err
 		}
 		return putOwned(tx, sn.OwnerUserID, ownedSnapshot, sn.ID, sn.StoredBytes)

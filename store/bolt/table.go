@@ -53,6 +53,12 @@ func (t table[R, T]) getIn(tx *bolt.Tx, sc store.Scope, id string) (*T, error) {
 	return v, nil
 }
 
+// visibleIn is nil when sc sees the record under id, ErrNotFound otherwise.
+func (t table[R, T]) visibleIn(tx *bolt.Tx, sc store.Scope, id string) error {
+	_, err := t.getIn(tx, sc, id)
+	return err
+}
+
 // has reports whether a record is stored under id.
 func (t table[R, T]) has(tx *bolt.Tx, id string) bool {
 	return tx.Bucket(t.bucket).Get([]byte(id)) != nil
@@ -123,7 +129,7 @@ func (t table[R, T]) page(ctx context.Context, s *Store, sc store.Scope, p store
 
 // read is getIn in its own read transaction.
 func (t table[R, T]) read(ctx context.Context, s *Store, sc store.Scope, id string) (*T, error) {
-	return viewValue(ctx, s, func(tx *bolt.Tx) (*T, error) { return t.getIn(tx, sc, id) })
+	return valueIn(ctx, s.view, func(tx *bolt.Tx) (*T, error) { return t.getIn(tx, sc, id) })
 }
 
 // updateTx reads id as sc sees it, lets fn change a copy, restores what
@@ -152,24 +158,15 @@ func (t table[R, T]) updateTx(tx *bolt.Tx, sc store.Scope, id string, fn func(*T
 
 // update is updateTx in its own write transaction.
 func (t table[R, T]) update(ctx context.Context, s *Store, sc store.Scope, id string, fn func(*T) error, save func(tx *bolt.Tx, old, cur *T) error) (*T, error) {
-	return updateValue(ctx, s, func(tx *bolt.Tx) (*T, error) { return t.updateTx(tx, sc, id, fn, save) })
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (*T, error) { return t.updateTx(tx, sc, id, fn, save) })
 }
 
-// viewValue runs get in a read transaction and returns its answer.
-func viewValue[V any](ctx context.Context, s *Store, get func(tx *bolt.Tx) (V, error)) (V, error) {
+// valueIn runs fn in a transaction of run (s.view or s.update) and returns
+// its answer.
+func valueIn[V any](ctx context.Context, run func(context.Context, func(*bolt.Tx) error) error, fn func(tx *bolt.Tx) (V, error)) (V, error) {
 	var out V
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = get(tx)
-		return err
-	})
-	return out, err
-}
-
-// updateValue runs change in a write transaction and returns its answer.
-func updateValue[V any](ctx context.Context, s *Store, change func(tx *bolt.Tx) (V, error)) (V, error) {
-	var out V
-	err := s.update(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = change(tx)
+	err := run(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = fn(tx)
 		return err
 	})
 	return out, err
@@ -185,6 +182,14 @@ func stampCreated(id *string, created, updated *time.Time, prefix string, now ti
 	if updated.IsZero() {
 		*updated = *created
 	}
+}
+
+// insertUnder inserts v into t once its parent, id in parent, exists.
+func insertUnder[PR, PT, R, T any](tx *bolt.Tx, parent table[PR, PT], id string, t table[R, T], v *T) error {
+	if err := parentExists(tx, parent, id); err != nil {
+		return err
+	}
+	return t.insert(tx, v)
 }
 
 // parentExists is ErrNotFound, naming the parent, when no id is stored in

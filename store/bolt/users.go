@@ -86,7 +86,7 @@ func deleteEmailEntry(tx *bolt.Tx, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
-	return viewValue(ctx, s, func(tx *bolt.Tx) (*store.User, error) { return users.get(tx, id) })
+	return valueIn(ctx, s.view, func(tx *bolt.Tx) (*store.User, error) { return users.get(tx, id) })
 }
 
 // GetUserByEmail finds the local user with that email, case-insensitively.

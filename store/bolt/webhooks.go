@@ -19,10 +19,7 @@ func dueKey(at time.Time, id string) []byte {
 func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
 	store.Stamp(&w.ID, &w.CreatedAt, store.PrefixWebhook, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if err := parentExists(tx, projects, w.ProjectID); err != nil {
-			return err
-		}
-		if err := webhooks.insert(tx, w); err != nil {
+		if err := insertUnder(tx, projects, w.ProjectID, webhooks, w); err != nil {
 			return err
 		}
 		return tx.Bucket(idxWebhookProject).Put(compositeKey(w.ProjectID, w.ID), nil)
@@ -62,20 +59,28 @@ func pageIDs(ids []string, p store.Page) ([]string, string) {
 }
 
 func (s *Store) ListWebhooks(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Webhook, string, error) {
-	out := []store.Webhook{}
+	return webhooks.pageUnder(ctx, s, sc, projects.visibleIn, idxWebhookProject, projectID, p)
+}
+
+// pageUnder returns one page, newest first, of t's records that idx lists
+// under parentID, once the parent, as sc sees it, proves to exist (another
+// user's parent is ErrNotFound).
+func (t table[R, T]) pageUnder(ctx context.Context, s *Store, sc store.Scope, parentIn func(*bolt.Tx, store.Scope, string) error,
+	idx []byte, parentID string, p store.Page) ([]T, string, error) {
+	out := []T{}
 	var next string
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := projects.getIn(tx, sc, projectID); err != nil {
+		if err := parentIn(tx, sc, parentID); err != nil {
 			return err
 		}
 		var ids []string
-		ids, next = pageIDs(idsUnder(tx.Bucket(idxWebhookProject), compositeKey(projectID, "")), p)
+		ids, next = pageIDs(idsUnder(tx.Bucket(idx), compositeKey(parentID, "")), p)
 		for _, id := range ids {
-			w, err := webhooks.getIn(tx, sc, id)
+			v, err := t.getIn(tx, sc, id)
 			if err != nil {
 				return err
 			}
-			out = append(out, *w)
+			out = append(out, *v)
 		}
 		return nil
 	})
@@ -182,27 +187,7 @@ func (s *Store) GetWebhookDelivery(ctx context.Context, sc store.Scope, id strin
 }
 
 func (s *Store) ListWebhookDeliveries(ctx context.Context, sc store.Scope, webhookID string, p store.Page) ([]store.WebhookDelivery, string, error) {
-	out := []store.WebhookDelivery{}
-	var next string
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := webhooks.getIn(tx, sc, webhookID); err != nil {
-			return err
-		}
-		var ids []string
-		ids, next = pageIDs(idsUnder(tx.Bucket(idxDeliveryHook), compositeKey(webhookID, "")), p)
-		for _, id := range ids {
-			d, err := deliveries.getIn(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, *d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	return deliveries.pageUnder(ctx, s, sc, webhooks.visibleIn, idxDeliveryHook, webhookID, p)
 }
 
 // ClaimWebhookDeliveries walks the due index from the earliest; bbolt's
@@ -243,7 +228,7 @@ func (s *Store) UpdateWebhookDelivery(ctx context.Context, id string, fn func(*s
 // DeleteSettledWebhookDeliveries walks every delivery: it runs in daily
 // maintenance, and a settled delivery has no index of its own to seek by.
 func (s *Store) DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
-	return updateValue(ctx, s, func(tx *bolt.Tx) (int, error) {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
 		return deliveries.applyWhere(tx, func(d *store.WebhookDelivery) bool {
 			return d.Status != store.DeliveryPending && d.UpdatedAt.Before(before)
 		}, func(d *store.WebhookDelivery) error {
