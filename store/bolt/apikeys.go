@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,12 +11,7 @@ import (
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
-	if k.Hash == "" {
-		return fmt.Errorf("bolt: api key hash is required")
-	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		return apiKeys.insertIndexed(tx, k, idxAPIKeyHash, []byte(k.Hash))
-	})
+	return apiKeys.createIndexed(ctx, s, k, idxAPIKeyHash, k.Hash, "hash")
 }
 
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {

@@ -2,21 +2,13 @@ package bolt
 
 import (
 	"context"
-	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/vegasec/vega/store"
 )
 
 func (s *Store) CreateGitUpload(ctx context.Context, g *store.GitUpload) error {
 	store.Stamp(&g.ID, &g.CreatedAt, store.PrefixGitUpload, s.nowUTC())
-	if g.TokenHash == "" {
-		return fmt.Errorf("bolt: git upload token hash is required")
-	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		return gitUploads.insertIndexed(tx, g, idxGitUploadToken, []byte(g.TokenHash))
-	})
+	return gitUploads.createIndexed(ctx, s, g, idxGitUploadToken, g.TokenHash, "token hash")
 }
 
 func (s *Store) GetGitUpload(ctx context.Context, sc store.Scope, id string) (*store.GitUpload, error) {

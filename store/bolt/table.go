@@ -201,6 +201,15 @@ func parentExists[R, T any](tx *bolt.Tx, parent table[R, T], id string) error {
 	return nil
 }
 
+// createIndexed is insertIndexed in its own write transaction, for a kind
+// found by a unique key (a hash) that must be given.
+func (t table[R, T]) createIndexed(ctx context.Context, s *Store, v *T, idx []byte, key, keyName string) error {
+	if key == "" {
+		return fmt.Errorf("bolt: %s %s is required", t.what, keyName)
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error { return t.insertIndexed(tx, v, idx, []byte(key)) })
+}
+
 // insertIndexed writes a new v and points idx's entry at key to it;
 // ErrConflict when v's key or the index entry is taken (a unique index).
 func (t table[R, T]) insertIndexed(tx *bolt.Tx, v *T, idx, key []byte) error {
