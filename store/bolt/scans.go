@@ -15,26 +15,26 @@ import (
 // CreateScan stores sc (queued when no status is given); ErrNotFound when its
 // repository does not exist.
 func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {
-	_, err := s.createScan(ctx, sc, -1)
+	_, err := s.createScan(ctx, sc, false, 0)
 	return err
 }
 
 // CreateScanWithin counts and inserts in one write transaction; bolt's single
 // writer (and its file lock: one process per store) makes that atomic.
 func (s *Store) CreateScanWithin(ctx context.Context, sc *store.Scan, maxActive int) (int, error) {
-	return s.createScan(ctx, sc, maxActive)
+	return s.createScan(ctx, sc, true, maxActive)
 }
 
-// createScan is CreateScan that, when maxActive >= 0, first counts the
-// owner's active scans and refuses the scan at maxActive.
-func (s *Store) createScan(ctx context.Context, sc *store.Scan, maxActive int) (int, error) {
+// createScan is CreateScan that, when limited, first counts the owner's
+// active scans and refuses the scan at maxActive.
+func (s *Store) createScan(ctx context.Context, sc *store.Scan, limited bool, maxActive int) (int, error) {
 	store.Stamp(&sc.ID, &sc.CreatedAt, store.PrefixScan, s.nowUTC())
 	if sc.Status == "" {
 		sc.Status = store.ScanQueued
 	}
 	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
 		active := 0
-		if maxActive >= 0 {
+		if limited {
 			if err := scansWithStatus(tx, store.ActiveScanStatuses, func(x *store.Scan) (bool, error) {
 				if x.OwnerUserID == sc.OwnerUserID {
 					active++

@@ -144,7 +144,9 @@ func (t table[R, T]) updateTx(tx *bolt.Tx, sc store.Scope, id string, fn func(*T
 	if err := fn(&cur); err != nil {
 		return nil, err
 	}
-	t.fixed(old, &cur)
+	if t.fixed != nil {
+		t.fixed(old, &cur)
+	}
 	if save == nil {
 		err = t.put(tx, &cur)
 	} else {
