@@ -143,9 +143,18 @@ type recordCodec[R, T any] struct {
 	toRec, fromRec []fieldMove // nil when R is T
 }
 
-// fieldMove copies the field at path src of one struct to path dst of
-// another (an empty path is the struct itself).
-type fieldMove struct{ dst, src []int }
+// fieldMove copies field src of one struct to field dst of another; whole
+// (-1) stands for the struct itself.
+type fieldMove struct{ dst, src int }
+
+const whole = -1
+
+func field(v reflect.Value, i int) reflect.Value {
+	if i == whole {
+		return v
+	}
+	return v.Field(i)
+}
 
 // newRecordCodec checks R's layout against T and panics when R is not T
 // embedded first, followed by exactly T's `json:"-"` fields, same names and
@@ -158,7 +167,7 @@ func newRecordCodec[R, T any]() recordCodec[R, T] {
 	if rt.NumField() == 0 || !rt.Field(0).Anonymous || rt.Field(0).Type != tt {
 		panic(fmt.Sprintf("bolt: record %v must embed %v as its first field", rt, tt))
 	}
-	c := recordCodec[R, T]{toRec: []fieldMove{{dst: []int{0}}}, fromRec: []fieldMove{{src: []int{0}}}}
+	c := recordCodec[R, T]{toRec: []fieldMove{{dst: 0, src: whole}}, fromRec: []fieldMove{{dst: whole, src: 0}}}
 	stored := map[int]bool{}
 	for i := 1; i < rt.NumField(); i++ {
 		rf := rt.Field(i)
@@ -166,8 +175,8 @@ func newRecordCodec[R, T any]() recordCodec[R, T] {
 		if !ok || len(tf.Index) != 1 || tf.Type != rf.Type || tf.Tag.Get("json") != "-" {
 			panic(fmt.Sprintf("bolt: record %v field %s is not a hidden field of %v", rt, rf.Name, tt))
 		}
-		c.toRec = append(c.toRec, fieldMove{dst: []int{i}, src: tf.Index})
-		c.fromRec = append(c.fromRec, fieldMove{dst: tf.Index, src: []int{i}})
+		c.toRec = append(c.toRec, fieldMove{dst: i, src: tf.Index[0]})
+		c.fromRec = append(c.fromRec, fieldMove{dst: tf.Index[0], src: i})
 		stored[tf.Index[0]] = true
 	}
 	for i := range tt.NumField() {
@@ -190,7 +199,7 @@ func moveFields[D, S any](src *S, moves []fieldMove) *D {
 	d := new(D)
 	dv, sv := reflect.ValueOf(d).Elem(), reflect.ValueOf(src).Elem()
 	for _, m := range moves {
-		dv.FieldByIndex(m.dst).Set(sv.FieldByIndex(m.src))
+		field(dv, m.dst).Set(field(sv, m.src))
 	}
 	return d
 }
