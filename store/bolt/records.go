@@ -85,9 +85,9 @@ type deliveryRecord struct {
 	LeaseToken string `json:"lease_token,omitempty"`
 }
 
-// The tables: one a primary bucket, with the store type it holds, its key,
-// the owner a store.Scope checks and what an update callback may not change.
-// The bucket files add their indexes and rules.
+// The tables, one per primary bucket: the store type it holds, its key, the
+// owner a store.Scope checks (nil: System only) and what an update callback
+// may not change. The bucket files add their indexes and rules.
 var (
 	users = newTable[userRecord](bktUsers, "user", func(u *store.User) string { return u.ID }, nil,
 		func(old, u *store.User) { u.ID = old.ID })
@@ -129,6 +129,7 @@ var (
 		func(w *store.Webhook) string { return w.OwnerUserID }, nil)
 	deliveries = newTable[deliveryRecord](bktDeliveries, "webhook delivery", func(d *store.WebhookDelivery) string { return d.ID },
 		func(d *store.WebhookDelivery) string { return d.OwnerUserID },
+		// Identity and ownership are fixed; the due time is kept in UTC.
 		func(old, d *store.WebhookDelivery) {
 			d.ID, d.WebhookID, d.ProjectID, d.OwnerUserID, d.CreatedAt = old.ID, old.WebhookID, old.ProjectID, old.OwnerUserID, old.CreatedAt
 			d.NextAttemptAt = d.NextAttemptAt.UTC()
