@@ -17,16 +17,7 @@ import (
 // CreateFinding stores f. ErrConflict when the repository already has a
 // finding with the same fingerprint; ErrNotFound when the repository is missing.
 func (s *Store) CreateFinding(ctx context.Context, f *store.Finding) error {
-	if f.ID == "" {
-		f.ID = store.NewID(store.PrefixFinding)
-	}
-	now := s.nowUTC()
-	if f.CreatedAt.IsZero() {
-		f.CreatedAt = now
-	}
-	if f.UpdatedAt.IsZero() {
-		f.UpdatedAt = f.CreatedAt
-	}
+	stampCreated(&f.ID, &f.CreatedAt, &f.UpdatedAt, store.PrefixFinding, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if err := parentExists(tx, repos, f.RepositoryID); err != nil {
 			return err

@@ -158,10 +158,7 @@ func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookD
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		for i := range ds {
 			d := &ds[i]
-			store.Stamp(&d.ID, &d.CreatedAt, store.PrefixDelivery, now)
-			if d.UpdatedAt.IsZero() {
-				d.UpdatedAt = d.CreatedAt
-			}
+			stampCreated(&d.ID, &d.CreatedAt, &d.UpdatedAt, store.PrefixDelivery, now)
 			if d.NextAttemptAt.IsZero() {
 				d.NextAttemptAt = d.CreatedAt
 			}
