@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,55 +11,37 @@ import (
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
-	if k.Hash == "" {
-		return fmt.Errorf("bolt: api key hash is required")
-	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		keys, hashes := tx.Bucket(bktAPIKeys), tx.Bucket(idxAPIKeyHash)
-		if keys.Get([]byte(k.ID)) != nil || hashes.Get([]byte(k.Hash)) != nil {
-			return store.ErrConflict
-		}
-		if err := hashes.Put([]byte(k.Hash), []byte(k.ID)); err != nil {
-			return err
-		}
-		return putJSON(keys, []byte(k.ID), apiKeyToRecord(k))
-	})
-}
-
-func getAPIKey(tx *bolt.Tx, id string) (*store.APIKey, error) {
-	return getRecord(tx, bktAPIKeys, id, (*apiKeyRecord).apiKey)
+	return apiKeys.createIndexed(ctx, s, k, idxAPIKeyHash, k.Hash, "hash")
 }
 
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
-	return viewByIndex(ctx, s, idxAPIKeyHash, []byte(hash), getAPIKey)
+	return viewByIndex(ctx, s, idxAPIKeyHash, []byte(hash), apiKeys.get)
 }
 
 // ListAPIKeys lists one user's keys. Keys are few per user, so a filtered walk is enough.
 func (s *Store) ListAPIKeys(ctx context.Context, userID string, p store.Page) ([]store.APIKey, string, error) {
-	var out []store.APIKey
-	var next string
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, next, err = listDesc(tx.Bucket(bktAPIKeys), p, decodeAs((*apiKeyRecord).apiKey,
-			func(k *store.APIKey) bool { return userID != "" && k.UserID == userID }))
+	return apiKeys.page(ctx, s, store.System(), p, func(k *store.APIKey) bool { return userID != "" && k.UserID == userID })
+}
+
+// deleteAPIKey removes k and its hash index entry.
+func deleteAPIKey(tx *bolt.Tx, k *store.APIKey) error {
+	if err := tx.Bucket(idxAPIKeyHash).Delete([]byte(k.Hash)); err != nil {
 		return err
-	})
-	return out, next, err
+	}
+	return apiKeys.delete(tx, k.ID)
 }
 
 // DeleteAPIKey deletes the key only when it belongs to userID; otherwise ErrNotFound.
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		k, err := getAPIKey(tx, id)
+		k, err := apiKeys.get(tx, id)
 		if err != nil {
 			return err
 		}
 		if userID == "" || k.UserID != userID {
 			return store.ErrNotFound
 		}
-		if err := tx.Bucket(idxAPIKeyHash).Delete([]byte(k.Hash)); err != nil {
-			return err
-		}
-		return tx.Bucket(bktAPIKeys).Delete([]byte(id))
+		return deleteAPIKey(tx, k)
 	})
 }
 
@@ -70,31 +51,10 @@ func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, erro
 	if userID == "" {
 		return 0, nil
 	}
-	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		keys, hashes := tx.Bucket(bktAPIKeys), tx.Bucket(idxAPIKeyHash)
-		var mine []*store.APIKey
-		err := eachJSON(keys, "api key", func(r *apiKeyRecord) error {
-			if r.UserID == userID {
-				mine = append(mine, r.apiKey())
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range mine {
-			if err := hashes.Delete([]byte(k.Hash)); err != nil {
-				return err
-			}
-			if err := keys.Delete([]byte(k.ID)); err != nil {
-				return err
-			}
-		}
-		n = len(mine)
-		return nil
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
+		return apiKeys.applyWhere(tx, func(k *store.APIKey) bool { return k.UserID == userID },
+			func(k *store.APIKey) error { return deleteAPIKey(tx, k) })
 	})
-	return n, err
 }
 
 // TouchAPIKeys sets last_used_at of every listed key that still exists; keys
@@ -105,7 +65,7 @@ func (s *Store) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time)
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		for id, at := range lastUsed {
-			k, err := getAPIKey(tx, id)
+			k, err := apiKeys.get(tx, id)
 			if isNotFound(err) {
 				continue
 			}
@@ -117,7 +77,7 @@ func (s *Store) TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time)
 			}
 			at := at.UTC()
 			k.LastUsedAt = &at
-			if err := putJSON(tx.Bucket(bktAPIKeys), []byte(id), apiKeyToRecord(k)); err != nil {
+			if err := apiKeys.put(tx, k); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -55,6 +54,23 @@ func reopenWithout(t *testing.T, s *Store, path string, bucket []byte) *Store {
 	return s
 }
 
+// createProjectRepo stores a project of owner with one ready repository of
+// the given source type, created at now, and returns the repository.
+func createProjectRepo(t *testing.T, s *Store, owner, sourceType string, now time.Time) *store.Repository {
+	t.Helper()
+	ctx := context.Background()
+	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: owner, Name: "p", CreatedAt: now, UpdatedAt: now}
+	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: owner, Name: "r",
+		SourceType: sourceType, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRepository(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
 }
@@ -99,15 +115,7 @@ func TestOpenKeepsReadyProfilesAsVersions(t *testing.T) {
 	s, path := openFresh(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	pr := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_1", Name: "p", CreatedAt: now, UpdatedAt: now}
-	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: pr.ID, OwnerUserID: "usr_1", Name: "r",
-		SourceType: store.SourceGit, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateProject(ctx, pr); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateRepository(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r := createProjectRepo(t, s, "usr_1", store.SourceGit, now)
 	if err := s.PutThreatProfile(ctx, &store.ThreatProfile{RepositoryID: r.ID, OwnerUserID: "usr_1", Status: store.ProfileReady,
 		Source: store.ProfileSourceEdited, Content: store.ThreatProfileContent{Summary: "hand written"}, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -205,12 +213,10 @@ func TestOwnedIndexBuiltForAnOlderDatabase(t *testing.T) {
 	s, path := openFresh(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	p := &store.Project{ID: store.NewID(store.PrefixProject), OwnerUserID: "usr_a", Name: "p", CreatedAt: now, UpdatedAt: now}
-	r := &store.Repository{ID: store.NewID(store.PrefixRepo), ProjectID: p.ID, OwnerUserID: "usr_a", Name: "r",
-		SourceType: store.SourceArchive, IngestStatus: store.IngestReady, CreatedAt: now, UpdatedAt: now}
+	r := createProjectRepo(t, s, "usr_a", store.SourceArchive, now)
 	old := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: "usr_a", TotalBytes: 700, CreatedAt: now}
 	sized := &store.Snapshot{ID: store.NewID(store.PrefixSnapshot), RepositoryID: r.ID, OwnerUserID: "usr_a", TotalBytes: 900, StoredBytes: 300, CreatedAt: now}
-	for _, err := range []error{s.CreateProject(ctx, p), s.CreateRepository(ctx, r), s.CreateSnapshot(ctx, old), s.CreateSnapshot(ctx, sized)} {
+	for _, err := range []error{s.CreateSnapshot(ctx, old), s.CreateSnapshot(ctx, sized)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,42 +264,29 @@ func BenchmarkOwnedTotals(b *testing.B) {
 		for b.Loop() {
 			var t store.OwnedTotals
 			err := s.db.View(func(tx *bbolt.Tx) error {
-				if err := tx.Bucket(bktProjects).ForEach(func(_, v []byte) error {
-					var p store.Project
-					if err := json.Unmarshal(v, &p); err != nil {
-						return err
-					}
-					if p.OwnerUserID == user {
-						t.Projects++
-					}
-					return nil
-				}); err != nil {
+				if err := eachOwnedBy(tx, projects, user, func(*store.Project) { t.Projects++ }); err != nil {
 					return err
 				}
-				if err := forEachRepo(tx, func(r *store.Repository) error {
-					if r.OwnerUserID == user {
-						t.Repositories++
-					}
-					return nil
-				}); err != nil {
+				if err := eachOwnedBy(tx, repos, user, func(*store.Repository) { t.Repositories++ }); err != nil {
 					return err
 				}
-				return tx.Bucket(bktSnapshots).ForEach(func(_, v []byte) error {
-					var r snapshotRecord
-					if err := json.Unmarshal(v, &r); err != nil {
-						return err
-					}
-					if r.OwnerUserID == user {
-						t.StoredBytes += r.StoredBytes
-					}
-					return nil
-				})
+				return eachOwnedBy(tx, snapshots, user, func(sn *store.Snapshot) { t.StoredBytes += sn.StoredBytes })
 			})
 			if err != nil {
 				b.Fatal(err)
 			}
 			storetest.CheckOwned(b, t)
 		}
+	})
+}
+
+// eachOwnedBy calls fn with every record of t that user owns, decoding all.
+func eachOwnedBy[R, T any](tx *bbolt.Tx, t table[R, T], user string, fn func(*T)) error {
+	return t.each(tx, func(v *T) error {
+		if t.owner(v) == user {
+			fn(v)
+		}
+		return nil
 	})
 }
 

@@ -235,8 +235,6 @@ func decodeAs[R any, T any](conv func(*R) *T, keep func(*T) bool) func(k, v []by
 	}
 }
 
-func identity[T any](t *T) *T { return t }
-
 // deletePrefix removes every key of b that starts with prefix.
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {
 	c := b.Cursor()

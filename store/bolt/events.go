@@ -39,7 +39,7 @@ func appendEventsTx(tx *bolt.Tx, scanID string, evs []store.Event, now time.Time
 	if len(evs) == 0 {
 		return out, nil
 	}
-	if tx.Bucket(bktScans).Get([]byte(scanID)) == nil {
+	if !scans.has(tx, scanID) {
 		return nil, store.ErrNotFound
 	}
 	b, err := tx.Bucket(bktEvents).CreateBucketIfNotExists([]byte(scanID))

@@ -103,7 +103,7 @@ func putMeta(tx *bolt.Tx, f *store.Finding) error {
 // what every engine reported as rule (migration 0009 does the same in Postgres).
 func buildFindingMeta(tx *bolt.Tx) error {
 	var legacy []*store.Finding
-	err := forEachFinding(tx, func(f *store.Finding) error {
+	err := findings.each(tx, func(f *store.Finding) error {
 		if f.RuleID == "" && f.Category != "" {
 			f.RuleID = f.Category
 			legacy = append(legacy, f)
@@ -150,8 +150,7 @@ func prepareFilter(tx *bolt.Tx, sc store.Scope, f store.FindingFilter) *metaFilt
 	repo := f.RepositoryID
 	if f.ScanID != "" {
 		mf.inScan = scanMembers(tx, f.ScanID)
-		var r scanRecord
-		if err := getJSON(tx.Bucket(bktScans), []byte(f.ScanID), &r); err != nil {
+		if r, err := scans.get(tx, f.ScanID); err != nil {
 			mf.none = true
 		} else if repo == "" {
 			repo = r.RepositoryID
@@ -334,7 +333,7 @@ func listFindings(tx *bolt.Tx, sc store.Scope, f store.FindingFilter, p store.Pa
 	}
 	out := make([]store.Finding, 0, len(rows))
 	for _, r := range rows {
-		x, err := getFinding(tx, store.System(), r.ID)
+		x, err := findings.get(tx, r.ID)
 		if err != nil {
 			return nil, "", fmt.Errorf("bolt: finding %s indexed but unreadable: %w", r.ID, err)
 		}

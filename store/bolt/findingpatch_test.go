@@ -44,7 +44,7 @@ func TestPatchTriageEqualsMarshal(t *testing.T) {
 			if c.before != nil {
 				c.before(f)
 			}
-			v, err := json.Marshal(findingToRecord(f))
+			v, err := json.Marshal(findings.toRecord(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,8 +58,8 @@ func TestPatchTriageEqualsMarshal(t *testing.T) {
 			}
 			want := *f
 			want.CWE, want.Locations, want.Suppression, want.Description, want.Evidence, want.Recommendation = nil, nil, nil, "", "", ""
-			if got, _ := json.Marshal(findingToRecord(view)); string(got) != string(mustJSON(t, findingToRecord(&want))) {
-				t.Fatalf("view\n got %s\nwant %s", got, mustJSON(t, findingToRecord(&want)))
+			if got, _ := json.Marshal(findings.toRecord(view)); string(got) != string(mustJSON(t, findings.toRecord(&want))) {
+				t.Fatalf("view\n got %s\nwant %s", got, mustJSON(t, findings.toRecord(&want)))
 			}
 			upd := *f
 			upd.Status, upd.DismissedReason, upd.TriageNote, upd.UpdatedAt = c.status, c.reason, c.note, later
@@ -67,7 +67,7 @@ func TestPatchTriageEqualsMarshal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := mustJSON(t, findingToRecord(&upd)); string(got) != string(want) {
+			if want := mustJSON(t, findings.toRecord(&upd)); string(got) != string(want) {
 				t.Fatalf("patched\n got %s\nwant %s", got, want)
 			}
 		})
@@ -155,8 +155,8 @@ func TestTriageFindingsFallsBackToAFullDecode(t *testing.T) {
 	}
 	want := *f
 	want.Status, want.DismissedReason, want.TriageNote, want.UpdatedAt = store.FindingConfirmed, "", "", later
-	if string(mustJSON(t, findingToRecord(got))) != string(mustJSON(t, findingToRecord(&want))) {
-		t.Fatalf("after the fallback\n got %s\nwant %s", mustJSON(t, findingToRecord(got)), mustJSON(t, findingToRecord(&want)))
+	if string(mustJSON(t, findings.toRecord(got))) != string(mustJSON(t, findings.toRecord(&want))) {
+		t.Fatalf("after the fallback\n got %s\nwant %s", mustJSON(t, findings.toRecord(got)), mustJSON(t, findings.toRecord(&want)))
 	}
 	list, _, err := s.ListFindings(ctx, store.System(), store.FindingFilter{Statuses: []string{store.FindingConfirmed}}, store.Page{})
 	if err != nil || len(list) != 1 {
@@ -168,7 +168,7 @@ func TestTriageFindingsFallsBackToAFullDecode(t *testing.T) {
 // encoding/json sees, with the same raw values.
 func FuzzSplitObject(f *testing.F) {
 	f.Add([]byte(`{"a":1,"b":[1,{"c":"]}"}],"d":"\"}","e":null}`))
-	f.Add(mustJSON(&testing.T{}, findingToRecord(patchFixture())))
+	f.Add(mustJSON(&testing.T{}, findings.toRecord(patchFixture())))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var want map[string]json.RawMessage
 		if !json.Valid(v) || json.Unmarshal(v, &want) != nil || want == nil {

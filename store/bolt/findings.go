@@ -17,21 +17,12 @@ import (
 // CreateFinding stores f. ErrConflict when the repository already has a
 // finding with the same fingerprint; ErrNotFound when the repository is missing.
 func (s *Store) CreateFinding(ctx context.Context, f *store.Finding) error {
-	if f.ID == "" {
-		f.ID = store.NewID(store.PrefixFinding)
-	}
-	now := s.nowUTC()
-	if f.CreatedAt.IsZero() {
-		f.CreatedAt = now
-	}
-	if f.UpdatedAt.IsZero() {
-		f.UpdatedAt = f.CreatedAt
-	}
+	stampCreated(&f.ID, &f.CreatedAt, &f.UpdatedAt, store.PrefixFinding, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, store.System(), f.RepositoryID); err != nil {
-			return fmt.Errorf("repository %q: %w", f.RepositoryID, err)
+		if err := parentExists(tx, repos, f.RepositoryID); err != nil {
+			return err
 		}
-		if tx.Bucket(bktFindings).Get([]byte(f.ID)) != nil {
+		if findings.has(tx, f.ID) {
 			return store.ErrConflict
 		}
 		return putFinding(tx, nil, f)
@@ -61,27 +52,11 @@ func putFinding(tx *bolt.Tx, old, f *store.Finding) error {
 	if err := putMeta(tx, f); err != nil {
 		return err
 	}
-	return putJSON(tx.Bucket(bktFindings), []byte(f.ID), findingToRecord(f))
-}
-
-func getFinding(tx *bolt.Tx, sc store.Scope, id string) (*store.Finding, error) {
-	var r findingRecord
-	if err := getJSON(tx.Bucket(bktFindings), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	if !sc.Allows(r.OwnerUserID) {
-		return nil, store.ErrNotFound
-	}
-	return r.finding(), nil
+	return findings.put(tx, f)
 }
 
 func (s *Store) GetFinding(ctx context.Context, sc store.Scope, id string) (*store.Finding, error) {
-	var out *store.Finding
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = getFinding(tx, sc, id)
-		return err
-	})
-	return out, err
+	return findings.read(ctx, s, sc, id)
 }
 
 func (s *Store) GetFindingByFingerprint(ctx context.Context, repositoryID, fingerprint string) (*store.Finding, error) {
@@ -94,30 +69,14 @@ func (s *Store) GetFindingByFingerprint(ctx context.Context, repositoryID, finge
 		if err != nil {
 			return err
 		}
-		out, err = getFinding(tx, store.System(), id)
+		out, err = findings.get(tx, id)
 		return err
 	})
 	return out, err
 }
 
 func (s *Store) UpdateFinding(ctx context.Context, sc store.Scope, id string, fn func(*store.Finding) error) (*store.Finding, error) {
-	var out *store.Finding
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getFinding(tx, sc, id)
-		if err != nil {
-			return err
-		}
-		f := *old
-		f.CWE = append([]string(nil), old.CWE...)
-		f.Locations = append([]store.Location(nil), old.Locations...)
-		if err := fn(&f); err != nil {
-			return err
-		}
-		f.ID, f.OwnerUserID, f.RepositoryID, f.ProjectID = id, old.OwnerUserID, old.RepositoryID, old.ProjectID
-		out = &f
-		return putFinding(tx, old, &f)
-	})
-	return out, err
+	return findings.update(ctx, s, sc, id, fn, putFinding)
 }
 
 func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.FindingFilter, p store.Page) ([]store.Finding, string, error) {
@@ -213,7 +172,7 @@ func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string
 			}
 			whole := err != nil
 			if whole {
-				if old, err = getFinding(tx, store.System(), id); err != nil {
+				if old, err = findings.get(tx, id); err != nil {
 					return err
 				}
 			}
@@ -277,7 +236,7 @@ func (s *Store) PutScanFinding(ctx context.Context, sf store.ScanFinding) error 
 		return fmt.Errorf("bolt: scan finding needs a key and a finding ID")
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bktScans).Get([]byte(sf.ScanID)) == nil {
+		if !scans.has(tx, sf.ScanID) {
 			return store.ErrNotFound
 		}
 		b, err := tx.Bucket(bktScanFindings).CreateBucketIfNotExists([]byte(sf.ScanID))
@@ -314,7 +273,7 @@ func (s *Store) AppendFindingHistory(ctx context.Context, h *store.FindingHistor
 		h.At = s.nowUTC()
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bktFindings).Get([]byte(h.FindingID)) == nil {
+		if !findings.has(tx, h.FindingID) {
 			return store.ErrNotFound
 		}
 		return putJSON(tx.Bucket(bktFindingHistory), compositeKey(h.FindingID, h.ID), h)
@@ -343,16 +302,6 @@ func (s *Store) ListFindingHistory(ctx context.Context, findingID string) ([]sto
 	return out, err
 }
 
-func forEachFinding(tx *bolt.Tx, fn func(*store.Finding) error) error {
-	return tx.Bucket(bktFindings).ForEach(func(k, v []byte) error {
-		var r findingRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("bolt: decode finding %q: %w", k, err)
-		}
-		return fn(r.finding())
-	})
-}
-
 // deleteFinding removes a finding, its fingerprint index entry and its history.
 func deleteFinding(tx *bolt.Tx, f *store.Finding) error {
 	if f.Fingerprint != "" {
@@ -366,7 +315,7 @@ func deleteFinding(tx *bolt.Tx, f *store.Finding) error {
 	if err := deletePrefix(tx.Bucket(bktFindingHistory), compositeKey(f.ID, "")); err != nil {
 		return err
 	}
-	return tx.Bucket(bktFindings).Delete([]byte(f.ID))
+	return findings.delete(tx, f.ID)
 }
 
 // FindingTimelines returns the findings matching f with their status changes

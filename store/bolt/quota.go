@@ -70,32 +70,23 @@ func (s *Store) OwnedTotals(ctx context.Context, userID string) (store.OwnedTota
 // before the index existed. Snapshots of that time did not record their
 // stored size; their source size stands in for it (docs/limits.md).
 func buildOwnedIndex(tx *bolt.Tx) error {
-	err := eachJSON(tx.Bucket(bktProjects), "project", func(p *store.Project) error {
+	if err := projects.each(tx, func(p *store.Project) error {
 		return putOwned(tx, p.OwnerUserID, ownedProject, p.ID, 0)
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	if err := forEachRepo(tx, func(r *store.Repository) error {
+	if err := repos.each(tx, func(r *store.Repository) error {
 		return putOwned(tx, r.OwnerUserID, ownedRepo, r.ID, 0)
 	}); err != nil {
 		return err
 	}
-	snaps := tx.Bucket(bktSnapshots)
-	var sized []*snapshotRecord
-	if err := eachJSON(snaps, "snapshot", func(r *snapshotRecord) error {
-		if r.StoredBytes == 0 {
-			r.StoredBytes = r.TotalBytes
-			sized = append(sized, r)
-		}
-		return putOwned(tx, r.OwnerUserID, ownedSnapshot, r.ID, r.StoredBytes)
+	if _, err := snapshots.applyWhere(tx, func(sn *store.Snapshot) bool { return sn.StoredBytes == 0 }, func(sn *store.Snapshot) error {
+		sn.StoredBytes = sn.TotalBytes
+		return snapshots.put(tx, sn)
 	}); err != nil {
 		return err
 	}
-	for _, r := range sized { // rewritten after the walk: a bucket must not change under ForEach
-		if err := putJSON(snaps, []byte(r.ID), r); err != nil {
-			return err
-		}
-	}
-	return nil
+	return snapshots.each(tx, func(sn *store.Snapshot) error {
+		return putOwned(tx, sn.OwnerUserID, ownedSnapshot, sn.ID, sn.StoredBytes)
+	})
 }

@@ -23,19 +23,13 @@ func (s *Store) fillRefresh(rs *store.RefreshSession) {
 }
 
 func insertRefresh(tx *bolt.Tx, rs *store.RefreshSession) error {
-	sessions, hashes := tx.Bucket(bktRefresh), tx.Bucket(idxRefreshHash)
-	if sessions.Get([]byte(rs.ID)) != nil || hashes.Get([]byte(rs.TokenHash)) != nil {
-		return store.ErrConflict
-	}
-	if err := hashes.Put([]byte(rs.TokenHash), []byte(rs.ID)); err != nil {
+	if err := refreshSessions.insertIndexed(tx, rs, idxRefreshHash, []byte(rs.TokenHash)); err != nil {
 		return err
 	}
 	if rs.RevokedAt == nil && rs.Family != "" {
-		if err := tx.Bucket(idxRefreshLive).Put([]byte(rs.Family), []byte(rs.ID)); err != nil {
-			return err
-		}
+		return tx.Bucket(idxRefreshLive).Put([]byte(rs.Family), []byte(rs.ID))
 	}
-	return putJSON(sessions, []byte(rs.ID), refreshToRecord(rs))
+	return nil
 }
 
 // revokeRefresh marks rs revoked at `at` and drops it from the live index.
@@ -47,14 +41,14 @@ func revokeRefresh(tx *bolt.Tx, rs *store.RefreshSession, at time.Time) error {
 			return err
 		}
 	}
-	return putJSON(tx.Bucket(bktRefresh), []byte(rs.ID), refreshToRecord(rs))
+	return refreshSessions.put(tx, rs)
 }
 
 // fillRefreshLive indexes the unrevoked sessions of a file written before
 // idxRefreshLive existed.
 func fillRefreshLive(tx *bolt.Tx) error {
 	live := tx.Bucket(idxRefreshLive)
-	return eachJSON(tx.Bucket(bktRefresh), "refresh session", func(r *refreshRecord) error {
+	return refreshSessions.each(tx, func(r *store.RefreshSession) error {
 		if r.RevokedAt != nil || r.Family == "" {
 			return nil
 		}
@@ -62,25 +56,8 @@ func fillRefreshLive(tx *bolt.Tx) error {
 	})
 }
 
-// sessionsWhere collects the sessions keep accepts (bbolt forbids writes
-// inside ForEach, so callers change them afterwards).
-func sessionsWhere(tx *bolt.Tx, keep func(*store.RefreshSession) bool) ([]*store.RefreshSession, error) {
-	var out []*store.RefreshSession
-	err := eachJSON(tx.Bucket(bktRefresh), "refresh session", func(r *refreshRecord) error {
-		if rs := r.session(); keep(rs) {
-			out = append(out, rs)
-		}
-		return nil
-	})
-	return out, err
-}
-
-func getRefresh(tx *bolt.Tx, id string) (*store.RefreshSession, error) {
-	return getRecord(tx, bktRefresh, id, (*refreshRecord).session)
-}
-
 func (s *Store) GetRefreshSessionByHash(ctx context.Context, hash string) (*store.RefreshSession, error) {
-	return viewByIndex(ctx, s, idxRefreshHash, []byte(hash), getRefresh)
+	return viewByIndex(ctx, s, idxRefreshHash, []byte(hash), refreshSessions.get)
 }
 
 // RotateRefreshSession revokes oldID and stores next in one transaction. A
@@ -91,7 +68,7 @@ func (s *Store) RotateRefreshSession(ctx context.Context, oldID string, next *st
 		return fmt.Errorf("bolt: refresh token hash is required")
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getRefresh(tx, oldID)
+		old, err := refreshSessions.get(tx, oldID)
 		if err != nil {
 			return err
 		}
@@ -126,16 +103,9 @@ func (s *Store) RevokeUserRefreshSessions(ctx context.Context, userID string, no
 func (s *Store) revokeWhere(ctx context.Context, now time.Time, match func(*store.RefreshSession) bool) error {
 	at := now.UTC()
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		changed, err := sessionsWhere(tx, func(rs *store.RefreshSession) bool { return rs.RevokedAt == nil && match(rs) })
-		if err != nil {
-			return err
-		}
-		for _, rs := range changed {
-			if err := revokeRefresh(tx, rs, at); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := refreshSessions.applyWhere(tx, func(rs *store.RefreshSession) bool { return rs.RevokedAt == nil && match(rs) },
+			func(rs *store.RefreshSession) error { return revokeRefresh(tx, rs, at) })
+		return err
 	})
 }
 
@@ -146,7 +116,7 @@ func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*stor
 		if err != nil {
 			return err
 		}
-		if rs, err = getRefresh(tx, id); err == nil && rs.RevokedAt != nil {
+		if rs, err = refreshSessions.get(tx, id); err == nil && rs.RevokedAt != nil {
 			err = store.ErrNotFound
 		}
 		return err
@@ -162,14 +132,14 @@ func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now t
 		if err != nil {
 			return err
 		}
-		rs, err := getRefresh(tx, id)
+		rs, err := refreshSessions.get(tx, id)
 		if err != nil {
 			return err
 		}
 		if rs.UserID != userID || rs.RevokedAt != nil || !rs.ExpiresAt.After(now) {
 			return store.ErrNotFound
 		}
-		u, err = getUser(tx, userID)
+		u, err = users.get(tx, userID)
 		return err
 	})
 	return u, err
@@ -177,14 +147,9 @@ func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now t
 
 // DeleteExpiredRefreshSessions removes sessions that expired before `before`.
 func (s *Store) DeleteExpiredRefreshSessions(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b, hashes, live := tx.Bucket(bktRefresh), tx.Bucket(idxRefreshHash), tx.Bucket(idxRefreshLive)
-		expired, err := sessionsWhere(tx, func(rs *store.RefreshSession) bool { return rs.ExpiresAt.Before(before) })
-		if err != nil {
-			return err
-		}
-		for _, rs := range expired {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
+		hashes, live := tx.Bucket(idxRefreshHash), tx.Bucket(idxRefreshLive)
+		return refreshSessions.applyWhere(tx, func(rs *store.RefreshSession) bool { return rs.ExpiresAt.Before(before) }, func(rs *store.RefreshSession) error {
 			if err := hashes.Delete([]byte(rs.TokenHash)); err != nil {
 				return err
 			}
@@ -193,12 +158,7 @@ func (s *Store) DeleteExpiredRefreshSessions(ctx context.Context, before time.Ti
 					return err
 				}
 			}
-			if err := b.Delete([]byte(rs.ID)); err != nil {
-				return err
-			}
-		}
-		n = len(expired)
-		return nil
+			return refreshSessions.delete(tx, rs.ID)
+		})
 	})
-	return n, err
 }

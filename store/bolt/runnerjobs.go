@@ -21,52 +21,19 @@ func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
 		return fmt.Errorf("bolt: negative runner job attempt")
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		jobs, idx := tx.Bucket(bktJobs), tx.Bucket(idxJobScanAttempt)
-		if jobs.Get([]byte(j.ID)) != nil || idx.Get(jobKey(j.ScanID, j.Attempt)) != nil {
-			return store.ErrConflict
-		}
-		if err := idx.Put(jobKey(j.ScanID, j.Attempt), []byte(j.ID)); err != nil {
-			return err
-		}
-		return putJSON(jobs, []byte(j.ID), j)
+		return runnerJobs.insertIndexed(tx, j, idxJobScanAttempt, jobKey(j.ScanID, j.Attempt))
 	})
 }
 
 func (s *Store) GetRunnerJob(ctx context.Context, scanID string, attempt int) (*store.RunnerJob, error) {
-	var out store.RunnerJob
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if attempt < 0 {
-			return store.ErrNotFound
-		}
-		id, err := idLookup(tx, idxJobScanAttempt, jobKey(scanID, attempt))
-		if err != nil {
-			return err
-		}
-		return getJSON(tx.Bucket(bktJobs), []byte(id), &out)
-	})
-	if err != nil {
-		return nil, err
+	if attempt < 0 {
+		return nil, store.ErrNotFound
 	}
-	return &out, nil
+	return viewByIndex(ctx, s, idxJobScanAttempt, jobKey(scanID, attempt), runnerJobs.get)
 }
 
 func (s *Store) UpdateRunnerJob(ctx context.Context, id string, fn func(*store.RunnerJob) error) (*store.RunnerJob, error) {
-	var out *store.RunnerJob
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		var j store.RunnerJob
-		if err := getJSON(tx.Bucket(bktJobs), []byte(id), &j); err != nil {
-			return err
-		}
-		scanID, attempt := j.ScanID, j.Attempt
-		if err := fn(&j); err != nil {
-			return err
-		}
-		// The (scan, attempt) identity is indexed; keep it fixed.
-		j.ID, j.ScanID, j.Attempt = id, scanID, attempt
-		out = &j
-		return putJSON(tx.Bucket(bktJobs), []byte(id), &j)
-	})
-	return out, err
+	return runnerJobs.update(ctx, s, store.System(), id, fn, nil)
 }
 
 func deleteJobsOfScan(tx *bolt.Tx, scanID string) error {

@@ -17,7 +17,7 @@ import (
 // MarkScanSent records when a queued scan's message went to the scan queue.
 func (s *Store) MarkScanSent(ctx context.Context, scanID string, at time.Time) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		sc, err := getScan(tx, store.System(), scanID)
+		sc, err := scans.get(tx, scanID)
 		if err != nil || sc.Status != store.ScanQueued {
 			return nil
 		}

@@ -15,100 +15,72 @@ import (
 // CreateScan stores sc (queued when no status is given); ErrNotFound when its
 // repository does not exist.
 func (s *Store) CreateScan(ctx context.Context, sc *store.Scan) error {
-	store.Stamp(&sc.ID, &sc.CreatedAt, store.PrefixScan, s.nowUTC())
-	if sc.Status == "" {
-		sc.Status = store.ScanQueued
-	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, store.System(), sc.RepositoryID); err != nil {
-			return fmt.Errorf("repository %q: %w", sc.RepositoryID, err)
-		}
-		if tx.Bucket(bktScans).Get([]byte(sc.ID)) != nil {
-			return store.ErrConflict
-		}
-		return putScan(tx, "", sc)
-	})
+	_, err := s.createScan(ctx, sc, false, 0)
+	return err
 }
 
 // CreateScanWithin counts and inserts in one write transaction; bolt's single
 // writer (and its file lock: one process per store) makes that atomic.
 func (s *Store) CreateScanWithin(ctx context.Context, sc *store.Scan, maxActive int) (int, error) {
+	return s.createScan(ctx, sc, true, maxActive)
+}
+
+// createScan is CreateScan that, when limited, first counts the owner's
+// active scans and refuses the scan at maxActive.
+func (s *Store) createScan(ctx context.Context, sc *store.Scan, limited bool, maxActive int) (int, error) {
 	store.Stamp(&sc.ID, &sc.CreatedAt, store.PrefixScan, s.nowUTC())
 	if sc.Status == "" {
 		sc.Status = store.ScanQueued
 	}
-	var active int
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		active = 0
-		if err := scansWithStatus(tx, store.ActiveScanStatuses, func(x *store.Scan) (bool, error) {
-			if x.OwnerUserID == sc.OwnerUserID {
-				active++
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
+		active := 0
+		if limited {
+			if err := scansWithStatus(tx, store.ActiveScanStatuses, func(x *store.Scan) (bool, error) {
+				if x.OwnerUserID == sc.OwnerUserID {
+					active++
+				}
+				return false, nil
+			}); err != nil {
+				return 0, err
 			}
-			return false, nil
-		}); err != nil {
-			return err
+			if active >= maxActive {
+				return active, store.ErrLimitReached
+			}
 		}
-		if active >= maxActive {
-			return store.ErrLimitReached
+		if err := parentExists(tx, repos, sc.RepositoryID); err != nil {
+			return active, err
 		}
-		if _, err := getRepository(tx, store.System(), sc.RepositoryID); err != nil {
-			return fmt.Errorf("repository %q: %w", sc.RepositoryID, err)
+		if scans.has(tx, sc.ID) {
+			return active, store.ErrConflict
 		}
-		if tx.Bucket(bktScans).Get([]byte(sc.ID)) != nil {
-			return store.ErrConflict
-		}
-		return putScan(tx, "", sc)
+		return active, putScan(tx, nil, sc)
 	})
-	return active, err
 }
 
-// putScan writes sc and moves its status index entry from oldStatus ("" on create).
-func putScan(tx *bolt.Tx, oldStatus store.ScanStatus, sc *store.Scan) error {
+// putScan writes sc and moves its status index entry from old's (nil on create).
+func putScan(tx *bolt.Tx, old, sc *store.Scan) error {
 	idx := tx.Bucket(idxScanStatus)
-	if oldStatus != "" && oldStatus != sc.Status {
-		if err := idx.Delete(compositeKey(string(oldStatus), sc.ID)); err != nil {
+	if old != nil && old.Status != sc.Status {
+		if err := idx.Delete(compositeKey(string(old.Status), sc.ID)); err != nil {
 			return err
 		}
 	}
 	if err := idx.Put(compositeKey(string(sc.Status), sc.ID), nil); err != nil {
 		return err
 	}
-	return putJSON(tx.Bucket(bktScans), []byte(sc.ID), scanToRecord(sc))
-}
-
-func getScan(tx *bolt.Tx, sc store.Scope, id string) (*store.Scan, error) {
-	var r scanRecord
-	if err := getJSON(tx.Bucket(bktScans), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	if !sc.Allows(r.OwnerUserID) {
-		return nil, store.ErrNotFound
-	}
-	return r.scan(), nil
+	return scans.put(tx, sc)
 }
 
 func (s *Store) GetScan(ctx context.Context, sc store.Scope, id string) (*store.Scan, error) {
-	var out *store.Scan
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = getScan(tx, sc, id)
-		return err
-	})
-	return out, err
+	return scans.read(ctx, s, sc, id)
 }
 
 func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilter, p store.Page) ([]store.Scan, string, error) {
-	var out []store.Scan
-	var next string
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, next, err = listDesc(tx.Bucket(bktScans), p, decodeAs((*scanRecord).scan, func(x *store.Scan) bool {
-			return sc.Allows(x.OwnerUserID) &&
-				(f.ProjectID == "" || x.ProjectID == f.ProjectID) &&
-				(f.RepositoryID == "" || x.RepositoryID == f.RepositoryID) &&
-				(len(f.Statuses) == 0 || slices.Contains(f.Statuses, x.Status))
-		}))
-		return err
+	return scans.page(ctx, s, sc, p, func(x *store.Scan) bool {
+		return (f.ProjectID == "" || x.ProjectID == f.ProjectID) &&
+			(f.RepositoryID == "" || x.RepositoryID == f.RepositoryID) &&
+			(len(f.Statuses) == 0 || slices.Contains(f.Statuses, x.Status))
 	})
-	return out, next, err
 }
 
 // scansWithStatus walks the status index, oldest first, for each status in turn.
@@ -117,7 +89,7 @@ func scansWithStatus(tx *bolt.Tx, statuses []store.ScanStatus, fn func(*store.Sc
 	for _, st := range statuses {
 		prefix := compositeKey(string(st), "")
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			sc, err := getScan(tx, store.System(), string(k[len(prefix):]))
+			sc, err := scans.get(tx, string(k[len(prefix):]))
 			if err != nil {
 				return fmt.Errorf("bolt: status index points at scan %q: %w", k[len(prefix):], err)
 			}
@@ -144,21 +116,9 @@ func (s *Store) CountActiveScans(ctx context.Context, userID string) (int, error
 	return n, err
 }
 
+// UpdateScan is UpdateScanEmit without events.
 func (s *Store) UpdateScan(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) error) (*store.Scan, error) {
-	var out *store.Scan
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		cur, err := getScan(tx, sc, id)
-		if err != nil {
-			return err
-		}
-		oldStatus, owner := cur.Status, cur.OwnerUserID
-		if err := fn(cur); err != nil {
-			return err
-		}
-		cur.ID, cur.OwnerUserID = id, owner
-		out = cur
-		return putScan(tx, oldStatus, cur)
-	})
+	out, _, err := s.UpdateScanEmit(ctx, sc, id, func(x *store.Scan) ([]store.Event, error) { return nil, fn(x) })
 	return out, err
 }
 
@@ -169,17 +129,12 @@ func (s *Store) UpdateScanEmit(ctx context.Context, sc store.Scope, id string, f
 	var evs []store.Event
 	now := s.nowUTC()
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		cur, err := getScan(tx, sc, id)
-		if err != nil {
+		var pending []store.Event
+		cur, err := scans.updateTx(tx, sc, id, func(x *store.Scan) (err error) {
+			pending, err = fn(x)
 			return err
-		}
-		oldStatus, owner := cur.Status, cur.OwnerUserID
-		pending, err := fn(cur)
+		}, putScan)
 		if err != nil {
-			return err
-		}
-		cur.ID, cur.OwnerUserID = id, owner
-		if err := putScan(tx, oldStatus, cur); err != nil {
 			return err
 		}
 		if evs, err = appendEventsTx(tx, id, pending, now); err != nil {
@@ -211,13 +166,13 @@ func (s *Store) ClaimNextScan(ctx context.Context, claim func(*store.Scan) error
 		if next == nil {
 			return store.ErrNotFound
 		}
-		id, owner := next.ID, next.OwnerUserID
+		old := *next
 		if err := claim(next); err != nil {
 			return err
 		}
-		next.ID, next.OwnerUserID = id, owner
+		scans.fixed(&old, next)
 		out = next
-		return putScan(tx, store.ScanQueued, next)
+		return putScan(tx, &old, next)
 	})
 	return out, err
 }
@@ -235,15 +190,9 @@ func (s *Store) ListHeldScans(ctx context.Context) ([]store.Scan, error) {
 	return out, err
 }
 
-func forEachScan(tx *bolt.Tx, fn func(*store.Scan) error) error {
-	return eachJSON(tx.Bucket(bktScans), "scan", func(r *scanRecord) error {
-		return fn(r.scan())
-	})
-}
-
 // deleteScan removes a scan with its events, scan-finding links and runner jobs.
 func deleteScan(tx *bolt.Tx, id string) error {
-	sc, err := getScan(tx, store.System(), id)
+	sc, err := scans.get(tx, id)
 	if err != nil {
 		return err
 	}
@@ -259,5 +208,5 @@ func deleteScan(tx *bolt.Tx, id string) error {
 	if err := deleteJobsOfScan(tx, id); err != nil {
 		return err
 	}
-	return tx.Bucket(bktScans).Delete([]byte(id))
+	return scans.delete(tx, id)
 }

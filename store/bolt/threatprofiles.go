@@ -14,19 +14,7 @@ import (
 
 // GetThreatProfile returns the repository's profile, ErrNotFound when it has none.
 func (s *Store) GetThreatProfile(ctx context.Context, sc store.Scope, repositoryID string) (*store.ThreatProfile, error) {
-	var out *store.ThreatProfile
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		var r profileRecord
-		if err := getJSON(tx.Bucket(bktProfiles), []byte(repositoryID), &r); err != nil {
-			return err
-		}
-		if !sc.Allows(r.OwnerUserID) {
-			return store.ErrNotFound
-		}
-		out = r.profile()
-		return nil
-	})
-	return out, err
+	return profiles.read(ctx, s, sc, repositoryID)
 }
 
 // PutThreatProfile creates or replaces the repository's profile. The profile
@@ -36,12 +24,10 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		tp.UpdatedAt = s.nowUTC()
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, store.System(), tp.RepositoryID); err != nil {
-			return fmt.Errorf("repository %q: %w", tp.RepositoryID, err)
+		if err := parentExists(tx, repos, tp.RepositoryID); err != nil {
+			return err
 		}
-		b := tx.Bucket(bktProfiles)
-		var existing profileRecord
-		switch err := getJSON(b, []byte(tp.RepositoryID), &existing); {
+		switch existing, err := profiles.get(tx, tp.RepositoryID); {
 		case err == nil:
 			tp.ID = existing.ID
 		case isNotFound(err):
@@ -51,7 +37,7 @@ func (s *Store) PutThreatProfile(ctx context.Context, tp *store.ThreatProfile) e
 		default:
 			return err
 		}
-		if err := putJSON(b, []byte(tp.RepositoryID), profileToRecord(tp)); err != nil {
+		if err := profiles.put(tx, tp); err != nil {
 			return err
 		}
 		if tp.Status != store.ProfileReady {
@@ -78,7 +64,7 @@ func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
 	v := store.ThreatProfileVersion{ID: store.NewID(store.PrefixProfileV), RepositoryID: tp.RepositoryID,
 		OwnerUserID: tp.OwnerUserID, Source: tp.Source, Content: tp.Content, CreatedAt: tp.UpdatedAt, CreatedBy: tp.UpdatedBy}
 	prefix := profileVersionPrefix(tp.RepositoryID)
-	if err := putJSON(b, append(prefix, uint64Key(seq)...), versionRecord{ThreatProfileVersion: v, OwnerUserID: v.OwnerUserID}); err != nil {
+	if err := putJSON(b, append(prefix, uint64Key(seq)...), profileVersions.toRecord(&v)); err != nil {
 		return err
 	}
 	var keys [][]byte
@@ -97,30 +83,19 @@ func addProfileVersion(tx *bolt.Tx, tp *store.ThreatProfile) error {
 // keepReadyProfiles gives every ready profile written before versions were
 // kept its first version, so the first change after an upgrade can be undone.
 func keepReadyProfiles(tx *bolt.Tx) error {
-	return eachJSON(tx.Bucket(bktProfiles), "threat profile", func(r *profileRecord) error {
-		if r.Status != store.ProfileReady {
+	return profiles.each(tx, func(tp *store.ThreatProfile) error {
+		if tp.Status != store.ProfileReady {
 			return nil
 		}
-		return addProfileVersion(tx, r.profile())
+		return addProfileVersion(tx, tp)
 	})
-}
-
-type versionRecord struct {
-	store.ThreatProfileVersion
-	OwnerUserID string `json:"owner_user_id"`
-}
-
-func (r *versionRecord) version() store.ThreatProfileVersion {
-	v := r.ThreatProfileVersion
-	v.OwnerUserID = r.OwnerUserID
-	return v
 }
 
 // ListThreatProfileVersions returns the repository's kept versions, newest first.
 func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, repositoryID string) ([]store.ThreatProfileVersion, error) {
 	out := []store.ThreatProfileVersion{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := getRepository(tx, sc, repositoryID); err != nil {
+		if _, err := repos.getIn(tx, sc, repositoryID); err != nil {
 			return err
 		}
 		prefix := profileVersionPrefix(repositoryID)
@@ -131,7 +106,7 @@ func (s *Store) ListThreatProfileVersions(ctx context.Context, sc store.Scope, r
 				return fmt.Errorf("bolt: decode profile version %q: %w", k, err)
 			}
 			if sc.Allows(r.OwnerUserID) {
-				out = append(out, r.version())
+				out = append(out, *profileVersions.fromRecord(&r))
 			}
 		}
 		slices.Reverse(out)

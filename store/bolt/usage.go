@@ -11,13 +11,7 @@ import (
 
 func (s *Store) CreateUsageRecord(ctx context.Context, r *store.UsageRecord) error {
 	store.Stamp(&r.ID, &r.At, store.PrefixUsage, s.nowUTC())
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bktUsage)
-		if b.Get([]byte(r.ID)) != nil {
-			return store.ErrConflict
-		}
-		return putJSON(b, []byte(r.ID), r)
-	})
+	return s.update(ctx, func(tx *bolt.Tx) error { return usageRecords.insert(tx, r) })
 }
 
 // ListUsageRecords returns the user's records with From <= At < To, oldest
@@ -28,7 +22,7 @@ func (s *Store) ListUsageRecords(ctx context.Context, f store.UsageFilter) ([]st
 		if f.UserID == "" {
 			return nil
 		}
-		return eachJSON(tx.Bucket(bktUsage), "usage record", func(r *store.UsageRecord) error {
+		return usageRecords.each(tx, func(r *store.UsageRecord) error {
 			if r.UserID != f.UserID ||
 				(!f.From.IsZero() && r.At.Before(f.From)) ||
 				(!f.To.IsZero() && !r.At.Before(f.To)) {

@@ -21,7 +21,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 		return fmt.Errorf("bolt: user email is required")
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bktUsers).Get([]byte(u.ID)) != nil {
+		if users.has(tx, u.ID) {
 			return store.ErrConflict
 		}
 		return putUser(tx, nil, u)
@@ -65,14 +65,14 @@ func putUser(tx *bolt.Tx, old, u *store.User) error {
 			return err
 		}
 	}
-	return putJSON(tx.Bucket(bktUsers), []byte(u.ID), userToRecord(u))
+	return users.put(tx, u)
 }
 
 // isLocalUser reports whether id is a stored user without a subject. Files
 // written before identity-provider users left the email index may still have
 // entries pointing at such users, or at deleted ones; those do not hold the email.
 func isLocalUser(tx *bolt.Tx, id string) bool {
-	u, err := getUser(tx, id)
+	u, err := users.get(tx, id)
 	return err == nil && u.AuthSubject == ""
 }
 
@@ -85,17 +85,8 @@ func deleteEmailEntry(tx *bolt.Tx, u *store.User) error {
 	return nil
 }
 
-func getUser(tx *bolt.Tx, id string) (*store.User, error) {
-	return getRecord(tx, bktUsers, id, (*userRecord).user)
-}
-
 func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
-	var u *store.User
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		u, err = getUser(tx, id)
-		return err
-	})
-	return u, err
+	return valueIn(ctx, s.view, func(tx *bolt.Tx) (*store.User, error) { return users.get(tx, id) })
 }
 
 // GetUserByEmail finds the local user with that email, case-insensitively.
@@ -112,38 +103,22 @@ func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.Us
 }
 
 func (s *Store) userByIndex(ctx context.Context, idx, key []byte) (*store.User, error) {
-	return viewByIndex(ctx, s, idx, key, getUser)
+	return viewByIndex(ctx, s, idx, key, users.get)
 }
 
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (*store.User, error) {
-	var out *store.User
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		old, err := getUser(tx, id)
-		if err != nil {
-			return err
-		}
-		u := *old
-		u.Groups = append([]string(nil), old.Groups...)
-		if err := fn(&u); err != nil {
-			return err
-		}
-		u.ID = id
+	return users.update(ctx, s, store.System(), id, fn, func(tx *bolt.Tx, old, u *store.User) error {
 		if len(emailKey(u.Email)) == 0 {
 			return fmt.Errorf("bolt: user email is required")
 		}
-		if err := putUser(tx, old, &u); err != nil {
-			return err
-		}
-		out = &u
-		return nil
+		return putUser(tx, old, u)
 	})
-	return out, err
 }
 
 // DeleteUser removes the user and its index entries. Owned data is left to the caller.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		u, err := getUser(tx, id)
+		u, err := users.get(tx, id)
 		if err != nil {
 			return err
 		}
@@ -155,19 +130,12 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		return tx.Bucket(bktUsers).Delete([]byte(id))
+		return users.delete(tx, id)
 	})
 }
 
 func (s *Store) ListUsers(ctx context.Context, p store.Page) ([]store.User, string, error) {
-	var out []store.User
-	var next string
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, next, err = listDesc(tx.Bucket(bktUsers), p,
-			decodeAs((*userRecord).user, func(*store.User) bool { return true }))
-		return err
-	})
-	return out, next, err
+	return users.page(ctx, s, store.System(), p, everything[store.User])
 }
 
 // isNotFound keeps error checks short where ErrNotFound is an expected answer.

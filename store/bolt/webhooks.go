@@ -12,31 +12,6 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-// webhookRecord is a stored webhook with its sealed secret, which the API
-// type never serialises.
-type webhookRecord struct {
-	store.Webhook
-	SecretSealed []byte `json:"secret_sealed"`
-}
-
-func (r *webhookRecord) webhook() *store.Webhook {
-	w := r.Webhook
-	w.SecretSealed = r.SecretSealed
-	return &w
-}
-
-// deliveryRecord is a stored delivery with its lease token.
-type deliveryRecord struct {
-	store.WebhookDelivery
-	LeaseToken string `json:"lease_token,omitempty"`
-}
-
-func (r *deliveryRecord) delivery() *store.WebhookDelivery {
-	d := r.WebhookDelivery
-	d.LeaseToken = r.LeaseToken
-	return &d
-}
-
 func dueKey(at time.Time, id string) []byte {
 	return append(uint64Key(uint64(at.UnixNano())), id...)
 }
@@ -44,38 +19,15 @@ func dueKey(at time.Time, id string) []byte {
 func (s *Store) CreateWebhook(ctx context.Context, w *store.Webhook) error {
 	store.Stamp(&w.ID, &w.CreatedAt, store.PrefixWebhook, s.nowUTC())
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		if _, err := getProject(tx, store.System(), w.ProjectID); err != nil {
+		if err := insertUnder(tx, projects, w.ProjectID, webhooks, w); err != nil {
 			return err
 		}
-		b := tx.Bucket(bktWebhooks)
-		if b.Get([]byte(w.ID)) != nil {
-			return store.ErrConflict
-		}
-		if err := tx.Bucket(idxWebhookProject).Put(compositeKey(w.ProjectID, w.ID), nil); err != nil {
-			return err
-		}
-		return putJSON(b, []byte(w.ID), &webhookRecord{Webhook: *w, SecretSealed: w.SecretSealed})
+		return tx.Bucket(idxWebhookProject).Put(compositeKey(w.ProjectID, w.ID), nil)
 	})
-}
-
-func getWebhook(tx *bolt.Tx, sc store.Scope, id string) (*store.Webhook, error) {
-	var r webhookRecord
-	if err := getJSON(tx.Bucket(bktWebhooks), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	if !sc.Allows(r.OwnerUserID) {
-		return nil, store.ErrNotFound
-	}
-	return r.webhook(), nil
 }
 
 func (s *Store) GetWebhook(ctx context.Context, sc store.Scope, id string) (*store.Webhook, error) {
-	var out *store.Webhook
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = getWebhook(tx, sc, id)
-		return err
-	})
-	return out, err
+	return webhooks.read(ctx, s, sc, id)
 }
 
 // idsUnder returns the IDs after prefix in the keys of idx, sorted.
@@ -107,20 +59,28 @@ func pageIDs(ids []string, p store.Page) ([]string, string) {
 }
 
 func (s *Store) ListWebhooks(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Webhook, string, error) {
-	out := []store.Webhook{}
+	return webhooks.pageUnder(ctx, s, sc, projects.visibleIn, idxWebhookProject, projectID, p)
+}
+
+// pageUnder returns one page, newest first, of t's records that idx lists
+// under parentID, once the parent, as sc sees it, proves to exist (another
+// user's parent is ErrNotFound).
+func (t table[R, T]) pageUnder(ctx context.Context, s *Store, sc store.Scope, parentIn func(*bolt.Tx, store.Scope, string) error,
+	idx []byte, parentID string, p store.Page) ([]T, string, error) {
+	out := []T{}
 	var next string
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := getProject(tx, sc, projectID); err != nil {
+		if err := parentIn(tx, sc, parentID); err != nil {
 			return err
 		}
 		var ids []string
-		ids, next = pageIDs(idsUnder(tx.Bucket(idxWebhookProject), compositeKey(projectID, "")), p)
+		ids, next = pageIDs(idsUnder(tx.Bucket(idx), compositeKey(parentID, "")), p)
 		for _, id := range ids {
-			w, err := getWebhook(tx, sc, id)
+			v, err := t.getIn(tx, sc, id)
 			if err != nil {
 				return err
 			}
-			out = append(out, *w)
+			out = append(out, *v)
 		}
 		return nil
 	})
@@ -132,7 +92,7 @@ func (s *Store) ListWebhooks(ctx context.Context, sc store.Scope, projectID stri
 
 func (s *Store) DeleteWebhook(ctx context.Context, sc store.Scope, id string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		w, err := getWebhook(tx, sc, id)
+		w, err := webhooks.getIn(tx, sc, id)
 		if err != nil {
 			return err
 		}
@@ -143,14 +103,14 @@ func (s *Store) DeleteWebhook(ctx context.Context, sc store.Scope, id string) er
 func deleteWebhook(tx *bolt.Tx, w *store.Webhook) error {
 	prefix := compositeKey(w.ID, "")
 	for _, did := range idsUnder(tx.Bucket(idxDeliveryHook), prefix) {
-		var r deliveryRecord
-		if err := getJSON(tx.Bucket(bktDeliveries), []byte(did), &r); err != nil {
+		d, err := deliveries.get(tx, did)
+		if err != nil {
 			return err
 		}
-		if err := tx.Bucket(idxDeliveryDue).Delete(dueKey(r.NextAttemptAt, did)); err != nil {
+		if err := tx.Bucket(idxDeliveryDue).Delete(dueKey(d.NextAttemptAt, did)); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bktDeliveries).Delete([]byte(did)); err != nil {
+		if err := deliveries.delete(tx, did); err != nil {
 			return err
 		}
 	}
@@ -160,12 +120,12 @@ func deleteWebhook(tx *bolt.Tx, w *store.Webhook) error {
 	if err := tx.Bucket(idxWebhookProject).Delete(compositeKey(w.ProjectID, w.ID)); err != nil {
 		return err
 	}
-	return tx.Bucket(bktWebhooks).Delete([]byte(w.ID))
+	return webhooks.delete(tx, w.ID)
 }
 
 func deleteWebhooksOfProject(tx *bolt.Tx, projectID string) error {
 	for _, id := range idsUnder(tx.Bucket(idxWebhookProject), compositeKey(projectID, "")) {
-		w, err := getWebhook(tx, store.System(), id)
+		w, err := webhooks.get(tx, id)
 		if err != nil {
 			return err
 		}
@@ -190,7 +150,7 @@ func putDelivery(tx *bolt.Tx, old, d *store.WebhookDelivery) error {
 			return err
 		}
 	}
-	return putJSON(tx.Bucket(bktDeliveries), []byte(d.ID), &deliveryRecord{WebhookDelivery: *d, LeaseToken: d.LeaseToken})
+	return deliveries.put(tx, d)
 }
 
 func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookDelivery) error {
@@ -198,17 +158,14 @@ func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookD
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		for i := range ds {
 			d := &ds[i]
-			store.Stamp(&d.ID, &d.CreatedAt, store.PrefixDelivery, now)
-			if d.UpdatedAt.IsZero() {
-				d.UpdatedAt = d.CreatedAt
-			}
+			stampCreated(&d.ID, &d.CreatedAt, &d.UpdatedAt, store.PrefixDelivery, now)
 			if d.NextAttemptAt.IsZero() {
 				d.NextAttemptAt = d.CreatedAt
 			}
-			if _, err := getWebhook(tx, store.System(), d.WebhookID); err != nil {
+			if _, err := webhooks.get(tx, d.WebhookID); err != nil {
 				return err
 			}
-			if tx.Bucket(bktDeliveries).Get([]byte(d.ID)) != nil {
+			if deliveries.has(tx, d.ID) {
 				return store.ErrConflict
 			}
 			if err := tx.Bucket(idxDeliveryHook).Put(compositeKey(d.WebhookID, d.ID), nil); err != nil {
@@ -222,48 +179,12 @@ func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookD
 	})
 }
 
-func getDelivery(tx *bolt.Tx, sc store.Scope, id string) (*store.WebhookDelivery, error) {
-	var r deliveryRecord
-	if err := getJSON(tx.Bucket(bktDeliveries), []byte(id), &r); err != nil {
-		return nil, err
-	}
-	if !sc.Allows(r.OwnerUserID) {
-		return nil, store.ErrNotFound
-	}
-	return r.delivery(), nil
-}
-
 func (s *Store) GetWebhookDelivery(ctx context.Context, sc store.Scope, id string) (*store.WebhookDelivery, error) {
-	var out *store.WebhookDelivery
-	err := s.view(ctx, func(tx *bolt.Tx) (err error) {
-		out, err = getDelivery(tx, sc, id)
-		return err
-	})
-	return out, err
+	return deliveries.read(ctx, s, sc, id)
 }
 
 func (s *Store) ListWebhookDeliveries(ctx context.Context, sc store.Scope, webhookID string, p store.Page) ([]store.WebhookDelivery, string, error) {
-	out := []store.WebhookDelivery{}
-	var next string
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		if _, err := getWebhook(tx, sc, webhookID); err != nil {
-			return err
-		}
-		var ids []string
-		ids, next = pageIDs(idsUnder(tx.Bucket(idxDeliveryHook), compositeKey(webhookID, "")), p)
-		for _, id := range ids {
-			d, err := getDelivery(tx, sc, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, *d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return out, next, nil
+	return deliveries.pageUnder(ctx, s, sc, webhooks.visibleIn, idxDeliveryHook, webhookID, p)
 }
 
 // ClaimWebhookDeliveries walks the due index from the earliest; bbolt's
@@ -281,7 +202,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseEnd time.T
 			ids = append(ids, string(k[8:]))
 		}
 		for _, id := range ids {
-			d, err := getDelivery(tx, store.System(), id)
+			d, err := deliveries.get(tx, id)
 			if err != nil {
 				return err
 			}
@@ -298,54 +219,20 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now, leaseEnd time.T
 }
 
 func (s *Store) UpdateWebhookDelivery(ctx context.Context, id string, fn func(*store.WebhookDelivery) error) (*store.WebhookDelivery, error) {
-	var out *store.WebhookDelivery
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		d, err := getDelivery(tx, store.System(), id)
-		if err != nil {
-			return err
-		}
-		old := *d
-		if err := fn(d); err != nil {
-			return err
-		}
-		// Identity and ownership are fixed.
-		d.ID, d.WebhookID, d.ProjectID, d.OwnerUserID, d.CreatedAt = old.ID, old.WebhookID, old.ProjectID, old.OwnerUserID, old.CreatedAt
-		d.NextAttemptAt = d.NextAttemptAt.UTC()
-		if err := putDelivery(tx, &old, d); err != nil {
-			return err
-		}
-		out = d
-		return nil
-	})
-	return out, err
+	return deliveries.update(ctx, s, store.System(), id, fn, putDelivery)
 }
 
 // DeleteSettledWebhookDeliveries walks every delivery: it runs in daily
 // maintenance, and a settled delivery has no index of its own to seek by.
 func (s *Store) DeleteSettledWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		n = 0
-		var old []*store.WebhookDelivery
-		err := eachJSON(tx.Bucket(bktDeliveries), "webhook delivery", func(r *deliveryRecord) error {
-			if r.Status != store.DeliveryPending && r.UpdatedAt.Before(before) {
-				old = append(old, r.delivery())
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, d := range old {
+	return valueIn(ctx, s.update, func(tx *bolt.Tx) (int, error) {
+		return deliveries.applyWhere(tx, func(d *store.WebhookDelivery) bool {
+			return d.Status != store.DeliveryPending && d.UpdatedAt.Before(before)
+		}, func(d *store.WebhookDelivery) error {
 			if err := tx.Bucket(idxDeliveryHook).Delete(compositeKey(d.WebhookID, d.ID)); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bktDeliveries).Delete([]byte(d.ID)); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+			return deliveries.delete(tx, d.ID)
+		})
 	})
-	return n, err
 }

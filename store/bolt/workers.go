@@ -12,16 +12,14 @@ func (s *Store) UpsertWorker(ctx context.Context, w *store.Worker) error {
 	if w.ID == "" {
 		w.ID = store.NewID(store.PrefixWorker)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bktWorkers), []byte(w.ID), w)
-	})
+	return s.update(ctx, func(tx *bolt.Tx) error { return workers.put(tx, w) })
 }
 
 // ListWorkers returns every registered worker ordered by ID.
 func (s *Store) ListWorkers(ctx context.Context) ([]store.Worker, error) {
 	out := []store.Worker{}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return eachJSON(tx.Bucket(bktWorkers), "worker", func(w *store.Worker) error {
+		return workers.each(tx, func(w *store.Worker) error {
 			out = append(out, *w)
 			return nil
 		})
@@ -31,10 +29,9 @@ func (s *Store) ListWorkers(ctx context.Context) ([]store.Worker, error) {
 
 func (s *Store) DeleteWorker(ctx context.Context, id string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bktWorkers)
-		if id == "" || b.Get([]byte(id)) == nil {
+		if id == "" || !workers.has(tx, id) {
 			return store.ErrNotFound
 		}
-		return b.Delete([]byte(id))
+		return workers.delete(tx, id)
 	})
 }
