@@ -41,5 +41,7 @@ func (s *Store) ListWorkers(ctx context.Context) ([]store.Worker, error) {
 }
 
 func (s *Store) DeleteWorker(ctx context.Context, id string) error {
-	return s.deleteOne(ctx, "delete worker", "workers", "", store.System(), id)
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	return deleteWhere(ctx, s.pool, "delete worker", "workers", "", store.System(), id)
 }
