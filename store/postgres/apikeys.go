@@ -24,10 +24,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 }
 
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
-	if hash == "" {
-		return nil, store.ErrNotFound
-	}
-	return apiKeys.getWhere(ctx, s, "get api key", `hash = $1`, hash)
+	return apiKeys.getBy(ctx, s, "get api key", "hash", hash)
 }
 
 func (s *Store) ListAPIKeys(ctx context.Context, userID string, p store.Page) ([]store.APIKey, string, error) {

@@ -30,10 +30,7 @@ func (s *Store) GetGitUpload(ctx context.Context, sc store.Scope, id string) (*s
 }
 
 func (s *Store) GetGitUploadByTokenHash(ctx context.Context, hash string) (*store.GitUpload, error) {
-	if hash == "" {
-		return nil, store.ErrNotFound
-	}
-	return gitUploads.getWhere(ctx, s, "get git upload", `token_hash = $1`, hash)
+	return gitUploads.getBy(ctx, s, "get git upload", "token_hash", hash)
 }
 
 func (s *Store) UpdateGitUpload(ctx context.Context, id string, fn func(*store.GitUpload) error) (*store.GitUpload, error) {

@@ -40,10 +40,7 @@ func (s *Store) CreateRefreshSession(ctx context.Context, rs *store.RefreshSessi
 }
 
 func (s *Store) GetRefreshSessionByHash(ctx context.Context, hash string) (*store.RefreshSession, error) {
-	if hash == "" {
-		return nil, store.ErrNotFound
-	}
-	return refreshSessions.getWhere(ctx, s, "get refresh session", `token_hash = $1`, hash)
+	return refreshSessions.getBy(ctx, s, "get refresh session", "token_hash", hash)
 }
 
 // RotateRefreshSession revokes oldID only if it is still live (a conditional

@@ -48,6 +48,15 @@ func (t table[T]) getWhere(ctx context.Context, s *Store, op, cond string, args 
 	return &x, nil
 }
 
+// getBy reads the one row whose col equals val. An empty val finds nothing:
+// an unset hash or subject must never match a row that has none either.
+func (t table[T]) getBy(ctx context.Context, s *Store, op, col, val string) (*T, error) {
+	if val == "" {
+		return nil, store.ErrNotFound
+	}
+	return t.getWhere(ctx, s, op, col+` = $1`, val)
+}
+
 // list reads one page of the rows matching q, newest first.
 func (t table[T]) list(ctx context.Context, s *Store, op string, q *query, p store.Page) ([]T, string, error) {
 	ctx, cancel := s.op(ctx)
@@ -61,6 +70,27 @@ func (t table[T]) listBy(ctx context.Context, s *Store, op string, sc store.Scop
 	q.and(col + " = " + q.arg(val))
 	q.scope(sc, t.owner)
 	return t.list(ctx, s, op, &q, p)
+}
+
+// listUnder is listBy for the rows under one parent row: ErrNotFound, not
+// an empty page, when sc may not see parentID in the parent table (which
+// t.owner scopes too).
+func (t table[T]) listUnder(ctx context.Context, s *Store, op string, sc store.Scope, parent, col, parentID string, p store.Page) ([]T, string, error) {
+	if err := s.visible(ctx, op, parent, t.owner, sc, parentID); err != nil {
+		return nil, "", err
+	}
+	return t.listBy(ctx, s, op, sc, col, parentID, p)
+}
+
+// visible is nil when sc may see the row id of table, ErrNotFound otherwise.
+func (s *Store) visible(ctx context.Context, op, table, owner string, sc store.Scope, id string) error {
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	var q query
+	q.and("id = " + q.arg(id))
+	q.scope(sc, owner)
+	var one int
+	return mapErr(op, s.pool.QueryRow(ctx, `SELECT 1 FROM `+table+q.whereSQL(), q.args...).Scan(&one))
 }
 
 // execer is a pool or a transaction.

@@ -36,7 +36,7 @@ func (s *Store) CreateUser(ctx context.Context, u *store.User) error {
 }
 
 func (s *Store) GetUser(ctx context.Context, id string) (*store.User, error) {
-	return users.getWhere(ctx, s, "get user", `id = $1`, id)
+	return users.getBy(ctx, s, "get user", "id", id)
 }
 
 // GetUserByEmail finds the local user (no auth subject) with that email,
@@ -49,10 +49,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*store.User, 
 }
 
 func (s *Store) GetUserBySubject(ctx context.Context, subject string) (*store.User, error) {
-	if subject == "" {
-		return nil, store.ErrNotFound
-	}
-	return users.getWhere(ctx, s, "get user", `auth_subject = $1`, subject)
+	return users.getBy(ctx, s, "get user", "auth_subject", subject)
 }
 
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(*store.User) error) (*store.User, error) {

@@ -38,10 +38,7 @@ func (s *Store) GetWebhook(ctx context.Context, sc store.Scope, id string) (*sto
 
 // ListWebhooks lists a project's webhooks; ErrNotFound when sc may not see the project.
 func (s *Store) ListWebhooks(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Webhook, string, error) {
-	if _, err := projects.get(ctx, s, "list webhooks", sc, projectID); err != nil {
-		return nil, "", err
-	}
-	return webhooks.listBy(ctx, s, "list webhooks", sc, "project_id", projectID, p)
+	return webhooks.listUnder(ctx, s, "list webhooks", sc, projects.name, "project_id", projectID, p)
 }
 
 // DeleteWebhook deletes the webhook; its deliveries go with it (foreign key).
@@ -93,10 +90,7 @@ func (s *Store) GetWebhookDelivery(ctx context.Context, sc store.Scope, id strin
 
 // ListWebhookDeliveries lists a webhook's deliveries; ErrNotFound when sc may not see the webhook.
 func (s *Store) ListWebhookDeliveries(ctx context.Context, sc store.Scope, webhookID string, p store.Page) ([]store.WebhookDelivery, string, error) {
-	if _, err := webhooks.get(ctx, s, "list webhook deliveries", sc, webhookID); err != nil {
-		return nil, "", err
-	}
-	return deliveries.listBy(ctx, s, "list webhook deliveries", sc, "webhook_id", webhookID, p)
+	return deliveries.listUnder(ctx, s, "list webhook deliveries", sc, webhooks.name, "webhook_id", webhookID, p)
 }
 
 // ClaimWebhookDeliveries leases due deliveries in one statement: SKIP LOCKED
