@@ -53,10 +53,7 @@ func (s *Store) CreateWebhookDeliveries(ctx context.Context, ds []store.WebhookD
 	return s.inTx(ctx, "create webhook deliveries", func(tx pgx.Tx) error {
 		for i := range ds {
 			d := &ds[i]
-			store.StampUpdated(&d.ID, &d.CreatedAt, &d.UpdatedAt, store.PrefixDelivery, now)
-			if d.NextAttemptAt.IsZero() {
-				d.NextAttemptAt = d.CreatedAt
-			}
+			store.StampDelivery(d, now)
 			d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = ts(d.CreatedAt), ts(d.UpdatedAt), ts(d.NextAttemptAt)
 			tsAttempts(d.Attempts)
 			if err := deliveries.insert(ctx, tx, "create webhook delivery",
