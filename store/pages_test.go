@@ -48,7 +48,7 @@ func TestAllDrainsEveryPage(t *testing.T) {
 func TestAllEmptyAndError(t *testing.T) {
 	var seen []store.Page
 	got, err := store.All(context.Background(), pagedInts(0, &seen))
-	if err != nil || len(got) != 0 || len(seen) != 1 {
+	if err != nil || got == nil || len(got) != 0 || len(seen) != 1 {
 		t.Fatalf("empty list: got %v, %v after %d pages", got, err, len(seen))
 	}
 	boom := errors.New("boom")
