@@ -348,7 +348,7 @@ func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string
 			AS u(id, status, reason, note, updated) WHERE f.id = u.id`, fid, status, reason, note, updated); err != nil {
 			return mapErr("triage findings", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO finding_history (id, finding_id, actor, from_status, to_status, reason, note, at)
+		if _, err := tx.Exec(ctx, `INSERT INTO finding_history (`+findingHistory.cols+`)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
 			hid, hfid, hactor, hfrom, hto, hreason, hnote, hat); err != nil {
 			return mapErr("triage findings history", err)
@@ -385,33 +385,25 @@ func (s *Store) GetScanFinding(ctx context.Context, scanID, key string) (string,
 	return id, mapErr("get scan finding", err)
 }
 
+var findingHistory = table[store.FindingHistory]{name: "finding_history",
+	cols: `id, finding_id, actor, from_status, to_status, reason, note, at`,
+	dests: func(h *store.FindingHistory) []any {
+		return []any{&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At}
+	}}
+
 // AppendFindingHistory stores h; ErrNotFound when the finding does not exist.
 func (s *Store) AppendFindingHistory(ctx context.Context, h *store.FindingHistory) error {
-	if h.ID == "" {
-		h.ID = store.NewID(store.PrefixHistory)
-	}
-	if h.At.IsZero() {
-		h.At = s.nowUTC()
-	}
+	store.Stamp(&h.ID, &h.At, store.PrefixHistory, s.nowUTC())
 	h.At = ts(h.At)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO finding_history (id, finding_id, actor, from_status, to_status, reason, note, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, h.ID, h.FindingID, h.Actor, h.FromStatus, h.ToStatus, h.Reason, h.Note, h.At)
-	return mapErr("append finding history", err)
+	return findingHistory.create(ctx, s, "append finding history", h.ID, h.FindingID, h.Actor, h.FromStatus, h.ToStatus, h.Reason, h.Note, h.At)
 }
 
 // ListFindingHistory returns the finding's history oldest first (by At, then ID).
 func (s *Store) ListFindingHistory(ctx context.Context, findingID string) ([]store.FindingHistory, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	return collect(ctx, s.pool, "list finding history", `SELECT id, finding_id, actor, from_status, to_status,
-		reason, note, at FROM finding_history WHERE finding_id = $1 ORDER BY at, id`, []any{findingID},
-		func(r pgx.Row) (store.FindingHistory, error) {
-			var h store.FindingHistory
-			err := r.Scan(&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At)
-			return h, err
-		})
+	return collect(ctx, s.pool, "list finding history", `SELECT `+findingHistory.cols+` FROM finding_history
+		WHERE finding_id = $1 ORDER BY at, id`, []any{findingID}, findingHistory.scan)
 }
 
 // FindingTimelines returns the findings matching f with their status changes

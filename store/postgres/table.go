@@ -37,7 +37,8 @@ func (t table[T]) get(ctx context.Context, s *Store, op string, sc store.Scope, 
 	return selectOne(ctx, s.pool, op, t.name, t.cols, t.owner, sc, id, "", t.scan)
 }
 
-// getWhere reads the one row matching cond (a constant of the caller, never input).
+// getWhere reads the first row matching cond: the WHERE clause, with any
+// ORDER BY/LIMIT tail (a constant of the caller; values go in args).
 func (t table[T]) getWhere(ctx context.Context, s *Store, op, cond string, args ...any) (*T, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
