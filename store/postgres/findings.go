@@ -23,6 +23,12 @@ var findings = table[store.Finding]{name: "findings", owner: "owner_user_id",
 			&f.FirstSeenScanID, &f.LastSeenScanID, &f.CreatedAt, &f.UpdatedAt, jsonCol{&f.Suppression}}
 	}}
 
+var findingHistory = table[store.FindingHistory]{name: "finding_history",
+	cols: `id, finding_id, actor, from_status, to_status, reason, note, at`,
+	dests: func(h *store.FindingHistory) []any {
+		return []any{&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At}
+	}}
+
 // findingScalarCols are what TriageFindings hands fn (the scalar fields, as
 // the bbolt store does): not reading CWE, locations, suppression and the long
 // texts of 10,000 rows halves what a bulk triage transfers and decodes.
@@ -384,12 +390,6 @@ func (s *Store) GetScanFinding(ctx context.Context, scanID, key string) (string,
 	err := s.pool.QueryRow(ctx, `SELECT finding_id FROM scan_findings WHERE scan_id = $1 AND key = $2`, scanID, key).Scan(&id)
 	return id, mapErr("get scan finding", err)
 }
-
-var findingHistory = table[store.FindingHistory]{name: "finding_history",
-	cols: `id, finding_id, actor, from_status, to_status, reason, note, at`,
-	dests: func(h *store.FindingHistory) []any {
-		return []any{&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At}
-	}}
 
 // AppendFindingHistory stores h; ErrNotFound when the finding does not exist.
 func (s *Store) AppendFindingHistory(ctx context.Context, h *store.FindingHistory) error {
