@@ -301,7 +301,7 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	got, err := sessionByHash("h1")
 	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "rotated session revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	got, err = sessionByHash("h2")
 	must(t, err, "new session after rotation")
 	if got.RevokedAt != nil || got.Family != "fam-1" {
 		t.Fatalf("new session = %+v", got)
@@ -311,7 +311,7 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	third := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h3",
 		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: f.tick()}
 	wantErr(t, f.s.RotateRefreshSession(f.ctx, first.ID, third, f.tick()), store.ErrConflict, "rotate a revoked session")
-	_, err = f.s.GetRefreshSessionByHash(f.ctx, "h3")
+	_, err = sessionByHash("h3")
 	wantErr(t, err, store.ErrNotFound, "session from a refused rotation")
 	wantErr(t, f.s.RotateRefreshSession(f.ctx, store.NewID(store.PrefixRefresh), third, f.tick()),
 		store.ErrNotFound, "rotate a missing session")
@@ -322,13 +322,13 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 
 	revokeAt := f.tick()
 	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-1", revokeAt), "RevokeRefreshFamily")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	got, err = sessionByHash("h2")
 	must(t, err, "read back")
 	sameTime(t, revokeAt, got.RevokedAt, "family member revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	got, err = sessionByHash("h1")
 	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "already revoked session keeps its revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	got, err = sessionByHash("o1")
 	must(t, err, "read back")
 	if got.RevokedAt != nil {
 		t.Fatalf("another family was revoked")
@@ -340,9 +340,9 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	if n != 1 {
 		t.Fatalf("DeleteExpiredRefreshSessions deleted %d, want 1", n)
 	}
-	_, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	_, err = sessionByHash("o1")
 	wantErr(t, err, store.ErrNotFound, "expired session")
-	if _, err := f.s.GetRefreshSessionByHash(f.ctx, "h2"); err != nil {
+	if _, err := sessionByHash("h2"); err != nil {
 		t.Fatalf("unexpired session deleted: %v", err)
 	}
 }
