@@ -221,6 +221,30 @@ func (g *RuleGroup) Add(sev string, n int) {
 	}
 }
 
+// RuleGroups tallies findings by rule, so both stores group ListFindingRules
+// the same way.
+type RuleGroups map[string]*RuleGroup
+
+// Add counts n more findings of rule with severity sev.
+func (m RuleGroups) Add(rule, sev string, n int) {
+	g := m[rule]
+	if g == nil {
+		g = &RuleGroup{RuleID: rule}
+		m[rule] = g
+	}
+	g.Add(sev, n)
+}
+
+// Sorted returns the groups in SortRuleGroups order (non-nil, possibly empty).
+func (m RuleGroups) Sorted() []RuleGroup {
+	out := make([]RuleGroup, 0, len(m))
+	for _, g := range m {
+		out = append(out, *g)
+	}
+	SortRuleGroups(out)
+	return out
+}
+
 // SortRuleGroups orders groups by highest severity, then count (both
 // descending), then rule ID.
 func SortRuleGroups(gs []RuleGroup) {

@@ -65,3 +65,12 @@ func Stamp(id *string, at *time.Time, prefix string, now time.Time) {
 		*at = now
 	}
 }
+
+// StampUpdated is Stamp for kinds that also keep an update time: a zero
+// *updated starts equal to the creation time, the rule both stores share.
+func StampUpdated(id *string, created, updated *time.Time, prefix string, now time.Time) {
+	Stamp(id, created, prefix, now)
+	if updated.IsZero() {
+		*updated = *created
+	}
+}

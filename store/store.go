@@ -324,18 +324,13 @@ type Store interface {
 // ScanIDs lists the IDs of every scan matching f, page by page (for cleanup
 // of what a deletion leaves in blob storage).
 func ScanIDs(ctx context.Context, st ScanStore, sc Scope, f ScanFilter) ([]string, error) {
-	var ids []string
-	for p := (Page{Limit: MaxLimit}); ; {
-		scans, next, err := st.ListScans(ctx, sc, f, p)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range scans {
-			ids = append(ids, s.ID)
-		}
-		if next == "" {
-			return ids, nil
-		}
-		p.Cursor = next
+	scans, err := All(ctx, func(ctx context.Context, p Page) ([]Scan, string, error) { return st.ListScans(ctx, sc, f, p) })
+	if err != nil {
+		return nil, err
 	}
+	var ids []string
+	for _, s := range scans {
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
 }

@@ -79,6 +79,15 @@ type WebhookDelivery struct {
 	UpdatedAt  time.Time         `json:"updated_at"`
 }
 
+// StampDelivery fills the defaults every store gives a new delivery: Stamp's
+// ID and creation time, and updated and first due at its creation.
+func StampDelivery(d *WebhookDelivery, now time.Time) {
+	StampUpdated(&d.ID, &d.CreatedAt, &d.UpdatedAt, PrefixDelivery, now)
+	if d.NextAttemptAt.IsZero() {
+		d.NextAttemptAt = d.CreatedAt
+	}
+}
+
 // DeliveryAttempt is one POST of a delivery: when, how long, what came back.
 type DeliveryAttempt struct {
 	At           time.Time `json:"at"`

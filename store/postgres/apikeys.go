@@ -5,18 +5,14 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/vegasec/vega/store"
 )
 
-const apiKeyCols = `id, user_id, name, prefix, hash, created_at, last_used_at, expires_at`
-
-func scanAPIKey(r pgx.Row) (store.APIKey, error) {
-	var k store.APIKey
-	err := r.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt)
-	return k, err
-}
+var apiKeys = table[store.APIKey]{name: "api_keys", owner: "user_id",
+	cols: `id, user_id, name, prefix, hash, created_at, last_used_at, expires_at`,
+	dests: func(k *store.APIKey) []any {
+		return []any{&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &k.LastUsedAt, &k.ExpiresAt}
+	}}
 
 func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 	store.Stamp(&k.ID, &k.CreatedAt, store.PrefixAPIKey, s.nowUTC())
@@ -24,48 +20,22 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *store.APIKey) error {
 		return errors.New("postgres: api key hash is required")
 	}
 	k.CreatedAt, k.LastUsedAt, k.ExpiresAt = ts(k.CreatedAt), tsp(k.LastUsedAt), tsp(k.ExpiresAt)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (`+apiKeyCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.ExpiresAt)
-	return mapErr("create api key", err)
+	return apiKeys.create(ctx, s, "create api key", k.ID, k.UserID, k.Name, k.Prefix, k.Hash, k.CreatedAt, k.LastUsedAt, k.ExpiresAt)
 }
 
 func (s *Store) GetAPIKeyByHash(ctx context.Context, hash string) (*store.APIKey, error) {
-	if hash == "" {
-		return nil, store.ErrNotFound
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
-	if err != nil {
-		return nil, mapErr("get api key", err)
-	}
-	return &k, nil
+	return apiKeys.getBy(ctx, s, "get api key", "hash", hash)
 }
 
 func (s *Store) ListAPIKeys(ctx context.Context, userID string, p store.Page) ([]store.APIKey, string, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
 	var q query
-	q.scope(store.OwnedBy(userID), "user_id")
-	return listPage(ctx, s.pool, "list api keys", apiKeyCols, "api_keys", &q, p, scanAPIKey, func(k *store.APIKey) string { return k.ID })
+	q.scope(store.OwnedBy(userID), apiKeys.owner)
+	return apiKeys.list(ctx, s, "list api keys", &q, p)
 }
 
+// DeleteAPIKey deletes one of userID's keys (OwnedBy("") sees nothing).
 func (s *Store) DeleteAPIKey(ctx context.Context, userID, id string) error {
-	if userID == "" {
-		return store.ErrNotFound
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1 AND user_id = $2`, id, userID)
-	if err != nil {
-		return mapErr("delete api key", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
+	return apiKeys.delete(ctx, s, "delete api key", store.OwnedBy(userID), id)
 }
 
 func (s *Store) DeleteUserAPIKeys(ctx context.Context, userID string) (int, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/store/storetest"
 )
 
 // TestFindingCountsStayInStep: finding_counts (migration 0013) must always
@@ -38,31 +39,20 @@ func TestFindingCountsStayInStep(t *testing.T) {
 	rules := []string{"xss", "injection", "generic-api-key"}
 	var ids []string
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < 60; i += 4 {
-				f := &store.Finding{ID: store.NewID(store.PrefixFinding), RepositoryID: repos[i%2].ID, ProjectID: p.ID, OwnerUserID: u.ID,
-					Fingerprint: fmt.Sprint("fp-", i), Engine: []string{"secrets", "codex"}[i%2], Title: "t", Severity: store.Severities[i%4],
-					RuleID: rules[i%3], Category: rules[i%3], FilePath: "a.go", Status: store.FindingOpen, CreatedAt: now, UpdatedAt: now}
-				if err := s.CreateFinding(ctx, f); err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				ids = append(ids, f.ID)
-				mu.Unlock()
+	storetest.Parallel(t, 4, func(w int) error {
+		for i := w; i < 60; i += 4 {
+			f := &store.Finding{ID: store.NewID(store.PrefixFinding), RepositoryID: repos[i%2].ID, ProjectID: p.ID, OwnerUserID: u.ID,
+				Fingerprint: fmt.Sprint("fp-", i), Engine: []string{"secrets", "codex"}[i%2], Title: "t", Severity: store.Severities[i%4],
+				RuleID: rules[i%3], Category: rules[i%3], FilePath: "a.go", Status: store.FindingOpen, CreatedAt: now, UpdatedAt: now}
+			if err := s.CreateFinding(ctx, f); err != nil {
+				return err
 			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+			mu.Lock()
+			ids = append(ids, f.ID)
+			mu.Unlock()
+		}
+		return nil
+	})
 	check := func(when string) {
 		t.Helper()
 		var diff int

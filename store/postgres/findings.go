@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -13,9 +12,22 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-const findingCols = `id, scan_id, repository_id, project_id, owner_user_id, fingerprint, engine, title, severity,
+var findings = table[store.Finding]{name: "findings", owner: "owner_user_id",
+	cols: `id, scan_id, repository_id, project_id, owner_user_id, fingerprint, engine, title, severity,
 	confidence, category, rule_id, cwe, file_path, start_line, end_line, description, evidence, recommendation,
-	locations, status, dismissed_reason, triage_note, first_seen_scan_id, last_seen_scan_id, created_at, updated_at, suppression`
+	locations, status, dismissed_reason, triage_note, first_seen_scan_id, last_seen_scan_id, created_at, updated_at, suppression`,
+	dests: func(f *store.Finding) []any {
+		return []any{&f.ID, &f.ScanID, &f.RepositoryID, &f.ProjectID, &f.OwnerUserID, &f.Fingerprint, &f.Engine,
+			&f.Title, &f.Severity, &f.Confidence, &f.Category, &f.RuleID, &f.CWE, &f.FilePath, &f.StartLine, &f.EndLine,
+			&f.Description, &f.Evidence, &f.Recommendation, jsonCol{&f.Locations}, &f.Status, &f.DismissedReason, &f.TriageNote,
+			&f.FirstSeenScanID, &f.LastSeenScanID, &f.CreatedAt, &f.UpdatedAt, jsonCol{&f.Suppression}}
+	}}
+
+var findingHistory = table[store.FindingHistory]{name: "finding_history",
+	cols: `id, finding_id, actor, from_status, to_status, reason, note, at`,
+	dests: func(h *store.FindingHistory) []any {
+		return []any{&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At}
+	}}
 
 // findingScalarCols are what TriageFindings hands fn (the scalar fields, as
 // the bbolt store does): not reading CWE, locations, suppression and the long
@@ -32,21 +44,6 @@ func scanFindingScalars(r pgx.Row) (store.Finding, error) {
 	return f, err
 }
 
-func scanFinding(r pgx.Row) (store.Finding, error) {
-	var f store.Finding
-	var locs, sup []byte
-	if err := r.Scan(&f.ID, &f.ScanID, &f.RepositoryID, &f.ProjectID, &f.OwnerUserID, &f.Fingerprint, &f.Engine,
-		&f.Title, &f.Severity, &f.Confidence, &f.Category, &f.RuleID, &f.CWE, &f.FilePath, &f.StartLine, &f.EndLine,
-		&f.Description, &f.Evidence, &f.Recommendation, &locs, &f.Status, &f.DismissedReason, &f.TriageNote,
-		&f.FirstSeenScanID, &f.LastSeenScanID, &f.CreatedAt, &f.UpdatedAt, &sup); err != nil {
-		return f, err
-	}
-	if err := fromJSON(sup, &f.Suppression); err != nil {
-		return f, err
-	}
-	return f, fromJSON(locs, &f.Locations)
-}
-
 func findingArgs(f *store.Finding) []any {
 	return []any{f.ID, f.ScanID, f.RepositoryID, f.ProjectID, f.OwnerUserID, f.Fingerprint, f.Engine,
 		f.Title, f.Severity, f.Confidence, f.Category, f.RuleID, f.CWE, f.FilePath, f.StartLine, f.EndLine,
@@ -57,48 +54,24 @@ func findingArgs(f *store.Finding) []any {
 // CreateFinding stores f. ErrConflict when the repository already has a
 // finding with the same fingerprint; ErrNotFound when the repository is missing.
 func (s *Store) CreateFinding(ctx context.Context, f *store.Finding) error {
-	if f.ID == "" {
-		f.ID = store.NewID(store.PrefixFinding)
-	}
-	if f.CreatedAt.IsZero() {
-		f.CreatedAt = s.nowUTC()
-	}
-	if f.UpdatedAt.IsZero() {
-		f.UpdatedAt = f.CreatedAt
-	}
+	store.StampUpdated(&f.ID, &f.CreatedAt, &f.UpdatedAt, store.PrefixFinding, s.nowUTC())
 	f.CreatedAt, f.UpdatedAt = ts(f.CreatedAt), ts(f.UpdatedAt)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO findings (`+findingCols+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28)`, findingArgs(f)...)
-	return mapErr("create finding", err)
+	return findings.create(ctx, s, "create finding", findingArgs(f)...)
 }
 
 func (s *Store) GetFinding(ctx context.Context, sc store.Scope, id string) (*store.Finding, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	return selectOne(ctx, s.pool, "get finding", "findings", findingCols, "owner_user_id", sc, id, "", scanFinding)
+	return findings.get(ctx, s, "get finding", sc, id)
 }
 
 func (s *Store) GetFindingByFingerprint(ctx context.Context, repositoryID, fingerprint string) (*store.Finding, error) {
 	if fingerprint == "" {
 		return nil, store.ErrNotFound
 	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	f, err := scanFinding(s.pool.QueryRow(ctx, `SELECT `+findingCols+` FROM findings
-		WHERE repository_id = $1 AND fingerprint = $2`, repositoryID, fingerprint))
-	if err != nil {
-		return nil, mapErr("get finding by fingerprint", err)
-	}
-	return &f, nil
+	return findings.getWhere(ctx, s, "get finding by fingerprint", `repository_id = $1 AND fingerprint = $2`, repositoryID, fingerprint)
 }
 
 func (s *Store) UpdateFinding(ctx context.Context, sc store.Scope, id string, fn func(*store.Finding) error) (*store.Finding, error) {
-	return updateLocked(ctx, s, "update finding",
-		func(ctx context.Context, tx pgx.Tx) (*store.Finding, error) {
-			return selectOne(ctx, tx, "update finding", "findings", findingCols, "owner_user_id", sc, id, " FOR UPDATE", scanFinding)
-		}, fn,
+	return findings.update(ctx, s, "update finding", sc, id, fn,
 		func(old, f *store.Finding) {
 			f.ID, f.OwnerUserID, f.RepositoryID, f.ProjectID = old.ID, old.OwnerUserID, old.RepositoryID, old.ProjectID
 		},
@@ -174,7 +147,7 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 	var q query
 	findingWhere(&q, sc, f)
 	if f.Sort.Key == "" {
-		return listPage(ctx, s.pool, "list findings", findingCols, "findings", &q, p, scanFinding, func(x *store.Finding) string { return x.ID })
+		return findings.list(ctx, s, "list findings", &q, p)
 	}
 	// Keyset paging over (key, file_path, id), compared byte-wise (COLLATE
 	// "C") as the bbolt store and store.FindingSort.Compare do. A rank key
@@ -203,9 +176,9 @@ func (s *Store) ListFindings(ctx context.Context, sc store.Scope, f store.Findin
 			q.and("(" + key + " < " + v + " OR (" + key + " = " + v + ` AND (file_path COLLATE "C", id COLLATE "C") > (` + path + "::text, " + id + "::text)))")
 		}
 	}
-	sql := `SELECT ` + findingCols + ` FROM findings` + q.whereSQL() + ` ORDER BY ` + key + ` ` + dir +
+	sql := `SELECT ` + findings.cols + ` FROM findings` + q.whereSQL() + ` ORDER BY ` + key + ` ` + dir +
 		`, file_path COLLATE "C", id COLLATE "C" LIMIT ` + strconv.Itoa(p.Limit+1)
-	items, err := collect(ctx, s.pool, "list findings", sql, q.args, scanFinding)
+	items, err := collect(ctx, s.pool, "list findings", sql, q.args, findings.scan)
 	if err != nil {
 		return nil, "", err
 	}
@@ -253,7 +226,7 @@ func rankExpr(col string, values []string, reversed bool) string {
 		if reversed {
 			r = len(values) - 1 - i
 		}
-		fmt.Fprintf(&b, " WHEN '%s' THEN %d", v, r)
+		b.WriteString(" WHEN '" + v + "' THEN " + strconv.Itoa(r))
 	}
 	b.WriteString(" ELSE -1 END)")
 	return b.String()
@@ -313,21 +286,11 @@ func (s *Store) ListFindingRules(ctx context.Context, sc store.Scope, f store.Fi
 	if err != nil {
 		return nil, err
 	}
-	groups := map[string]*store.RuleGroup{}
+	groups := store.RuleGroups{}
 	for _, x := range rows {
-		g := groups[x.rule]
-		if g == nil {
-			g = &store.RuleGroup{RuleID: x.rule}
-			groups[x.rule] = g
-		}
-		g.Add(x.sev, x.n)
+		groups.Add(x.rule, x.sev, x.n)
 	}
-	out := make([]store.RuleGroup, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, *g)
-	}
-	store.SortRuleGroups(out)
-	return out, nil
+	return groups.Sorted(), nil
 }
 
 func (s *Store) FindingIDs(ctx context.Context, sc store.Scope, f store.FindingFilter, limit int) ([]string, error) {
@@ -391,7 +354,7 @@ func (s *Store) TriageFindings(ctx context.Context, sc store.Scope, ids []string
 			AS u(id, status, reason, note, updated) WHERE f.id = u.id`, fid, status, reason, note, updated); err != nil {
 			return mapErr("triage findings", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO finding_history (id, finding_id, actor, from_status, to_status, reason, note, at)
+		if _, err := tx.Exec(ctx, `INSERT INTO finding_history (`+findingHistory.cols+`)
 			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
 			hid, hfid, hactor, hfrom, hto, hreason, hnote, hat); err != nil {
 			return mapErr("triage findings history", err)
@@ -430,31 +393,17 @@ func (s *Store) GetScanFinding(ctx context.Context, scanID, key string) (string,
 
 // AppendFindingHistory stores h; ErrNotFound when the finding does not exist.
 func (s *Store) AppendFindingHistory(ctx context.Context, h *store.FindingHistory) error {
-	if h.ID == "" {
-		h.ID = store.NewID(store.PrefixHistory)
-	}
-	if h.At.IsZero() {
-		h.At = s.nowUTC()
-	}
+	store.Stamp(&h.ID, &h.At, store.PrefixHistory, s.nowUTC())
 	h.At = ts(h.At)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO finding_history (id, finding_id, actor, from_status, to_status, reason, note, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, h.ID, h.FindingID, h.Actor, h.FromStatus, h.ToStatus, h.Reason, h.Note, h.At)
-	return mapErr("append finding history", err)
+	return findingHistory.create(ctx, s, "append finding history", h.ID, h.FindingID, h.Actor, h.FromStatus, h.ToStatus, h.Reason, h.Note, h.At)
 }
 
 // ListFindingHistory returns the finding's history oldest first (by At, then ID).
 func (s *Store) ListFindingHistory(ctx context.Context, findingID string) ([]store.FindingHistory, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	return collect(ctx, s.pool, "list finding history", `SELECT id, finding_id, actor, from_status, to_status,
-		reason, note, at FROM finding_history WHERE finding_id = $1 ORDER BY at, id`, []any{findingID},
-		func(r pgx.Row) (store.FindingHistory, error) {
-			var h store.FindingHistory
-			err := r.Scan(&h.ID, &h.FindingID, &h.Actor, &h.FromStatus, &h.ToStatus, &h.Reason, &h.Note, &h.At)
-			return h, err
-		})
+	return collect(ctx, s.pool, "list finding history", `SELECT `+findingHistory.cols+` FROM finding_history
+		WHERE finding_id = $1 ORDER BY at, id`, []any{findingID}, findingHistory.scan)
 }
 
 // FindingTimelines returns the findings matching f with their status changes

@@ -252,12 +252,15 @@ func (q *query) scope(sc store.Scope, col string) {
 	}
 }
 
+// cond renders the conditions joined by AND.
+func (q *query) cond() string { return strings.Join(q.where, " AND ") }
+
 // whereSQL renders the conditions ("" when there are none).
 func (q *query) whereSQL() string {
 	if len(q.where) == 0 {
 		return ""
 	}
-	return " WHERE " + strings.Join(q.where, " AND ")
+	return " WHERE " + q.cond()
 }
 
 // page adds keyset pagination (newest first by id) and returns the ORDER/LIMIT
@@ -329,23 +332,6 @@ func selectOne[T any](ctx context.Context, db interface {
 		return nil, mapErr(op, err)
 	}
 	return &v, nil
-}
-
-// deleteOne deletes one row of table by id within scope; ErrNotFound when none matched.
-func (s *Store) deleteOne(ctx context.Context, op, table, ownerCol string, sc store.Scope, id string) error {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	var q query
-	q.and("id = " + q.arg(id))
-	q.scope(sc, ownerCol)
-	tag, err := s.pool.Exec(ctx, `DELETE FROM `+table+q.whereSQL(), q.args...)
-	if err != nil {
-		return mapErr(op, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return store.ErrNotFound
-	}
-	return nil
 }
 
 // severityCounts reads a {"severity": n} object into SeverityCounts; unknown

@@ -8,46 +8,31 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-const projectCols = `id, owner_user_id, name, description, created_at, updated_at, ignore_suppressions`
-
-func scanProject(r pgx.Row) (store.Project, error) {
-	var p store.Project
-	err := r.Scan(&p.ID, &p.OwnerUserID, &p.Name, &p.Description, &p.CreatedAt, &p.UpdatedAt, &p.IgnoreSuppressions)
-	return p, err
-}
+var projects = table[store.Project]{name: "projects", owner: "owner_user_id",
+	cols: `id, owner_user_id, name, description, created_at, updated_at, ignore_suppressions`,
+	dests: func(p *store.Project) []any {
+		return []any{&p.ID, &p.OwnerUserID, &p.Name, &p.Description, &p.CreatedAt, &p.UpdatedAt, &p.IgnoreSuppressions}
+	}}
 
 func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
-	store.Stamp(&p.ID, &p.CreatedAt, store.PrefixProject, s.nowUTC())
-	if p.UpdatedAt.IsZero() {
-		p.UpdatedAt = p.CreatedAt
-	}
+	store.StampUpdated(&p.ID, &p.CreatedAt, &p.UpdatedAt, store.PrefixProject, s.nowUTC())
 	p.CreatedAt, p.UpdatedAt = ts(p.CreatedAt), ts(p.UpdatedAt)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO projects (`+projectCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	return projects.create(ctx, s, "create project",
 		p.ID, p.OwnerUserID, p.Name, p.Description, p.CreatedAt, p.UpdatedAt, p.IgnoreSuppressions)
-	return mapErr("create project", err)
 }
 
 func (s *Store) GetProject(ctx context.Context, sc store.Scope, id string) (*store.Project, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	return selectOne(ctx, s.pool, "get project", "projects", projectCols, "owner_user_id", sc, id, "", scanProject)
+	return projects.get(ctx, s, "get project", sc, id)
 }
 
 func (s *Store) ListProjects(ctx context.Context, sc store.Scope, p store.Page) ([]store.Project, string, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
 	var q query
-	q.scope(sc, "owner_user_id")
-	return listPage(ctx, s.pool, "list projects", projectCols, "projects", &q, p, scanProject, func(x *store.Project) string { return x.ID })
+	q.scope(sc, projects.owner)
+	return projects.list(ctx, s, "list projects", &q, p)
 }
 
 func (s *Store) UpdateProject(ctx context.Context, sc store.Scope, id string, fn func(*store.Project) error) (*store.Project, error) {
-	return updateLocked(ctx, s, "update project",
-		func(ctx context.Context, tx pgx.Tx) (*store.Project, error) {
-			return selectOne(ctx, tx, "update project", "projects", projectCols, "owner_user_id", sc, id, " FOR UPDATE", scanProject)
-		}, fn,
+	return projects.update(ctx, s, "update project", sc, id, fn,
 		func(old, p *store.Project) { p.ID, p.OwnerUserID = old.ID, old.OwnerUserID },
 		func(ctx context.Context, tx pgx.Tx, p *store.Project) error {
 			p.CreatedAt, p.UpdatedAt = ts(p.CreatedAt), ts(p.UpdatedAt)
@@ -64,17 +49,10 @@ func (s *Store) DeleteProject(ctx context.Context, sc store.Scope, id string) er
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	return s.inTx(ctx, "delete project", func(tx pgx.Tx) error {
-		var q query
-		q.and("id = " + q.arg(id))
-		q.scope(sc, "owner_user_id")
-		tag, err := tx.Exec(ctx, `DELETE FROM projects`+q.whereSQL(), q.args...)
-		if err != nil {
-			return mapErr("delete project", err)
+		if err := deleteWhere(ctx, tx, "delete project", projects.name, projects.owner, sc, id); err != nil {
+			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return store.ErrNotFound
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM git_uploads WHERE project_id = $1`, id)
+		_, err := tx.Exec(ctx, `DELETE FROM git_uploads WHERE project_id = $1`, id)
 		return mapErr("delete project uploads", err)
 	})
 }

@@ -10,13 +10,11 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-const refreshCols = `id, user_id, token_hash, family, expires_at, revoked_at, created_at`
-
-func scanRefresh(r pgx.Row) (store.RefreshSession, error) {
-	var x store.RefreshSession
-	err := r.Scan(&x.ID, &x.UserID, &x.TokenHash, &x.Family, &x.ExpiresAt, &x.RevokedAt, &x.CreatedAt)
-	return x, err
-}
+var refreshSessions = table[store.RefreshSession]{name: "refresh_sessions", owner: "user_id",
+	cols: `id, user_id, token_hash, family, expires_at, revoked_at, created_at`,
+	dests: func(x *store.RefreshSession) []any {
+		return []any{&x.ID, &x.UserID, &x.TokenHash, &x.Family, &x.ExpiresAt, &x.RevokedAt, &x.CreatedAt}
+	}}
 
 func (s *Store) fillRefresh(rs *store.RefreshSession) error {
 	store.Stamp(&rs.ID, &rs.CreatedAt, store.PrefixRefresh, s.nowUTC())
@@ -28,9 +26,8 @@ func (s *Store) fillRefresh(rs *store.RefreshSession) error {
 }
 
 func insertRefresh(ctx context.Context, tx pgx.Tx, rs *store.RefreshSession) error {
-	_, err := tx.Exec(ctx, `INSERT INTO refresh_sessions (`+refreshCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	return refreshSessions.insert(ctx, tx, "create refresh session",
 		rs.ID, rs.UserID, rs.TokenHash, rs.Family, rs.ExpiresAt, rs.RevokedAt, rs.CreatedAt)
-	return mapErr("create refresh session", err)
 }
 
 func (s *Store) CreateRefreshSession(ctx context.Context, rs *store.RefreshSession) error {
@@ -43,16 +40,7 @@ func (s *Store) CreateRefreshSession(ctx context.Context, rs *store.RefreshSessi
 }
 
 func (s *Store) GetRefreshSessionByHash(ctx context.Context, hash string) (*store.RefreshSession, error) {
-	if hash == "" {
-		return nil, store.ErrNotFound
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	x, err := scanRefresh(s.pool.QueryRow(ctx, `SELECT `+refreshCols+` FROM refresh_sessions WHERE token_hash = $1`, hash))
-	if err != nil {
-		return nil, mapErr("get refresh session", err)
-	}
-	return &x, nil
+	return refreshSessions.getBy(ctx, s, "get refresh session", "token_hash", hash)
 }
 
 // RotateRefreshSession revokes oldID only if it is still live (a conditional
@@ -108,14 +96,8 @@ func (s *Store) GetLiveRefreshSession(ctx context.Context, family string) (*stor
 	if family == "" {
 		return nil, store.ErrNotFound
 	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	x, err := scanRefresh(s.pool.QueryRow(ctx, `SELECT `+refreshCols+` FROM refresh_sessions
-		WHERE family = $1 AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1`, family))
-	if err != nil {
-		return nil, mapErr("get live refresh session", err)
-	}
-	return &x, nil
+	return refreshSessions.getWhere(ctx, s, "get live refresh session",
+		`family = $1 AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1`, family)
 }
 
 // GetSessionUser is one round trip: the user row, present only while the
@@ -126,7 +108,7 @@ func (s *Store) GetSessionUser(ctx context.Context, userID, family string, now t
 	}
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND EXISTS (
+	u, err := users.scan(s.pool.QueryRow(ctx, `SELECT `+users.cols+` FROM users WHERE id = $1 AND EXISTS (
 		SELECT 1 FROM refresh_sessions WHERE family = $2 AND revoked_at IS NULL AND user_id = $1 AND expires_at > $3)`,
 		userID, family, ts(now)))
 	if err != nil {

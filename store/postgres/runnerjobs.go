@@ -11,13 +11,11 @@ import (
 
 var errNegativeAttempt = errors.New("postgres: negative runner job attempt")
 
-const jobCols = `id, scan_id, attempt, idempotency_key, ecs_task_arn, status, stopped_reason, created_at`
-
-func scanJob(r pgx.Row) (store.RunnerJob, error) {
-	var j store.RunnerJob
-	err := r.Scan(&j.ID, &j.ScanID, &j.Attempt, &j.IdempotencyKey, &j.ECSTaskARN, &j.Status, &j.StoppedReason, &j.CreatedAt)
-	return j, err
-}
+var runnerJobs = table[store.RunnerJob]{name: "runner_jobs",
+	cols: `id, scan_id, attempt, idempotency_key, ecs_task_arn, status, stopped_reason, created_at`,
+	dests: func(j *store.RunnerJob) []any {
+		return []any{&j.ID, &j.ScanID, &j.Attempt, &j.IdempotencyKey, &j.ECSTaskARN, &j.Status, &j.StoppedReason, &j.CreatedAt}
+	}}
 
 // CreateRunnerJob stores j; ErrConflict when the scan attempt already has a
 // job, ErrNotFound when the scan does not exist.
@@ -27,28 +25,16 @@ func (s *Store) CreateRunnerJob(ctx context.Context, j *store.RunnerJob) error {
 		return errNegativeAttempt
 	}
 	j.CreatedAt = ts(j.CreatedAt)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO runner_jobs (`+jobCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+	return runnerJobs.create(ctx, s, "create runner job",
 		j.ID, j.ScanID, j.Attempt, j.IdempotencyKey, j.ECSTaskARN, j.Status, j.StoppedReason, j.CreatedAt)
-	return mapErr("create runner job", err)
 }
 
 func (s *Store) GetRunnerJob(ctx context.Context, scanID string, attempt int) (*store.RunnerJob, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobCols+` FROM runner_jobs WHERE scan_id = $1 AND attempt = $2`, scanID, attempt))
-	if err != nil {
-		return nil, mapErr("get runner job", err)
-	}
-	return &j, nil
+	return runnerJobs.getWhere(ctx, s, "get runner job", `scan_id = $1 AND attempt = $2`, scanID, attempt)
 }
 
 func (s *Store) UpdateRunnerJob(ctx context.Context, id string, fn func(*store.RunnerJob) error) (*store.RunnerJob, error) {
-	return updateLocked(ctx, s, "update runner job",
-		func(ctx context.Context, tx pgx.Tx) (*store.RunnerJob, error) {
-			return selectOne(ctx, tx, "update runner job", "runner_jobs", jobCols, "", store.System(), id, " FOR UPDATE", scanJob)
-		}, fn,
+	return runnerJobs.update(ctx, s, "update runner job", store.System(), id, fn,
 		// The (scan, attempt) identity is unique; keep it fixed.
 		func(old, j *store.RunnerJob) { j.ID, j.ScanID, j.Attempt = old.ID, old.ScanID, old.Attempt },
 		func(ctx context.Context, tx pgx.Tx, j *store.RunnerJob) error {

@@ -9,32 +9,17 @@ import (
 	"github.com/vegasec/vega/store"
 )
 
-const scanCols = `id, repository_id, project_id, owner_user_id, snapshot_id, requested_by, status, engines,
+var scans = table[store.Scan]{name: "scans", owner: "owner_user_id",
+	cols: `id, repository_id, project_id, owner_user_id, snapshot_id, requested_by, status, engines,
 	paths, threat_profile, progress, stages, error, stop_reason, attempt, claimed_by, heartbeat_at,
-	cancel_requested_at, cancel_requested_by, usage, finding_counts, artifacts, created_at, claimed_at, started_at, finished_at`
-
-func scanScan(r pgx.Row) (store.Scan, error) {
-	var x store.Scan
-	var engines, paths, profile, progress, stages, serr, usage, counts, artifacts []byte
-	if err := r.Scan(&x.ID, &x.RepositoryID, &x.ProjectID, &x.OwnerUserID, &x.SnapshotID, &x.RequestedBy,
-		&x.Status, &engines, &paths, &profile, &progress, &stages, &serr, &x.StopReason, &x.Attempt,
-		&x.ClaimedBy, &x.HeartbeatAt, &x.CancelRequestedAt, &x.CancelRequestedBy, &usage, &counts, &artifacts, &x.CreatedAt,
-		&x.ClaimedAt, &x.StartedAt, &x.FinishedAt); err != nil {
-		return x, err
-	}
-	for _, d := range []struct {
-		b []byte
-		v any
-	}{
-		{engines, &x.Engines}, {paths, &x.Paths}, {profile, &x.ThreatProfile}, {progress, &x.Progress},
-		{stages, &x.Stages}, {serr, &x.Error}, {usage, &x.Usage}, {counts, &x.FindingCounts}, {artifacts, &x.Artifacts},
-	} {
-		if err := fromJSON(d.b, d.v); err != nil {
-			return x, err
-		}
-	}
-	return x, nil
-}
+	cancel_requested_at, cancel_requested_by, usage, finding_counts, artifacts, created_at, claimed_at, started_at, finished_at`,
+	dests: func(x *store.Scan) []any {
+		return []any{&x.ID, &x.RepositoryID, &x.ProjectID, &x.OwnerUserID, &x.SnapshotID, &x.RequestedBy,
+			&x.Status, jsonCol{&x.Engines}, jsonCol{&x.Paths}, jsonCol{&x.ThreatProfile}, jsonCol{&x.Progress},
+			jsonCol{&x.Stages}, jsonCol{&x.Error}, &x.StopReason, &x.Attempt, &x.ClaimedBy, &x.HeartbeatAt,
+			&x.CancelRequestedAt, &x.CancelRequestedBy, jsonCol{&x.Usage}, jsonCol{&x.FindingCounts}, jsonCol{&x.Artifacts},
+			&x.CreatedAt, &x.ClaimedAt, &x.StartedAt, &x.FinishedAt}
+	}}
 
 func normScan(x *store.Scan) {
 	x.CreatedAt = ts(x.CreatedAt)
@@ -50,32 +35,30 @@ func scanArgs(x *store.Scan) []any {
 		toJSON(x.Usage), toJSON(x.FindingCounts), toJSON(x.Artifacts), x.CreatedAt, x.ClaimedAt, x.StartedAt, x.FinishedAt}
 }
 
-// CreateScan stores x (queued when no status is given); ErrNotFound when its
-// repository does not exist.
-func (s *Store) CreateScan(ctx context.Context, x *store.Scan) error {
+// stampScan fills what a new scan defaults to (queued when no status is
+// given) and normalises its times.
+func (s *Store) stampScan(x *store.Scan) {
 	store.Stamp(&x.ID, &x.CreatedAt, store.PrefixScan, s.nowUTC())
 	if x.Status == "" {
 		x.Status = store.ScanQueued
 	}
 	normScan(x)
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO scans (`+scanCols+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`, scanArgs(x)...)
-	return mapErr("create scan", err)
+}
+
+// CreateScan stores x (queued when no status is given); ErrNotFound when its
+// repository does not exist.
+func (s *Store) CreateScan(ctx context.Context, x *store.Scan) error {
+	s.stampScan(x)
+	return scans.create(ctx, s, "create scan", scanArgs(x)...)
 }
 
 func (s *Store) GetScan(ctx context.Context, sc store.Scope, id string) (*store.Scan, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	return selectOne(ctx, s.pool, "get scan", "scans", scanCols, "owner_user_id", sc, id, "", scanScan)
+	return scans.get(ctx, s, "get scan", sc, id)
 }
 
 func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilter, p store.Page) ([]store.Scan, string, error) {
-	ctx, cancel := s.op(ctx)
-	defer cancel()
 	var q query
-	q.scope(sc, "owner_user_id")
+	q.scope(sc, scans.owner)
 	if f.ProjectID != "" {
 		q.and("project_id = " + q.arg(f.ProjectID))
 	}
@@ -85,7 +68,7 @@ func (s *Store) ListScans(ctx context.Context, sc store.Scope, f store.ScanFilte
 	if len(f.Statuses) > 0 {
 		q.and("status = ANY(" + q.arg(f.Statuses) + ")")
 	}
-	return listPage(ctx, s.pool, "list scans", scanCols, "scans", &q, p, scanScan, func(x *store.Scan) string { return x.ID })
+	return scans.list(ctx, s, "list scans", &q, p)
 }
 
 // CountActiveScans counts the user's queued, claimed and running scans.
@@ -105,11 +88,7 @@ func (s *Store) CountActiveScans(ctx context.Context, userID string) (int, error
 // user (from any process) queue behind each other and each sees the count the
 // previous one left. Status changes need no lock: they never add an active scan.
 func (s *Store) CreateScanWithin(ctx context.Context, x *store.Scan, maxActive int) (int, error) {
-	store.Stamp(&x.ID, &x.CreatedAt, store.PrefixScan, s.nowUTC())
-	if x.Status == "" {
-		x.Status = store.ScanQueued
-	}
-	normScan(x)
+	s.stampScan(x)
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	var active int
@@ -123,9 +102,7 @@ func (s *Store) CreateScanWithin(ctx context.Context, x *store.Scan, maxActive i
 		if active >= maxActive {
 			return store.ErrLimitReached
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO scans (`+scanCols+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)`, scanArgs(x)...)
-		return mapErr("create scan", err)
+		return scans.insert(ctx, tx, "create scan", scanArgs(x)...)
 	})
 	return active, err
 }
@@ -134,10 +111,7 @@ func (s *Store) CreateScanWithin(ctx context.Context, x *store.Scan, maxActive i
 // UpdateScan or ClaimNextScan interleaves. last_event_seq is not written, so
 // it never races with AppendEvents.
 func (s *Store) UpdateScan(ctx context.Context, sc store.Scope, id string, fn func(*store.Scan) error) (*store.Scan, error) {
-	return updateLocked(ctx, s, "update scan",
-		func(ctx context.Context, tx pgx.Tx) (*store.Scan, error) {
-			return selectOne(ctx, tx, "update scan", "scans", scanCols, "owner_user_id", sc, id, " FOR UPDATE", scanScan)
-		}, fn, keepScanIdentity, saveScan("update scan"))
+	return scans.update(ctx, s, "update scan", sc, id, fn, keepScanIdentity, saveScan("update scan"))
 }
 
 // UpdateScanEmit is UpdateScan plus fn's events, appended in the same
@@ -149,7 +123,7 @@ func (s *Store) UpdateScanEmit(ctx context.Context, sc store.Scope, id string, f
 	var out *store.Scan
 	var evs []store.Event
 	err := s.inTx(ctx, "update scan", func(tx pgx.Tx) error {
-		old, err := selectOne(ctx, tx, "update scan", "scans", scanCols, "owner_user_id", sc, id, " FOR UPDATE", scanScan)
+		old, err := scans.lock("update scan", sc, id)(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -198,7 +172,7 @@ func saveScan(op string) func(context.Context, pgx.Tx, *store.Scan) error {
 func (s *Store) ClaimNextScan(ctx context.Context, claim func(*store.Scan) error) (*store.Scan, error) {
 	return updateLocked(ctx, s, "claim scan",
 		func(ctx context.Context, tx pgx.Tx) (*store.Scan, error) {
-			x, err := scanScan(tx.QueryRow(ctx, `SELECT `+scanCols+` FROM scans WHERE status = '`+string(store.ScanQueued)+`'
+			x, err := scans.scan(tx.QueryRow(ctx, `SELECT `+scans.cols+` FROM scans WHERE status = '`+string(store.ScanQueued)+`'
 				ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`))
 			if err != nil {
 				return nil, mapErr("claim scan", err)
@@ -211,8 +185,8 @@ func (s *Store) ClaimNextScan(ctx context.Context, claim func(*store.Scan) error
 func (s *Store) ListHeldScans(ctx context.Context) ([]store.Scan, error) {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	return collect(ctx, s.pool, "list held scans", `SELECT `+scanCols+` FROM scans
-		WHERE status IN (`+heldSQL+`) ORDER BY id`, nil, scanScan)
+	return collect(ctx, s.pool, "list held scans", `SELECT `+scans.cols+` FROM scans
+		WHERE status IN (`+heldSQL+`) ORDER BY id`, nil, scans.scan)
 }
 
 // The status sets of the store package as SQL lists. Written as literals

@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -84,16 +83,9 @@ func testUsers(t *testing.T, f *fixture) {
 	_, err = f.s.GetUserByEmail(f.ctx, "alice@example.com")
 	wantErr(t, err, store.ErrNotFound, "old email after change")
 
-	_, err = f.s.UpdateUser(f.ctx, u.ID, func(x *store.User) error {
-		x.DisplayName = "changed"
-		return errAbort
-	})
-	wantErr(t, err, errAbort, "UpdateUser callback error")
-	got, err = f.s.GetUser(f.ctx, u.ID)
-	must(t, err, "read back")
-	if got.DisplayName != "Alice" {
-		t.Fatalf("aborted UpdateUser was saved: %q", got.DisplayName)
-	}
+	checkAbortedUpdate(t, "UpdateUser", func() (*store.User, error) { return f.s.GetUser(f.ctx, u.ID) },
+		func(fn func(*store.User) error) (*store.User, error) { return f.s.UpdateUser(f.ctx, u.ID, fn) },
+		func(x *store.User) { x.DisplayName = "changed" })
 	_, err = f.s.UpdateUser(f.ctx, store.NewID(store.PrefixUser), func(*store.User) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateUser missing")
 
@@ -183,17 +175,12 @@ func testUserConflicts(t *testing.T, f *fixture) {
 // others see ErrConflict and find the winner by subject.
 func testUserSubjectRace(t *testing.T, f *fixture) {
 	const n = 12
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = f.s.CreateUser(f.ctx, &store.User{ID: store.NewID(store.PrefixUser), Email: "race@example.com",
-				AuthSubject: "sub-race", Groups: []string{store.GroupUser}, CreatedAt: time.Now().UTC()})
-		}()
-	}
-	wg.Wait()
+	errs := make([]error, n) // each create's outcome, judged below
+	Parallel(t, n, func(i int) error {
+		errs[i] = f.s.CreateUser(f.ctx, &store.User{ID: store.NewID(store.PrefixUser), Email: "race@example.com",
+			AuthSubject: "sub-race", Groups: []string{store.GroupUser}, CreatedAt: time.Now().UTC()})
+		return nil
+	})
 	won := 0
 	for _, err := range errs {
 		switch {
@@ -219,11 +206,8 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	k := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: alice.ID, Name: "ci", Prefix: "vega_ab12",
 		Hash: "sha256:aaaa", CreatedAt: f.tick(), ExpiresAt: &exp}
 	must(t, f.s.CreateAPIKey(f.ctx, k), "CreateAPIKey")
-	got, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
-	must(t, err, "GetAPIKeyByHash")
-	assertSame(t, k, got, "GetAPIKeyByHash")
-	_, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:nope")
-	wantErr(t, err, store.ErrNotFound, "GetAPIKeyByHash missing")
+	keyByHash := func(h string) (*store.APIKey, error) { return f.s.GetAPIKeyByHash(f.ctx, h) }
+	checkLookup(t, "GetAPIKeyByHash", k, "sha256:aaaa", "sha256:nope", keyByHash)
 
 	dup := &store.APIKey{ID: store.NewID(store.PrefixAPIKey), UserID: bob.ID, Name: "x", Prefix: "p",
 		Hash: "sha256:aaaa", CreatedAt: f.tick()}
@@ -249,10 +233,10 @@ func testAPIKeys(t *testing.T, f *fixture) {
 	t1, t2 := f.tick(), f.tick()
 	must(t, f.s.TouchAPIKeys(f.ctx, map[string]time.Time{k.ID: t1, bobKey.ID: t2,
 		store.NewID(store.PrefixAPIKey): t2}), "TouchAPIKeys")
-	got, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:aaaa")
+	got, err := keyByHash("sha256:aaaa")
 	must(t, err, "read back")
 	sameTime(t, t1, got.LastUsedAt, "alice key last_used_at")
-	got, err = f.s.GetAPIKeyByHash(f.ctx, "sha256:bob")
+	got, err = keyByHash("sha256:bob")
 	must(t, err, "read back")
 	sameTime(t, t2, got.LastUsedAt, "bob key last_used_at")
 	must(t, f.s.TouchAPIKeys(f.ctx, nil), "TouchAPIKeys empty")
@@ -282,10 +266,7 @@ func testAPIKeys(t *testing.T, f *fixture) {
 		wantErr(t, err, store.ErrNotFound, "alice's key after DeleteUserAPIKeys")
 	}
 	xs, _, err = f.s.ListAPIKeys(f.ctx, alice.ID, store.Page{})
-	must(t, err, "ListAPIKeys alice")
-	if len(xs) != 0 {
-		t.Fatalf("alice still lists %d keys", len(xs))
-	}
+	wantNone(t, xs, err, "alice's keys after DeleteUserAPIKeys")
 	if _, err := f.s.GetAPIKeyByHash(f.ctx, "sha256:bob"); err != nil {
 		t.Fatalf("DeleteUserAPIKeys removed another user's key: %v", err)
 	}
@@ -307,11 +288,8 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	first := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h1",
 		Family: "fam-1", ExpiresAt: now.Add(time.Hour), CreatedAt: now}
 	must(t, f.s.CreateRefreshSession(f.ctx, first), "CreateRefreshSession")
-	got, err := f.s.GetRefreshSessionByHash(f.ctx, "h1")
-	must(t, err, "GetRefreshSessionByHash")
-	assertSame(t, first, got, "refresh session")
-	_, err = f.s.GetRefreshSessionByHash(f.ctx, "nope")
-	wantErr(t, err, store.ErrNotFound, "GetRefreshSessionByHash missing")
+	sessionByHash := func(h string) (*store.RefreshSession, error) { return f.s.GetRefreshSessionByHash(f.ctx, h) }
+	checkLookup(t, "GetRefreshSessionByHash", first, "h1", "nope", sessionByHash)
 	dup := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h1",
 		Family: "fam-x", ExpiresAt: now.Add(time.Hour), CreatedAt: now}
 	wantErr(t, f.s.CreateRefreshSession(f.ctx, dup), store.ErrConflict, "duplicate token hash")
@@ -320,10 +298,10 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	second := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h2",
 		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: rotateAt}
 	must(t, f.s.RotateRefreshSession(f.ctx, first.ID, second, rotateAt), "RotateRefreshSession")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	got, err := sessionByHash("h1")
 	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "rotated session revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	got, err = sessionByHash("h2")
 	must(t, err, "new session after rotation")
 	if got.RevokedAt != nil || got.Family != "fam-1" {
 		t.Fatalf("new session = %+v", got)
@@ -333,7 +311,7 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	third := &store.RefreshSession{ID: store.NewID(store.PrefixRefresh), UserID: u.ID, TokenHash: "h3",
 		Family: "fam-1", ExpiresAt: rotateAt.Add(time.Hour), CreatedAt: f.tick()}
 	wantErr(t, f.s.RotateRefreshSession(f.ctx, first.ID, third, f.tick()), store.ErrConflict, "rotate a revoked session")
-	_, err = f.s.GetRefreshSessionByHash(f.ctx, "h3")
+	_, err = sessionByHash("h3")
 	wantErr(t, err, store.ErrNotFound, "session from a refused rotation")
 	wantErr(t, f.s.RotateRefreshSession(f.ctx, store.NewID(store.PrefixRefresh), third, f.tick()),
 		store.ErrNotFound, "rotate a missing session")
@@ -344,13 +322,13 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 
 	revokeAt := f.tick()
 	must(t, f.s.RevokeRefreshFamily(f.ctx, "fam-1", revokeAt), "RevokeRefreshFamily")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h2")
+	got, err = sessionByHash("h2")
 	must(t, err, "read back")
 	sameTime(t, revokeAt, got.RevokedAt, "family member revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "h1")
+	got, err = sessionByHash("h1")
 	must(t, err, "read back")
 	sameTime(t, rotateAt, got.RevokedAt, "already revoked session keeps its revoked_at")
-	got, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	got, err = sessionByHash("o1")
 	must(t, err, "read back")
 	if got.RevokedAt != nil {
 		t.Fatalf("another family was revoked")
@@ -362,9 +340,9 @@ func testRefreshSessions(t *testing.T, f *fixture) {
 	if n != 1 {
 		t.Fatalf("DeleteExpiredRefreshSessions deleted %d, want 1", n)
 	}
-	_, err = f.s.GetRefreshSessionByHash(f.ctx, "o1")
+	_, err = sessionByHash("o1")
 	wantErr(t, err, store.ErrNotFound, "expired session")
-	if _, err := f.s.GetRefreshSessionByHash(f.ctx, "h2"); err != nil {
+	if _, err := sessionByHash("h2"); err != nil {
 		t.Fatalf("unexpired session deleted: %v", err)
 	}
 }

@@ -140,10 +140,7 @@ func testDeleteRepositoryCascade(t *testing.T, f *fixture) {
 	}
 	// The deleted repository's scan no longer counts or lists.
 	xs, _, err := f.s.ListScans(f.ctx, store.System(), store.ScanFilter{RepositoryID: doomed.repo.ID}, store.Page{})
-	must(t, err, "ListScans")
-	if len(xs) != 0 {
-		t.Fatalf("%d scans of a deleted repository still listed", len(xs))
-	}
+	wantNone(t, xs, err, "scans of a deleted repository")
 	// Scan-finding links of the deleted scan are gone too.
 	counts, err := f.s.CountFindings(f.ctx, store.System(), store.FindingFilter{ScanID: doomed.scan.ID})
 	must(t, err, "CountFindings")
@@ -165,10 +162,7 @@ func testDeleteProjectCascade(t *testing.T, f *fixture) {
 	_, err := f.s.ProjectStats(f.ctx, store.System(), p.ID)
 	wantErr(t, err, store.ErrNotFound, "ProjectStats after delete")
 	xs, _, err := f.s.ListFindings(f.ctx, store.System(), store.FindingFilter{ProjectID: p.ID}, store.Page{})
-	must(t, err, "ListFindings")
-	if len(xs) != 0 {
-		t.Fatalf("%d findings of a deleted project still listed", len(xs))
-	}
+	wantNone(t, xs, err, "findings of a deleted project")
 	if n, _ := f.s.CountActiveScans(f.ctx, u.ID); n != 0 {
 		t.Fatalf("CountActiveScans = %d after delete", n)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/vegasec/vega/store"
@@ -41,10 +40,7 @@ func testEvents(t *testing.T, f *fixture) {
 		}
 	}
 	empty, err := f.s.AppendEvents(f.ctx, sc.ID, nil)
-	must(t, err, "AppendEvents empty")
-	if len(empty) != 0 {
-		t.Fatalf("empty append returned %d events", len(empty))
-	}
+	wantNone(t, empty, err, "AppendEvents empty")
 
 	// Seqs are per scan.
 	o, err := f.s.AppendEvents(f.ctx, other.ID, []store.Event{logEvent("other")})
@@ -90,10 +86,7 @@ func testEvents(t *testing.T, f *fixture) {
 		}
 	}
 	evs, err := f.s.ListEvents(f.ctx, store.NewID(store.PrefixScan), 0, 10)
-	must(t, err, "ListEvents unknown scan")
-	if len(evs) != 0 {
-		t.Fatalf("unknown scan has %d events", len(evs))
-	}
+	wantNone(t, evs, err, "ListEvents unknown scan")
 }
 
 // testEventsConcurrent: appenders racing on one scan still produce 1..N with
@@ -102,36 +95,24 @@ func testEventsConcurrent(t *testing.T, f *fixture) {
 	u := f.user()
 	sc := f.scan(f.repo(f.project(u.ID)), store.ScanRunning)
 	const appenders, batches, perBatch = 8, 10, 5
-	var wg sync.WaitGroup
-	errs := make(chan error, appenders*batches)
-	for a := range appenders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range batches {
-				evs := make([]store.Event, perBatch)
-				for i := range evs {
-					evs[i] = logEvent(fmt.Sprintf("a%d b%d e%d", a, b, i))
-				}
-				got, err := f.s.AppendEvents(f.ctx, sc.ID, evs)
-				if err != nil {
-					errs <- err
-					return
-				}
-				for i := 1; i < len(got); i++ {
-					if got[i].Seq != got[0].Seq+int64(i) {
-						errs <- fmt.Errorf("batch seqs not consecutive: %d then %d", got[0].Seq, got[i].Seq)
-						return
-					}
+	Parallel(t, appenders, func(a int) error {
+		for b := range batches {
+			evs := make([]store.Event, perBatch)
+			for i := range evs {
+				evs[i] = logEvent(fmt.Sprintf("a%d b%d e%d", a, b, i))
+			}
+			got, err := f.s.AppendEvents(f.ctx, sc.ID, evs)
+			if err != nil {
+				return err
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].Seq != got[0].Seq+int64(i) {
+					return fmt.Errorf("batch seqs not consecutive: %d then %d", got[0].Seq, got[i].Seq)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+		}
+		return nil
+	})
 	total := appenders * batches * perBatch
 	CheckDenseSeqs(t, ReadAllEvents(t, f.ctx, f.s, sc.ID, 64), total)
 }

@@ -45,16 +45,11 @@ func testFindings(t *testing.T, f *fixture) {
 	if got.FirstSeenScanID != sc.ID || got.LastSeenScanID != sc2.ID || got.DismissedReason != store.DismissFalsePositive {
 		t.Fatalf("finding after update: %+v", got)
 	}
-	_, err = f.s.UpdateFinding(f.ctx, store.OwnedBy(u.ID), fd.ID, func(x *store.Finding) error {
-		x.Status = store.FindingOpen
-		return errAbort
-	})
-	wantErr(t, err, errAbort, "UpdateFinding callback error")
-	got, err = f.s.GetFinding(f.ctx, store.System(), fd.ID)
-	must(t, err, "read back")
-	if got.Status != store.FindingDismissed {
-		t.Fatalf("aborted UpdateFinding was saved")
-	}
+	checkAbortedUpdate(t, "UpdateFinding", func() (*store.Finding, error) { return f.s.GetFinding(f.ctx, store.System(), fd.ID) },
+		func(fn func(*store.Finding) error) (*store.Finding, error) {
+			return f.s.UpdateFinding(f.ctx, store.OwnedBy(u.ID), fd.ID, fn)
+		},
+		func(x *store.Finding) { x.Status = store.FindingOpen })
 	_, err = f.s.UpdateFinding(f.ctx, store.System(), store.NewID(store.PrefixFinding), func(*store.Finding) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateFinding missing")
 }
@@ -84,11 +79,7 @@ func testFindingFilters(t *testing.T, f *fixture) {
 		must(t, f.s.PutScanFinding(f.ctx, store.ScanFinding{ScanID: sc.ID, Key: key, FindingID: fid}), "PutScanFinding")
 	}
 
-	cases := []struct {
-		name string
-		f    store.FindingFilter
-		want []string
-	}{
+	cases := []filterCase[store.FindingFilter]{
 		{"all", store.FindingFilter{}, []string{a.ID, b.ID, c.ID, d.ID}},
 		{"project", store.FindingFilter{ProjectID: p.ID}, []string{a.ID, b.ID, c.ID}},
 		{"repository", store.FindingFilter{RepositoryID: r2.ID}, []string{c.ID}},
@@ -113,11 +104,7 @@ func testFindingFilters(t *testing.T, f *fixture) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			xs, next, err := f.s.ListFindings(f.ctx, store.OwnedBy(u.ID), c.f, store.Page{})
-			must(t, err, "ListFindings")
-			sameOrder(t, newestFirst(c.want), ids(xs, func(x store.Finding) string { return x.ID }), "ListFindings")
-			if next != "" {
-				t.Fatalf("next %q on a single page", next)
-			}
+			checkOnePage(t, "ListFindings", c.want, ids(xs, func(x store.Finding) string { return x.ID }), next, err)
 			counts, err := f.s.CountFindings(f.ctx, store.OwnedBy(u.ID), c.f)
 			must(t, err, "CountFindings")
 			var want store.SeverityCounts
@@ -190,8 +177,5 @@ func testFindingHistory(t *testing.T, f *fixture) {
 	sameOrder(t, want, ids(got, func(x store.FindingHistory) string { return x.ID }), "history oldest first")
 	assertSame(t, steps[1], got[1], "history entry")
 	none, err := f.s.ListFindingHistory(f.ctx, store.NewID(store.PrefixFinding))
-	must(t, err, "ListFindingHistory unknown")
-	if len(none) != 0 {
-		t.Fatalf("unknown finding has %d history entries", len(none))
-	}
+	wantNone(t, none, err, "ListFindingHistory unknown")
 }

@@ -13,12 +13,10 @@ func testGitUploads(t *testing.T, f *fixture) {
 	g := &store.GitUpload{ID: store.NewID(store.PrefixGitUpload), UserID: u.ID, ProjectID: p.ID, RepositoryName: "svc",
 		TokenHash: "sha256:push", ExpiresAt: f.tick().Add(time.Hour), Status: store.GitUploadWaiting, CreatedAt: f.tick()}
 	must(t, f.s.CreateGitUpload(f.ctx, g), "CreateGitUpload")
-	got, err := f.s.GetGitUploadByTokenHash(f.ctx, "sha256:push")
-	must(t, err, "GetGitUploadByTokenHash")
-	assertSame(t, g, got, "git upload (token hash must round-trip)")
-	_, err = f.s.GetGitUploadByTokenHash(f.ctx, "sha256:other")
-	wantErr(t, err, store.ErrNotFound, "GetGitUploadByTokenHash missing")
-	got, err = f.s.GetGitUpload(f.ctx, store.OwnedBy(u.ID), g.ID)
+	// The token hash must round-trip.
+	uploadByHash := func(h string) (*store.GitUpload, error) { return f.s.GetGitUploadByTokenHash(f.ctx, h) }
+	checkLookup(t, "GetGitUploadByTokenHash", g, "sha256:push", "sha256:other", uploadByHash)
+	got, err := f.s.GetGitUpload(f.ctx, store.OwnedBy(u.ID), g.ID)
 	must(t, err, "GetGitUpload owner")
 	assertSame(t, g, got, "GetGitUpload")
 	_, err = f.s.GetGitUpload(f.ctx, store.OwnedBy(v.ID), g.ID)
@@ -40,8 +38,11 @@ func testGitUploads(t *testing.T, f *fixture) {
 	if got.Status != store.GitUploadReceived || got.RepositoryID != r.ID {
 		t.Fatalf("git upload after update: %+v", got)
 	}
-	_, err = f.s.UpdateGitUpload(f.ctx, g.ID, func(x *store.GitUpload) error { x.Status = store.GitUploadExpired; return errAbort })
-	wantErr(t, err, errAbort, "UpdateGitUpload callback error")
+	checkAbortedUpdate(t, "UpdateGitUpload", func() (*store.GitUpload, error) { return uploadByHash("sha256:push") },
+		func(fn func(*store.GitUpload) error) (*store.GitUpload, error) {
+			return f.s.UpdateGitUpload(f.ctx, g.ID, fn)
+		},
+		func(x *store.GitUpload) { x.Status = store.GitUploadExpired })
 	_, err = f.s.UpdateGitUpload(f.ctx, store.NewID(store.PrefixGitUpload), func(*store.GitUpload) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateGitUpload missing")
 }

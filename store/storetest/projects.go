@@ -61,16 +61,11 @@ func testProjects(t *testing.T, f *fixture) {
 	want.Name, want.Description, want.UpdatedAt = "renamed", "new description", later
 	assertSame(t, &want, got, "project after update")
 
-	_, err = f.s.UpdateProject(f.ctx, store.OwnedBy(u.ID), p.ID, func(x *store.Project) error {
-		x.Name = "should not stick"
-		return errAbort
-	})
-	wantErr(t, err, errAbort, "UpdateProject callback error")
-	got, err = f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID)
-	must(t, err, "read back")
-	if got.Name != "renamed" {
-		t.Fatalf("aborted UpdateProject was saved: %q", got.Name)
-	}
+	checkAbortedUpdate(t, "UpdateProject", func() (*store.Project, error) { return f.s.GetProject(f.ctx, store.OwnedBy(u.ID), p.ID) },
+		func(fn func(*store.Project) error) (*store.Project, error) {
+			return f.s.UpdateProject(f.ctx, store.OwnedBy(u.ID), p.ID, fn)
+		},
+		func(x *store.Project) { x.Name = "should not stick" })
 	_, err = f.s.UpdateProject(f.ctx, store.System(), store.NewID(store.PrefixProject), func(*store.Project) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateProject missing")
 
@@ -152,10 +147,9 @@ func testRepositories(t *testing.T, f *fixture) {
 		SourceType: store.SourceArchive, IngestStatus: store.IngestPending,
 		PendingUploadKey: "uploads/abc.zip", CreatedAt: f.tick(), UpdatedAt: f.clock}
 	must(t, f.s.CreateRepository(f.ctx, r), "CreateRepository")
-	got, err := f.s.GetRepository(f.ctx, store.OwnedBy(u.ID), r.ID)
-	must(t, err, "GetRepository")
-	assertSame(t, r, got, "GetRepository (pending upload key must round-trip)")
-	wantErr(t, f.s.CreateRepository(f.ctx, r), store.ErrConflict, "CreateRepository same ID")
+	// The pending upload key must round-trip.
+	checkStored(t, "GetRepository", r, func() (*store.Repository, error) { return f.s.GetRepository(f.ctx, store.OwnedBy(u.ID), r.ID) },
+		func(x *store.Repository) error { return f.s.CreateRepository(f.ctx, x) })
 
 	in := []string{r.ID}
 	for range 4 {
@@ -177,21 +171,16 @@ func testRepositories(t *testing.T, f *fixture) {
 	if upd.IngestError == nil || upd.IngestError.Code != "archive_rejected" {
 		t.Fatalf("UpdateRepository returned %+v", upd)
 	}
-	got, err = f.s.GetRepository(f.ctx, store.System(), r.ID)
+	got, err := f.s.GetRepository(f.ctx, store.System(), r.ID)
 	must(t, err, "read back")
 	if got.IngestStatus != store.IngestFailed || got.PendingUploadKey != "" || got.IngestError.Message != "zip bomb" {
 		t.Fatalf("repository after update: %+v", got)
 	}
-	_, err = f.s.UpdateRepository(f.ctx, store.OwnedBy(u.ID), r.ID, func(x *store.Repository) error {
-		x.Name = "nope"
-		return errAbort
-	})
-	wantErr(t, err, errAbort, "UpdateRepository callback error")
-	got, err = f.s.GetRepository(f.ctx, store.System(), r.ID)
-	must(t, err, "read back")
-	if got.Name != "upload" {
-		t.Fatalf("aborted UpdateRepository was saved")
-	}
+	checkAbortedUpdate(t, "UpdateRepository", func() (*store.Repository, error) { return f.s.GetRepository(f.ctx, store.System(), r.ID) },
+		func(fn func(*store.Repository) error) (*store.Repository, error) {
+			return f.s.UpdateRepository(f.ctx, store.OwnedBy(u.ID), r.ID, fn)
+		},
+		func(x *store.Repository) { x.Name = "nope" })
 
 	_, err = f.s.UpdateRepository(f.ctx, store.OwnedBy(u.ID), other.ID, func(x *store.Repository) error {
 		x.IngestStatus = store.IngestIngesting
@@ -202,10 +191,7 @@ func testRepositories(t *testing.T, f *fixture) {
 	must(t, err, "ListRepositoriesByIngestStatus")
 	sameSet(t, []string{r.ID, other.ID}, ids(byStatus, func(x store.Repository) string { return x.ID }), "repositories by ingest status")
 	byStatus, err = f.s.ListRepositoriesByIngestStatus(f.ctx, []string{store.IngestPending})
-	must(t, err, "ListRepositoriesByIngestStatus pending")
-	if len(byStatus) != 0 {
-		t.Fatalf("no repository is pending, got %d", len(byStatus))
-	}
+	wantNone(t, byStatus, err, "ListRepositoriesByIngestStatus pending")
 }
 
 func testSnapshots(t *testing.T, f *fixture) {
@@ -213,10 +199,8 @@ func testSnapshots(t *testing.T, f *fixture) {
 	r := f.repo(f.project(u.ID))
 	r2 := f.repo(f.project(u.ID))
 	sn := f.snapshot(r)
-	got, err := f.s.GetSnapshot(f.ctx, store.OwnedBy(u.ID), sn.ID)
-	must(t, err, "GetSnapshot")
-	assertSame(t, sn, got, "GetSnapshot")
-	wantErr(t, f.s.CreateSnapshot(f.ctx, sn), store.ErrConflict, "CreateSnapshot same ID")
+	checkStored(t, "GetSnapshot", sn, func() (*store.Snapshot, error) { return f.s.GetSnapshot(f.ctx, store.OwnedBy(u.ID), sn.ID) },
+		func(x *store.Snapshot) error { return f.s.CreateSnapshot(f.ctx, x) })
 	all := []string{sn.ID}
 	for range 3 {
 		all = append(all, f.snapshot(r).ID)
@@ -226,7 +210,7 @@ func testSnapshots(t *testing.T, f *fixture) {
 		xs, next, err := f.s.ListSnapshots(f.ctx, store.OwnedBy(u.ID), r.ID, p)
 		return ids(xs, func(x store.Snapshot) string { return x.ID }), next, err
 	})
-	_, err = f.s.GetSnapshot(f.ctx, store.System(), store.NewID(store.PrefixSnapshot))
+	_, err := f.s.GetSnapshot(f.ctx, store.System(), store.NewID(store.PrefixSnapshot))
 	wantErr(t, err, store.ErrNotFound, "GetSnapshot missing")
 }
 
@@ -269,10 +253,7 @@ func testThreatProfileVersions(t *testing.T, f *fixture) {
 	u, other := f.user(), f.user()
 	r := f.repo(f.project(u.ID))
 	vs, err := f.s.ListThreatProfileVersions(f.ctx, store.OwnedBy(u.ID), r.ID)
-	must(t, err, "ListThreatProfileVersions before any")
-	if len(vs) != 0 {
-		t.Fatalf("versions before any profile: %+v", vs)
-	}
+	wantNone(t, vs, err, "ListThreatProfileVersions before any")
 	put := func(status, source, summary string) {
 		t.Helper()
 		must(t, f.s.PutThreatProfile(f.ctx, &store.ThreatProfile{RepositoryID: r.ID, OwnerUserID: u.ID, Status: status,

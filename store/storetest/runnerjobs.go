@@ -33,13 +33,11 @@ func testRunnerJobs(t *testing.T, f *fixture) {
 	got, err = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
 	must(t, err, "read back")
 	assertSame(t, upd, got, "runner job after update")
-	_, err = f.s.UpdateRunnerJob(f.ctx, j.ID, func(x *store.RunnerJob) error { x.Status = store.JobFailed; return errAbort })
-	wantErr(t, err, errAbort, "UpdateRunnerJob callback error")
-	got, err = f.s.GetRunnerJob(f.ctx, sc.ID, 1)
-	must(t, err, "read back")
-	if got.Status != store.JobStopped {
-		t.Fatalf("aborted UpdateRunnerJob was saved")
-	}
+	checkAbortedUpdate(t, "UpdateRunnerJob", func() (*store.RunnerJob, error) { return f.s.GetRunnerJob(f.ctx, sc.ID, 1) },
+		func(fn func(*store.RunnerJob) error) (*store.RunnerJob, error) {
+			return f.s.UpdateRunnerJob(f.ctx, j.ID, fn)
+		},
+		func(x *store.RunnerJob) { x.Status = store.JobFailed })
 	_, err = f.s.UpdateRunnerJob(f.ctx, store.NewID(store.PrefixJob), func(*store.RunnerJob) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateRunnerJob missing")
 }

@@ -18,11 +18,9 @@ func testScans(t *testing.T, f *fixture) {
 	r3 := f.repo(p2)
 
 	sc := f.scan(r1, store.ScanQueued)
-	got, err := f.s.GetScan(f.ctx, store.OwnedBy(u.ID), sc.ID)
-	must(t, err, "GetScan")
-	assertSame(t, sc, got, "GetScan")
-	wantErr(t, f.s.CreateScan(f.ctx, sc), store.ErrConflict, "CreateScan same ID")
-	_, err = f.s.GetScan(f.ctx, store.System(), store.NewID(store.PrefixScan))
+	checkStored(t, "GetScan", sc, func() (*store.Scan, error) { return f.s.GetScan(f.ctx, store.OwnedBy(u.ID), sc.ID) },
+		func(x *store.Scan) error { return f.s.CreateScan(f.ctx, x) })
+	_, err := f.s.GetScan(f.ctx, store.System(), store.NewID(store.PrefixScan))
 	wantErr(t, err, store.ErrNotFound, "GetScan missing")
 
 	running := f.scan(r1, store.ScanRunning)
@@ -30,11 +28,7 @@ func testScans(t *testing.T, f *fixture) {
 	other := f.scan(r3, store.ScanQueued)
 	f.scan(f.repo(f.project(v.ID)), store.ScanRunning) // another user's active scan
 
-	cases := []struct {
-		name string
-		f    store.ScanFilter
-		want []string
-	}{
+	cases := []filterCase[store.ScanFilter]{
 		{"all", store.ScanFilter{}, []string{sc.ID, running.ID, done.ID, other.ID}},
 		{"project", store.ScanFilter{ProjectID: p.ID}, []string{sc.ID, running.ID, done.ID}},
 		{"repository", store.ScanFilter{RepositoryID: r1.ID}, []string{sc.ID, running.ID}},
@@ -44,11 +38,7 @@ func testScans(t *testing.T, f *fixture) {
 	}
 	for _, c := range cases {
 		xs, next, err := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), c.f, store.Page{})
-		must(t, err, "ListScans "+c.name)
-		sameOrder(t, newestFirst(c.want), ids(xs, func(x store.Scan) string { return x.ID }), "ListScans "+c.name)
-		if next != "" {
-			t.Fatalf("ListScans %s: next %q on a single page", c.name, next)
-		}
+		checkOnePage(t, "ListScans "+c.name, c.want, ids(xs, func(x store.Scan) string { return x.ID }), next, err)
 	}
 	checkPages(t, []string{sc.ID, running.ID, done.ID, other.ID}, 3, func(pg store.Page) ([]string, string, error) {
 		xs, next, err := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{}, pg)
@@ -78,7 +68,7 @@ func testScans(t *testing.T, f *fixture) {
 		return nil
 	})
 	must(t, err, "UpdateScan")
-	got, err = f.s.GetScan(f.ctx, store.System(), sc.ID)
+	got, err := f.s.GetScan(f.ctx, store.System(), sc.ID)
 	must(t, err, "read back")
 	assertSame(t, upd, got, "scan after update")
 	if got.Usage.CostUSD != 0.0125 || got.Progress.Percent != 40 || got.CancelRequestedBy != v.ID || got.Error.Code != store.ScanErrEngineFailed {
@@ -87,16 +77,11 @@ func testScans(t *testing.T, f *fixture) {
 	xs, _, _ := f.s.ListScans(f.ctx, store.OwnedBy(u.ID), store.ScanFilter{Statuses: []store.ScanStatus{store.ScanQueued}}, store.Page{})
 	sameOrder(t, []string{other.ID}, ids(xs, func(x store.Scan) string { return x.ID }), "queued scans after status change")
 
-	_, err = f.s.UpdateScan(f.ctx, store.System(), sc.ID, func(x *store.Scan) error {
-		x.Status = store.ScanCompleted
-		return errAbort
-	})
-	wantErr(t, err, errAbort, "UpdateScan callback error")
-	got, err = f.s.GetScan(f.ctx, store.System(), sc.ID)
-	must(t, err, "read back")
-	if got.Status != store.ScanRunning {
-		t.Fatalf("aborted UpdateScan was saved: %s", got.Status)
-	}
+	checkAbortedUpdate(t, "UpdateScan", func() (*store.Scan, error) { return f.s.GetScan(f.ctx, store.System(), sc.ID) },
+		func(fn func(*store.Scan) error) (*store.Scan, error) {
+			return f.s.UpdateScan(f.ctx, store.System(), sc.ID, fn)
+		},
+		func(x *store.Scan) { x.Status = store.ScanCompleted })
 
 	fin := f.tick()
 	_, err = f.s.UpdateScan(f.ctx, store.System(), running.ID, func(x *store.Scan) error {
@@ -200,36 +185,22 @@ func testClaimNextScanConcurrent(t *testing.T, f *fixture) {
 		want[f.scan(r, store.ScanQueued).ID] = true
 	}
 	now := f.tick()
-	var (
-		mu      sync.Mutex
-		claimed = map[string]int{}
-		wg      sync.WaitGroup
-		errs    = make(chan error, workers)
-	)
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				sc, err := f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_"+string(rune('a'+w)), now))
-				if errors.Is(err, store.ErrNotFound) {
-					return
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				claimed[sc.ID]++
-				mu.Unlock()
+	var mu sync.Mutex
+	claimed := map[string]int{}
+	Parallel(t, workers, func(w int) error {
+		for {
+			sc, err := f.s.ClaimNextScan(f.ctx, ClaimAs("wrk_"+string(rune('a'+w)), now))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
 			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("concurrent ClaimNextScan: %v", err)
-	}
+			if err != nil {
+				return fmt.Errorf("concurrent ClaimNextScan: %w", err)
+			}
+			mu.Lock()
+			claimed[sc.ID]++
+			mu.Unlock()
+		}
+	})
 	if len(claimed) != scans {
 		t.Fatalf("%d distinct scans claimed, want %d", len(claimed), scans)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -90,8 +91,12 @@ func testWebhooks(t *testing.T, f *fixture) {
 	gd, err = f.s.GetWebhookDelivery(f.ctx, store.System(), d1.ID)
 	must(t, err, "read back")
 	assertSame(t, upd, gd, "delivery after update")
-	_, err = f.s.UpdateWebhookDelivery(f.ctx, d1.ID, func(d *store.WebhookDelivery) error { d.Status = store.DeliveryFailed; return errAbort })
-	wantErr(t, err, errAbort, "UpdateWebhookDelivery callback error")
+	checkAbortedUpdate(t, "UpdateWebhookDelivery",
+		func() (*store.WebhookDelivery, error) { return f.s.GetWebhookDelivery(f.ctx, store.System(), d1.ID) },
+		func(fn func(*store.WebhookDelivery) error) (*store.WebhookDelivery, error) {
+			return f.s.UpdateWebhookDelivery(f.ctx, d1.ID, fn)
+		},
+		func(d *store.WebhookDelivery) { d.Status = store.DeliveryFailed })
 	_, err = f.s.UpdateWebhookDelivery(f.ctx, store.NewID(store.PrefixDelivery), func(*store.WebhookDelivery) error { return nil })
 	wantErr(t, err, store.ErrNotFound, "UpdateWebhookDelivery missing")
 
@@ -125,10 +130,7 @@ func testWebhooks(t *testing.T, f *fixture) {
 	_, err = f.s.GetWebhook(f.ctx, store.System(), w2.ID)
 	wantErr(t, err, store.ErrNotFound, "webhook of a deleted project")
 	claimed, err := f.s.ClaimWebhookDeliveries(f.ctx, f.tick(), f.clock.Add(time.Minute), "t", 10)
-	must(t, err, "claim after project deletion")
-	if len(claimed) != 0 {
-		t.Fatalf("claimed %d deliveries of a deleted project", len(claimed))
-	}
+	wantNone(t, claimed, err, "claim after project deletion")
 }
 
 func testClaimWebhookDeliveries(t *testing.T, f *fixture) {
@@ -180,29 +182,22 @@ func testClaimWebhookDeliveries(t *testing.T, f *fixture) {
 	now := base.Add(time.Second)
 	var mu sync.Mutex
 	seen := map[string]int{}
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				got, err := f.s.ClaimWebhookDeliveries(f.ctx, now, now.Add(time.Hour), "c", 3)
-				if err != nil {
-					t.Errorf("concurrent claim: %v", err)
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				mu.Lock()
-				for _, d := range got {
-					seen[d.ID]++
-				}
-				mu.Unlock()
+	Parallel(t, 4, func(int) error {
+		for {
+			got, err := f.s.ClaimWebhookDeliveries(f.ctx, now, now.Add(time.Hour), "c", 3)
+			if err != nil {
+				return fmt.Errorf("concurrent claim: %w", err)
 			}
-		}()
-	}
-	wg.Wait()
+			if len(got) == 0 {
+				return nil
+			}
+			mu.Lock()
+			for _, d := range got {
+				seen[d.ID]++
+			}
+			mu.Unlock()
+		}
+	})
 	if len(seen) != len(batch) {
 		t.Fatalf("concurrent claims got %d distinct deliveries, want %d", len(seen), len(batch))
 	}

@@ -179,3 +179,28 @@ func OpenStores(tb testing.TB, n int, opts ...postgres.Option) []*postgres.Store
 	}
 	return out
 }
+
+// Empty deletes every row of every table except the migration record, so
+// tests that share one migrated database (creating one costs ~1 s) can each
+// start from empty tables.
+func Empty(tb testing.TB, ctx context.Context, pool *pgxpool.Pool) {
+	tb.Helper()
+	rows, _ := pool.Query(ctx, `SELECT quote_ident(tablename) FROM pg_tables
+		WHERE schemaname = current_schema() AND tablename <> 'schema_migrations'
+		ORDER BY tablename = 'finding_counts'`) // last: deleting findings writes to it (0013)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(tables) == 0 {
+		tb.Fatal("no tables to empty: schema missing")
+	}
+	sql := ""
+	for _, name := range tables {
+		sql += "DELETE FROM " + name + ";"
+	}
+	// One simple-protocol batch: one implicit transaction, one commit.
+	if _, err := pool.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol); err != nil {
+		tb.Fatal(err)
+	}
+}
