@@ -107,13 +107,13 @@ func TestRealCodexAuditThroughTheProxy(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	if err := realEngine(bin, 2).Run(ctx, in, rec); err != nil {
-		t.Fatalf("run: %v\nlogs:\n%s", err, rec.allLogs())
+		t.Fatalf("run: %v\nlogs:\n%s", err, rec.AllLogs())
 	}
-	if len(rec.findings) != 2 || findingByTitle(rec.findings, "SQL injection") == nil || findingByTitle(rec.findings, "Path traversal").Severity != "medium" {
-		t.Errorf("findings = %+v", rec.findings)
+	if len(rec.Reports) != 2 || findingByTitle(rec.Reports, "SQL injection") == nil || findingByTitle(rec.Reports, "Path traversal").Severity != "medium" {
+		t.Errorf("findings = %+v", rec.Reports)
 	}
 	for _, st := range []string{StagePlan, StageAudit, StageValidate} {
-		if got := rec.stage(st); got.Status != "succeeded" {
+		if got := rec.StageNamed(st); got.Status != "succeeded" {
 			t.Errorf("stage %s = %+v", st, got)
 		}
 	}
@@ -143,7 +143,7 @@ func TestRealCodexAuditThroughTheProxy(t *testing.T) {
 	if scan.Usage.Requests != 5 || scan.Usage.InputTokens != 5000 || scan.Usage.CachedInputTokens != 500 || scan.Usage.OutputTokens != 250 {
 		t.Errorf("scan usage = %+v", scan.Usage)
 	}
-	if u := rec.totalUsage(); u.InputTokens != 5000 || u.OutputTokens != 250 {
+	if u := rec.TotalUsage(); u.InputTokens != 5000 || u.OutputTokens != 250 {
 		t.Errorf("engine-reported usage = %+v", u)
 	}
 }
@@ -159,13 +159,13 @@ func TestRealCodexBudgetStopKeepsFindings(t *testing.T) {
 	start := time.Now()
 	err := realEngine(bin, 1).Run(ctx, in, rec)
 	if !errors.Is(err, engine.ErrBudgetExceeded) {
-		t.Fatalf("err = %v, want ErrBudgetExceeded\nlogs:\n%s", err, rec.allLogs())
+		t.Fatalf("err = %v, want ErrBudgetExceeded\nlogs:\n%s", err, rec.AllLogs())
 	}
 	if time.Since(start) > time.Minute {
 		t.Errorf("a budget stop took %v: Codex retried instead of giving up", time.Since(start))
 	}
-	if findingByTitle(rec.findings, "SQL injection") == nil {
-		t.Errorf("findings before the stop were lost: %+v", rec.findings)
+	if findingByTitle(rec.Reports, "SQL injection") == nil {
+		t.Errorf("findings before the stop were lost: %+v", rec.Reports)
 	}
 	_ = s.proxy.Flush(context.Background())
 	scan, _ := s.st.GetScan(context.Background(), store.System(), s.scan.ID)
