@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/engine"
-	"github.com/vegasec/vega/app/engine/enginetest"
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/engine/secrets/secretstest"
 	"github.com/vegasec/vega/app/events"
@@ -173,7 +172,7 @@ func BenchmarkScanRepo(b *testing.B) {
 
 // countingEmitter keeps the distinct finding keys the engine reports.
 type countingEmitter struct {
-	enginetest.Discard
+	engine.Discard
 	mu   sync.Mutex
 	keys map[string]bool
 }

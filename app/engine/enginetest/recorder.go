@@ -101,13 +101,3 @@ func (r *Recorder) Dump(t testing.TB) string {
 	// Reports are JSON-escaped; unescape the few characters that matter.
 	return string(b) + fmt.Sprint(r.Reports)
 }
-
-// Discard is an engine.Emitter that drops everything; embed it in a test
-// emitter to implement only the calls the test counts.
-type Discard struct{}
-
-func (Discard) Log(string, string)          {}
-func (Discard) Progress(store.ScanProgress) {}
-func (Discard) Finding(engine.Report)       {}
-func (Discard) Usage(engine.UsageReport)    {}
-func (Discard) Stage(store.StageResult)     {}

@@ -7,14 +7,13 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/app/engine"
-	"github.com/vegasec/vega/app/engine/enginetest"
 	"github.com/vegasec/vega/testutil/srctree"
 	"github.com/zricethezav/gitleaks/v8/sources"
 )
 
 // countingEmitter discards everything but counts findings.
 type countingEmitter struct {
-	enginetest.Discard
+	engine.Discard
 	findings atomic.Int64
 }
 
