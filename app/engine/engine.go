@@ -54,6 +54,17 @@ type Emitter interface {
 	Stage(r store.StageResult)
 }
 
+// Discard is an Emitter that drops everything: for a run nobody records
+// (profile generation), and for test emitters to embed so they implement only
+// the calls they count.
+type Discard struct{}
+
+func (Discard) Log(string, string)          {}
+func (Discard) Progress(store.ScanProgress) {}
+func (Discard) Finding(Report)              {}
+func (Discard) Usage(UsageReport)           {}
+func (Discard) Stage(store.StageResult)     {}
+
 // LLM is where an engine sends model traffic: the proxy and a scan-scoped token.
 type LLM struct {
 	BaseURL string

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,10 +24,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/vegasec/vega/app/apperr"
 
+	"github.com/vegasec/vega/testutil/gitfixture"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -86,55 +85,30 @@ func (s *pushServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func newPushServer(t *testing.T, maxBytes int64) (*pushServer, string) {
+// newBareRepo is an empty bare repository for a push to land in.
+func newBareRepo(t *testing.T) string {
 	t.Helper()
 	repoDir := filepath.Join(t.TempDir(), "bare")
 	if err := InitBare(repoDir); err != nil {
 		t.Fatal(err)
 	}
+	return repoDir
+}
+
+func newPushServer(t *testing.T, maxBytes int64) (*pushServer, string) {
+	t.Helper()
+	repoDir := newBareRepo(t)
 	s := &pushServer{t: t, token: "gup-token-0123456789", repoDir: repoDir, maxBytes: maxBytes}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return s, ts.URL + "/git/" + s.token + ".git"
 }
 
-// gitCLI runs the stock git client hermetically (no user or system config).
-func gitCLI(t *testing.T, dir string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"HOME="+t.TempDir(), "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0",
-		"GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com",
-		"GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func mustGit(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := gitCLI(t, dir, args...)
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(out)
-}
-
-func needGit(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git client not installed; CI must install it (.ci/run)")
-		}
-		t.Skip("git client not installed; the push tests drive the real client")
-	}
-}
-
 func TestPushWithRealGitClient(t *testing.T) {
-	needGit(t)
+	gitfixture.NeedGit(t)
 	srv, remote := newPushServer(t, 0)
 	work := t.TempDir()
-	mustGit(t, work, "init", "-q", "-b", "work")
+	gitfixture.MustRun(t, work, "init", "-q", "-b", "work")
 	srctree.WriteFiles(t, work, map[string]string{"README.md": "hello\n", "src/main.go": "package main\n", "bin/run.sh": "#!/bin/sh\n"})
 	if err := os.Chmod(filepath.Join(work, "bin/run.sh"), 0o755); err != nil {
 		t.Fatal(err)
@@ -143,12 +117,12 @@ func TestPushWithRealGitClient(t *testing.T) {
 	if err := os.Symlink("../../../../etc/passwd", filepath.Join(work, "escape")); err != nil {
 		t.Fatal(err)
 	}
-	mustGit(t, work, "add", "-A")
-	mustGit(t, work, "commit", "-q", "-m", "initial")
-	mustGit(t, work, "tag", "-a", "v1", "-m", "release")
-	head := mustGit(t, work, "rev-parse", "HEAD")
+	gitfixture.MustRun(t, work, "add", "-A")
+	gitfixture.MustRun(t, work, "commit", "-q", "-m", "initial")
+	gitfixture.MustRun(t, work, "tag", "-a", "v1", "-m", "release")
+	head := gitfixture.MustRun(t, work, "rev-parse", "HEAD")
 
-	mustGit(t, work, "push", remote, "HEAD:main", "v1")
+	gitfixture.MustRun(t, work, "push", remote, "HEAD:main", "v1")
 	if srv.lastErr != nil {
 		t.Fatalf("ReceivePack: %v", srv.lastErr)
 	}
@@ -184,41 +158,42 @@ func TestPushWithRealGitClient(t *testing.T) {
 	// The remote accepts one push per ref: pushing main again is refused
 	// and the client shows why.
 	srctree.WriteFiles(t, work, map[string]string{"README.md": "again\n"})
-	mustGit(t, work, "commit", "-q", "-am", "second")
-	out, err := gitCLI(t, work, "push", remote, "HEAD:main")
-	if err == nil {
-		t.Fatalf("second push accepted:\n%s", out)
-	}
-	if !apperr.IsCode(srv.lastErr, apperr.Conflict) {
-		t.Fatalf("second push error = %v, want conflict", srv.lastErr)
-	}
+	gitfixture.MustRun(t, work, "commit", "-q", "-am", "second")
+	wantPushRefused(t, srv, work, remote, apperr.Conflict, "second push")
 
 	// Fetching is refused.
-	out, err = gitCLI(t, t.TempDir(), "clone", remote, "c")
+	out, err := gitfixture.Run(t, t.TempDir(), "clone", remote, "c")
 	if err == nil || !strings.Contains(out, "403") {
 		t.Fatalf("clone from the push remote: err=%v\n%s", err, out)
 	}
 }
 
+// wantPushRefused pushes work's HEAD to remote with the real client and
+// checks that the client failed and the server refused with code.
+func wantPushRefused(t *testing.T, srv *pushServer, work, remote string, code apperr.Code, what string) {
+	t.Helper()
+	out, err := gitfixture.Run(t, work, "push", remote, "HEAD:main")
+	if err == nil {
+		t.Fatalf("%s accepted:\n%s", what, out)
+	}
+	if !apperr.IsCode(srv.lastErr, code) {
+		t.Fatalf("%s error = %v, want %s", what, srv.lastErr, code)
+	}
+}
+
 func TestPushSizeCapWithRealGitClient(t *testing.T) {
-	needGit(t)
+	gitfixture.NeedGit(t)
 	srv, remote := newPushServer(t, 64<<10)
 	work := t.TempDir()
-	mustGit(t, work, "init", "-q", "-b", "main")
+	gitfixture.MustRun(t, work, "init", "-q", "-b", "main")
 	big := make([]byte, 512<<10)
 	if _, err := rand.Read(big); err != nil {
 		t.Fatal(err)
 	}
 	srctree.WriteFiles(t, work, map[string]string{"big.bin": string(big)})
-	mustGit(t, work, "add", "-A")
-	mustGit(t, work, "commit", "-q", "-m", "big")
-	out, err := gitCLI(t, work, "push", remote, "HEAD:main")
-	if err == nil {
-		t.Fatalf("oversized push accepted:\n%s", out)
-	}
-	if !apperr.IsCode(srv.lastErr, apperr.PayloadTooLarge) {
-		t.Fatalf("error = %v, want payload_too_large", srv.lastErr)
-	}
+	gitfixture.MustRun(t, work, "add", "-A")
+	gitfixture.MustRun(t, work, "commit", "-q", "-m", "big")
+	wantPushRefused(t, srv, work, remote, apperr.PayloadTooLarge, "oversized push")
 	if srv.pushed != nil {
 		t.Fatal("oversized push reported as pushed")
 	}
@@ -226,59 +201,21 @@ func TestPushSizeCapWithRealGitClient(t *testing.T) {
 
 // hostileRepo builds objects in memory the way an attacker could craft
 // them, bypassing any client-side checks.
-type hostileRepo struct {
-	t   *testing.T
-	sto *memory.Storage
-}
-
-func (h *hostileRepo) put(o interface {
-	Encode(plumbing.EncodedObject) error
-}) plumbing.Hash {
-	obj := h.sto.NewEncodedObject()
-	if err := o.Encode(obj); err != nil {
-		h.t.Fatal(err)
-	}
-	hash, err := h.sto.SetEncodedObject(obj)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return hash
-}
-
-func (h *hostileRepo) blob(content string) plumbing.Hash {
-	obj := h.sto.NewEncodedObject()
-	obj.SetType(plumbing.BlobObject)
-	w, _ := obj.Writer()
-	_, _ = w.Write([]byte(content))
-	_ = w.Close()
-	hash, err := h.sto.SetEncodedObject(obj)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return hash
-}
-
-func (h *hostileRepo) tree(entries ...object.TreeEntry) plumbing.Hash {
-	return h.put(&object.Tree{Entries: entries})
-}
-
-func (h *hostileRepo) commit(tree plumbing.Hash) plumbing.Hash {
-	sig := object.Signature{Name: "x", Email: "x@example.com", When: time.Unix(1700000000, 0)}
-	return h.put(&object.Commit{Author: sig, Committer: sig, Message: "x", TreeHash: tree})
-}
+type hostileRepo = gitfixture.Objects
 
 // pushBody encodes a receive-pack request creating refs/heads/main at
 // commit, with every object in the store in the pack.
-func (h *hostileRepo) pushBody(commit plumbing.Hash) []byte {
+func pushBody(t testing.TB, h *hostileRepo, commit plumbing.Hash) []byte {
+	t.Helper()
 	var hashes []plumbing.Hash
-	iter, _ := h.sto.IterEncodedObjects(plumbing.AnyObject)
+	iter, _ := h.Sto.IterEncodedObjects(plumbing.AnyObject)
 	_ = iter.ForEach(func(o plumbing.EncodedObject) error {
 		hashes = append(hashes, o.Hash())
 		return nil
 	})
 	var pack bytes.Buffer
-	if _, err := packfile.NewEncoder(&pack, h.sto, false).Encode(hashes, 10); err != nil {
-		h.t.Fatal(err)
+	if _, err := packfile.NewEncoder(&pack, h.Sto, false).Encode(hashes, 10); err != nil {
+		t.Fatal(err)
 	}
 	req := packp.NewReferenceUpdateRequest()
 	_ = req.Capabilities.Set(capability.ReportStatus)
@@ -286,7 +223,7 @@ func (h *hostileRepo) pushBody(commit plumbing.Hash) []byte {
 	req.Packfile = io.NopCloser(&pack)
 	var body bytes.Buffer
 	if err := req.Encode(&body); err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return body.Bytes()
 }
@@ -294,49 +231,46 @@ func (h *hostileRepo) pushBody(commit plumbing.Hash) []byte {
 func TestHostilePushedTreesNeverEscape(t *testing.T) {
 	type build func(h *hostileRepo) plumbing.Hash
 	file := func(h *hostileRepo, name string) object.TreeEntry {
-		return object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h.blob("pwned\n")}
+		return gitfixture.File(name, h.Blob("pwned\n"))
 	}
 	cases := []struct {
 		name   string
 		tree   build
 		reason string // "" = checkout succeeds
 	}{
-		{"dotdot", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "..")) }, "path_traversal"},
-		{"dotdot in name", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "../../evil")) }, "path_traversal"},
-		{"slash in name", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "a/../../evil")) }, "path_traversal"},
-		{"absolute", func(h *hostileRepo) plumbing.Hash { return h.tree(file(h, "/tmp/evil")) }, "path_traversal"},
+		{"dotdot", func(h *hostileRepo) plumbing.Hash { return h.Tree(file(h, "..")) }, "path_traversal"},
+		{"dotdot in name", func(h *hostileRepo) plumbing.Hash { return h.Tree(file(h, "../../evil")) }, "path_traversal"},
+		{"slash in name", func(h *hostileRepo) plumbing.Hash { return h.Tree(file(h, "a/../../evil")) }, "path_traversal"},
+		{"absolute", func(h *hostileRepo) plumbing.Hash { return h.Tree(file(h, "/tmp/evil")) }, "path_traversal"},
 		{"dot git", func(h *hostileRepo) plumbing.Hash {
-			hooks := h.tree(file(h, "post-checkout"))
-			return h.tree(object.TreeEntry{Name: ".GIT", Mode: filemode.Dir, Hash: hooks})
+			hooks := h.Tree(file(h, "post-checkout"))
+			return h.Tree(object.TreeEntry{Name: ".GIT", Mode: filemode.Dir, Hash: hooks})
 		}, "path_traversal"},
 		{"nested dotdot dir", func(h *hostileRepo) plumbing.Hash {
-			inner := h.tree(file(h, "evil"))
-			return h.tree(object.TreeEntry{Name: "..", Mode: filemode.Dir, Hash: inner})
+			inner := h.Tree(file(h, "evil"))
+			return h.Tree(object.TreeEntry{Name: "..", Mode: filemode.Dir, Hash: inner})
 		}, "path_traversal"},
 		{"duplicate names", func(h *hostileRepo) plumbing.Hash {
-			return h.tree(file(h, "a"), file(h, "a"))
+			return h.Tree(file(h, "a"), file(h, "a"))
 		}, "duplicate_entry"},
 		{"symlink then dir of same name", func(h *hostileRepo) plumbing.Hash {
-			inner := h.tree(file(h, "passwd"))
-			return h.tree(
-				object.TreeEntry{Name: "etc", Mode: filemode.Symlink, Hash: h.blob("/etc")},
+			inner := h.Tree(file(h, "passwd"))
+			return h.Tree(
+				object.TreeEntry{Name: "etc", Mode: filemode.Symlink, Hash: h.Blob("/etc")},
 				object.TreeEntry{Name: "etc", Mode: filemode.Dir, Hash: inner},
 			)
 		}, ""},
 		{"symlink out", func(h *hostileRepo) plumbing.Hash {
-			return h.tree(object.TreeEntry{Name: "link", Mode: filemode.Symlink, Hash: h.blob("../../../../")}, file(h, "ok.txt"))
+			return h.Tree(object.TreeEntry{Name: "link", Mode: filemode.Symlink, Hash: h.Blob("../../../../")}, file(h, "ok.txt"))
 		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &hostileRepo{t: t, sto: memory.NewStorage()}
-			commit := h.commit(tc.tree(h))
-			repoDir := filepath.Join(t.TempDir(), "bare")
-			if err := InitBare(repoDir); err != nil {
-				t.Fatal(err)
-			}
+			h := gitfixture.NewObjects(t)
+			commit := h.Commit(tc.tree(h))
+			repoDir := newBareRepo(t)
 			var out bytes.Buffer
-			pushed, err := ReceivePack(context.Background(), bytes.NewReader(h.pushBody(commit)), &out, repoDir, ReceiveOptions{})
+			pushed, err := ReceivePack(context.Background(), bytes.NewReader(pushBody(t, h, commit)), &out, repoDir, ReceiveOptions{})
 			if err != nil {
 				t.Fatalf("ReceivePack: %v", err)
 			}
@@ -380,14 +314,11 @@ func TestHostilePushedTreesNeverEscape(t *testing.T) {
 }
 
 func TestReceivePackGzipAndRefusals(t *testing.T) {
-	h := &hostileRepo{t: t, sto: memory.NewStorage()}
-	commit := h.commit(h.tree(object.TreeEntry{Name: "a.txt", Mode: filemode.Regular, Hash: h.blob("a\n")}))
-	body := h.pushBody(commit)
+	h := gitfixture.NewObjects(t)
+	commit := h.Commit(h.Tree(gitfixture.File("a.txt", h.Blob("a\n"))))
+	body := pushBody(t, h, commit)
 
-	repoDir := filepath.Join(t.TempDir(), "bare")
-	if err := InitBare(repoDir); err != nil {
-		t.Fatal(err)
-	}
+	repoDir := newBareRepo(t)
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	_, _ = zw.Write(body)
@@ -468,10 +399,7 @@ func TestParseRequest(t *testing.T) {
 }
 
 func TestReceivePackRefusesConcurrentPush(t *testing.T) {
-	repoDir := filepath.Join(t.TempDir(), "bare")
-	if err := InitBare(repoDir); err != nil {
-		t.Fatal(err)
-	}
+	repoDir := newBareRepo(t)
 	unlock, err := lockRepo(repoDir)
 	if err != nil {
 		t.Fatal(err)
@@ -491,9 +419,9 @@ func TestReceivePackRefusesConcurrentPush(t *testing.T) {
 // invariants that matter for hostile input: no panic, typed errors, and
 // any accepted push checks out without escaping the destination.
 func FuzzReceivePack(f *testing.F) {
-	h := &hostileRepo{t: &testing.T{}, sto: memory.NewStorage()}
-	commit := h.commit(h.tree(object.TreeEntry{Name: "a.txt", Mode: filemode.Regular, Hash: h.blob("a\n")}))
-	f.Add(h.pushBody(commit))
+	h := gitfixture.NewObjects(f)
+	commit := h.Commit(h.Tree(gitfixture.File("a.txt", h.Blob("a\n"))))
+	f.Add(pushBody(f, h, commit))
 	f.Add([]byte("0000"))
 	f.Add([]byte("00a0" + strings.Repeat("0", 40) + " " + strings.Repeat("1", 40) + " refs/heads/main\x00report-status\n0000PACK"))
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -548,10 +476,7 @@ func FuzzReceivePack(f *testing.F) {
 // A 12-byte pack header declaring 2^32-1 objects used to make go-git's index
 // writer preallocate 128 GiB; it must be refused up front.
 func TestReceivePackRefusesAbsurdObjectCount(t *testing.T) {
-	repoDir := filepath.Join(t.TempDir(), "bare")
-	if err := InitBare(repoDir); err != nil {
-		t.Fatal(err)
-	}
+	repoDir := newBareRepo(t)
 	cmd := strings.Repeat("0", 40) + " " + strings.Repeat("1", 40) + " refs/heads/main\x00report-status\n"
 	var body bytes.Buffer
 	fmt.Fprintf(&body, "%04x%s0000PACK\x00\x00\x00\x02\xff\xff\xff\xff", len(cmd)+4, cmd)

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/vegasec/vega/app/apperr"
+	"github.com/vegasec/vega/testutil/gitfixture"
 )
 
 func appErr(t *testing.T, err error) *apperr.Error {
@@ -356,13 +356,7 @@ func TestCloneUnreachableAndMissing(t *testing.T) {
 // shallow and side-band-64k like GitHub and GitLab do: the depth-1 and
 // side-band paths are exercised against the real implementation.
 func TestCloneFromGitHTTPBackend(t *testing.T) {
-	gitBin, err := exec.LookPath("git")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git not installed; CI must install it (.ci/run)")
-		}
-		t.Skip("git not installed; the http-backend interop test needs it")
-	}
+	gitBin := gitfixture.NeedGit(t)
 	r := newTestRepo(t)
 	first := r.commit(t, "first", map[string]string{"a.txt": "one\n"})
 	second := r.commit(t, "second", map[string]string{"a.txt": "two\n", "dir/b.txt": "b\n"})

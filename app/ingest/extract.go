@@ -166,12 +166,21 @@ func extractZip(ctx context.Context, ra io.ReaderAt, size int64, destDir string,
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	return writeTree(ctx, destDir, lim, FormatZip, p, func(w *treeWriter, out *Extracted) error {
+		return writeZipEntries(zr, p, w, out, cancel)
+	})
+}
+
+// writeTree writes a planned archive into destDir with write and reports the
+// result; the zip and tar extractors differ only in how they write entries.
+// A failed write removes what was written.
+func writeTree(ctx context.Context, destDir string, lim Limits, format string, p *plan, write func(*treeWriter, *Extracted) error) (*Extracted, error) {
 	w, err := newTreeWriter(ctx, destDir, lim)
 	if err != nil {
 		return nil, err
 	}
-	out := &Extracted{Format: FormatZip, Skipped: p.skipped, StrippedPrefix: p.strippedPrefix}
-	if err := writeZipEntries(zr, p, w, out, cancel); err != nil {
+	out := &Extracted{Format: format, Skipped: p.skipped, StrippedPrefix: p.strippedPrefix}
+	if err := write(w, out); err != nil {
 		w.abort()
 		return nil, classify(err)
 	}
@@ -395,17 +404,9 @@ func extractTar(ctx context.Context, f *os.File, format, destDir string, lim Lim
 		return nil, err
 	}
 	defer s.closeFn()
-	w, err := newTreeWriter(ctx, destDir, lim)
-	if err != nil {
-		return nil, err
-	}
-	out := &Extracted{Format: format, Skipped: p.skipped, StrippedPrefix: p.strippedPrefix}
-	if err := writeTarEntries(s, entries, p, w, out); err != nil {
-		w.abort()
-		return nil, classify(err)
-	}
-	out.TotalBytes = w.total.Load()
-	return out, w.close()
+	return writeTree(ctx, destDir, lim, format, p, func(w *treeWriter, out *Extracted) error {
+		return writeTarEntries(s, entries, p, w, out)
+	})
 }
 
 func writeTarEntries(s *tarStream, entries []rawEntry, p *plan, w *treeWriter, out *Extracted) error {

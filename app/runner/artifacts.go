@@ -201,10 +201,16 @@ func (x *run) writeEvents(ctx context.Context, w io.Writer) error {
 }
 
 func (x *run) scanFindings(ctx context.Context) ([]store.Finding, error) {
+	return ScanFindings(ctx, x.r.cfg.Store, store.System(), x.scan.ID)
+}
+
+// ScanFindings lists every finding a scan reported (all pages, never nil):
+// the report artifacts are built from it, and so is the standalone CLI's output.
+func ScanFindings(ctx context.Context, st store.Store, sc store.Scope, scanID string) ([]store.Finding, error) {
 	out := []store.Finding{}
 	page := store.Page{Limit: store.MaxLimit}
 	for {
-		items, next, err := x.r.cfg.Store.ListFindings(ctx, store.System(), store.FindingFilter{ScanID: x.scan.ID}, page)
+		items, next, err := st.ListFindings(ctx, sc, store.FindingFilter{ScanID: scanID}, page)
 		if err != nil {
 			return nil, err
 		}

@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
-	"github.com/zricethezav/gitleaks/v8/sources"
-
 	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/engine/secrets"
+	"github.com/vegasec/vega/app/engine/secrets/secretstest"
 	"github.com/vegasec/vega/app/events"
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/runner"
@@ -39,16 +37,7 @@ func BenchmarkScan20k(b *testing.B) {
 		b.SetBytes(total)
 		var found int
 		for i := 0; i < b.N; i++ {
-			d, err := detect.NewDetectorDefaultConfig()
-			if err != nil {
-				b.Fatal(err)
-			}
-			fs, err := d.DetectSource(ctx, &sources.Files{Config: &d.Config, Path: src, Sema: d.Sema,
-				MaxFileSize: secrets.DefaultMaxFileBytes, MaxArchiveDepth: d.MaxArchiveDepth})
-			if err != nil {
-				b.Fatal(err)
-			}
-			found = len(fs)
+			found = secretstest.GitleaksDirCount(ctx, b, src)
 		}
 		b.ReportMetric(float64(found), "findings")
 	})
@@ -183,14 +172,11 @@ func BenchmarkScanRepo(b *testing.B) {
 
 // countingEmitter keeps the distinct finding keys the engine reports.
 type countingEmitter struct {
+	engine.Discard
 	mu   sync.Mutex
 	keys map[string]bool
 }
 
-func (c *countingEmitter) Log(string, string)          {}
-func (c *countingEmitter) Progress(store.ScanProgress) {}
-func (c *countingEmitter) Usage(engine.UsageReport)    {}
-func (c *countingEmitter) Stage(store.StageResult)     {}
 func (c *countingEmitter) Finding(r engine.Report) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

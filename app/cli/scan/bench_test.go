@@ -9,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
-	"github.com/zricethezav/gitleaks/v8/sources"
-
-	"github.com/vegasec/vega/app/engine/secrets"
+	"github.com/vegasec/vega/app/engine/secrets/secretstest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -34,18 +31,7 @@ func BenchmarkScanCLI20k(b *testing.B) {
 	total := srctree.Write(b, src, files, func(i int) string { return srctree.AWSKeyLine(i + 100) })
 	ctx := context.Background()
 
-	gitleaksDir := func() int {
-		d, err := detect.NewDetectorDefaultConfig()
-		if err != nil {
-			b.Fatal(err)
-		}
-		fs, err := d.DetectSource(ctx, &sources.Files{Config: &d.Config, Path: src, Sema: d.Sema,
-			MaxFileSize: secrets.DefaultMaxFileBytes, MaxArchiveDepth: d.MaxArchiveDepth})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return len(fs)
-	}
+	gitleaksDir := func() int { return secretstest.GitleaksDirCount(ctx, b, src) }
 	out := b.TempDir()
 	vegaScan := func() int {
 		report := filepath.Join(out, "report.json")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vegasec/vega/app/export"
 	"github.com/vegasec/vega/app/ingest"
+	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/server"
 	"github.com/vegasec/vega/store"
@@ -75,7 +76,7 @@ func runStandalone(ctx context.Context, o *options, sys IO, root string, sel *in
 		return nil, fmt.Errorf("the scan did not complete (%s)", msg)
 	}
 	prog.line("scanned %d files in %s", snap.FileCount, time.Since(start).Round(time.Millisecond))
-	findings, err := scanFindings(ctx, env.Store, store.OwnedBy(owner), scan.ID)
+	findings, err := runner.ScanFindings(ctx, env.Store, store.OwnedBy(owner), scan.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,21 +115,4 @@ func standaloneRepository(ctx context.Context, env *server.Env, name string, sel
 		return nil, nil, "", err
 	}
 	return repo, snap, u.ID, nil
-}
-
-// scanFindings lists every finding the scan reported.
-func scanFindings(ctx context.Context, st store.Store, sc store.Scope, scanID string) ([]store.Finding, error) {
-	all := []store.Finding{}
-	page := store.Page{Limit: store.MaxLimit}
-	for {
-		items, next, err := st.ListFindings(ctx, sc, store.FindingFilter{ScanID: scanID}, page)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, items...)
-		if next == "" {
-			return all, nil
-		}
-		page.Cursor = next
-	}
 }

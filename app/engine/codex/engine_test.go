@@ -136,30 +136,30 @@ func TestRunPlansAuditsValidatesAndSanitises(t *testing.T) {
 	if err := testEngine("ok", func(c *Config) { c.Cost = perTurn }).Run(context.Background(), in, rec); err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.findings) != 2 {
-		t.Fatalf("findings = %+v", rec.findings)
+	if len(rec.Reports) != 2 {
+		t.Fatalf("findings = %+v", rec.Reports)
 	}
-	sqli := findingByTitle(rec.findings, "SQL injection")
+	sqli := findingByTitle(rec.Reports, "SQL injection")
 	if sqli == nil || sqli.Severity != "critical" || sqli.FilePath != "app/db.py" || sqli.StartLine != 5 || sqli.EndLine != 6 {
 		t.Errorf("sql injection finding (end line must be clamped to the file's 6 lines): %+v", sqli)
 	}
 	if sqli != nil && (len(sqli.Locations) != 1 || sqli.Locations[0].FilePath != "app/web.py" || sqli.CWE[0] != "CWE-89" || sqli.Key == "") {
 		t.Errorf("locations/cwe/key: %+v", sqli)
 	}
-	pt := findingByTitle(rec.findings, "Path traversal")
+	pt := findingByTitle(rec.Reports, "Path traversal")
 	if pt == nil || pt.Severity != "medium" || pt.Confidence != "medium" || pt.StartLine != 1 || len(pt.CWE) != 1 || pt.CWE[0] != "CWE-22" {
 		t.Errorf("path traversal finding must be downgraded, clamped and CWE-normalised: %+v", pt)
 	}
-	if findingByTitle(rec.findings, "Through a symlink") != nil {
+	if findingByTitle(rec.Reports, "Through a symlink") != nil {
 		t.Error("a finding on a symlink out of the tree was reported")
 	}
-	if strings.Count(rec.allLogs(), "does not exist in the snapshot") != 2 {
-		t.Errorf("want the missing file and the symlink dropped:\n%s", rec.allLogs())
+	if strings.Count(rec.AllLogs(), "does not exist in the snapshot") != 2 {
+		t.Errorf("want the missing file and the symlink dropped:\n%s", rec.AllLogs())
 	}
-	if findingByTitle(rec.findings, "Verbose") != nil {
+	if findingByTitle(rec.Reports, "Verbose") != nil {
 		t.Error("a rejected finding was reported")
 	}
-	logs := rec.allLogs()
+	logs := rec.AllLogs()
 	for _, want := range []string{"not inside the repository", "does not exist in the snapshot", "ran: cat app/db.py"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
@@ -169,15 +169,15 @@ func TestRunPlansAuditsValidatesAndSanitises(t *testing.T) {
 		t.Error("the scan token reached scan_log")
 	}
 	for _, s := range []string{StagePlan, StageAudit, StageValidate} {
-		if got := rec.stage(s); got.Status != "succeeded" {
+		if got := rec.StageNamed(s); got.Status != "succeeded" {
 			t.Errorf("stage %s = %+v", s, got)
 		}
 	}
 	// plan + 2 audits + 2 validations (the "escape" component was dropped: no valid paths).
-	if u := rec.totalUsage(); u.InputTokens != 500 || u.CachedInputTokens != 200 || u.OutputTokens != 50 || u.CostUSD < 0.5499 || u.CostUSD > 0.5501 {
+	if u := rec.TotalUsage(); u.InputTokens != 500 || u.CachedInputTokens != 200 || u.OutputTokens != 50 || u.CostUSD < 0.5499 || u.CostUSD > 0.5501 {
 		t.Errorf("usage = %+v", u)
 	}
-	last := rec.progress[len(rec.progress)-1]
+	last := rec.ProgressUpdates[len(rec.ProgressUpdates)-1]
 	if last.Percent != 100 || last.ComponentsDone != 2 || last.ComponentsTotal != 2 {
 		t.Errorf("final progress = %+v", last)
 	}
@@ -208,10 +208,10 @@ func TestThresholdScopeAndOutOfScopeFilterReports(t *testing.T) {
 	}
 	// db.py is out of scope (its findings dropped); without validation the path
 	// traversal stays high, and the low one falls under the threshold.
-	if len(rec.findings) != 1 || !strings.HasPrefix(rec.findings[0].Title, "Path traversal") {
-		t.Errorf("findings = %+v", rec.findings)
+	if len(rec.Reports) != 1 || !strings.HasPrefix(rec.Reports[0].Title, "Path traversal") {
+		t.Errorf("findings = %+v", rec.Reports)
 	}
-	if s := rec.stage(StageValidate); s.Status != "skipped" {
+	if s := rec.StageNamed(StageValidate); s.Status != "skipped" {
 		t.Errorf("validate stage = %+v", s)
 	}
 	b, _ := os.ReadFile(filepath.Join(in.ArtifactDir, "codex", "001-plan", "prompt.md"))
@@ -228,10 +228,10 @@ func TestBudgetStopKeepsFindingsSoFar(t *testing.T) {
 	if !errors.Is(err, engine.ErrBudgetExceeded) {
 		t.Fatalf("err = %v, want ErrBudgetExceeded", err)
 	}
-	if findingByTitle(rec.findings, "SQL injection") == nil {
-		t.Errorf("the database component's finding was lost: %+v", rec.findings)
+	if findingByTitle(rec.Reports, "SQL injection") == nil {
+		t.Errorf("the database component's finding was lost: %+v", rec.Reports)
 	}
-	if s := rec.stage(StageAudit); s.Status != "failed" {
+	if s := rec.StageNamed(StageAudit); s.Status != "failed" {
 		t.Errorf("audit stage = %+v", s)
 	}
 }
@@ -244,14 +244,14 @@ func TestHostileOutputNeverCrashes(t *testing.T) {
 			if err == nil {
 				t.Fatal("a run without any usable answer succeeded")
 			}
-			if len(rec.findings) != 0 {
-				t.Errorf("findings from garbage: %+v", rec.findings)
+			if len(rec.Reports) != 0 {
+				t.Errorf("findings from garbage: %+v", rec.Reports)
 			}
-			if s := rec.stage(StagePlan); s.Status != "failed" {
+			if s := rec.StageNamed(StagePlan); s.Status != "failed" {
 				t.Errorf("plan stage = %+v", s)
 			}
-			if sc == "huge" && !strings.Contains(rec.allLogs(), "skipped an output line longer than") {
-				t.Errorf("no warning about the 10 MB line:\n%s", rec.allLogs())
+			if sc == "huge" && !strings.Contains(rec.AllLogs(), "skipped an output line longer than") {
+				t.Errorf("no warning about the 10 MB line:\n%s", rec.AllLogs())
 			}
 		})
 	}
@@ -264,8 +264,8 @@ func TestIdleTimeoutAndCancellationKillTheProcessGroup(t *testing.T) {
 	if err == nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("err = %v after %v", err, time.Since(start))
 	}
-	if !strings.Contains(rec.stage(StageAudit).Message, "no output for too long") {
-		t.Errorf("audit stage = %+v", rec.stage(StageAudit))
+	if !strings.Contains(rec.StageNamed(StageAudit).Message, "no output for too long") {
+		t.Errorf("audit stage = %+v", rec.StageNamed(StageAudit))
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

@@ -99,21 +99,31 @@ func realEngine(bin string, concurrency int) *Engine {
 	return New(Config{Bin: bin, Model: "test-model", Concurrency: concurrency, CallTimeout: 2 * time.Minute, IdleTimeout: time.Minute, Validate: true})
 }
 
-func TestRealCodexAuditThroughTheProxy(t *testing.T) {
-	bin := realCodex(t)
-	s := newStack(t, llmproxy.Config{PriceUSDPer1K: 0.01})
+// runRealAudit runs the real Codex engine over the vulnerable tree through s's
+// proxy (4-minute cap): both real-audit tests start the same way.
+func runRealAudit(t *testing.T, s *stack, bin string, concurrency int) (*recorder, time.Duration, error) {
+	t.Helper()
 	rec := &recorder{}
 	in := engine.Input{ScanID: s.scan.ID, SourceDir: vulnerableTree(t), ArtifactDir: t.TempDir(), LLM: s.llm}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	if err := realEngine(bin, 2).Run(ctx, in, rec); err != nil {
-		t.Fatalf("run: %v\nlogs:\n%s", err, rec.allLogs())
+	start := time.Now()
+	err := realEngine(bin, concurrency).Run(ctx, in, rec)
+	return rec, time.Since(start), err
+}
+
+func TestRealCodexAuditThroughTheProxy(t *testing.T) {
+	bin := realCodex(t)
+	s := newStack(t, llmproxy.Config{PriceUSDPer1K: 0.01})
+	rec, _, err := runRealAudit(t, s, bin, 2)
+	if err != nil {
+		t.Fatalf("run: %v\nlogs:\n%s", err, rec.AllLogs())
 	}
-	if len(rec.findings) != 2 || findingByTitle(rec.findings, "SQL injection") == nil || findingByTitle(rec.findings, "Path traversal").Severity != "medium" {
-		t.Errorf("findings = %+v", rec.findings)
+	if len(rec.Reports) != 2 || findingByTitle(rec.Reports, "SQL injection") == nil || findingByTitle(rec.Reports, "Path traversal").Severity != "medium" {
+		t.Errorf("findings = %+v", rec.Reports)
 	}
 	for _, st := range []string{StagePlan, StageAudit, StageValidate} {
-		if got := rec.stage(st); got.Status != "succeeded" {
+		if got := rec.StageNamed(st); got.Status != "succeeded" {
 			t.Errorf("stage %s = %+v", st, got)
 		}
 	}
@@ -143,7 +153,7 @@ func TestRealCodexAuditThroughTheProxy(t *testing.T) {
 	if scan.Usage.Requests != 5 || scan.Usage.InputTokens != 5000 || scan.Usage.CachedInputTokens != 500 || scan.Usage.OutputTokens != 250 {
 		t.Errorf("scan usage = %+v", scan.Usage)
 	}
-	if u := rec.totalUsage(); u.InputTokens != 5000 || u.OutputTokens != 250 {
+	if u := rec.TotalUsage(); u.InputTokens != 5000 || u.OutputTokens != 250 {
 		t.Errorf("engine-reported usage = %+v", u)
 	}
 }
@@ -152,20 +162,15 @@ func TestRealCodexBudgetStopKeepsFindings(t *testing.T) {
 	bin := realCodex(t)
 	// plan, audit database, validate database pass; the files audit is refused.
 	s := newStack(t, llmproxy.Config{MaxRequestsPerScan: 3})
-	rec := &recorder{}
-	in := engine.Input{ScanID: s.scan.ID, SourceDir: vulnerableTree(t), ArtifactDir: t.TempDir(), LLM: s.llm}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	start := time.Now()
-	err := realEngine(bin, 1).Run(ctx, in, rec)
+	rec, took, err := runRealAudit(t, s, bin, 1)
 	if !errors.Is(err, engine.ErrBudgetExceeded) {
-		t.Fatalf("err = %v, want ErrBudgetExceeded\nlogs:\n%s", err, rec.allLogs())
+		t.Fatalf("err = %v, want ErrBudgetExceeded\nlogs:\n%s", err, rec.AllLogs())
 	}
-	if time.Since(start) > time.Minute {
-		t.Errorf("a budget stop took %v: Codex retried instead of giving up", time.Since(start))
+	if took > time.Minute {
+		t.Errorf("a budget stop took %v: Codex retried instead of giving up", took)
 	}
-	if findingByTitle(rec.findings, "SQL injection") == nil {
-		t.Errorf("findings before the stop were lost: %+v", rec.findings)
+	if findingByTitle(rec.Reports, "SQL injection") == nil {
+		t.Errorf("findings before the stop were lost: %+v", rec.Reports)
 	}
 	_ = s.proxy.Flush(context.Background())
 	scan, _ := s.st.GetScan(context.Background(), store.System(), s.scan.ID)

@@ -30,7 +30,7 @@ func (e *Engine) GenerateProfile(ctx context.Context, in engine.Input, emit engi
 		return store.ThreatProfileContent{}, errors.New("codex: no LLM endpoint for profile generation")
 	}
 	if emit == nil {
-		emit = discard{}
+		emit = engine.Discard{} // profile generation has no scan log
 	}
 	if in.ArtifactDir == "" {
 		dir, err := os.MkdirTemp("", "vega-codex-profile-")
@@ -87,12 +87,3 @@ func sanitizeProfile(p store.ThreatProfileContent, t *tree, token string) store.
 	}
 	return out
 }
-
-// discard is an Emitter that drops everything (profile generation has no scan log).
-type discard struct{}
-
-func (discard) Log(string, string)          {}
-func (discard) Progress(store.ScanProgress) {}
-func (discard) Finding(engine.Report)       {}
-func (discard) Usage(engine.UsageReport)    {}
-func (discard) Stage(store.StageResult)     {}

@@ -46,26 +46,10 @@ func scrub(t, token string) string {
 	return redact.Text(scanToken.ReplaceAllString(t, redact.Marker))
 }
 
-// rawFinding is one finding as the audit schema describes it.
-type rawFinding struct {
-	Title          string   `json:"title"`
-	Severity       string   `json:"severity"`
-	Confidence     string   `json:"confidence"`
-	Category       string   `json:"category"`
-	CWE            []string `json:"cwe"`
-	FilePath       string   `json:"file_path"`
-	StartLine      int      `json:"start_line"`
-	EndLine        int      `json:"end_line"`
-	Description    string   `json:"description"`
-	Evidence       string   `json:"evidence"`
-	Recommendation string   `json:"recommendation"`
-	Locations      []struct {
-		FilePath  string `json:"file_path"`
-		StartLine int    `json:"start_line"`
-		EndLine   int    `json:"end_line"`
-		Note      string `json:"note"`
-	} `json:"locations"`
-}
+// rawFinding is one finding as the audit schema describes it: the schema's
+// fields are engine.Report's JSON shape (without key and suppression, which the
+// schema forbids). toReport rebuilds every field, so nothing is trusted as is.
+type rawFinding = engine.Report
 
 // tree answers questions about the scanned source directory, caching line
 // counts. Paths the model names are checked against it before anything is

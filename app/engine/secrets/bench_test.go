@@ -7,19 +7,17 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/app/engine"
-	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/testutil/srctree"
 	"github.com/zricethezav/gitleaks/v8/sources"
 )
 
 // countingEmitter discards everything but counts findings.
-type countingEmitter struct{ findings atomic.Int64 }
+type countingEmitter struct {
+	engine.Discard
+	findings atomic.Int64
+}
 
-func (c *countingEmitter) Log(string, string)          {}
-func (c *countingEmitter) Progress(store.ScanProgress) {}
-func (c *countingEmitter) Finding(engine.Report)       { c.findings.Add(1) }
-func (c *countingEmitter) Usage(engine.UsageReport)    {}
-func (c *countingEmitter) Stage(store.StageResult)     {}
+func (c *countingEmitter) Finding(engine.Report) { c.findings.Add(1) }
 
 // BenchmarkSecrets compares Engine.Run with the baseline: the same gitleaks
 // default rules run directly as a library (sources.Files + DetectSource,

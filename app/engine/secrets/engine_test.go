@@ -9,76 +9,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/enginetest"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
-// recorder is an engine.Emitter that keeps everything it is given.
-type recorder struct {
-	mu       sync.Mutex
-	reports  []engine.Report
-	logs     []string
-	progress []store.ScanProgress
-	stages   []store.StageResult
-	onProg   func(store.ScanProgress)
-}
-
-func (r *recorder) Log(level, msg string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.logs = append(r.logs, level+": "+msg)
-}
-func (r *recorder) Progress(p store.ScanProgress) {
-	r.mu.Lock()
-	r.progress = append(r.progress, p)
-	cb := r.onProg
-	r.mu.Unlock()
-	if cb != nil {
-		cb(p)
-	}
-}
-func (r *recorder) Finding(rep engine.Report) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reports = append(r.reports, rep)
-}
-func (r *recorder) Usage(engine.UsageReport) {}
-func (r *recorder) Stage(s store.StageResult) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stages = append(r.stages, s)
-}
-
-// final returns the last report per key, as the runner would store them.
-func (r *recorder) final() map[string]engine.Report {
-	out := map[string]engine.Report{}
-	for _, rep := range r.reports {
-		out[rep.Key] = rep
-	}
-	return out
-}
-
-// dump is everything emitted, serialised, for leak checks.
-func (r *recorder) dump(t *testing.T) string {
-	t.Helper()
-	b, err := json.Marshal(struct {
-		R []engine.Report
-		L []string
-		P []store.ScanProgress
-		S []store.StageResult
-	}{r.reports, r.logs, r.progress, r.stages})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Reports are JSON-escaped; unescape the few characters that matter.
-	return string(b) + fmt.Sprint(r.reports)
-}
+// recorder is the shared recording emitter.
+type recorder = enginetest.Recorder
 
 func byRule(reports map[string]engine.Report, rule string) []engine.Report {
 	var out []engine.Report
@@ -143,7 +85,7 @@ func TestRunFindsPlantedSecretsRedacted(t *testing.T) {
 	if err := New().Run(context.Background(), engine.Input{ScanID: "scan_1", SourceDir: root}, rec); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	got := rec.final()
+	got := rec.Final()
 
 	aws := byRule(got, "aws-access-token")
 	if len(aws) != 1 {
@@ -182,16 +124,16 @@ func TestRunFindsPlantedSecretsRedacted(t *testing.T) {
 		t.Errorf("want exactly 4 distinct secrets, got %d", len(got))
 	}
 
-	all := rec.dump(t)
+	all := rec.Dump(t)
 	for name, secret := range map[string]string{"aws": s.aws, "github": s.github, "generic": s.generic, "private key line": strings.Split(s.privateKey, "\n")[1]} {
 		if strings.Contains(all, secret) {
 			t.Errorf("raw %s secret leaked into emitted output", name)
 		}
 	}
-	if n := len(rec.stages); n != 1 || rec.stages[0].Status != "succeeded" {
-		t.Errorf("stages: %+v", rec.stages)
+	if n := len(rec.Stages); n != 1 || rec.Stages[0].Status != "succeeded" {
+		t.Errorf("stages: %+v", rec.Stages)
 	}
-	if last := rec.progress[len(rec.progress)-1]; last.Percent != 100 {
+	if last := rec.ProgressUpdates[len(rec.ProgressUpdates)-1]; last.Percent != 100 {
 		t.Errorf("last progress %+v", last)
 	}
 }
@@ -205,7 +147,7 @@ func TestRunIsDeterministicAcrossRuns(t *testing.T) {
 		if err := NewWithOptions(Options{Workers: 4}).Run(context.Background(), engine.Input{SourceDir: root}, rec); err != nil {
 			t.Fatal(err)
 		}
-		got := rec.final()
+		got := rec.Final()
 		if prev != nil {
 			a, _ := json.Marshal(prev)
 			b, _ := json.Marshal(got)
@@ -246,7 +188,7 @@ func TestScopePaths(t *testing.T) {
 			if err := New().Run(context.Background(), engine.Input{SourceDir: root, Paths: tc.paths}, rec); err != nil {
 				t.Fatal(err)
 			}
-			got := rec.final()
+			got := rec.Final()
 			var rules []string
 			for _, r := range got {
 				rules = append(rules, r.Category)
@@ -285,12 +227,12 @@ func TestBinaryAndOversizedFilesAreSkipped(t *testing.T) {
 	if err := NewWithOptions(Options{MaxFileBytes: 1024}).Run(context.Background(), engine.Input{SourceDir: root}, rec); err != nil {
 		t.Fatal(err)
 	}
-	got := rec.final()
+	got := rec.Final()
 	if len(got) != 1 || len(byRule(got, "github-pat")) != 1 || byRule(got, "github-pat")[0].FilePath != "small/ok.conf" {
 		t.Errorf("want only small/ok.conf, got %+v", got)
 	}
-	if !strings.Contains(strings.Join(rec.logs, "\n"), "1 over 1024 bytes") {
-		t.Errorf("oversized file not reported in logs: %v", rec.logs)
+	if !strings.Contains(strings.Join(rec.Logs, "\n"), "1 over 1024 bytes") {
+		t.Errorf("oversized file not reported in logs: %v", rec.Logs)
 	}
 }
 
@@ -305,7 +247,7 @@ func TestCancellationStopsPromptly(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rec := &recorder{onProg: func(store.ScanProgress) { cancel() }} // cancel at the first progress event
+	rec := &recorder{OnProgress: func(store.ScanProgress) { cancel() }} // cancel at the first progress event
 	start := time.Now()
 	err := New().Run(ctx, engine.Input{SourceDir: root}, rec)
 	if !errors.Is(err, context.Canceled) {
@@ -314,13 +256,13 @@ func TestCancellationStopsPromptly(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("cancellation took %s", d)
 	}
-	for _, p := range rec.progress {
+	for _, p := range rec.ProgressUpdates {
 		if p.Percent == 100 {
 			t.Errorf("scan ran to completion despite cancellation")
 		}
 	}
-	if n := len(rec.stages); n != 1 || rec.stages[0].Status != "failed" {
-		t.Errorf("stages: %+v", rec.stages)
+	if n := len(rec.Stages); n != 1 || rec.Stages[0].Status != "failed" {
+		t.Errorf("stages: %+v", rec.Stages)
 	}
 }
 
@@ -353,7 +295,7 @@ func TestEvidenceMasksWhatSitsBeside(t *testing.T) {
 		"config/aws.json": `{"aws_access_key_id":"AKIA…[20 chars]","aws_secret_access_key":"[redacted]"}`,
 		"deploy/.env":     "AWS_ACCESS_KEY_ID=AKIA…[20 chars] DATABASE_URL=postgres://admin:[redacted]@db/app",
 	}
-	for _, r := range byRule(rec.final(), "aws-access-token") {
+	for _, r := range byRule(rec.Final(), "aws-access-token") {
 		if r.Evidence != want[r.FilePath] {
 			t.Errorf("%s evidence\n got %q\nwant %q", r.FilePath, r.Evidence, want[r.FilePath])
 		}
@@ -362,7 +304,7 @@ func TestEvidenceMasksWhatSitsBeside(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("no aws-access-token finding in %v", want)
 	}
-	dump := rec.dump(t)
+	dump := rec.Dump(t)
 	for _, raw := range []string{lowEntropy, password, srctree.AWSKeyID(1), srctree.AWSKeyID(2)} {
 		if strings.Contains(dump, raw) {
 			t.Errorf("%q reached the engine's output", raw)

@@ -63,7 +63,7 @@ func engineLocations(tb testing.TB, e *Engine, root string) map[loc]bool {
 		tb.Fatal(err)
 	}
 	out := map[loc]bool{}
-	for _, r := range rec.final() {
+	for _, r := range rec.Final() {
 		if len(r.Locations) >= maxLocations {
 			tb.Fatalf("report %s lists %d locations (the cap): the comparison would be incomplete", r.Key, len(r.Locations))
 		}

@@ -52,7 +52,7 @@ func TestLocationsCarryTheSecretSpan(t *testing.T) {
 	}
 	want := map[string]string{"aws-access-token": s.aws, "github-pat": s.github, "generic-api-key": s.generic, "private-key": s.privateKey}
 	seen := 0
-	for _, rep := range rec.final() {
+	for _, rep := range rec.Final() {
 		secret, ok := want[rep.Category]
 		if !ok {
 			continue

@@ -18,7 +18,7 @@ func runTree(t *testing.T, files map[string]string) map[string]engine.Report {
 	if err := New().Run(context.Background(), engine.Input{ScanID: "scan_1", SourceDir: root}, rec); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	return rec.final()
+	return rec.Final()
 }
 
 func one(t *testing.T, got map[string]engine.Report, rule, file string) engine.Report {

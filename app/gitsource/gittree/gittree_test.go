@@ -7,68 +7,29 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/vegasec/vega/testutil/gitfixture"
 )
 
+// objs builds a commit's objects in memory.
 type objs struct {
-	t   *testing.T
-	sto *memory.Storage
+	*gitfixture.Objects
+	t *testing.T
 }
 
-func newObjs(t *testing.T) *objs { return &objs{t: t, sto: memory.NewStorage()} }
+func newObjs(t *testing.T) *objs { return &objs{gitfixture.NewObjects(t), t} }
 
-func (o *objs) encode(v interface {
-	Encode(plumbing.EncodedObject) error
-}) plumbing.Hash {
-	obj := o.sto.NewEncodedObject()
-	if err := v.Encode(obj); err != nil {
-		o.t.Fatal(err)
-	}
-	h, err := o.sto.SetEncodedObject(obj)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	return h
-}
-
-func (o *objs) blob(content string) plumbing.Hash {
-	obj := o.sto.NewEncodedObject()
-	obj.SetType(plumbing.BlobObject)
-	w, _ := obj.Writer()
-	_, _ = w.Write([]byte(content))
-	_ = w.Close()
-	h, err := o.sto.SetEncodedObject(obj)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	return h
-}
-
-func (o *objs) tree(entries ...object.TreeEntry) plumbing.Hash {
-	return o.encode(&object.Tree{Entries: entries})
-}
-
+// commit stores a commit of tree and loads it back.
 func (o *objs) commit(tree plumbing.Hash) *object.Commit {
-	sig := object.Signature{Name: "x", Email: "x@example.com", When: time.Unix(1700000000, 0)}
-	h := o.encode(&object.Commit{Author: sig, Committer: sig, Message: "m", TreeHash: tree})
-	c, err := object.GetCommit(o.sto, h)
+	c, err := object.GetCommit(o.Sto, o.Commit(tree))
 	if err != nil {
 		o.t.Fatal(err)
 	}
 	return c
-}
-
-func fileEntry(name string, h plumbing.Hash) object.TreeEntry {
-	return object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h}
-}
-
-func dirEntry(name string, h plumbing.Hash) object.TreeEntry {
-	return object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h}
 }
 
 func wantReject(t *testing.T, err error, reason string) {
@@ -81,16 +42,16 @@ func wantReject(t *testing.T, err error, reason string) {
 
 func TestWriteRegularTree(t *testing.T) {
 	o := newObjs(t)
-	sub := o.tree(fileEntry("b.txt", o.blob("bee\n")))
-	root := o.tree(
-		fileEntry("a.txt", o.blob("ay\n")),
-		object.TreeEntry{Name: "ln", Mode: filemode.Symlink, Hash: o.blob("a.txt")},
-		object.TreeEntry{Name: "run.sh", Mode: filemode.Executable, Hash: o.blob("#!/bin/sh\n")},
-		dirEntry("sub", sub),
+	sub := o.Tree(gitfixture.File("b.txt", o.Blob("bee\n")))
+	root := o.Tree(
+		gitfixture.File("a.txt", o.Blob("ay\n")),
+		object.TreeEntry{Name: "ln", Mode: filemode.Symlink, Hash: o.Blob("a.txt")},
+		object.TreeEntry{Name: "run.sh", Mode: filemode.Executable, Hash: o.Blob("#!/bin/sh\n")},
+		gitfixture.Dir("sub", sub),
 		object.TreeEntry{Name: "vendor", Mode: filemode.Submodule, Hash: plumbing.NewHash("0123456789012345678901234567890123456789")},
 	)
 	dest := t.TempDir()
-	st, err := Write(context.Background(), o.sto, o.commit(root), dest, Limits{})
+	st, err := Write(context.Background(), o.Sto, o.commit(root), dest, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,31 +74,31 @@ func TestWriteRegularTree(t *testing.T) {
 
 func TestWriteLimits(t *testing.T) {
 	o := newObjs(t)
-	big := o.blob(strings.Repeat("x", 1000))
-	small := o.blob("s")
+	big := o.Blob(strings.Repeat("x", 1000))
+	small := o.Blob("s")
 
 	// A tree bomb: one subtree referenced ten times per level, four levels
 	// deep, would be 10^4 files; the entry cap stops it early.
-	level := o.tree(fileEntry("f", small))
+	level := o.Tree(gitfixture.File("f", small))
 	for range 4 {
 		var es []object.TreeEntry
 		for i := range 10 {
-			es = append(es, dirEntry(string(rune('a'+i)), level))
+			es = append(es, gitfixture.Dir(string(rune('a'+i)), level))
 		}
-		level = o.tree(es...)
+		level = o.Tree(es...)
 	}
-	_, err := Write(context.Background(), o.sto, o.commit(level), t.TempDir(), Limits{MaxEntries: 500})
+	_, err := Write(context.Background(), o.Sto, o.commit(level), t.TempDir(), Limits{MaxEntries: 500})
 	wantReject(t, err, ReasonTooManyEntries)
 
 	// Total size.
-	root := o.tree(fileEntry("a", big), fileEntry("b", big))
-	_, err = Write(context.Background(), o.sto, o.commit(root), t.TempDir(), Limits{MaxTotalBytes: 1500})
+	root := o.Tree(gitfixture.File("a", big), gitfixture.File("b", big))
+	_, err = Write(context.Background(), o.Sto, o.commit(root), t.TempDir(), Limits{MaxTotalBytes: 1500})
 	wantReject(t, err, ReasonTooLarge)
 
 	// Oversized single file: skipped and counted, the rest written.
-	root = o.tree(fileEntry("big", big), fileEntry("small", small))
+	root = o.Tree(gitfixture.File("big", big), gitfixture.File("small", small))
 	dest := t.TempDir()
-	st, err := Write(context.Background(), o.sto, o.commit(root), dest, Limits{MaxFileBytes: 100})
+	st, err := Write(context.Background(), o.Sto, o.commit(root), dest, Limits{MaxFileBytes: 100})
 	if err != nil || st.Oversized != 1 || st.Files != 1 {
 		t.Fatalf("stats = %+v, %v", st, err)
 	}
@@ -146,27 +107,27 @@ func TestWriteLimits(t *testing.T) {
 	}
 
 	// Depth.
-	deep := o.tree(fileEntry("f", small))
+	deep := o.Tree(gitfixture.File("f", small))
 	for range 10 {
-		deep = o.tree(dirEntry("d", deep))
+		deep = o.Tree(gitfixture.Dir("d", deep))
 	}
-	_, err = Write(context.Background(), o.sto, o.commit(deep), t.TempDir(), Limits{MaxDepth: 5})
+	_, err = Write(context.Background(), o.Sto, o.commit(deep), t.TempDir(), Limits{MaxDepth: 5})
 	wantReject(t, err, ReasonTooManyEntries)
 }
 
 func TestWriteMissingBlobIsCorrupt(t *testing.T) {
 	o := newObjs(t)
-	root := o.tree(fileEntry("gone", plumbing.NewHash("1111111111111111111111111111111111111111")))
-	_, err := Write(context.Background(), o.sto, o.commit(root), t.TempDir(), Limits{})
+	root := o.Tree(gitfixture.File("gone", plumbing.NewHash("1111111111111111111111111111111111111111")))
+	_, err := Write(context.Background(), o.Sto, o.commit(root), t.TempDir(), Limits{})
 	wantReject(t, err, ReasonCorrupt)
 }
 
 func TestWriteHonoursContext(t *testing.T) {
 	o := newObjs(t)
-	root := o.tree(fileEntry("a", o.blob("a")))
+	root := o.Tree(gitfixture.File("a", o.Blob("a")))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Write(ctx, o.sto, o.commit(root), t.TempDir(), Limits{})
+	_, err := Write(ctx, o.Sto, o.commit(root), t.TempDir(), Limits{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -187,14 +148,14 @@ func TestCheckName(t *testing.T) {
 
 func TestPeelToCommit(t *testing.T) {
 	o := newObjs(t)
-	c := o.commit(o.tree(fileEntry("a", o.blob("a"))))
-	tag1 := o.encode(&object.Tag{Name: "t1", Target: c.Hash, TargetType: plumbing.CommitObject, Message: "m"})
-	tag2 := o.encode(&object.Tag{Name: "t2", Target: tag1, TargetType: plumbing.TagObject, Message: "m"})
-	got, err := PeelToCommit(o.sto, tag2)
+	c := o.commit(o.Tree(gitfixture.File("a", o.Blob("a"))))
+	tag1 := o.Put(&object.Tag{Name: "t1", Target: c.Hash, TargetType: plumbing.CommitObject, Message: "m"})
+	tag2 := o.Put(&object.Tag{Name: "t2", Target: tag1, TargetType: plumbing.TagObject, Message: "m"})
+	got, err := PeelToCommit(o.Sto, tag2)
 	if err != nil || got.Hash != c.Hash {
 		t.Fatalf("PeelToCommit = %v, %v", got, err)
 	}
-	if _, err := PeelToCommit(o.sto, c.TreeHash); err == nil {
+	if _, err := PeelToCommit(o.Sto, c.TreeHash); err == nil {
 		t.Fatal("a tree peeled to a commit")
 	}
 }

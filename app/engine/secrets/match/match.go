@@ -493,14 +493,7 @@ func pathAllowed(als []*config.Allowlist, path string) bool {
 			if len(a.Regexes) > 0 || len(a.StopWords) > 0 {
 				continue // decided per finding
 			}
-			var checks []bool
-			if len(a.Commits) > 0 {
-				checks = append(checks, false)
-			}
-			if len(a.Paths) > 0 {
-				checks = append(checks, ok)
-			}
-			if allTrue(checks) {
+			if andConditionsHold(a, ok, false, false) {
 				return true
 			}
 		} else if ok {
@@ -523,20 +516,7 @@ func findingAllowed(als []*config.Allowlist, f report.Finding, path, currentLine
 		regexOK := a.RegexAllowed(target)
 		stop, _ := a.ContainsStopWord(f.Secret)
 		if a.MatchCondition == config.AllowlistMatchAnd {
-			var checks []bool
-			if len(a.Commits) > 0 {
-				checks = append(checks, false)
-			}
-			if len(a.Paths) > 0 {
-				checks = append(checks, a.PathAllowed(path))
-			}
-			if len(a.Regexes) > 0 {
-				checks = append(checks, regexOK)
-			}
-			if len(a.StopWords) > 0 {
-				checks = append(checks, stop)
-			}
-			if allTrue(checks) {
+			if andConditionsHold(a, a.PathAllowed(path), regexOK, stop) {
 				return true
 			}
 		} else if regexOK || stop {
@@ -546,11 +526,19 @@ func findingAllowed(als []*config.Allowlist, f report.Finding, path, currentLine
 	return false
 }
 
-func allTrue(bs []bool) bool {
-	for _, b := range bs {
-		if !b {
-			return false
-		}
+// andConditionsHold is gitleaks' AND match condition, shared by the path and
+// finding checks: every condition the allowlist sets must hold, and a commit
+// condition never holds in a directory scan (there is no commit).
+func andConditionsHold(a *config.Allowlist, pathOK, regexOK, stopWordOK bool) bool {
+	switch {
+	case len(a.Commits) > 0:
+		return false
+	case len(a.Paths) > 0 && !pathOK:
+		return false
+	case len(a.Regexes) > 0 && !regexOK:
+		return false
+	case len(a.StopWords) > 0 && !stopWordOK:
+		return false
 	}
 	return true
 }

@@ -78,24 +78,20 @@ func measure(re *syntax.Regexp, unit func(*syntax.Regexp) int) int {
 			return unbounded
 		}
 		return n * re.Max
-	case syntax.OpConcat:
+	case syntax.OpConcat, syntax.OpAlternate:
+		// A concatenation consumes the sum of its parts, an alternation the
+		// most of any branch; either is unbounded if a part is.
 		t := 0
 		for _, sub := range re.Sub {
 			n := measure(sub, unit)
 			if n == unbounded {
 				return unbounded
 			}
-			t += n
-		}
-		return t
-	case syntax.OpAlternate:
-		t := 0
-		for _, sub := range re.Sub {
-			n := measure(sub, unit)
-			if n == unbounded {
-				return unbounded
+			if re.Op == syntax.OpConcat {
+				t += n
+			} else {
+				t = max(t, n)
 			}
-			t = max(t, n)
 		}
 		return t
 	}
