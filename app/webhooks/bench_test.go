@@ -3,14 +3,13 @@ package webhooks
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
 // benchDelivery measures the whole path of one delivery to a local
@@ -83,23 +82,13 @@ func benchSetup(b *testing.B, st store.Store) (*Service, *Deliverer, *Created, *
 }
 
 func BenchmarkDeliveryBolt(b *testing.B) {
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "vega.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	benchDelivery(b, st)
+	benchDelivery(b, tempbolt.Open(b))
 }
 
 func BenchmarkDeliveryPostgres(b *testing.B) { benchDelivery(b, pgtest.OpenStore(b)) }
 
 func BenchmarkBacklogBolt(b *testing.B) {
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "vega.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	benchBacklog(b, st)
+	benchBacklog(b, tempbolt.Open(b))
 }
 
 func BenchmarkBacklogPostgres(b *testing.B) { benchBacklog(b, pgtest.OpenStore(b)) }
