@@ -64,21 +64,30 @@ func benchBacklog(b *testing.B, st store.Store) {
 }
 
 func benchSetup(b *testing.B, st store.Store) (*Service, *Deliverer, *Created, *receiver) {
+	svc, sealer, w, rcv := subscribedReceiver(b, st, http.StatusNoContent)
+	d := NewDeliverer(st, sealer, DeliverOptions{AllowPrivateHosts: true, Timeout: 5 * time.Second, Logger: quiet})
+	return svc, d, w, rcv
+}
+
+// subscribedReceiver gives usr_1 a project on st whose webhook (scan
+// completed) points at a new receiver answering status: the setup the
+// delivery benchmarks and the cross-process test share.
+func subscribedReceiver(tb testing.TB, st store.Store, status int) (*Service, *Sealer, *Created, *receiver) {
+	tb.Helper()
 	ctx := context.Background()
 	sealer, _ := NewSealer(strings.Repeat("s", 40))
 	p := &store.Project{OwnerUserID: "usr_1", Name: "P"}
 	if err := st.CreateProject(ctx, p); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	rcv := newReceiver(b, func(int) int { return http.StatusNoContent })
+	rcv := newReceiver(tb, func(int) int { return status })
 	svc := New(st, Options{AllowPrivateHosts: true, Sealer: sealer})
 	w, err := svc.Create(ctx, store.OwnedBy("usr_1"), p.ID, Input{URL: rcv.URL, Events: []string{store.WebhookScanCompleted}})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	rcv.secret = w.Secret
-	d := NewDeliverer(st, sealer, DeliverOptions{AllowPrivateHosts: true, Timeout: 5 * time.Second, Logger: quiet})
-	return svc, d, w, rcv
+	return svc, sealer, w, rcv
 }
 
 func BenchmarkDeliveryBolt(b *testing.B) {
