@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/findings"
@@ -93,23 +94,18 @@ func onSeededStores(b *testing.B, extra int, body func(b *testing.B, s store.Sto
 // seedInParallel calls do for 0..n-1 from four goroutines (seeding 10k rows
 // one by one is slow on Postgres) and fails b on the first error.
 func seedInParallel(b *testing.B, n int, do func(i int) error) {
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+	var g errgroup.Group
+	for w := range 4 {
+		g.Go(func() error {
 			for i := w; i < n; i += 4 {
 				if err := do(i); err != nil {
-					errs <- err
-					return
+					return err
 				}
 			}
-		}(w)
+			return nil
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -226,13 +226,12 @@ func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID str
 // edit does not rewrite what this scan ran with. No profile yet is fine.
 func (s *Service) currentProfile(ctx context.Context, sc store.Scope, repoID string) (*store.ThreatProfileContent, error) {
 	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	if tp.Status != store.ProfileReady {
+	case tp.Status != store.ProfileReady:
 		return nil, nil
 	}
 	c := tp.Content
