@@ -2,24 +2,16 @@ package billing
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
-func openBolt(t *testing.T) store.Store {
-	s, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func openBolt(t *testing.T) store.Store { return tempbolt.Open(t) }
 
 func openPostgres(t *testing.T) store.Store { return pgtest.OpenStore(t) }
 

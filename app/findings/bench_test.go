@@ -3,22 +3,19 @@ package findings_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/app/findings"
-	"github.com/vegasec/vega/app/migrate"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
 // The triage-at-scale targets (docs/benchmarks.md, "Findings lists and bulk
@@ -32,32 +29,8 @@ var benchStores = []struct {
 	name string
 	open func(tb testing.TB) store.Store
 }{
-	{"bolt", func(tb testing.TB) store.Store {
-		s, err := bolt.Open(filepath.Join(tb.TempDir(), "vega.db"))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { _ = s.Close() })
-		return s
-	}},
-	{"postgres", func(tb testing.TB) store.Store {
-		dsn := pgtest.NewDatabase(tb)
-		ctx := context.Background()
-		pool, err := pgxpool.New(ctx, dsn)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := migrate.Migrate(ctx, pool); err != nil {
-			tb.Fatal(err)
-		}
-		pool.Close()
-		s, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { _ = s.Close() })
-		return s
-	}},
+	{"bolt", func(tb testing.TB) store.Store { return tempbolt.Open(tb) }},
+	{"postgres", func(tb testing.TB) store.Store { return pgtest.OpenStore(tb) }},
 }
 
 // seedRepo stores n realistic findings (plus extra info-severity ones) in one
@@ -105,26 +78,34 @@ func seedRepo(b *testing.B, s store.Store, n, extra int) *store.Repository {
 	return r
 }
 
+// onSeededStores runs body once per bench store, as sub-benchmark
+// "store=<name>", on a repository seeded with benchN findings plus extra
+// info ones: the setup every benchmark here shares.
+func onSeededStores(b *testing.B, extra int, body func(b *testing.B, s store.Store, repo *store.Repository, svc *findings.Service, sc store.Scope)) {
+	for _, st := range benchStores {
+		b.Run("store="+st.name, func(b *testing.B) {
+			s := st.open(b)
+			repo := seedRepo(b, s, benchN, extra)
+			body(b, s, repo, findings.NewService(s, nil), store.OwnedBy(repo.OwnerUserID))
+		})
+	}
+}
+
 // seedInParallel calls do for 0..n-1 from four goroutines (seeding 10k rows
 // one by one is slow on Postgres) and fails b on the first error.
 func seedInParallel(b *testing.B, n int, do func(i int) error) {
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+	var g errgroup.Group
+	for w := range 4 {
+		g.Go(func() error {
 			for i := w; i < n; i += 4 {
 				if err := do(i); err != nil {
-					errs <- err
-					return
+					return err
 				}
 			}
-		}(w)
+			return nil
+		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	if err := g.Wait(); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -147,78 +128,72 @@ func latencies(b *testing.B, fn func()) {
 // GET /v1/repositories/:id/findings answers it. Baseline: the store's
 // unsorted page (newest first by ID, no total), what the list was before.
 func BenchmarkFindingsList10k(b *testing.B) {
-	for _, st := range benchStores {
-		b.Run("store="+st.name, func(b *testing.B) {
-			s := st.open(b)
-			repo := seedRepo(b, s, benchN, 0)
-			svc := findings.NewService(s, nil)
-			ctx := context.Background()
-			sc := store.OwnedBy(repo.OwnerUserID)
-			b.Run("baseline-unsorted-no-total", func(b *testing.B) {
-				latencies(b, func() {
-					if xs, _, err := s.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}, store.Page{}); err != nil || len(xs) != 50 {
-						b.Fatal(len(xs), err)
-					}
-				})
-			})
-			// The two store calls a list makes, apart.
-			def, _ := store.ParseFindingSort(findings.DefaultSort)
-			b.Run("parts/sorted-page", func(b *testing.B) {
-				latencies(b, func() {
-					if xs, _, err := s.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repo.ID, Sort: def}, store.Page{}); err != nil || len(xs) != 50 {
-						b.Fatal(len(xs), err)
-					}
-				})
-			})
-			b.Run("parts/status-counts", func(b *testing.B) {
-				latencies(b, func() {
-					if c, err := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); err != nil || c.Open != benchN {
-						b.Fatal(c, err)
-					}
-				})
-			})
-			for _, q := range []findings.Query{
-				{},                                   // default: -severity, then path
-				{Sort: "path"},                       // text key
-				{Sort: "-last_seen", Status: "open"}, // with a filter
-				{Sort: "rule", Severity: "critical,high", Rule: "xss,injection,authz"},
-			} {
-				name := "sort=" + q.Sort
-				if q.Sort == "" {
-					name = "sort=default"
+	onSeededStores(b, 0, func(b *testing.B, s store.Store, repo *store.Repository, svc *findings.Service, sc store.Scope) {
+		ctx := context.Background()
+		b.Run("baseline-unsorted-no-total", func(b *testing.B) {
+			latencies(b, func() {
+				if xs, _, err := s.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}, store.Page{}); err != nil || len(xs) != 50 {
+					b.Fatal(len(xs), err)
 				}
-				if q.Status != "" || q.Severity != "" {
-					name += "+filters"
+			})
+		})
+		// The two store calls a list makes, apart.
+		def, _ := store.ParseFindingSort(findings.DefaultSort)
+		b.Run("parts/sorted-page", func(b *testing.B) {
+			latencies(b, func() {
+				if xs, _, err := s.ListFindings(ctx, sc, store.FindingFilter{RepositoryID: repo.ID, Sort: def}, store.Page{}); err != nil || len(xs) != 50 {
+					b.Fatal(len(xs), err)
 				}
-				b.Run(name, func(b *testing.B) {
-					latencies(b, func() {
-						l, err := svc.ListForRepository(ctx, sc, repo.ID, q, store.Page{})
-						if err != nil || len(l.Items) != 50 || l.Total == 0 {
-							b.Fatal(err)
-						}
-					})
-				})
-			}
-			// A page deep in the list (keyset cursor) costs the same as the first.
-			l, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Limit: 500})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for i := 0; i < 10 && l.NextCursor != nil; i++ {
-				if l, err = svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Limit: 500, Cursor: *l.NextCursor}); err != nil {
-					b.Fatal(err)
+			})
+		})
+		b.Run("parts/status-counts", func(b *testing.B) {
+			latencies(b, func() {
+				if c, err := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); err != nil || c.Open != benchN {
+					b.Fatal(c, err)
 				}
+			})
+		})
+		for _, q := range []findings.Query{
+			{},                                   // default: -severity, then path
+			{Sort: "path"},                       // text key
+			{Sort: "-last_seen", Status: "open"}, // with a filter
+			{Sort: "rule", Severity: "critical,high", Rule: "xss,injection,authz"},
+		} {
+			name := "sort=" + q.Sort
+			if q.Sort == "" {
+				name = "sort=default"
 			}
-			cursor := *l.NextCursor
-			b.Run("sort=default+cursor-at-5500", func(b *testing.B) {
+			if q.Status != "" || q.Severity != "" {
+				name += "+filters"
+			}
+			b.Run(name, func(b *testing.B) {
 				latencies(b, func() {
-					if l, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Cursor: cursor}); err != nil || len(l.Items) != 50 {
+					l, err := svc.ListForRepository(ctx, sc, repo.ID, q, store.Page{})
+					if err != nil || len(l.Items) != 50 || l.Total == 0 {
 						b.Fatal(err)
 					}
 				})
 			})
+		}
+		// A page deep in the list (keyset cursor) costs the same as the first.
+		l, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Limit: 500})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := 0; i < 10 && l.NextCursor != nil; i++ {
+			if l, err = svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Limit: 500, Cursor: *l.NextCursor}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cursor := *l.NextCursor
+		b.Run("sort=default+cursor-at-5500", func(b *testing.B) {
+			latencies(b, func() {
+				if l, err := svc.ListForRepository(ctx, sc, repo.ID, findings.Query{}, store.Page{Cursor: cursor}); err != nil || len(l.Items) != 50 {
+					b.Fatal(err)
+				}
+			})
 		})
-	}
+	})
 }
 
 // BenchmarkBulkTriage10k: POST /v1/findings/bulk-triage by filter over
@@ -228,47 +203,41 @@ func BenchmarkFindingsList10k(b *testing.B) {
 // refused without changing anything. Baseline: single-finding triage (what
 // a client did before), per finding.
 func BenchmarkBulkTriage10k(b *testing.B) {
-	for _, st := range benchStores {
-		b.Run("store="+st.name, func(b *testing.B) {
-			s := st.open(b)
-			repo := seedRepo(b, s, benchN, 1)
-			svc := findings.NewService(s, nil)
-			ctx := context.Background()
-			sc := store.OwnedBy(repo.OwnerUserID)
-			_, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{Filter: &findings.BulkFilter{RepositoryID: repo.ID},
-				Triage: findings.Triage{Status: store.FindingConfirmed}})
-			if !apperr.IsCode(err, apperr.ValidationFailed) {
-				b.Fatalf("10,001 matches: %v, want validation_failed", err)
-			}
-			if c, _ := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); c.Open != benchN+1 {
-				b.Fatalf("a refused bulk changed findings: %+v", c)
-			}
-			b.Run("by-filter", func(b *testing.B) {
-				from, to := store.FindingOpen, store.FindingConfirmed
-				latencies(b, func() {
-					res, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{
-						Filter: &findings.BulkFilter{RepositoryID: repo.ID, Query: findings.Query{Severity: "critical,high,medium,low", Status: from}},
-						Triage: findings.Triage{Status: to}})
-					if err != nil || res.Changed != benchN {
-						b.Fatalf("bulk: %+v %v", res, err)
-					}
-					from, to = to, from
-				})
-			})
-			b.Run("baseline-single-triage-per-finding", func(b *testing.B) {
-				ids, err := s.FindingIDs(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}, benchN)
-				if err != nil {
-					b.Fatal(err)
+	onSeededStores(b, 1, func(b *testing.B, s store.Store, repo *store.Repository, svc *findings.Service, sc store.Scope) {
+		ctx := context.Background()
+		_, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{Filter: &findings.BulkFilter{RepositoryID: repo.ID},
+			Triage: findings.Triage{Status: store.FindingConfirmed}})
+		if !apperr.IsCode(err, apperr.ValidationFailed) {
+			b.Fatalf("10,001 matches: %v, want validation_failed", err)
+		}
+		if c, _ := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); c.Open != benchN+1 {
+			b.Fatalf("a refused bulk changed findings: %+v", c)
+		}
+		b.Run("by-filter", func(b *testing.B) {
+			from, to := store.FindingOpen, store.FindingConfirmed
+			latencies(b, func() {
+				res, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{
+					Filter: &findings.BulkFilter{RepositoryID: repo.ID, Query: findings.Query{Severity: "critical,high,medium,low", Status: from}},
+					Triage: findings.Triage{Status: to}})
+				if err != nil || res.Changed != benchN {
+					b.Fatalf("bulk: %+v %v", res, err)
 				}
-				i := 0
-				latencies(b, func() {
-					status := []string{store.FindingOpen, store.FindingConfirmed}[(i/len(ids))%2]
-					if _, err := svc.Triage(ctx, sc, repo.OwnerUserID, ids[i%len(ids)], findings.Triage{Status: status}); err != nil {
-						b.Fatal(err)
-					}
-					i++
-				})
+				from, to = to, from
 			})
 		})
-	}
+		b.Run("baseline-single-triage-per-finding", func(b *testing.B) {
+			ids, err := s.FindingIDs(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}, benchN)
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			latencies(b, func() {
+				status := []string{store.FindingOpen, store.FindingConfirmed}[(i/len(ids))%2]
+				if _, err := svc.Triage(ctx, sc, repo.OwnerUserID, ids[i%len(ids)], findings.Triage{Status: status}); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			})
+		})
+	})
 }

@@ -131,36 +131,23 @@ func (s *Service) projectMeta(ctx context.Context, sc store.Scope, projectID str
 		return apperr.NotFoundAs("Project", projectID, err)
 	}
 	meta.ProjectID, meta.ProjectName, meta.Repositories = p.ID, p.Name, map[string]string{}
-	page := store.Page{Limit: store.MaxLimit}
-	for {
-		repos, next, err := s.st.ListRepositories(ctx, sc, p.ID, page)
-		if err != nil {
-			return err
-		}
-		for _, r := range repos {
-			meta.Repositories[r.ID] = r.Name
-		}
-		if next == "" {
-			return nil
-		}
-		page.Cursor = next
+	repos, err := allPages(func(page store.Page) ([]store.Repository, string, error) {
+		return s.st.ListRepositories(ctx, sc, p.ID, page)
+	})
+	if err != nil {
+		return err
 	}
+	for _, r := range repos {
+		meta.Repositories[r.ID] = r.Name
+	}
+	return nil
 }
 
 // writeExport lists every finding f selects and writes them in format.
 func (s *Service) writeExport(ctx context.Context, sc store.Scope, w io.Writer, format string, f store.FindingFilter, meta export.Meta) error {
-	all := []store.Finding{}
-	page := store.Page{Limit: store.MaxLimit}
-	for {
-		items, next, err := s.st.ListFindings(ctx, sc, f, page)
-		if err != nil {
-			return err
-		}
-		all = append(all, items...)
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+	all, err := allPages(func(p store.Page) ([]store.Finding, string, error) { return s.st.ListFindings(ctx, sc, f, p) })
+	if err != nil {
+		return err
 	}
 	switch format {
 	case "csv":

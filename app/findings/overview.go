@@ -206,19 +206,8 @@ func before(a, b *store.Scan) bool {
 }
 
 func (s *Service) completeScans(ctx context.Context, sc store.Scope, repoID string) ([]store.Scan, error) {
-	var all []store.Scan
-	p := store.Page{Limit: store.MaxLimit}
-	for {
-		page, next, err := s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: repoID, Statuses: []store.ScanStatus{store.ScanCompleted}}, p)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if next == "" {
-			return all, nil
-		}
-		p.Cursor = next
-	}
+	f := store.ScanFilter{RepositoryID: repoID, Statuses: []store.ScanStatus{store.ScanCompleted}}
+	return allPages(func(p store.Page) ([]store.Scan, string, error) { return s.st.ListScans(ctx, sc, f, p) })
 }
 
 func (s *Service) changes(ctx context.Context, sc store.Scope, scan, base *store.Scan) (ScanChanges, error) {

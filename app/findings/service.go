@@ -25,6 +25,23 @@ func NewService(st store.Store, now func() time.Time) *Service {
 	return &Service{st: st, now: now}
 }
 
+// allPages follows list's cursors, a full page at a time, and returns every
+// item (never nil): for the readers here that need a whole listing at once.
+func allPages[T any](list func(store.Page) ([]T, string, error)) ([]T, error) {
+	all := []T{}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		items, next, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if next == "" {
+			return all, nil
+		}
+		p.Cursor = next
+	}
+}
+
 // Get returns one finding.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Finding, error) {
 	f, err := s.st.GetFinding(ctx, sc, id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/vegasec/vega/app/engine"
@@ -12,22 +11,8 @@ import (
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/scans/scantest"
 	"github.com/vegasec/vega/store"
+	"github.com/vegasec/vega/testutil/enginetest"
 )
-
-type reports struct {
-	mu  sync.Mutex
-	all []engine.Report
-}
-
-func (r *reports) Log(string, string)          {}
-func (r *reports) Progress(store.ScanProgress) {}
-func (r *reports) Usage(engine.UsageReport)    {}
-func (r *reports) Stage(store.StageResult)     {}
-func (r *reports) Finding(rep engine.Report) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.all = append(r.all, rep)
-}
 
 // The real secrets engine on a tree, recorded: the suppressed secret is
 // dismissed with the reason, and reopens once the comment is removed.
@@ -46,13 +31,13 @@ func TestSecretsSuppressionEndToEnd(t *testing.T) {
 		run := func() *store.Finding {
 			t.Helper()
 			s := f.scan(t, secrets.Name)
-			got := &reports{}
+			got := &enginetest.Recorder{}
 			if err := secrets.New().Run(ctx, engine.Input{ScanID: s.ID, SourceDir: dir}, got); err != nil {
 				t.Fatal(err)
 			}
 			rec := findings.NewRecorder(env.Store, s, nil)
 			var last *store.Finding
-			for _, rep := range got.all {
+			for _, rep := range got.Reports() {
 				x, err := rec.Record(ctx, secrets.Name, rep)
 				if err != nil {
 					t.Fatal(err)
@@ -60,7 +45,7 @@ func TestSecretsSuppressionEndToEnd(t *testing.T) {
 				last = x
 			}
 			if last == nil {
-				t.Fatalf("no finding; reports %+v", got.all)
+				t.Fatalf("no finding; reports %+v", got.Reports())
 			}
 			return last
 		}

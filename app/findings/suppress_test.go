@@ -54,6 +54,17 @@ func suppressedFindingsAreDismissedVisibly(t *testing.T, open func(testing.TB) *
 		}
 	}
 
+	// ignoreSuppressions sets the project's honor_suppressions off (true) or on.
+	ignoreSuppressions := func(ignore bool) {
+		t.Helper()
+		if _, err := env.Store.UpdateProject(ctx, store.System(), repo.ProjectID, func(p *store.Project) error {
+			p.IgnoreSuppressions = ignore
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// 1. New findings: suppressed ones are recorded, dismissed, with details.
 	got := scanWith(rep("k1", "a.env", 2, sup), rep("k2", "b.env", 3, listed), rep("k3", "c.env", 1, nil), rep("k4", "d.env", 1, sup))
 	dismissedBySource("vega:ignore", got["k1"])
@@ -102,12 +113,7 @@ func suppressedFindingsAreDismissedVisibly(t *testing.T, open func(testing.TB) *
 
 	// 3. The project stops honouring suppressions: every suppressed finding
 	// comes back open, with its suppression still shown.
-	if _, err := env.Store.UpdateProject(ctx, store.System(), repo.ProjectID, func(p *store.Project) error {
-		p.IgnoreSuppressions = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ignoreSuppressions(true)
 	got = scanWith(rep("k1", "a.env", 2, sup), rep("k2", "b.env", 3, listed))
 	for _, k := range []string{"k1", "k2"} {
 		if got[k].Status != store.FindingOpen || got[k].Suppression == nil {
@@ -116,12 +122,7 @@ func suppressedFindingsAreDismissedVisibly(t *testing.T, open func(testing.TB) *
 	}
 
 	// 4. Honoured again: dismissed again.
-	if _, err := env.Store.UpdateProject(ctx, store.System(), repo.ProjectID, func(p *store.Project) error {
-		p.IgnoreSuppressions = false
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ignoreSuppressions(false)
 	got = scanWith(rep("k1", "a.env", 2, sup), rep("k2", "b.env", 3, listed))
 	dismissedBySource("re-honoured", got["k1"])
 	dismissedBySource("re-honoured", got["k2"])

@@ -2,24 +2,15 @@ package llmproxy
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
-func openBolt(tb testing.TB) store.Store {
-	tb.Helper()
-	s, err := bolt.Open(filepath.Join(tb.TempDir(), "vega.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
-}
+func openBolt(tb testing.TB) store.Store { return tempbolt.Open(tb) }
 
 // openPostgres gives the test a fresh migrated database (skips without
 // VEGA_TEST_DATABASE_URL, fails under CI=true; see pgtest).

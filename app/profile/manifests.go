@@ -48,13 +48,7 @@ func parsePackageJSON(data []byte) []string {
 	if json.Unmarshal(data, &pkg) != nil {
 		return nil
 	}
-	var out []string
-	for _, m := range []map[string]any{pkg.Dependencies, pkg.PeerDependencies, pkg.DevDependencies} {
-		for k := range m {
-			out = append(out, k)
-		}
-	}
-	return out
+	return keysOf(pkg.Dependencies, pkg.PeerDependencies, pkg.DevDependencies)
 }
 
 // parseGoMod reads module paths from require lines and blocks.
@@ -104,46 +98,21 @@ var (
 // strings ("django>=4") or as table keys (django = "*"). Non-dependency keys
 // picked up this way simply match nothing in the catalog.
 func parseLoosePython(data []byte) []string {
-	var out []string
-	for _, m := range quotedReq.FindAllSubmatch(data, -1) {
-		out = append(out, string(m[1]))
-	}
-	for _, m := range tomlKey.FindAllSubmatch(data, -1) {
-		out = append(out, string(m[1]))
-	}
-	return out
+	return append(submatches(quotedReq, data, 1), submatches(tomlKey, data, 1)...)
 }
 
 var gemLine = regexp.MustCompile(`(?m)^\s*gem\s+['"]([^'"]+)['"]`)
 
-func parseGemfile(data []byte) []string {
-	var out []string
-	for _, m := range gemLine.FindAllSubmatch(data, -1) {
-		out = append(out, string(m[1]))
-	}
-	return out
-}
+func parseGemfile(data []byte) []string { return submatches(gemLine, data, 1) }
 
 var pomArtifact = regexp.MustCompile(`<artifactId>\s*([^<\s]+)\s*</artifactId>`)
 
-func parsePom(data []byte) []string {
-	var out []string
-	for _, m := range pomArtifact.FindAllSubmatch(data, -1) {
-		out = append(out, string(m[1]))
-	}
-	return out
-}
+func parsePom(data []byte) []string { return submatches(pomArtifact, data, 1) }
 
 // gradleCoord matches "group:artifact[:version]" strings in Gradle files.
 var gradleCoord = regexp.MustCompile(`["']([A-Za-z0-9._-]+):([A-Za-z0-9._-]+)(?::[^"']*)?["']`)
 
-func parseGradle(data []byte) []string {
-	var out []string
-	for _, m := range gradleCoord.FindAllSubmatch(data, -1) {
-		out = append(out, string(m[2]))
-	}
-	return out
-}
+func parseGradle(data []byte) []string { return submatches(gradleCoord, data, 2) }
 
 func parseComposer(data []byte) []string {
 	var c struct {
@@ -153,13 +122,7 @@ func parseComposer(data []byte) []string {
 	if json.Unmarshal(data, &c) != nil {
 		return nil
 	}
-	var out []string
-	for _, m := range []map[string]any{c.Require, c.RequireDev} {
-		for k := range m {
-			out = append(out, k)
-		}
-	}
-	return out
+	return keysOf(c.Require, c.RequireDev)
 }
 
 // parseCargo reads keys of [dependencies]-like tables.
@@ -183,6 +146,28 @@ func parseCargo(data []byte) []string {
 				out = append(out, strings.Trim(strings.TrimSpace(k), `"`))
 			}
 		}
+	}
+	return out
+}
+
+// keysOf lists the keys of JSON dependency maps (package.json,
+// composer.json): the names are the keys, the versions do not matter.
+func keysOf(maps ...map[string]any) []string {
+	var out []string
+	for _, m := range maps {
+		for k := range m {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// submatches returns capture group of every match of re in data: how the
+// regexp-based manifest readers pick dependency names out.
+func submatches(re *regexp.Regexp, data []byte, group int) []string {
+	var out []string
+	for _, m := range re.FindAllSubmatch(data, -1) {
+		out = append(out, string(m[group]))
 	}
 	return out
 }

@@ -2,24 +2,19 @@ package quota
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
 // Concurrent creates cannot both take the last place: the check and the
 // write run under one lock.
 func TestAddProjectIsSerialised(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempbolt.Open(t)
 	q := New(st, Limits{Projects: 5})
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -49,11 +44,7 @@ func TestAddProjectIsSerialised(t *testing.T) {
 }
 
 func TestUnlimitedAndRoom(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := tempbolt.Open(t)
 	ctx := context.Background()
 	if room, err := New(st, Limits{}).RoomToStore(ctx, "usr_a"); err != nil || room <= 1<<62 {
 		t.Fatalf("unlimited room = %d, %v", room, err)

@@ -3,6 +3,7 @@ package scans_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -108,6 +109,82 @@ func (v *verbEnv) queued() []string {
 	return append([]string(nil), v.queue.ids...)
 }
 
+// handBackFunc is Release or Requeue: both give a claimed scan back by attempt,
+// so their tests share the checks below.
+type handBackFunc func(ctx context.Context, id string, attempt int, why string) (store.ScanStatus, error)
+
+// expectLostClaim checks that a hand-back naming another attempt is refused.
+func (v *verbEnv) expectLostClaim(s *store.Scan, handBack handBackFunc) {
+	v.t.Helper()
+	if _, err := handBack(context.Background(), s.ID, s.Attempt+1, "The runner shut down"); !errors.Is(err, scans.ErrLostClaim) {
+		v.t.Fatalf("another attempt cannot hand the scan back: %v", err)
+	}
+}
+
+// handBackQueued hands the running scan s back and checks it is queued
+// again: unclaimed, not started, at attempt, with the warning log msg,
+// announced to the queue and to live streams.
+func (v *verbEnv) handBackQueued(what string, s *store.Scan, handBack handBackFunc, attempt int, msg string) {
+	v.t.Helper()
+	woke := v.watch(s.ID)
+	if to, err := handBack(context.Background(), s.ID, s.Attempt, "The runner shut down"); err != nil || to != store.ScanQueued {
+		v.t.Fatalf("%s: %s %v", what, to, err)
+	}
+	if got := v.get(s.ID); got.Status != store.ScanQueued || got.ClaimedBy != "" || got.Attempt != attempt || got.StartedAt != nil {
+		v.t.Fatalf("%s: re-queued scan: %+v", what, got)
+	}
+	if p := v.last(s.ID, store.EventScanLog).(*store.ScanLogPayload); p.Level != store.LogWarn || p.Message != msg || p.Engine != "" {
+		v.t.Fatalf("%s: scan_log: %+v", what, p)
+	}
+	if q := v.queued(); q[len(q)-1] != s.ID || !woke() {
+		v.t.Fatalf("%s: a re-queued scan is announced to the queue and to live streams: %v", what, q)
+	}
+}
+
+// reclaim claims the queued scan id as another runner, expecting attempt,
+// and starts it again.
+func (v *verbEnv) reclaim(id string, attempt int) *store.Scan {
+	v.t.Helper()
+	ctx := context.Background()
+	again, err := v.svc.Claim(ctx, "wrk_2")
+	if err != nil || again.ID != id || again.Attempt != attempt {
+		v.t.Fatalf("re-claim: %+v %v", again, err)
+	}
+	r, err := v.svc.Start(ctx, id)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	return r
+}
+
+// requestCancel asks, as the scan's owner, to cancel scan id.
+func (v *verbEnv) requestCancel(id string) {
+	v.t.Helper()
+	if _, err := v.svc.Cancel(context.Background(), store.OwnedBy(v.user.ID), v.user.ID, id); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+// expectCancelledByOwner checks that scan id's last event is a
+// scan_cancelled naming its owner as the one who asked.
+func (v *verbEnv) expectCancelledByOwner(id string) {
+	v.t.Helper()
+	if p := v.last(id, store.EventScanCancelled).(*store.ScanCancelledPayload); p.By != store.CancelledByUser || p.UserID != v.user.ID {
+		v.t.Fatalf("scan_cancelled: %+v", p)
+	}
+}
+
+// expectCancelWins checks that a pending cancel request beats re-queueing:
+// handing the running scan s back cancels it instead.
+func (v *verbEnv) expectCancelWins(s *store.Scan, handBack handBackFunc) {
+	v.t.Helper()
+	v.requestCancel(s.ID)
+	if to, err := handBack(context.Background(), s.ID, s.Attempt, "The runner shut down"); err != nil || to != store.ScanCancelled {
+		v.t.Fatalf("hand back after a cancel request: %s %v", to, err)
+	}
+	v.expectCancelledByOwner(s.ID)
+}
+
 func TestVerbClaim(t *testing.T) { scantest.Stores(t, verbClaim) }
 
 func verbClaim(t *testing.T, open func(testing.TB) *scantest.Env) {
@@ -169,16 +246,12 @@ func verbStart(t *testing.T, open func(testing.TB) *scantest.Env) {
 
 	// A cancel requested while claimed ends the scan at start.
 	c := v.claimed()
-	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, c.ID); err != nil {
-		t.Fatal(err)
-	}
+	v.requestCancel(c.ID)
 	got, err = v.svc.Start(ctx, c.ID)
 	if err != nil || got.Status != store.ScanCancelled || got.StopReason != store.StopCancelled || got.FinishedAt == nil {
 		t.Fatalf("start after a cancel request: %+v %v", got, err)
 	}
-	if cp := v.last(c.ID, store.EventScanCancelled).(*store.ScanCancelledPayload); cp.By != store.CancelledByUser || cp.UserID != v.user.ID {
-		t.Fatalf("scan_cancelled: %+v", cp)
-	}
+	v.expectCancelledByOwner(c.ID)
 	if n := len(v.events(c.ID)); n != 1 {
 		t.Fatalf("a scan cancelled at start has only scan_cancelled, got %d events", n)
 	}
@@ -200,9 +273,7 @@ func verbHeartbeat(t *testing.T, open func(testing.TB) *scantest.Env) {
 	if got.HeartbeatAt == nil || !got.HeartbeatAt.Equal(v.clock.t) || !reflect.DeepEqual(got.Progress, prog) {
 		t.Fatalf("heartbeat stores liveness and progress: %+v", got)
 	}
-	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, s.ID); err != nil {
-		t.Fatal(err)
-	}
+	v.requestCancel(s.ID)
 	if cancel, err := v.svc.Heartbeat(ctx, s.ID, s.Attempt, prog); err != nil || !cancel {
 		t.Fatalf("heartbeat reports the cancel request: %v %v", cancel, err)
 	}
@@ -318,33 +389,11 @@ func verbRelease(t *testing.T, open func(testing.TB) *scantest.Env) {
 	ctx := context.Background()
 
 	s := v.running()
-	woke := v.watch(s.ID)
-	if _, err := v.svc.Release(ctx, s.ID, s.Attempt+1, "The runner shut down"); !errors.Is(err, scans.ErrLostClaim) {
-		t.Fatalf("another attempt cannot release the scan: %v", err)
-	}
-	to, err := v.svc.Release(ctx, s.ID, s.Attempt, "The runner shut down")
-	if err != nil || to != store.ScanQueued {
-		t.Fatalf("attempt 1 of 2 is re-queued: %s %v", to, err)
-	}
-	if got := v.get(s.ID); got.Status != store.ScanQueued || got.ClaimedBy != "" || got.Attempt != 1 || got.StartedAt != nil {
-		t.Fatalf("re-queued scan: %+v", got)
-	}
-	if p := v.last(s.ID, store.EventScanLog).(*store.ScanLogPayload); p.Level != store.LogWarn ||
-		p.Message != "The runner shut down; the scan was queued again" || p.Engine != "" {
-		t.Fatalf("scan_log: %+v", p)
-	}
-	if q := v.queued(); q[len(q)-1] != s.ID || !woke() {
-		t.Fatalf("a re-queued scan is announced to the queue and to live streams: %v", q)
-	}
+	v.expectLostClaim(s, v.svc.Release)
+	v.handBackQueued("attempt 1 of 2 is re-queued", s, v.svc.Release, 1, "The runner shut down; the scan was queued again")
 
 	// Its second attempt is the last one: released again, it fails.
-	again, err := v.svc.Claim(ctx, "wrk_2")
-	if err != nil || again.ID != s.ID || again.Attempt != 2 {
-		t.Fatalf("re-claim: %+v %v", again, err)
-	}
-	if _, err := v.svc.Start(ctx, s.ID); err != nil {
-		t.Fatal(err)
-	}
+	v.reclaim(s.ID, 2)
 	notified := len(v.queued())
 	if to, err := v.svc.Release(ctx, s.ID, 2, "The runner shut down"); err != nil || to != store.ScanFailed {
 		t.Fatalf("last attempt fails: %s %v", to, err)
@@ -362,16 +411,7 @@ func verbRelease(t *testing.T, open func(testing.TB) *scantest.Env) {
 	}
 
 	// A cancel request wins over re-queueing.
-	c := v.running()
-	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	if to, err := v.svc.Release(ctx, c.ID, c.Attempt, "The runner shut down"); err != nil || to != store.ScanCancelled {
-		t.Fatalf("release after a cancel request: %s %v", to, err)
-	}
-	if p := v.last(c.ID, store.EventScanCancelled).(*store.ScanCancelledPayload); p.By != store.CancelledByUser || p.UserID != v.user.ID {
-		t.Fatalf("scan_cancelled: %+v", p)
-	}
+	v.expectCancelWins(v.running(), v.svc.Release)
 }
 
 // TestRecoverUsesRelease: recovery hands stale scans back by the same rule
@@ -382,9 +422,7 @@ func recoverUsesRelease(t *testing.T, open func(testing.TB) *scantest.Env) {
 	v := newVerbEnv(t, open)
 	ctx := context.Background()
 	stale, cancelled := v.running(), v.running()
-	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, cancelled.ID); err != nil {
-		t.Fatal(err)
-	}
+	v.requestCancel(cancelled.ID)
 	v.clock.t = v.clock.t.Add(10 * time.Minute)
 	fresh := v.running()
 	res, err := v.svc.Recover(ctx, v.clock.t)
@@ -397,9 +435,7 @@ func recoverUsesRelease(t *testing.T, open func(testing.TB) *scantest.Env) {
 	if p := v.last(stale.ID, store.EventScanLog).(*store.ScanLogPayload); !strings.HasSuffix(p.Message, "; the scan was queued again") {
 		t.Fatalf("scan_log: %+v", p)
 	}
-	if p := v.last(cancelled.ID, store.EventScanCancelled).(*store.ScanCancelledPayload); p.By != store.CancelledByUser || p.UserID != v.user.ID {
-		t.Fatalf("scan_cancelled: %+v", p)
-	}
+	v.expectCancelledByOwner(cancelled.ID)
 	if got := v.get(fresh.ID); got.Status != store.ScanRunning {
 		t.Fatalf("a fresh scan is left alone: %+v", got)
 	}
@@ -411,46 +447,14 @@ func TestVerbRequeue(t *testing.T) { scantest.Stores(t, verbRequeue) }
 // attempt handed back this way is queued again, not failed.
 func verbRequeue(t *testing.T, open func(testing.TB) *scantest.Env) {
 	v := newVerbEnv(t, open)
-	ctx := context.Background()
-
 	s := v.running()
-	if _, err := v.svc.Requeue(ctx, s.ID, s.Attempt+1, "The runner shut down"); !errors.Is(err, scans.ErrLostClaim) {
-		t.Fatalf("another attempt cannot requeue the scan: %v", err)
-	}
+	v.expectLostClaim(s, v.svc.Requeue)
 	for round := range 3 { // more rounds than VEGA_SCAN_MAX_ATTEMPTS (2)
-		woke := v.watch(s.ID)
-		to, err := v.svc.Requeue(ctx, s.ID, s.Attempt, "The runner shut down")
-		if err != nil || to != store.ScanQueued {
-			t.Fatalf("round %d: %s %v", round, to, err)
-		}
-		got := v.get(s.ID)
-		if got.Status != store.ScanQueued || got.ClaimedBy != "" || got.Attempt != 0 || got.StartedAt != nil {
-			t.Fatalf("round %d: re-queued scan: %+v", round, got)
-		}
-		if p := v.last(s.ID, store.EventScanLog).(*store.ScanLogPayload); p.Level != store.LogWarn ||
-			p.Message != "The runner shut down; the scan was queued again (this attempt does not count)" {
-			t.Fatalf("scan_log: %+v", p)
-		}
-		if q := v.queued(); q[len(q)-1] != s.ID || !woke() {
-			t.Fatalf("a re-queued scan is announced to the queue and to live streams: %v", q)
-		}
-		again, err := v.svc.Claim(ctx, "wrk_2")
-		if err != nil || again.ID != s.ID || again.Attempt != 1 {
-			t.Fatalf("re-claim: %+v %v", again, err)
-		}
-		if s, err = v.svc.Start(ctx, s.ID); err != nil {
-			t.Fatal(err)
-		}
+		v.handBackQueued(fmt.Sprintf("round %d", round), s, v.svc.Requeue, 0,
+			"The runner shut down; the scan was queued again (this attempt does not count)")
+		s = v.reclaim(s.ID, 1)
 	}
 
 	// A cancel request wins over re-queueing.
-	if _, err := v.svc.Cancel(ctx, store.OwnedBy(v.user.ID), v.user.ID, s.ID); err != nil {
-		t.Fatal(err)
-	}
-	if to, err := v.svc.Requeue(ctx, s.ID, s.Attempt, "The runner shut down"); err != nil || to != store.ScanCancelled {
-		t.Fatalf("requeue after a cancel request: %s %v", to, err)
-	}
-	if p := v.last(s.ID, store.EventScanCancelled).(*store.ScanCancelledPayload); p.By != store.CancelledByUser || p.UserID != v.user.ID {
-		t.Fatalf("scan_cancelled: %+v", p)
-	}
+	v.expectCancelWins(s, v.svc.Requeue)
 }

@@ -66,18 +66,10 @@ type Service struct {
 
 // New returns the scan service.
 func New(st store.Store, opt Options) *Service {
-	if opt.MaxActivePerUser <= 0 {
-		opt.MaxActivePerUser = 4
-	}
-	if opt.MaxAttempts <= 0 {
-		opt.MaxAttempts = 2
-	}
-	if opt.HeartbeatTTL <= 0 {
-		opt.HeartbeatTTL = 120 * time.Second
-	}
-	if opt.RunningStale <= 0 {
-		opt.RunningStale = 6 * time.Hour
-	}
+	opt.MaxActivePerUser = positiveOr(opt.MaxActivePerUser, 4)
+	opt.MaxAttempts = positiveOr(opt.MaxAttempts, 2)
+	opt.HeartbeatTTL = positiveOr(opt.HeartbeatTTL, 120*time.Second)
+	opt.RunningStale = positiveOr(opt.RunningStale, 6*time.Hour)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -85,6 +77,15 @@ func New(st store.Store, opt Options) *Service {
 		opt.Logger = slog.Default()
 	}
 	return &Service{st: st, opt: opt}
+}
+
+// positiveOr is v, or def where v is unset or not positive: one rule for
+// every numeric option New fills in.
+func positiveOr[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // CreateInput is the body of POST /v1/repositories/:id/scans.
@@ -225,13 +226,12 @@ func (s *Service) Create(ctx context.Context, sc store.Scope, userID, repoID str
 // edit does not rewrite what this scan ran with. No profile yet is fine.
 func (s *Service) currentProfile(ctx context.Context, sc store.Scope, repoID string) (*store.ThreatProfileContent, error) {
 	tp, err := s.st.GetThreatProfile(ctx, sc, repoID)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, nil
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
-	}
-	if tp.Status != store.ProfileReady {
+	case tp.Status != store.ProfileReady:
 		return nil, nil
 	}
 	c := tp.Content
@@ -246,26 +246,28 @@ func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Sc
 
 // ListForRepository lists a repository's scans, newest first.
 func (s *Service) ListForRepository(ctx context.Context, sc store.Scope, repoID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
-	if _, err := s.st.GetRepository(ctx, sc, repoID); err != nil {
-		return nil, "", apperr.NotFoundAs("Repository", repoID, err)
-	}
-	st, err := parseStatuses(statuses)
-	if err != nil {
-		return nil, "", err
-	}
-	return s.st.ListScans(ctx, sc, store.ScanFilter{RepositoryID: repoID, Statuses: st}, p)
+	_, err := s.st.GetRepository(ctx, sc, repoID)
+	return s.listScans(ctx, sc, apperr.NotFoundAs("Repository", repoID, err), store.ScanFilter{RepositoryID: repoID}, statuses, p)
 }
 
 // ListForProject lists the scans of every repository of a project.
 func (s *Service) ListForProject(ctx context.Context, sc store.Scope, projectID string, statuses []string, p store.Page) ([]store.Scan, string, error) {
-	if _, err := s.st.GetProject(ctx, sc, projectID); err != nil {
-		return nil, "", apperr.NotFoundAs("Project", projectID, err)
+	_, err := s.st.GetProject(ctx, sc, projectID)
+	return s.listScans(ctx, sc, apperr.NotFoundAs("Project", projectID, err), store.ScanFilter{ProjectID: projectID}, statuses, p)
+}
+
+// listScans is the tail both listings share: fail with lookupErr (the parent
+// could not be read), else list the scans matching f and the ?status= filter.
+func (s *Service) listScans(ctx context.Context, sc store.Scope, lookupErr error, f store.ScanFilter, statuses []string, p store.Page) ([]store.Scan, string, error) {
+	if lookupErr != nil {
+		return nil, "", lookupErr
 	}
 	st, err := parseStatuses(statuses)
 	if err != nil {
 		return nil, "", err
 	}
-	return s.st.ListScans(ctx, sc, store.ScanFilter{ProjectID: projectID, Statuses: st}, p)
+	f.Statuses = st
+	return s.st.ListScans(ctx, sc, f, p)
 }
 
 // parseStatuses reads a ?status= filter.

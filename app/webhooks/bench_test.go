@@ -3,14 +3,13 @@ package webhooks
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
 // benchDelivery measures the whole path of one delivery to a local
@@ -65,41 +64,40 @@ func benchBacklog(b *testing.B, st store.Store) {
 }
 
 func benchSetup(b *testing.B, st store.Store) (*Service, *Deliverer, *Created, *receiver) {
-	ctx := context.Background()
-	sealer, _ := NewSealer(strings.Repeat("s", 40))
-	p := &store.Project{OwnerUserID: "usr_1", Name: "P"}
-	if err := st.CreateProject(ctx, p); err != nil {
-		b.Fatal(err)
-	}
-	rcv := newReceiver(b, func(int) int { return http.StatusNoContent })
-	svc := New(st, Options{AllowPrivateHosts: true, Sealer: sealer})
-	w, err := svc.Create(ctx, store.OwnedBy("usr_1"), p.ID, Input{URL: rcv.URL, Events: []string{store.WebhookScanCompleted}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rcv.secret = w.Secret
+	svc, sealer, w, rcv := subscribedReceiver(b, st, http.StatusNoContent)
 	d := NewDeliverer(st, sealer, DeliverOptions{AllowPrivateHosts: true, Timeout: 5 * time.Second, Logger: quiet})
 	return svc, d, w, rcv
 }
 
-func BenchmarkDeliveryBolt(b *testing.B) {
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "vega.db"))
-	if err != nil {
-		b.Fatal(err)
+// subscribedReceiver gives usr_1 a project on st whose webhook (scan
+// completed) points at a new receiver answering status: the setup the
+// delivery benchmarks and the cross-process test share.
+func subscribedReceiver(tb testing.TB, st store.Store, status int) (*Service, *Sealer, *Created, *receiver) {
+	tb.Helper()
+	ctx := context.Background()
+	sealer, _ := NewSealer(strings.Repeat("s", 40))
+	p := &store.Project{OwnerUserID: "usr_1", Name: "P"}
+	if err := st.CreateProject(ctx, p); err != nil {
+		tb.Fatal(err)
 	}
-	defer st.Close()
-	benchDelivery(b, st)
+	rcv := newReceiver(tb, func(int) int { return status })
+	svc := New(st, Options{AllowPrivateHosts: true, Sealer: sealer})
+	w, err := svc.Create(ctx, store.OwnedBy("usr_1"), p.ID, Input{URL: rcv.URL, Events: []string{store.WebhookScanCompleted}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rcv.secret = w.Secret
+	return svc, sealer, w, rcv
+}
+
+func BenchmarkDeliveryBolt(b *testing.B) {
+	benchDelivery(b, tempbolt.Open(b))
 }
 
 func BenchmarkDeliveryPostgres(b *testing.B) { benchDelivery(b, pgtest.OpenStore(b)) }
 
 func BenchmarkBacklogBolt(b *testing.B) {
-	st, err := bolt.Open(filepath.Join(b.TempDir(), "vega.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	benchBacklog(b, st)
+	benchBacklog(b, tempbolt.Open(b))
 }
 
 func BenchmarkBacklogPostgres(b *testing.B) { benchBacklog(b, pgtest.OpenStore(b)) }

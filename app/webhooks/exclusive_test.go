@@ -3,7 +3,6 @@ package webhooks
 import (
 	"context"
 	"net/http"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,18 +17,7 @@ import (
 func TestDeliverersNeverSendOneDeliveryTwice(t *testing.T) {
 	st := pgtest.OpenStore(t)
 	ctx := context.Background()
-	sealer, _ := NewSealer(strings.Repeat("s", 40))
-	p := &store.Project{OwnerUserID: "usr_1", Name: "P"}
-	if err := st.CreateProject(ctx, p); err != nil {
-		t.Fatal(err)
-	}
-	rcv := newReceiver(t, func(int) int { return http.StatusOK })
-	svc := New(st, Options{AllowPrivateHosts: true, Sealer: sealer})
-	w, err := svc.Create(ctx, store.OwnedBy("usr_1"), p.ID, Input{URL: rcv.URL, Events: []string{store.WebhookScanCompleted}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rcv.secret = w.Secret
+	svc, sealer, w, rcv := subscribedReceiver(t, st, http.StatusOK)
 	const n = 60
 	for i := 0; i < n; i++ {
 		if _, err := svc.SendTest(ctx, store.OwnedBy("usr_1"), w.ID); err != nil {

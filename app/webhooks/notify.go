@@ -140,17 +140,31 @@ func (n *Notifier) delivery(w *store.Webhook, ev *Event) (store.WebhookDelivery,
 // projectWebhooks lists every webhook of a project.
 func projectWebhooks(ctx context.Context, st store.Store, projectID string) ([]store.Webhook, error) {
 	var out []store.Webhook
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		page, next, err := st.ListWebhooks(ctx, store.System(), projectID, p)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil // the project is gone
-		}
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(func(p store.Page) ([]store.Webhook, string, error) {
+		return st.ListWebhooks(ctx, store.System(), projectID, p)
+	}, func(page []store.Webhook) bool {
 		out = append(out, page...)
-		if next == "" {
-			return out, nil
+		return true
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil // the project is gone
+	case err != nil:
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachPage reads a listing a full page at a time, following cursors, and
+// hands each page to visit until visit returns false or the pages run out.
+func eachPage[T any](list func(store.Page) ([]T, string, error), visit func([]T) bool) error {
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		items, next, err := list(p)
+		if err != nil {
+			return err
+		}
+		if !visit(items) || next == "" {
+			return nil
 		}
 		p.Cursor = next
 	}
@@ -174,20 +188,18 @@ func newFindings(ctx context.Context, st store.Store, scan *store.Scan, minSever
 	}
 	f := store.FindingFilter{ScanID: scan.ID, Statuses: []string{store.FindingOpen}, Severities: sevs}
 	var out []store.Finding
-	for p := (store.Page{Limit: store.MaxLimit}); len(out) < maxNewFindings; {
-		page, next, err := st.ListFindings(ctx, store.System(), f, p)
-		if err != nil {
-			return nil, err
-		}
+	err := eachPage(func(p store.Page) ([]store.Finding, string, error) {
+		return st.ListFindings(ctx, store.System(), f, p)
+	}, func(page []store.Finding) bool {
 		for _, x := range page {
 			if x.FirstSeenScanID == scan.ID {
 				out = append(out, x)
 			}
 		}
-		if next == "" {
-			break
-		}
-		p.Cursor = next
+		return len(out) < maxNewFindings
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(out, func(a, b store.Finding) int {
 		return store.SeverityRank(b.Severity) - store.SeverityRank(a.Severity)

@@ -175,19 +175,13 @@ func (s *Service) Create(ctx context.Context, sc store.Scope, projectID string, 
 // List lists a project's webhooks (never their secrets).
 func (s *Service) List(ctx context.Context, sc store.Scope, projectID string, p store.Page) ([]store.Webhook, string, error) {
 	items, next, err := s.st.ListWebhooks(ctx, sc, projectID, p)
-	if err != nil {
-		return nil, "", apperr.NotFoundAs("project", projectID, err)
-	}
-	return items, next, nil
+	return items, next, apperr.NotFoundAs("project", projectID, err)
 }
 
 // Get returns one webhook.
 func (s *Service) Get(ctx context.Context, sc store.Scope, id string) (*store.Webhook, error) {
 	w, err := s.st.GetWebhook(ctx, sc, id)
-	if err != nil {
-		return nil, apperr.NotFoundAs("webhook", id, err)
-	}
-	return w, nil
+	return w, apperr.NotFoundAs("webhook", id, err)
 }
 
 // Delete removes a webhook and its delivery log; pending deliveries are dropped.
@@ -201,10 +195,7 @@ func (s *Service) Delete(ctx context.Context, sc store.Scope, id string) error {
 // Deliveries lists a webhook's delivery log, newest first.
 func (s *Service) Deliveries(ctx context.Context, sc store.Scope, id string, p store.Page) ([]store.WebhookDelivery, string, error) {
 	items, next, err := s.st.ListWebhookDeliveries(ctx, sc, id, p)
-	if err != nil {
-		return nil, "", apperr.NotFoundAs("webhook", id, err)
-	}
-	return items, next, nil
+	return items, next, apperr.NotFoundAs("webhook", id, err)
 }
 
 // SendTest enqueues a webhook.test event, delivered like any other (signed,

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/bolt"
+	"github.com/vegasec/vega/testutil/tempbolt"
 )
 
 func TestRetrySchedule(t *testing.T) {
@@ -191,11 +191,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, allowPrivate bool) *fixture {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := tempbolt.Open(t)
 	sealer, _ := NewSealer(strings.Repeat("s", 40))
 	p := &store.Project{OwnerUserID: "usr_1", Name: "Payments"}
 	if err := st.CreateProject(context.Background(), p); err != nil {

@@ -192,11 +192,21 @@ func writeScriptedError(w http.ResponseWriter, a Answer) {
 	_, _ = io.WriteString(w, body)
 }
 
-func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
-	req := s.record(r, readBody(r))
-	a := s.script(req)
+// answer records r and picks its scripted Answer; a scripted error is
+// written here and ok is false. Both API shapes start this way.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request) (req Request, a Answer, ok bool) {
+	req = s.record(r, readBody(r))
+	a = s.script(req)
 	if a.Status != 0 && a.Status != http.StatusOK {
 		writeScriptedError(w, a)
+		return req, a, false
+	}
+	return req, a, true
+}
+
+func (s *Server) responses(w http.ResponseWriter, r *http.Request) {
+	req, a, ok := s.answer(w, r)
+	if !ok {
 		return
 	}
 	respID := s.nextID("resp")
@@ -277,10 +287,8 @@ func cloneItem(m map[string]any) map[string]any {
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
-	req := s.record(r, readBody(r))
-	a := s.script(req)
-	if a.Status != 0 && a.Status != http.StatusOK {
-		writeScriptedError(w, a)
+	req, a, ok := s.answer(w, r)
+	if !ok {
 		return
 	}
 	id := s.nextID("chatcmpl")
