@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,10 +20,10 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/dispatch/queue"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/awsemu"
 	"github.com/vegasec/vega/testutil/fakefargate"
 	"github.com/vegasec/vega/testutil/srctree"
@@ -45,13 +44,13 @@ type awsDeployment struct {
 	api      *client
 
 	mu      sync.Mutex
-	taskOut map[string]lockedBuffer
+	taskOut map[string]*apitest.SyncBuffer
 }
 
 func newAWSDeployment(t *testing.T) *awsDeployment {
 	e := awsemu.Start(t)
-	d := &awsDeployment{t: t, emu: e, taskOut: map[string]lockedBuffer{}}
-	ff, err := fakefargate.Start(fakefargate.Options{Upstream: e.URL, Binary: vegaBinary(t), WorkDir: t.TempDir(),
+	d := &awsDeployment{t: t, emu: e, taskOut: map[string]*apitest.SyncBuffer{}}
+	ff, err := fakefargate.Start(fakefargate.Options{Upstream: e.URL, Binary: apitest.VegaBinary(t), WorkDir: t.TempDir(),
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, StopGrace: 3 * time.Second,
 		Output: func(id string) io.Writer { return d.output(id) }})
 	if err != nil {
@@ -129,7 +128,7 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 func (d *awsDeployment) output(task string) io.Writer {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := lockedBuffer{mu: &sync.Mutex{}, buf: &bytes.Buffer{}}
+	b := &apitest.SyncBuffer{}
 	d.taskOut[task] = b
 	return b
 }
@@ -221,9 +220,9 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	d := newAWSDeployment(t)
 	migrateDB(t, append(append([]string{}, d.base...), "VEGA_DATA_DIR="+d.dataDir()))
 	authEnv, token := d.cognitoUser()
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	start(t, append(append(append([]string{}, d.base...), authEnv...), "VEGA_DATA_DIR="+d.dataDir(), "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	d.api = &client{t: t, base: "http://" + addr, token: token}
 	workers := []*proc{d.startWorker(), d.startWorker()}
 
@@ -357,7 +356,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		}
 		for i, w := range workers {
 			if w.cmd.ProcessState != nil {
-				t.Fatalf("worker %d exited:\n%s", i, tail(w.output(), 2000))
+				t.Fatalf("worker %d exited:\n%s", i, apitest.Tail(w.output(), 2000))
 			}
 			if !strings.Contains(w.output(), "dropping a malformed message") && i == 0 && !strings.Contains(workers[1].output(), "dropping a malformed message") {
 				t.Fatal("no worker logged the malformed message")
@@ -423,7 +422,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	if t.Failed() {
 		d.mu.Lock()
 		for id, b := range d.taskOut {
-			t.Logf("task %s:\n%s", id, tail(b.buf.String(), 1500))
+			t.Logf("task %s:\n%s", id, apitest.Tail(b.String(), 1500))
 		}
 		d.mu.Unlock()
 	}

@@ -44,7 +44,7 @@ func localEnv(dataDir string) []string {
 // vegaCmd runs a short-lived vega command and returns its exit code and output.
 func vegaCmd(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(vegaBinary(t), args...)
+	cmd := exec.Command(apitest.VegaBinary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
