@@ -89,12 +89,25 @@ func setup(t *testing.T, opt scans.Options, extra ...engine.Engine) (*scantest.E
 	}
 	opt.KnownEngines = known
 	svc := scans.New(env.Store, opt)
-	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRunner(t, env, svc, runner.Config{Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond})
 	return env, u, repo, r, svc, known
+}
+
+// newRunner is the real runner on env's store and blobs, completing cfg
+// (engines — the secrets engine alone when nil — and timings): every
+// dispatcher test and benchmark runs scans with it.
+func newRunner(tb testing.TB, env *scantest.Env, svc *scans.Service, cfg runner.Config) *runner.Runner {
+	tb.Helper()
+	if cfg.Engines == nil {
+		cfg.Engines = map[string]engine.Engine{secrets.Name: secrets.New()}
+	}
+	cfg.Store, cfg.Scans, cfg.Blobs, cfg.TempDir = env.Store, svc, env.Blobs, tb.TempDir()
+	cfg.Unpacker = runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits())
+	r, err := runner.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -226,11 +239,7 @@ func TestExternalWorkersShareAPostgresStore(t *testing.T) {
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n", "b.env": "AWS_ACCESS_KEY_ID=AKIAQZ7XK2LMN4PB6RTW\n"})
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}})
-	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Heartbeat: 100 * time.Millisecond, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRunner(t, env, svc, runner.Config{Heartbeat: 100 * time.Millisecond})
 	run := &counting{inner: r, running: map[string]bool{}}
 	var ids []string
 	for i := 0; i < 8; i++ {
