@@ -13,13 +13,22 @@ import (
 )
 
 func newTestService(t *testing.T) (*Service, store.Store) {
+	return newTestServiceWith(t, Options{})
+}
+
+// newTestServiceWith is a seeded service on a fresh bolt store with opt (the
+// test secret when opt has none): every auth test starts from one.
+func newTestServiceWith(t *testing.T, opt Options) (*Service, store.Store) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32))})
+	if opt.Secret == nil {
+		opt.Secret = []byte(strings.Repeat("s", 32))
+	}
+	s, err := New(st, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,16 +130,7 @@ func TestNewDebugPasswordEndsOldSessions(t *testing.T) {
 // old token again. Within RefreshRetryGrace that is a retry, not theft.
 func TestRefreshRetryOfALostRotation(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32)), Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.MarkSeeded()
+	s, _ := newTestServiceWith(t, Options{Now: clk.now})
 	ctx := context.Background()
 	if _, err := s.CreateUser(ctx, NewUser{Email: "r@example.com", Password: "a long password"}); err != nil {
 		t.Fatal(err)
