@@ -20,6 +20,7 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/dispatch/queue"
 	"github.com/vegasec/vega/store/postgres/pgtest"

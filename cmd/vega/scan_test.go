@@ -9,10 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vegasec/vega/app/export/sariftest"
 	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/modelserver"
 	"github.com/vegasec/vega/testutil/srctree"
+
+	"github.com/vegasec/vega/app/export/sariftest"
 )
 
 // scanRun is one `vega scan` process: exit code and both streams.

@@ -26,6 +26,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -120,6 +121,26 @@ func (e *Emulator) Options() awsconf.Options {
 		Credentials: credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")}
 }
 
+// CommandTB lets the emulator's helpers, which take a testing.TB, run in a
+// dev command (./cmd/awsemu, ./cmd/rehearsal): a failure prints
+// "name: message" and exits 1.
+func CommandTB(name string) testing.TB { return commandTB{name: name} }
+
+type commandTB struct {
+	testing.TB // nil: only the methods below are ever called
+	name       string
+}
+
+func (commandTB) Helper() {}
+func (c commandTB) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{c.name + ":"}, args...)...)
+	os.Exit(1)
+}
+func (c commandTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, c.name+": "+format+"\n", args...)
+	os.Exit(1)
+}
+
 // Env is the environment that points a child `vega` process at the emulator.
 func (e *Emulator) Env() map[string]string {
 	return map[string]string{
@@ -156,34 +177,44 @@ func (e *Emulator) CreateBucket(t testing.TB, name string) {
 // Keys lists every key in a bucket, sorted.
 func (e *Emulator) Keys(t testing.TB, bucket string) []string {
 	t.Helper()
-	var keys []string
 	p := s3.NewListObjectsV2Paginator(e.S3(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatalf("list bucket %s: %v", bucket, err)
-		}
+	return sortedKeys(t, "list bucket "+bucket, p, func(page *s3.ListObjectsV2Output) (keys []string) {
 		for _, o := range page.Contents {
 			keys = append(keys, aws.ToString(o.Key))
 		}
-	}
-	sort.Strings(keys)
-	return keys
+		return keys
+	})
 }
 
 // MultipartUploads lists the keys of the multipart uploads open in a bucket.
 func (e *Emulator) MultipartUploads(t testing.TB, bucket string) []string {
 	t.Helper()
-	var keys []string
 	p := s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatalf("list multipart uploads of %s: %v", bucket, err)
-		}
+	return sortedKeys(t, "list multipart uploads of "+bucket, p, func(page *s3.ListMultipartUploadsOutput) (keys []string) {
 		for _, u := range page.Uploads {
 			keys = append(keys, aws.ToString(u.Key))
 		}
+		return keys
+	})
+}
+
+// s3Pages is what every S3 paginator has: the listings above walk two kinds.
+type s3Pages[Page any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*s3.Options)) (Page, error)
+}
+
+// sortedKeys walks every page of p and returns the keys keysOf takes from
+// each, sorted; a failed page fails the test with what.
+func sortedKeys[Page any](t testing.TB, what string, p s3Pages[Page], keysOf func(Page) []string) []string {
+	t.Helper()
+	var keys []string
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		keys = append(keys, keysOf(page)...)
 	}
 	sort.Strings(keys)
 	return keys

@@ -106,7 +106,7 @@ func run(vegaBin, listen string, workers int, dir string) error {
 		return err
 	}
 	defer emu.Close()
-	tb := &fatalTB{}
+	tb := awsemu.CommandTB("rehearsal")
 	ff, err := fakefargate.Start(fakefargate.Options{Upstream: emu.URL, Binary: bin, WorkDir: mkdir(dir, "tasks"),
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + mkdir(dir, "home")}, StopGrace: 10 * time.Second,
 		Output: func(id string) io.Writer { return out.prefixed("task "+short(id), nil) },
@@ -510,17 +510,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// fatalTB lets the emulator's helpers run outside a test: a failure exits.
-type fatalTB struct{ testing.TB }
-
-func (fatalTB) Helper() {}
-func (fatalTB) Fatal(args ...any) {
-	fmt.Fprintln(os.Stderr, append([]any{"rehearsal:"}, args...)...)
-	os.Exit(1)
-}
-func (fatalTB) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "rehearsal: "+format+"\n", args...)
-	os.Exit(1)
 }
