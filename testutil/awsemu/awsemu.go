@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -177,25 +178,17 @@ func (e *Emulator) CreateBucket(t testing.TB, name string) {
 // Keys lists every key in a bucket, sorted.
 func (e *Emulator) Keys(t testing.TB, bucket string) []string {
 	t.Helper()
-	p := s3.NewListObjectsV2Paginator(e.S3(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	return sortedKeys(t, "list bucket "+bucket, p, func(page *s3.ListObjectsV2Output) (keys []string) {
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-		return keys
-	})
+	return sortedKeys(t, "list bucket "+bucket, s3.NewListObjectsV2Paginator(e.S3(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}),
+		func(page *s3.ListObjectsV2Output) []s3types.Object { return page.Contents },
+		func(o s3types.Object) *string { return o.Key })
 }
 
 // MultipartUploads lists the keys of the multipart uploads open in a bucket.
 func (e *Emulator) MultipartUploads(t testing.TB, bucket string) []string {
 	t.Helper()
-	p := s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
-	return sortedKeys(t, "list multipart uploads of "+bucket, p, func(page *s3.ListMultipartUploadsOutput) (keys []string) {
-		for _, u := range page.Uploads {
-			keys = append(keys, aws.ToString(u.Key))
-		}
-		return keys
-	})
+	return sortedKeys(t, "list multipart uploads of "+bucket, s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}),
+		func(page *s3.ListMultipartUploadsOutput) []s3types.MultipartUpload { return page.Uploads },
+		func(u s3types.MultipartUpload) *string { return u.Key })
 }
 
 // s3Pages is what every S3 paginator has: the listings above walk two kinds.
@@ -204,9 +197,9 @@ type s3Pages[Page any] interface {
 	NextPage(context.Context, ...func(*s3.Options)) (Page, error)
 }
 
-// sortedKeys walks every page of p and returns the keys keysOf takes from
-// each, sorted; a failed page fails the test with what.
-func sortedKeys[Page any](t testing.TB, what string, p s3Pages[Page], keysOf func(Page) []string) []string {
+// sortedKeys walks every page of p and returns the key of each item in it,
+// sorted; a failed page fails the test with what.
+func sortedKeys[Page, Item any](t testing.TB, what string, p s3Pages[Page], items func(Page) []Item, key func(Item) *string) []string {
 	t.Helper()
 	var keys []string
 	for p.HasMorePages() {
@@ -214,7 +207,9 @@ func sortedKeys[Page any](t testing.TB, what string, p s3Pages[Page], keysOf fun
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		keys = append(keys, keysOf(page)...)
+		for _, it := range items(page) {
+			keys = append(keys, aws.ToString(key(it)))
+		}
 	}
 	sort.Strings(keys)
 	return keys
