@@ -6,6 +6,7 @@ package apitest
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -128,9 +129,9 @@ func Zip(t testing.TB, files map[string]string) []byte {
 func Upload(name string, archive []byte) Body {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("name", name)
-	fw, _ := mw.CreateFormFile("archive", "src.zip")
+	fw, _ := mw.CreateFormFile("archive", name+".zip")
 	_, _ = fw.Write(archive)
+	_ = mw.WriteField("name", name)
 	_ = mw.Close()
 	return Body{Reader: &body, ContentType: mw.FormDataContentType()}
 }
@@ -162,4 +163,23 @@ func ReadyRepository(t testing.TB, base, bearer, project string, files map[strin
 		call("GET", "/v1/repositories/"+repo.ID, nil, &repo)
 	}
 	return repo.ID
+}
+
+// StartTestChild runs this test binary again as a child process running only
+// test, with env added: crash tests kill that child mid-write and check what
+// it left. The child's stderr is the test's; its stdout is returned as lines
+// (the child prints where it is, so the parent knows when to kill it).
+func StartTestChild(t testing.TB, test string, env ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
 }
