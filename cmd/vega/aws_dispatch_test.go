@@ -182,32 +182,6 @@ func (d *awsDeployment) cognitoUser() ([]string, string) {
 	return env, aws.ToString(out.AuthenticationResult.AccessToken)
 }
 
-// waitScan waits until the scan reaches one of the statuses.
-func (d *awsDeployment) waitScan(id string, within time.Duration, statuses ...string) scanView {
-	d.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		s := d.api.scan(id)
-		for _, st := range statuses {
-			if s.Status == st {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("scan %s is %s after %s, want %v", id, s.Status, within, statuses)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (d *awsDeployment) createScan(repo string) string {
-	var s scanView
-	if code := d.api.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{}, &s); code != 201 && code != 202 {
-		d.t.Fatalf("create scan: %d", code)
-	}
-	return s.ID
-}
-
 // tasksOf counts the runner tasks started for a scan.
 func (d *awsDeployment) tasksOf(scanID string) int { return len(d.fargate.Tasks()[scanID]) }
 
@@ -229,8 +203,8 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 
 	// Sign in with the pool's token, upload, scan, see the finding.
 	repo := d.api.readyRepository(map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
-	first := d.createScan(repo)
-	if s := d.waitScan(first, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
+	first := d.api.createScan(repo)
+	if s := d.api.waitStatus(first, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
 		t.Fatalf("first scan: %+v", s)
 	}
 	var found struct {
@@ -263,10 +237,10 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	t.Run("twelve scans, twelve tasks, each run once", func(t *testing.T) {
 		var ids []string
 		for i := 0; i < 12; i++ {
-			ids = append(ids, d.createScan(repo))
+			ids = append(ids, d.api.createScan(repo))
 		}
 		for _, id := range ids {
-			if s := d.waitScan(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
+			if s := d.api.waitStatus(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
 				t.Fatalf("scan %s: %+v", id, s)
 			}
 		}
@@ -282,13 +256,13 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 
 	big := d.api.readyRepository(sourceTree(3000))
 	t.Run("cancel a running scan stops its task", func(t *testing.T) {
-		id := d.createScan(big)
-		d.waitScan(id, time.Minute, "running")
+		id := d.api.createScan(big)
+		d.api.waitStatus(id, time.Minute, "running")
 		var s scanView
 		if code := d.api.call("POST", "/v1/scans/"+id+"/cancel", nil, &s); code != 200 && code != 202 {
 			t.Fatalf("cancel: %d", code)
 		}
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "cancelled" {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "cancelled" {
 			t.Fatalf("after cancel: %+v", s)
 		}
 		tasks := d.fargate.Tasks()[id]
@@ -305,8 +279,8 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("kill -9 every worker mid-task; new workers re-attach", func(t *testing.T) {
-		id := d.createScan(big)
-		d.waitScan(id, time.Minute, "running")
+		id := d.api.createScan(big)
+		d.api.waitStatus(id, time.Minute, "running")
 		task := d.fargate.Tasks()[id][0].ARN
 		// Hold the task while the workers die and others take over, so the
 		// take-over happens while it runs.
@@ -324,7 +298,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		if err := d.fargate.Resume(task); err != nil {
 			t.Fatal(err)
 		}
-		if s := d.waitScan(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
+		if s := d.api.waitStatus(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
 			t.Fatalf("after the kill: %+v", s)
 		}
 		if n := d.tasksOf(id); n != 1 {
@@ -344,11 +318,11 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		id := d.createScan(repo)
+		id := d.api.createScan(repo)
 		if _, err := sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &d.queueURL, MessageBody: aws.String(queue.ScanMessage{ScanID: id}.Encode())}); err != nil {
 			t.Fatal(err)
 		}
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
 			t.Fatalf("scan: %+v", s)
 		}
 		waitFor(t, 30*time.Second, "the queue to drain", func() bool { return d.queueDepth() == 0 })
@@ -367,21 +341,21 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 
 	t.Run("queue unreachable while a scan is created", func(t *testing.T) {
 		remove := d.emu.Inject(t, awsemu.Unavailable(awsemu.Target("AmazonSQS.SendMessage"), 0))
-		id := d.createScan(repo)
+		id := d.api.createScan(repo)
 		time.Sleep(2 * time.Second)
 		if s := d.api.scan(id); s.Status != "queued" {
 			t.Fatalf("with no message the scan is %s", s.Status)
 		}
 		remove()
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || d.tasksOf(id) != 1 {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || d.tasksOf(id) != 1 {
 			t.Fatalf("after the queue came back: %+v, %d tasks", s, d.tasksOf(id))
 		}
 	})
 
 	t.Run("no Fargate capacity: the scan stays queued and runs later", func(t *testing.T) {
 		d.fargate.FailRunTasks(1, "RESOURCE:MEMORY")
-		id := d.createScan(repo)
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 || d.tasksOf(id) != 1 {
+		id := d.api.createScan(repo)
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 || d.tasksOf(id) != 1 {
 			t.Fatalf("after a capacity failure: %+v, %d tasks", s, d.tasksOf(id))
 		}
 		tries := 0
