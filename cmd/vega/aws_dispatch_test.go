@@ -16,12 +16,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/dispatch/queue"
 	"github.com/vegasec/vega/store/postgres/pgtest"
 	"github.com/vegasec/vega/testutil/apitest"
@@ -59,7 +56,6 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 	}
 	t.Cleanup(ff.Close)
 	d.fargate = ff
-	ctx := context.Background()
 
 	d.src, d.art = awsemu.Unique("vega-source"), awsemu.Unique("vega-artifacts")
 	e.CreateBucket(t, d.src)
@@ -71,14 +67,7 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 
 	// The queue as deploy/aws makes it, with a short visibility timeout so
 	// that a dead worker's message comes back within the test.
-	dlq := e.CreateQueue(t, awsemu.Unique("vega-scans-dlq"), nil)
-	sq := sqs.NewFromConfig(e.Config(t))
-	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlq, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.queueURL = e.CreateQueue(t, awsemu.Unique("vega-scans"), map[string]string{"VisibilityTimeout": "6",
-		"RedrivePolicy": `{"deadLetterTargetArn":"` + attrs.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`})
+	d.queueURL = e.CreateQueueWithDLQ(t, awsemu.Unique("vega-scans"), map[string]string{"VisibilityTimeout": "6"})
 
 	d.base = []string{"VEGA_PERSISTENCE_BACKEND=postgres", "VEGA_FILE_STORAGE_BACKEND=s3", "VEGA_S3_SOURCE_BUCKET=" + d.src,
 		"VEGA_S3_ARTIFACTS_BUCKET=" + d.art, "VEGA_SECRETS_MANAGER_SECRET_ID=" + secret, "VEGA_SCAN_ENGINES=secrets",
@@ -94,33 +83,18 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 
 	// The cluster and the runner task definition: the runner's environment
 	// is the task definition's, as deploy/aws sets it.
-	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: ff.URL, Region: awsemu.Region, Credentials: e.Options().Credentials})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec := ecs.NewFromConfig(awsCfg)
-	cluster := awsemu.Unique("vega")
-	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: &cluster}); err != nil {
-		t.Fatal(err)
-	}
-	var runnerEnv []ecstypes.KeyValuePair
+	var runnerEnv []string
 	for _, kv := range d.base {
-		k, v, _ := strings.Cut(kv, "=")
-		if v != "" {
-			runnerEnv = append(runnerEnv, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
+		if _, v, _ := strings.Cut(kv, "="); v != "" {
+			runnerEnv = append(runnerEnv, kv)
 		}
 	}
-	td, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(awsemu.Unique("vega-runner")),
-		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
-		Cpu: aws.String("2048"), Memory: aws.String("4096"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("runner"), Image: aws.String("vega-runner:test"),
-			Essential: aws.Bool(true), Environment: runnerEnv}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := awsemu.Unique("vega")
+	taskDef := e.RegisterTask(t, ff.URL, awsemu.TaskDefinition{Cluster: cluster, Family: awsemu.Unique("vega-runner"), Container: "runner",
+		Image: "vega-runner:test", Env: runnerEnv})
 	d.base = append(d.base, "VEGA_SCAN_EXECUTION_MODE=sqs", "VEGA_SCAN_QUEUE_URL="+d.queueURL)
 	d.worker = append(append([]string{}, d.base...), "VEGA_SCAN_WORKER_EXECUTION_MODE=ecs", "VEGA_ECS_CLUSTER="+cluster,
-		"VEGA_ECS_RUNNER_TASK_DEFINITION="+aws.ToString(td.TaskDefinition.TaskDefinitionArn), "VEGA_ECS_RUNNER_CONTAINER=runner",
+		"VEGA_ECS_RUNNER_TASK_DEFINITION="+taskDef, "VEGA_ECS_RUNNER_CONTAINER=runner",
 		"VEGA_ECS_SUBNETS=subnet-0a,subnet-0b", "VEGA_ECS_SECURITY_GROUPS=sg-0runner", "VEGA_THREAD_CONCURRENCY=8")
 	return d
 }

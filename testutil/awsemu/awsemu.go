@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -35,11 +36,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sivchari/kumo"
 
 	"github.com/vegasec/vega/app/awsconf"
@@ -257,6 +261,61 @@ func (e *Emulator) CreateQueue(t testing.TB, name string, attributes map[string]
 		t.Fatalf("create queue %s: %v", name, err)
 	}
 	return aws.ToString(out.QueueUrl)
+}
+
+// CreateQueueWithDLQ makes the queue name with attributes and its
+// dead-letter queue name+"-dlq", which takes a message after five receives
+// (deploy/aws makes the scan queue so); it returns name's URL.
+func (e *Emulator) CreateQueueWithDLQ(t testing.TB, name string, attributes map[string]string) string {
+	t.Helper()
+	dlq := e.CreateQueue(t, name+"-dlq", nil)
+	out, err := sqs.NewFromConfig(e.Config(t)).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &dlq,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatalf("dead-letter queue of %s: %v", name, err)
+	}
+	all := map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + out.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`}
+	maps.Copy(all, attributes)
+	return e.CreateQueue(t, name, all)
+}
+
+// TaskDefinition is a Fargate task of one container, as deploy/aws defines
+// the runner task.
+type TaskDefinition struct {
+	Cluster, Family, Container, Image string
+	Env                               []string // KEY=value, the container's environment
+}
+
+// RegisterTask makes td's cluster and registers td through the ECS endpoint
+// at endpoint (fakefargate's data plane, which answers ECS's task calls in
+// front of the emulator); it returns the definition's ARN.
+func (e *Emulator) RegisterTask(t testing.TB, endpoint string, td TaskDefinition) string {
+	t.Helper()
+	ctx := context.Background()
+	opt := e.Options()
+	opt.Endpoint = endpoint
+	cfg, err := awsconf.Load(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := ecs.NewFromConfig(cfg)
+	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(td.Cluster)}); err != nil {
+		t.Fatalf("ECS cluster %s: %v", td.Cluster, err)
+	}
+	var env []ecstypes.KeyValuePair
+	for _, kv := range td.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(td.Family),
+		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		Cpu: aws.String("2048"), Memory: aws.String("4096"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String(td.Container), Image: aws.String(td.Image),
+			Essential: aws.Bool(true), Environment: env}}})
+	if err != nil {
+		t.Fatalf("task definition %s: %v", td.Family, err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 }
 
 // Fault answers matching requests with an AWS error instead of the emulator.
