@@ -36,15 +36,22 @@ func newTestServiceWith(t *testing.T, opt Options) (*Service, store.Store) {
 	return s, st
 }
 
+// createTestUser makes a local user whose password is "a long password".
+func createTestUser(t *testing.T, s *Service, email string) *store.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), NewUser{Email: email, Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // The generation check stands on its own: a bumped generation refuses both
 // tokens even while their refresh session is still live in the store.
 func TestGenerationAloneRefusesOlderTokens(t *testing.T) {
 	s, st := newTestService(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "a long password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := createTestUser(t, s, "a@example.com")
 	tok, err := s.Login(ctx, "a@example.com", "a long password", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -76,10 +83,7 @@ func TestGenerationAloneRefusesOlderTokens(t *testing.T) {
 func TestAccessTokenWithoutSessionIsRefused(t *testing.T) {
 	s, _ := newTestService(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "b@example.com", Password: "a long password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := createTestUser(t, s, "b@example.com")
 	raw, _, err := s.sig.sign(TypeAccess, u.ID, "atk_x", 0, "", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -132,9 +136,7 @@ func TestRefreshRetryOfALostRotation(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	s, _ := newTestServiceWith(t, Options{Now: clk.now})
 	ctx := context.Background()
-	if _, err := s.CreateUser(ctx, NewUser{Email: "r@example.com", Password: "a long password"}); err != nil {
-		t.Fatal(err)
-	}
+	createTestUser(t, s, "r@example.com")
 	login := func() *Tokens {
 		tok, err := s.Login(ctx, "r@example.com", "a long password", "127.0.0.1")
 		if err != nil {
