@@ -64,10 +64,7 @@ func (s *Service) authenticateAPIKey(ctx context.Context, secret string) (*Princ
 	if k.ExpiresAt != nil && now.After(*k.ExpiresAt) {
 		return nil, errUnauthenticated
 	}
-	u, err := s.st.GetUser(ctx, k.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errUnauthenticated
-	}
+	u, err := s.credentialUser(ctx, k.UserID, errUnauthenticated)
 	if err != nil {
 		return nil, err
 	}

@@ -14,14 +14,23 @@ import (
 	"github.com/vegasec/vega/testutil/cognitoidp"
 )
 
-func TestCognitoVerifier(t *testing.T) {
-	idp := cognitoidp.Start(t)
+// newTestVerifier is a verifier of a fake user pool's tokens for client-1;
+// its key refresh stops when the test ends.
+func newTestVerifier(tb testing.TB) (*cognitoidp.Issuer, *CognitoVerifier) {
+	tb.Helper()
+	idp := cognitoidp.Start(tb)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	tb.Cleanup(cancel)
 	v, err := NewCognitoVerifier(ctx, CognitoVerifierOptions{Issuer: idp.URL(), ClientID: "client-1"})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
+	return idp, v
+}
+
+func TestCognitoVerifier(t *testing.T) {
+	idp, v := newTestVerifier(t)
+	ctx := context.Background()
 	good := func() jwt.MapClaims { return idp.Access("sub-1", "client-1", "operator", "admins") }
 	signedIn := time.Now().Add(-time.Hour).Truncate(time.Second)
 	c := good()
@@ -102,13 +111,8 @@ func TestCognitoGroupsMap(t *testing.T) {
 // BenchmarkCognitoVerify is the CPU a Cognito token costs a request before any
 // store read: parsing and one RS256 (RSA-2048) signature check.
 func BenchmarkCognitoVerify(b *testing.B) {
-	idp := cognitoidp.Start(b)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	v, err := NewCognitoVerifier(ctx, CognitoVerifierOptions{Issuer: idp.URL(), ClientID: "client-1"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	idp, v := newTestVerifier(b)
+	ctx := context.Background()
 	tok := idp.Sign(b, idp.Access("sub-1", "client-1", "operator"))
 	for b.Loop() {
 		if _, err := v.Verify(ctx, tok); err != nil {

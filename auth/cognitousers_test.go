@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/vegasec/vega/app/apperr"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/store/bolt"
 	"github.com/vegasec/vega/testutil/cognitoidp"
 )
 
@@ -47,23 +44,8 @@ func (d *directory) set(username string, p *CognitoProfile) {
 
 func newCognitoService(t *testing.T, dir CognitoDirectory) (*Service, *cognitoidp.Issuer, store.Store) {
 	t.Helper()
-	idp := cognitoidp.Start(t)
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	v, err := NewCognitoVerifier(ctx, CognitoVerifierOptions{Issuer: idp.URL(), ClientID: "client-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(st, Options{Provider: "cognito", Secret: []byte(strings.Repeat("s", 32)), Cognito: v, CognitoUsers: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.MarkSeeded()
+	idp, v := newTestVerifier(t)
+	s, st := newTestServiceWith(t, Options{Provider: "cognito", Cognito: v, CognitoUsers: dir})
 	return s, idp, st
 }
 

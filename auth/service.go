@@ -228,10 +228,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (*Tokens, error) {
 	if now.After(old.ExpiresAt) {
 		return nil, errBadRefresh
 	}
-	u, err := s.st.GetUser(ctx, old.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, errBadRefresh
-	}
+	u, err := s.credentialUser(ctx, old.UserID, errBadRefresh)
 	if err != nil {
 		return nil, err
 	}

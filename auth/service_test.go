@@ -13,13 +13,22 @@ import (
 )
 
 func newTestService(t *testing.T) (*Service, store.Store) {
+	return newTestServiceWith(t, Options{})
+}
+
+// newTestServiceWith is a seeded service on a fresh bolt store with opt (the
+// test secret when opt has none): every auth test starts from one.
+func newTestServiceWith(t *testing.T, opt Options) (*Service, store.Store) {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32))})
+	if opt.Secret == nil {
+		opt.Secret = []byte(strings.Repeat("s", 32))
+	}
+	s, err := New(st, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,15 +36,22 @@ func newTestService(t *testing.T) (*Service, store.Store) {
 	return s, st
 }
 
+// createTestUser makes a local user whose password is "a long password".
+func createTestUser(t *testing.T, s *Service, email string) *store.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), NewUser{Email: email, Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
 // The generation check stands on its own: a bumped generation refuses both
 // tokens even while their refresh session is still live in the store.
 func TestGenerationAloneRefusesOlderTokens(t *testing.T) {
 	s, st := newTestService(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "a@example.com", Password: "a long password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := createTestUser(t, s, "a@example.com")
 	tok, err := s.Login(ctx, "a@example.com", "a long password", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
@@ -67,10 +83,7 @@ func TestGenerationAloneRefusesOlderTokens(t *testing.T) {
 func TestAccessTokenWithoutSessionIsRefused(t *testing.T) {
 	s, _ := newTestService(t)
 	ctx := context.Background()
-	u, err := s.CreateUser(ctx, NewUser{Email: "b@example.com", Password: "a long password"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := createTestUser(t, s, "b@example.com")
 	raw, _, err := s.sig.sign(TypeAccess, u.ID, "atk_x", 0, "", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -121,20 +134,9 @@ func TestNewDebugPasswordEndsOldSessions(t *testing.T) {
 // old token again. Within RefreshRetryGrace that is a retry, not theft.
 func TestRefreshRetryOfALostRotation(t *testing.T) {
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "vega.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	s, err := New(st, Options{Secret: []byte(strings.Repeat("s", 32)), Now: clk.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.MarkSeeded()
+	s, _ := newTestServiceWith(t, Options{Now: clk.now})
 	ctx := context.Background()
-	if _, err := s.CreateUser(ctx, NewUser{Email: "r@example.com", Password: "a long password"}); err != nil {
-		t.Fatal(err)
-	}
+	createTestUser(t, s, "r@example.com")
 	login := func() *Tokens {
 		tok, err := s.Login(ctx, "r@example.com", "a long password", "127.0.0.1")
 		if err != nil {

@@ -178,6 +178,19 @@ func (s *Service) GetUser(ctx context.Context, id string) (*store.User, error) {
 	return u, apperr.NotFoundAs("User", id, err)
 }
 
+// credentialUser reads the user a credential names; a user deleted since it
+// was issued answers gone, the caller's refusal, not a not-found.
+func (s *Service) credentialUser(ctx context.Context, id string, gone error) (*store.User, error) {
+	u, err := s.st.GetUser(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, gone
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
 // SeedDebugUser makes sure the debug user exists with the configured password,
 // as a root, then lets logins through. It runs at every start so a changed
 // VEGA_DEBUG_PASSWORD takes effect; it costs one bcrypt operation.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // The runtime stage of deploy/Dockerfile is distroless/static: no libc, no
@@ -160,7 +161,7 @@ func TestRuntimeImageAssumption(t *testing.T) {
 		t.Fatalf("vega version printed %q, want %q (the -X main.version stamp)", got, "vega "+version)
 	}
 
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	var logs bytes.Buffer
 	serve := inRoot(root, []string{"VEGA_LISTEN_ADDR=" + addr, "VEGA_DATA_DIR=" + dataDir, "VEGA_ENVIRONMENT=dev"}, "serve")
 	serve.Stdout, serve.Stderr = &logs, &logs
@@ -221,16 +222,6 @@ func waitOK(t *testing.T, url string, exited <-chan error, logs *bytes.Buffer) [
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // The Dockerfile must build with the shared script and keep the runtime

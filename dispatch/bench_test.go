@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vegasec/vega/app/engine"
 	"github.com/vegasec/vega/app/engine/secrets"
-	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/app/runner"
 	"github.com/vegasec/vega/app/scans"
 	"github.com/vegasec/vega/app/scans/scantest"
@@ -51,11 +49,7 @@ func benchLatency(b *testing.B, build func(*scantest.Env, dispatch.Runner, *scan
 	repo, _ := env.Repo(b, u.ID, map[string]string{"a.go": "package a\n"})
 	opt := scans.Options{MaxActivePerUser: 1000, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}}
 	svc := scans.New(env.Store, opt)
-	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, TempDir: b.TempDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := newRunner(b, env, svc, runner.Config{})
 	q, d := build(env, r, svc)
 	opt.Queue = q
 	creator := scans.New(env.Store, opt)

@@ -1,15 +1,8 @@
 package dispatch_test
 
 import (
-	"archive/zip"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // TestCrashRecoveryWithRealBinary builds bin/vega, queues scans, kills the
@@ -28,13 +23,9 @@ func TestCrashRecoveryWithRealBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the real binary")
 	}
-	bin := filepath.Join(t.TempDir(), "vega")
-	build := exec.Command("go", "build", "-o", bin, "github.com/vegasec/vega/cmd/vega")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := apitest.VegaBinary(t)
 	data := t.TempDir()
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(), "VEGA_DATA_DIR="+data, "VEGA_LISTEN_ADDR="+addr, "VEGA_THREAD_CONCURRENCY=2",
@@ -45,13 +36,7 @@ func TestCrashRecoveryWithRealBinary(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-		waitFor(t, "healthz", func() bool {
-			resp, err := http.Get("http://" + addr + "/v1/healthz")
-			if err == nil {
-				resp.Body.Close()
-			}
-			return err == nil && resp.StatusCode == 200
-		})
+		apitest.WaitOK(t, "http://"+addr+"/v1/healthz", 4*time.Minute)
 		return cmd
 	}
 	srv := start()
@@ -140,30 +125,16 @@ type event struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func bigArchive(t *testing.T, n int) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	files := map[string]string{}
 	for i := 0; i < n; i++ {
-		w, _ := zw.Create(fmt.Sprintf("src/pkg%02d/file%05d.go", i%50, i))
 		body := strings.Repeat("// token handling; the api key is read from the environment\nfunc f() {}\n", 40)
 		if i%500 == 0 {
 			body += "AWS_ACCESS_KEY_ID=AKIAQZ7XK2LMN4PB6RT" + string(rune('A'+i/500)) + "\n"
 		}
-		_, _ = io.WriteString(w, body)
+		files[fmt.Sprintf("src/pkg%02d/file%05d.go", i%50, i)] = body
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return apitest.Zip(t, files)
 }
 
 type client struct {
@@ -177,64 +148,42 @@ func (c *client) login() {
 	c.token = m["access_token"].(string)
 }
 
-func (c *client) do(req *http.Request) []byte {
-	c.t.Helper()
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	req.Header.Set("X-Status", fmt.Sprint(resp.StatusCode))
-	return b
-}
-
+// json sends body (JSON, or nothing when empty) and wants the status want.
 func (c *client) json(method, path, body string, want int) map[string]any {
 	c.t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, strings.NewReader(body))
+	var rd any
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		rd = strings.NewReader(body)
 	}
-	b := c.do(req)
-	if got := req.Header.Get("X-Status"); got != fmt.Sprint(want) {
-		c.t.Fatalf("%s %s: status %s, want %d: %s", method, path, got, want, b)
+	status, raw := apitest.Call(c.t, c.base, c.token, method, path, rd, nil)
+	if status != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, raw)
 	}
 	var m map[string]any
-	_ = json.Unmarshal(b, &m)
+	_ = json.Unmarshal(raw, &m)
 	return m
 }
 
 func (c *client) upload(project string, archive []byte) string {
 	c.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("name", "big")
-	fw, _ := mw.CreateFormFile("archive", "big.zip")
-	_, _ = fw.Write(archive)
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", c.base+"/v1/projects/"+project+"/repositories", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	b := c.do(req)
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil || m["id"] == nil {
-		c.t.Fatalf("upload: %s", b)
+	_, raw := apitest.Call(c.t, c.base, c.token, "POST", "/v1/projects/"+project+"/repositories", apitest.Upload("big", archive), nil)
+	if err := json.Unmarshal(raw, &m); err != nil || m["id"] == nil {
+		c.t.Fatalf("upload: %s", raw)
 	}
 	return m["id"].(string)
 }
 
 func (c *client) events(scanID string) []event {
+	c.t.Helper()
 	var out []event
 	after := int64(0)
 	for {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/scans/%s/events?after_seq=%d&limit=500", c.base, scanID, after), nil)
 		var page struct {
 			Items []event `json:"items"`
 		}
-		if err := json.Unmarshal(c.do(req), &page); err != nil {
-			c.t.Fatal(err)
+		if status, raw := apitest.Call(c.t, c.base, c.token, "GET", fmt.Sprintf("/v1/scans/%s/events?after_seq=%d&limit=500", scanID, after), nil, &page); status != 200 {
+			c.t.Fatalf("events: %d %s", status, raw)
 		}
 		out = append(out, page.Items...)
 		if len(page.Items) < 500 {

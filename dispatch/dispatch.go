@@ -151,9 +151,7 @@ func (r *runState) Running() []string {
 
 // NewThread is the in-process pool of the api role (VEGA_SCAN_EXECUTION_MODE=thread).
 func NewThread(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
-	if opt.PollInterval <= 0 {
-		opt.PollInterval = 5 * time.Second
-	}
+	opt.PollInterval = positiveOr(opt.PollInterval, 5*time.Second)
 	if opt.Role == "" {
 		opt.Role = "api"
 	}
@@ -164,9 +162,7 @@ func NewThread(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 // (VEGA_SCAN_EXECUTION_MODE=external). It never treats other workers' scans
 // as abandoned; recovery goes by heartbeat age only.
 func NewExternal(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
-	if opt.PollInterval <= 0 {
-		opt.PollInterval = 2 * time.Second
-	}
+	opt.PollInterval = positiveOr(opt.PollInterval, 2*time.Second)
 	if opt.Role == "" {
 		opt.Role = "worker"
 	}
@@ -176,24 +172,25 @@ func NewExternal(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {
 
 // defaults fills the settings both dispatchers (Pool and SQS) share.
 func (opt *Options) defaults() {
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 2
-	}
-	if opt.RecoverInterval <= 0 {
-		opt.RecoverInterval = 30 * time.Second
-	}
-	if opt.WorkerHeartbeat <= 0 {
-		opt.WorkerHeartbeat = 10 * time.Second
-	}
-	if opt.ReleaseTimeout <= 0 {
-		opt.ReleaseTimeout = 10 * time.Second
-	}
+	opt.Concurrency = positiveOr(opt.Concurrency, 2)
+	opt.RecoverInterval = positiveOr(opt.RecoverInterval, 30*time.Second)
+	opt.WorkerHeartbeat = positiveOr(opt.WorkerHeartbeat, 10*time.Second)
+	opt.ReleaseTimeout = positiveOr(opt.ReleaseTimeout, 10*time.Second)
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+}
+
+// positiveOr is v, or def when v is unset (zero) or negative: the rule for
+// every numeric option of the dispatchers.
+func positiveOr[T ~int | ~int64](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func newPool(st store.Store, run Runner, lc Lifecycle, opt Options) *Pool {

@@ -89,12 +89,39 @@ func setup(t *testing.T, opt scans.Options, extra ...engine.Engine) (*scantest.E
 	}
 	opt.KnownEngines = known
 	svc := scans.New(env.Store, opt)
-	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRunner(t, env, svc, runner.Config{Engines: engines, Heartbeat: 50 * time.Millisecond, CancelPoll: 10 * time.Millisecond})
 	return env, u, repo, r, svc, known
+}
+
+// newRunner is the real runner on env's store and blobs, completing cfg
+// (engines — the secrets engine alone when nil — and timings): every
+// dispatcher test and benchmark runs scans with it.
+func newRunner(tb testing.TB, env *scantest.Env, svc *scans.Service, cfg runner.Config) *runner.Runner {
+	tb.Helper()
+	if cfg.Engines == nil {
+		cfg.Engines = map[string]engine.Engine{secrets.Name: secrets.New()}
+	}
+	cfg.Store, cfg.Scans, cfg.Blobs, cfg.TempDir = env.Store, svc, env.Blobs, tb.TempDir()
+	cfg.Unpacker = runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits())
+	r, err := runner.New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+// createScans creates n scans of repo as u and returns their IDs.
+func createScans(t testing.TB, svc *scans.Service, u *store.User, repo *store.Repository, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := 0; i < n; i++ {
+		s, err := svc.Create(context.Background(), store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -113,14 +140,7 @@ func TestThreadPoolRunsQueuedScansBounded(t *testing.T) {
 	env, u, repo, r, svc, known := setup(t, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}})
 	run := &counting{inner: r, running: map[string]bool{}}
 	// Scans queued before the pool exists (as after a restart) are found by polling.
-	var ids []string
-	for i := 0; i < 3; i++ {
-		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s.ID)
-	}
+	ids := createScans(t, svc, u, repo, 3)
 	pool := dispatch.NewThread(env.Store, run, svc, dispatch.Options{Concurrency: 2, PollInterval: time.Hour, RecoverAbandonedAtStart: true})
 	// Notify wakes the pool for scans created afterwards (poll is an hour).
 	svc = scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: known, Queue: pool})
@@ -129,13 +149,7 @@ func TestThreadPoolRunsQueuedScansBounded(t *testing.T) {
 	}
 	defer pool.Stop(time.Second)
 	waitFor(t, "initial scans", func() bool { return allDone(env, ids) })
-	for i := 0; i < 5; i++ {
-		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s.ID)
-	}
+	ids = append(ids, createScans(t, svc, u, repo, 5)...)
 	waitFor(t, "notified scans", func() bool { return allDone(env, ids) })
 	if m := run.max.Load(); m > 2 {
 		t.Fatalf("ran %d scans at once with concurrency 2", m)
@@ -226,20 +240,9 @@ func TestExternalWorkersShareAPostgresStore(t *testing.T) {
 	u := env.User(t)
 	repo, _ := env.Repo(t, u.ID, map[string]string{"a.go": "package a\n", "b.env": "AWS_ACCESS_KEY_ID=AKIAQZ7XK2LMN4PB6RTW\n"})
 	svc := scans.New(env.Store, scans.Options{MaxActivePerUser: 50, DefaultEngines: []string{secrets.Name}, KnownEngines: []string{secrets.Name}})
-	r, err := runner.New(runner.Config{Store: env.Store, Scans: svc, Blobs: env.Blobs, Unpacker: runner.SnapshotUnpacker(env.Blobs, ingest.DefaultLimits()),
-		Engines: map[string]engine.Engine{secrets.Name: secrets.New()}, Heartbeat: 100 * time.Millisecond, TempDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newRunner(t, env, svc, runner.Config{Heartbeat: 100 * time.Millisecond})
 	run := &counting{inner: r, running: map[string]bool{}}
-	var ids []string
-	for i := 0; i < 8; i++ {
-		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s.ID)
-	}
+	ids := createScans(t, svc, u, repo, 8)
 	var pools []*dispatch.Pool
 	for i := 0; i < 2; i++ {
 		p := dispatch.NewExternal(env.Store, run, svc, dispatch.Options{Concurrency: 2, PollInterval: 20 * time.Millisecond})

@@ -126,24 +126,12 @@ type SQS struct {
 // NewSQS builds the sqs dispatcher; send is the process's Sender.
 func NewSQS(st SQSStore, q queue.Queue, send *Sender, run Runner, lc SQSLifecycle, opt SQSOptions) *SQS {
 	opt.defaults()
-	if opt.Wait <= 0 {
-		opt.Wait = 20 * time.Second
-	}
-	if opt.SweepInterval <= 0 {
-		opt.SweepInterval = opt.RecoverInterval
-	}
-	if opt.NeverSentGrace <= 0 {
-		opt.NeverSentGrace = 5 * time.Second
-	}
-	if opt.ResendAfter <= 0 {
-		opt.ResendAfter = 5 * time.Minute
-	}
-	if opt.StatsInterval <= 0 {
-		opt.StatsInterval = time.Minute
-	}
-	if opt.MaxBackoff <= 0 {
-		opt.MaxBackoff = 5 * time.Minute
-	}
+	opt.Wait = positiveOr(opt.Wait, 20*time.Second)
+	opt.SweepInterval = positiveOr(opt.SweepInterval, opt.RecoverInterval)
+	opt.NeverSentGrace = positiveOr(opt.NeverSentGrace, 5*time.Second)
+	opt.ResendAfter = positiveOr(opt.ResendAfter, 5*time.Minute)
+	opt.StatsInterval = positiveOr(opt.StatsInterval, time.Minute)
+	opt.MaxBackoff = positiveOr(opt.MaxBackoff, 5*time.Minute)
 	if opt.Role == "" {
 		opt.Role = "worker"
 	}

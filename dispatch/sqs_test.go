@@ -79,14 +79,7 @@ func TestSQSDispatch(t *testing.T) {
 	for _, body := range []string{"not json", `{"scan_id": 7}`, `{"scan_id":"scan_01NOSUCHSCAN000000000000000"}`, `[]`} {
 		_ = q.Memory.Send(ctx, body, 0)
 	}
-	var ids []string
-	for i := 0; i < 4; i++ {
-		s, err := svc.Create(ctx, store.OwnedBy(u.ID), u.ID, repo.ID, scans.CreateInput{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, s.ID)
-	}
+	ids := createScans(t, svc, u, repo, 4)
 	// A duplicate delivery of the first scan.
 	_ = q.Memory.Send(ctx, queue.ScanMessage{ScanID: ids[0]}.Encode(), 0)
 	// A scan created while the queue is unreachable: queued and unsent.

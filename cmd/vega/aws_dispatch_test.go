@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -17,14 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/dispatch/queue"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/awsemu"
 	"github.com/vegasec/vega/testutil/fakefargate"
 	"github.com/vegasec/vega/testutil/srctree"
@@ -45,13 +42,13 @@ type awsDeployment struct {
 	api      *client
 
 	mu      sync.Mutex
-	taskOut map[string]lockedBuffer
+	taskOut map[string]*apitest.SyncBuffer
 }
 
 func newAWSDeployment(t *testing.T) *awsDeployment {
 	e := awsemu.Start(t)
-	d := &awsDeployment{t: t, emu: e, taskOut: map[string]lockedBuffer{}}
-	ff, err := fakefargate.Start(fakefargate.Options{Upstream: e.URL, Binary: vegaBinary(t), WorkDir: t.TempDir(),
+	d := &awsDeployment{t: t, emu: e, taskOut: map[string]*apitest.SyncBuffer{}}
+	ff, err := fakefargate.Start(fakefargate.Options{Upstream: e.URL, Binary: apitest.VegaBinary(t), WorkDir: t.TempDir(),
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, StopGrace: 3 * time.Second,
 		Output: func(id string) io.Writer { return d.output(id) }})
 	if err != nil {
@@ -59,7 +56,6 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 	}
 	t.Cleanup(ff.Close)
 	d.fargate = ff
-	ctx := context.Background()
 
 	d.src, d.art = awsemu.Unique("vega-source"), awsemu.Unique("vega-artifacts")
 	e.CreateBucket(t, d.src)
@@ -71,14 +67,7 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 
 	// The queue as deploy/aws makes it, with a short visibility timeout so
 	// that a dead worker's message comes back within the test.
-	dlq := e.CreateQueue(t, awsemu.Unique("vega-scans-dlq"), nil)
-	sq := sqs.NewFromConfig(e.Config(t))
-	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlq, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.queueURL = e.CreateQueue(t, awsemu.Unique("vega-scans"), map[string]string{"VisibilityTimeout": "6",
-		"RedrivePolicy": `{"deadLetterTargetArn":"` + attrs.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`})
+	d.queueURL = e.CreateQueueWithDLQ(t, awsemu.Unique("vega-scans"), map[string]string{"VisibilityTimeout": "6"})
 
 	d.base = []string{"VEGA_PERSISTENCE_BACKEND=postgres", "VEGA_FILE_STORAGE_BACKEND=s3", "VEGA_S3_SOURCE_BUCKET=" + d.src,
 		"VEGA_S3_ARTIFACTS_BUCKET=" + d.art, "VEGA_SECRETS_MANAGER_SECRET_ID=" + secret, "VEGA_SCAN_ENGINES=secrets",
@@ -94,33 +83,18 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 
 	// The cluster and the runner task definition: the runner's environment
 	// is the task definition's, as deploy/aws sets it.
-	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: ff.URL, Region: awsemu.Region, Credentials: e.Options().Credentials})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ec := ecs.NewFromConfig(awsCfg)
-	cluster := awsemu.Unique("vega")
-	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: &cluster}); err != nil {
-		t.Fatal(err)
-	}
-	var runnerEnv []ecstypes.KeyValuePair
+	var runnerEnv []string
 	for _, kv := range d.base {
-		k, v, _ := strings.Cut(kv, "=")
-		if v != "" {
-			runnerEnv = append(runnerEnv, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
+		if _, v, _ := strings.Cut(kv, "="); v != "" {
+			runnerEnv = append(runnerEnv, kv)
 		}
 	}
-	td, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(awsemu.Unique("vega-runner")),
-		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
-		Cpu: aws.String("2048"), Memory: aws.String("4096"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("runner"), Image: aws.String("vega-runner:test"),
-			Essential: aws.Bool(true), Environment: runnerEnv}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := awsemu.Unique("vega")
+	taskDef := e.RegisterTask(t, ff.URL, awsemu.TaskDefinition{Cluster: cluster, Family: awsemu.Unique("vega-runner"), Container: "runner",
+		Image: "vega-runner:test", Env: runnerEnv})
 	d.base = append(d.base, "VEGA_SCAN_EXECUTION_MODE=sqs", "VEGA_SCAN_QUEUE_URL="+d.queueURL)
 	d.worker = append(append([]string{}, d.base...), "VEGA_SCAN_WORKER_EXECUTION_MODE=ecs", "VEGA_ECS_CLUSTER="+cluster,
-		"VEGA_ECS_RUNNER_TASK_DEFINITION="+aws.ToString(td.TaskDefinition.TaskDefinitionArn), "VEGA_ECS_RUNNER_CONTAINER=runner",
+		"VEGA_ECS_RUNNER_TASK_DEFINITION="+taskDef, "VEGA_ECS_RUNNER_CONTAINER=runner",
 		"VEGA_ECS_SUBNETS=subnet-0a,subnet-0b", "VEGA_ECS_SECURITY_GROUPS=sg-0runner", "VEGA_THREAD_CONCURRENCY=8")
 	return d
 }
@@ -129,7 +103,7 @@ func newAWSDeployment(t *testing.T) *awsDeployment {
 func (d *awsDeployment) output(task string) io.Writer {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	b := lockedBuffer{mu: &sync.Mutex{}, buf: &bytes.Buffer{}}
+	b := &apitest.SyncBuffer{}
 	d.taskOut[task] = b
 	return b
 }
@@ -182,32 +156,6 @@ func (d *awsDeployment) cognitoUser() ([]string, string) {
 	return env, aws.ToString(out.AuthenticationResult.AccessToken)
 }
 
-// waitScan waits until the scan reaches one of the statuses.
-func (d *awsDeployment) waitScan(id string, within time.Duration, statuses ...string) scanView {
-	d.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		s := d.api.scan(id)
-		for _, st := range statuses {
-			if s.Status == st {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			d.t.Fatalf("scan %s is %s after %s, want %v", id, s.Status, within, statuses)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (d *awsDeployment) createScan(repo string) string {
-	var s scanView
-	if code := d.api.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{}, &s); code != 201 && code != 202 {
-		d.t.Fatalf("create scan: %d", code)
-	}
-	return s.ID
-}
-
 // tasksOf counts the runner tasks started for a scan.
 func (d *awsDeployment) tasksOf(scanID string) int { return len(d.fargate.Tasks()[scanID]) }
 
@@ -221,16 +169,16 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	d := newAWSDeployment(t)
 	migrateDB(t, append(append([]string{}, d.base...), "VEGA_DATA_DIR="+d.dataDir()))
 	authEnv, token := d.cognitoUser()
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	start(t, append(append(append([]string{}, d.base...), authEnv...), "VEGA_DATA_DIR="+d.dataDir(), "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	d.api = &client{t: t, base: "http://" + addr, token: token}
 	workers := []*proc{d.startWorker(), d.startWorker()}
 
 	// Sign in with the pool's token, upload, scan, see the finding.
 	repo := d.api.readyRepository(map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
-	first := d.createScan(repo)
-	if s := d.waitScan(first, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
+	first := d.api.createScan(repo)
+	if s := d.api.waitStatus(first, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
 		t.Fatalf("first scan: %+v", s)
 	}
 	var found struct {
@@ -263,10 +211,10 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	t.Run("twelve scans, twelve tasks, each run once", func(t *testing.T) {
 		var ids []string
 		for i := 0; i < 12; i++ {
-			ids = append(ids, d.createScan(repo))
+			ids = append(ids, d.api.createScan(repo))
 		}
 		for _, id := range ids {
-			if s := d.waitScan(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
+			if s := d.api.waitStatus(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
 				t.Fatalf("scan %s: %+v", id, s)
 			}
 		}
@@ -282,13 +230,13 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 
 	big := d.api.readyRepository(sourceTree(3000))
 	t.Run("cancel a running scan stops its task", func(t *testing.T) {
-		id := d.createScan(big)
-		d.waitScan(id, time.Minute, "running")
+		id := d.api.createScan(big)
+		d.api.waitStatus(id, time.Minute, "running")
 		var s scanView
 		if code := d.api.call("POST", "/v1/scans/"+id+"/cancel", nil, &s); code != 200 && code != 202 {
 			t.Fatalf("cancel: %d", code)
 		}
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "cancelled" {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "cancelled" {
 			t.Fatalf("after cancel: %+v", s)
 		}
 		tasks := d.fargate.Tasks()[id]
@@ -305,8 +253,8 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	})
 
 	t.Run("kill -9 every worker mid-task; new workers re-attach", func(t *testing.T) {
-		id := d.createScan(big)
-		d.waitScan(id, time.Minute, "running")
+		id := d.api.createScan(big)
+		d.api.waitStatus(id, time.Minute, "running")
 		task := d.fargate.Tasks()[id][0].ARN
 		// Hold the task while the workers die and others take over, so the
 		// take-over happens while it runs.
@@ -324,7 +272,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		if err := d.fargate.Resume(task); err != nil {
 			t.Fatal(err)
 		}
-		if s := d.waitScan(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
+		if s := d.api.waitStatus(id, 90*time.Second, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 {
 			t.Fatalf("after the kill: %+v", s)
 		}
 		if n := d.tasksOf(id); n != 1 {
@@ -344,11 +292,11 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		id := d.createScan(repo)
+		id := d.api.createScan(repo)
 		if _, err := sq.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &d.queueURL, MessageBody: aws.String(queue.ScanMessage{ScanID: id}.Encode())}); err != nil {
 			t.Fatal(err)
 		}
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" {
 			t.Fatalf("scan: %+v", s)
 		}
 		waitFor(t, 30*time.Second, "the queue to drain", func() bool { return d.queueDepth() == 0 })
@@ -357,7 +305,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 		}
 		for i, w := range workers {
 			if w.cmd.ProcessState != nil {
-				t.Fatalf("worker %d exited:\n%s", i, tail(w.output(), 2000))
+				t.Fatalf("worker %d exited:\n%s", i, apitest.Tail(w.output(), 2000))
 			}
 			if !strings.Contains(w.output(), "dropping a malformed message") && i == 0 && !strings.Contains(workers[1].output(), "dropping a malformed message") {
 				t.Fatal("no worker logged the malformed message")
@@ -367,21 +315,21 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 
 	t.Run("queue unreachable while a scan is created", func(t *testing.T) {
 		remove := d.emu.Inject(t, awsemu.Unavailable(awsemu.Target("AmazonSQS.SendMessage"), 0))
-		id := d.createScan(repo)
+		id := d.api.createScan(repo)
 		time.Sleep(2 * time.Second)
 		if s := d.api.scan(id); s.Status != "queued" {
 			t.Fatalf("with no message the scan is %s", s.Status)
 		}
 		remove()
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || d.tasksOf(id) != 1 {
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || d.tasksOf(id) != 1 {
 			t.Fatalf("after the queue came back: %+v, %d tasks", s, d.tasksOf(id))
 		}
 	})
 
 	t.Run("no Fargate capacity: the scan stays queued and runs later", func(t *testing.T) {
 		d.fargate.FailRunTasks(1, "RESOURCE:MEMORY")
-		id := d.createScan(repo)
-		if s := d.waitScan(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 || d.tasksOf(id) != 1 {
+		id := d.api.createScan(repo)
+		if s := d.api.waitStatus(id, time.Minute, "completed", "failed", "cancelled"); s.Status != "completed" || s.Attempt != 1 || d.tasksOf(id) != 1 {
 			t.Fatalf("after a capacity failure: %+v, %d tasks", s, d.tasksOf(id))
 		}
 		tries := 0
@@ -423,7 +371,7 @@ func TestAWSDispatchEndToEnd(t *testing.T) {
 	if t.Failed() {
 		d.mu.Lock()
 		for id, b := range d.taskOut {
-			t.Logf("task %s:\n%s", id, tail(b.buf.String(), 1500))
+			t.Logf("task %s:\n%s", id, apitest.Tail(b.String(), 1500))
 		}
 		d.mu.Unlock()
 	}

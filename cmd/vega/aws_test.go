@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/awsemu"
 	"github.com/vegasec/vega/testutil/srctree"
 )
@@ -56,9 +57,9 @@ func TestAWSRuntimeProcesses(t *testing.T) {
 	migrateDB(t, withDataDir(t, env))
 	api := startAPI(t, withDataDir(t, env))
 	worker := start(t, withDataDir(t, env), "worker")
-	proxyAddr := freeAddr(t)
+	proxyAddr := apitest.FreeAddr(t)
 	proxy := start(t, withDataDir(t, append(env, "VEGA_LLM_PROXY_LISTEN_ADDR="+proxyAddr)), "llm-proxy")
-	waitHTTP(t, "http://"+proxyAddr+"/healthz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+proxyAddr+"/healthz", 30*time.Second)
 
 	repo := api.readyRepository(map[string]string{"app/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
 	var s scanView
@@ -99,7 +100,7 @@ func TestAWSRuntimeProcesses(t *testing.T) {
 			}
 		}
 		if line == "" || !strings.Contains(line, "VEGA_DATABASE_URL") {
-			t.Fatalf("%s did not log what it read from Secrets Manager:\n%s", name, tail(out, 2000))
+			t.Fatalf("%s did not log what it read from Secrets Manager:\n%s", name, apitest.Tail(out, 2000))
 		}
 		if strings.Contains(line, "VEGA_LLM_PROVIDER_API_KEY") != (name == "llm-proxy") {
 			t.Fatalf("%s: %s", name, line)
@@ -125,7 +126,7 @@ func TestSecretsManagerRefusalsStopStartUp(t *testing.T) {
 	e := awsemu.Start(t)
 	env := awsEnv(t, e)
 	run := func(extra ...string) (int, string) {
-		cmd := exec.Command(vegaBinary(t), "serve")
+		cmd := exec.Command(apitest.VegaBinary(t), "serve")
 		cmd.Env = append(cmd.Environ(), withDataDir(t, append(env, extra...))...)
 		out, err := cmd.CombinedOutput()
 		code := 0
@@ -134,12 +135,12 @@ func TestSecretsManagerRefusalsStopStartUp(t *testing.T) {
 		}
 		return code, string(out)
 	}
-	code, out := run("VEGA_SECRETS_MANAGER_SECRET_ID=vega/does-not-exist", "VEGA_LISTEN_ADDR="+freeAddr(t))
+	code, out := run("VEGA_SECRETS_MANAGER_SECRET_ID=vega/does-not-exist", "VEGA_LISTEN_ADDR="+apitest.FreeAddr(t))
 	if code != 2 || !strings.Contains(out, "VEGA_SECRETS_MANAGER_SECRET_ID: secret vega/does-not-exist does not exist") {
 		t.Fatalf("missing secret: exit %d\n%s", code, out)
 	}
 	e.Inject(t, awsemu.AccessDenied(awsemu.Target("secretsmanager.GetSecretValue")))
-	code, out = run("VEGA_LISTEN_ADDR=" + freeAddr(t))
+	code, out = run("VEGA_LISTEN_ADDR=" + apitest.FreeAddr(t))
 	if code != 2 || !strings.Contains(out, "this process may not read secret vega/prod") || strings.Contains(out, providerKeyInSecret) {
 		t.Fatalf("denied: exit %d\n%s", code, out)
 	}

@@ -44,7 +44,7 @@ func localEnv(dataDir string) []string {
 // vegaCmd runs a short-lived vega command and returns its exit code and output.
 func vegaCmd(t *testing.T, env []string, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(vegaBinary(t), args...)
+	cmd := exec.Command(apitest.VegaBinary(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -57,22 +57,18 @@ func vegaCmd(t *testing.T, env []string, args ...string) (int, string) {
 }
 
 func (c *client) createScan(repo string) string {
+	c.t.Helper()
 	var s scanView
-	c.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{}, &s)
+	if code := c.call("POST", "/v1/repositories/"+repo+"/scans", map[string]any{}, &s); code != 201 && code != 202 {
+		c.t.Fatalf("create scan: %d", code)
+	}
 	return s.ID
 }
 
+// waitScan waits until the scan has ended, however it ended.
 func (c *client) waitScan(id string, within time.Duration) scanView {
 	c.t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if s := c.scan(id); s.Status == "completed" || s.Status == "failed" || s.Status == "cancelled" {
-			return s
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c.t.Fatalf("scan %s did not end within %s", id, within)
-	return scanView{}
+	return c.waitStatus(id, within, "completed", "failed", "cancelled")
 }
 
 type findingsPage struct {

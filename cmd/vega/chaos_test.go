@@ -316,7 +316,7 @@ func assertNoTempLeft(t *testing.T, dirs ...string) {
 // (bolt: the file, its freelist and buckets; Postgres: the schema) and reads.
 func assertStoreOpens(t *testing.T, env []string) {
 	t.Helper()
-	cmd := exec.Command(vegaBinary(t), "users", "list")
+	cmd := exec.Command(apitest.VegaBinary(t), "users", "list")
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "debug@example.com") {
@@ -338,12 +338,12 @@ func TestChaosServe(t *testing.T) {
 	}
 	rounds, rng := chaosRounds(t), chaosRand(t)
 	dataDir, tmp := t.TempDir(), t.TempDir()
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	env := []string{"VEGA_DATA_DIR=" + dataDir, "VEGA_LISTEN_ADDR=" + addr, "VEGA_SCAN_ENGINES=secrets",
 		"VEGA_MAX_ACTIVE_SCANS_PER_USER=1000", "VEGA_THREAD_CONCURRENCY=2", "TMPDIR=" + tmp}
 	serve := func() (*proc, *client) {
 		p := start(t, env, "serve")
-		waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+		apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 		return p, login(t, "http://"+addr)
 	}
 	p, c := serve()
@@ -383,9 +383,9 @@ func TestChaosWorker(t *testing.T) {
 		}
 	}
 	migrateDB(t, env)
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	api := start(t, append(env, "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	c := login(t, "http://"+addr)
 	repos := chaosRepos(c)
 	scans := map[string]chaosRepo{}

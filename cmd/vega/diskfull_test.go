@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io/fs"
 	"math/rand/v2"
-	"mime/multipart"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,14 +61,7 @@ func randomZip(t *testing.T, size int) []byte {
 
 func (c *client) uploadArchive(project, name string, archive []byte) (int, []byte) {
 	c.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("archive", name+".zip")
-	fw.Write(archive)
-	mw.WriteField("name", name)
-	mw.Close()
-	return apitest.Call(c.t, c.base, c.token, "POST", "/v1/projects/"+project+"/repositories",
-		apitest.Body{Reader: &body, ContentType: mw.FormDataContentType()}, nil)
+	return apitest.Call(c.t, c.base, c.token, "POST", "/v1/projects/"+project+"/repositories", apitest.Upload(name, archive), nil)
 }
 
 func (c *client) waitIngest(id string) map[string]any {

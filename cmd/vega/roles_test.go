@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // TestServiceRoleMigrate: a container configured by environment alone (no
@@ -19,7 +20,7 @@ func TestServiceRoleMigrate(t *testing.T) {
 		"VEGA_AUTH_SECRET=" + strings.Repeat("m", 40),
 	}
 	run := func() string {
-		cmd := exec.Command(vegaBinary(t)) // no arguments: the role decides
+		cmd := exec.Command(apitest.VegaBinary(t)) // no arguments: the role decides
 		cmd.Env = append(cmd.Environ(), env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -38,7 +39,7 @@ func TestServiceRoleMigrate(t *testing.T) {
 // TestServiceRoleRejectsUnknown: a typo in the role stops start-up with a
 // message naming the variable and the accepted roles, migrate among them.
 func TestServiceRoleRejectsUnknown(t *testing.T) {
-	cmd := exec.Command(vegaBinary(t))
+	cmd := exec.Command(apitest.VegaBinary(t))
 	cmd.Env = append(cmd.Environ(), "VEGA_SERVICE_ROLE=migrations")
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {

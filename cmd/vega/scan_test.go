@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/modelserver"
 	"github.com/vegasec/vega/testutil/srctree"
 
@@ -25,7 +26,7 @@ type scanRun struct {
 // and HOME only, as in a CI container) plus env.
 func runScan(t *testing.T, env []string, args ...string) scanRun {
 	t.Helper()
-	cmd := exec.Command(vegaBinary(t), append([]string{"scan"}, args...)...)
+	cmd := exec.Command(apitest.VegaBinary(t), append([]string{"scan"}, args...)...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.Getenv("TMPDIR")}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -302,7 +303,7 @@ func TestScanStandaloneWithCodex(t *testing.T) {
 		"VEGA_LLM_PROVIDER_BASE_URL=" + ms.BaseURL(), "VEGA_LLM_PROVIDER_API_KEY=" + key, "VEGA_CODEX_CALL_TIMEOUT_SECONDS=120"}
 	r := runScan(t, env, tree, "--format", "json", "-v")
 	if r.code != 1 || !strings.Contains(r.stderr, "scanning with secrets, codex") {
-		t.Fatalf("exit %d\n%s", r.code, tail(r.stderr, 3000))
+		t.Fatalf("exit %d\n%s", r.code, apitest.Tail(r.stderr, 3000))
 	}
 	rep := parseReport(t, r.stdout)
 	if len(rep.Findings) != 1 || rep.Findings[0].FilePath != "app/db.py" || rep.Findings[0].Severity != "high" {

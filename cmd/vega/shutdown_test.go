@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/modelserver"
 )
 
@@ -73,11 +74,11 @@ func sigterm(t *testing.T, p *proc) time.Duration {
 	case err := <-done:
 		took := time.Since(sent)
 		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, tail(p.output(), 3000))
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, apitest.Tail(p.output(), 3000))
 		}
 		return took
 	case <-time.After(30 * time.Second):
-		t.Fatalf("still running 30 s after SIGTERM\n%s", tail(p.output(), 3000))
+		t.Fatalf("still running 30 s after SIGTERM\n%s", apitest.Tail(p.output(), 3000))
 	}
 	return 0
 }
@@ -156,10 +157,10 @@ func TestSIGTERMServe(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	g := newGatedModel(t)
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	env := append(codexEnv(t, g), "VEGA_DATA_DIR="+t.TempDir(), "VEGA_LISTEN_ADDR="+addr, "VEGA_THREAD_CONCURRENCY=2")
 	serve := start(t, env, "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	api := login(t, "http://"+addr)
 	repo := api.readyRepository(codexTree)
 	ids := startRunningCodexScans(api, repo, 2)
@@ -183,7 +184,7 @@ func TestSIGTERMServe(t *testing.T) {
 
 	g.open()
 	start(t, env, "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	api = login(t, "http://"+addr)
 	for _, id := range ids {
 		api.waitStatus(id, 90*time.Second, "completed", "failed", "cancelled")
@@ -196,13 +197,13 @@ func TestSIGTERMWorker(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	g := newGatedModel(t)
-	proxyAddr := freeAddr(t)
+	proxyAddr := apitest.FreeAddr(t)
 	env := append(externalEnv(t), codexEnv(t, g)...)
 	env = append(env, "VEGA_LLM_PROXY_LISTEN_ADDR="+proxyAddr, "VEGA_LLM_PROXY_URL=http://"+proxyAddr,
 		"VEGA_LLM_PROXY_ADMIN_TOKEN="+strings.Repeat("p", 40))
 	migrateDB(t, env)
 	start(t, env, "llm-proxy")
-	waitHTTP(t, "http://"+proxyAddr+"/healthz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+proxyAddr+"/healthz", 30*time.Second)
 	api := startAPI(t, env)
 	repo := api.readyRepository(codexTree)
 	worker := start(t, append(env, "VEGA_THREAD_CONCURRENCY=2"), "worker")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vegasec/vega/app/webhooks"
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -85,9 +86,9 @@ func webhookRestart(t *testing.T, extra []string) {
 	rcv := newHookReceiver(t)
 	env := append([]string{"VEGA_DATA_DIR=" + t.TempDir(), "VEGA_SCAN_ENGINES=secrets", "VEGA_LOG_LEVEL=info",
 		"VEGA_WEBHOOK_ALLOW_PRIVATE_HOSTS=true"}, extra...)
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	first := start(t, append(env, "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	c := login(t, "http://"+addr)
 
 	repo := c.readyRepository(map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "README.md": "# app\n"})
@@ -144,9 +145,9 @@ func webhookRestart(t *testing.T, extra []string) {
 	}
 
 	rcv.up.Store(true)
-	addr = freeAddr(t)
+	addr = apitest.FreeAddr(t)
 	second := start(t, append(env, "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	c = login(t, "http://"+addr)
 	// Within the lease of an attempt the kill interrupted, at worst.
 	waitFor(t, 90*time.Second, "deliveries after the restart", func() bool {

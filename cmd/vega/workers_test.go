@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/store/postgres/pgtest"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
@@ -28,7 +29,7 @@ func externalEnv(t *testing.T, extra ...string) []string {
 }
 
 func migrateDB(t *testing.T, env []string) {
-	cmd := exec.Command(vegaBinary(t), "migrate")
+	cmd := exec.Command(apitest.VegaBinary(t), "migrate")
 	cmd.Env = append(cmd.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("vega migrate: %v\n%s", err, out)
@@ -36,9 +37,9 @@ func migrateDB(t *testing.T, env []string) {
 }
 
 func startAPI(t *testing.T, env []string) *client {
-	addr := freeAddr(t)
+	addr := apitest.FreeAddr(t)
 	start(t, append(env, "VEGA_LISTEN_ADDR="+addr), "serve")
-	waitHTTP(t, "http://"+addr+"/v1/readyz", 30*time.Second)
+	apitest.WaitOK(t, "http://"+addr+"/v1/readyz", 30*time.Second)
 	return login(t, "http://"+addr)
 }
 

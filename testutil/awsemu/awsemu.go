@@ -21,11 +21,13 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -34,10 +36,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sivchari/kumo"
 
 	"github.com/vegasec/vega/app/awsconf"
@@ -120,6 +126,26 @@ func (e *Emulator) Options() awsconf.Options {
 		Credentials: credentials.NewStaticCredentialsProvider(AccessKey, SecretKey, "")}
 }
 
+// CommandTB lets the emulator's helpers, which take a testing.TB, run in a
+// dev command (./cmd/awsemu, ./cmd/rehearsal): a failure prints
+// "name: message" and exits 1.
+func CommandTB(name string) testing.TB { return commandTB{name: name} }
+
+type commandTB struct {
+	testing.TB // nil: only the methods below are ever called
+	name       string
+}
+
+func (commandTB) Helper() {}
+func (c commandTB) Fatal(args ...any) {
+	fmt.Fprintln(os.Stderr, append([]any{c.name + ":"}, args...)...)
+	os.Exit(1)
+}
+func (c commandTB) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, c.name+": "+format+"\n", args...)
+	os.Exit(1)
+}
+
 // Env is the environment that points a child `vega` process at the emulator.
 func (e *Emulator) Env() map[string]string {
 	return map[string]string{
@@ -156,33 +182,37 @@ func (e *Emulator) CreateBucket(t testing.TB, name string) {
 // Keys lists every key in a bucket, sorted.
 func (e *Emulator) Keys(t testing.TB, bucket string) []string {
 	t.Helper()
-	var keys []string
-	p := s3.NewListObjectsV2Paginator(e.S3(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatalf("list bucket %s: %v", bucket, err)
-		}
-		for _, o := range page.Contents {
-			keys = append(keys, aws.ToString(o.Key))
-		}
-	}
-	sort.Strings(keys)
-	return keys
+	return sortedKeys(t, "list bucket "+bucket, s3.NewListObjectsV2Paginator(e.S3(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}),
+		func(page *s3.ListObjectsV2Output) []s3types.Object { return page.Contents },
+		func(o s3types.Object) *string { return o.Key })
 }
 
 // MultipartUploads lists the keys of the multipart uploads open in a bucket.
 func (e *Emulator) MultipartUploads(t testing.TB, bucket string) []string {
 	t.Helper()
+	return sortedKeys(t, "list multipart uploads of "+bucket, s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)}),
+		func(page *s3.ListMultipartUploadsOutput) []s3types.MultipartUpload { return page.Uploads },
+		func(u s3types.MultipartUpload) *string { return u.Key })
+}
+
+// s3Pages is what every S3 paginator has: the listings above walk two kinds.
+type s3Pages[Page any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*s3.Options)) (Page, error)
+}
+
+// sortedKeys walks every page of p and returns the key of each item in it,
+// sorted; a failed page fails the test with what.
+func sortedKeys[Page, Item any](t testing.TB, what string, p s3Pages[Page], items func(Page) []Item, key func(Item) *string) []string {
+	t.Helper()
 	var keys []string
-	p := s3.NewListMultipartUploadsPaginator(e.S3(t), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
-			t.Fatalf("list multipart uploads of %s: %v", bucket, err)
+			t.Fatalf("%s: %v", what, err)
 		}
-		for _, u := range page.Uploads {
-			keys = append(keys, aws.ToString(u.Key))
+		for _, it := range items(page) {
+			keys = append(keys, aws.ToString(key(it)))
 		}
 	}
 	sort.Strings(keys)
@@ -231,6 +261,61 @@ func (e *Emulator) CreateQueue(t testing.TB, name string, attributes map[string]
 		t.Fatalf("create queue %s: %v", name, err)
 	}
 	return aws.ToString(out.QueueUrl)
+}
+
+// CreateQueueWithDLQ makes the queue name with attributes and its
+// dead-letter queue name+"-dlq", which takes a message after five receives
+// (deploy/aws makes the scan queue so); it returns name's URL.
+func (e *Emulator) CreateQueueWithDLQ(t testing.TB, name string, attributes map[string]string) string {
+	t.Helper()
+	dlq := e.CreateQueue(t, name+"-dlq", nil)
+	out, err := sqs.NewFromConfig(e.Config(t)).GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: &dlq,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatalf("dead-letter queue of %s: %v", name, err)
+	}
+	all := map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + out.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`}
+	maps.Copy(all, attributes)
+	return e.CreateQueue(t, name, all)
+}
+
+// TaskDefinition is a Fargate task of one container, as deploy/aws defines
+// the runner task.
+type TaskDefinition struct {
+	Cluster, Family, Container, Image string
+	Env                               []string // KEY=value, the container's environment
+}
+
+// RegisterTask makes td's cluster and registers td through the ECS endpoint
+// at endpoint (fakefargate's data plane, which answers ECS's task calls in
+// front of the emulator); it returns the definition's ARN.
+func (e *Emulator) RegisterTask(t testing.TB, endpoint string, td TaskDefinition) string {
+	t.Helper()
+	ctx := context.Background()
+	opt := e.Options()
+	opt.Endpoint = endpoint
+	cfg, err := awsconf.Load(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := ecs.NewFromConfig(cfg)
+	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(td.Cluster)}); err != nil {
+		t.Fatalf("ECS cluster %s: %v", td.Cluster, err)
+	}
+	var env []ecstypes.KeyValuePair
+	for _, kv := range td.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(td.Family),
+		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
+		Cpu: aws.String("2048"), Memory: aws.String("4096"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String(td.Container), Image: aws.String(td.Image),
+			Essential: aws.Bool(true), Environment: env}}})
+	if err != nil {
+		t.Fatalf("task definition %s: %v", td.Family, err)
+	}
+	return aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 }
 
 // Fault answers matching requests with an AWS error instead of the emulator.

@@ -1,14 +1,12 @@
 package blobcache_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,6 +18,7 @@ import (
 	"github.com/vegasec/vega/store/blob/blobcache"
 	"github.com/vegasec/vega/store/blob/blobtest"
 	"github.com/vegasec/vega/store/blob/s3blob"
+	"github.com/vegasec/vega/testutil/apitest"
 	"github.com/vegasec/vega/testutil/awsemu"
 )
 
@@ -272,17 +271,7 @@ func TestKilledFillIsNeverServed(t *testing.T) {
 	if _, err := inner.Put(ctx, snapshot(1), bytes.NewReader(body(1, size))); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledFillIsNeverServed$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"=1", "VEGA_CRASH_SRC="+src, "VEGA_CRASH_DIR="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(out)
+	cmd, lines := apitest.StartTestChild(t, "TestKilledFillIsNeverServed", crashChildEnv+"=1", "VEGA_CRASH_SRC="+src, "VEGA_CRASH_DIR="+dir)
 	for lines.Scan() && lines.Text() != "filling" {
 	}
 	if err := cmd.Process.Kill(); err != nil {

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"testing"
 
 	"github.com/vegasec/vega/testutil/awsemu"
 )
@@ -29,7 +28,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer e.Close()
-	tb := &fatalTB{}
+	tb := awsemu.CommandTB("awsemu")
 	for _, b := range strings.Split(*buckets, ",") {
 		if b = strings.TrimSpace(b); b != "" {
 			e.CreateBucket(tb, b)
@@ -43,17 +42,4 @@ func main() {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
-}
-
-// fatalTB lets the test helpers run outside a test: a failure exits.
-type fatalTB struct{ testing.TB }
-
-func (fatalTB) Helper() {}
-func (fatalTB) Fatal(args ...any) {
-	fmt.Fprintln(os.Stderr, append([]any{"awsemu:"}, args...)...)
-	os.Exit(1)
-}
-func (fatalTB) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "awsemu: "+format+"\n", args...)
-	os.Exit(1)
 }

@@ -36,18 +36,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/vegasec/vega/app/awsconf"
 	"github.com/vegasec/vega/testutil/awsemu"
 	"github.com/vegasec/vega/testutil/fakefargate"
 )
@@ -106,7 +99,7 @@ func run(vegaBin, listen string, workers int, dir string) error {
 		return err
 	}
 	defer emu.Close()
-	tb := &fatalTB{}
+	tb := awsemu.CommandTB("rehearsal")
 	ff, err := fakefargate.Start(fakefargate.Options{Upstream: emu.URL, Binary: bin, WorkDir: mkdir(dir, "tasks"),
 		BaseEnv: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + mkdir(dir, "home")}, StopGrace: 10 * time.Second,
 		Output: func(id string) io.Writer { return out.prefixed("task "+short(id), nil) },
@@ -134,10 +127,9 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	secret, _ := json.Marshal(map[string]string{"VEGA_DATABASE_URL": dbURL, "VEGA_AUTH_SECRET": random(32),
 		"VEGA_LLM_PROXY_ADMIN_TOKEN": random(32), "VEGA_LLM_PROVIDER_API_KEY": providerKey})
 	emu.CreateSecret(tb, secretName, string(secret))
-	queueURL, err := scanQueue(ctx, emu, tb)
-	if err != nil {
-		return err
-	}
+	// The scan queue as deploy/aws makes it: a dead-letter queue after five
+	// receives, a 120 s visibility timeout the worker extends, long polling.
+	queueURL := emu.CreateQueueWithDLQ(tb, "vega-scans", map[string]string{"VisibilityTimeout": "120", "ReceiveMessageWaitTimeSeconds": "20"})
 
 	// What every process gets: the emulator's endpoint (through the Fargate
 	// data plane, which forwards all but ECS's task calls) and the secret.
@@ -172,16 +164,16 @@ func run(vegaBin, listen string, workers int, dir string) error {
 	// environment on AWS (deploy/aws: `secrets`); here it is in the task
 	// definition, and the runner gets no secret ID: no admin token, no
 	// provider key reaches a task.
+	// PATH and HOME are the data plane's base environment, like the image's.
 	var runnerEnv []string
 	for _, kv := range common {
-		if !strings.HasPrefix(kv, "VEGA_SECRETS_MANAGER_SECRET_ID=") {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "VEGA_SECRETS_MANAGER_SECRET_ID" && k != "PATH" && k != "HOME" {
 			runnerEnv = append(runnerEnv, kv)
 		}
 	}
-	taskDef, err := ecsRunner(ctx, emu, ff, join(runnerEnv, blobs, codex, []string{"VEGA_SERVICE_ROLE=runner", "VEGA_DATABASE_URL=" + dbURL}))
-	if err != nil {
-		return err
-	}
+	taskDef := emu.RegisterTask(tb, ff.URL, awsemu.TaskDefinition{Cluster: clusterName, Family: runnerFamily, Container: runnerContainer,
+		Image: "vega:rehearsal", Env: join(runnerEnv, blobs, codex, []string{"VEGA_SERVICE_ROLE=runner", "VEGA_DATABASE_URL=" + dbURL})})
 
 	// Roles, in the order the stack brings them up.
 	if b, err := runOnce(bin, join(common, []string{"VEGA_DATA_DIR=" + mkdir(dir, "migrate")}), "migrate"); err != nil {
@@ -274,50 +266,6 @@ func database(ctx context.Context) (string, error) {
 	u, _ := url.Parse(localPostgres)
 	u.Path = "/" + rehearsalDB
 	return u.String(), nil
-}
-
-// scanQueue makes the scan queue as deploy/aws does: a dead-letter queue
-// after five receives, a 120 s visibility timeout the worker extends, long
-// polling.
-func scanQueue(ctx context.Context, emu *awsemu.Emulator, tb testing.TB) (string, error) {
-	dlq := emu.CreateQueue(tb, "vega-scans-dlq", nil)
-	attrs, err := sqs.NewFromConfig(emu.Config(tb)).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &dlq,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", fmt.Errorf("dead-letter queue: %w", err)
-	}
-	return emu.CreateQueue(tb, "vega-scans", map[string]string{"VisibilityTimeout": "120", "ReceiveMessageWaitTimeSeconds": "20",
-		"RedrivePolicy": `{"deadLetterTargetArn":"` + attrs.Attributes["QueueArn"] + `","maxReceiveCount":"5"}`}), nil
-}
-
-// ecsRunner makes the cluster and the runner task definition, whose
-// environment is the runner role's; it returns the definition's ARN.
-func ecsRunner(ctx context.Context, emu *awsemu.Emulator, ff *fakefargate.Fargate, env []string) (string, error) {
-	cfg, err := awsconf.Load(ctx, awsconf.Options{Endpoint: ff.URL, Region: awsemu.Region, Credentials: emu.Options().Credentials})
-	if err != nil {
-		return "", err
-	}
-	ec := ecs.NewFromConfig(cfg)
-	if _, err := ec.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(clusterName)}); err != nil {
-		return "", fmt.Errorf("ECS cluster: %w", err)
-	}
-	var kvs []ecstypes.KeyValuePair
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "PATH" || k == "HOME" {
-			continue // the data plane's base environment, like the image's
-		}
-		kvs = append(kvs, ecstypes.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
-	}
-	td, err := ec.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(runnerFamily),
-		NetworkMode: ecstypes.NetworkModeAwsvpc, RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
-		Cpu: aws.String("2048"), Memory: aws.String("4096"),
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String(runnerContainer), Image: aws.String("vega:rehearsal"),
-			Essential: aws.Bool(true), Environment: kvs}}})
-	if err != nil {
-		return "", fmt.Errorf("runner task definition: %w", err)
-	}
-	return aws.ToString(td.TaskDefinition.TaskDefinitionArn), nil
 }
 
 // group is the long-running children.
@@ -510,17 +458,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// fatalTB lets the emulator's helpers run outside a test: a failure exits.
-type fatalTB struct{ testing.TB }
-
-func (fatalTB) Helper() {}
-func (fatalTB) Fatal(args ...any) {
-	fmt.Fprintln(os.Stderr, append([]any{"rehearsal:"}, args...)...)
-	os.Exit(1)
-}
-func (fatalTB) Fatalf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "rehearsal: "+format+"\n", args...)
-	os.Exit(1)
 }

@@ -1,15 +1,10 @@
 package main
 
 import (
-	"archive/zip"
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,11 +43,8 @@ func TestRehearsal(t *testing.T) {
 	}
 	dbURL := pgtest.NewDatabase(t) // under CI=true a missing Postgres fails
 	tmp := t.TempDir()
-	vega := filepath.Join(tmp, "vega")
-	if out, err := exec.Command("go", "build", "-o", vega, "github.com/vegasec/vega/cmd/vega").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := freeTestAddr(t)
+	vega := apitest.VegaBinary(t)
+	addr := apitest.FreeAddr(t)
 	cmd := exec.Command(os.Args[0], "-vega", vega, "-listen", addr, "-workers", "2", "-dir", filepath.Join(tmp, "work"))
 	cmd.Env = []string{asMain + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "VEGA_DATABASE_URL=" + dbURL}
 	pr, pw := io.Pipe()
@@ -61,12 +52,12 @@ func TestRehearsal(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	log := &lines{}
+	log := &apitest.SyncBuffer{}
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 4<<20)
 		for sc.Scan() {
-			log.add(sc.Text())
+			_, _ = io.WriteString(log, sc.Text()+"\n")
 		}
 	}()
 	exited := make(chan error, 1)
@@ -82,18 +73,18 @@ func TestRehearsal(t *testing.T) {
 			}
 		}
 		if t.Failed() {
-			t.Logf("rehearsal output:\n%s", tail(log.all(), 6000))
+			t.Logf("rehearsal output:\n%s", apitest.Tail(log.String(), 6000))
 		}
 	})
 
 	waitLine(t, log, exited, 75*time.Second, "rehearsal ready")
-	m := regexp.MustCompile(`sign in:\s+(\S+) / (\S+)`).FindStringSubmatch(log.all())
+	m := regexp.MustCompile(`sign in:\s+(\S+) / (\S+)`).FindStringSubmatch(log.String())
 	if m == nil {
 		t.Fatal("no sign-in line")
 	}
 	// Each role took only its secrets from the one secret: the provider
 	// key reached llm-proxy and nothing else (docs/deploy-aws.md).
-	took := secretReads(t, log.all())
+	took := secretReads(t, log.String())
 	for who, want := range map[string]string{"llm-proxy": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN,VEGA_LLM_PROVIDER_API_KEY",
 		"serve": "VEGA_DATABASE_URL,VEGA_AUTH_SECRET,VEGA_LLM_PROXY_ADMIN_TOKEN", "worker-1": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN",
 		"worker-2": "VEGA_DATABASE_URL,VEGA_LLM_PROXY_ADMIN_TOKEN"} {
@@ -112,7 +103,7 @@ func TestRehearsal(t *testing.T) {
 	}
 	c.call("POST", "/v1/auth/login", map[string]string{"email": m[1], "password": m[2]}, &tok)
 	c.token = tok.AccessToken
-	repo := c.upload(map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
+	repo := apitest.ReadyRepository(t, base, c.token, "rehearsal", map[string]string{"config/settings.py": srctree.AWSKeyLine(3), "app/main.py": "print(1)\n"})
 	var scan struct {
 		ID     string `json:"id"`
 		Status string `json:"status"`
@@ -134,7 +125,7 @@ func TestRehearsal(t *testing.T) {
 		t.Fatalf("findings: %s", found.Items)
 	}
 	// The scan ran in a Fargate task: the data plane logged its RunTask.
-	if !strings.Contains(log.all(), "for scan "+scan.ID+" started (pid ") {
+	if !strings.Contains(log.String(), "for scan "+scan.ID+" started (pid ") {
 		t.Fatal("no Fargate task ran the scan")
 	}
 
@@ -148,14 +139,14 @@ func TestRehearsal(t *testing.T) {
 	if len(workers.Items) != 2 || workers.Items[0].Stale || workers.Items[1].Stale {
 		t.Fatalf("ops workers: %+v", workers)
 	}
-	for who, vars := range secretReads(t, log.all()) {
+	for who, vars := range secretReads(t, log.String()) {
 		if strings.HasPrefix(who, "task ") {
 			t.Errorf("runner %s read the secret (%s); ECS injects its database URL only", who, vars)
 		}
 	}
 
 	pids := map[int]string{}
-	for _, l := range strings.Split(log.all(), "\n") {
+	for _, l := range strings.Split(log.String(), "\n") {
 		if sm := regexp.MustCompile(`(started \S+|RunTask: task \S+) .*\(pid (\d+)\)`).FindStringSubmatch(l); sm != nil {
 			pid, _ := strconv.Atoi(sm[2])
 			pids[pid] = sm[1]
@@ -178,7 +169,7 @@ func TestRehearsal(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatal("rehearsal did not stop within 45s of SIGINT")
 	}
-	if !strings.Contains(log.all(), "rehearsal  | stopped") {
+	if !strings.Contains(log.String(), "rehearsal  | stopped") {
 		t.Fatal("no clean stop logged")
 	}
 	for pid, what := range pids {
@@ -207,27 +198,10 @@ func secretReads(t *testing.T, log string) map[string]string {
 	return took
 }
 
-type lines struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *lines) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf.WriteString(s + "\n")
-}
-
-func (l *lines) all() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func waitLine(t *testing.T, l *lines, exited chan error, within time.Duration, want string) {
+func waitLine(t *testing.T, l *apitest.SyncBuffer, exited chan error, within time.Duration, want string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	for !strings.Contains(l.all(), want) {
+	for !strings.Contains(l.String(), want) {
 		select {
 		case err := <-exited:
 			exited <- err
@@ -250,55 +224,4 @@ func (c *api) call(method, path string, body any, out any) {
 	if status, raw := apitest.Call(c.t, c.base, c.token, method, path, body, out); status >= 300 {
 		c.t.Fatalf("%s %s: %d %s", method, path, status, raw)
 	}
-}
-
-// upload makes a project and a repository from a zip of files and waits
-// until it is ingested.
-func (c *api) upload(files map[string]string) string {
-	c.t.Helper()
-	var prj struct{ ID string }
-	c.call("POST", "/v1/projects", map[string]string{"name": "rehearsal"}, &prj)
-	var zbuf bytes.Buffer
-	zw := zip.NewWriter(&zbuf)
-	for name, content := range files {
-		w, _ := zw.Create(name)
-		_, _ = io.WriteString(w, content)
-	}
-	_ = zw.Close()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("archive", "src.zip")
-	_, _ = fw.Write(zbuf.Bytes())
-	_ = mw.WriteField("name", "repo")
-	_ = mw.Close()
-	var repo struct {
-		ID           string `json:"id"`
-		IngestStatus string `json:"ingest_status"`
-	}
-	c.call("POST", "/v1/projects/"+prj.ID+"/repositories", apitest.Body{Reader: &body, ContentType: mw.FormDataContentType()}, &repo)
-	deadline := time.Now().Add(60 * time.Second)
-	for repo.IngestStatus != "ready" {
-		if repo.IngestStatus == "failed" || time.Now().After(deadline) {
-			c.t.Fatalf("ingest: %+v", repo)
-		}
-		time.Sleep(100 * time.Millisecond)
-		c.call("GET", "/v1/repositories/"+repo.ID, nil, &repo)
-	}
-	return repo.ID
-}
-
-func freeTestAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return fmt.Sprintf("…%s", s[len(s)-n:])
-	}
-	return s
 }
