@@ -142,12 +142,7 @@ func (h *harness) addressed(req *http.Request) *http.Request {
 // login signs in and returns the access and refresh tokens.
 func (h *harness) login(email, password string) (string, string) {
 	h.t.Helper()
-	r := h.do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
-	if r.Status != 200 {
-		h.t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
-	}
-	m := r.JSON(h.t)
-	return m["access_token"].(string), m["refresh_token"].(string)
+	return apitest.Login(h.t, h.do, email, password)
 }
 
 func (h *harness) debugToken() string {
@@ -158,12 +153,13 @@ func (h *harness) debugToken() string {
 // newUser creates a plain user through the API and returns their access token.
 func (h *harness) newUser(rootToken, email string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
-	if r.Status != 201 {
-		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	a, _ := h.login(email, "correct horse battery")
-	return a
+	return apitest.NewUser(h.t, h.do, rootToken, email)
+}
+
+// create posts body to path, wants 201 and returns the created resource's field.
+func (h *harness) create(what, token, path string, body any, field string) string {
+	h.t.Helper()
+	return apitest.Create(h.t, h.do, what, token, path, body, field)
 }
 
 // doRaw sends a raw body with an explicit content type.

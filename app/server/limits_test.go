@@ -204,9 +204,7 @@ func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
 func TestEchoedIDsAreCapped(t *testing.T) {
 	h := newHarness(t, nil)
 	tok := h.debugToken()
-	pid := h.project(tok, "echo")
-	repo := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repo)
+	repo := h.ingestedRepo(tok, "echo", "r", map[string]string{"a.txt": "a"})
 	long := strings.Repeat("Z", 10_000)
 	for _, p := range []string{
 		"/v1/projects/prj_" + long,

@@ -28,9 +28,7 @@ func TestOpsRoutes(t *testing.T) {
 
 	// Blobs whose rows are gone (a crash between the two deletes) are swept;
 	// live ones are kept.
-	pid := h.project(root, "keep")
-	repoID := h.upload(root, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
-	h.waitIngest(root, repoID)
+	repoID := h.ingestedRepo(root, "keep", "r", map[string]string{"a.txt": "a"})
 	ctx := t.Context()
 	orphans := []string{"snapshots/repo_01J0000000000000000000000X/snap_01J0000000000000000000000X.zip", "scans/scan_01J0000000000000000000000X/report.json",
 		"uploads/repo_01J0000000000000000000000Y.archive"}

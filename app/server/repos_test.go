@@ -65,13 +65,26 @@ func (h *harness) waitIngest(token, repoID string) map[string]any {
 	return nil
 }
 
+// ingestedRepo creates a project, uploads files to it as the repository
+// name, waits for a ready ingest and returns the repository ID.
+func (h *harness) ingestedRepo(tok, project, name string, files map[string]string) string {
+	h.t.Helper()
+	pid := h.project(tok, project)
+	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", name, zipOf(h.t, files))
+	if r.Status != 201 {
+		h.t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	repoID := r.JSON(h.t)["id"].(string)
+	if done := h.waitIngest(tok, repoID); done["ingest_status"] != "ready" {
+		h.t.Fatalf("ingest: %v", done)
+	}
+	return repoID
+}
+
+// project creates a project and returns its ID.
 func (h *harness) project(token, name string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/projects", token, map[string]string{"name": name})
-	if r.Status != 201 {
-		h.t.Fatalf("create project: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["id"].(string)
+	return h.create("project", token, "/v1/projects", map[string]string{"name": name}, "id")
 }
 
 func TestArchiveRepositoryLifecycle(t *testing.T) {

@@ -14,32 +14,25 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // Regression tests for session revocation (issue 15): each one performs the
 // attack through the real router, on bolt and (VEGA_TEST_STORE=postgres) on
 // Postgres.
 
-const userPassword = "correct horse battery"
+const userPassword = apitest.UserPassword
 
 // createUser makes a plain user through the API and returns its ID.
 func (h *harness) createUser(rootToken, email, password string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": password})
-	if r.Status != 201 {
-		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["id"].(string)
+	return h.create("user", rootToken, "/v1/users", map[string]any{"email": email, "password": password}, "id")
 }
 
 // apiKey creates an API key for the bearer and returns its secret.
 func (h *harness) apiKey(token, name string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/api-keys", token, map[string]string{"name": name})
-	if r.Status != 201 {
-		h.t.Fatalf("create API key: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["secret"].(string)
+	return h.create("API key", token, "/v1/api-keys", map[string]string{"name": name}, "secret")
 }
 
 // status is the answer to GET /v1/auth/me with a bearer credential.
@@ -425,12 +418,10 @@ func TestRevocationEndsOpenEventStreams(t *testing.T) {
 	root := h.debugToken()
 	uid := h.createUser(root, "watcher@example.com", userPassword)
 	tok, _ := h.login("watcher@example.com", userPassword)
-	pid := h.project(tok, "watched")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"main.py": "print(1)\n"})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repoID)
+	repoID := h.ingestedRepo(tok, "watched", "r", map[string]string{"main.py": "print(1)\n"})
 	// No dispatcher runs in this harness, so the scan stays queued and its
 	// stream stays open until something ends it.
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
+	scanID := h.startScan(tok, repoID, map[string]any{})
 	base := h.listen()
 
 	cases := []struct {

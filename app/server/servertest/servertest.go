@@ -110,12 +110,7 @@ func (h *Harness) Open(req *http.Request) *http.Response {
 // refresh tokens.
 func (h *Harness) Login(email, password string) (access, refresh string) {
 	h.T.Helper()
-	r := h.Do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
-	if r.Status != 200 {
-		h.T.Fatalf("login %s: %d %s", email, r.Status, r.Body)
-	}
-	m := r.JSON(h.T)
-	return m["access_token"].(string), m["refresh_token"].(string)
+	return apitest.Login(h.T, h.Do, email, password)
 }
 
 // DebugToken is an access token of the built-in debug account (root).
@@ -127,10 +122,5 @@ func (h *Harness) DebugToken() string {
 // NewUser creates a plain user through the API and returns their access token.
 func (h *Harness) NewUser(rootToken, email string) string {
 	h.T.Helper()
-	r := h.Do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
-	if r.Status != 201 {
-		h.T.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	a, _ := h.Login(email, "correct horse battery")
-	return a
+	return apitest.NewUser(h.T, h.Do, rootToken, email)
 }
