@@ -139,27 +139,27 @@ func (h *harness) addressed(req *http.Request) *http.Request {
 	return req
 }
 
+// client signs in and makes users and projects through this harness.
+func (h *harness) client() apitest.Client { return apitest.Client{TB: h.t, Send: h.do} }
+
 // login signs in and returns the access and refresh tokens.
 func (h *harness) login(email, password string) (string, string) {
 	h.t.Helper()
-	return apitest.Login(h.t, h.do, email, password)
+	return h.client().Login(email, password)
 }
 
-func (h *harness) debugToken() string {
-	a, _ := h.login(config.DefaultDebugEmail, config.DefaultDebugPassword)
-	return a
-}
+func (h *harness) debugToken() string { h.t.Helper(); return h.client().DebugToken() }
 
 // newUser creates a plain user through the API and returns their access token.
 func (h *harness) newUser(rootToken, email string) string {
 	h.t.Helper()
-	return apitest.NewUser(h.t, h.do, rootToken, email)
+	return h.client().NewUser(rootToken, email)
 }
 
 // create posts body to path, wants 201 and returns the created resource's field.
 func (h *harness) create(what, token, path string, body any, field string) string {
 	h.t.Helper()
-	return apitest.Create(h.t, h.do, what, token, path, body, field)
+	return h.client().Create(what, token, path, body, field)
 }
 
 // doRaw sends a raw body with an explicit content type.

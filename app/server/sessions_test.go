@@ -267,8 +267,15 @@ func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
 }
 
 // listen serves the app on a real loopback socket, for tests that need a
-// client address or read a response as it streams.
+// client address or read a response as it streams, and returns its base URL.
 func (h *harness) listen() string {
+	h.t.Helper()
+	return "http://" + h.serve()
+}
+
+// serve serves the app on a loopback socket until the test ends and returns
+// the socket's host:port, for clients that speak raw TCP or git.
+func (h *harness) serve() string {
 	h.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -276,7 +283,7 @@ func (h *harness) listen() string {
 	}
 	go func() { _ = h.app.HTTP.Listener(ln) }()
 	h.t.Cleanup(func() { _ = h.app.HTTP.ShutdownWithTimeout(5 * time.Second) })
-	return "http://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // clientFrom connects from a given loopback address (127.0.0.2, …), which the

@@ -26,6 +26,8 @@ type Harness struct {
 	T   testing.TB
 	App *server.App
 	Env *server.Env
+	// Login, DebugToken, NewUser and Create sign in and make users.
+	apitest.Client
 }
 
 // New builds the api role from vars (VEGA_* variables; the data directory
@@ -75,7 +77,9 @@ func New(t testing.TB, vars map[string]string) *Harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); env.Close() })
-	return &Harness{T: t, App: a, Env: env}
+	h := &Harness{T: t, App: a, Env: env}
+	h.Client = apitest.Client{TB: t, Send: h.Do}
+	return h
 }
 
 // Response is a whole response (testutil/apitest: JSON, ErrCode).
@@ -104,23 +108,4 @@ func (h *Harness) Open(req *http.Request) *http.Response {
 		h.T.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	return res
-}
-
-// Login signs in with the custom provider and returns the access and
-// refresh tokens.
-func (h *Harness) Login(email, password string) (access, refresh string) {
-	h.T.Helper()
-	return apitest.Login(h.T, h.Do, email, password)
-}
-
-// DebugToken is an access token of the built-in debug account (root).
-func (h *Harness) DebugToken() string {
-	a, _ := h.Login(config.DefaultDebugEmail, config.DefaultDebugPassword)
-	return a
-}
-
-// NewUser creates a plain user through the API and returns their access token.
-func (h *Harness) NewUser(rootToken, email string) string {
-	h.T.Helper()
-	return apitest.NewUser(h.T, h.Do, rootToken, email)
 }
