@@ -18,8 +18,7 @@ import (
 // (HTTP desync). fasthttp streams bodies and prefetches 8 KiB; the bytes
 // past that are what a handler may leave unread.
 func TestUnreadBodyIsNeverParsedAsTheNextRequest(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	prj := h.project(tok, "p")
 	addr := h.serve()
 	host := h.env.Config.ListenAddr

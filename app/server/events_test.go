@@ -11,9 +11,7 @@ import (
 )
 
 func TestRepositoryEventsAndTheStream(t *testing.T) {
-	h := newHarness(t, nil)
-	h.runBackground()
-	tok := h.debugToken()
+	h, tok := scanHarness(t)
 	repoID := h.ingestedRepo(tok, "events", "r", map[string]string{"app/.env": srctree.AWSKeyLine(5), "app/main.py": "print(1)\n"})
 
 	if items := h.do("GET", "/v1/repositories/"+repoID+"/events", tok, nil).JSON(t)["items"].([]any); len(items) != 0 {

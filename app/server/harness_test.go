@@ -85,6 +85,14 @@ func newHarness(t testing.TB, extraEnv map[string]string, opts ...Option) *harne
 	return &harness{t: t, app: a, env: env, logs: logs, aws: aws}
 }
 
+// rootHarness is the api role with the default configuration, and an access
+// token of its root (debug) account: where most API tests start.
+func rootHarness(t testing.TB) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, nil)
+	return h, h.debugToken()
+}
+
 // runBackground starts the api role's background work (scan pool, sweeps)
 // until the test ends, as Serve does once it listens.
 func (h *harness) runBackground() {

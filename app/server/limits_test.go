@@ -98,8 +98,7 @@ func TestUploadForAGitRepositoryIsRefusedBeforeStaging(t *testing.T) {
 // writes a killed process left, but never an upload that is fresh, still
 // streaming, or being ingested.
 func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	ctx := t.Context()
 	me := h.do("GET", "/v1/auth/me", root, nil).JSON(t)["id"].(string)
 	pid := h.project(root, "p")
@@ -177,8 +176,7 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 // address, the repository's ingest error is the same, so adding repositories
 // is no oracle for internal DNS names.
 func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "dns")
 	answers := map[string]map[string]any{}
 	for _, host := range []string{"localhost", "vega-no-such-host.invalid"} {
@@ -202,8 +200,7 @@ func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
 
 // A 10 KB ID in a URL (or path in a query) is not echoed whole.
 func TestEchoedIDsAreCapped(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	repo := h.ingestedRepo(tok, "echo", "r", map[string]string{"a.txt": "a"})
 	long := strings.Repeat("Z", 10_000)
 	for _, p := range []string{
@@ -237,8 +234,7 @@ func TestEchoedIDsAreCapped(t *testing.T) {
 // Names reject control and bidirectional/invisible formatting characters
 // with validation_failed naming the field; display names are capped.
 func TestNamesRefuseInvisibleCharacters(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	pid := h.project(root, "names")
 	userID := h.do("POST", "/v1/users", root, map[string]any{"email": "named@example.com", "password": "correct horse battery"}).JSON(t)["id"].(string)
 	wantField := func(what string, r response, field string) {

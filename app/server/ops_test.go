@@ -8,8 +8,7 @@ import (
 )
 
 func TestOpsRoutes(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	user := h.newUser(root, "plain@example.com")
 	for _, p := range []string{"/v1/ops/workers", "/v1/ops/limits", "/v1/ops/queue"} {
 		if r := h.do("GET", p, user, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {

@@ -11,9 +11,7 @@ import (
 // /v1/ops/workers shows each worker's mode and the runner tasks it watches,
 // by task ID: the account and cluster in the ARN stay out of the API.
 func TestOpsWorkersShowModeAndTasks(t *testing.T) {
-	h := newHarness(t, nil)
-	h.runBackground()
-	root := h.debugToken()
+	h, root := scanHarness(t)
 	repoID := h.ingestedRepo(root, "ops", "app", map[string]string{"main.py": "print(1)\n"})
 	scanID := h.startScan(root, repoID, map[string]any{"engines": []string{"secrets"}})
 	// Settled, so its attempt no longer moves.

@@ -88,8 +88,7 @@ func (h *harness) project(token, name string) string {
 }
 
 func TestArchiveRepositoryLifecycle(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "shop")
 	archive := zipOf(t, map[string]string{
 		"shop-main/package.json":        `{"dependencies": {"express": "^4.18.0", "pg": "^8"}}`,
@@ -259,8 +258,7 @@ func TestUploadTooLargeIsCutOff(t *testing.T) {
 }
 
 func TestGitURLValidation(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "git")
 	for _, u := range []string{"ftp://example.com/x.git", "file:///etc", "git@github.com:a/b.git", "", "https://"} {
 		r := h.do("POST", "/v1/projects/"+pid+"/repositories", tok, map[string]string{"git_url": u})

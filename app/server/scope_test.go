@@ -1,21 +1,19 @@
 package server
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
-// scanHarness is the api role with its scan pool running.
+// scanHarness is the api role with its scan pool running, and a root
+// access token.
 func scanHarness(t *testing.T) (*harness, string) {
 	t.Helper()
-	h := newHarness(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain() })
-	h.app.features.start(ctx)
-	return h, h.debugToken()
+	h, tok := rootHarness(t)
+	h.runBackground()
+	return h, tok
 }
 
 // repository uploads files as a new repository, waits for its ingest and

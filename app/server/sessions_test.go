@@ -55,8 +55,7 @@ func wantStatus(t *testing.T, what string, got, want int) {
 }
 
 func TestPasswordResetEvictsEveryCredential(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	id := h.createUser(root, "victim@example.com", userPassword)
 	access, refresh := h.login("victim@example.com", userPassword)
 	key := h.apiKey(access, "laptop")
@@ -95,8 +94,7 @@ func TestPasswordResetEvictsEveryCredential(t *testing.T) {
 }
 
 func TestRevokeSessions(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	id := h.createUser(root, "alice@example.com", userPassword)
 	a1, r1 := h.login("alice@example.com", userPassword) // laptop
 	a2, r2 := h.login("alice@example.com", userPassword) // phone
@@ -139,8 +137,7 @@ func TestRevokeSessions(t *testing.T) {
 }
 
 func TestLogoutEndsTheAccessToken(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	h.createUser(root, "bob@example.com", userPassword)
 	a1, r1 := h.login("bob@example.com", userPassword)
 	a2, r2 := h.login("bob@example.com", userPassword) // another device
@@ -244,8 +241,7 @@ func TestRefreshCookie(t *testing.T) {
 }
 
 func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	pw72 := strings.Repeat("p", 60) + "0123456789AB" // 72 bytes: all bcrypt reads
 	h.createUser(root, "long@example.com", pw72)
 	login := func(pw string) response {
@@ -421,8 +417,7 @@ func closesWithin(t *testing.T, rd *bufio.Reader, limit time.Duration, what stri
 }
 
 func TestRevocationEndsOpenEventStreams(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	uid := h.createUser(root, "watcher@example.com", userPassword)
 	tok, _ := h.login("watcher@example.com", userPassword)
 	repoID := h.ingestedRepo(tok, "watched", "r", map[string]string{"main.py": "print(1)\n"})
