@@ -4,9 +4,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // gitWork commits files to a new work tree and returns a runner of git in
@@ -30,10 +31,7 @@ func gitWork(t *testing.T, files map[string]string) func(args ...string) (string
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	for name, content := range files {
-		os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755)
-		os.WriteFile(filepath.Join(work, name), []byte(content), 0o644)
-	}
+	srctree.WriteFiles(t, work, files)
 	for _, args := range [][]string{{"init", "-q", "-b", "work"}, {"add", "."}, {"commit", "-q", "-m", "first"}} {
 		if out, err := git(args...); err != nil {
 			t.Fatalf("git %v: %v %s", args, err, out)

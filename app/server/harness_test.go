@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -173,8 +172,5 @@ func (h *harness) create(what, token, path string, body any, field string) strin
 // doRaw sends a raw body with an explicit content type.
 func (h *harness) doRaw(method, path, contentType, body string) response {
 	h.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Connection", "close")
-	return h.send(req)
+	return h.do(method, path, "", body, "Content-Type", contentType)
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"archive/zip"
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // Regression tests for the input and storage items of the hostile-user probe
@@ -333,18 +332,12 @@ func TestProjectAndRepositoryQuotas(t *testing.T) {
 // file) is much larger than the upload: what the last check, once the real
 // size is known, exists for.
 func manyFilesZip(t *testing.T, dir string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	files := map[string]string{}
 	for i := range 400 {
-		name := fmt.Sprintf("f%03d.txt", i)
-		w, _ := zw.Create(name)
-		w.Write([]byte("x"))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[fmt.Sprintf("f%03d.txt", i)] = "x"
 	}
-	zw.Close()
-	return buf.Bytes()
+	srctree.WriteFiles(t, dir, files)
+	return zipOf(t, files)
 }
 
 func TestStoredBytesQuota(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,11 +42,7 @@ func (h *harness) upload(token, path, name string, archive []byte) response {
 	fw, _ := mw.CreateFormFile("archive", "source.zip")
 	fw.Write(archive)
 	mw.Close()
-	req := httptest.NewRequest("POST", path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Connection", "close")
-	return h.send(req)
+	return h.do("POST", path, token, body.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
 // waitIngest polls the repository until its ingest ends.
