@@ -95,16 +95,27 @@ func (s *Service) AdvertisePush(ctx context.Context, token string, w io.Writer) 
 	if _, err := s.usableUpload(ctx, token); err != nil {
 		return err
 	}
-	work, err := s.tempDir("push-adv-")
+	work, bare, err := s.bareWork("push-adv-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	bare := filepath.Join(work, "repo.git")
-	if err := gitpush.InitBare(bare); err != nil {
-		return err
-	}
 	return gitpush.AdvertiseReceivePack(ctx, w, bare)
+}
+
+// bareWork makes a temporary work directory holding an empty bare repository
+// (work/repo.git) for a push; the caller removes work.
+func (s *Service) bareWork(prefix string) (work, bare string, err error) {
+	work, err = s.tempDir(prefix)
+	if err != nil {
+		return "", "", err
+	}
+	bare = filepath.Join(work, "repo.git")
+	if err := gitpush.InitBare(bare); err != nil {
+		os.RemoveAll(work)
+		return "", "", err
+	}
+	return work, bare, nil
 }
 
 // ReceivePush takes the one push a remote accepts, then makes the repository
@@ -137,17 +148,12 @@ func (s *Service) ReceivePush(ctx context.Context, token string, body io.Reader,
 			return nil
 		})
 	}
-	work, err := s.tempDir("push-")
+	work, bare, err := s.bareWork("push-")
 	if err != nil {
 		release()
 		return nil, err
 	}
 	defer os.RemoveAll(work)
-	bare := filepath.Join(work, "repo.git")
-	if err := gitpush.InitBare(bare); err != nil {
-		release()
-		return nil, err
-	}
 	pushed, err := gitpush.ReceivePack(ctx, body, w, bare, gitpush.ReceiveOptions{MaxBytes: s.limits.MaxSourceBytes, Gzip: gzip})
 	if err != nil {
 		release() // nothing was made: the remote may be pushed to again

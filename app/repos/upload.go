@@ -23,10 +23,7 @@ import (
 // CreateFromUpload makes a repository of an uploaded archive in a project and
 // ingests it in the background. The quota is checked before a byte is stored.
 func (s *Service) CreateFromUpload(ctx context.Context, sc store.Scope, projectID, contentType string, body io.Reader) (*store.Repository, error) {
-	if err := s.beforeUpload(ctx, sc, uploadTarget{ProjectID: projectID}); err != nil {
-		return nil, err
-	}
-	up, err := s.stageUpload(ctx, sc, contentType, body)
+	up, err := s.stageUpload(ctx, sc, uploadTarget{ProjectID: projectID}, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -36,10 +33,7 @@ func (s *Service) CreateFromUpload(ctx context.Context, sc store.Scope, projectI
 // ReingestUpload re-ingests an archive or push repository from a new
 // uploaded archive. A Git repository takes none (refused before a byte is stored).
 func (s *Service) ReingestUpload(ctx context.Context, sc store.Scope, id, contentType string, body io.Reader) (*store.Repository, error) {
-	if err := s.beforeUpload(ctx, sc, uploadTarget{RepositoryID: id}); err != nil {
-		return nil, err
-	}
-	up, err := s.stageUpload(ctx, sc, contentType, body)
+	up, err := s.stageUpload(ctx, sc, uploadTarget{RepositoryID: id}, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +45,13 @@ type stagedUpload struct {
 	name     string
 }
 
-// stageUpload reads the multipart body, staging the archive part; on any
-// error nothing stays staged.
-func (s *Service) stageUpload(ctx context.Context, sc store.Scope, contentType string, body io.Reader) (*stagedUpload, error) {
+// stageUpload refuses an upload to target before a byte is stored
+// (beforeUpload), then reads the multipart body, staging the archive part;
+// on any error nothing stays staged.
+func (s *Service) stageUpload(ctx context.Context, sc store.Scope, target uploadTarget, contentType string, body io.Reader) (*stagedUpload, error) {
+	if err := s.beforeUpload(ctx, sc, target); err != nil {
+		return nil, err
+	}
 	_, params, err := mime.ParseMediaType(contentType)
 	if err != nil || params["boundary"] == "" {
 		return nil, apperr.BadRequestf("The multipart body has no boundary")

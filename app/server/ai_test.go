@@ -76,10 +76,7 @@ func (h *harness) waitScan(token, id string, within time.Duration) map[string]an
 func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 	h, ms := aiHarness(t, nil)
 	tok := h.debugToken()
-	pid := h.project(tok, "ai")
-	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", "flask", zipOf(t, flaskApp))
-	repoID := r.JSON(t)["id"].(string)
-	h.waitIngest(tok, repoID)
+	repoID := h.ingestedRepo(tok, "ai", "flask", flaskApp)
 
 	// The first ingest generated the profile with Codex.
 	var tp map[string]any
@@ -148,12 +145,10 @@ func TestAIAuditThroughTheLocalRuntime(t *testing.T) {
 func TestAIAuditStopsAtItsBudget(t *testing.T) {
 	h, _ := aiHarness(t, map[string]string{"VEGA_LLM_PROXY_MAX_REQUESTS_PER_SCAN": "1"})
 	tok := h.debugToken()
-	pid := h.project(tok, "budget")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "flask", zipOf(t, map[string]string{
+	repoID := h.ingestedRepo(tok, "budget", "flask", map[string]string{
 		"app/db.py": flaskApp["app/db.py"], "config/.env": srctree.AWSKeyLine(3),
-	})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repoID)
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
+	})
+	scanID := h.startScan(tok, repoID, map[string]any{})
 	done := h.waitScan(tok, scanID, 4*time.Minute)
 	if done["status"] != "completed" || done["stop_reason"] != "budget_exceeded" {
 		t.Fatalf("scan past its budget: status %v stop_reason %v error %v stages %v", done["status"], done["stop_reason"], done["error"], done["stages"])

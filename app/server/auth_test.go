@@ -133,8 +133,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestAPIKeys(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	res := h.do("POST", "/v1/api-keys", tok, map[string]string{"name": "ci"})
 	if res.Status != 201 {
 		t.Fatalf("create: %d %s", res.Status, res.Body)
@@ -168,8 +167,7 @@ func TestAPIKeys(t *testing.T) {
 }
 
 func TestUsersNeedRoot(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	user := h.newUser(root, "plain@example.com")
 	if r := h.do("GET", "/v1/users", user, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {
 		t.Fatalf("non-root listed users: %d %s", r.Status, r.Body)

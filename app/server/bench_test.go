@@ -1,8 +1,6 @@
 package server
 
 import (
-	"archive/zip"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -92,24 +90,13 @@ func BenchmarkFileView20k(b *testing.B) {
 
 // benchArchive is a zip of n small source files in 100 directories.
 func benchArchive(b *testing.B, n int) ([]byte, []string) {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	paths := make([]string, 0, n)
 	// A second top-level entry, or ingest strips the lone wrapping folder.
-	if w, err := zw.Create("README.md"); err == nil {
-		w.Write([]byte("# bench\n"))
-	}
+	files := map[string]string{"README.md": "# bench\n"}
+	paths := make([]string, 0, n)
 	for i := range n {
 		p := fmt.Sprintf("src/pkg%02d/mod%05d.py", i%100, i)
-		w, err := zw.Create(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w.Write([]byte(strings.Repeat("def f"+strconv.Itoa(i)+"(x):\n    return x + 1\n", 20)))
+		files[p] = strings.Repeat("def f"+strconv.Itoa(i)+"(x):\n    return x + 1\n", 20)
 		paths = append(paths, p)
 	}
-	if err := zw.Close(); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes(), paths
+	return zipOf(b, files), paths
 }

@@ -26,19 +26,10 @@ func BenchmarkCognitoRequest(b *testing.B) {
 		{"me, built-in access token (reference)", custom, access},
 		{"me, Cognito access token", h, tok},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			hb := *c.h
-			hb.t = b
-			for b.Loop() {
-				if r := hb.do("GET", "/v1/auth/me", c.token, nil); r.Status != 200 {
-					b.Fatalf("%d %s", r.Status, r.Body)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { c.h.benchGet(b, "/v1/auth/me", c.token) })
 	}
 	b.Run("me, first request of a new Cognito user", func(b *testing.B) {
-		hb := *h
-		hb.t = b
+		hb := h.in(b)
 		toks := make([]string, 0, 4096)
 		n := 0
 		for b.Loop() {

@@ -105,6 +105,16 @@ func (p *kumoPool) server(t testing.TB) *harness {
 	return newHarness(t, p.env(), WithAWS(p.emu.Options()))
 }
 
+// signedInServer is a pool with one user, signed in to the dashboard's app
+// client (which makes the pool's signing key), and the api role for the pool.
+func signedInServer(t testing.TB, username, email, name string) (*kumoPool, *harness, string) {
+	t.Helper()
+	pool := newKumoPool(t)
+	pool.addUser(username, email, name)
+	tok := pool.signIn(username, pool.app)
+	return pool, pool.server(t), tok
+}
+
 // subject reads a token's sub without checking it (the server checks).
 func subject(t testing.TB, tok string) string {
 	t.Helper()
@@ -203,10 +213,7 @@ func TestCognitoUsersFromThePool(t *testing.T) {
 // tasks) make one user: requests of one process share the sign-in, and
 // processes race in the store, whose unique subject decides.
 func TestCognitoFirstSignInMakesOneUser(t *testing.T) {
-	pool := newKumoPool(t)
-	pool.addUser("carol", "carol@example.com", "Carol")
-	tok := pool.signIn("carol", pool.app)
-	h := pool.server(t)
+	_, h, tok := signedInServer(t, "carol", "carol@example.com", "Carol")
 	// A second api process on the same store (Postgres under
 	// VEGA_TEST_STORE=postgres): its own auth service, its own sign-in record.
 	other, err := NewAuth(context.Background(), h.env)
@@ -421,10 +428,7 @@ func TestCognitoSignOutEverywhere(t *testing.T) {
 // The emulator's tokens carry no auth_time: sign-out everywhere counts from
 // their iat, so a token of before is refused and a new sign-in works.
 func TestCognitoSignOutEverywhereWithPoolTokens(t *testing.T) {
-	pool := newKumoPool(t)
-	pool.addUser("dave", "dave@example.com", "")
-	tok := pool.signIn("dave", pool.app)
-	h := pool.server(t)
+	pool, h, tok := signedInServer(t, "dave", "dave@example.com", "")
 	id := h.me(tok)["id"].(string)
 	if r := h.do("POST", "/v1/users/"+url.PathEscape(id)+"/revoke-sessions", tok, nil); r.Status != 204 {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)

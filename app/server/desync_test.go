@@ -18,14 +18,9 @@ import (
 // (HTTP desync). fasthttp streams bodies and prefetches 8 KiB; the bytes
 // past that are what a handler may leave unread.
 func TestUnreadBodyIsNeverParsedAsTheNextRequest(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	prj := h.project(tok, "p")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.HTTP.Listener(ln)
+	addr := h.serve()
 	host := h.env.Config.ListenAddr
 	for _, size := range []int{8 << 10, 12 << 10, 64 << 10} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
@@ -35,7 +30,7 @@ func TestUnreadBodyIsNeverParsedAsTheNextRequest(t *testing.T) {
 			body := head + strings.Repeat("n", size-len(head)) + smuggled
 			req := fmt.Sprintf("POST /v1/projects/%s/repositories HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
 				"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n%s", prj, host, tok, len(body), body)
-			c, err := net.Dial("tcp", ln.Addr().String())
+			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,26 +6,18 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
 func TestRepositoryEventsAndTheStream(t *testing.T) {
-	h := newHarness(t, nil)
-	h.runBackground()
-	tok := h.debugToken()
-	pid := h.project(tok, "events")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"app/.env": srctree.AWSKeyLine(5), "app/main.py": "print(1)\n"})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repoID)
+	h, tok := scanHarness(t)
+	repoID := h.ingestedRepo(tok, "events", "r", map[string]string{"app/.env": srctree.AWSKeyLine(5), "app/main.py": "print(1)\n"})
 
 	if items := h.do("GET", "/v1/repositories/"+repoID+"/events", tok, nil).JSON(t)["items"].([]any); len(items) != 0 {
 		t.Fatalf("events before any scan: %v", items)
 	}
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
-	if done := h.waitScan(tok, scanID, time.Minute); done["status"] != "completed" {
-		t.Fatalf("scan: %v", done)
-	}
+	scanID := h.completedScan(tok, repoID, map[string]any{})
 	items := h.do("GET", "/v1/repositories/"+repoID+"/events", tok, nil).JSON(t)["items"].([]any)
 	if len(items) < 3 || items[0].(map[string]any)["scan_id"] != scanID || items[0].(map[string]any)["kind"] != "scan_started" {
 		t.Fatalf("repository events: %v", items)

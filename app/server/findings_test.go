@@ -139,8 +139,7 @@ func idsWhere(fs []store.Finding, keep func(*store.Finding) bool, srt string) []
 // and per-status counts, multi-value and rule filters, group by rule, scan
 // comparison, and hostile parameters answered in the envelope.
 func TestFindingsListsSortCountAndPage(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	const n = 120
 	fx := seedFindings(t, h, tok, n)
 	all := func(*store.Finding) bool { return true }
@@ -296,8 +295,7 @@ func TestFindingsListsSortCountAndPage(t *testing.T) {
 // TestBulkTriageByFilter triages every match of a filter in one request,
 // with history and owner scoping, and refuses what it must.
 func TestBulkTriageByFilter(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	const n = 90
 	fx := seedFindings(t, h, tok, n)
 	match := func(f *store.Finding) bool {

@@ -1,16 +1,20 @@
 package server
 
 import (
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
-func TestGitPushRemote(t *testing.T) {
+// gitWork commits files to a new work tree and returns a runner of git in
+// it: a fixed identity, no prompts, the work tree as HOME. Without a git
+// client the test is skipped (a failure under CI).
+func gitWork(t *testing.T, files map[string]string) func(args ...string) (string, error) {
+	t.Helper()
 	gitBin, err := exec.LookPath("git")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -18,24 +22,6 @@ func TestGitPushRemote(t *testing.T) {
 		}
 		t.Skip("no git client on this machine")
 	}
-	// Debug level: every log line the server can write about these requests.
-	h := newHarness(t, map[string]string{"VEGA_LOG_LEVEL": "debug"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.HTTP.Listener(ln)
-	tok := h.debugToken()
-	pid := h.project(tok, "pushed")
-
-	r := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": pid, "repository_name": "api"})
-	if r.Status != 201 {
-		t.Fatalf("create upload: %d %s", r.Status, r.Body)
-	}
-	up := r.JSON(t)
-	remote, _ := url.Parse(up["remote_url"].(string))
-	remote.Host = ln.Addr().String()
-
 	work := t.TempDir()
 	git := func(args ...string) (string, error) {
 		cmd := exec.Command(gitBin, args...)
@@ -45,14 +31,34 @@ func TestGitPushRemote(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	os.MkdirAll(filepath.Join(work, "cmd"), 0o755)
-	os.WriteFile(filepath.Join(work, "go.mod"), []byte("module example.com/api\n\nrequire github.com/gin-gonic/gin v1.9.0\n"), 0o644)
-	os.WriteFile(filepath.Join(work, "cmd", "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	srctree.WriteFiles(t, work, files)
 	for _, args := range [][]string{{"init", "-q", "-b", "work"}, {"add", "."}, {"commit", "-q", "-m", "first"}} {
 		if out, err := git(args...); err != nil {
 			t.Fatalf("git %v: %v %s", args, err, out)
 		}
 	}
+	return git
+}
+
+func TestGitPushRemote(t *testing.T) {
+	git := gitWork(t, map[string]string{
+		"go.mod":      "module example.com/api\n\nrequire github.com/gin-gonic/gin v1.9.0\n",
+		"cmd/main.go": "package main\n\nfunc main() {}\n",
+	})
+	// Debug level: every log line the server can write about these requests.
+	h := newHarness(t, map[string]string{"VEGA_LOG_LEVEL": "debug"})
+	addr := h.serve()
+	tok := h.debugToken()
+	pid := h.project(tok, "pushed")
+
+	r := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": pid, "repository_name": "api"})
+	if r.Status != 201 {
+		t.Fatalf("create upload: %d %s", r.Status, r.Body)
+	}
+	up := r.JSON(t)
+	remote, _ := url.Parse(up["remote_url"].(string))
+	remote.Host = addr
+
 	if out, err := git("push", remote.String(), "HEAD:main"); err != nil {
 		t.Fatalf("git push: %v\n%s", err, out)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -85,6 +84,14 @@ func newHarness(t testing.TB, extraEnv map[string]string, opts ...Option) *harne
 	return &harness{t: t, app: a, env: env, logs: logs, aws: aws}
 }
 
+// rootHarness is the api role with the default configuration, and an access
+// token of its root (debug) account: where most API tests start.
+func rootHarness(t testing.TB) (*harness, string) {
+	t.Helper()
+	h := newHarness(t, nil)
+	return h, h.debugToken()
+}
+
 // runBackground starts the api role's background work (scan pool, sweeps)
 // until the test ends, as Serve does once it listens.
 func (h *harness) runBackground() {
@@ -139,38 +146,31 @@ func (h *harness) addressed(req *http.Request) *http.Request {
 	return req
 }
 
+// client signs in and makes users and projects through this harness.
+func (h *harness) client() apitest.Client { return apitest.Client{TB: h.t, Send: h.do} }
+
 // login signs in and returns the access and refresh tokens.
 func (h *harness) login(email, password string) (string, string) {
 	h.t.Helper()
-	r := h.do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
-	if r.Status != 200 {
-		h.t.Fatalf("login %s: %d %s", email, r.Status, r.Body)
-	}
-	m := r.JSON(h.t)
-	return m["access_token"].(string), m["refresh_token"].(string)
+	return h.client().Login(email, password)
 }
 
-func (h *harness) debugToken() string {
-	a, _ := h.login(config.DefaultDebugEmail, config.DefaultDebugPassword)
-	return a
-}
+func (h *harness) debugToken() string { h.t.Helper(); return h.client().DebugToken() }
 
 // newUser creates a plain user through the API and returns their access token.
 func (h *harness) newUser(rootToken, email string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
-	if r.Status != 201 {
-		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	a, _ := h.login(email, "correct horse battery")
-	return a
+	return h.client().NewUser(rootToken, email)
+}
+
+// create posts body to path, wants 201 and returns the created resource's field.
+func (h *harness) create(what, token, path string, body any, field string) string {
+	h.t.Helper()
+	return h.client().Create(what, token, path, body, field)
 }
 
 // doRaw sends a raw body with an explicit content type.
 func (h *harness) doRaw(method, path, contentType, body string) response {
 	h.t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Connection", "close")
-	return h.send(req)
+	return h.do(method, path, "", body, "Content-Type", contentType)
 }

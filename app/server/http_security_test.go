@@ -247,13 +247,7 @@ func TestStalledHeadersAreCutOff(t *testing.T) {
 	}
 	const short = 700 * time.Millisecond
 	srv.ReadTimeout = short // only the test shortens it
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.HTTP.Listener(ln)
-	t.Cleanup(func() { h.app.HTTP.Shutdown() })
-	addr := ln.Addr().String()
+	addr := h.serve()
 
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"archive/zip"
-	"bytes"
 	"crypto/rand"
 	"fmt"
 	"os"
@@ -17,6 +15,7 @@ import (
 	"github.com/vegasec/vega/app/ingest"
 	"github.com/vegasec/vega/store"
 	"github.com/vegasec/vega/store/blob"
+	"github.com/vegasec/vega/testutil/srctree"
 )
 
 // Regression tests for the input and storage items of the hostile-user probe
@@ -98,8 +97,7 @@ func TestUploadForAGitRepositoryIsRefusedBeforeStaging(t *testing.T) {
 // writes a killed process left, but never an upload that is fresh, still
 // streaming, or being ingested.
 func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	ctx := t.Context()
 	me := h.do("GET", "/v1/auth/me", root, nil).JSON(t)["id"].(string)
 	pid := h.project(root, "p")
@@ -177,8 +175,7 @@ func TestCleanupRemovesStaleStagedUploads(t *testing.T) {
 // address, the repository's ingest error is the same, so adding repositories
 // is no oracle for internal DNS names.
 func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "dns")
 	answers := map[string]map[string]any{}
 	for _, host := range []string{"localhost", "vega-no-such-host.invalid"} {
@@ -202,11 +199,8 @@ func TestGitHostErrorsAreNoDNSOracle(t *testing.T) {
 
 // A 10 KB ID in a URL (or path in a query) is not echoed whole.
 func TestEchoedIDsAreCapped(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
-	pid := h.project(tok, "echo")
-	repo := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repo)
+	h, tok := rootHarness(t)
+	repo := h.ingestedRepo(tok, "echo", "r", map[string]string{"a.txt": "a"})
 	long := strings.Repeat("Z", 10_000)
 	for _, p := range []string{
 		"/v1/projects/prj_" + long,
@@ -239,8 +233,7 @@ func TestEchoedIDsAreCapped(t *testing.T) {
 // Names reject control and bidirectional/invisible formatting characters
 // with validation_failed naming the field; display names are capped.
 func TestNamesRefuseInvisibleCharacters(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	pid := h.project(root, "names")
 	userID := h.do("POST", "/v1/users", root, map[string]any{"email": "named@example.com", "password": "correct horse battery"}).JSON(t)["id"].(string)
 	wantField := func(what string, r response, field string) {
@@ -339,18 +332,12 @@ func TestProjectAndRepositoryQuotas(t *testing.T) {
 // file) is much larger than the upload: what the last check, once the real
 // size is known, exists for.
 func manyFilesZip(t *testing.T, dir string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	files := map[string]string{}
 	for i := range 400 {
-		name := fmt.Sprintf("f%03d.txt", i)
-		w, _ := zw.Create(name)
-		w.Write([]byte("x"))
-		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files[fmt.Sprintf("f%03d.txt", i)] = "x"
 	}
-	zw.Close()
-	return buf.Bytes()
+	srctree.WriteFiles(t, dir, files)
+	return zipOf(t, files)
 }
 
 func TestStoredBytesQuota(t *testing.T) {

@@ -1,18 +1,14 @@
 package server
 
 import (
-	"net"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestOpsRoutes(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	user := h.newUser(root, "plain@example.com")
 	for _, p := range []string{"/v1/ops/workers", "/v1/ops/limits", "/v1/ops/queue"} {
 		if r := h.do("GET", p, user, nil); r.Status != 403 || r.ErrCode(t) != "forbidden" {
@@ -28,9 +24,7 @@ func TestOpsRoutes(t *testing.T) {
 
 	// Blobs whose rows are gone (a crash between the two deletes) are swept;
 	// live ones are kept.
-	pid := h.project(root, "keep")
-	repoID := h.upload(root, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"a.txt": "a"})).JSON(t)["id"].(string)
-	h.waitIngest(root, repoID)
+	repoID := h.ingestedRepo(root, "keep", "r", map[string]string{"a.txt": "a"})
 	ctx := t.Context()
 	orphans := []string{"snapshots/repo_01J0000000000000000000000X/snap_01J0000000000000000000000X.zip", "scans/scan_01J0000000000000000000000X/report.json",
 		"uploads/repo_01J0000000000000000000000Y.archive"}
@@ -57,19 +51,9 @@ func TestOpsRoutes(t *testing.T) {
 }
 
 func TestExpiredPushRemoteIsRefused(t *testing.T) {
-	gitBin, err := exec.LookPath("git")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("git is required under CI")
-		}
-		t.Skip("no git client")
-	}
+	git := gitWork(t, map[string]string{"a.txt": "a"})
 	h := newHarness(t, map[string]string{"VEGA_GIT_UPLOAD_TTL_SECONDS": "1"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go h.app.HTTP.Listener(ln)
+	addr := h.serve()
 	tok := h.debugToken()
 	up := h.do("POST", "/v1/git-uploads", tok, map[string]string{"project_id": h.project(tok, "p"), "repository_name": "late"}).JSON(t)
 	time.Sleep(1100 * time.Millisecond)
@@ -77,20 +61,8 @@ func TestExpiredPushRemoteIsRefused(t *testing.T) {
 		t.Fatalf("status after expiry: %v", got["status"])
 	}
 	remote, _ := url.Parse(up["remote_url"].(string))
-	remote.Host = ln.Addr().String()
-	work := t.TempDir()
-	os.WriteFile(work+"/a.txt", []byte("a"), 0o644)
-	for _, args := range [][]string{{"init", "-q"}, {"add", "."}, {"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "x"}} {
-		cmd := exec.Command(gitBin, args...)
-		cmd.Dir = work
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v %s", args, err, out)
-		}
-	}
-	cmd := exec.Command(gitBin, "push", remote.String(), "HEAD:main")
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
-	if out, err := cmd.CombinedOutput(); err == nil {
+	remote.Host = addr
+	if out, err := git("push", remote.String(), "HEAD:main"); err == nil {
 		t.Fatalf("push to an expired remote accepted:\n%s", out)
 	}
 }

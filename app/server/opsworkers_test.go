@@ -11,18 +11,9 @@ import (
 // /v1/ops/workers shows each worker's mode and the runner tasks it watches,
 // by task ID: the account and cluster in the ARN stay out of the API.
 func TestOpsWorkersShowModeAndTasks(t *testing.T) {
-	h := newHarness(t, nil)
-	h.runBackground()
-	root := h.debugToken()
-	pid := h.project(root, "ops")
-	r := h.upload(root, "/v1/projects/"+pid+"/repositories", "app", zipOf(t, map[string]string{"main.py": "print(1)\n"}))
-	repoID := r.JSON(t)["id"].(string)
-	h.waitIngest(root, repoID)
-	s := h.do("POST", "/v1/repositories/"+repoID+"/scans", root, map[string]any{"engines": []string{"secrets"}})
-	if s.Status != 202 {
-		t.Fatalf("scan: %d %s", s.Status, s.Body)
-	}
-	scanID := s.JSON(t)["id"].(string)
+	h, root := scanHarness(t)
+	repoID := h.ingestedRepo(root, "ops", "app", map[string]string{"main.py": "print(1)\n"})
+	scanID := h.startScan(root, repoID, map[string]any{"engines": []string{"secrets"}})
 	// Settled, so its attempt no longer moves.
 	h.waitScan(root, scanID, 3*time.Minute)
 	ctx := t.Context()
@@ -40,7 +31,7 @@ func TestOpsWorkersShowModeAndTasks(t *testing.T) {
 		ECSTaskARN: "arn:aws:ecs:eu-west-1:123456789012:task/vega-prod/0f1e2d3c4b5a", Status: store.JobRunning}); err != nil {
 		t.Fatal(err)
 	}
-	r = h.do("GET", "/v1/ops/workers", root, nil)
+	r := h.do("GET", "/v1/ops/workers", root, nil)
 	if r.Status != 200 || strings.Contains(string(r.Body), "arn:aws") || strings.Contains(string(r.Body), "123456789012") {
 		t.Fatalf("workers: %d %s", r.Status, r.Body)
 	}

@@ -14,8 +14,7 @@ import (
 // repository, a 30-day trend rebuilt from finding history), a repository's
 // overview, and each scan's changes since the previous complete scan.
 func TestOverviewsAndScanChanges(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	const n = 60
 	fx := seedFindings(t, h, tok, n)
 	ctx := context.Background()

@@ -11,8 +11,7 @@ import (
 // kept as a version; restoring brings back an earlier content and is itself
 // a version; another user sees none of them.
 func TestThreatProfileVersionsRestore(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	id := h.repository(tok, map[string]string{"app/package.json": `{"dependencies": {"express": "^4.18.0"}}`, "app/index.js": "require('express')\n"})
 	base := "/v1/repositories/" + id + "/threat-profile"
 	var tp map[string]any

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,11 +42,7 @@ func (h *harness) upload(token, path, name string, archive []byte) response {
 	fw, _ := mw.CreateFormFile("archive", "source.zip")
 	fw.Write(archive)
 	mw.Close()
-	req := httptest.NewRequest("POST", path, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Connection", "close")
-	return h.send(req)
+	return h.do("POST", path, token, body.Bytes(), "Content-Type", mw.FormDataContentType())
 }
 
 // waitIngest polls the repository until its ingest ends.
@@ -65,18 +60,30 @@ func (h *harness) waitIngest(token, repoID string) map[string]any {
 	return nil
 }
 
+// ingestedRepo creates a project, uploads files to it as the repository
+// name, waits for a ready ingest and returns the repository ID.
+func (h *harness) ingestedRepo(tok, project, name string, files map[string]string) string {
+	h.t.Helper()
+	pid := h.project(tok, project)
+	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", name, zipOf(h.t, files))
+	if r.Status != 201 {
+		h.t.Fatalf("upload: %d %s", r.Status, r.Body)
+	}
+	repoID := r.JSON(h.t)["id"].(string)
+	if done := h.waitIngest(tok, repoID); done["ingest_status"] != "ready" {
+		h.t.Fatalf("ingest: %v", done)
+	}
+	return repoID
+}
+
+// project creates a project and returns its ID.
 func (h *harness) project(token, name string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/projects", token, map[string]string{"name": name})
-	if r.Status != 201 {
-		h.t.Fatalf("create project: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["id"].(string)
+	return h.create("project", token, "/v1/projects", map[string]string{"name": name}, "id")
 }
 
 func TestArchiveRepositoryLifecycle(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "shop")
 	archive := zipOf(t, map[string]string{
 		"shop-main/package.json":        `{"dependencies": {"express": "^4.18.0", "pg": "^8"}}`,
@@ -246,8 +253,7 @@ func TestUploadTooLargeIsCutOff(t *testing.T) {
 }
 
 func TestGitURLValidation(t *testing.T) {
-	h := newHarness(t, nil)
-	tok := h.debugToken()
+	h, tok := rootHarness(t)
 	pid := h.project(tok, "git")
 	for _, u := range []string{"ftp://example.com/x.git", "file:///etc", "git@github.com:a/b.git", "", "https://"} {
 		r := h.do("POST", "/v1/projects/"+pid+"/repositories", tok, map[string]string{"git_url": u})

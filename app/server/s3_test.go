@@ -52,26 +52,11 @@ func s3App(t testing.TB, extra map[string]string) *harness {
 // scanned uploads a repository with a leaked key, ingests and scans it.
 func (h *harness) scanned(tok, project string) (repoID, scanID string) {
 	h.t.Helper()
-	pid := h.project(tok, project)
-	r := h.upload(tok, "/v1/projects/"+pid+"/repositories", "app", zipOf(h.t, map[string]string{
+	repoID = h.ingestedRepo(tok, project, "app", map[string]string{
 		"config.py":   "DEBUG = False\n" + srctree.AWSKeyLine(1) + "\n",
 		"src/main.py": "print('hello')\n",
-	}))
-	if r.Status != 201 {
-		h.t.Fatalf("upload: %d %s", r.Status, r.Body)
-	}
-	repoID = r.JSON(h.t)["id"].(string)
-	if done := h.waitIngest(tok, repoID); done["ingest_status"] != "ready" {
-		h.t.Fatalf("ingest: %v", done)
-	}
-	s := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{"engines": []string{"secrets"}})
-	if s.Status != 202 {
-		h.t.Fatalf("scan: %d %s", s.Status, s.Body)
-	}
-	scanID = s.JSON(h.t)["id"].(string)
-	if done := h.waitScan(tok, scanID, time.Minute); done["status"] != "completed" {
-		h.t.Fatalf("scan: %v", done)
-	}
+	})
+	scanID = h.completedScan(tok, repoID, map[string]any{"engines": []string{"secrets"}})
 	// Artifacts are stored after the scan ends (summary.json records how).
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		s := h.do("GET", "/v1/scans/"+scanID, tok, nil).JSON(h.t)

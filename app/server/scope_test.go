@@ -1,33 +1,47 @@
 package server
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/vegasec/vega/testutil/srctree"
 )
 
-// scanHarness is the api role with its scan pool running.
+// scanHarness is the api role with its scan pool running, and a root
+// access token.
 func scanHarness(t *testing.T) (*harness, string) {
 	t.Helper()
-	h := newHarness(t, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); h.app.features.drain() })
-	h.app.features.start(ctx)
-	return h, h.debugToken()
+	h, tok := rootHarness(t)
+	h.runBackground()
+	return h, tok
 }
 
 // repository uploads files as a new repository, waits for its ingest and
 // returns the repository ID.
 func (h *harness) repository(tok string, files map[string]string) string {
 	h.t.Helper()
-	pid := h.project(tok, "p"+time.Now().Format("150405.000000"))
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(h.t, files)).JSON(h.t)["id"].(string)
-	if r := h.waitIngest(tok, repoID); r["ingest_status"] != "ready" {
-		h.t.Fatalf("ingest: %v", r)
+	return h.ingestedRepo(tok, "p"+time.Now().Format("150405.000000"), "r", files)
+}
+
+// startScan starts a scan of the repository with body and returns its ID.
+func (h *harness) startScan(tok, repoID string, body map[string]any) string {
+	h.t.Helper()
+	r := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, body)
+	if r.Status != 202 {
+		h.t.Fatalf("start scan: %d %s", r.Status, r.Body)
 	}
-	return repoID
+	return r.JSON(h.t)["id"].(string)
+}
+
+// completedScan starts a scan and waits for it to complete; it fails the
+// test when the scan ends otherwise. It returns the scan's ID.
+func (h *harness) completedScan(tok, repoID string, body map[string]any) string {
+	h.t.Helper()
+	id := h.startScan(tok, repoID, body)
+	if done := h.waitScan(tok, id, time.Minute); done["status"] != "completed" {
+		h.t.Fatalf("scan: %v", done)
+	}
+	return id
 }
 
 // scan runs a scan with body to completion and returns it once its
@@ -35,14 +49,7 @@ func (h *harness) repository(tok string, files map[string]string) string {
 // runner's "artifacts" stage is recorded last).
 func (h *harness) scan(tok, repoID string, body map[string]any) map[string]any {
 	h.t.Helper()
-	r := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, body)
-	if r.Status != 202 {
-		h.t.Fatalf("start scan: %d %s", r.Status, r.Body)
-	}
-	id := r.JSON(h.t)["id"].(string)
-	if done := h.waitScan(tok, id, time.Minute); done["status"] != "completed" {
-		h.t.Fatalf("scan: %v", done)
-	}
+	id := h.completedScan(tok, repoID, body)
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		s := h.do("GET", "/v1/scans/"+id, tok, nil).JSON(h.t)
 		for _, st := range s["stages"].([]any) {

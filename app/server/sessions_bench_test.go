@@ -7,6 +7,23 @@ import (
 	"github.com/vegasec/vega/app/config"
 )
 
+// in is a copy of h whose failures go to the sub-benchmark b.
+func (h *harness) in(b *testing.B) *harness {
+	hb := *h
+	hb.t = b
+	return &hb
+}
+
+// benchGet measures GET path with token through h, each answer a 200.
+func (h *harness) benchGet(b *testing.B, path, token string) {
+	hb := h.in(b)
+	for b.Loop() {
+		if r := hb.do("GET", path, token, nil); r.Status != 200 {
+			b.Fatalf("%d %s", r.Status, r.Body)
+		}
+	}
+}
+
 // BenchmarkAuthenticatedRequest measures what authentication costs a request
 // through the real router: /v1/healthz (no credential) is the baseline, then
 // GET /v1/auth/me with an access token (one GetSessionUser read: user, live
@@ -22,19 +39,10 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		{"me with an access token", "/v1/auth/me", access},
 		{"me with an API key", "/v1/auth/me", key},
 	} {
-		b.Run(c.name, func(b *testing.B) {
-			hb := *h
-			hb.t = b
-			for b.Loop() {
-				if r := hb.do("GET", c.path, c.token, nil); r.Status != 200 {
-					b.Fatalf("%d %s", r.Status, r.Body)
-				}
-			}
-		})
+		b.Run(c.name, func(b *testing.B) { h.benchGet(b, c.path, c.token) })
 	}
 	b.Run("refresh with the cookie (page-load restore)", func(b *testing.B) {
-		hb := *h
-		hb.t = b
+		hb := h.in(b)
 		for b.Loop() {
 			r := hb.do("POST", "/v1/auth/refresh", "", nil, "Cookie", api.RefreshCookie+"="+refresh)
 			if r.Status != 200 {

@@ -14,32 +14,25 @@ import (
 	"time"
 
 	"github.com/vegasec/vega/app/api"
+	"github.com/vegasec/vega/testutil/apitest"
 )
 
 // Regression tests for session revocation (issue 15): each one performs the
 // attack through the real router, on bolt and (VEGA_TEST_STORE=postgres) on
 // Postgres.
 
-const userPassword = "correct horse battery"
+const userPassword = apitest.UserPassword
 
 // createUser makes a plain user through the API and returns its ID.
 func (h *harness) createUser(rootToken, email, password string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": password})
-	if r.Status != 201 {
-		h.t.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["id"].(string)
+	return h.create("user", rootToken, "/v1/users", map[string]any{"email": email, "password": password}, "id")
 }
 
 // apiKey creates an API key for the bearer and returns its secret.
 func (h *harness) apiKey(token, name string) string {
 	h.t.Helper()
-	r := h.do("POST", "/v1/api-keys", token, map[string]string{"name": name})
-	if r.Status != 201 {
-		h.t.Fatalf("create API key: %d %s", r.Status, r.Body)
-	}
-	return r.JSON(h.t)["secret"].(string)
+	return h.create("API key", token, "/v1/api-keys", map[string]string{"name": name}, "secret")
 }
 
 // status is the answer to GET /v1/auth/me with a bearer credential.
@@ -62,8 +55,7 @@ func wantStatus(t *testing.T, what string, got, want int) {
 }
 
 func TestPasswordResetEvictsEveryCredential(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	id := h.createUser(root, "victim@example.com", userPassword)
 	access, refresh := h.login("victim@example.com", userPassword)
 	key := h.apiKey(access, "laptop")
@@ -102,8 +94,7 @@ func TestPasswordResetEvictsEveryCredential(t *testing.T) {
 }
 
 func TestRevokeSessions(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	id := h.createUser(root, "alice@example.com", userPassword)
 	a1, r1 := h.login("alice@example.com", userPassword) // laptop
 	a2, r2 := h.login("alice@example.com", userPassword) // phone
@@ -146,8 +137,7 @@ func TestRevokeSessions(t *testing.T) {
 }
 
 func TestLogoutEndsTheAccessToken(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	h.createUser(root, "bob@example.com", userPassword)
 	a1, r1 := h.login("bob@example.com", userPassword)
 	a2, r2 := h.login("bob@example.com", userPassword) // another device
@@ -251,8 +241,7 @@ func TestRefreshCookie(t *testing.T) {
 }
 
 func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	pw72 := strings.Repeat("p", 60) + "0123456789AB" // 72 bytes: all bcrypt reads
 	h.createUser(root, "long@example.com", pw72)
 	login := func(pw string) response {
@@ -274,8 +263,15 @@ func TestLoginRefusesPasswordsLongerThanBcryptReads(t *testing.T) {
 }
 
 // listen serves the app on a real loopback socket, for tests that need a
-// client address or read a response as it streams.
+// client address or read a response as it streams, and returns its base URL.
 func (h *harness) listen() string {
+	h.t.Helper()
+	return "http://" + h.serve()
+}
+
+// serve serves the app on a loopback socket until the test ends and returns
+// the socket's host:port, for clients that speak raw TCP or git.
+func (h *harness) serve() string {
 	h.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -283,7 +279,7 @@ func (h *harness) listen() string {
 	}
 	go func() { _ = h.app.HTTP.Listener(ln) }()
 	h.t.Cleanup(func() { _ = h.app.HTTP.ShutdownWithTimeout(5 * time.Second) })
-	return "http://" + ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // clientFrom connects from a given loopback address (127.0.0.2, …), which the
@@ -421,16 +417,13 @@ func closesWithin(t *testing.T, rd *bufio.Reader, limit time.Duration, what stri
 }
 
 func TestRevocationEndsOpenEventStreams(t *testing.T) {
-	h := newHarness(t, nil)
-	root := h.debugToken()
+	h, root := rootHarness(t)
 	uid := h.createUser(root, "watcher@example.com", userPassword)
 	tok, _ := h.login("watcher@example.com", userPassword)
-	pid := h.project(tok, "watched")
-	repoID := h.upload(tok, "/v1/projects/"+pid+"/repositories", "r", zipOf(t, map[string]string{"main.py": "print(1)\n"})).JSON(t)["id"].(string)
-	h.waitIngest(tok, repoID)
+	repoID := h.ingestedRepo(tok, "watched", "r", map[string]string{"main.py": "print(1)\n"})
 	// No dispatcher runs in this harness, so the scan stays queued and its
 	// stream stays open until something ends it.
-	scanID := h.do("POST", "/v1/repositories/"+repoID+"/scans", tok, map[string]any{}).JSON(t)["id"].(string)
+	scanID := h.startScan(tok, repoID, map[string]any{})
 	base := h.listen()
 
 	cases := []struct {

@@ -5,8 +5,7 @@ import "testing"
 // honor_suppressions is on for a new project, can be switched with PUT on
 // its own, survives a rename, and a non-boolean is refused.
 func TestProjectHonorSuppressionsSetting(t *testing.T) {
-	h := newHarness(t, nil)
-	me := h.debugToken()
+	h, me := rootHarness(t)
 	r := h.do("POST", "/v1/projects", me, map[string]string{"name": "audit"})
 	if r.Status != 201 || r.JSON(t)["honor_suppressions"] != true {
 		t.Fatalf("create: %d %s", r.Status, r.Body)

@@ -26,6 +26,8 @@ type Harness struct {
 	T   testing.TB
 	App *server.App
 	Env *server.Env
+	// Login, DebugToken, NewUser and Create sign in and make users.
+	apitest.Client
 }
 
 // New builds the api role from vars (VEGA_* variables; the data directory
@@ -75,7 +77,9 @@ func New(t testing.TB, vars map[string]string) *Harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close(); env.Close() })
-	return &Harness{T: t, App: a, Env: env}
+	h := &Harness{T: t, App: a, Env: env}
+	h.Client = apitest.Client{TB: t, Send: h.Do}
+	return h
 }
 
 // Response is a whole response (testutil/apitest: JSON, ErrCode).
@@ -104,33 +108,4 @@ func (h *Harness) Open(req *http.Request) *http.Response {
 		h.T.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	return res
-}
-
-// Login signs in with the custom provider and returns the access and
-// refresh tokens.
-func (h *Harness) Login(email, password string) (access, refresh string) {
-	h.T.Helper()
-	r := h.Do("POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password})
-	if r.Status != 200 {
-		h.T.Fatalf("login %s: %d %s", email, r.Status, r.Body)
-	}
-	m := r.JSON(h.T)
-	return m["access_token"].(string), m["refresh_token"].(string)
-}
-
-// DebugToken is an access token of the built-in debug account (root).
-func (h *Harness) DebugToken() string {
-	a, _ := h.Login(config.DefaultDebugEmail, config.DefaultDebugPassword)
-	return a
-}
-
-// NewUser creates a plain user through the API and returns their access token.
-func (h *Harness) NewUser(rootToken, email string) string {
-	h.T.Helper()
-	r := h.Do("POST", "/v1/users", rootToken, map[string]any{"email": email, "password": "correct horse battery"})
-	if r.Status != 201 {
-		h.T.Fatalf("create user: %d %s", r.Status, r.Body)
-	}
-	a, _ := h.Login(email, "correct horse battery")
-	return a
 }
