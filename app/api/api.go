@@ -65,6 +65,12 @@ func NewRouter(d Deps) *Router {
 	app := fiber.New(fiber.Config{
 		AppName:               "vega",
 		DisableStartupMessage: true,
+		// Strings from the context (params, headers, query, locals set from
+		// them) are copies, not views of fasthttp's reused buffers: an SSE
+		// stream keeps its scan ID and credential after the handler returns,
+		// and a pooled context reused by another request once rewrote a
+		// live stream's scan ID to another scan's (docs/architecture.md).
+		Immutable: true,
 		// Bodies above BodyLimit are streamed to the handler instead of being
 		// buffered, so a 1 GiB upload never sits in memory.
 		StreamRequestBody: true,
