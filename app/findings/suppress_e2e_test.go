@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/vegasec/vega/app/engine"
+	"github.com/vegasec/vega/app/engine/enginetest"
 	"github.com/vegasec/vega/app/engine/secrets"
 	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/app/scans/scantest"
 	"github.com/vegasec/vega/store"
-	"github.com/vegasec/vega/testutil/enginetest"
 )
 
 // The real secrets engine on a tree, recorded: the suppressed secret is
@@ -37,7 +37,7 @@ func TestSecretsSuppressionEndToEnd(t *testing.T) {
 			}
 			rec := findings.NewRecorder(env.Store, s, nil)
 			var last *store.Finding
-			for _, rep := range got.Reports() {
+			for _, rep := range got.Reports {
 				x, err := rec.Record(ctx, secrets.Name, rep)
 				if err != nil {
 					t.Fatal(err)
@@ -45,7 +45,7 @@ func TestSecretsSuppressionEndToEnd(t *testing.T) {
 				last = x
 			}
 			if last == nil {
-				t.Fatalf("no finding; reports %+v", got.Reports())
+				t.Fatalf("no finding; reports %+v", got.Reports)
 			}
 			return last
 		}
