@@ -29,6 +29,9 @@ type procTemp struct {
 const (
 	procTempPrefix = "proc-"
 	procTempLock   = ".lock"
+	// procTempStaging names a process directory before it is locked; a
+	// process killed in that instant leaves one empty directory behind.
+	procTempStaging = "new-proc-"
 )
 
 // IsProcessTempLock says whether rel (slash- or OS-separated, relative to
@@ -49,15 +52,28 @@ func openProcTemp(root string, log *slog.Logger) *procTemp {
 		return &procTemp{}
 	}
 	sweepDeadProcTemps(root, log)
-	dir := filepath.Join(root, procTempPrefix+strings.ToLower(store.NewID("")))
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		log.Warn("temporary directory", "dir", dir, "err", err)
+	// The directory is made and locked under a name the sweep ignores, then
+	// renamed into place: a proc-* directory is never seen unlocked, so a
+	// worker starting at the same moment cannot sweep it away before its
+	// lock is taken (the lock is on the file, so it survives the rename).
+	id := strings.ToLower(store.NewID(""))
+	staging := filepath.Join(root, procTempStaging+id)
+	dir := filepath.Join(root, procTempPrefix+id)
+	if err := os.Mkdir(staging, 0o700); err != nil {
+		log.Warn("temporary directory", "dir", staging, "err", err)
 		return &procTemp{}
 	}
-	f, err := lockDir(dir)
+	f, err := lockDir(staging)
+	if err == nil {
+		err = os.Rename(staging, dir)
+	}
 	if err != nil {
-		log.Warn("temporary directory lock", "dir", dir, "err", err)
-		return &procTemp{dir: dir}
+		log.Warn("temporary directory", "dir", dir, "err", err)
+		if f != nil {
+			_ = f.Close()
+		}
+		_ = os.RemoveAll(staging)
+		return &procTemp{}
 	}
 	return &procTemp{dir: dir, lock: f}
 }

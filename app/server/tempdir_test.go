@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -47,5 +48,34 @@ func TestProcTempSweepsOnlyDeadProcesses(t *testing.T) {
 	next.close()
 	if left, _ := os.ReadDir(root); len(left) != 1 {
 		t.Fatalf("after both closed: %v", left)
+	}
+}
+
+// Processes that start together on one data directory (workers) each keep a
+// locked directory of their own: one's sweep never removes another's new
+// directory in the moment before its lock is taken.
+func TestProcTempConcurrentStartsKeepTheirDirectories(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for round := 0; round < 20; round++ {
+		root := t.TempDir()
+		const n = 8
+		got := make([]*procTemp, n)
+		var wg sync.WaitGroup
+		for i := range got {
+			wg.Add(1)
+			go func() { defer wg.Done(); got[i] = openProcTemp(root, log) }()
+		}
+		wg.Wait()
+		for i, p := range got {
+			if p.dir == "" || p.lock == nil {
+				t.Fatalf("round %d: process %d has no locked directory (%q)", round, i, p.dir)
+			}
+			if _, err := os.Stat(p.dir); err != nil {
+				t.Fatalf("round %d: process %d lost its directory: %v", round, i, err)
+			}
+		}
+		for _, p := range got {
+			p.close()
+		}
 	}
 }
