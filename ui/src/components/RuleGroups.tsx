@@ -29,14 +29,40 @@ export function RuleGroups({ scope, filters, load }: { scope: FindingsScope; fil
       </thead>
       <tbody>
         {rules.data.items.map((r) => (
-          <RuleRow key={r.rule_id} rule={r.rule_id} severity={r.severity} count={r.count} expanded={open === r.rule_id} onToggle={() => setOpen(open === r.rule_id ? null : r.rule_id)} load={() => load({ ...filters, rule: r.rule_id, limit: 50 })} />
+          <RuleRow
+            key={r.rule_id}
+            rule={r.rule_id}
+            severity={r.severity}
+            count={r.count}
+            expanded={open === r.rule_id}
+            onToggle={() => setOpen(open === r.rule_id ? null : r.rule_id)}
+            load={() => load({ ...filters, rule: r.rule_id, limit: 50 })}
+            query={JSON.stringify(filters)}
+          />
         ))}
       </tbody>
     </table>
   );
 }
 
-function RuleRow({ rule, severity, count, expanded, onToggle, load }: { rule: string; severity: Parameters<typeof SeverityBadge>[0]['severity']; count: number; expanded: boolean; onToggle: () => void; load: () => Promise<FindingListPage> }) {
+function RuleRow({
+  rule,
+  severity,
+  count,
+  expanded,
+  onToggle,
+  load,
+  query,
+}: {
+  rule: string;
+  severity: Parameters<typeof SeverityBadge>[0]['severity'];
+  count: number;
+  expanded: boolean;
+  onToggle: () => void;
+  load: () => Promise<FindingListPage>;
+  /** The list's filters: an open rule's findings reload when they change. */
+  query: string;
+}) {
   const [params] = useSearchParams();
   const bySeverity = new URLSearchParams(params);
   bySeverity.set('severity', severity);
@@ -58,7 +84,7 @@ function RuleRow({ rule, severity, count, expanded, onToggle, load }: { rule: st
       {expanded && (
         <tr>
           <td colSpan={3}>
-            <RuleFindings load={load} />
+            <RuleFindings load={load} query={query} />
           </td>
         </tr>
       )}
@@ -66,8 +92,9 @@ function RuleRow({ rule, severity, count, expanded, onToggle, load }: { rule: st
   );
 }
 
-function RuleFindings({ load }: { load: () => Promise<FindingListPage> }) {
-  const page = useAsync(load, []);
+function RuleFindings({ load, query }: { load: () => Promise<FindingListPage>; query: string }) {
+  const page = useAsync(load, [query]);
+  if (page.error !== undefined && !page.data) return <ErrorState error={page.error} onRetry={() => page.reload()} />;
   if (!page.data) return <Loading label="Loading findings…" />;
   return (
     <ul className="rule-findings">
