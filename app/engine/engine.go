@@ -20,8 +20,13 @@ type Report struct {
 	Key string `json:"key,omitempty"`
 	// StableKey says Key is stable across scans (e.g. rule + secret hash) and
 	// may join the cross-scan fingerprint.
-	StableKey      bool             `json:"-"`
-	Title          string           `json:"title"`
+	StableKey bool   `json:"-"`
+	Title     string `json:"title"`
+	// FormerTitle is the title as the engine used to write it, when it now
+	// rewrites it (Codex strips the finding's own path from model titles,
+	// docs/findings.md "Codex titles"). Findings stored before were
+	// fingerprinted with it: the recorder finds them by it and re-keys them.
+	FormerTitle    string           `json:"-"`
 	Severity       string           `json:"severity"`
 	Confidence     string           `json:"confidence"`
 	Category       string           `json:"category"`

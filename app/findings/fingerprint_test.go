@@ -86,3 +86,59 @@ func legacyFingerprintIsReKeyed(t *testing.T, open func(testing.TB) *scantest.En
 		t.Fatalf("%d findings, want the one", len(all))
 	}
 }
+
+func TestFormerTitleIsReKeyed(t *testing.T) { scantest.Stores(t, formerTitleIsReKeyed) }
+
+// formerTitleIsReKeyed: a Codex finding triaged while its title still
+// repeated its path ("SQL injection in app/db.py:5") is stored under the v1
+// fingerprint of that title. Codex now reports the title without the path
+// and the old one as FormerTitle (app/engine/codex, titleWithoutPath): the
+// recorder finds the finding by the old fingerprint, keeps its triage and
+// re-keys it, so the next scan, which no longer carries a former title,
+// finds it too (docs/findings.md, "Codex titles").
+func formerTitleIsReKeyed(t *testing.T, open func(testing.TB) *scantest.Env) {
+	ctx := context.Background()
+	f := newFixture(t, open)
+	env, u, repo := f.env, f.user, f.repo
+	rep := engine.Report{Title: "SQL injection", FormerTitle: "SQL injection in app/db.py:5", Category: "sql_injection",
+		FilePath: "app/db.py", StartLine: 5, EndLine: 5, Severity: "critical", Key: "codex:0a1b"}
+	if findings.Fingerprint("codex", rep) != v1("codex", "sql_injection", "app/db.py", "sql injection") {
+		t.Fatal("the fingerprint must be the v1 recipe of the current title, FormerTitle aside")
+	}
+	old := f.scan(t, "codex")
+	now := time.Now().UTC()
+	legacy := &store.Finding{ID: store.NewID(store.PrefixFinding), RepositoryID: repo.ID, ProjectID: repo.ProjectID, OwnerUserID: u.ID,
+		Fingerprint: v1("codex", "sql_injection", "app/db.py", "sql injection in app db py 5"), Engine: "codex",
+		Title: rep.FormerTitle, Severity: "critical", Confidence: "high", Category: rep.Category, FilePath: rep.FilePath,
+		Status: store.FindingDismissed, DismissedReason: "false_positive", ScanID: old.ID, FirstSeenScanID: old.ID, LastSeenScanID: old.ID,
+		CreatedAt: now, UpdatedAt: now}
+	if err := env.Store.CreateFinding(ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	// Another finding of the same file whose title never had the path: a
+	// former title must not reach it.
+	other, err := findings.NewRecorder(env.Store, old, nil).Record(ctx, "codex", engine.Report{Title: "Verbose errors",
+		Category: "info_leak", FilePath: "app/db.py", Severity: "low"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := findings.NewRecorder(env.Store, f.scan(t, "codex"), nil).Record(ctx, "codex", rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != legacy.ID || got.Status != store.FindingDismissed || got.FirstSeenScanID != old.ID ||
+		got.Fingerprint != findings.Fingerprint("codex", rep) || got.Title != "SQL injection" {
+		t.Fatalf("finding not re-keyed: id %s (want %s) status %s title %q fingerprint %s", got.ID, legacy.ID, got.Status, got.Title, got.Fingerprint)
+	}
+	plain := rep
+	plain.FormerTitle = ""
+	again, err := findings.NewRecorder(env.Store, f.scan(t, "codex"), nil).Record(ctx, "codex", plain)
+	if err != nil || again.ID != legacy.ID || again.Status != store.FindingDismissed {
+		t.Fatalf("the scan after re-keying: %+v %v", again, err)
+	}
+	all, _, _ := env.Store.ListFindings(ctx, store.System(), store.FindingFilter{RepositoryID: repo.ID}, store.Page{Limit: 10})
+	if len(all) != 2 {
+		t.Fatalf("%d findings, want the re-keyed one and %s", len(all), other.ID)
+	}
+}

@@ -100,6 +100,24 @@ func legacyFingerprint(engineName string, r engine.Report) string {
 	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(title), r.Key)
 }
 
+// formerFingerprints are the fingerprints a report's finding may still be
+// stored under, from before an engine changed what goes into one: the v1
+// recipe of a stable-key report, and the fingerprint of the title the
+// engine used to write (Report.FormerTitle: Codex titles lose their path,
+// docs/findings.md "Codex titles"). The recorder tries them in order when
+// the current fingerprint finds nothing, and re-keys what they find.
+func formerFingerprints(engineName string, r engine.Report) []string {
+	var out []string
+	if r.StableKey && r.Key != "" {
+		out = append(out, legacyFingerprint(engineName, r))
+	} else if r.FormerTitle != "" && normalizeTitle(r.FormerTitle) != normalizeTitle(r.Title) {
+		old := r
+		old.Title = r.FormerTitle
+		out = append(out, Fingerprint(engineName, old))
+	}
+	return out
+}
+
 func findingClass(r engine.Report) string {
 	class := strings.ToLower(strings.TrimSpace(r.Category))
 	if class == "" {
@@ -215,6 +233,8 @@ func sanitize(r engine.Report) engine.Report {
 	if r.Title == "" {
 		r.Title = "Untitled finding"
 	}
+	// Bounded as Title was when findings were fingerprinted with it.
+	r.FormerTitle = truncate(strings.TrimSpace(r.FormerTitle), maxTitle)
 	r.Severity = normalizeSeverity(r.Severity)
 	r.Confidence = normalizeConfidence(r.Confidence)
 	r.Category = truncate(strings.TrimSpace(r.Category), 100)

@@ -90,10 +90,14 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 	fp := Fingerprint(engineName, rep)
 	for attempt := 0; attempt < 3; attempt++ {
 		existing, err := r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, fp)
-		if errors.Is(err, store.ErrNotFound) && rep.StableKey && rep.Key != "" {
-			// Stored before fingerprints v2: found by the old recipe, and
-			// re-keyed below so it keeps its triage (docs/findings.md).
-			existing, err = r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, legacyFingerprint(engineName, rep))
+		for _, old := range formerFingerprints(engineName, rep) {
+			if !errors.Is(err, store.ErrNotFound) {
+				break
+			}
+			// Stored before fingerprints v2, or before Codex titles lost
+			// their path: found by the old fingerprint, and re-keyed below
+			// so it keeps its triage (docs/findings.md).
+			existing, err = r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, old)
 		}
 		if err == nil {
 			var hist *store.FindingHistory

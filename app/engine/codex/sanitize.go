@@ -254,17 +254,19 @@ func toReport(rf rawFinding, t *tree, f filter, token string) (engine.Report, st
 	if ok, why := f.allowed(rel); !ok {
 		return engine.Report{}, fmt.Sprintf("%s is %s", rel, why)
 	}
-	title := clip(rf.Title, maxTitle, token)
-	if title == "" {
+	reported := clip(rf.Title, maxTitle, token)
+	if reported == "" {
 		return engine.Report{}, "finding without a title"
 	}
+	category := clip(strings.ToLower(rf.Category), maxCategory, token)
+	title := titleWithoutPath(reported, rel, category)
 	sev, _ := normSeverity(rf.Severity)
 	start, end := clampLines(rf.StartLine, rf.EndLine, n)
 	r := engine.Report{
 		Title:          title,
 		Severity:       sev,
 		Confidence:     normConfidence(rf.Confidence),
-		Category:       clip(strings.ToLower(rf.Category), maxCategory, token),
+		Category:       category,
 		FilePath:       rel,
 		StartLine:      start,
 		EndLine:        end,
@@ -273,6 +275,11 @@ func toReport(rf rawFinding, t *tree, f filter, token string) (engine.Report, st
 		Recommendation: clip(rf.Recommendation, maxRecommend, token),
 		CWE:            []string{},
 		Locations:      []store.Location{},
+	}
+	if title != reported {
+		// Findings stored before titles lost their path were fingerprinted
+		// with the title as reported (docs/findings.md, "Codex titles").
+		r.FormerTitle = reported
 	}
 	for _, c := range rf.CWE {
 		if m := cweRe.FindStringSubmatch(strings.TrimSpace(c)); m != nil && len(r.CWE) < maxCWEs {
