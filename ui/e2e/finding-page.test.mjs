@@ -21,13 +21,13 @@ function copies() {
 }
 
 let vega;
+let api;
 let browser;
 let page;
 let repoId;
 let findingId;
 
 before(async () => {
-  let api;
   ({ vega, api, repoId } = await startSeededVega('Finding page', 'copies', copies()));
   const list = await api('GET', `/v1/repositories/${repoId}/findings?limit=100`);
   assert.equal(list.total, OTHERS + 1);
@@ -194,6 +194,158 @@ test('keyboard triage: j/k move within the list, c confirms, d dismisses with a 
   assert.match(await help.textContent(), /Confirm/);
   await page.keyboard.press('Escape');
   await help.waitFor({ state: 'detached' });
+});
+
+/** The finding of one of the other keys, by its file (untouched by the other tests). */
+async function otherFinding(file) {
+  for (let cursor = ''; ; ) {
+    const pg = await api('GET', `/v1/repositories/${repoId}/findings?sort=path&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const f = pg.items.find((x) => x.file_path === file);
+    if (f) return f;
+    assert.ok(pg.next_cursor, `no finding in ${file}`);
+    cursor = pg.next_cursor;
+  }
+}
+
+/** Records the PATCH requests the page sends to findings while it is on. */
+function recordPatches() {
+  const patches = [];
+  const on = (req) => {
+    if (req.method() === 'PATCH' && new URL(req.url()).pathname.startsWith('/v1/findings/')) patches.push(req.postDataJSON());
+  };
+  page.on('request', on);
+  return { patches, stop: () => page.off('request', on) };
+}
+
+test('header buttons: Confirm confirms; Dismiss ▾ changes nothing until a reason is chosen, then dismisses with it', { timeout: 60_000 }, async () => {
+  const target = await otherFinding('zz/other7.py');
+  assert.equal(target.status, 'open');
+  await page.goto(`${vega.base}/findings/${target.id}`);
+  const header = page.locator('header.page-header');
+  const status = page.getByTestId('finding-status');
+  await status.getByText('Open', { exact: true }).waitFor();
+  const rec = recordPatches();
+  try {
+    // Confirm, by the header's button.
+    await header.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await status.getByText('Confirmed', { exact: true }).waitFor();
+    assert.deepEqual(rec.patches, [{ status: 'confirmed' }]);
+    assert.equal((await api('GET', `/v1/findings/${target.id}`)).status, 'confirmed');
+    // confirmed: the header offers no second Confirm, and Reopen instead
+    await header.getByRole('button', { name: 'Confirm', exact: true }).waitFor({ state: 'detached' });
+    await header.getByRole('button', { name: 'Reopen' }).waitFor();
+    const history = page.getByRole('list', { name: 'History' });
+    await history.getByText('Open → Confirmed').waitFor();
+
+    // "Dismiss ▾" alone only opens the reasons: no default action.
+    const dismiss = header.getByRole('button', { name: 'Dismiss ▾' });
+    await dismiss.click();
+    const menu = page.getByRole('menu', { name: 'Dismiss as' });
+    await menu.waitFor();
+    assert.equal(await dismiss.getAttribute('aria-expanded'), 'true');
+    const reasons = await menu.getByRole('menuitem').allTextContents();
+    assert.equal(reasons.length, 4, reasons.join(' | '));
+    assert.ok(reasons.includes('Accepted risk') && !reasons.some((r) => r.includes('✓')), reasons.join(' | '));
+    await page.waitForLoadState('networkidle');
+    await new Promise((r) => setTimeout(r, 500)); // time for a request that should not be made
+    assert.deepEqual(rec.patches, [{ status: 'confirmed' }], 'opening the menu triaged');
+    assert.equal(await status.textContent(), 'Confirmed');
+    assert.equal((await api('GET', `/v1/findings/${target.id}`)).status, 'confirmed');
+    // a second click closes it, still without a change
+    await dismiss.click();
+    await menu.waitFor({ state: 'detached' });
+    assert.equal(await dismiss.getAttribute('aria-expanded'), 'false');
+    assert.equal(rec.patches.length, 1);
+
+    // Choosing a reason dismisses with it.
+    await dismiss.click();
+    await menu.getByRole('menuitem', { name: 'Accepted risk' }).click();
+    await status.getByText('Dismissed as Accepted risk').waitFor();
+    assert.deepEqual(rec.patches, [{ status: 'confirmed' }, { status: 'dismissed', dismissed_reason: 'accepted_risk' }]);
+  } finally {
+    rec.stop();
+  }
+  const saved = await api('GET', `/v1/findings/${target.id}`);
+  assert.equal(saved.status, 'dismissed');
+  assert.equal(saved.dismissed_reason, 'accepted_risk');
+
+  // After a reload: the saved reason in the header, the change in the history.
+  await page.reload();
+  await page.getByTestId('finding-status').getByText('Dismissed as Accepted risk').waitFor();
+  await page.getByRole('list', { name: 'History' }).getByText('Confirmed → Dismissed (Accepted risk)').waitFor();
+  const hist = await api('GET', `/v1/findings/${target.id}/history`);
+  const changes = (Array.isArray(hist) ? hist : hist.items).map((h) => [h.from_status, h.to_status, h.reason ?? '']);
+  assert.deepEqual(changes.sort(), [
+    ['', 'open', 'detected'],
+    ['confirmed', 'dismissed', 'accepted_risk'],
+    ['open', 'confirmed', ''],
+  ]);
+  // the menu marks the saved reason
+  await page.locator('header.page-header').getByRole('button', { name: 'Dismiss ▾' }).click();
+  assert.equal(await page.getByRole('menuitem', { name: /Accepted risk/ }).getAttribute('aria-current'), 'true');
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu', { name: 'Dismiss as' }).waitFor({ state: 'detached' });
+});
+
+test('j/k cross page boundaries of the 50-row list: back over two boundaries to page 1, and forward again', { timeout: 120_000 }, async () => {
+  // The list as the server pages it (every status: the other tests triage some).
+  const q = 'sort=path&limit=50';
+  const p1 = await api('GET', `/v1/repositories/${repoId}/findings?${q}`);
+  const p2 = await api('GET', `/v1/repositories/${repoId}/findings?${q}&cursor=${encodeURIComponent(p1.next_cursor)}`);
+  const p3 = await api('GET', `/v1/repositories/${repoId}/findings?${q}&cursor=${encodeURIComponent(p2.next_cursor)}`);
+  assert.equal(p1.total, OTHERS + 1);
+  assert.deepEqual([p1.items.length, p2.items.length, p3.items.length], [50, 50, 50]);
+  const listRequests = [];
+  const onRequest = (req) => {
+    const u = new URL(req.url());
+    if (u.pathname === `/v1/repositories/${repoId}/findings`) listRequests.push(u.searchParams.get('cursor'));
+  };
+
+  // To the list's third page by its pager, as a user does, and open its first finding.
+  await page.goto(`${vega.base}/repositories/${repoId}/findings?status=all&sort=path`);
+  const table = page.getByRole('table', { name: 'Findings' });
+  await table.locator(`a[href="/findings/${p1.items[0].id}"]`).waitFor();
+  const pager = page.getByRole('navigation', { name: 'Pagination' });
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await table.locator(`a[href="/findings/${p2.items[0].id}"]`).waitFor();
+  await pager.getByRole('button', { name: 'Next' }).click();
+  await table.locator(`a[href="/findings/${p3.items[0].id}"]`).click();
+  const position = page.getByTestId('list-position');
+  const at = async (f, n) => {
+    await page.waitForURL(`**/findings/${f.id}`);
+    await position.getByText(`${n} of ${OTHERS + 1}`, { exact: true }).waitFor();
+  };
+  await at(p3.items[0], 101);
+
+  page.on('request', onRequest);
+  try {
+    // k: back over the first boundary, to the last of page 2
+    await page.keyboard.press('k');
+    await at(p2.items[49], 100);
+    // through page 2 to its first
+    for (let i = 48; i >= 0; i--) {
+      await page.keyboard.press('k');
+      await at(p2.items[i], 51 + i);
+    }
+    // back over the second boundary: page 1 is still reachable
+    assert.equal(await page.getByRole('button', { name: '← Previous' }).isDisabled(), false, 'Previous is disabled on the first of page 2');
+    await page.keyboard.press('k');
+    await at(p1.items[49], 50);
+    // and forward over it again with j, and with the Next button
+    await page.keyboard.press('j');
+    await at(p2.items[0], 51);
+    await page.keyboard.press('k');
+    await at(p1.items[49], 50);
+    await page.getByRole('button', { name: 'Next →' }).click();
+    await at(p2.items[0], 51);
+  } finally {
+    page.off('request', onRequest);
+  }
+  // each page crossed was loaded by its own cursor: 2, 1 (none), 2, 1, 2
+  assert.deepEqual(listRequests, [p1.next_cursor, null, p1.next_cursor, null, p1.next_cursor]);
+  // Back to the list: the page the user came from
+  await page.getByRole('link', { name: 'Back to the list' }).click();
+  await table.locator(`a[href="/findings/${p3.items[0].id}"]`).waitFor();
 });
 
 test('at a 390 px viewport the finding page is not wider than the screen', { timeout: 60_000 }, async () => {

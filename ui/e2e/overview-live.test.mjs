@@ -2,15 +2,32 @@
 // view (Retry opens the new scan and streams; progress never goes back), in
 // headless Chromium against the real vega binary, on a repository of ~310
 // findings. The data is seeded through the API (upload, scan, re-upload,
-// scan); the checks go through the dashboard.
+// scan); the checks go through the dashboard. The ETA is watched on a codex
+// scan against a scripted model server that answers when the test says, so
+// the scan runs as long as it needs to be observed.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { archiveForm, poll, scanToCompletion, signedInBrowser, startSeededVega } from './api.mjs';
+import {
+  apiClient,
+  apiLogin,
+  archiveForm,
+  B32,
+  poll,
+  scanToCompletion,
+  seededRand,
+  signedInBrowser,
+  signedInPage,
+  startSeededVega,
+  uploadRepository,
+  waitForScanCompleted,
+} from './api.mjs';
+import { startVega } from './harness.mjs';
+import { gate, startModelServer } from './modelserver.mjs';
 
-const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const rand = (alphabet, n) => [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
+// The same keys on every run: the >= 300 findings below do not depend on
+// which random keys the detector's entropy check happens to refuse.
+const rand = seededRand('overview-live');
 const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = () => `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url({ sub: rand(ALNUM, 24), name: 'Overview' })}.${rand(ALNUM, 43)}`;
 const awsFile = () => Array.from({ length: 10 }, (_, i) => `AWS_ACCESS_KEY_ID_${i} = "AKIA${rand(B32, 16)}"`).join('\n') + '\n';
@@ -121,6 +138,14 @@ test('scan page: what is new since the previous complete scan and what was fixed
   await fixed.nth(changes.fixed - 1).waitFor();
   assert.equal(await fixed.count(), changes.fixed);
   for (const loc of await fixed.locator('td.mono').allTextContents()) assert.match(loc, /(^|\/)aws\/keys00\.py:/);
+  // The tab is in the URL: a reload keeps it, Back returns to the new findings.
+  assert.equal(new URL(page.url()).searchParams.get('changes'), 'fixed');
+  await page.reload();
+  await fixed.nth(changes.fixed - 1).waitFor();
+  assert.equal(await page.getByRole('button', { name: `Fixed ${changes.fixed}` }).getAttribute('aria-pressed'), 'true');
+  await page.goBack();
+  await page.getByRole('table', { name: 'New findings since the previous complete scan' }).locator('tbody tr').nth(changes.new - 1).waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('changes'), null);
   // the first scan had nothing to compare with
   await page.goto(`${vega.base}/scans/${scanA.id}`);
   assert.match(await page.locator('.comparison-summary').textContent(), new RegExp(`all ${total(scanA.finding_counts)} findings are new`));
@@ -191,4 +216,126 @@ test('live view: Retry opens the new scan, streams it without a reload, and prog
   await page.getByText(/No model used/).waitFor();
   // Per-engine progress with units.
   assert.match(await page.locator('.engine-progress li[data-engine=secrets]').textContent(), /31 \/ 31 files/);
+});
+
+/** "about 2m 13s left" in seconds; NaN when it is not that shape. */
+function etaSeconds(text) {
+  const m = /^about (?:(\d+)h )?(?:(\d+)m )?(?:(\d+)s)? left$/.exec(text);
+  if (!m || !(m[1] || m[2] || m[3])) return NaN;
+  return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
+}
+
+test('live view: the ETA appears only once progress is known, as a human duration, on a scan slow enough to watch', { timeout: 120_000 }, async (t) => {
+  const codexBin = process.env.VEGA_TEST_CODEX_BIN;
+  if (!codexBin) {
+    assert.notEqual(process.env.CI, 'true', 'VEGA_TEST_CODEX_BIN is not set');
+    t.skip('VEGA_TEST_CODEX_BIN is not set');
+    return;
+  }
+  // The model answers the plan and the audit only when the test opens their gates.
+  const plan = gate();
+  const audit = gate();
+  const model = await startModelServer(async (req) => {
+    if (req.schema.includes('"components"')) {
+      await plan.opened;
+      return { text: JSON.stringify({ components: [{ name: 'database', paths: ['app/db.py'], rationale: 'SQL built from input', priority: 'high' }] }) };
+    }
+    if (req.schema.includes('"findings"')) {
+      await audit.opened;
+      return { text: '{"findings":[]}' };
+    }
+    return { status: 400, body: JSON.stringify({ error: { message: 'unscripted request', type: 'invalid_request_error' } }) };
+  });
+  const slow = await startVega({
+    env: {
+      VEGA_SCAN_ENGINES: 'secrets,codex',
+      VEGA_CODEX_BIN: codexBin,
+      VEGA_CODEX_SANDBOX: 'none',
+      VEGA_CODEX_MODEL: 'test-model',
+      VEGA_LLM_PROVIDER_BASE_URL: model.baseURL,
+      VEGA_LLM_PROVIDER_API_KEY: 'sk-provider-key-for-the-eta-e2e',
+      VEGA_CODEX_CALL_TIMEOUT_SECONDS: '120',
+    },
+  });
+  let live;
+  try {
+    const api2 = apiClient(slow, await apiLogin(slow));
+    const project = await api2('POST', '/v1/projects', { name: 'Slow model' });
+    const repo = await uploadRepository(api2, project.id, 'slow', {
+      'app/db.py': 'import sqlite3\n\ndef find_user(conn, name):\n    return conn.execute("SELECT * FROM users WHERE name = \'" + name + "\'").fetchall()\n',
+    });
+    live = await signedInPage(browser, slow);
+    const scan = await api2('POST', `/v1/repositories/${repo.id}/scans`, { engines: ['codex'] });
+    await live.goto(`${slow.base}/scans/${scan.id}`);
+    // Record every ETA text and progress value the page shows, with when.
+    await live.evaluate(() => {
+      window.__eta = [];
+      const read = () => {
+        const eta = document.querySelector('.eta')?.textContent ?? null;
+        const bar = document.querySelector('[role=progressbar][aria-label="Scan progress"]');
+        const v = bar ? Number(bar.getAttribute('aria-valuenow')) : null;
+        const last = window.__eta[window.__eta.length - 1];
+        if (!last || last.eta !== eta || last.v !== v) window.__eta.push({ t: Date.now(), eta, v });
+      };
+      read();
+      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['aria-valuenow'] });
+    });
+    const eta = live.locator('.eta');
+    await live.locator('.eta', { hasText: 'Estimating time left…' }).waitFor();
+
+    // Running, planning (1 %), for more than the 5 s the rate needs: still no ETA.
+    await poll('the plan request', async () => model.requests.some((r) => r.schema.includes('"components"')), 60_000);
+    const startedAt = new Date((await poll('started_at', async () => (await api2('GET', `/v1/scans/${scan.id}`)).started_at))).getTime();
+    await poll('6 s of planning', async () => Date.now() - startedAt > 6000, 30_000);
+    await live.waitForTimeout(1200); // a tick of the ETA's clock past 5 s
+    assert.equal(await eta.textContent(), 'Estimating time left…');
+    const bar = live.getByRole('progressbar', { name: 'Scan progress' });
+    assert.ok(Number(await bar.getAttribute('aria-valuenow')) < 5, `progress ${await bar.getAttribute('aria-valuenow')}`);
+
+    // The plan answered: 5 %, and the ETA shows.
+    const released = Date.now();
+    plan.open();
+    await live.locator('.eta', { hasText: /^about .+ left$/ }).waitFor({ timeout: 30_000 });
+    // it follows the clock while the audit is held (5 % of the work in ever more time)
+    await live.waitForTimeout(2500);
+    const held = await eta.textContent();
+    assert.match(held, /^about (\d+m )?\d+s left$/);
+
+    // The audit answered: the scan completes and the ETA goes.
+    audit.open();
+    await live.locator('h1 .badge', { hasText: 'Completed' }).waitFor({ timeout: 60_000 });
+    await eta.waitFor({ state: 'detached' });
+    await waitForScanCompleted(api2, scan.id);
+
+    const seen = await live.evaluate(() => window.__eta);
+    const shown = seen.filter((s) => s.eta !== null);
+    const etas = shown.filter((s) => s.eta !== 'Estimating time left…');
+    console.log(`ETA texts: ${[...new Set(etas.map((s) => s.eta))].join(' | ')}`);
+    assert.ok(shown.length > 0 && shown[0].eta === 'Estimating time left…', `first shown: ${JSON.stringify(shown[0])}`);
+    assert.ok(etas.length >= 2, `ETA updates seen: ${JSON.stringify(etas)}`);
+    // Estimating throughout the planning, which ran past 5 s: the time alone is not enough.
+    assert.ok(released - startedAt > 6000, `the plan was answered ${released - startedAt} ms after the start`);
+    assert.ok(shown.filter((s) => s.t < released).every((s) => s.eta === 'Estimating time left…' && s.v < 5), JSON.stringify(shown));
+    for (const s of etas) {
+      // only once the rate is known: 5 % done, 5 s spent, after the plan
+      assert.ok(s.v >= 5 && s.t - startedAt >= 5000 && s.t >= released, `ETA too early: ${JSON.stringify(s)} (started ${startedAt}, plan at ${released})`);
+      // a human duration: whole seconds, minutes; never NaN or negative
+      const secs = etaSeconds(s.eta);
+      assert.ok(Number.isFinite(secs) && secs > 0 && secs < 3600, `not a human duration: ${s.eta}`);
+      // and the rate's: time spent × what is left / what is done, with the
+      // ETA's clock ticking once a second (up to 1.5 s behind under load)
+      const factor = (100 - s.v) / s.v;
+      const spent = (s.t - startedAt) / 1000;
+      assert.ok(secs <= spent * factor + 1 && secs >= (spent - 1.5) * factor - 1, `ETA ${s.eta} at ${s.v} % after ${spent} s`);
+    }
+    // it went up with the clock while the scan stayed at 5 %
+    const secs = etas.filter((s) => s.v === etas[0].v).map((s) => etaSeconds(s.eta));
+    assert.ok(secs[secs.length - 1] > secs[0], `the ETA did not follow the clock: ${secs}`);
+  } finally {
+    plan.open();
+    audit.open();
+    await live?.close();
+    await slow.stop();
+    await model.close();
+  }
 });

@@ -1,5 +1,4 @@
-import { useState } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import type { FindingChange, Scan } from '../api/types';
 import { useApi } from '../app-context';
 import { usePaged } from '../lib/hooks';
@@ -9,6 +8,15 @@ import { Pager } from './Misc';
 import { Async } from './States';
 
 const LABEL: Record<FindingChange, string> = { new: 'New', fixed: 'Fixed', unchanged: 'Unchanged' };
+const CHANGES: readonly FindingChange[] = ['new', 'fixed', 'unchanged'];
+/** The search param that keeps the chosen tab (absent: new). */
+export const CHANGE_PARAM = 'changes';
+
+/** The tab the URL names; "new" when it names none (or one the scan cannot show: no earlier scan). */
+export function changeFromParams(p: URLSearchParams, hasBase: boolean): FindingChange {
+  const v = p.get(CHANGE_PARAM) as FindingChange | null;
+  return v && CHANGES.includes(v) && (hasBase || v === 'new') ? v : 'new';
+}
 
 /**
  * What the scan changed since the previous complete scan of its repository
@@ -17,7 +25,17 @@ const LABEL: Record<FindingChange, string> = { new: 'New', fixed: 'Fixed', uncha
  */
 export function ScanComparison({ scan, version }: { scan: Scan; version: number }) {
   const api = useApi();
-  const [change, setChange] = useState<FindingChange>('new');
+  // The tab lives in the URL: reload and Back return to it. Each choice is
+  // a history entry, as the findings list's status tabs are.
+  const [params, setParams] = useSearchParams();
+  const change = changeFromParams(params, !!scan.changes?.base_scan_id);
+  const setChange = (k: FindingChange) =>
+    setParams((prev) => {
+      const n = new URLSearchParams(prev);
+      if (k === 'new') n.delete(CHANGE_PARAM);
+      else n.set(CHANGE_PARAM, k);
+      return n;
+    });
   const list = usePaged((cursor) => api.listScanFindings(scan.id, { change, sort: '-severity', limit: 20, ...(cursor ? { cursor } : {}) }), [scan.id, change, version]);
   const c = scan.changes;
   if (!c) return null;
@@ -40,7 +58,7 @@ export function ScanComparison({ scan, version }: { scan: Scan; version: number 
         )}
       </p>
       <div className="comparison-tabs" role="group" aria-label="Compare with the previous complete scan">
-        {(['new', 'fixed', 'unchanged'] as FindingChange[]).map((k) => (
+        {CHANGES.map((k) => (
           <button key={k} type="button" aria-pressed={change === k} onClick={() => setChange(k)} disabled={!c.base_scan_id && k !== 'new'}>
             {LABEL[k]} {counts[k]}
           </button>

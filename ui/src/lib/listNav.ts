@@ -20,6 +20,12 @@ export interface ListContext {
   cursor: string | null;
   /** The previous page's cursor; undefined when unknown. */
   prevCursor?: string | null;
+  /**
+   * The cursors of other pages of the list, by page number, as far as known:
+   * every page crossed is remembered, so moving back over several pages
+   * finds each earlier page's cursor.
+   */
+  cursors?: Record<number, string | null>;
   nextCursor: string | null;
   total: number;
   /** The list's URL (path and query), for "Back to the list". */
@@ -37,6 +43,38 @@ export function listContextOf(state: unknown): ListContext | undefined {
   return list && Array.isArray(list.ids) ? list : undefined;
 }
 
+/**
+ * The cursor of page p of the list: null for the first page (it starts at
+ * the beginning), undefined when unknown.
+ */
+export function pageCursor(ctx: ListContext, p: number): string | null | undefined {
+  if (p < 1) return undefined;
+  if (p === 1) return null;
+  if (p === ctx.page) return ctx.cursor;
+  if (p === ctx.page - 1 && ctx.prevCursor !== undefined) return ctx.prevCursor;
+  return ctx.cursors?.[p];
+}
+
+/**
+ * The list context after moving one page (delta) from ctx to the page pg,
+ * loaded with `cursor`: it keeps every cursor known so far, so the page
+ * before the new one has its cursor whichever way the user came.
+ */
+export function movedContext(ctx: ListContext, delta: 1 | -1, cursor: string | null, pg: FindingListPage): ListContext {
+  const cursors: Record<number, string | null> = { ...ctx.cursors, [ctx.page]: ctx.cursor };
+  if (ctx.page > 1 && ctx.prevCursor !== undefined) cursors[ctx.page - 1] = ctx.prevCursor;
+  const next: ListContext = {
+    ...ctx,
+    ids: pg.items.map((f) => f.id),
+    page: ctx.page + delta,
+    cursor,
+    cursors,
+    nextCursor: pg.next_cursor,
+    total: pg.total ?? ctx.total,
+  };
+  return { ...next, prevCursor: pageCursor({ ...next, prevCursor: undefined }, next.page - 1) };
+}
+
 /** Where a finding stands in its list, and moves to its neighbours. */
 export function neighbours(ctx: ListContext | undefined, id: string) {
   const i = ctx ? ctx.ids.indexOf(id) : -1;
@@ -45,7 +83,7 @@ export function neighbours(ctx: ListContext | undefined, id: string) {
   return {
     index: i,
     position: (ctx.page - 1) * size + i + 1,
-    hasPrev: i > 0 || (ctx.page > 1 && ctx.prevCursor !== undefined),
+    hasPrev: i > 0 || (ctx.page > 1 && pageCursor(ctx, ctx.page - 1) !== undefined),
     hasNext: i < ctx.ids.length - 1 || !!ctx.nextCursor,
   };
 }
@@ -78,23 +116,14 @@ export function useListNav(findingId: string) {
         return;
       }
       // Across a page boundary: load the neighbouring page of the same list.
-      const cursor = delta > 0 ? ctx.nextCursor : ctx.prevCursor;
+      const cursor = delta > 0 ? ctx.nextCursor : pageCursor(ctx, ctx.page - 1);
       if ((delta > 0 && !cursor) || (delta < 0 && (ctx.page <= 1 || cursor === undefined))) return;
       setBusy(true);
       setError(null);
       try {
         const pg = await listPage(api, ctx.scope, { ...ctx.query, ...(cursor ? { cursor } : {}) });
         if (pg.items.length === 0) return;
-        const page = ctx.page + delta;
-        const next: ListContext = {
-          ...ctx,
-          ids: pg.items.map((f) => f.id),
-          page,
-          cursor: cursor ?? null,
-          prevCursor: delta > 0 ? ctx.cursor : undefined,
-          nextCursor: pg.next_cursor,
-          total: pg.total ?? ctx.total,
-        };
+        const next = movedContext(ctx, delta, cursor ?? null, pg);
         const target = delta > 0 ? next.ids[0]! : next.ids[next.ids.length - 1]!;
         at.current = { id: target, ctx: next };
         navigate(`/findings/${target}`, { state: { list: next } });

@@ -150,6 +150,45 @@ describe('ScanPage', () => {
     expect(screen.getByRole('log', { name: 'Event log' }).textContent).not.toMatch(/[{}]/);
   });
 
+  it('keeps the streamed progress when the scan it opened queued (attempt 0) is refetched claimed (attempt 1); a run again starts over', async () => {
+    const opened: FakeEventSource[] = [];
+    FakeEventSource.instances = opened;
+    vi.stubGlobal('EventSource', FakeEventSource);
+    const zero = { percent: 0, message: '', component: '', components_done: 0, components_total: 0 };
+    const queued: Scan = { ...baseScan, engines: ['secrets'], status: 'queued', attempt: 0, started_at: null, progress: zero };
+    // what a refetch answers: the row's progress is stored at heartbeats, behind the stream
+    let row: Scan = queued;
+    let rowReads = 0;
+    const fetchFn = vi.fn(async (u: RequestInfo | URL) => {
+      const url = String(u);
+      if (url === '/v1/scans/scan_1') {
+        rowReads++;
+        return jsonResponse(200, row);
+      }
+      if (url.startsWith('/v1/scans/scan_1/events')) return jsonResponse(200, { items: [], next_cursor: null });
+      if (url.includes('/findings')) return jsonResponse(200, { items: [], next_cursor: null, total: 0, counts: {} });
+      return jsonResponse(404, { schema_version: 1, error: { code: 'not_found', message: 'no route', retryable: false } });
+    }) as unknown as typeof fetch;
+    renderWithApp(page, { fetch: fetchFn, route: '/scans/scan_1' });
+    const bar = await screen.findByRole('progressbar', { name: 'Scan progress' });
+    expect(bar).toHaveAttribute('aria-valuenow', '0');
+    await waitFor(() => expect(opened.length).toBeGreaterThan(0));
+    const es = opened[opened.length - 1]!;
+    row = { ...queued, status: 'running', attempt: 1, started_at: '2026-01-01T00:00:01Z' };
+    act(() => es.frame(1, 'scan_started', { engines: ['secrets'], snapshot_id: 'snap_1', file_count: 300, attempt: 1 }));
+    act(() => es.frame(2, 'scan_progress', { percent: 25, message: 'secrets: 75/300 files scanned', engine: 'secrets' }));
+    await waitFor(() => expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '25'));
+    // scan_started asked for the row: attempt 1, progress 0 as stored
+    await waitFor(() => expect(rowReads).toBeGreaterThan(1), { timeout: 3000 });
+    await act(async () => new Promise((r) => setTimeout(r, 50)));
+    expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '25');
+
+    // The scan released and run again (attempt 2): its progress starts over.
+    row = { ...row, attempt: 2, progress: { ...zero, percent: 3 } };
+    act(() => es.frame(3, 'scan_started', { engines: ['secrets'], snapshot_id: 'snap_1', file_count: 300, attempt: 2 }));
+    await waitFor(() => expect(screen.getByRole('progressbar', { name: 'Scan progress' })).toHaveAttribute('aria-valuenow', '3'), { timeout: 3000 });
+  });
+
   it('reads a stage a cancel stopped as Cancelled, not Failed', async () => {
     const cancelled: Scan = {
       ...baseScan,

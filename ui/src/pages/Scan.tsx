@@ -31,10 +31,16 @@ function LiveScan({ initial }: { initial: Scan }) {
   const navigate = useNavigate();
   const [scan, setScanState] = useState<Scan>(initial);
   // Progress only rises on screen, whichever of the stream and a refetch
-  // lands last; a new attempt (a released scan run again) starts over.
+  // lands last; a new attempt (a released scan run again) starts over. A
+  // scan first seen queued (attempt 0) and refetched claimed (attempt 1) is
+  // the same run: the stream's progress stays (the row's is stored at
+  // heartbeats, behind it; taking it sent the bar back to 0 mid-scan).
   const setScan = useCallback(
     (next: Scan) =>
-      setScanState((prev) => ({ ...next, progress: next.attempt !== prev.attempt ? next.progress : monotonic(prev.progress, next.progress ?? prev.progress) })),
+      setScanState((prev) => ({
+        ...next,
+        progress: prev.attempt > 0 && next.attempt !== prev.attempt ? next.progress : monotonic(prev.progress, next.progress ?? prev.progress),
+      })),
     [],
   );
   const [findingsVersion, setFindingsVersion] = useState(0);
