@@ -242,8 +242,12 @@ type FindingStore interface {
 	// fields fn edits are not saved. fn may be given only the finding's
 	// scalar fields (bbolt patches the triage members of each record
 	// without decoding CWE, locations, suppression, description, evidence
-	// or recommendation). It returns how many changed and the IDs that are
-	// missing or not visible in sc.
+	// or recommendation). fn runs once per visible finding, inside the
+	// transaction, on the finding as that transaction holds it (locked
+	// against other writers): what fn reads before editing is what the saved
+	// change replaces (a bulk triage's Undo data, app/findings/bulk.go). It
+	// returns how many changed and the IDs that are missing or not visible
+	// in sc.
 	TriageFindings(ctx context.Context, sc Scope, ids []string, fn func(*Finding) *FindingHistory) (int, []string, error)
 	// PutScanFinding records that a scan reported a finding under a key (idempotent).
 	PutScanFinding(ctx context.Context, sf ScanFinding) error

@@ -35,7 +35,11 @@ func (h findingsAPI) routes() []Route {
 		Route{"PATCH", "/findings/:id", withBody(h.triage), Op{Summary: "Triage a finding: open, confirmed or dismissed (a dismissal needs dismissed_reason)",
 			Request: findings.Triage{}, Response: store.Finding{}}},
 		Route{"POST", "/findings/bulk-triage", withBody(h.bulkTriage), Op{Summary: "Triage up to 10,000 findings at once: listed by ids, or every match of filter (the list parameters plus repository_id, project_id or scan_id)",
-			Request: findings.BulkTriage{}, Response: findings.BulkResult{}}},
+			Request: findings.BulkTriage{}, Response: findings.BulkResult{},
+			Description: "Applies the decision in one transaction. previous groups the findings it changed by the status and " +
+				"dismissed_reason (and note, when the request set one) each had, read in that transaction: sending each group " +
+				"with restorable true back as a bulk triage by ids undoes the change. restorable is false for states only Vega " +
+				"sets (fixed, dismissed as suppressed_in_source)."}},
 		Route{"GET", "/findings/:id/history", listByID(Scope, h.svc.History), Op{Summary: "Every status change of a finding, oldest first",
 			Response: List[store.FindingHistory]{}}},
 		Route{"GET", "/findings/:id/occurrences", answer(h.occurrences), Op{Summary: "A page of a finding's occurrences with the code around each, each file read once, detected secrets masked",

@@ -4,8 +4,30 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/vegasec/vega/app/findings"
 	"github.com/vegasec/vega/store"
 )
+
+// TestOpenAPIDocumentsBulkTriagePrevious: the bulk triage answer documents
+// previous, the groups Undo sends back (docs/findings.md).
+func TestOpenAPIDocumentsBulkTriagePrevious(t *testing.T) {
+	defs := map[string]any{}
+	g := &schemaGen{defs: defs}
+	if ref := g.schema(reflect.TypeOf(findings.BulkResult{})); ref["$ref"] != "#/components/schemas/FindingsBulkResult" {
+		t.Fatalf("bulk result schema %v", ref)
+	}
+	props := defs["FindingsBulkResult"].(map[string]any)["properties"].(map[string]any)
+	prev, _ := props["previous"].(map[string]any)
+	if prev["type"] != "array" || prev["items"].(map[string]any)["$ref"] != "#/components/schemas/FindingsBulkPrevious" {
+		t.Fatalf("previous: %v", props)
+	}
+	group := defs["FindingsBulkPrevious"].(map[string]any)["properties"].(map[string]any)
+	for f, typ := range map[string]string{"ids": "array", "status": "string", "dismissed_reason": "string", "note": "string", "restorable": "boolean"} {
+		if p, _ := group[f].(map[string]any); p["type"] != typ {
+			t.Errorf("previous group's %s: %v, want %s", f, p, typ)
+		}
+	}
+}
 
 // TestOpenAPIDocumentsEventPayloads: an event in the OpenAPI document is one
 // variant per kind, keyed by kind, and each variant's payload lists the

@@ -198,10 +198,13 @@ func BenchmarkFindingsList10k(b *testing.B) {
 
 // BenchmarkBulkTriage10k: POST /v1/findings/bulk-triage by filter over
 // exactly 10,000 findings, alternating confirm and reopen so every run
-// changes all of them (10,000 updates and history entries). The repository
-// holds one more (info) finding: a filter matching all 10,001 must be
-// refused without changing anything. Baseline: single-finding triage (what
-// a client did before), per finding.
+// changes all of them (10,000 updates and history entries), answering the
+// previous triage of every one (what Undo needs). The repository holds one
+// more (info) finding: a filter matching all 10,001 must be refused without
+// changing anything. Baselines: single-finding triage (what a client did
+// before), per finding; and what the dashboard did before the answer
+// carried previous: read every match in pages of 200 for Undo, then the
+// bulk triage.
 func BenchmarkBulkTriage10k(b *testing.B) {
 	onSeededStores(b, 1, func(b *testing.B, s store.Store, repo *store.Repository, svc *findings.Service, sc store.Scope) {
 		ctx := context.Background()
@@ -213,14 +216,45 @@ func BenchmarkBulkTriage10k(b *testing.B) {
 		if c, _ := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); c.Open != benchN+1 {
 			b.Fatalf("a refused bulk changed findings: %+v", c)
 		}
+		// fromTo: the status all benchN findings have now, and the other one.
+		fromTo := func() (string, string) {
+			if c, _ := s.CountFindingsByStatus(ctx, sc, store.FindingFilter{RepositoryID: repo.ID}); c.Confirmed == benchN {
+				return store.FindingConfirmed, store.FindingOpen
+			}
+			return store.FindingOpen, store.FindingConfirmed
+		}
 		b.Run("by-filter", func(b *testing.B) {
-			from, to := store.FindingOpen, store.FindingConfirmed
+			from, to := fromTo()
 			latencies(b, func() {
 				res, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{
 					Filter: &findings.BulkFilter{RepositoryID: repo.ID, Query: findings.Query{Severity: "critical,high,medium,low", Status: from}},
 					Triage: findings.Triage{Status: to}})
-				if err != nil || res.Changed != benchN {
-					b.Fatalf("bulk: %+v %v", res, err)
+				if err != nil || res.Changed != benchN || len(res.Previous) != 1 || res.Previous[0].Status != from || len(res.Previous[0].IDs) != benchN {
+					b.Fatalf("bulk: changed %d, %d previous groups, %v", res.Changed, len(res.Previous), err)
+				}
+				from, to = to, from
+			})
+		})
+		b.Run("baseline-read-matches-in-pages-then-bulk", func(b *testing.B) {
+			from, to := fromTo()
+			latencies(b, func() {
+				q := findings.Query{Severity: "critical,high,medium,low", Status: from}
+				read := 0
+				for p := (store.Page{Limit: 200}); ; {
+					l, err := svc.ListForRepository(ctx, sc, repo.ID, q, p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					read += len(l.Items)
+					if l.NextCursor == nil {
+						break
+					}
+					p.Cursor = *l.NextCursor
+				}
+				res, err := svc.BulkTriage(ctx, sc, repo.OwnerUserID, findings.BulkTriage{
+					Filter: &findings.BulkFilter{RepositoryID: repo.ID, Query: q}, Triage: findings.Triage{Status: to}})
+				if err != nil || read != benchN || res.Changed != benchN {
+					b.Fatalf("read %d, bulk %+v %v", read, res, err)
 				}
 				from, to = to, from
 			})

@@ -1,8 +1,11 @@
 package findings
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/vegasec/vega/app/apperr"
@@ -38,7 +41,30 @@ type BulkResult struct {
 	Unchanged int `json:"unchanged"`
 	// NotFound lists requested IDs that do not exist or are not yours.
 	NotFound []string `json:"not_found"`
+	// Previous groups the changed findings by the triage each had before,
+	// read in the transaction that changed them: what undoes this triage
+	// (docs/findings.md, "Dashboard findings list").
+	Previous []BulkPrevious `json:"previous"`
 }
+
+// BulkPrevious is a group of findings a bulk triage changed that had the
+// same status and reason before it (and the same note, when the triage set
+// one). Sent back as a bulk triage by ids, it puts them back, when
+// Restorable.
+type BulkPrevious struct {
+	IDs             []string `json:"ids"`
+	Status          string   `json:"status"`
+	DismissedReason string   `json:"dismissed_reason,omitempty"`
+	// Note is the note they had, only when the triage set a note (otherwise
+	// their notes were left alone).
+	Note *string `json:"note,omitempty"`
+	// Restorable is false for a state only Vega sets (fixed, or dismissed as
+	// suppressed_in_source): a triage cannot set it back.
+	Restorable bool `json:"restorable"`
+}
+
+// previousKey is what a BulkPrevious group shares.
+type previousKey struct{ status, reason, note string }
 
 func (b *BulkTriage) validate() error {
 	problems := map[string]string{}
@@ -80,8 +106,10 @@ func (b *BulkTriage) validate() error {
 
 // BulkTriage applies b in one store transaction: each finding whose status,
 // reason or note changes gets a history entry by actor, as PATCH does;
-// findings already in that state are left alone. A filter matching more
-// than MaxBulk findings changes nothing and answers validation_failed.
+// findings already in that state are left alone. The result groups the
+// changed findings by the triage they had (Previous), read in that same
+// transaction. A filter matching more than MaxBulk findings changes nothing
+// and answers validation_failed.
 func (s *Service) BulkTriage(ctx context.Context, sc store.Scope, actor string, b BulkTriage) (*BulkResult, error) {
 	if err := b.validate(); err != nil {
 		return nil, err
@@ -110,10 +138,19 @@ func (s *Service) BulkTriage(ctx context.Context, sc store.Scope, actor string, 
 	if b.Note != nil {
 		note = strings.TrimSpace(*b.Note)
 	}
+	// fn runs inside the store's transaction on each finding as that
+	// transaction read (and, on Postgres, locked) it, so what it records as
+	// previous is exactly what the change replaced.
+	previous := map[previousKey][]string{}
 	changed, missing, err := s.st.TriageFindings(ctx, sc, ids, func(f *store.Finding) *store.FindingHistory {
 		if f.Status == b.Status && f.DismissedReason == b.DismissedReason && (b.Note == nil || f.TriageNote == note) {
 			return nil
 		}
+		k := previousKey{status: f.Status, reason: f.DismissedReason}
+		if b.Note != nil {
+			k.note = f.TriageNote
+		}
+		previous[k] = append(previous[k], f.ID)
 		h := &store.FindingHistory{ID: store.NewID(store.PrefixHistory), FindingID: f.ID, Actor: actor,
 			FromStatus: f.Status, ToStatus: b.Status, Reason: b.DismissedReason, At: now}
 		f.Status, f.DismissedReason, f.UpdatedAt = b.Status, b.DismissedReason, now
@@ -126,7 +163,31 @@ func (s *Service) BulkTriage(ctx context.Context, sc store.Scope, actor string, 
 		return nil, err
 	}
 	matched := len(ids) - len(missing)
-	return &BulkResult{Matched: matched, Changed: changed, Unchanged: matched - changed, NotFound: missing}, nil
+	return &BulkResult{Matched: matched, Changed: changed, Unchanged: matched - changed, NotFound: missing,
+		Previous: previousGroups(previous, b.Note != nil)}, nil
+}
+
+// previousGroups orders the groups by status (workflow order), reason and
+// note, each group's IDs ascending.
+func previousGroups(m map[previousKey][]string, withNote bool) []BulkPrevious {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b previousKey) int {
+		return cmp.Or(cmp.Compare(store.FindingStatusRank(a.status), store.FindingStatusRank(b.status)),
+			strings.Compare(a.status, b.status), strings.Compare(a.reason, b.reason), strings.Compare(a.note, b.note))
+	})
+	out := make([]BulkPrevious, 0, len(keys))
+	for _, k := range keys {
+		ids := m[k]
+		slices.Sort(ids)
+		g := BulkPrevious{IDs: ids, Status: k.status, DismissedReason: k.reason}
+		t := Triage{Status: k.status, DismissedReason: k.reason}
+		if withNote {
+			note := k.note
+			g.Note, t.Note = &note, &note
+		}
+		g.Restorable = len(t.problems()) == 0
+		out = append(out, g)
+	}
+	return out
 }
 
 func dedupe(ids []string) []string {

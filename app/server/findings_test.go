@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -367,5 +368,91 @@ func TestBulkTriageByFilter(t *testing.T) {
 	r = h.do("POST", "/v1/findings/bulk-triage", other, map[string]any{"ids": []string{fx.findings[0].ID}, "status": "confirmed"})
 	if res := r.JSON(t); r.Status != 200 || res["changed"] != 0.0 || len(res["not_found"].([]any)) != 1 {
 		t.Fatalf("other user's ids: %d %v", r.Status, res)
+	}
+}
+
+// TestBulkTriageAnswersPreviousForUndo: a bulk triage over findings of every
+// status answers exactly the changed ones grouped by the status and reason
+// each had (what Undo needs, no list reads), and sending the restorable
+// groups back by ids puts every one of them back.
+func TestBulkTriageAnswersPreviousForUndo(t *testing.T) {
+	h, tok := rootHarness(t)
+	fx := seedFindings(t, h, tok, 36)
+	fx.findings = append(fx.findings, store.Finding{}) // one already false_positive: unchanged
+	last := &fx.findings[len(fx.findings)-1]
+	*last = fx.findings[0]
+	last.ID, last.Fingerprint, last.Status, last.DismissedReason = store.NewID(store.PrefixFinding), "fp-fp", store.FindingDismissed, store.DismissFalsePositive
+	if err := h.env.Store.CreateFinding(context.Background(), last); err != nil {
+		t.Fatal(err)
+	}
+	type group struct {
+		IDs             []string `json:"ids"`
+		Status          string   `json:"status"`
+		DismissedReason string   `json:"dismissed_reason,omitempty"`
+		Note            *string  `json:"note,omitempty"`
+		Restorable      bool     `json:"restorable"`
+	}
+	type result struct {
+		Matched, Changed, Unchanged int
+		NotFound                    []string `json:"not_found"`
+		Previous                    []group  `json:"previous"`
+	}
+	bulk := func(body any) result {
+		t.Helper()
+		r := h.do("POST", "/v1/findings/bulk-triage", tok, body)
+		var res result
+		if r.Status != 200 || json.Unmarshal(r.Body, &res) != nil {
+			t.Fatalf("bulk: %d %s", r.Status, r.Body)
+		}
+		return res
+	}
+	idsOf := func(status, reason string) []string {
+		var out []string
+		for _, f := range fx.findings {
+			if f.Status == status && f.DismissedReason == reason {
+				out = append(out, f.ID)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	res := bulk(map[string]any{"filter": map[string]any{"repository_id": fx.repo}, "status": "dismissed", "dismissed_reason": "false_positive"})
+	want := []group{
+		{IDs: idsOf(store.FindingOpen, ""), Status: "open", Restorable: true},
+		{IDs: idsOf(store.FindingConfirmed, ""), Status: "confirmed", Restorable: true},
+		{IDs: idsOf(store.FindingDismissed, store.DismissWontFix), Status: "dismissed", DismissedReason: "wont_fix", Restorable: true},
+		{IDs: idsOf(store.FindingFixed, ""), Status: "fixed"}, // only a scan sets fixed
+	}
+	if res.Matched != 37 || res.Changed != 36 || res.Unchanged != 1 || !slices.EqualFunc(res.Previous, want, func(a, b group) bool {
+		return slices.Equal(a.IDs, b.IDs) && a.Status == b.Status && a.DismissedReason == b.DismissedReason && a.Note == nil && a.Restorable == b.Restorable
+	}) {
+		t.Fatalf("bulk: %+v\nwant previous %+v", res, want)
+	}
+	// Undo: one request per restorable group, by ids.
+	for _, g := range res.Previous {
+		if g.Restorable {
+			body := map[string]any{"ids": g.IDs, "status": g.Status}
+			if g.DismissedReason != "" {
+				body["dismissed_reason"] = g.DismissedReason
+			}
+			if u := bulk(body); u.Changed != len(g.IDs) || len(u.Previous) != 1 || u.Previous[0].Status != "dismissed" {
+				t.Fatalf("undo %s: %+v", g.Status, u)
+			}
+		}
+	}
+	for _, f := range fx.findings {
+		got := h.do("GET", "/v1/findings/"+f.ID, tok, nil).JSON(t)
+		wantStatus, wantReason := f.Status, f.DismissedReason
+		if f.Status == store.FindingFixed {
+			wantStatus, wantReason = store.FindingDismissed, store.DismissFalsePositive
+		}
+		if reason, _ := got["dismissed_reason"].(string); got["status"] != wantStatus || reason != wantReason {
+			t.Fatalf("%s after undo: %v %v, want %s %s", f.ID, got["status"], got["dismissed_reason"], wantStatus, wantReason)
+		}
+	}
+	// Nothing to change: previous is an empty list, not null.
+	r := h.do("POST", "/v1/findings/bulk-triage", tok, map[string]any{"ids": []string{last.ID}, "status": "dismissed", "dismissed_reason": "false_positive"})
+	if p, ok := r.JSON(t)["previous"].([]any); !ok || len(p) != 0 {
+		t.Fatalf("no change: %s", r.Body)
 	}
 }

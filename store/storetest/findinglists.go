@@ -211,12 +211,18 @@ func testTriageFindings(t *testing.T, f *fixture) {
 		x.Description, x.Evidence = "line one\nline \"two\" <b> & ü {", `x := "}"`
 		x.Suppression = &store.Suppression{Kind: store.SuppressVegaIgnore, FilePath: x.FilePath, Line: 9, Text: "vega:ignore ]"}
 	})
-	b := f.finding(r, "", func(x *store.Finding) { x.Status = store.FindingDismissed; x.DismissedReason = store.DismissWontFix })
+	b := f.finding(r, "", func(x *store.Finding) {
+		x.Status, x.DismissedReason, x.TriageNote = store.FindingDismissed, store.DismissWontFix, "why"
+	})
 	theirs := f.finding(f.repo(f.project(other.ID)), "", nil)
 	missing := store.NewID(store.PrefixFinding)
 	at := f.tick()
+	// fn sees each visible finding once, with its stored triage fields: a
+	// bulk triage's Undo data is what fn reads.
+	seen := map[string][]string{}
 	changed, notFound, err := f.s.TriageFindings(f.ctx, store.OwnedBy(u.ID), []string{a.ID, b.ID, theirs.ID, missing},
 		func(x *store.Finding) *store.FindingHistory {
+			seen[x.ID] = append(seen[x.ID], x.Status+"/"+x.DismissedReason+"/"+x.TriageNote)
 			if x.Status == store.FindingDismissed {
 				return nil // already decided: left alone
 			}
@@ -230,6 +236,7 @@ func testTriageFindings(t *testing.T, f *fixture) {
 		t.Fatalf("changed %d, want 1", changed)
 	}
 	sameSet(t, []string{theirs.ID, missing}, notFound, "missing or not visible")
+	assertSame(t, map[string][]string{a.ID: {"open//"}, b.ID: {"dismissed/wont_fix/why"}}, seen, "what fn saw")
 	got, err := f.s.GetFinding(f.ctx, store.System(), a.ID)
 	must(t, err, "GetFinding")
 	want := *a

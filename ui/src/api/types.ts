@@ -602,11 +602,23 @@ export interface BulkTriageFilter extends FindingFilters {
   change?: FindingChange;
 }
 
+/**
+ * Findings a bulk triage changed that had the same triage before it, read in
+ * the transaction that changed them. Sent back as a bulk triage by `ids`, a
+ * restorable group undoes the change; an unrestorable one had a state only
+ * Vega sets (fixed, or dismissed as suppressed_in_source).
+ */
+export type BulkTriagePrevious =
+  | { ids: string[]; restorable: true; status: FindingStatus; dismissed_reason?: DismissedReason; note?: string }
+  | { ids: string[]; restorable: false; status: FindingStatus; dismissed_reason?: DismissedReason | SystemDismissedReason; note?: string };
+
 export interface BulkTriageResult {
   matched: number;
   changed: number;
   unchanged: number;
   not_found: string[];
+  /** The changed findings grouped by what they had before (note only when the request set one): what Undo sends back. */
+  previous: BulkTriagePrevious[];
 }
 
 export type ExportFormat = 'sarif' | 'csv' | 'json';

@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useSearchParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import type { ApiClient } from '../api/client';
-import type { BulkTriageFilter, DismissedReason, ExportFormat, Finding, FindingFilters, FindingListPage, FindingSortKey, FindingStatus, TriageRequest } from '../api/types';
+import type { BulkTriageFilter, BulkTriagePrevious, BulkTriageResult, ExportFormat, FindingFilters, FindingListPage, FindingSortKey, FindingStatus, TriageRequest } from '../api/types';
 import { DISMISSED_REASONS, SEVERITIES } from '../api/types';
 import { useApi } from '../app-context';
 import { humanize, saveBlob } from '../lib/format';
@@ -16,14 +16,18 @@ import { Empty, ErrorState, InlineError, Loading } from './States';
 import {
   DEFAULT_SORT,
   hasFilters,
+  isFiltered,
+  isStatusSelected,
   SORT_KEYS,
   MULTI_KEYS,
   nextSort,
+  nextStatus,
   PAGE_SIZES,
   rangeLabel,
   selectRange,
   sortDirection,
   STATUS_TABS,
+  statusParam,
   tabLabel,
   TEXT_KEYS,
   viewFromParams,
@@ -32,6 +36,9 @@ import {
 export type FindingsScope = { kind: 'project'; id: string } | { kind: 'repository'; id: string } | { kind: 'scan'; id: string };
 
 type Query = FindingFilters & { cursor?: string; limit?: number };
+
+/** The status tabs in order: one per status, then All. */
+const TABS: readonly (FindingStatus | 'all')[] = [...STATUS_TABS, 'all'];
 
 function listFor(api: ApiClient, scope: FindingsScope, q: Query): Promise<FindingListPage> {
   if (scope.kind === 'project') return api.listProjectFindings(scope.id, q);
@@ -47,48 +54,48 @@ export function bulkFilter(scope: FindingsScope, f: FindingFilters): BulkTriageF
   return { ...rest, scan_id: scope.id };
 }
 
-/** What Undo needs: each changed finding's status before the bulk action. */
+/** A group of findings Undo can put back: restorable, as the server answered it. */
+type UndoGroup = Extract<BulkTriagePrevious, { restorable: true }>;
+
+/** What Undo needs: the bulk triage's answer, its restorable groups. */
 interface Undo {
   message: string;
-  previous: { id: string; status: FindingStatus; dismissed_reason?: DismissedReason }[];
+  groups: UndoGroup[];
+}
+
+const isRestorable = (g: BulkTriagePrevious): g is UndoGroup => g.restorable;
+
+/**
+ * Undo re-triages the changed findings back, one bulk-triage by ids per
+ * group of the bulk action's answer (`previous`: the changed findings
+ * grouped by the status and reason each had, read by the server in the
+ * transaction that changed them). Never by re-filtering: a filter could
+ * also catch findings that were already in the new status before the action.
+ * A group holds at most 10,000 ids, what one request takes.
+ */
+export async function undoBulk(api: ApiClient, u: Pick<Undo, 'groups'>): Promise<void> {
+  for (const g of u.groups) {
+    await api.bulkTriage(g.ids, {
+      status: g.status,
+      ...(g.dismissed_reason ? { dismissed_reason: g.dismissed_reason } : {}),
+      ...(g.note !== undefined ? { note: g.note } : {}),
+    });
+  }
 }
 
 /**
- * Undo re-triages the changed findings back, grouped by their previous
- * status and reason, by id (never by re-filtering: a filter could also catch
- * findings that were already in the new status before the action).
+ * The toast after a bulk action. Undo puts back what a user can set; a state
+ * Vega made itself (fixed, dismissed as suppressed_in_source) is not a
+ * user's choice to restore: the server marks those groups unrestorable,
+ * Undo leaves them out, and the next scan sets them again while the reason
+ * holds (docs/findings.md).
  */
-export async function undoBulk(api: ApiClient, u: Undo): Promise<void> {
-  const groups = new Map<string, { req: TriageRequest; ids: string[] }>();
-  for (const p of u.previous) {
-    const key = `${p.status}|${p.dismissed_reason ?? ''}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { req: { status: p.status, ...(p.status === 'dismissed' && p.dismissed_reason ? { dismissed_reason: p.dismissed_reason } : {}) }, ids: [] };
-      groups.set(key, g);
-    }
-    g.ids.push(p.id);
-  }
-  for (const g of groups.values()) {
-    for (let i = 0; i < g.ids.length; i += 1000) await api.bulkTriage(g.ids.slice(i, i + 1000), g.req);
-  }
-}
-
-const isUserReason = (r: Finding['dismissed_reason']): r is DismissedReason =>
-  (DISMISSED_REASONS as readonly string[]).includes(r ?? '');
-
-/**
- * Undo can put back what a user can set. A dismissal Vega made itself
- * (suppressed_in_source) is not a user's choice to restore: it is left out of
- * Undo, and the next scan dismisses the finding again while the suppression
- * stays in the source (docs/findings.md).
- */
-function restorable(f: Finding) {
-  return f.status !== 'dismissed' || isUserReason(f.dismissed_reason);
-}
-
-function previousOf(f: Finding): Undo['previous'][number] {
-  return { id: f.id, status: f.status, ...(isUserReason(f.dismissed_reason) ? { dismissed_reason: f.dismissed_reason } : {}) };
+export function undoFor(req: TriageRequest, res: BulkTriageResult): Undo {
+  const verb = req.status === 'dismissed' ? `Dismissed (${humanize(req.dismissed_reason ?? '')})` : humanize(req.status);
+  const groups = res.previous.filter(isRestorable);
+  const kept = res.previous.filter((g) => !g.restorable).reduce((n, g) => n + g.ids.length, 0);
+  const message = `${verb}: ${res.changed} finding${res.changed === 1 ? '' : 's'}${kept ? ` (Undo leaves ${kept} that Vega had marked fixed or suppressed)` : ''}`;
+  return { message, groups };
 }
 
 export function FindingsView({
@@ -120,6 +127,7 @@ export function FindingsView({
   const [bulkBusy, setBulkBusy] = useState(false);
   const [bulkError, setBulkError] = useState<unknown>(null);
   const [undo, setUndo] = useState<Undo | null>(null);
+  const tabHint = useId();
 
   // Tagged with its query so a stale page (kept while the next one loads)
   // is never labelled with the new page's range.
@@ -172,9 +180,10 @@ export function FindingsView({
     setParams(next);
   };
   const setParam = (k: string, v: string) => update((n) => (v ? n.set(k, v) : n.delete(k)));
+  /** Every filter off and the status tabs back to Open alone. */
   const clearFilters = () =>
     update((n) => {
-      for (const k of [...MULTI_KEYS, ...TEXT_KEYS]) n.delete(k);
+      for (const k of [...MULTI_KEYS, ...TEXT_KEYS, 'status']) n.delete(k);
     });
   const goPage = (p: number, c: string | null) =>
     update(
@@ -208,40 +217,18 @@ export function FindingsView({
     }
   };
 
-  /** Every finding the filter matches, for Undo (the server caps bulk at 10,000). */
-  const collectMatching = async (): Promise<Finding[]> => {
-    const out: Finding[] = [];
-    let c: string | undefined;
-    do {
-      const pg = await listFor(api, scope, { ...filters, limit: 200, ...(c ? { cursor: c } : {}) });
-      out.push(...pg.items);
-      c = pg.next_cursor ?? undefined;
-    } while (c && out.length < 10000);
-    return out;
-  };
-
+  /** One request: the answer says what Undo needs (no list reads, no window for the filter to move). */
   const applyBulk = async (req: TriageRequest) => {
     setBulkBusy(true);
     setBulkError(null);
     try {
-      let previous: Undo['previous'];
-      let changed: number;
-      if (allMatching) {
-        const before = await collectMatching();
-        const res = await api.bulkTriageByFilter(bulkFilter(scope, filters), req);
-        changed = res.changed;
-        previous = before.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).filter(restorable).map(previousOf);
-      } else {
-        const chosen = items.filter((f) => selected.has(f.id));
-        const res = await api.bulkTriage(
-          chosen.map((f) => f.id),
-          req,
-        );
-        changed = res.changed;
-        previous = chosen.filter((f) => f.status !== req.status || (f.dismissed_reason ?? '') !== (req.dismissed_reason ?? '')).filter(restorable).map(previousOf);
-      }
-      const verb = req.status === 'dismissed' ? `Dismissed (${humanize(req.dismissed_reason ?? '')})` : humanize(req.status);
-      setUndo({ message: `${verb}: ${changed} finding${changed === 1 ? '' : 's'}`, previous });
+      const res = allMatching
+        ? await api.bulkTriageByFilter(bulkFilter(scope, filters), req)
+        : await api.bulkTriage(
+            items.filter((f) => selected.has(f.id)).map((f) => f.id),
+            req,
+          );
+      setUndo(undoFor(req, res));
       setSelected(new Set());
       setAllMatching(false);
       reload(true);
@@ -281,16 +268,33 @@ export function FindingsView({
 
   return (
     <div className="findings-view">
-      <div className="status-tabs" role="tablist" aria-label="Finding status">
-        {STATUS_TABS.map((s) => (
-          <button key={s} type="button" role="tab" aria-selected={view.status === s} className={view.status === s ? 'active' : undefined} onClick={() => setParam('status', s === 'open' ? '' : s)}>
-            {tabLabel(counts, s)}
-          </button>
-        ))}
-        <button type="button" role="tab" aria-selected={view.status === 'all'} className={view.status === 'all' ? 'active' : undefined} onClick={() => setParam('status', 'all')}>
-          All{counts ? ` ${counts.open + counts.confirmed + counts.dismissed + counts.fixed}` : ''}
-        </button>
+      <div
+        className="status-tabs"
+        role="tablist"
+        aria-label="Finding status"
+        aria-multiselectable="true"
+        aria-describedby={tabHint}
+        title="Ctrl-, ⌘- or Shift-click to show several statuses"
+      >
+        {TABS.map((tab) => {
+          const on = isStatusSelected(view.status, tab);
+          return (
+            <button
+              key={tab}
+              type="button"
+              role="tab"
+              aria-selected={on}
+              className={on ? 'active' : undefined}
+              onClick={(e) => setParam('status', statusParam(nextStatus(view.status, tab, e.ctrlKey || e.metaKey || e.shiftKey)))}
+            >
+              {tab === 'all' ? `All${counts ? ` ${counts.open + counts.confirmed + counts.dismissed + counts.fixed}` : ''}` : tabLabel(counts, tab)}
+            </button>
+          );
+        })}
       </div>
+      <p id={tabHint} className="sr-only">
+        Hold Control, Command or Shift while choosing a status to add it to the shown statuses or remove it.
+      </p>
       <form className="filters" role="search" aria-label="Filter findings" onSubmit={(e) => e.preventDefault()}>
         <MultiFilter label="Severity" options={SEVERITIES.map((s) => ({ value: s, label: humanize(s) }))} value={filters.severity ?? ''} onChange={(v) => setParam('severity', v)} />
         <MultiFilter
@@ -306,7 +310,7 @@ export function FindingsView({
         <DebouncedInput key={`p${filters.path_prefix ?? ''}`} label="Path" value={filters.path_prefix ?? ''} placeholder="src/" onCommit={(v) => setParam('path_prefix', v)} />
         <DebouncedInput key={`c${filters.cwe ?? ''}`} label="CWE" value={filters.cwe ?? ''} placeholder="CWE-798" onCommit={(v) => setParam('cwe', v)} />
         <DebouncedInput key={`q${filters.q ?? ''}`} label="Search" value={filters.q ?? ''} placeholder="title or text" onCommit={(v) => setParam('q', v)} />
-        {hasFilters(filters) && (
+        {isFiltered(view) && (
           <button type="button" onClick={clearFilters}>
             Clear filters
           </button>
@@ -473,7 +477,7 @@ export function FindingsView({
       {undo && (
         <div className="toast" role="status">
           {undo.message}{' '}
-          {undo.previous.length > 0 && (
+          {undo.groups.length > 0 && (
             <button type="button" onClick={() => void doUndo()}>
               Undo
             </button>

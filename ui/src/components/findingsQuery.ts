@@ -14,10 +14,12 @@ export const STATUS_TABS: readonly FindingStatus[] = ['open', 'confirmed', 'dism
 export const DEFAULT_STATUS: FindingStatus = 'open';
 export const DEFAULT_SORT: FindingSort = '-severity';
 
+/** The selected status tabs, in tab order; "all" is the All tab (no status filter). */
+export type StatusSelection = readonly FindingStatus[] | 'all';
+
 export interface ListView {
   filters: FindingFilters;
-  /** The status tab; "all" means no status filter. */
-  status: FindingStatus | 'all';
+  status: StatusSelection;
   sort: FindingSort;
   limit: number;
   cursor: string | null;
@@ -45,15 +47,50 @@ export function viewFromParams(p: URLSearchParams, defaultLimit = 50): ListView 
     const v = p.get(k);
     if (v) filters[k] = v;
   }
-  const rawStatus = p.get('status');
-  const status = rawStatus === 'all' ? 'all' : STATUS_TABS.includes(rawStatus as FindingStatus) ? (rawStatus as FindingStatus) : DEFAULT_STATUS;
-  if (status !== 'all') filters.status = status;
+  const status = statusFromParam(p.get('status'));
+  if (status !== 'all') filters.status = status.join(',');
   const rawSort = p.get('sort') ?? '';
   const sort = isSort(rawSort) ? rawSort : DEFAULT_SORT;
   const n = Number(p.get('limit'));
   const limit = PAGE_SIZES.includes(n as (typeof PAGE_SIZES)[number]) ? n : defaultLimit;
   const page = Math.max(1, Number(p.get('page')) || 1);
   return { filters, status, sort, limit, cursor: p.get('cursor') || null, page };
+}
+
+/**
+ * ?status= as a selection: "all", or the known statuses it lists (comma
+ * separated, as the API takes them) in tab order; none known means the
+ * default tab.
+ */
+export function statusFromParam(raw: string | null): StatusSelection {
+  if (raw === 'all') return 'all';
+  const listed = splitList(raw);
+  const picked = STATUS_TABS.filter((s) => listed.includes(s));
+  return picked.length ? picked : [DEFAULT_STATUS];
+}
+
+/** The ?status= value of a selection; empty for the default (Open alone). */
+export function statusParam(sel: StatusSelection): string {
+  if (sel === 'all') return 'all';
+  return sel.length === 1 && sel[0] === DEFAULT_STATUS ? '' : sel.join(',');
+}
+
+/**
+ * The selection after activating a tab. A plain click shows that tab alone;
+ * an additive one (ctrl, cmd or shift held) adds the status to the selected
+ * ones or removes it, keeping at least one. All is never part of a set: an
+ * additive click on All selects All, and one on a status while All is
+ * selected starts from that status.
+ */
+export function nextStatus(current: StatusSelection, tab: FindingStatus | 'all', additive: boolean): StatusSelection {
+  if (tab === 'all') return 'all';
+  if (!additive || current === 'all') return [tab];
+  if (current.includes(tab)) return current.length > 1 ? current.filter((s) => s !== tab) : current;
+  return STATUS_TABS.filter((s) => s === tab || current.includes(s));
+}
+
+export function isStatusSelected(sel: StatusSelection, tab: FindingStatus | 'all'): boolean {
+  return sel === 'all' ? tab === 'all' : tab !== 'all' && sel.includes(tab);
 }
 
 /** Clicking a column: first click sorts descending, a second click flips it. */
@@ -102,4 +139,9 @@ export function selectRange(selected: Set<string>, ids: string[], index: number,
 /** Whether any filter besides the status tab and sort is set. */
 export function hasFilters(f: FindingFilters): boolean {
   return [...MULTI_KEYS, ...TEXT_KEYS].some((k) => !!f[k]);
+}
+
+/** Whether the view differs from the default (Open, no filter): what "Clear filters" resets. */
+export function isFiltered(v: Pick<ListView, 'filters' | 'status'>): boolean {
+  return hasFilters(v.filters) || statusParam(v.status) !== '';
 }
