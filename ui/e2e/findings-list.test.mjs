@@ -376,10 +376,7 @@ test('project findings: a Repository column names each row’s repository; the e
   assert.equal(report.findings.filter((f) => f.repository_id === smallId).length, GITHUB + SMALL_AWS);
 });
 
-const SHIFT_CLICK_DEFECT =
-  'FindingsView reads anchor.current inside the setSelected updater, which React runs after anchor.current = i, so a shift-click selects one row (see the e2e-rules report)';
-
-test('findings list: shift-click selects the range from the last clicked row; the sticky bar counts it', { timeout: 120_000, todo: SHIFT_CLICK_DEFECT }, async () => {
+test('findings list: shift-click selects the range from the last clicked row; the sticky bar counts it', { timeout: 120_000 }, async () => {
   await page.goto(`${vega.base}/repositories/${repoId}/findings`);
   await rangeIs(`1–50 of ${await apiTotal(`/v1/repositories/${repoId}/findings`, 'status=open')}`);
   const boxes = page.locator('table.findings-table tbody tr input[type=checkbox]');

@@ -415,8 +415,11 @@ export function FindingsView({
                         checked={allMatching || selected.has(f.id)}
                         onClick={(e) => {
                           const shift = e.shiftKey;
+                          // Read the anchor now: React runs the updater after
+                          // this handler has moved the anchor to this row.
+                          const from = anchor.current;
                           setAllMatching(false);
-                          setSelected((s) => selectRange(allMatching ? new Set(ids) : s, ids, i, anchor.current, shift));
+                          setSelected((s) => selectRange(allMatching ? new Set(ids) : s, ids, i, from, shift));
                           anchor.current = i;
                         }}
                         onChange={() => undefined}
