@@ -2,14 +2,9 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vegasec/vega/app/migrate"
@@ -26,40 +21,9 @@ import (
 // would still pass; docs/findings.md ("Rules and lists") promises byte-wise
 // order on every database, which bbolt and the keyset cursors rely on.
 func TestFindingSortUnderLocaleCollation(t *testing.T) {
-	base := os.Getenv(pgtest.EnvDSN)
-	if base == "" || !hasURLForm(base) {
-		t.Skip("needs " + pgtest.EnvDSN + " as a URL (a server to create an ICU database on)")
-	}
+	dsn := pgtest.NewDatabaseWith(t, "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	name := "vega_test_icu_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+
-		" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"); err != nil {
-		t.Skipf("this server cannot create an ICU database (%v)", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	dsn := u.String()
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +32,7 @@ func TestFindingSortUnderLocaleCollation(t *testing.T) {
 	// The premise: this database does not sort byte-wise by default.
 	var localeFirst bool
 	if err := pool.QueryRow(ctx, `SELECT 'lib/a.go' < 'Src/z.go'`).Scan(&localeFirst); err != nil || !localeFirst {
-		t.Fatalf("database %s sorts byte-wise by default (lib/a.go < Src/z.go is %v, %v)", name, localeFirst, err)
+		t.Fatalf("the ICU database sorts byte-wise by default (lib/a.go < Src/z.go is %v, %v)", localeFirst, err)
 	}
 	if _, err := migrate.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
@@ -84,9 +48,4 @@ func TestFindingSortUnderLocaleCollation(t *testing.T) {
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	}, "FindingSort", "FindingSortScopes", "FindingFilters")
-}
-
-func hasURLForm(dsn string) bool {
-	u, err := url.Parse(dsn)
-	return err == nil && u.Scheme != "" && u.Host != ""
 }

@@ -38,10 +38,27 @@ const ContainerImage = "postgres:15-alpine"
 // tb finishes.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvDSN)
-	if base == "" {
+	if os.Getenv(EnvDSN) == "" {
 		return containerDatabase(tb)
 	}
+	return newDatabase(tb, "")
+}
+
+// NewDatabaseWith is NewDatabase with CREATE DATABASE options (a template, a
+// collation provider). It needs EnvDSN, and skips the test when the server
+// cannot create such a database: the options ask for a capability, not for a
+// service CI must provide.
+func NewDatabaseWith(tb testing.TB, options string) string {
+	tb.Helper()
+	if os.Getenv(EnvDSN) == "" {
+		tb.Skip("needs " + EnvDSN + " (a server to create a database with " + options + " on)")
+	}
+	return newDatabase(tb, options)
+}
+
+func newDatabase(tb testing.TB, options string) string {
+	tb.Helper()
+	base := os.Getenv(EnvDSN)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -52,7 +69,14 @@ func NewDatabase(tb testing.TB) string {
 	}
 	defer admin.Close(ctx)
 	// The name is ours (fixed prefix + hex), so quoting is belt and braces.
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+	create := "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()
+	if options != "" {
+		create += " " + options
+	}
+	if _, err := admin.Exec(ctx, create); err != nil {
+		if options != "" {
+			tb.Skipf("pgtest: this server cannot create a database with %s: %v", options, err)
+		}
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
