@@ -45,15 +45,23 @@ func NewDatabase(tb testing.TB) string {
 }
 
 // NewDatabaseWith is NewDatabase with CREATE DATABASE options (a template, a
-// collation provider). It needs EnvDSN, and skips the test when the server
-// cannot create such a database: the options ask for a capability, not for a
-// service CI must provide.
+// collation provider). It needs EnvDSN. Outside CI a server without that
+// capability skips the test; under CI=true both are failures, since CI's
+// Postgres (.ci/postgres.sh) has them.
 func NewDatabaseWith(tb testing.TB, options string) string {
 	tb.Helper()
 	if os.Getenv(EnvDSN) == "" {
-		tb.Skip("needs " + EnvDSN + " (a server to create a database with " + options + " on)")
+		skipOrFail(tb, "pgtest: needs "+EnvDSN+" (a server to create a database with "+options+" on)")
 	}
 	return newDatabase(tb, options)
+}
+
+func skipOrFail(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("CI") == "true" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
 }
 
 func newDatabase(tb testing.TB, options string) string {
@@ -75,7 +83,7 @@ func newDatabase(tb testing.TB, options string) string {
 	}
 	if _, err := admin.Exec(ctx, create); err != nil {
 		if options != "" {
-			tb.Skipf("pgtest: this server cannot create a database with %s: %v", options, err)
+			skipOrFail(tb, fmt.Sprintf("pgtest: this server cannot create a database with %s: %v", options, err))
 		}
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
@@ -125,11 +133,7 @@ func randomSuffix(tb testing.TB) string {
 func containerDatabase(tb testing.TB) string {
 	tb.Helper()
 	if err := dockerHealthy(); err != nil {
-		msg := fmt.Sprintf("pgtest: %s is unset and no Docker engine answers (%v); run `source .ci/postgres.sh` to start a local Postgres", EnvDSN, err)
-		if os.Getenv("CI") == "true" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		skipOrFail(tb, fmt.Sprintf("pgtest: %s is unset and no Docker engine answers (%v); run `source .ci/postgres.sh` to start a local Postgres", EnvDSN, err))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
