@@ -100,22 +100,22 @@ func legacyFingerprint(engineName string, r engine.Report) string {
 	return fingerprint("v1", engineName, findingClass(r), NormalizePath(r.FilePath), normalizeTitle(title), r.Key)
 }
 
-// formerFingerprints are the fingerprints a report's finding may still be
+// formerFingerprint is the fingerprint a report's finding may still be
 // stored under, from before an engine changed what goes into one: the v1
-// recipe of a stable-key report, and the fingerprint of the title the
-// engine used to write (Report.FormerTitle: Codex titles lose their path,
-// docs/findings.md "Codex titles"). The recorder tries them in order when
-// the current fingerprint finds nothing, and re-keys what they find.
-func formerFingerprints(engineName string, r engine.Report) []string {
-	var out []string
-	if r.StableKey && r.Key != "" {
-		out = append(out, legacyFingerprint(engineName, r))
-	} else if r.FormerTitle != "" && normalizeTitle(r.FormerTitle) != normalizeTitle(r.Title) {
+// recipe of a stable-key report, or the fingerprint of the title the engine
+// used to write (Report.FormerTitle: Codex titles lose their path,
+// docs/findings.md "Codex titles"). The recorder tries it when the current
+// fingerprint finds nothing, and re-keys what it finds.
+func formerFingerprint(engineName string, r engine.Report) (string, bool) {
+	switch {
+	case r.StableKey && r.Key != "":
+		return legacyFingerprint(engineName, r), true
+	case r.FormerTitle != "" && normalizeTitle(r.FormerTitle) != normalizeTitle(r.Title):
 		old := r
 		old.Title = r.FormerTitle
-		out = append(out, Fingerprint(engineName, old))
+		return Fingerprint(engineName, old), true
 	}
-	return out
+	return "", false
 }
 
 func findingClass(r engine.Report) string {

@@ -90,10 +90,7 @@ func (r *Recorder) link(ctx context.Context, engineName string, rep engine.Repor
 	fp := Fingerprint(engineName, rep)
 	for attempt := 0; attempt < 3; attempt++ {
 		existing, err := r.st.GetFindingByFingerprint(ctx, r.scan.RepositoryID, fp)
-		for _, old := range formerFingerprints(engineName, rep) {
-			if !errors.Is(err, store.ErrNotFound) {
-				break
-			}
+		if old, ok := formerFingerprint(engineName, rep); ok && errors.Is(err, store.ErrNotFound) {
 			// Stored before fingerprints v2, or before Codex titles lost
 			// their path: found by the old fingerprint, and re-keyed below
 			// so it keeps its triage (docs/findings.md).
